@@ -1,0 +1,136 @@
+//! `initialize_exchange`: creates the `Exchange` singleton and its insurance vault.
+//!
+//! Only the program's upgrade authority can call it (it proves who deployed the program),
+//! so nobody can front-run the deployment and install their own governance key.
+use anchor_lang::prelude::*;
+use anchor_lang::Discriminator;
+use anchor_spl::token::{self, InitializeAccount3, Mint, Token, TokenAccount};
+
+use crate::error::XmarginError;
+use crate::events::ExchangeInitialized;
+use crate::seeds::{EXCHANGE_SEED, INSURANCE_VAULT_SEED};
+use crate::state::{Exchange, MAX_TIMELOCK_DELAY_SECS, MIN_TIMELOCK_DELAY_SECS};
+use crate::utils::create_pda_account;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct InitializeExchangeArgs {
+    /// Authority for loosening (timelocked) risk changes and listings.
+    pub governance: Pubkey,
+    /// Tighten-only authority (pauses, lower weights), applied at once.
+    pub guardian: Pubkey,
+    /// Seconds between a loosening proposal and its execution, in
+    /// `[MIN_TIMELOCK_DELAY_SECS, MAX_TIMELOCK_DELAY_SECS]`.
+    pub timelock_delay_secs: i64,
+}
+
+#[derive(Accounts)]
+pub struct InitializeExchange<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub upgrade_authority: Signer<'info>,
+    #[account(
+        constraint = program.programdata_address()? == Some(program_data.key())
+            @ XmarginError::ProgramDataMismatch
+    )]
+    pub program: Program<'info, crate::program::Xmargin>,
+    #[account(
+        constraint = program_data.upgrade_authority_address == Some(upgrade_authority.key())
+            @ XmarginError::NotUpgradeAuthority
+    )]
+    pub program_data: Account<'info, ProgramData>,
+    /// CHECK: the exchange PDA, created by this instruction (seeds checked here, emptiness
+    /// in `validate`, so a second call gets `ExchangeAlreadyInitialized`).
+    #[account(mut, seeds = [EXCHANGE_SEED], bump)]
+    pub exchange: UncheckedAccount<'info>,
+    /// CHECK: the insurance vault PDA, created by this instruction as a token account of
+    /// `quote_mint` whose authority is the exchange PDA.
+    #[account(mut, seeds = [INSURANCE_VAULT_SEED, exchange.key().as_ref()], bump)]
+    pub insurance_vault: UncheckedAccount<'info>,
+    pub quote_mint: Account<'info, Mint>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl InitializeExchange<'_> {
+    pub fn validate(&self, args: &InitializeExchangeArgs) -> Result<()> {
+        let exchange = self.exchange.to_account_info();
+        require!(
+            exchange.data_is_empty() && exchange.owner == &System::id(),
+            XmarginError::ExchangeAlreadyInitialized
+        );
+        require!(
+            args.governance != Pubkey::default()
+                && args.guardian != Pubkey::default()
+                && args.governance != args.guardian,
+            XmarginError::InvalidAuthorities
+        );
+        require!(
+            (MIN_TIMELOCK_DELAY_SECS..=MAX_TIMELOCK_DELAY_SECS).contains(&args.timelock_delay_secs),
+            XmarginError::TimelockDelayOutOfRange
+        );
+        Ok(())
+    }
+}
+
+impl InitializeExchange<'_> {
+    pub fn handler(ctx: Context<Self>, args: InitializeExchangeArgs) -> Result<()> {
+        let accounts = &ctx.accounts;
+        let payer = accounts.payer.to_account_info();
+        let exchange_info = accounts.exchange.to_account_info();
+        let vault_info = accounts.insurance_vault.to_account_info();
+        let exchange_bump = ctx.bumps.exchange;
+        let vault_bump = ctx.bumps.insurance_vault;
+
+        create_pda_account(
+            &payer,
+            &exchange_info,
+            Exchange::SPACE,
+            &crate::ID,
+            &[EXCHANGE_SEED, &[exchange_bump]],
+        )?;
+        exchange_info.try_borrow_mut_data()?[..8].copy_from_slice(Exchange::DISCRIMINATOR);
+
+        let exchange_key = exchange_info.key();
+        create_pda_account(
+            &payer,
+            &vault_info,
+            TokenAccount::LEN,
+            &token::ID,
+            &[INSURANCE_VAULT_SEED, exchange_key.as_ref(), &[vault_bump]],
+        )?;
+        token::initialize_account3(CpiContext::new(
+            token::ID,
+            InitializeAccount3 {
+                account: vault_info.clone(),
+                mint: accounts.quote_mint.to_account_info(),
+                authority: exchange_info.clone(),
+            },
+        ))?;
+
+        let now = Clock::get()?.unix_timestamp;
+        let mut data = exchange_info.try_borrow_mut_data()?;
+        let exchange: &mut Exchange = bytemuck::from_bytes_mut(&mut data[8..Exchange::SPACE]);
+        exchange.initialize(
+            args.governance,
+            args.guardian,
+            accounts.quote_mint.key(),
+            accounts.quote_mint.decimals,
+            vault_info.key(),
+            exchange_bump,
+            vault_bump,
+            args.timelock_delay_secs,
+            now,
+        );
+
+        emit!(ExchangeInitialized {
+            exchange: exchange_key,
+            governance: args.governance,
+            guardian: args.guardian,
+            quote_mint: exchange.quote_mint,
+            insurance_vault: exchange.insurance_vault,
+            timelock_delay_secs: args.timelock_delay_secs,
+            created_at: now,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! The exchange singleton: authorities, quote asset, insurance vault, pause flags.
+use anchor_lang::prelude::*;
+
+/// Layout version written by `initialize_exchange`; bumped on any layout change that
+/// readers must know about (reserved bytes are consumed without a bump only when zero
+/// means "unset").
+pub const EXCHANGE_VERSION: u8 = 1;
+
+/// Pause flags (bits of `Exchange::pause_flags`). A set bit blocks that action.
+pub mod pause {
+    pub const DEPOSITS: u8 = 1 << 0;
+    pub const WITHDRAWALS: u8 = 1 << 1;
+    pub const TRADING: u8 = 1 << 2;
+    pub const LIQUIDATIONS: u8 = 1 << 3;
+    pub const ALL: u8 = DEPOSITS | WITHDRAWALS | TRADING | LIQUIDATIONS;
+}
+
+/// Bounds on the governance timelock (seconds). A delay of zero would let governance
+/// loosen risk instantly; more than 30 days would make urgent loosening impossible.
+pub const MIN_TIMELOCK_DELAY_SECS: i64 = 60;
+pub const MAX_TIMELOCK_DELAY_SECS: i64 = 30 * 24 * 3600;
+
+#[account(zero_copy)]
+#[repr(C)]
+pub struct Exchange {
+    /// Layout version (`EXCHANGE_VERSION`).
+    pub version: u8,
+    /// Bump of the exchange PDA (`[EXCHANGE_SEED]`).
+    pub bump: u8,
+    /// Bump of the insurance vault PDA (`[INSURANCE_VAULT_SEED, exchange]`).
+    pub insurance_vault_bump: u8,
+    /// Bit set of `pause::*` flags.
+    pub pause_flags: u8,
+    /// Decimals of the quote mint (copied at creation; the mint's decimals cannot change).
+    pub quote_decimals: u8,
+    pub _padding0: [u8; 3],
+    /// Signs loosening risk changes (through the timelock) and listings.
+    pub governance: Pubkey,
+    /// Signs tighten-only changes and pauses, applied at once.
+    pub guardian: Pubkey,
+    /// Quote asset (USDC-like): perps and options settle in it.
+    pub quote_mint: Pubkey,
+    /// Token account of `quote_mint` owned by the exchange PDA.
+    pub insurance_vault: Pubkey,
+    /// Seconds between a loosening proposal and its earliest execution.
+    pub timelock_delay_secs: i64,
+    /// Unix time (seconds) of creation.
+    pub created_at: i64,
+    /// Reserved for future fields; zero.
+    pub reserved: [u8; 256],
+}
+
+const _: () = assert!(core::mem::size_of::<Exchange>() == 8 + 4 * 32 + 2 * 8 + 256);
+
+impl Exchange {
+    /// Account size including Anchor's 8-byte discriminator.
+    pub const SPACE: usize = 8 + core::mem::size_of::<Exchange>();
+
+    /// Writes every field of a fresh exchange.
+    ///
+    /// Deliberately takes more than five arguments and is never inlined: sBPF passes
+    /// arguments six and up on the stack, and a mis-sized stack frame (sbpf-linker with
+    /// `-bpf-stack-size=8192`) makes them read as zero. The integration tests assert every
+    /// field written here, which catches that miscompilation on-chain.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn initialize(
+        &mut self,
+        governance: Pubkey,
+        guardian: Pubkey,
+        quote_mint: Pubkey,
+        quote_decimals: u8,
+        insurance_vault: Pubkey,
+        bump: u8,
+        insurance_vault_bump: u8,
+        timelock_delay_secs: i64,
+        created_at: i64,
+    ) {
+        self.version = EXCHANGE_VERSION;
+        self.bump = bump;
+        self.insurance_vault_bump = insurance_vault_bump;
+        self.pause_flags = 0;
+        self.quote_decimals = quote_decimals;
+        self.governance = governance;
+        self.guardian = guardian;
+        self.quote_mint = quote_mint;
+        self.insurance_vault = insurance_vault;
+        self.timelock_delay_secs = timelock_delay_secs;
+        self.created_at = created_at;
+    }
+
+    pub fn is_paused(&self, flag: u8) -> bool {
+        self.pause_flags & flag != 0
+    }
+}

@@ -1,0 +1,3 @@
+pub mod exchange;
+
+pub use exchange::*;

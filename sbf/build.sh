@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds target/deploy/xmargin.so (sBPF v3) with upstream Rust + sbpf-linker, then the IDL.
+# Idempotent: every step checks before it installs or rebuilds. See README "Build pipeline".
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source sbf/env.sh
+
+sbf_ensure_toolchain
+sbf_ensure_linker
+SRC_ROOT="$(sbf_patched_std)"
+
+log "building xmargin.so (target $SBF_TARGET_JSON)"
+# RUSTC_BOOTSTRAP_SYNTHETIC_TARGET: lets std build for a JSON target without the
+#   `restricted_std` gate. __CARGO_TESTS_ONLY_SRC_ROOT: points -Z build-std at the
+#   patched copy of the library sources (see sbf/std-solana.patch).
+# Flags: panic=abort (no unwinding on-chain); static relocation model; lower-atomic
+#   (single-threaded target: atomics become plain loads/stores, else "Cannot select:
+#   AtomicSwap"); a 4096-byte stack frame, the SVM's frame size: with 8192 the program
+#   links but reads the 6th and later function arguments as zero.
+RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
+__CARGO_TESTS_ONLY_SRC_ROOT="$SRC_ROOT" \
+RUSTFLAGS="-C panic=abort -C relocation-model=static -C passes=lower-atomic -C link-arg=--llvm-args=-bpf-stack-size=${SBF_STACK_SIZE:-4096}" \
+  cargo build --release --locked -p xmargin \
+    --target "$SBF_TARGET_JSON" \
+    -Z build-std=std,panic_abort -Z json-target-spec
+
+mkdir -p "${SBF_OUT_DIR:-target/deploy}"
+cp "${CARGO_TARGET_DIR:-target}/$SBF_TARGET_NAME/release/libxmargin.so" "${SBF_OUT_DIR:-target/deploy}/xmargin.so"
+SO="${SBF_OUT_DIR:-target/deploy}/xmargin.so"
+log "$SO: $(stat -c %s "$SO") bytes"
+
+if [[ "${SBF_SKIP_IDL:-0}" != 1 ]]; then
+  log "building the IDL"
+  cargo run --locked -q -p xmargin-idl-gen -- "$ROOT"
+fi
