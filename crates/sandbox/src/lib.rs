@@ -10,7 +10,6 @@ use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
 use litesvm::types::TransactionMetadata;
 use litesvm::LiteSVM;
 use solana_account::Account;
-use solana_address::Address;
 use solana_instruction::error::InstructionError;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -134,6 +133,13 @@ impl Sandbox {
 
     pub fn with_program(program: &[u8]) -> Result<Self, SandboxError> {
         let mut svm = LiteSVM::new().with_log_bytes_limit(Some(100_000));
+        // Start the clock at the wall-clock time so timestamps read like real ones.
+        let mut clock: solana_clock::Clock = svm.get_sysvar();
+        clock.unix_timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        svm.set_sysvar(&clock);
         svm.add_program(xmargin::ID, program)
             .map_err(|e| SandboxError::ProgramLoad(format!("{e:?}")))?;
         let payer = Keypair::new();
@@ -209,7 +215,7 @@ impl Sandbox {
 
     /// Creates an SPL Token mint with `decimals`, mint authority = payer.
     pub fn create_mint(&mut self, decimals: u8) -> Pubkey {
-        let mint = Address::new_unique();
+        let mint = Keypair::new().pubkey();
         let mut data = vec![0u8; spl_token_interface::state::Mint::LEN];
         let state = spl_token_interface::state::Mint {
             mint_authority: Some(self.payer.pubkey()).into(),

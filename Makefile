@@ -1,0 +1,69 @@
+# xmargin: the two commands are `make demo` (the main job) and `make test` (everything).
+# Both install what they need (pinned Rust nightly, sbpf-linker, npm packages) when missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO := cargo
+# CI and the README's timings use these; a warm run skips every install.
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test clean
+
+## The main job: the compiled program in an in-process SVM, an exchange, its state.
+demo: sbf
+	$(CARGO) run --locked -q -p xmargin-cli -- demo
+
+## Everything, in the order CI runs it.
+test: setup fmt-check clippy unit sbf rust-svm ts-typecheck ts-test
+	@echo "make test: all checks passed"
+
+setup: setup-rust setup-node
+
+setup-rust:
+	@ROOT="$(CURDIR)" bash -c 'source sbf/env.sh; sbf_ensure_toolchain; sbf_ensure_linker'
+
+setup-node: $(NPM_STAMP)
+# `npm install` (not `npm ci`) on purpose: it installs the committed lock's versions, but
+# `npm ci` also demands lock entries for litesvm's other-platform binaries (darwin, musl,
+# arm64), which our package registry does not serve, and so always fails here.
+$(NPM_STAMP): package.json package-lock.json app/package.json
+	npm install --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+## target/deploy/xmargin.so (sBPF v3) + target/idl/xmargin.json + app/src/idl/*.
+sbf:
+	./sbf/build.sh
+
+idl:
+	$(CARGO) run --locked -q -p xmargin-idl-gen -- "$(CURDIR)"
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+## Host unit tests (every crate but the LiteSVM suite, which needs the .so).
+unit:
+	$(CARGO) test --locked --workspace --exclude xmargin-litesvm-tests
+
+## The compiled .so in LiteSVM from Rust, with compute-unit ceilings.
+rust-svm: sbf
+	$(CARGO) test --locked -p xmargin-litesvm-tests
+
+ts-typecheck: setup-node sbf
+	npx tsc -p tsconfig.json --noEmit
+
+ts-test: setup-node sbf
+	npm test
+
+## target/cu-report.json: every measured instruction and scenario, from the Rust and TS suites.
+cu: setup sbf
+	rm -rf target/cu
+	$(CARGO) test --locked -p xmargin-litesvm-tests
+	npm test
+	node scripts/cu-report.mjs target/cu/measurements.jsonl target/cu-report.json
+
+clean:
+	$(CARGO) clean
+	rm -rf node_modules

@@ -1,0 +1,5 @@
+export * from "./client.js";
+export * from "./errors.js";
+export * from "./pda.js";
+export * from "./state.js";
+export type { Xmargin } from "./idl/xmargin.js";
