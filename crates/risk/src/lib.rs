@@ -1,3 +1,24 @@
-//! xmargin risk engine: pure, `no_std` + `alloc`, no Solana types.
+//! xmargin risk engine: pure, `no_std` + `alloc`, no Solana types, no floats on the
+//! on-chain path. See the crate README section in the repository README.
 #![no_std]
+#![deny(clippy::arithmetic_side_effects, clippy::float_arithmetic)]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod bs;
+pub mod collateral;
+pub mod compare;
+pub mod error;
+#[cfg(feature = "full-reval")]
+pub mod full;
+pub mod fx;
+pub mod grid;
+pub mod margin;
+pub mod math;
+pub mod portfolio;
+
+pub use error::{Result, RiskError};
+pub use fx::Fx;
+pub use margin::{margin, MarginParams, MarginReport};
+pub use portfolio::{Instrument, InstrumentKind, Market, Position, UnderlyingMarket};

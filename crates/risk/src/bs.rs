@@ -1,0 +1,109 @@
+//! European options under Black-Scholes with zero rates and no dividends (r = q = 0: the
+//! venue settles in a stablecoin and funds nothing; forward = spot).
+//!
+//! Units: spot and strike in quote per underlying unit, `vol` as a fraction per √year,
+//! `t_years` in years (365-day year). Greeks per one unit of underlying:
+//! delta (dimensionless), gamma (per quote unit), vega (quote units per 1.00 of vol, i.e.
+//! per 100 vol points).
+//!
+//! Limits: when σ√T < 1e-9 (at or after expiry, or zero vol) the option is worth its
+//! intrinsic value, gamma and vega are 0, and delta is 1/0 for a call ITM/OTM, −1/0 for a
+//! put, and ±0.5 exactly at the strike. Deep in or out of the money, d1 and d2 are clamped
+//! to ±40, where N(·) is exactly 0 or 1: prices tend to intrinsic, Greeks to their limits,
+//! never to an overflow.
+use crate::error::{Result, RiskError};
+use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
+use crate::math::{ln, norm_cdf, norm_pdf_mul, sqrt};
+
+/// Bounds on implied volatility accepted by the engine (1% to 1000%).
+pub const MIN_VOL: Fx = Fx::lit("0.01");
+pub const MAX_VOL: Fx = Fx::lit("10");
+/// Below this σ√T the option is priced at intrinsic value.
+const MIN_STD_DEV: Fx = Fx::lit("0.000000001");
+const D_CLAMP: Fx = Fx::lit("40");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    Call,
+    Put,
+}
+
+/// Price and Greeks of one unit of a European option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionGreeks {
+    pub price: Fx,
+    pub delta: Fx,
+    pub gamma: Fx,
+    pub vega: Fx,
+}
+
+pub fn intrinsic(kind: OptionKind, spot: Fx, strike: Fx) -> Result<Fx> {
+    let diff = match kind {
+        OptionKind::Call => spot.sub_c(strike)?,
+        OptionKind::Put => strike.sub_c(spot)?,
+    };
+    Ok(diff.max(ZERO))
+}
+
+/// Black-Scholes price, delta, gamma and vega (r = 0).
+pub fn greeks(
+    kind: OptionKind,
+    spot: Fx,
+    strike: Fx,
+    vol: Fx,
+    t_years: Fx,
+) -> Result<OptionGreeks> {
+    if spot <= ZERO || strike <= ZERO {
+        return Err(RiskError::NonPositivePrice);
+    }
+    if vol < MIN_VOL || vol > MAX_VOL {
+        return Err(RiskError::VolatilityOutOfRange);
+    }
+    let t = t_years.max(ZERO);
+    let sqrt_t = sqrt(t)?;
+    let std_dev = vol.mul_c(sqrt_t)?;
+    if std_dev < MIN_STD_DEV {
+        return expired(kind, spot, strike);
+    }
+    let log_moneyness = ln(spot.div_c(strike)?)?;
+    let d1 = log_moneyness
+        .div_c(std_dev)?
+        .add_c(std_dev.mul_c(HALF)?)?
+        .clamp(-D_CLAMP, D_CLAMP);
+    let d2 = d1.sub_c(std_dev)?.clamp(-D_CLAMP, D_CLAMP);
+    let n_d1 = norm_cdf(d1)?;
+    let n_d2 = norm_cdf(d2)?;
+    // Gamma = φ(d1)/(S·σ√T), vega = S·φ(d1)·√T: the factors go in before exp's final shift.
+    let gamma = norm_pdf_mul(d1, ONE.div_c(spot.mul_c(std_dev)?)?)?;
+    let vega = norm_pdf_mul(d1, spot.mul_c(sqrt_t)?)?;
+    let call = spot.mul_c(n_d1)?.sub_c(strike.mul_c(n_d2)?)?.max(ZERO);
+    let (price, delta) = match kind {
+        OptionKind::Call => (call, n_d1),
+        // Put-call parity with r = 0: P = C − S + K; Δput = Δcall − 1.
+        OptionKind::Put => (call.sub_c(spot)?.add_c(strike)?.max(ZERO), n_d1.sub_c(ONE)?),
+    };
+    Ok(OptionGreeks {
+        price,
+        delta,
+        gamma,
+        vega,
+    })
+}
+
+fn expired(kind: OptionKind, spot: Fx, strike: Fx) -> Result<OptionGreeks> {
+    let call_delta = match spot.cmp(&strike) {
+        core::cmp::Ordering::Greater => ONE,
+        core::cmp::Ordering::Less => ZERO,
+        core::cmp::Ordering::Equal => HALF,
+    };
+    let delta = match kind {
+        OptionKind::Call => call_delta,
+        OptionKind::Put => call_delta.sub_c(ONE)?,
+    };
+    Ok(OptionGreeks {
+        price: intrinsic(kind, spot, strike)?,
+        delta,
+        gamma: ZERO,
+        vega: ZERO,
+    })
+}

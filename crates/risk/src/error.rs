@@ -1,0 +1,51 @@
+//! Errors of the risk engine. Every failure is specific; nothing panics or wraps.
+use core::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskError {
+    /// A fixed-point operation left the representable range (±2^79).
+    Overflow,
+    /// Division by zero.
+    DivisionByZero,
+    /// `ln` or `sqrt` of a value outside its domain (ln: x ≤ 0, sqrt: x < 0).
+    MathDomain,
+    /// A price (spot, strike, collateral price) is zero or negative.
+    NonPositivePrice,
+    /// A confidence interval is negative or not below the price.
+    InvalidConfidence,
+    /// An implied volatility is outside [MIN_VOL, MAX_VOL].
+    VolatilityOutOfRange,
+    /// A position refers to an underlying index with no market data.
+    UnknownUnderlying(u16),
+    /// A balance refers to a collateral index with no market data.
+    UnknownCollateral(u16),
+    /// Scenario-grid parameters are inconsistent (see `ScenarioParams::validate`).
+    InvalidScenarioParams,
+    /// Haircut schedule is inconsistent (see `HaircutSchedule::validate`).
+    InvalidHaircutSchedule,
+    /// Margin parameters are inconsistent (initial scale below 1).
+    InvalidMarginParams,
+    /// A perpetual has no entry price, or an option has no positive strike.
+    InvalidInstrument,
+}
+
+impl fmt::Display for RiskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RiskError::Overflow => write!(f, "fixed-point overflow"),
+            RiskError::DivisionByZero => write!(f, "division by zero"),
+            RiskError::MathDomain => write!(f, "argument outside the function's domain"),
+            RiskError::NonPositivePrice => write!(f, "price must be positive"),
+            RiskError::InvalidConfidence => write!(f, "confidence must be in [0, price)"),
+            RiskError::VolatilityOutOfRange => write!(f, "implied volatility out of range"),
+            RiskError::UnknownUnderlying(i) => write!(f, "no market data for underlying {i}"),
+            RiskError::UnknownCollateral(i) => write!(f, "no market data for collateral {i}"),
+            RiskError::InvalidScenarioParams => write!(f, "invalid scenario-grid parameters"),
+            RiskError::InvalidHaircutSchedule => write!(f, "invalid haircut schedule"),
+            RiskError::InvalidMarginParams => write!(f, "invalid margin parameters"),
+            RiskError::InvalidInstrument => write!(f, "invalid instrument"),
+        }
+    }
+}
+
+pub type Result<T> = core::result::Result<T, RiskError>;

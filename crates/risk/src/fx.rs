@@ -1,0 +1,122 @@
+//! The engine's one number type: `Fx` = `I80F48`, a signed binary fixed-point number with
+//! 80 integer bits and 48 fractional bits.
+//!
+//! - resolution 2^-48 ≈ 3.55e-15; range ±2^79 ≈ ±6.04e23;
+//! - every quantity in the engine is an `Fx` in natural units: prices in quote units per
+//!   underlying unit (e.g. 60000 USD/BTC), sizes in underlying units (1 = one BTC), volatility
+//!   as a fraction per √year (0.6 = 60 vol points), time in years, shocks as fractions
+//!   (0.15 = 15%), weights as fractions (0.9);
+//! - multiplication is a widening multiply and a shift, no decimal division, which keeps it
+//!   cheap on sBPF;
+//! - every operation is checked: overflow and division by zero are `RiskError`s, never a
+//!   wrap or a panic (use the `Checked` methods, not the operators).
+use crate::error::{Result, RiskError};
+
+pub use fixed::types::I80F48 as Fx;
+
+pub const ZERO: Fx = Fx::ZERO;
+pub const ONE: Fx = Fx::ONE;
+pub const TWO: Fx = Fx::lit("2");
+pub const HALF: Fx = Fx::lit("0.5");
+/// ln 2.
+pub const LN_2: Fx = Fx::lit("0.693147180559945309417232121458176568");
+/// 1 / √(2π).
+pub const INV_SQRT_2PI: Fx = Fx::lit("0.398942280401432677939946059934381868");
+/// Seconds per year: 365 days (the engine's day-count convention).
+pub const SECONDS_PER_YEAR: i64 = 365 * 24 * 3600;
+
+/// Checked arithmetic returning `RiskError` instead of `None`.
+pub trait Checked: Sized {
+    fn add_c(self, rhs: Self) -> Result<Self>;
+    fn sub_c(self, rhs: Self) -> Result<Self>;
+    fn mul_c(self, rhs: Self) -> Result<Self>;
+    fn div_c(self, rhs: Self) -> Result<Self>;
+    fn mul_i(self, rhs: i64) -> Result<Self>;
+    fn div_i(self, rhs: i64) -> Result<Self>;
+    fn neg_c(self) -> Result<Self>;
+    fn abs_c(self) -> Result<Self>;
+}
+
+impl Checked for Fx {
+    #[inline]
+    fn add_c(self, rhs: Fx) -> Result<Fx> {
+        self.checked_add(rhs).ok_or(RiskError::Overflow)
+    }
+    #[inline]
+    fn sub_c(self, rhs: Fx) -> Result<Fx> {
+        self.checked_sub(rhs).ok_or(RiskError::Overflow)
+    }
+    #[inline]
+    fn mul_c(self, rhs: Fx) -> Result<Fx> {
+        self.checked_mul(rhs).ok_or(RiskError::Overflow)
+    }
+    #[inline]
+    fn div_c(self, rhs: Fx) -> Result<Fx> {
+        if rhs == ZERO {
+            return Err(RiskError::DivisionByZero);
+        }
+        self.checked_div(rhs).ok_or(RiskError::Overflow)
+    }
+    #[inline]
+    fn mul_i(self, rhs: i64) -> Result<Fx> {
+        self.checked_mul_int(i128::from(rhs))
+            .ok_or(RiskError::Overflow)
+    }
+    #[inline]
+    fn div_i(self, rhs: i64) -> Result<Fx> {
+        if rhs == 0 {
+            return Err(RiskError::DivisionByZero);
+        }
+        self.checked_div_int(i128::from(rhs))
+            .ok_or(RiskError::Overflow)
+    }
+    #[inline]
+    fn neg_c(self) -> Result<Fx> {
+        self.checked_neg().ok_or(RiskError::Overflow)
+    }
+    #[inline]
+    fn abs_c(self) -> Result<Fx> {
+        self.checked_abs().ok_or(RiskError::Overflow)
+    }
+}
+
+/// `Σ items`, checked.
+pub fn sum<I: IntoIterator<Item = Fx>>(items: I) -> Result<Fx> {
+    items.into_iter().try_fold(ZERO, |acc, x| acc.add_c(x))
+}
+
+/// A token amount in native units (e.g. 1_500_000 with 6 decimals) as an `Fx` (1.5).
+pub fn from_native(amount: i128, decimals: u8) -> Result<Fx> {
+    let scale = 10i128
+        .checked_pow(u32::from(decimals))
+        .ok_or(RiskError::Overflow)?;
+    // scale ≥ 1, so neither division can fail.
+    let whole = Fx::checked_from_num(amount.checked_div(scale).ok_or(RiskError::Overflow)?)
+        .ok_or(RiskError::Overflow)?;
+    let frac = Fx::checked_from_num(amount.checked_rem(scale).ok_or(RiskError::Overflow)?)
+        .ok_or(RiskError::Overflow)?
+        .checked_div_int(scale)
+        .ok_or(RiskError::Overflow)?;
+    whole.add_c(frac)
+}
+
+/// A Pyth-style price `mantissa × 10^expo` as an `Fx`. `expo` in [-18, 18].
+pub fn from_mantissa(mantissa: i64, expo: i32) -> Result<Fx> {
+    if !(-18..=18).contains(&expo) {
+        return Err(RiskError::Overflow);
+    }
+    let m = Fx::checked_from_num(mantissa).ok_or(RiskError::Overflow)?;
+    let p = 10i128.pow(expo.unsigned_abs());
+    if expo >= 0 {
+        m.checked_mul_int(p).ok_or(RiskError::Overflow)
+    } else {
+        m.checked_div_int(p).ok_or(RiskError::Overflow)
+    }
+}
+
+/// Years from seconds (365-day year).
+pub fn years_from_seconds(seconds: i64) -> Result<Fx> {
+    Fx::checked_from_num(seconds)
+        .ok_or(RiskError::Overflow)?
+        .div_i(SECONDS_PER_YEAR)
+}
