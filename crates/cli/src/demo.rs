@@ -7,33 +7,17 @@ use xmargin_sandbox::{pda, program_so_path, Sandbox};
 pub fn run() -> Result<()> {
     let so = program_so_path();
     let size = std::fs::metadata(&so).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "xmargin sandbox: LiteSVM with {} ({} bytes)",
-        so.display(),
-        size
-    );
+    println!("xmargin sandbox: LiteSVM with {} ({} bytes)", so.display(), size);
     println!("program id: {}\n", xmargin::ID);
 
     let (mut sb, fx) = Sandbox::with_exchange().map_err(|e| anyhow!("{e}"))?;
-    println!(
-        "initialize_exchange (signed by the upgrade authority): {} CU",
-        fx.init_compute_units
-    );
-    print_exchange(
-        &sb,
-        &sb.exchange().ok_or_else(|| anyhow!("exchange not found"))?,
-    );
+    println!("initialize_exchange (signed by the upgrade authority): {} CU", fx.init_compute_units);
+    print_exchange(&sb, &sb.exchange().ok_or_else(|| anyhow!("exchange not found"))?);
 
     println!("\nguardian pauses trading and liquidations");
     let ix = sb.set_pause_ix(fx.guardian.pubkey(), pause::TRADING | pause::LIQUIDATIONS);
-    let landed = sb
-        .send(&[ix], &[&fx.guardian])
-        .map_err(|f| anyhow!("{f}"))?;
-    println!(
-        "  set_pause: {} CU -> {}",
-        landed.compute_units,
-        flags(sb.exchange().unwrap().pause_flags)
-    );
+    let landed = sb.send(&[ix], &[&fx.guardian]).map_err(|f| anyhow!("{f}"))?;
+    println!("  set_pause: {} CU -> {}", landed.compute_units, flags(sb.exchange().unwrap().pause_flags));
 
     println!("guardian tries to lift the pause");
     let ix = sb.set_pause_ix(fx.guardian.pubkey(), 0);
@@ -43,14 +27,8 @@ pub fn run() -> Result<()> {
     }
     println!("governance lifts it");
     let ix = sb.set_pause_ix(fx.governance.pubkey(), 0);
-    let landed = sb
-        .send(&[ix], &[&fx.governance])
-        .map_err(|f| anyhow!("{f}"))?;
-    println!(
-        "  set_pause: {} CU -> {}",
-        landed.compute_units,
-        flags(sb.exchange().unwrap().pause_flags)
-    );
+    let landed = sb.send(&[ix], &[&fx.governance]).map_err(|f| anyhow!("{f}"))?;
+    println!("  set_pause: {} CU -> {}", landed.compute_units, flags(sb.exchange().unwrap().pause_flags));
     Ok(())
 }
 
@@ -61,10 +39,7 @@ fn print_exchange(sb: &Sandbox, ex: &Exchange) {
     println!("  version          {}", ex.version);
     println!("  governance       {}", ex.governance);
     println!("  guardian         {}", ex.guardian);
-    println!(
-        "  quote mint       {} ({} decimals)",
-        ex.quote_mint, ex.quote_decimals
-    );
+    println!("  quote mint       {} ({} decimals)", ex.quote_mint, ex.quote_decimals);
     println!(
         "  insurance vault  {} (balance {}.{:0width$})",
         ex.insurance_vault,
@@ -72,11 +47,7 @@ fn print_exchange(sb: &Sandbox, ex: &Exchange) {
         vault_balance % scale,
         width = usize::from(ex.quote_decimals)
     );
-    println!(
-        "  timelock delay   {} s ({} h)",
-        ex.timelock_delay_secs,
-        ex.timelock_delay_secs / 3600
-    );
+    println!("  timelock delay   {} s ({} h)", ex.timelock_delay_secs, ex.timelock_delay_secs / 3600);
     println!("  pause flags      {}", flags(ex.pause_flags));
     println!("  created at       {} (unix seconds)", ex.created_at);
 }

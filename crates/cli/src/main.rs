@@ -6,11 +6,7 @@ use clap::{Parser, Subcommand};
 mod demo;
 
 #[derive(Parser)]
-#[command(
-    name = "xmargin",
-    version,
-    about = "xmargin portfolio-margin venue: sandbox and tools"
-)]
+#[command(name = "xmargin", version, about = "xmargin portfolio-margin venue: sandbox and tools")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -11,10 +11,7 @@ use heck::ToLowerCamelCase;
 use serde_json::Value;
 
 fn main() -> Result<()> {
-    let root = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or(std::env::current_dir()?);
+    let root = std::env::args().nth(1).map(PathBuf::from).unwrap_or(std::env::current_dir()?);
     let root = root.canonicalize().context("workspace root")?;
     // The builder runs `cargo test --features idl-build` with its own RUSTFLAGS; a separate
     // target directory keeps that from invalidating the main build's artifacts.
@@ -54,12 +51,7 @@ fn main() -> Result<()> {
 /// `relations`, `generic`), each dot-separated segment on its own.
 fn camel_case_names(value: &mut Value) {
     const KEYS: [&str; 5] = ["name", "path", "account", "relations", "generic"];
-    let convert = |s: &str| {
-        s.split('.')
-            .map(|p| p.to_lower_camel_case())
-            .collect::<Vec<_>>()
-            .join(".")
-    };
+    let convert = |s: &str| s.split('.').map(|p| p.to_lower_camel_case()).collect::<Vec<_>>().join(".");
     match value {
         Value::Object(map) => {
             for (key, val) in map.iter_mut() {

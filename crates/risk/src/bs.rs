@@ -35,6 +35,10 @@ pub struct OptionGreeks {
     pub delta: Fx,
     pub gamma: Fx,
     pub vega: Fx,
+    /// ∂Δ/∂σ = ∂vega/∂S (per unit of vol).
+    pub vanna: Fx,
+    /// ∂vega/∂σ (quote units per vol², per unit of vol).
+    pub volga: Fx,
 }
 
 pub fn intrinsic(kind: OptionKind, spot: Fx, strike: Fx) -> Result<Fx> {
@@ -46,13 +50,7 @@ pub fn intrinsic(kind: OptionKind, spot: Fx, strike: Fx) -> Result<Fx> {
 }
 
 /// Black-Scholes price, delta, gamma and vega (r = 0).
-pub fn greeks(
-    kind: OptionKind,
-    spot: Fx,
-    strike: Fx,
-    vol: Fx,
-    t_years: Fx,
-) -> Result<OptionGreeks> {
+pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<OptionGreeks> {
     if spot <= ZERO || strike <= ZERO {
         return Err(RiskError::NonPositivePrice);
     }
@@ -66,28 +64,23 @@ pub fn greeks(
         return expired(kind, spot, strike);
     }
     let log_moneyness = ln(spot.div_c(strike)?)?;
-    let d1 = log_moneyness
-        .div_c(std_dev)?
-        .add_c(std_dev.mul_c(HALF)?)?
-        .clamp(-D_CLAMP, D_CLAMP);
+    let d1 = log_moneyness.div_c(std_dev)?.add_c(std_dev.mul_c(HALF)?)?.clamp(-D_CLAMP, D_CLAMP);
     let d2 = d1.sub_c(std_dev)?.clamp(-D_CLAMP, D_CLAMP);
     let n_d1 = norm_cdf(d1)?;
     let n_d2 = norm_cdf(d2)?;
     // Gamma = φ(d1)/(S·σ√T), vega = S·φ(d1)·√T: the factors go in before exp's final shift.
     let gamma = norm_pdf_mul(d1, ONE.div_c(spot.mul_c(std_dev)?)?)?;
     let vega = norm_pdf_mul(d1, spot.mul_c(sqrt_t)?)?;
+    // Vanna = −φ(d1)·d2/σ, volga = vega·d1·d2/σ (r = 0).
+    let vanna = norm_pdf_mul(d1, d2.neg_c()?.div_c(vol)?)?;
+    let volga = vega.mul_c(d1)?.mul_c(d2)?.div_c(vol)?;
     let call = spot.mul_c(n_d1)?.sub_c(strike.mul_c(n_d2)?)?.max(ZERO);
     let (price, delta) = match kind {
         OptionKind::Call => (call, n_d1),
         // Put-call parity with r = 0: P = C − S + K; Δput = Δcall − 1.
         OptionKind::Put => (call.sub_c(spot)?.add_c(strike)?.max(ZERO), n_d1.sub_c(ONE)?),
     };
-    Ok(OptionGreeks {
-        price,
-        delta,
-        gamma,
-        vega,
-    })
+    Ok(OptionGreeks { price, delta, gamma, vega, vanna, volga })
 }
 
 fn expired(kind: OptionKind, spot: Fx, strike: Fx) -> Result<OptionGreeks> {
@@ -105,5 +98,7 @@ fn expired(kind: OptionKind, spot: Fx, strike: Fx) -> Result<OptionGreeks> {
         delta,
         gamma: ZERO,
         vega: ZERO,
+        vanna: ZERO,
+        volga: ZERO,
     })
 }

@@ -34,12 +34,7 @@ pub struct HaircutSchedule {
 
 impl HaircutSchedule {
     /// A schedule with no size tiers.
-    pub fn flat(
-        initial: Fx,
-        maintenance: Fx,
-        initial_liability: Fx,
-        maintenance_liability: Fx,
-    ) -> Self {
+    pub fn flat(initial: Fx, maintenance: Fx, initial_liability: Fx, maintenance_liability: Fx) -> Self {
         HaircutSchedule {
             initial_asset_weight: initial,
             maintenance_asset_weight: maintenance,
@@ -62,19 +57,15 @@ impl HaircutSchedule {
             && self.initial_asset_weight <= self.maintenance_asset_weight
             && self.maintenance_liability_weight >= ONE
             && self.initial_liability_weight >= self.maintenance_liability_weight;
-        let (mut prev_above, mut prev_init, mut prev_maint) = (
-            ZERO,
-            self.initial_asset_weight,
-            self.maintenance_asset_weight,
-        );
+        let (mut prev_above, mut prev_init, mut prev_maint) =
+            (ZERO, self.initial_asset_weight, self.maintenance_asset_weight);
         for tier in self.tiers() {
             ok &= tier.above > prev_above
                 && tier.initial_weight <= prev_init
                 && tier.maintenance_weight <= prev_maint
                 && tier.initial_weight <= tier.maintenance_weight
                 && tier.initial_weight >= ZERO;
-            (prev_above, prev_init, prev_maint) =
-                (tier.above, tier.initial_weight, tier.maintenance_weight);
+            (prev_above, prev_init, prev_maint) = (tier.above, tier.initial_weight, tier.maintenance_weight);
         }
         if ok {
             Ok(())

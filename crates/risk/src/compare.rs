@@ -30,11 +30,7 @@ pub struct Comparison {
     pub isolated: ModelRequirement,
 }
 
-pub fn compare(
-    positions: &[Position],
-    market: &Market<'_>,
-    params: &MarginParams,
-) -> Result<Comparison> {
+pub fn compare(positions: &[Position], market: &Market<'_>, params: &MarginParams) -> Result<Comparison> {
     let (pm, _, reports) = requirements(positions, market, params)?;
     let total_value = crate::fx::sum(reports.iter().map(|r| r.exposure.value))?;
     let mut sum_alone = ZERO;
@@ -47,17 +43,11 @@ pub fn compare(
         isolated_needed = isolated_needed.add_c(alone.sub_c(value)?.max(ZERO))?;
     }
     Ok(Comparison {
-        portfolio: ModelRequirement {
-            requirement: pm,
-            collateral_needed: pm.sub_c(total_value)?.max(ZERO),
-        },
+        portfolio: ModelRequirement { requirement: pm, collateral_needed: pm.sub_c(total_value)?.max(ZERO) },
         naive_cross: ModelRequirement {
             requirement: sum_alone,
             collateral_needed: sum_alone.sub_c(total_value)?.max(ZERO),
         },
-        isolated: ModelRequirement {
-            requirement: sum_alone,
-            collateral_needed: isolated_needed,
-        },
+        isolated: ModelRequirement { requirement: sum_alone, collateral_needed: isolated_needed },
     })
 }

@@ -24,11 +24,7 @@ pub fn norm_pdf(x: f64) -> f64 {
 pub fn bs(call: bool, s: f64, k: f64, vol: f64, t: f64) -> (f64, f64, f64, f64) {
     let sd = vol * t.max(0.0).sqrt();
     if sd < 1e-9 {
-        let intrinsic = if call {
-            (s - k).max(0.0)
-        } else {
-            (k - s).max(0.0)
-        };
+        let intrinsic = if call { (s - k).max(0.0) } else { (k - s).max(0.0) };
         let cd = if s > k {
             1.0
         } else if s < k {
@@ -41,17 +37,8 @@ pub fn bs(call: bool, s: f64, k: f64, vol: f64, t: f64) -> (f64, f64, f64, f64) 
     let d1 = ((s / k).ln() + 0.5 * sd * sd) / sd;
     let d2 = d1 - sd;
     let c = (s * norm_cdf(d1) - k * norm_cdf(d2)).max(0.0);
-    let (price, delta) = if call {
-        (c, norm_cdf(d1))
-    } else {
-        ((c - s + k).max(0.0), norm_cdf(d1) - 1.0)
-    };
-    (
-        price,
-        delta,
-        norm_pdf(d1) / (s * sd),
-        s * norm_pdf(d1) * t.sqrt(),
-    )
+    let (price, delta) = if call { (c, norm_cdf(d1)) } else { ((c - s + k).max(0.0), norm_cdf(d1) - 1.0) };
+    (price, delta, norm_pdf(d1) / (s * sd), s * norm_pdf(d1) * t.sqrt())
 }
 
 /// Value of one position at spot `s` and implied vol `vol` (f64).
@@ -61,14 +48,7 @@ pub fn position_value(p: &Position, s: f64, vol: f64, now: i64) -> f64 {
         InstrumentKind::Perp => size * (s - f(p.entry_price)),
         kind => {
             let t = (p.instrument.expiry - now).max(0) as f64 / SECONDS_PER_YEAR as f64;
-            size * bs(
-                kind == InstrumentKind::Call,
-                s,
-                f(p.instrument.strike),
-                vol.max(0.01),
-                t,
-            )
-            .0
+            size * bs(kind == InstrumentKind::Call, s, f(p.instrument.strike), vol.max(0.01), t).0
         }
     }
 }
@@ -85,8 +65,7 @@ pub fn loss_at(
     positions
         .iter()
         .map(|p| {
-            position_value(p, s0, v0, now)
-                - position_value(p, s0 * (1.0 + price_shock), v0 + vol_shock, now)
+            position_value(p, s0, v0, now) - position_value(p, s0 * (1.0 + price_shock), v0 + vol_shock, now)
         })
         .sum()
 }
@@ -94,22 +73,9 @@ pub fn loss_at(
 /// Full-revaluation worst loss of one underlying's positions under `params`: the grid
 /// points (price × vol), plus the extreme moves ±m·P at weight w (flat vol). The same
 /// scenario set the expansion is evaluated on; add-ons are not part of it.
-pub fn worst_loss(
-    positions: &[&Position],
-    u: &UnderlyingMarket,
-    now: i64,
-    params: &ScenarioParams,
-) -> f64 {
-    let prices: Vec<f64> = price_shocks(params)
-        .expect("grid")
-        .into_iter()
-        .map(f)
-        .collect();
-    let vols: Vec<f64> = vol_shocks(params)
-        .expect("grid")
-        .into_iter()
-        .map(f)
-        .collect();
+pub fn worst_loss(positions: &[&Position], u: &UnderlyingMarket, now: i64, params: &ScenarioParams) -> f64 {
+    let prices: Vec<f64> = price_shocks(params).expect("grid").into_iter().map(f).collect();
+    let vols: Vec<f64> = vol_shocks(params).expect("grid").into_iter().map(f).collect();
     let mut worst: f64 = 0.0;
     for &v in &vols {
         for &p in &prices {
@@ -128,10 +94,7 @@ pub fn worst_loss(
 pub fn worst_losses(positions: &[Position], market: &Market<'_>, scale: Fx) -> Vec<(u16, f64)> {
     let mut out = Vec::new();
     for u in market.underlyings {
-        let mine: Vec<&Position> = positions
-            .iter()
-            .filter(|p| p.instrument.underlying == u.index)
-            .collect();
+        let mine: Vec<&Position> = positions.iter().filter(|p| p.instrument.underlying == u.index).collect();
         if mine.is_empty() {
             continue;
         }

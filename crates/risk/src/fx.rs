@@ -59,16 +59,14 @@ impl Checked for Fx {
     }
     #[inline]
     fn mul_i(self, rhs: i64) -> Result<Fx> {
-        self.checked_mul_int(i128::from(rhs))
-            .ok_or(RiskError::Overflow)
+        self.checked_mul_int(i128::from(rhs)).ok_or(RiskError::Overflow)
     }
     #[inline]
     fn div_i(self, rhs: i64) -> Result<Fx> {
         if rhs == 0 {
             return Err(RiskError::DivisionByZero);
         }
-        self.checked_div_int(i128::from(rhs))
-            .ok_or(RiskError::Overflow)
+        self.checked_div_int(i128::from(rhs)).ok_or(RiskError::Overflow)
     }
     #[inline]
     fn neg_c(self) -> Result<Fx> {
@@ -87,9 +85,7 @@ pub fn sum<I: IntoIterator<Item = Fx>>(items: I) -> Result<Fx> {
 
 /// A token amount in native units (e.g. 1_500_000 with 6 decimals) as an `Fx` (1.5).
 pub fn from_native(amount: i128, decimals: u8) -> Result<Fx> {
-    let scale = 10i128
-        .checked_pow(u32::from(decimals))
-        .ok_or(RiskError::Overflow)?;
+    let scale = 10i128.checked_pow(u32::from(decimals)).ok_or(RiskError::Overflow)?;
     // scale ≥ 1, so neither division can fail.
     let whole = Fx::checked_from_num(amount.checked_div(scale).ok_or(RiskError::Overflow)?)
         .ok_or(RiskError::Overflow)?;
@@ -116,7 +112,5 @@ pub fn from_mantissa(mantissa: i64, expo: i32) -> Result<Fx> {
 
 /// Years from seconds (365-day year).
 pub fn years_from_seconds(seconds: i64) -> Result<Fx> {
-    Fx::checked_from_num(seconds)
-        .ok_or(RiskError::Overflow)?
-        .div_i(SECONDS_PER_YEAR)
+    Fx::checked_from_num(seconds).ok_or(RiskError::Overflow)?.div_i(SECONDS_PER_YEAR)
 }

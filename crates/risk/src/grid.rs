@@ -1,17 +1,18 @@
 //! The scenario grid: losses of a netted exposure under price × implied-vol shocks,
 //! from the delta–gamma–vega expansion, plus the add-ons that guard it.
 //!
-//! For an underlying with spot S and netted Δ, Γ, V, a price shock p (fraction) and an
-//! implied-vol shock v (absolute, in vol units) lose
+//! For an underlying with spot S and netted Δ, Γ, vega V, vanna and volga, a price shock p
+//! (fraction) and an implied-vol shock v (absolute, in vol units) lose, to second order,
 //!
 //! ```text
-//! loss(p, v) = −(Δ·S·p + ½·Γ·(S·p)²) − V·v
+//! loss(p, v) = −((Δ + vanna·v)·S·p + ½·Γ·(S·p)² + V·v + ½·volga·v²)
 //! ```
 //!
 //! The requirement of the underlying is
 //!
 //! ```text
-//! max( worst over p ∈ [−P, P] and v ∈ {−v_down, 0, +v_up} of loss(p, v),     grid
+//! max( worst over p ∈ [−P, P] and v ∈ {−v_down, 0, +v_up} of loss(p, v)
+//!        + convexity add-on (net options' higher-order error bounds at ±P),     grid
 //!      w · worst over p ∈ [−m·P, m·P] of loss(p, 0),                          extreme move
 //!      c · S · net short option units )                                       short-option minimum
 //! + |Δ| · conf                                                                 oracle confidence
@@ -22,16 +23,20 @@
 //! with P. The grid points themselves (`scenario_table`) are what the CLI displays.
 //! Cost per underlying is constant: O(positions + scenarios) overall.
 //!
-//! Where the expansion is weak: it ignores third-order terms (a short option whose strike
-//! the move crosses gains gamma as it goes) and the vol–price cross term; the extreme-move
-//! scenario (CME SPAN's "3× the price scan range, 35% of the loss" by default) and the
-//! short-option minimum charge (SPAN's "short option minimum") cover those; the tests
-//! measure the residual against full revaluation.
+//! Where the expansion is weak — a short option whose strike the move crosses gains gamma
+//! as it goes (third and higher order), and long options' gains are overstated at large
+//! moves — the convexity add-on bounds the error per net option position (see
+//! `shortfall_bound`, `overstatement_bound`); the extreme-move scenario (CME SPAN's "3× the
+//! price scan range, 35% of the loss") and the short-option minimum (SPAN's "short option
+//! minimum") remain as floors. `tests/expansion_vs_full.rs` measures the residual against
+//! full revaluation.
 use alloc::vec::Vec;
 
+use crate::bs::{intrinsic, OptionKind};
 use crate::error::{Result, RiskError};
+use crate::fx::INV_SQRT_2PI;
 use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
-use crate::portfolio::NetExposure;
+use crate::portfolio::{NetExposure, ShortOption, UnderlyingBook};
 
 /// Scenario-grid parameters of one underlying (maintenance level; the initial grid scales
 /// the shocks by `MarginParams::initial_scale`).
@@ -54,6 +59,20 @@ pub struct ScenarioParams {
 }
 
 impl ScenarioParams {
+    /// Reference parameters for examples and tests (governance sets real ones per
+    /// underlying): ±15% in 3% steps (11 points), extreme move 3×P at
+    /// 35% weight (CME SPAN's extreme-move scenarios), short-option minimum 1% of spot;
+    /// vol +15 / −10 points.
+    pub const REFERENCE: ScenarioParams = ScenarioParams {
+        max_price_shock: Fx::lit("0.15"),
+        price_steps: 5,
+        vol_shock_up: Fx::lit("0.15"),
+        vol_shock_down: Fx::lit("0.10"),
+        extreme_multiple: Fx::lit("3"),
+        extreme_weight: Fx::lit("0.35"),
+        short_option_charge: Fx::lit("0.01"),
+    };
+
     pub fn validate(&self) -> Result<()> {
         let ok = self.max_price_shock > ZERO
             && self.max_price_shock < ONE
@@ -83,36 +102,42 @@ impl ScenarioParams {
     }
 }
 
-/// Loss of the price part of the expansion at shock p: −(Δ·S·p + ½·Γ·(S·p)²).
-pub fn price_loss(e: &NetExposure, p: Fx) -> Result<Fx> {
+/// Loss at price shock p and vol shock v:
+/// −((Δ + vanna·v)·S·p + ½·Γ·(S·p)² + V·v + ½·volga·v²).
+pub fn scenario_loss(e: &NetExposure, p: Fx, v: Fx) -> Result<Fx> {
+    price_loss_at_vol(e, p, v)?.add_c(vol_loss(e, v)?)
+}
+
+/// The price-dependent part of `scenario_loss`.
+fn price_loss_at_vol(e: &NetExposure, p: Fx, v: Fx) -> Result<Fx> {
+    let delta = e.delta.add_c(e.vanna.mul_c(v)?)?;
     let move_ = e.spot.mul_c(p)?;
-    let pnl = e
-        .delta
-        .mul_c(move_)?
-        .add_c(e.gamma.mul_c(move_)?.mul_c(move_)?.mul_c(HALF)?)?;
+    let pnl = delta.mul_c(move_)?.add_c(e.gamma.mul_c(move_)?.mul_c(move_)?.mul_c(HALF)?)?;
     pnl.neg_c()
 }
 
-/// Loss of the vega part at vol shock v: −V·v.
-pub fn vega_loss(e: &NetExposure, v: Fx) -> Result<Fx> {
-    e.vega.mul_c(v)?.neg_c()
+/// The vol-only part of `scenario_loss`: −(V·v + ½·volga·v²).
+pub fn vol_loss(e: &NetExposure, v: Fx) -> Result<Fx> {
+    e.vega.mul_c(v)?.add_c(e.volga.mul_c(v)?.mul_c(v)?.mul_c(HALF)?)?.neg_c()
 }
 
-/// The worst price loss for p in [−range, range] and the shock where it occurs.
-pub fn worst_price_loss(e: &NetExposure, range: Fx) -> Result<(Fx, Fx)> {
-    let up = price_loss(e, range)?;
-    let down = price_loss(e, range.neg_c()?)?;
-    let (mut worst, mut at) = if up >= down {
-        (up, range)
-    } else {
-        (down, range.neg_c()?)
-    };
+/// Loss of the price part alone (flat vol) at shock p: −(Δ·S·p + ½·Γ·(S·p)²).
+pub fn price_loss(e: &NetExposure, p: Fx) -> Result<Fx> {
+    price_loss_at_vol(e, p, ZERO)
+}
+
+/// The worst price loss for p in [−range, range] at vol shock v, and the p where it occurs.
+/// For fixed v the loss is a parabola in p: its end points, and its vertex when Γ > 0.
+pub fn worst_price_loss_at_vol(e: &NetExposure, range: Fx, v: Fx) -> Result<(Fx, Fx)> {
+    let up = price_loss_at_vol(e, range, v)?;
+    let down = price_loss_at_vol(e, range.neg_c()?, v)?;
+    let (mut worst, mut at) = if up >= down { (up, range) } else { (down, range.neg_c()?) };
     if e.gamma > ZERO {
-        // Long gamma: the loss is a downward parabola in p with its top at
-        // p* = −Δ / (Γ·S); inside the range, that top is the worst case.
-        let vertex = e.delta.neg_c()?.div_c(e.gamma.mul_c(e.spot)?)?;
+        // Long gamma: the top of the parabola, p* = −(Δ + vanna·v)/(Γ·S), if inside.
+        let delta = e.delta.add_c(e.vanna.mul_c(v)?)?;
+        let vertex = delta.neg_c()?.div_c(e.gamma.mul_c(e.spot)?)?;
         if vertex.abs_c()? <= range {
-            let at_vertex = price_loss(e, vertex)?;
+            let at_vertex = price_loss_at_vol(e, vertex, v)?;
             if at_vertex > worst {
                 worst = at_vertex;
                 at = vertex;
@@ -122,23 +147,78 @@ pub fn worst_price_loss(e: &NetExposure, range: Fx) -> Result<(Fx, Fx)> {
     Ok((worst, at))
 }
 
-/// Worst vega loss over {−down, 0, +up} and the shock where it occurs.
-fn worst_vega_loss(e: &NetExposure, params: &ScenarioParams) -> Result<(Fx, Fx)> {
-    let mut worst = (ZERO, ZERO);
-    for v in [params.vol_shock_up, params.vol_shock_down.neg_c()?] {
-        let loss = vega_loss(e, v)?;
-        if loss > worst.0 {
-            worst = (loss, v);
-        }
+/// The worst price loss at flat vol for p in [−range, range].
+pub fn worst_price_loss(e: &NetExposure, range: Fx) -> Result<(Fx, Fx)> {
+    worst_price_loss_at_vol(e, range, ZERO)
+}
+
+/// Below this σ√T the Lagrange bound is not used (expired options: gamma is 0).
+const MIN_STD_DEV: Fx = Fx::lit("0.000001");
+
+/// Upper bound of how much more one short option unit can lose at price shock `p` than the
+/// expansion says (quote units, ≥ 0). The smaller of two valid bounds:
+///
+/// - Lagrange: V(S') = V + Δ·dS + ½·Γ(ξ)·dS² for some ξ between S and S', and for r = 0
+///   Γ(ξ) ≤ φ(0)/(ξ·σ√T) ≤ φ(0)/(min(S, S')·σ√T); the excess is ½·(Γmax − Γ)·dS²;
+/// - value: V(S') ≤ intrinsic(S') + φ(0)·K·σ√T (time value peaks at the strike, where it is
+///   at most φ(0)·K·σ√T), so the excess is at most that minus V minus the expansion.
+///
+/// Cheap on purpose (no exp/ln): it reuses the Greeks already computed.
+pub fn shortfall_bound(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+    let d_spot = spot.mul_c(p)?;
+    let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+    let shocked = spot.add_c(d_spot)?;
+    let kind = if o.kind == OptionKind::Call { OptionKind::Call } else { OptionKind::Put };
+    let value_bound = intrinsic(kind, shocked, o.strike)?
+        .add_c(INV_SQRT_2PI.mul_c(o.strike)?.mul_c(o.std_dev)?)?
+        .sub_c(o.price)?
+        .sub_c(expansion)?;
+    let bound = if o.std_dev > MIN_STD_DEV {
+        let gamma_max = INV_SQRT_2PI.div_c(spot.min(shocked).mul_c(o.std_dev)?)?;
+        let lagrange = gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?;
+        lagrange.min(value_bound)
+    } else {
+        value_bound
+    };
+    Ok(bound.max(ZERO))
+}
+
+/// Upper bound of how much the expansion overstates one long option unit's gain at price
+/// shock `p` (quote units, ≥ 0). An option's value is convex in the spot and never below
+/// intrinsic, so V(S') ≥ max(V + Δ·dS, intrinsic(S')): the overstatement is at most the
+/// expansion minus that.
+pub fn overstatement_bound(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+    let d_spot = spot.mul_c(p)?;
+    let linear = o.delta.mul_c(d_spot)?;
+    let expansion = linear.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+    let shocked = spot.add_c(d_spot)?;
+    let floor = linear.max(intrinsic(o.kind, shocked, o.strike)?.sub_c(o.price)?);
+    Ok(expansion.sub_c(floor)?.max(ZERO))
+}
+
+/// Σ over net option positions of units × the worse bound at ±range: shortfall bounds for
+/// net short options, overstatement bounds for net long ones.
+pub fn convexity_addon(short_options: &[ShortOption], spot: Fx, range: Fx) -> Result<Fx> {
+    let mut total = ZERO;
+    let down = range.neg_c()?;
+    for o in short_options {
+        let worst = if o.units < ZERO {
+            overstatement_bound(o, spot, range)?.max(overstatement_bound(o, spot, down)?)
+        } else {
+            shortfall_bound(o, spot, range)?.max(shortfall_bound(o, spot, down)?)
+        };
+        total = total.add_c(o.units.abs_c()?.mul_c(worst)?)?;
     }
-    Ok(worst)
+    Ok(total)
 }
 
 /// How an underlying's requirement was reached (all in quote units).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequirementBreakdown {
-    /// Worst loss over the price × vol grid.
+    /// Worst loss over the price × vol grid (expansion + convexity add-on).
     pub grid_loss: Fx,
+    /// The convexity add-on of the net short options at ±P, included in `grid_loss`.
+    pub convexity_addon: Fx,
     /// Price shock (fraction) and vol shock (vol units) of that worst loss.
     pub worst_price_shock: Fx,
     pub worst_vol_shock: Fx,
@@ -152,27 +232,29 @@ pub struct RequirementBreakdown {
     pub requirement: Fx,
 }
 
-/// The requirement of one netted exposure under `params` (already scaled for initial).
-pub fn requirement(e: &NetExposure, params: &ScenarioParams) -> Result<RequirementBreakdown> {
-    let (price_part, worst_price_shock) = worst_price_loss(e, params.max_price_shock)?;
-    let (vega_part, worst_vol_shock) = worst_vega_loss(e, params)?;
-    // Price and vol shocks form a full cross product and the expansion has no cross term,
-    // so the worst grid loss is the sum of the two worst parts.
-    let grid_loss = price_part.add_c(vega_part)?;
+/// The requirement of one underlying's book under `params` (already scaled for initial).
+pub fn requirement(book: &UnderlyingBook, params: &ScenarioParams) -> Result<RequirementBreakdown> {
+    let e = &book.exposure;
+    let addon = convexity_addon(&book.short_options, e.spot, params.max_price_shock)?;
+    let (mut expansion_worst, mut worst_price_shock, mut worst_vol_shock) = (ZERO, ZERO, ZERO);
+    for v in vol_shocks(params)? {
+        let (price_part, at) = worst_price_loss_at_vol(e, params.max_price_shock, v)?;
+        let total = price_part.add_c(vol_loss(e, v)?)?;
+        if total > expansion_worst {
+            (expansion_worst, worst_price_shock, worst_vol_shock) = (total, at, v);
+        }
+    }
+    let grid_loss = expansion_worst.add_c(addon)?;
     let extreme_range = params.max_price_shock.mul_c(params.extreme_multiple)?;
     let (extreme_raw, _) = worst_price_loss(e, extreme_range)?;
-    let extreme_loss = extreme_raw.mul_c(params.extreme_weight)?;
-    let short_option_charge = e
-        .net_short_options
-        .mul_c(e.spot)?
-        .mul_c(params.short_option_charge)?;
+    let extreme_addon = convexity_addon(&book.short_options, e.spot, extreme_range)?;
+    let extreme_loss = extreme_raw.add_c(extreme_addon)?.mul_c(params.extreme_weight)?;
+    let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;
     let confidence_addon = e.delta.abs_c()?.mul_c(e.conf)?;
-    let core = grid_loss
-        .max(extreme_loss)
-        .max(short_option_charge)
-        .max(ZERO);
+    let core = grid_loss.max(extreme_loss).max(short_option_charge).max(ZERO);
     Ok(RequirementBreakdown {
         grid_loss,
+        convexity_addon: addon,
         worst_price_shock,
         worst_vol_shock,
         extreme_loss,
@@ -210,13 +292,8 @@ pub fn scenario_table(e: &NetExposure, params: &ScenarioParams) -> Result<Vec<Sc
     let prices = price_shocks(params)?;
     let mut out = Vec::new();
     for v in vol_shocks(params)? {
-        let vl = vega_loss(e, v)?;
         for p in &prices {
-            out.push(ScenarioLoss {
-                price_shock: *p,
-                vol_shock: v,
-                loss: price_loss(e, *p)?.add_c(vl)?,
-            });
+            out.push(ScenarioLoss { price_shock: *p, vol_shock: v, loss: scenario_loss(e, *p, v)? });
         }
     }
     Ok(out)

@@ -15,7 +15,7 @@ use crate::collateral::{market_value, weighted_value, Balance, CollateralMarket,
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
 use crate::grid::{requirement, RequirementBreakdown};
-use crate::portfolio::{net_exposures, Market, NetExposure, Position};
+use crate::portfolio::{books, Market, NetExposure, Position};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MarginParams {
@@ -25,6 +25,9 @@ pub struct MarginParams {
 }
 
 impl MarginParams {
+    /// Reference: the initial grid's shocks are 1.5× the maintenance grid's.
+    pub const REFERENCE: MarginParams = MarginParams { initial_scale: Fx::lit("1.5") };
+
     pub fn validate(&self) -> Result<()> {
         if self.initial_scale >= ONE {
             Ok(())
@@ -69,16 +72,13 @@ pub fn requirements(
     let mut initial = ZERO;
     let mut maintenance = ZERO;
     let mut reports = Vec::new();
-    for exposure in net_exposures(positions, market)? {
-        let maint = requirement(&exposure, &exposure.scenario)?;
-        let init = requirement(&exposure, &exposure.scenario.scaled(params.initial_scale)?)?;
+    for book in books(positions, market)? {
+        let scenario = book.exposure.scenario;
+        let maint = requirement(&book, &scenario)?;
+        let init = requirement(&book, &scenario.scaled(params.initial_scale)?)?;
         initial = initial.add_c(init.requirement)?;
         maintenance = maintenance.add_c(maint.requirement)?;
-        reports.push(UnderlyingReport {
-            exposure,
-            initial: init,
-            maintenance: maint,
-        });
+        reports.push(UnderlyingReport { exposure: book.exposure, initial: init, maintenance: maint });
     }
     Ok((initial, maintenance, reports))
 }
@@ -104,8 +104,7 @@ pub fn margin(
             .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
         m.validate()?;
         collateral_value = collateral_value.add_c(market_value(balance.amount, m)?)?;
-        weighted_initial =
-            weighted_initial.add_c(weighted_value(balance.amount, m, Level::Initial)?)?;
+        weighted_initial = weighted_initial.add_c(weighted_value(balance.amount, m, Level::Initial)?)?;
         weighted_maintenance =
             weighted_maintenance.add_c(weighted_value(balance.amount, m, Level::Maintenance)?)?;
     }
@@ -117,12 +116,8 @@ pub fn margin(
         positions_value,
         initial_requirement,
         maintenance_requirement,
-        initial_health: weighted_initial
-            .add_c(positions_value)?
-            .sub_c(initial_requirement)?,
-        maintenance_health: weighted_maintenance
-            .add_c(positions_value)?
-            .sub_c(maintenance_requirement)?,
+        initial_health: weighted_initial.add_c(positions_value)?.sub_c(initial_requirement)?,
+        maintenance_health: weighted_maintenance.add_c(positions_value)?.sub_c(maintenance_requirement)?,
         underlyings,
     })
 }

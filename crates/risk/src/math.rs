@@ -33,13 +33,8 @@ fn ln2_times(k: i64) -> Result<Fx> {
     let k = i128::from(k);
     let hi_part = hi.checked_mul(k).ok_or(RiskError::Overflow)?;
     let lo_part = lo.checked_mul(k).ok_or(RiskError::Overflow)?;
-    let rounded = lo_part
-        .checked_add(1i128 << (FRAC_BITS - 1))
-        .ok_or(RiskError::Overflow)?
-        >> FRAC_BITS;
-    Ok(Fx::from_bits(
-        hi_part.checked_add(rounded).ok_or(RiskError::Overflow)?,
-    ))
+    let rounded = lo_part.checked_add(1i128 << (FRAC_BITS - 1)).ok_or(RiskError::Overflow)? >> FRAC_BITS;
+    Ok(Fx::from_bits(hi_part.checked_add(rounded).ok_or(RiskError::Overflow)?))
 }
 
 /// e^x. Range reduction x = k·ln2 + r with |r| ≤ ln2/2, a 14-term Taylor series for e^r
@@ -84,9 +79,7 @@ fn shift_by_power_of_two(v: Fx, k: i32) -> Result<Fx> {
         }
         // s in 1..=126 here.
         let half = 1i128 << s.saturating_sub(1);
-        Ok(Fx::from_bits(
-            bits.checked_add(half).ok_or(RiskError::Overflow)? >> s,
-        ))
+        Ok(Fx::from_bits(bits.checked_add(half).ok_or(RiskError::Overflow)? >> s))
     }
 }
 
@@ -100,11 +93,7 @@ pub fn ln(x: Fx) -> Result<Fx> {
     // bits > 0, so leading_zeros ≤ 127: the subtractions cannot underflow.
     let msb = 127u32.saturating_sub(bits.leading_zeros()); // position of the leading one
     let mut e = i64::from(msb).saturating_sub(i64::from(FRAC_BITS));
-    let m_bits = if e >= 0 {
-        bits >> e
-    } else {
-        bits << e.unsigned_abs()
-    };
+    let m_bits = if e >= 0 { bits >> e } else { bits << e.unsigned_abs() };
     let mut m = Fx::from_bits(i128::try_from(m_bits).map_err(|_| RiskError::Overflow)?);
     if m > SQRT_2 {
         m = m.div_i(2)?;
@@ -136,9 +125,7 @@ pub fn sqrt(x: Fx) -> Result<Fx> {
     let s = FRAC_BITS.min(room & !1);
     // s ≤ 48, so the subtraction cannot underflow.
     let root = (bits << s).isqrt() << (FRAC_BITS.saturating_sub(s) / 2);
-    Ok(Fx::from_bits(
-        i128::try_from(root).map_err(|_| RiskError::Overflow)?,
-    ))
+    Ok(Fx::from_bits(i128::try_from(root).map_err(|_| RiskError::Overflow)?))
 }
 
 /// Standard normal density φ(x) = e^(−x²/2)/√(2π); 0 beyond |x| > 40.
@@ -210,7 +197,5 @@ pub fn norm_cdf(x: Fx) -> Result<Fx> {
 
 /// c[0]·y^(n−1) + ... + c[n−1].
 fn horner(coefficients: &[Fx], y: Fx) -> Result<Fx> {
-    coefficients
-        .iter()
-        .try_fold(ZERO, |acc, c| acc.mul_c(y)?.add_c(*c))
+    coefficients.iter().try_fold(ZERO, |acc, c| acc.mul_c(y)?.add_c(*c))
 }

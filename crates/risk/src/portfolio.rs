@@ -77,10 +77,7 @@ pub struct Market<'a> {
 
 impl Market<'_> {
     pub fn underlying(&self, index: u16) -> Result<&UnderlyingMarket> {
-        self.underlyings
-            .iter()
-            .find(|u| u.index == index)
-            .ok_or(RiskError::UnknownUnderlying(index))
+        self.underlyings.iter().find(|u| u.index == index).ok_or(RiskError::UnknownUnderlying(index))
     }
 }
 
@@ -95,46 +92,25 @@ pub struct PositionRisk {
     pub gamma: Fx,
     /// Quote units per 1.00 change of implied vol.
     pub vega: Fx,
+    /// ∂delta/∂vol (underlying units per 1.00 of vol).
+    pub vanna: Fx,
+    /// ∂vega/∂vol (quote units per 1.00 of vol, squared).
+    pub volga: Fx,
 }
 
-pub fn position_risk(
-    position: &Position,
-    market: &UnderlyingMarket,
-    now: i64,
-) -> Result<PositionRisk> {
-    let size = position.size;
-    match position.instrument.kind {
-        InstrumentKind::Perp => {
-            if position.entry_price < ZERO {
-                return Err(RiskError::InvalidInstrument);
-            }
-            Ok(PositionRisk {
-                value: size.mul_c(market.spot.sub_c(position.entry_price)?)?,
-                delta: size,
-                gamma: ZERO,
-                vega: ZERO,
-            })
-        }
-        InstrumentKind::Call | InstrumentKind::Put => {
-            let kind = if position.instrument.kind == InstrumentKind::Call {
-                OptionKind::Call
-            } else {
-                OptionKind::Put
-            };
-            if position.instrument.strike <= ZERO {
-                return Err(RiskError::InvalidInstrument);
-            }
-            let seconds = position.instrument.expiry.saturating_sub(now).max(0);
-            let t = years_from_seconds(seconds)?;
-            let g = bs::greeks(kind, market.spot, position.instrument.strike, market.vol, t)?;
-            Ok(PositionRisk {
-                value: size.mul_c(g.price)?,
-                delta: size.mul_c(g.delta)?,
-                gamma: size.mul_c(g.gamma)?,
-                vega: size.mul_c(g.vega)?,
-            })
-        }
-    }
+/// What the convexity add-on (grid.rs) needs of one option instrument's net position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortOption {
+    pub kind: OptionKind,
+    /// Net units short (positive) or long (negative) of this instrument.
+    pub units: Fx,
+    pub strike: Fx,
+    /// Per-unit price, delta, gamma at the current spot.
+    pub price: Fx,
+    pub delta: Fx,
+    pub gamma: Fx,
+    /// σ√T.
+    pub std_dev: Fx,
 }
 
 /// The netted exposure of all positions on one underlying.
@@ -146,6 +122,8 @@ pub struct NetExposure {
     pub delta: Fx,
     pub gamma: Fx,
     pub vega: Fx,
+    pub vanna: Fx,
+    pub volga: Fx,
     /// Σ position values (quote units).
     pub value: Fx,
     /// max(0, short option units − long option units): what the short-option minimum
@@ -154,52 +132,138 @@ pub struct NetExposure {
     pub scenario: ScenarioParams,
 }
 
+/// An underlying's netted exposure plus its short options (for the convexity add-on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnderlyingBook {
+    pub exposure: NetExposure,
+    pub short_options: Vec<ShortOption>,
+}
+
+pub fn position_risk(position: &Position, market: &UnderlyingMarket, now: i64) -> Result<PositionRisk> {
+    Ok(position_details(position, market, now)?.0)
+}
+
+/// The position's risk and, for an option, its per-unit add-on data.
+fn position_details(
+    position: &Position,
+    market: &UnderlyingMarket,
+    now: i64,
+) -> Result<(PositionRisk, Option<ShortOption>)> {
+    let size = position.size;
+    let kind = match position.instrument.kind {
+        InstrumentKind::Perp => {
+            if position.entry_price < ZERO {
+                return Err(RiskError::InvalidInstrument);
+            }
+            let risk = PositionRisk {
+                value: size.mul_c(market.spot.sub_c(position.entry_price)?)?,
+                delta: size,
+                gamma: ZERO,
+                vega: ZERO,
+                vanna: ZERO,
+                volga: ZERO,
+            };
+            return Ok((risk, None));
+        }
+        InstrumentKind::Call => OptionKind::Call,
+        InstrumentKind::Put => OptionKind::Put,
+    };
+    if position.instrument.strike <= ZERO {
+        return Err(RiskError::InvalidInstrument);
+    }
+    let seconds = position.instrument.expiry.saturating_sub(now).max(0);
+    let t = years_from_seconds(seconds)?;
+    let g = bs::greeks(kind, market.spot, position.instrument.strike, market.vol, t)?;
+    let risk = PositionRisk {
+        value: size.mul_c(g.price)?,
+        delta: size.mul_c(g.delta)?,
+        gamma: size.mul_c(g.gamma)?,
+        vega: size.mul_c(g.vega)?,
+        vanna: size.mul_c(g.vanna)?,
+        volga: size.mul_c(g.volga)?,
+    };
+    let unit = ShortOption {
+        kind,
+        units: size.abs_c()?,
+        strike: position.instrument.strike,
+        price: g.price,
+        delta: g.delta,
+        gamma: g.gamma,
+        std_dev: market.vol.mul_c(crate::math::sqrt(t)?)?,
+    };
+    Ok((risk, Some(unit)))
+}
+
 /// Nets the positions per underlying, in the order of `market.underlyings`; underlyings
 /// with no position are omitted.
 pub fn net_exposures(positions: &[Position], market: &Market<'_>) -> Result<Vec<NetExposure>> {
-    let mut out: Vec<NetExposure> = Vec::new();
+    Ok(books(positions, market)?.into_iter().map(|b| b.exposure).collect())
+}
+
+/// Per-underlying books: netted exposure and short options, in the market's order.
+pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<UnderlyingBook>> {
+    let mut books: Vec<UnderlyingBook> = Vec::new();
     let mut option_balance: Vec<Fx> = Vec::new();
+    // Options netted per instrument (slot, instrument, net size, per-unit data): the
+    // convexity add-on applies to net short quantities only.
+    let mut options: Vec<(usize, Instrument, Fx, ShortOption)> = Vec::new();
     for position in positions {
         let u = market.underlying(position.instrument.underlying)?;
-        let risk = position_risk(position, u, market.now)?;
-        let slot = match out.iter().position(|e| e.underlying == u.index) {
+        let (risk, short) = position_details(position, u, market.now)?;
+        let slot = match books.iter().position(|b| b.exposure.underlying == u.index) {
             Some(i) => i,
             None => {
                 u.validate()?;
-                out.push(NetExposure {
-                    underlying: u.index,
-                    spot: u.spot,
-                    conf: u.conf,
-                    delta: ZERO,
-                    gamma: ZERO,
-                    vega: ZERO,
-                    value: ZERO,
-                    net_short_options: ZERO,
-                    scenario: u.scenario,
+                books.push(UnderlyingBook {
+                    exposure: NetExposure {
+                        underlying: u.index,
+                        spot: u.spot,
+                        conf: u.conf,
+                        delta: ZERO,
+                        gamma: ZERO,
+                        vega: ZERO,
+                        vanna: ZERO,
+                        volga: ZERO,
+                        value: ZERO,
+                        net_short_options: ZERO,
+                        scenario: u.scenario,
+                    },
+                    short_options: Vec::new(),
                 });
                 option_balance.push(ZERO);
-                out.len().saturating_sub(1)
+                books.len().saturating_sub(1)
             }
         };
-        let e = &mut out[slot];
+        let book = &mut books[slot];
+        let e = &mut book.exposure;
         e.delta = e.delta.add_c(risk.delta)?;
         e.gamma = e.gamma.add_c(risk.gamma)?;
         e.vega = e.vega.add_c(risk.vega)?;
+        e.vanna = e.vanna.add_c(risk.vanna)?;
+        e.volga = e.volga.add_c(risk.volga)?;
         e.value = e.value.add_c(risk.value)?;
         if position.instrument.kind != InstrumentKind::Perp {
             option_balance[slot] = option_balance[slot].add_c(position.size)?;
         }
+        if let Some(unit) = short {
+            match options.iter_mut().find(|o| o.1 == position.instrument) {
+                Some(o) => o.2 = o.2.add_c(position.size)?,
+                None => options.push((slot, position.instrument, position.size, unit)),
+            }
+        }
     }
-    for (e, balance) in out.iter_mut().zip(option_balance) {
-        e.net_short_options = balance.neg_c()?.max(ZERO);
+    for (slot, _, net, unit) in options {
+        if net != ZERO {
+            // `units` > 0: net short; < 0: net long (see ShortOption).
+            books[slot].short_options.push(ShortOption { units: net.neg_c()?, ..unit });
+        }
+    }
+    for (book, balance) in books.iter_mut().zip(option_balance) {
+        book.exposure.net_short_options = balance.neg_c()?.max(ZERO);
     }
     // Keep the market's order (stable output for tables and tests).
-    out.sort_by_key(|e| {
-        market
-            .underlyings
-            .iter()
-            .position(|u| u.index == e.underlying)
-            .unwrap_or(usize::MAX)
+    books.sort_by_key(|b| {
+        market.underlyings.iter().position(|u| u.index == b.exposure.underlying).unwrap_or(usize::MAX)
     });
-    Ok(out)
+    Ok(books)
 }

@@ -22,14 +22,8 @@ fn hull_example_15_6_prices() {
     let (s, k, r, vol, t): (f64, f64, f64, f64, f64) = (42.0, 40.0, 0.10, 0.20, 0.5);
     let fwd = s * (r * t).exp();
     let disc = (-r * t).exp();
-    let call = f(greeks(OptionKind::Call, fx(fwd), fx(k), fx(vol), fx(t))
-        .unwrap()
-        .price)
-        * disc;
-    let put = f(greeks(OptionKind::Put, fx(fwd), fx(k), fx(vol), fx(t))
-        .unwrap()
-        .price)
-        * disc;
+    let call = f(greeks(OptionKind::Call, fx(fwd), fx(k), fx(vol), fx(t)).unwrap().price) * disc;
+    let put = f(greeks(OptionKind::Put, fx(fwd), fx(k), fx(vol), fx(t)).unwrap().price) * disc;
     assert!((call - 4.76).abs() < 0.005, "call {call}");
     assert!((put - 0.81).abs() < 0.005, "put {put}");
 }
@@ -42,16 +36,8 @@ fn hull_chapter_19_greeks() {
     let fwd = s * (r * t).exp();
     let g = greeks(OptionKind::Call, fx(fwd), fx(k), fx(vol), fx(t)).unwrap();
     assert!((f(g.delta) - 0.522).abs() < 0.0005, "delta {}", f(g.delta));
-    assert!(
-        (f(g.gamma) * fwd / s - 0.066).abs() < 0.0005,
-        "gamma {}",
-        f(g.gamma) * fwd / s
-    );
-    assert!(
-        (f(g.vega) * s / fwd - 12.1).abs() < 0.05,
-        "vega {}",
-        f(g.vega) * s / fwd
-    );
+    assert!((f(g.gamma) * fwd / s - 0.066).abs() < 0.0005, "gamma {}", f(g.gamma) * fwd / s);
+    assert!((f(g.vega) * s / fwd - 12.1).abs() < 0.05, "vega {}", f(g.vega) * s / fwd);
 }
 
 /// Haug, *The Complete Guide to Option Pricing Formulas*, 2nd ed., Black-76 example:
@@ -60,26 +46,17 @@ fn hull_chapter_19_greeks() {
 fn haug_black_76_example() {
     let disc = (-0.10f64 * 0.75).exp();
     for kind in [OptionKind::Call, OptionKind::Put] {
-        let v = f(greeks(kind, fx(19.0), fx(19.0), fx(0.28), fx(0.75))
-            .unwrap()
-            .price)
-            * disc;
+        let v = f(greeks(kind, fx(19.0), fx(19.0), fx(0.28), fx(0.75)).unwrap().price) * disc;
         assert!((v - 1.7011).abs() < 0.00005, "{kind:?} {v}");
     }
 }
 
 /// Deterministic points covering the domain (log-spaced moneyness, vols, times).
 fn domain() -> impl Iterator<Item = (f64, f64, f64)> {
-    let moneyness: Vec<f64> = (0..=40)
-        .map(|i| 0.2 * 25f64.powf(i as f64 / 40.0))
-        .collect();
-    let vols: Vec<f64> = (0..=12)
-        .map(|i| 0.05 * 60f64.powf(i as f64 / 12.0))
-        .collect();
+    let moneyness: Vec<f64> = (0..=40).map(|i| 0.2 * 25f64.powf(i as f64 / 40.0)).collect();
+    let vols: Vec<f64> = (0..=12).map(|i| 0.05 * 60f64.powf(i as f64 / 12.0)).collect();
     let hour: f64 = 1.0 / (365.0 * 24.0);
-    let times: Vec<f64> = (0..=12)
-        .map(|i| hour * (2.0 / hour).powf(i as f64 / 12.0))
-        .collect();
+    let times: Vec<f64> = (0..=12).map(|i| hour * (2.0 / hour).powf(i as f64 / 12.0)).collect();
     moneyness.into_iter().flat_map(move |m| {
         vols.clone().into_iter().flat_map({
             let times = times.clone();
@@ -95,8 +72,7 @@ fn accuracy_targets_over_the_domain() {
     // in 48 fractional bits, and the target is an absolute error ≤ 1e-14 instead (which
     // `rel` scales to the same 1e-5 bound).
     let spot = 100.0;
-    let (mut worst_price, mut worst_delta, mut worst_gamma, mut worst_vega) =
-        (0f64, 0f64, 0f64, 0f64);
+    let (mut worst_price, mut worst_delta, mut worst_gamma, mut worst_vega) = (0f64, 0f64, 0f64, 0f64);
     let mut points = 0;
     for (m, vol, t) in domain() {
         let strike = spot / m;
@@ -126,11 +102,7 @@ fn put_call_relations_with_zero_rates() {
         let (s, k) = (100.0, 100.0 / m);
         let c = greeks(OptionKind::Call, fx(s), fx(k), fx(vol), fx(t)).unwrap();
         let p = greeks(OptionKind::Put, fx(s), fx(k), fx(vol), fx(t)).unwrap();
-        assert_eq!(
-            c.delta - p.delta,
-            Fx::ONE,
-            "Δcall − Δput = 1 at m={m} σ={vol} T={t}"
-        );
+        assert_eq!(c.delta - p.delta, Fx::ONE, "Δcall − Δput = 1 at m={m} σ={vol} T={t}");
         assert_eq!(c.gamma, p.gamma);
         assert_eq!(c.vega, p.vega);
         // Parity C − P = S − K (r = 0), up to the floor at zero on deep prices.
@@ -144,10 +116,7 @@ fn limits_at_expiry_and_extremes() {
     let s = fx(100.0);
     // Expired / zero time: intrinsic, Greeks at their limits.
     let itm = greeks(OptionKind::Call, s, fx(90.0), fx(0.5), Fx::ZERO).unwrap();
-    assert_eq!(
-        (itm.price, itm.delta, itm.gamma, itm.vega),
-        (fx(10.0), Fx::ONE, Fx::ZERO, Fx::ZERO)
-    );
+    assert_eq!((itm.price, itm.delta, itm.gamma, itm.vega), (fx(10.0), Fx::ONE, Fx::ZERO, Fx::ZERO));
     let otm_put = greeks(OptionKind::Put, s, fx(90.0), fx(0.5), Fx::ZERO).unwrap();
     assert_eq!((otm_put.price, otm_put.delta), (Fx::ZERO, Fx::ZERO));
     let atm = greeks(OptionKind::Put, s, s, fx(0.5), Fx::ZERO).unwrap();
@@ -158,10 +127,7 @@ fn limits_at_expiry_and_extremes() {
     assert_eq!(deep.delta, Fx::ONE);
     assert!((f(deep.price) - 99.0).abs() < 1e-9);
     let far_otm = greeks(OptionKind::Call, s, fx(10_000.0), fx(0.5), fx(0.1)).unwrap();
-    assert_eq!(
-        (far_otm.price, far_otm.delta, far_otm.gamma),
-        (Fx::ZERO, Fx::ZERO, Fx::ZERO)
-    );
+    assert_eq!((far_otm.price, far_otm.delta, far_otm.gamma), (Fx::ZERO, Fx::ZERO, Fx::ZERO));
     // Bad inputs are errors, not garbage.
     assert!(greeks(OptionKind::Call, Fx::ZERO, s, fx(0.5), fx(1.0)).is_err());
     assert!(greeks(OptionKind::Call, s, s, fx(-0.5), fx(1.0)).is_err());

@@ -13,10 +13,7 @@ pub fn measurements_path() -> PathBuf {
 
 /// Asserts `cu <= ceiling` and records the measurement. `instruction` is the IDL name.
 pub fn record(instruction: &str, scenario: &str, cu: u64, ceiling: u64) {
-    assert!(
-        cu <= ceiling,
-        "{instruction} ({scenario}) used {cu} CU, above its ceiling of {ceiling} CU"
-    );
+    assert!(cu <= ceiling, "{instruction} ({scenario}) used {cu} CU, above its ceiling of {ceiling} CU");
     let line = format!(
         "{{\"instruction\":{},\"scenario\":{},\"cu\":{cu},\"ceiling\":{ceiling}}}\n",
         json_string(instruction),
@@ -27,11 +24,7 @@ pub fn record(instruction: &str, scenario: &str, cu: u64, ceiling: u64) {
         let _ = std::fs::create_dir_all(dir);
     }
     // One short O_APPEND write per line: concurrent tests do not interleave within a line.
-    if let Ok(mut file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-    {
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
         let _ = file.write_all(line.as_bytes());
     }
 }

@@ -90,11 +90,7 @@ impl TxFailure {
 
 impl fmt::Display for TxFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "transaction failed: {:?} ({} CU)",
-            self.error, self.compute_units
-        )?;
+        writeln!(f, "transaction failed: {:?} ({} CU)", self.error, self.compute_units)?;
         for line in &self.logs {
             writeln!(f, "  {line}")?;
         }
@@ -126,8 +122,7 @@ impl Sandbox {
 
     /// Like [`Sandbox::new`] with an explicit path to the compiled program.
     pub fn load(path: &std::path::Path) -> Result<Self, SandboxError> {
-        let bytes =
-            std::fs::read(path).map_err(|_| SandboxError::ProgramMissing(path.to_path_buf()))?;
+        let bytes = std::fs::read(path).map_err(|_| SandboxError::ProgramMissing(path.to_path_buf()))?;
         Self::with_program(&bytes)
     }
 
@@ -140,17 +135,11 @@ impl Sandbox {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         svm.set_sysvar(&clock);
-        svm.add_program(xmargin::ID, program)
-            .map_err(|e| SandboxError::ProgramLoad(format!("{e:?}")))?;
+        svm.add_program(xmargin::ID, program).map_err(|e| SandboxError::ProgramLoad(format!("{e:?}")))?;
         let payer = Keypair::new();
         let upgrade_authority = Keypair::new();
-        svm.airdrop(&payer.pubkey(), FUND_LAMPORTS)
-            .expect("airdrop to payer");
-        let mut sandbox = Sandbox {
-            svm,
-            payer,
-            upgrade_authority,
-        };
+        svm.airdrop(&payer.pubkey(), FUND_LAMPORTS).expect("airdrop to payer");
+        let mut sandbox = Sandbox { svm, payer, upgrade_authority };
         let authority = sandbox.upgrade_authority.pubkey();
         sandbox.set_upgrade_authority(Some(authority));
         Ok(sandbox)
@@ -160,33 +149,23 @@ impl Sandbox {
     /// bytes behind the header are untouched).
     pub fn set_upgrade_authority(&mut self, authority: Option<Pubkey>) {
         let address = pda::program_data();
-        let mut account = self
-            .svm
-            .get_account(&address)
-            .expect("program data account");
+        let mut account = self.svm.get_account(&address).expect("program data account");
         let slot = match bincode::deserialize::<UpgradeableLoaderState>(&account.data) {
             Ok(UpgradeableLoaderState::ProgramData { slot, .. }) => slot,
             other => panic!("unexpected program data header: {other:?}"),
         };
-        let header = UpgradeableLoaderState::ProgramData {
-            slot,
-            upgrade_authority_address: authority,
-        };
+        let header = UpgradeableLoaderState::ProgramData { slot, upgrade_authority_address: authority };
         let bytes = bincode::serialize(&header).expect("serialize program data header");
         let len = UpgradeableLoaderState::size_of_programdata_metadata();
         account.data[..len].fill(0);
         account.data[..bytes.len()].copy_from_slice(&bytes);
-        self.svm
-            .set_account(address, account)
-            .expect("write program data");
+        self.svm.set_account(address, account).expect("write program data");
     }
 
     /// A new keypair holding [`FUND_LAMPORTS`].
     pub fn funded_keypair(&mut self) -> Keypair {
         let key = Keypair::new();
-        self.svm
-            .airdrop(&key.pubkey(), FUND_LAMPORTS)
-            .expect("airdrop");
+        self.svm.airdrop(&key.pubkey(), FUND_LAMPORTS).expect("airdrop");
         key
     }
 
@@ -232,13 +211,7 @@ impl Sandbox {
     /// Writes a rent-exempt account with `data` owned by `owner`.
     pub fn put_account(&mut self, address: Pubkey, data: Vec<u8>, owner: Pubkey) {
         let lamports = self.svm.minimum_balance_for_rent_exemption(data.len());
-        let account = Account {
-            lamports,
-            data,
-            owner,
-            executable: false,
-            rent_epoch: 0,
-        };
+        let account = Account { lamports, data, owner, executable: false, rent_epoch: 0 };
         self.svm.set_account(address, account).expect("set account");
     }
 
@@ -263,9 +236,7 @@ impl Sandbox {
 
     pub fn token_amount(&self, token_account: &Pubkey) -> Option<u64> {
         let account = self.svm.get_account(token_account)?;
-        spl_token_interface::state::Account::unpack(&account.data)
-            .ok()
-            .map(|a| a.amount)
+        spl_token_interface::state::Account::unpack(&account.data).ok().map(|a| a.amount)
     }
 
     /// `initialize_exchange` with the harness's payer and upgrade authority.
@@ -305,10 +276,7 @@ impl Sandbox {
 
     /// `set_pause` signed by `authority`.
     pub fn set_pause_ix(&self, authority: Pubkey, pause_flags: u8) -> Instruction {
-        let accounts = xmargin::accounts::SetPause {
-            authority,
-            exchange: pda::exchange(),
-        };
+        let accounts = xmargin::accounts::SetPause { authority, exchange: pda::exchange() };
         Instruction {
             program_id: xmargin::ID,
             accounts: accounts.to_account_metas(None),
@@ -358,21 +326,14 @@ impl Sandbox {
         let landed = sandbox
             .send(&[ix], &[&authority])
             .unwrap_or_else(|failure| panic!("initialize_exchange failed: {failure}"));
-        let fixture = ExchangeFixture {
-            governance,
-            guardian,
-            quote_mint,
-            init_compute_units: landed.compute_units,
-        };
+        let fixture =
+            ExchangeFixture { governance, guardian, quote_mint, init_compute_units: landed.compute_units };
         Ok((sandbox, fixture))
     }
 }
 
 fn success(meta: TransactionMetadata) -> TxSuccess {
-    TxSuccess {
-        compute_units: meta.compute_units_consumed,
-        logs: meta.logs,
-    }
+    TxSuccess { compute_units: meta.compute_units_consumed, logs: meta.logs }
 }
 
 /// Copies a plain-old-data value out of an unaligned byte slice.

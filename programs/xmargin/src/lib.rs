@@ -28,10 +28,7 @@ pub mod xmargin {
 
     /// Creates the exchange singleton and its insurance vault (upgrade authority only).
     #[access_control(ctx.accounts.validate(&args))]
-    pub fn initialize_exchange(
-        ctx: Context<InitializeExchange>,
-        args: InitializeExchangeArgs,
-    ) -> Result<()> {
+    pub fn initialize_exchange(ctx: Context<InitializeExchange>, args: InitializeExchangeArgs) -> Result<()> {
         InitializeExchange::handler(ctx, args)
     }
 

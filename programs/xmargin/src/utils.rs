@@ -19,10 +19,7 @@ pub fn create_pda_account<'info>(
     let system = anchor_lang::system_program::ID;
     let seeds = &[signer_seeds];
     if current == 0 {
-        let accounts = CreateAccount {
-            from: payer.clone(),
-            to: target.clone(),
-        };
+        let accounts = CreateAccount { from: payer.clone(), to: target.clone() };
         return create_account(
             CpiContext::new_with_signer(system, accounts, seeds),
             required,
@@ -32,21 +29,11 @@ pub fn create_pda_account<'info>(
     }
     let top_up = required.saturating_sub(current);
     if top_up > 0 {
-        let accounts = Transfer {
-            from: payer.clone(),
-            to: target.clone(),
-        };
+        let accounts = Transfer { from: payer.clone(), to: target.clone() };
         transfer(CpiContext::new(system, accounts), top_up)?;
     }
-    let accounts = Allocate {
-        account_to_allocate: target.clone(),
-    };
-    allocate(
-        CpiContext::new_with_signer(system, accounts, seeds),
-        space as u64,
-    )?;
-    let accounts = Assign {
-        account_to_assign: target.clone(),
-    };
+    let accounts = Allocate { account_to_allocate: target.clone() };
+    allocate(CpiContext::new_with_signer(system, accounts, seeds), space as u64)?;
+    let accounts = Assign { account_to_assign: target.clone() };
     assign(CpiContext::new_with_signer(system, accounts, seeds), owner)
 }

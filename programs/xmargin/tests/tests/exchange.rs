@@ -21,15 +21,8 @@ fn assert_program_error(failure: &TxFailure, expected: XmarginError) {
     );
 }
 
-fn args(
-    governance: xmargin_sandbox::Pubkey,
-    guardian: xmargin_sandbox::Pubkey,
-) -> InitializeExchangeArgs {
-    InitializeExchangeArgs {
-        governance,
-        guardian,
-        timelock_delay_secs: 86_400,
-    }
+fn args(governance: xmargin_sandbox::Pubkey, guardian: xmargin_sandbox::Pubkey) -> InitializeExchangeArgs {
+    InitializeExchangeArgs { governance, guardian, timelock_delay_secs: 86_400 }
 }
 
 #[test]
@@ -40,9 +33,7 @@ fn initialize_exchange_writes_every_field() {
     let mint = sb.create_mint(6);
     let ix = sb.initialize_exchange_ix(mint, args(governance, guardian));
     let authority = sb.upgrade_authority.insecure_clone();
-    let landed = sb
-        .send(&[ix], &[&authority])
-        .unwrap_or_else(|f| panic!("{f}"));
+    let landed = sb.send(&[ix], &[&authority]).unwrap_or_else(|f| panic!("{f}"));
     cu::record(
         "initialize_exchange",
         "create exchange + insurance vault",
@@ -54,16 +45,11 @@ fn initialize_exchange_writes_every_field() {
     // up travel on the stack. Each one is asserted here, so a mis-sized stack frame
     // (which zeroes them) fails this test.
     let exchange = sb.exchange().expect("exchange account");
-    let (_, exchange_bump) = anchor_lang::prelude::Pubkey::find_program_address(
-        &[xmargin::seeds::EXCHANGE_SEED],
-        &xmargin::ID,
-    );
+    let (_, exchange_bump) =
+        anchor_lang::prelude::Pubkey::find_program_address(&[xmargin::seeds::EXCHANGE_SEED], &xmargin::ID);
     let vault = pda::insurance_vault(&pda::exchange());
     let (_, vault_bump) = anchor_lang::prelude::Pubkey::find_program_address(
-        &[
-            xmargin::seeds::INSURANCE_VAULT_SEED,
-            pda::exchange().as_ref(),
-        ],
+        &[xmargin::seeds::INSURANCE_VAULT_SEED, pda::exchange().as_ref()],
         &xmargin::ID,
     );
     assert_eq!(exchange.version, EXCHANGE_VERSION);
@@ -84,10 +70,7 @@ fn initialize_exchange_writes_every_field() {
     let vault_account = sb.svm.get_account(&vault).expect("vault");
     assert_eq!(vault_account.owner, spl_token_interface::ID);
     assert_eq!(sb.token_amount(&vault), Some(0));
-    assert!(
-        landed.logs.iter().any(|l| l.starts_with("Program data: ")),
-        "event emitted"
-    );
+    assert!(landed.logs.iter().any(|l| l.starts_with("Program data: ")), "event emitted");
 }
 
 #[test]
@@ -109,14 +92,10 @@ fn initialize_by_a_non_upgrade_authority_fails() {
     let governance = sb.funded_keypair().pubkey();
     let guardian = sb.funded_keypair().pubkey();
     let mint = sb.create_mint(6);
-    let ix =
-        sb.initialize_exchange_ix_signed_by(impostor.pubkey(), mint, args(governance, guardian));
+    let ix = sb.initialize_exchange_ix_signed_by(impostor.pubkey(), mint, args(governance, guardian));
     let failure = sb.send(&[ix], &[&impostor]).unwrap_err();
     assert_program_error(&failure, XmarginError::NotUpgradeAuthority);
-    assert!(sb
-        .svm
-        .get_account(&pda::exchange())
-        .is_none_or(|a| a.data.is_empty()));
+    assert!(sb.svm.get_account(&pda::exchange()).is_none_or(|a| a.data.is_empty()));
 }
 
 #[test]
@@ -142,11 +121,7 @@ fn initialize_rejects_bad_arguments() {
     let authority = sb.upgrade_authority.insecure_clone();
     let cases = [
         (
-            InitializeExchangeArgs {
-                governance: key,
-                guardian: key,
-                timelock_delay_secs: 86_400,
-            },
+            InitializeExchangeArgs { governance: key, guardian: key, timelock_delay_secs: 86_400 },
             XmarginError::InvalidAuthorities,
         ),
         (
@@ -158,19 +133,11 @@ fn initialize_rejects_bad_arguments() {
             XmarginError::InvalidAuthorities,
         ),
         (
-            InitializeExchangeArgs {
-                governance: key,
-                guardian: other,
-                timelock_delay_secs: 59,
-            },
+            InitializeExchangeArgs { governance: key, guardian: other, timelock_delay_secs: 59 },
             XmarginError::TimelockDelayOutOfRange,
         ),
         (
-            InitializeExchangeArgs {
-                governance: key,
-                guardian: other,
-                timelock_delay_secs: 31 * 86_400,
-            },
+            InitializeExchangeArgs { governance: key, guardian: other, timelock_delay_secs: 31 * 86_400 },
             XmarginError::TimelockDelayOutOfRange,
         ),
     ];
@@ -187,17 +154,13 @@ fn initialize_succeeds_on_a_prefunded_exchange_address() {
     // Anyone can send lamports to the PDA before deployment; that must not block it.
     let mut sb = sandbox();
     sb.svm.airdrop(&pda::exchange(), 1_000_000).unwrap();
-    sb.svm
-        .airdrop(&pda::insurance_vault(&pda::exchange()), 5_000_000)
-        .unwrap();
+    sb.svm.airdrop(&pda::insurance_vault(&pda::exchange()), 5_000_000).unwrap();
     let governance = sb.funded_keypair().pubkey();
     let guardian = sb.funded_keypair().pubkey();
     let mint = sb.create_mint(6);
     let ix = sb.initialize_exchange_ix(mint, args(governance, guardian));
     let authority = sb.upgrade_authority.insecure_clone();
-    let landed = sb
-        .send(&[ix], &[&authority])
-        .unwrap_or_else(|f| panic!("{f}"));
+    let landed = sb.send(&[ix], &[&authority]).unwrap_or_else(|f| panic!("{f}"));
     cu::record(
         "initialize_exchange",
         "pre-funded exchange and vault addresses",
@@ -211,39 +174,19 @@ fn initialize_succeeds_on_a_prefunded_exchange_address() {
 fn guardian_pauses_governance_unpauses() {
     let (mut sb, fx) = Sandbox::with_exchange().unwrap();
     let ix = sb.set_pause_ix(fx.guardian.pubkey(), pause::TRADING | pause::DEPOSITS);
-    let landed = sb
-        .send(&[ix], &[&fx.guardian])
-        .unwrap_or_else(|f| panic!("{f}"));
-    cu::record(
-        "set_pause",
-        "guardian sets two flags",
-        landed.compute_units,
-        SET_PAUSE_CEILING,
-    );
-    assert_eq!(
-        sb.exchange().unwrap().pause_flags,
-        pause::TRADING | pause::DEPOSITS
-    );
+    let landed = sb.send(&[ix], &[&fx.guardian]).unwrap_or_else(|f| panic!("{f}"));
+    cu::record("set_pause", "guardian sets two flags", landed.compute_units, SET_PAUSE_CEILING);
+    assert_eq!(sb.exchange().unwrap().pause_flags, pause::TRADING | pause::DEPOSITS);
 
     // The guardian may add flags but not clear one.
     let ix = sb.set_pause_ix(fx.guardian.pubkey(), pause::TRADING);
     let failure = sb.send(&[ix], &[&fx.guardian]).unwrap_err();
     assert_program_error(&failure, XmarginError::GuardianCannotUnpause);
-    assert_eq!(
-        sb.exchange().unwrap().pause_flags,
-        pause::TRADING | pause::DEPOSITS
-    );
+    assert_eq!(sb.exchange().unwrap().pause_flags, pause::TRADING | pause::DEPOSITS);
 
     let ix = sb.set_pause_ix(fx.governance.pubkey(), 0);
-    let landed = sb
-        .send(&[ix], &[&fx.governance])
-        .unwrap_or_else(|f| panic!("{f}"));
-    cu::record(
-        "set_pause",
-        "governance clears all flags",
-        landed.compute_units,
-        SET_PAUSE_CEILING,
-    );
+    let landed = sb.send(&[ix], &[&fx.governance]).unwrap_or_else(|f| panic!("{f}"));
+    cu::record("set_pause", "governance clears all flags", landed.compute_units, SET_PAUSE_CEILING);
     assert_eq!(sb.exchange().unwrap().pause_flags, 0);
 }
 
@@ -263,9 +206,7 @@ fn set_pause_rejects_strangers_and_unknown_flags() {
 
 #[test]
 fn missing_program_says_how_to_build_it() {
-    let err = Sandbox::load(std::path::Path::new("/nonexistent/xmargin.so"))
-        .err()
-        .unwrap();
+    let err = Sandbox::load(std::path::Path::new("/nonexistent/xmargin.so")).err().unwrap();
     assert!(matches!(err, SandboxError::ProgramMissing(_)));
     assert!(err.to_string().contains("make sbf"), "{err}");
 }

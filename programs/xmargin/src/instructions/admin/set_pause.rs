@@ -24,10 +24,7 @@ pub struct SetPause<'info> {
 
 impl SetPause<'_> {
     pub fn validate(&self, args: &SetPauseArgs) -> Result<()> {
-        require!(
-            args.pause_flags & !pause::ALL == 0,
-            XmarginError::InvalidPauseFlags
-        );
+        require!(args.pause_flags & !pause::ALL == 0, XmarginError::InvalidPauseFlags);
         let exchange = self.exchange.load()?;
         let signer = self.authority.key();
         if signer == exchange.governance {

@@ -1,0 +1,81 @@
+//! Shared generators for the risk-engine tests: a deterministic PRNG (no external state,
+//! reproducible corpora) and random books around two underlyings.
+#![allow(dead_code)]
+use xmargin_risk::fx::Fx;
+use xmargin_risk::grid::ScenarioParams;
+use xmargin_risk::{Instrument, InstrumentKind, Position, UnderlyingMarket};
+
+pub const NOW: i64 = 1_700_000_000;
+pub const DAY: i64 = 86_400;
+
+pub fn fx(x: f64) -> Fx {
+    Fx::from_num(x)
+}
+
+/// xorshift64*: deterministic, good enough to spread test cases.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [lo, hi).
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+pub fn underlying(index: u16, spot: f64, vol: f64, conf: f64) -> UnderlyingMarket {
+    UnderlyingMarket {
+        index,
+        spot: fx(spot),
+        conf: fx(conf),
+        vol: fx(vol),
+        scenario: ScenarioParams::REFERENCE,
+    }
+}
+
+pub fn perp(underlying: u16, size: f64, entry: f64) -> Position {
+    Position {
+        instrument: Instrument { underlying, kind: InstrumentKind::Perp, strike: Fx::ZERO, expiry: 0 },
+        size: fx(size),
+        entry_price: fx(entry),
+    }
+}
+
+pub fn option(underlying: u16, kind: InstrumentKind, strike: f64, days: f64, size: f64) -> Position {
+    Position {
+        instrument: Instrument {
+            underlying,
+            kind,
+            strike: fx(strike),
+            expiry: NOW + (days * DAY as f64) as i64,
+        },
+        size: fx(size),
+        entry_price: Fx::ZERO,
+    }
+}
+
+/// A random position on `u` (spot `spot`): perps, calls and puts, strikes 60%..160% of
+/// spot, expiries one hour to a year, sizes ±0.1..5 units.
+pub fn random_position(rng: &mut Rng, u: u16, spot: f64) -> Position {
+    let size = rng.uniform(0.1, 5.0) * if rng.below(2) == 0 { 1.0 } else { -1.0 };
+    match rng.below(3) {
+        0 => perp(u, size, spot * rng.uniform(0.9, 1.1)),
+        k => {
+            let kind = if k == 1 { InstrumentKind::Call } else { InstrumentKind::Put };
+            let strike = (spot * rng.uniform(0.6, 1.6)).round();
+            let days = (rng.uniform(1.0 / 24.0, 365.0) * 24.0).round() / 24.0;
+            option(u, kind, strike, days, size)
+        }
+    }
+}
