@@ -82,7 +82,7 @@ pub fn worst_loss(positions: &[&Position], u: &UnderlyingMarket, now: i64, param
             worst = worst.max(loss_at(positions, u, now, p, v));
         }
     }
-    let m = f(params.max_price_shock) * f(params.extreme_multiple);
+    let m = f(crate::grid::extreme_range(params).expect("extreme range"));
     let w = f(params.extreme_weight);
     for p in [m, -m] {
         worst = worst.max(w * loss_at(positions, u, now, p, 0.0));

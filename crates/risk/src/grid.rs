@@ -11,16 +11,16 @@
 //! The requirement of the underlying is
 //!
 //! ```text
-//! max( worst over p ∈ [−P, P] and v ∈ {−v_down, 0, +v_up} of loss(p, v)
+//! max( worst over the rectangle p ∈ [−P, P], v ∈ [−v_down, +v_up] of loss(p, v)
 //!        + convexity add-on (net options' higher-order error bounds at ±P),     grid
 //!      w · worst over p ∈ [−m·P, m·P] of loss(p, 0),                          extreme move
 //!      c · S · net short option units )                                       short-option minimum
 //! + |Δ| · conf                                                                 oracle confidence
 //! ```
 //!
-//! The worst price loss is found exactly on the interval (its end points, and the vertex of
-//! the parabola when Γ > 0), so it is never below the loss at any grid point and only grows
-//! with P. The grid points themselves (`scenario_table`) are what the CLI displays.
+//! The worst loss is found exactly on the continuous rectangle (`worst_grid_loss`), so it is
+//! never below the loss at any grid point and only grows with the shocks. The grid points
+//! themselves (`scenario_table`) are what the CLI displays.
 //! Cost per underlying is constant: O(positions + scenarios) overall.
 //!
 //! Where the expansion is weak — a short option whose strike the move crosses gains gamma
@@ -35,7 +35,7 @@ use alloc::vec::Vec;
 use crate::bs::{intrinsic, OptionKind};
 use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
-use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
+use crate::fx::{Checked, Fx, HALF, ONE, TWO, ZERO};
 use crate::portfolio::{NetExposure, ShortOption, UnderlyingBook};
 
 /// Scenario-grid parameters of one underlying (maintenance level; the initial grid scales
@@ -94,7 +94,7 @@ impl ScenarioParams {
     /// The same grid with price and vol shocks multiplied by `scale` (≥ 1): the initial grid.
     pub fn scaled(&self, scale: Fx) -> Result<ScenarioParams> {
         Ok(ScenarioParams {
-            max_price_shock: self.max_price_shock.mul_c(scale)?.min(Fx::lit("0.99")),
+            max_price_shock: self.max_price_shock.mul_c(scale)?.min(MAX_SHOCK),
             vol_shock_up: self.vol_shock_up.mul_c(scale)?,
             vol_shock_down: self.vol_shock_down.mul_c(scale)?,
             ..*self
@@ -152,64 +152,168 @@ pub fn worst_price_loss(e: &NetExposure, range: Fx) -> Result<(Fx, Fx)> {
     worst_price_loss_at_vol(e, range, ZERO)
 }
 
+/// Largest price shock evaluated, grid or extreme: a fall of 100% or more has no meaning
+/// (the spot would not be positive).
+pub const MAX_SHOCK: Fx = Fx::lit("0.99");
+
+/// The extreme-move range m·P, capped at `MAX_SHOCK`.
+pub fn extreme_range(params: &ScenarioParams) -> Result<Fx> {
+    Ok(params.max_price_shock.mul_c(params.extreme_multiple)?.min(MAX_SHOCK))
+}
+
 /// Below this σ√T the Lagrange bound is not used (expired options: gamma is 0).
 const MIN_STD_DEV: Fx = Fx::lit("0.000001");
 
-/// Upper bound of how much more one short option unit can lose at price shock `p` than the
-/// expansion says (quote units, ≥ 0). The smaller of two valid bounds:
-///
-/// - Lagrange: V(S') = V + Δ·dS + ½·Γ(ξ)·dS² for some ξ between S and S', and for r = 0
-///   Γ(ξ) ≤ φ(0)/(ξ·σ√T) ≤ φ(0)/(min(S, S')·σ√T); the excess is ½·(Γmax − Γ)·dS²;
-/// - value: V(S') ≤ intrinsic(S') + φ(0)·K·σ√T (time value peaks at the strike, where it is
-///   at most φ(0)·K·σ√T), so the excess is at most that minus V minus the expansion.
-///
-/// Cheap on purpose (no exp/ln): it reuses the Greeks already computed.
-pub fn shortfall_bound(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+/// Value bound of the shortfall at p: intrinsic(S') + φ(0)·K·σ√T − V − expansion(p).
+fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
     let d_spot = spot.mul_c(p)?;
     let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
-    let shocked = spot.add_c(d_spot)?;
-    let kind = if o.kind == OptionKind::Call { OptionKind::Call } else { OptionKind::Put };
-    let value_bound = intrinsic(kind, shocked, o.strike)?
+    intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?
         .add_c(INV_SQRT_2PI.mul_c(o.strike)?.mul_c(o.std_dev)?)?
         .sub_c(o.price)?
-        .sub_c(expansion)?;
+        .sub_c(expansion)
+}
+
+/// Lagrange bound of the shortfall at p: ½·(Γmax − Γ)·dS², Γmax = φ(0)/(min(S, S')·σ√T).
+fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+    let d_spot = spot.mul_c(p)?;
+    let gamma_max = INV_SQRT_2PI.div_c(spot.min(spot.add_c(d_spot)?).mul_c(o.std_dev)?)?;
+    gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)
+}
+
+/// Points of [−range, range] where a piecewise quadratic of p with a kink at the strike can
+/// peak: the ends, the kink, and the vertices of both pieces (`vertex_slopes` are the
+/// slopes, in spot units, that each piece adds to −Δ·S·p).
+fn candidates(o: &ShortOption, spot: Fx, range: Fx, vertex_slopes: &[Fx]) -> Result<Vec<Fx>> {
+    let mut points = alloc::vec![range, range.neg_c()?];
+    let mut push = |p: Fx| {
+        if p.abs() <= range {
+            points.push(p);
+        }
+    };
+    push(o.strike.div_c(spot)?.sub_c(ONE)?);
+    if o.gamma > ZERO {
+        let curvature = o.gamma.mul_c(spot)?;
+        for slope in vertex_slopes {
+            push(slope.sub_c(o.delta)?.div_c(curvature)?);
+        }
+    }
+    Ok(points)
+}
+
+/// Upper bound, over every price shock p in [−range, range], of how much more one short
+/// option unit can lose than the expansion says (quote units, ≥ 0). The smaller of the
+/// suprema of two valid bounds:
+///
+/// - Lagrange: V(S') = V + Δ·dS + ½·Γ(ξ)·dS² for some ξ between S and S', and for r = 0
+///   Γ(ξ) ≤ φ(0)/(ξ·σ√T) ≤ φ(0)/(min(S, S')·σ√T); the excess is ½·(Γmax − Γ)·dS², which
+///   grows with |p| (so its supremum is at ±range);
+/// - value: V(S') ≤ intrinsic(S') + φ(0)·K·σ√T (time value peaks at the strike, where it is
+///   at most φ(0)·K·σ√T); a concave quadratic on each side of the strike, so its supremum
+///   is at the ends, the strike or a piece's vertex.
+///
+/// Suprema over the interval keep the add-on monotone in the range. Cheap on purpose (no
+/// exp/ln): it reuses the Greeks already computed.
+pub fn shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
+    let itm_slope = if o.kind == OptionKind::Call { ONE } else { ONE.neg_c()? };
+    let mut value_sup = Fx::MIN;
+    for p in candidates(o, spot, range, &[ZERO, itm_slope])? {
+        value_sup = value_sup.max(value_shortfall(o, spot, p)?);
+    }
     let bound = if o.std_dev > MIN_STD_DEV {
-        let gamma_max = INV_SQRT_2PI.div_c(spot.min(shocked).mul_c(o.std_dev)?)?;
-        let lagrange = gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?;
-        lagrange.min(value_bound)
+        let lagrange_sup =
+            lagrange_shortfall(o, spot, range)?.max(lagrange_shortfall(o, spot, range.neg_c()?)?);
+        lagrange_sup.min(value_sup)
     } else {
-        value_bound
+        value_sup
     };
     Ok(bound.max(ZERO))
 }
 
-/// Upper bound of how much the expansion overstates one long option unit's gain at price
-/// shock `p` (quote units, ≥ 0). An option's value is convex in the spot and never below
-/// intrinsic, so V(S') ≥ max(V + Δ·dS, intrinsic(S')): the overstatement is at most the
-/// expansion minus that.
-pub fn overstatement_bound(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
-    let d_spot = spot.mul_c(p)?;
-    let linear = o.delta.mul_c(d_spot)?;
-    let expansion = linear.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
-    let shocked = spot.add_c(d_spot)?;
-    let floor = linear.max(intrinsic(o.kind, shocked, o.strike)?.sub_c(o.price)?);
-    Ok(expansion.sub_c(floor)?.max(ZERO))
+/// Upper bound, over p in [−range, range], of how much the expansion overstates one long
+/// option unit's gain (quote units, ≥ 0). An option's value is convex in the spot and never
+/// below intrinsic, so V(S') ≥ max(V + Δ·dS, intrinsic(S')); the overstatement is at most
+/// min(½·Γ·dS², expansion − intrinsic(S') + V), bounded here by the smaller supremum (the
+/// second is convex on each side of the strike: its supremum is at the ends or the strike).
+pub fn overstatement_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
+    let d_max = spot.mul_c(range)?;
+    let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
+    let mut floor_sup = Fx::MIN;
+    for p in candidates(o, spot, range, &[])? {
+        let d_spot = spot.mul_c(p)?;
+        let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+        let floor_gap = expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)?;
+        floor_sup = floor_sup.max(floor_gap);
+    }
+    Ok(gamma_sup.min(floor_sup).max(ZERO))
 }
 
-/// Σ over net option positions of units × the worse bound at ±range: shortfall bounds for
-/// net short options, overstatement bounds for net long ones.
-pub fn convexity_addon(short_options: &[ShortOption], spot: Fx, range: Fx) -> Result<Fx> {
+/// Σ over net option positions of units × the bound over [−range, range]: shortfall bounds
+/// for net short options, overstatement bounds for net long ones.
+pub fn convexity_addon(options: &[ShortOption], spot: Fx, range: Fx) -> Result<Fx> {
     let mut total = ZERO;
-    let down = range.neg_c()?;
-    for o in short_options {
-        let worst = if o.units < ZERO {
-            overstatement_bound(o, spot, range)?.max(overstatement_bound(o, spot, down)?)
+    for o in options {
+        let bound = if o.units < ZERO {
+            overstatement_bound(o, spot, range)?
         } else {
-            shortfall_bound(o, spot, range)?.max(shortfall_bound(o, spot, down)?)
+            shortfall_bound(o, spot, range)?
         };
-        total = total.add_c(o.units.abs_c()?.mul_c(worst)?)?;
+        total = total.add_c(o.units.abs_c()?.mul_c(bound)?)?;
     }
     Ok(total)
+}
+
+/// The worst expansion loss over the continuous rectangle p ∈ [−P, P], v ∈ [−down, up], and
+/// where it occurs. The loss is a quadratic in (p, v), so the maximum is at a corner, at the
+/// vertex of an edge, or at the interior critical point when the loss is concave: nine
+/// candidates, each evaluated exactly. A supremum over the rectangle is never below any grid
+/// cell and never decreases when the rectangle grows.
+pub fn worst_grid_loss(e: &NetExposure, params: &ScenarioParams) -> Result<(Fx, Fx, Fx)> {
+    let (p_max, v_lo, v_hi) = (params.max_price_shock, params.vol_shock_down.neg_c()?, params.vol_shock_up);
+    // loss = −(a·p + b·p² + c·v + d·v² + f·p·v)
+    let a = e.delta.mul_c(e.spot)?;
+    let b = e.gamma.mul_c(e.spot)?.mul_c(e.spot)?.mul_c(HALF)?;
+    let c = e.vega;
+    let d = e.volga.mul_c(HALF)?;
+    let f = e.vanna.mul_c(e.spot)?;
+    let mut points: Vec<(Fx, Fx)> = Vec::new();
+    for p in [p_max.neg_c()?, p_max] {
+        for v in [v_lo, v_hi] {
+            points.push((p, v));
+        }
+        if d > ZERO {
+            // Along p fixed: top of −(d·v² + (c + f·p)·v) at v = −(c + f·p)/(2d).
+            let v = c.add_c(f.mul_c(p)?)?.neg_c()?.div_c(d.mul_c(TWO)?)?;
+            if v >= v_lo && v <= v_hi {
+                points.push((p, v));
+            }
+        }
+    }
+    for v in [v_lo, ZERO, v_hi] {
+        if b > ZERO {
+            let p = a.add_c(f.mul_c(v)?)?.neg_c()?.div_c(b.mul_c(TWO)?)?;
+            if p.abs() <= p_max {
+                points.push((p, v));
+            }
+        }
+    }
+    // Interior: ∇ = 0 ⇔ [2b f; f 2d]·(p, v) = −(a, c); a maximum when b > 0 and 4bd > f².
+    let det = b.mul_c(d)?.mul_c(Fx::lit("4"))?.sub_c(f.mul_c(f)?)?;
+    if b > ZERO && det > ZERO {
+        let p = f.mul_c(c)?.sub_c(a.mul_c(d)?.mul_c(TWO)?)?.div_c(det)?;
+        let v = f.mul_c(a)?.sub_c(c.mul_c(b)?.mul_c(TWO)?)?.div_c(det)?;
+        if p.abs() <= p_max && v >= v_lo && v <= v_hi {
+            points.push((p, v));
+        }
+    }
+    let mut worst = (ZERO, ZERO, ZERO);
+    for (p, v) in points {
+        let loss = scenario_loss(e, p, v)?;
+        if loss > worst.0 {
+            worst = (loss, p, v);
+        }
+    }
+    Ok(worst)
 }
 
 /// How an underlying's requirement was reached (all in quote units).
@@ -236,16 +340,9 @@ pub struct RequirementBreakdown {
 pub fn requirement(book: &UnderlyingBook, params: &ScenarioParams) -> Result<RequirementBreakdown> {
     let e = &book.exposure;
     let addon = convexity_addon(&book.short_options, e.spot, params.max_price_shock)?;
-    let (mut expansion_worst, mut worst_price_shock, mut worst_vol_shock) = (ZERO, ZERO, ZERO);
-    for v in vol_shocks(params)? {
-        let (price_part, at) = worst_price_loss_at_vol(e, params.max_price_shock, v)?;
-        let total = price_part.add_c(vol_loss(e, v)?)?;
-        if total > expansion_worst {
-            (expansion_worst, worst_price_shock, worst_vol_shock) = (total, at, v);
-        }
-    }
+    let (expansion_worst, worst_price_shock, worst_vol_shock) = worst_grid_loss(e, params)?;
     let grid_loss = expansion_worst.add_c(addon)?;
-    let extreme_range = params.max_price_shock.mul_c(params.extreme_multiple)?;
+    let extreme_range = extreme_range(params)?;
     let (extreme_raw, _) = worst_price_loss(e, extreme_range)?;
     let extreme_addon = convexity_addon(&book.short_options, e.spot, extreme_range)?;
     let extreme_loss = extreme_raw.add_c(extreme_addon)?.mul_c(params.extreme_weight)?;

@@ -139,6 +139,17 @@ pub struct UnderlyingBook {
     pub short_options: Vec<ShortOption>,
 }
 
+/// `size × x` computed as ±(|size| × x): fixed-point multiplication rounds toward −∞, so
+/// this keeps a long and an equal short contribution exact negatives of each other.
+fn signed_mul(size: Fx, x: Fx) -> Result<Fx> {
+    let magnitude = size.abs_c()?.mul_c(x)?;
+    if size < ZERO {
+        magnitude.neg_c()
+    } else {
+        Ok(magnitude)
+    }
+}
+
 pub fn position_risk(position: &Position, market: &UnderlyingMarket, now: i64) -> Result<PositionRisk> {
     Ok(position_details(position, market, now)?.0)
 }
@@ -156,7 +167,7 @@ fn position_details(
                 return Err(RiskError::InvalidInstrument);
             }
             let risk = PositionRisk {
-                value: size.mul_c(market.spot.sub_c(position.entry_price)?)?,
+                value: signed_mul(size, market.spot.sub_c(position.entry_price)?)?,
                 delta: size,
                 gamma: ZERO,
                 vega: ZERO,
@@ -175,12 +186,12 @@ fn position_details(
     let t = years_from_seconds(seconds)?;
     let g = bs::greeks(kind, market.spot, position.instrument.strike, market.vol, t)?;
     let risk = PositionRisk {
-        value: size.mul_c(g.price)?,
-        delta: size.mul_c(g.delta)?,
-        gamma: size.mul_c(g.gamma)?,
-        vega: size.mul_c(g.vega)?,
-        vanna: size.mul_c(g.vanna)?,
-        volga: size.mul_c(g.volga)?,
+        value: signed_mul(size, g.price)?,
+        delta: signed_mul(size, g.delta)?,
+        gamma: signed_mul(size, g.gamma)?,
+        vega: signed_mul(size, g.vega)?,
+        vanna: signed_mul(size, g.vanna)?,
+        volga: signed_mul(size, g.volga)?,
     };
     let unit = ShortOption {
         kind,
