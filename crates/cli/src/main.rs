@@ -1,9 +1,12 @@
-//! `xmargin`: the sandbox demo (the compiled program in an in-process SVM), and later the
-//! risk calculator and the crash backtest.
+//! `xmargin`: the sandbox demo (the compiled program in an in-process SVM), the risk
+//! calculator, and later the crash backtest.
+use std::path::PathBuf;
+
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod risk;
 
 #[derive(Parser)]
 #[command(name = "xmargin", version, about = "xmargin portfolio-margin venue: sandbox and tools")]
@@ -16,10 +19,60 @@ struct Cli {
 enum Command {
     /// Boot the compiled program in an in-process SVM, initialize an exchange and print it.
     Demo,
+    /// Risk calculator: the same engine the program runs.
+    Risk {
+        #[command(subcommand)]
+        command: RiskCommand,
+    },
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+#[derive(Subcommand)]
+enum RiskCommand {
+    /// Price and Greeks of one European option (Black-Scholes, r = 0).
+    Greeks {
+        /// call or put
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        spot: f64,
+        #[arg(long)]
+        strike: f64,
+        /// Implied volatility as a fraction per √year (0.6 = 60%).
+        #[arg(long, allow_negative_numbers = true)]
+        vol: f64,
+        /// Seconds to expiry (365-day year).
+        #[arg(long, allow_negative_numbers = true)]
+        expiry_secs: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Portfolio margin of a portfolio file (schema in the README).
+    Margin {
+        portfolio: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Also fully revalue every option at every scenario and compare.
+        #[arg(long)]
+        full: bool,
+    },
+}
+
+fn main() {
+    if let Err(error) = run(Cli::parse()) {
+        // One line per cause ("in FILE: positions[2].kind: unknown kind ..."), exit code 1.
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
         Command::Demo => demo::run(),
+        Command::Risk { command } => match command {
+            RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, json } => {
+                risk::run_greeks(&risk::GreeksArgs { kind, spot, strike, vol, expiry_secs, json })
+            }
+            RiskCommand::Margin { portfolio, json, full } => risk::run_margin(&portfolio, json, full),
+        },
     }
 }

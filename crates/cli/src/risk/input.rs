@@ -1,0 +1,282 @@
+//! The JSON input of `xmargin risk margin` (schema in the README), parsed into engine
+//! types. Every semantic error names the offending field, e.g. `positions[2].kind`.
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Tier, MAX_TIERS};
+use xmargin_risk::grid::ScenarioParams;
+use xmargin_risk::{Fx, Instrument, InstrumentKind, MarginParams, Position, UnderlyingMarket};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortfolioFile {
+    /// Free text describing the portfolio (ignored by the engine).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Valuation time, unix seconds (default: now).
+    pub now: Option<i64>,
+    pub underlyings: Vec<UnderlyingIn>,
+    #[serde(default)]
+    pub collateral: Vec<CollateralIn>,
+    #[serde(default)]
+    pub positions: Vec<PositionIn>,
+    pub margin: Option<MarginIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnderlyingIn {
+    pub name: String,
+    pub price: Option<f64>,
+    #[serde(default)]
+    pub conf: f64,
+    pub vol: Option<f64>,
+    pub grid: Option<GridIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridIn {
+    pub max_price_shock: f64,
+    pub price_steps: u8,
+    pub vol_shock_up: f64,
+    pub vol_shock_down: f64,
+    pub extreme_multiple: f64,
+    pub extreme_weight: f64,
+    pub short_option_charge: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollateralIn {
+    pub name: String,
+    pub price: Option<f64>,
+    #[serde(default)]
+    pub conf: f64,
+    pub balance: f64,
+    pub haircut: HaircutIn,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaircutIn {
+    pub initial_asset_weight: f64,
+    pub maintenance_asset_weight: f64,
+    pub initial_liability_weight: f64,
+    pub maintenance_liability_weight: f64,
+    #[serde(default)]
+    pub tiers: Vec<TierIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierIn {
+    pub above: f64,
+    pub initial_weight: f64,
+    pub maintenance_weight: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionIn {
+    pub underlying: String,
+    pub kind: String,
+    pub size: f64,
+    pub strike: Option<f64>,
+    /// Expiry as unix seconds, or ...
+    pub expiry: Option<i64>,
+    /// ... as days from `now` (fractional allowed).
+    pub expiry_days: Option<f64>,
+    pub entry_price: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarginIn {
+    pub initial_scale: f64,
+}
+
+/// The parsed, validated portfolio.
+pub struct Portfolio {
+    pub description: Option<String>,
+    pub now: i64,
+    pub underlying_names: Vec<String>,
+    pub collateral_names: Vec<String>,
+    pub underlyings: Vec<UnderlyingMarket>,
+    pub collateral: Vec<CollateralMarket>,
+    pub balances: Vec<Balance>,
+    pub positions: Vec<Position>,
+    pub params: MarginParams,
+}
+
+pub fn fx(value: f64, field: &str) -> Result<Fx> {
+    if !value.is_finite() {
+        bail!("{field}: must be a finite number, got {value}");
+    }
+    Fx::checked_from_num(value).ok_or_else(|| anyhow!("{field}: {value} is out of range"))
+}
+
+pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
+    let file: PortfolioFile = serde_json::from_str(text).context("malformed portfolio JSON")?;
+    let now = file.now.unwrap_or(default_now);
+    let mut underlyings = Vec::new();
+    let mut underlying_names = Vec::new();
+    for (i, u) in file.underlyings.iter().enumerate() {
+        let f = |name: &str| format!("underlyings[{i}].{name}");
+        if underlying_names.contains(&u.name) {
+            bail!("{}: duplicate underlying {:?}", f("name"), u.name);
+        }
+        let price = u.price.ok_or_else(|| anyhow!("{}: missing price", f("price")))?;
+        if price <= 0.0 {
+            bail!("{}: must be positive, got {price}", f("price"));
+        }
+        if u.conf < 0.0 || u.conf >= price {
+            bail!("{}: must be in [0, price), got {}", f("conf"), u.conf);
+        }
+        let vol = u.vol.ok_or_else(|| anyhow!("{}: missing implied volatility", f("vol")))?;
+        if !(0.01..=10.0).contains(&vol) {
+            bail!("{}: must be in [0.01, 10] (fraction per √year), got {vol}", f("vol"));
+        }
+        let scenario = match &u.grid {
+            None => ScenarioParams::REFERENCE,
+            Some(g) => ScenarioParams {
+                max_price_shock: fx(g.max_price_shock, &f("grid.max_price_shock"))?,
+                price_steps: g.price_steps,
+                vol_shock_up: fx(g.vol_shock_up, &f("grid.vol_shock_up"))?,
+                vol_shock_down: fx(g.vol_shock_down, &f("grid.vol_shock_down"))?,
+                extreme_multiple: fx(g.extreme_multiple, &f("grid.extreme_multiple"))?,
+                extreme_weight: fx(g.extreme_weight, &f("grid.extreme_weight"))?,
+                short_option_charge: fx(g.short_option_charge, &f("grid.short_option_charge"))?,
+            },
+        };
+        scenario.validate().map_err(|_| {
+            anyhow!(
+                "{}: invalid grid (need 0 < max_price_shock < 1, price_steps >= 3, shocks >= 0, \
+                 extreme_multiple >= 1, extreme_weight and short_option_charge in [0, 1])",
+                f("grid")
+            )
+        })?;
+        let index = u16::try_from(i).context("too many underlyings")?;
+        underlyings.push(UnderlyingMarket {
+            index,
+            spot: fx(price, &f("price"))?,
+            conf: fx(u.conf, &f("conf"))?,
+            vol: fx(vol, &f("vol"))?,
+            scenario,
+        });
+        underlying_names.push(u.name.clone());
+    }
+    let mut collateral = Vec::new();
+    let mut collateral_names = Vec::new();
+    let mut balances = Vec::new();
+    for (i, c) in file.collateral.iter().enumerate() {
+        let f = |name: &str| format!("collateral[{i}].{name}");
+        let price = c.price.ok_or_else(|| anyhow!("{}: missing price", f("price")))?;
+        if price <= 0.0 {
+            bail!("{}: must be positive, got {price}", f("price"));
+        }
+        if c.conf < 0.0 || c.conf >= price {
+            bail!("{}: must be in [0, price), got {}", f("conf"), c.conf);
+        }
+        let h = &c.haircut;
+        if h.tiers.len() > MAX_TIERS {
+            bail!("{}: at most {MAX_TIERS} tiers", f("haircut.tiers"));
+        }
+        let mut tiers = [Tier::default(); MAX_TIERS];
+        for (t, tier) in h.tiers.iter().enumerate() {
+            tiers[t] = Tier {
+                above: fx(tier.above, &f(&format!("haircut.tiers[{t}].above")))?,
+                initial_weight: fx(tier.initial_weight, &f(&format!("haircut.tiers[{t}].initial_weight")))?,
+                maintenance_weight: fx(
+                    tier.maintenance_weight,
+                    &f(&format!("haircut.tiers[{t}].maintenance_weight")),
+                )?,
+            };
+        }
+        let schedule = HaircutSchedule {
+            initial_asset_weight: fx(h.initial_asset_weight, &f("haircut.initial_asset_weight"))?,
+            maintenance_asset_weight: fx(h.maintenance_asset_weight, &f("haircut.maintenance_asset_weight"))?,
+            initial_liability_weight: fx(h.initial_liability_weight, &f("haircut.initial_liability_weight"))?,
+            maintenance_liability_weight: fx(
+                h.maintenance_liability_weight,
+                &f("haircut.maintenance_liability_weight"),
+            )?,
+            tiers,
+            tier_count: u8::try_from(h.tiers.len())?,
+        };
+        schedule.validate().map_err(|_| {
+            anyhow!(
+                "{}: invalid haircut schedule (need 0 <= initial <= maintenance asset weight <= 1, \
+                 liability weights >= 1 with initial >= maintenance, tiers with increasing `above` \
+                 and non-increasing weights)",
+                f("haircut")
+            )
+        })?;
+        let index = u16::try_from(i).context("too many collateral assets")?;
+        collateral.push(CollateralMarket {
+            index,
+            price: fx(price, &f("price"))?,
+            conf: fx(c.conf, &f("conf"))?,
+            schedule,
+        });
+        balances.push(Balance { collateral: index, amount: fx(c.balance, &f("balance"))? });
+        collateral_names.push(c.name.clone());
+    }
+    let mut positions = Vec::new();
+    for (i, p) in file.positions.iter().enumerate() {
+        let f = |name: &str| format!("positions[{i}].{name}");
+        let underlying = underlying_names.iter().position(|n| *n == p.underlying).ok_or_else(|| {
+            anyhow!("{}: unknown underlying {:?} (not in `underlyings`)", f("underlying"), p.underlying)
+        })?;
+        let kind = match p.kind.as_str() {
+            "perp" => InstrumentKind::Perp,
+            "call" => InstrumentKind::Call,
+            "put" => InstrumentKind::Put,
+            other => bail!("{}: unknown kind {other:?} (expected \"perp\", \"call\" or \"put\")", f("kind")),
+        };
+        let spot = underlyings[underlying].spot.to_num::<f64>();
+        let (strike, expiry, entry) = if kind == InstrumentKind::Perp {
+            let entry = p.entry_price.unwrap_or(spot);
+            if entry <= 0.0 {
+                bail!("{}: must be positive, got {entry}", f("entry_price"));
+            }
+            (Fx::ZERO, 0, fx(entry, &f("entry_price"))?)
+        } else {
+            let strike = p.strike.ok_or_else(|| anyhow!("{}: options need a strike", f("strike")))?;
+            if strike <= 0.0 {
+                bail!("{}: must be positive, got {strike}", f("strike"));
+            }
+            let expiry = match (p.expiry, p.expiry_days) {
+                (Some(e), None) => e,
+                (None, Some(d)) if d >= 0.0 => now + (d * 86_400.0).round() as i64,
+                (None, Some(d)) => bail!("{}: must be >= 0, got {d}", f("expiry_days")),
+                _ => bail!("{}: give exactly one of expiry (unix seconds) or expiry_days", f("expiry")),
+            };
+            (fx(strike, &f("strike"))?, expiry, Fx::ZERO)
+        };
+        positions.push(Position {
+            instrument: Instrument { underlying: u16::try_from(underlying)?, kind, strike, expiry },
+            size: fx(p.size, &f("size"))?,
+            entry_price: entry,
+        });
+    }
+    let params = match &file.margin {
+        None => MarginParams::REFERENCE,
+        Some(m) => {
+            if m.initial_scale < 1.0 {
+                bail!("margin.initial_scale: must be >= 1, got {}", m.initial_scale);
+            }
+            MarginParams { initial_scale: fx(m.initial_scale, "margin.initial_scale")? }
+        }
+    };
+    Ok(Portfolio {
+        description: file.description,
+        now,
+        underlying_names,
+        collateral_names,
+        underlyings,
+        collateral,
+        balances,
+        positions,
+        params,
+    })
+}

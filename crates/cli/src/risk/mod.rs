@@ -1,0 +1,298 @@
+//! `xmargin risk`: the risk calculator (the same engine the program runs on-chain).
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use xmargin_risk::bs::{greeks, OptionKind};
+use xmargin_risk::compare::{compare, Comparison};
+use xmargin_risk::fx::{years_from_seconds, Fx};
+use xmargin_risk::grid::{price_shocks, scenario_table, vol_shocks, ScenarioParams};
+use xmargin_risk::margin::UnderlyingReport;
+use xmargin_risk::{full, margin, MarginReport, Market};
+
+pub mod input;
+
+fn f(x: Fx) -> f64 {
+    x.to_num::<f64>()
+}
+
+pub struct GreeksArgs {
+    pub kind: String,
+    pub spot: f64,
+    pub strike: f64,
+    pub vol: f64,
+    pub expiry_secs: i64,
+    pub json: bool,
+}
+
+pub fn run_greeks(a: &GreeksArgs) -> Result<()> {
+    let kind = match a.kind.as_str() {
+        "call" => OptionKind::Call,
+        "put" => OptionKind::Put,
+        other => bail!("--kind: unknown kind {other:?} (expected \"call\" or \"put\")"),
+    };
+    if a.spot <= 0.0 {
+        bail!("--spot: must be positive, got {}", a.spot);
+    }
+    if a.strike <= 0.0 {
+        bail!("--strike: must be positive, got {}", a.strike);
+    }
+    if !(0.01..=10.0).contains(&a.vol) {
+        bail!("--vol: must be in [0.01, 10] (fraction per √year), got {}", a.vol);
+    }
+    if a.expiry_secs < 0 {
+        bail!("--expiry-secs: must be >= 0, got {}", a.expiry_secs);
+    }
+    let t = years_from_seconds(a.expiry_secs).map_err(|e| anyhow::anyhow!("--expiry-secs: {e}"))?;
+    let g = greeks(
+        kind,
+        input::fx(a.spot, "--spot")?,
+        input::fx(a.strike, "--strike")?,
+        input::fx(a.vol, "--vol")?,
+        t,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let out = json!({
+        "kind": a.kind, "spot": a.spot, "strike": a.strike, "vol": a.vol, "expiry_secs": a.expiry_secs,
+        "t_years": f(t), "price": f(g.price), "delta": f(g.delta), "gamma": f(g.gamma),
+        "vega": f(g.vega), "vanna": f(g.vanna), "volga": f(g.volga),
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{} S={} K={} σ={} T={:.6}y (r = 0)", a.kind, a.spot, a.strike, a.vol, f(t));
+        println!("  price  {:>18.8}", f(g.price));
+        println!("  delta  {:>18.10}", f(g.delta));
+        println!("  gamma  {:>18.12}  per quote unit", f(g.gamma));
+        println!("  vega   {:>18.8}  per 1.00 vol (÷100 per vol point)", f(g.vega));
+        println!("  vanna  {:>18.10}  Δ per 1.00 vol", f(g.vanna));
+        println!("  volga  {:>18.8}  vega per 1.00 vol", f(g.volga));
+    }
+    Ok(())
+}
+
+pub fn run_margin(path: &Path, as_json: bool, with_full: bool) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let p = input::parse(&text, now).with_context(|| format!("in {}", path.display()))?;
+    let market = Market { now: p.now, underlyings: &p.underlyings };
+    let report = margin(&p.positions, &p.balances, &p.collateral, &market, &p.params)
+        .map_err(|e| anyhow::anyhow!("margin computation failed: {e}"))?;
+    let comparison = compare(&p.positions, &market, &p.params).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let full_losses = with_full.then(|| {
+        (
+            full::worst_losses(&p.positions, &market, p.params.initial_scale),
+            full::worst_losses(&p.positions, &market, Fx::ONE),
+        )
+    });
+    if as_json {
+        let v = to_json(&p, &report, &comparison, full_losses.as_ref())?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_text(&p, &report, &comparison, full_losses.as_ref())?;
+    }
+    Ok(())
+}
+
+type FullLosses = (Vec<(u16, f64)>, Vec<(u16, f64)>);
+
+fn name(p: &input::Portfolio, index: u16) -> &str {
+    &p.underlying_names[usize::from(index)]
+}
+
+fn ratio(a: Fx, b: Fx) -> Option<f64> {
+    (b > Fx::ZERO).then(|| f(a) / f(b))
+}
+
+fn print_text(
+    p: &input::Portfolio,
+    r: &MarginReport,
+    c: &Comparison,
+    full: Option<&FullLosses>,
+) -> Result<()> {
+    if let Some(d) = &p.description {
+        println!("{d}");
+    }
+    println!("portfolio margin at unix time {}\n", p.now);
+    for u in &r.underlyings {
+        print_underlying(p, u, full)?;
+    }
+    if !p.balances.is_empty() {
+        println!("collateral");
+        for (b, m) in p.balances.iter().zip(&p.collateral) {
+            let w = |lvl| xmargin_risk::collateral::weighted_value(b.amount, m, lvl).map(f);
+            println!(
+                "  {:<8} balance {:>16.6} × {:>12.4} ± {:<8.4} = {:>16.2}   weighted initial {:>16.2}  maintenance {:>16.2}",
+                p.collateral_names[usize::from(b.collateral)],
+                f(b.amount),
+                f(m.price),
+                f(m.conf),
+                f(b.amount) * f(m.price),
+                w(xmargin_risk::collateral::Level::Initial).map_err(|e| anyhow::anyhow!("{e}"))?,
+                w(xmargin_risk::collateral::Level::Maintenance).map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
+        }
+        println!();
+    }
+    println!("totals (quote units)");
+    println!(
+        "  equity                 {:>16.2}   (collateral {:.2} + positions {:.2})",
+        f(r.equity),
+        f(r.collateral_value),
+        f(r.positions_value)
+    );
+    println!(
+        "  requirement            initial {:>14.2}   maintenance {:>14.2}",
+        f(r.initial_requirement),
+        f(r.maintenance_requirement)
+    );
+    println!(
+        "  weighted collateral    initial {:>14.2}   maintenance {:>14.2}",
+        f(r.weighted_collateral_initial),
+        f(r.weighted_collateral_maintenance)
+    );
+    println!(
+        "  health                 initial {:>14.2}   maintenance {:>14.2}",
+        f(r.initial_health),
+        f(r.maintenance_health)
+    );
+    println!();
+    println!("capital efficiency (initial level, same grid)   requirement   collateral needed");
+    let row = |label: &str, m: &xmargin_risk::compare::ModelRequirement| {
+        println!("  {label:<30} {:>16.2}   {:>16.2}", f(m.requirement), f(m.collateral_needed));
+    };
+    row("portfolio margin (netted)", &c.portfolio);
+    row("naive cross (no netting)", &c.naive_cross);
+    row("isolated (per position)", &c.isolated);
+    let fmt = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    println!(
+        "  PM / naive cross: requirement {}, collateral needed {}",
+        fmt(ratio(c.portfolio.requirement, c.naive_cross.requirement)),
+        fmt(ratio(c.portfolio.collateral_needed, c.naive_cross.collateral_needed))
+    );
+    println!(
+        "  PM / isolated:    requirement {}, collateral needed {}",
+        fmt(ratio(c.portfolio.requirement, c.isolated.requirement)),
+        fmt(ratio(c.portfolio.collateral_needed, c.isolated.collateral_needed))
+    );
+    Ok(())
+}
+
+fn print_underlying(p: &input::Portfolio, u: &UnderlyingReport, full: Option<&FullLosses>) -> Result<()> {
+    let e = &u.exposure;
+    let market = p.underlyings.iter().find(|m| m.index == e.underlying).context("underlying")?;
+    println!(
+        "{}  spot {:.4} ± {:.4}  implied vol {:.1}%",
+        name(p, e.underlying),
+        f(e.spot),
+        f(e.conf),
+        f(market.vol) * 100.0
+    );
+    println!(
+        "  net delta {:.6}  gamma {:.3e}  vega {:.4}  vanna {:.4}  volga {:.4}  value {:.2}",
+        f(e.delta),
+        f(e.gamma),
+        f(e.vega),
+        f(e.vanna),
+        f(e.volga),
+        f(e.value)
+    );
+    print_grid(e, &e.scenario, "maintenance")?;
+    let full_of = |list: &Vec<(u16, f64)>| list.iter().find(|(i, _)| *i == e.underlying).map(|(_, l)| *l);
+    for (label, b, full_loss) in [
+        ("maintenance", &u.maintenance, full.and_then(|f| full_of(&f.1))),
+        ("initial", &u.initial, full.and_then(|f| full_of(&f.0))),
+    ] {
+        println!(
+            "  {label:<11} requirement {:>14.2} = max(grid {:.2} [worst at price {:+.2}%, vol {:+.1} pts; incl. convexity add-on {:.2}], extreme {:.2}, short-option min {:.2}) + confidence {:.2}",
+            f(b.requirement),
+            f(b.grid_loss),
+            f(b.worst_price_shock) * 100.0,
+            f(b.worst_vol_shock) * 100.0,
+            f(b.convexity_addon),
+            f(b.extreme_loss),
+            f(b.short_option_charge),
+            f(b.confidence_addon)
+        );
+        if let Some(loss) = full_loss {
+            let covered = f(b.requirement) + 1e-6 >= loss;
+            println!(
+                "  {label:<11} full revaluation worst loss {loss:>14.2}  ({})",
+                if covered { "covered by the requirement" } else { "NOT covered by the requirement" }
+            );
+        }
+    }
+    println!();
+    Ok(())
+}
+
+fn print_grid(e: &xmargin_risk::portfolio::NetExposure, params: &ScenarioParams, label: &str) -> Result<()> {
+    let err = |x: xmargin_risk::RiskError| anyhow::anyhow!("{x}");
+    let prices = price_shocks(params).map_err(err)?;
+    let table = scenario_table(e, params).map_err(err)?;
+    println!("  {label} grid: loss by price shock (columns) and vol shock (rows), quote units");
+    print!("  {:>9}", "vol \\ px");
+    for p in &prices {
+        print!(" {:>10}", format!("{:+.1}%", f(*p) * 100.0));
+    }
+    println!();
+    for (row, v) in vol_shocks(params).map_err(err)?.iter().enumerate() {
+        print!("  {:>9}", format!("{:+.1}", f(*v) * 100.0));
+        for cell in &table[row * prices.len()..(row + 1) * prices.len()] {
+            print!(" {:>10.2}", f(cell.loss));
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn to_json(
+    p: &input::Portfolio,
+    r: &MarginReport,
+    c: &Comparison,
+    full: Option<&FullLosses>,
+) -> Result<Value> {
+    let breakdown = |b: &xmargin_risk::grid::RequirementBreakdown| {
+        json!({
+            "requirement": f(b.requirement), "grid_loss": f(b.grid_loss),
+            "worst_price_shock": f(b.worst_price_shock), "worst_vol_shock": f(b.worst_vol_shock),
+            "convexity_addon": f(b.convexity_addon), "extreme_loss": f(b.extreme_loss),
+            "short_option_charge": f(b.short_option_charge), "confidence_addon": f(b.confidence_addon),
+        })
+    };
+    let mut underlyings = Vec::new();
+    for u in &r.underlyings {
+        let e = &u.exposure;
+        let grid = scenario_table(e, &e.scenario)
+            .map_err(|x| anyhow::anyhow!("{x}"))?
+            .iter()
+            .map(|s| json!({"price_shock": f(s.price_shock), "vol_shock": f(s.vol_shock), "loss": f(s.loss)}))
+            .collect::<Vec<_>>();
+        let full_of = |list: &Vec<(u16, f64)>| list.iter().find(|(i, _)| *i == e.underlying).map(|(_, l)| *l);
+        underlyings.push(json!({
+            "name": name(p, e.underlying), "spot": f(e.spot), "conf": f(e.conf),
+            "net": {"delta": f(e.delta), "gamma": f(e.gamma), "vega": f(e.vega), "vanna": f(e.vanna),
+                     "volga": f(e.volga), "value": f(e.value), "net_short_options": f(e.net_short_options)},
+            "maintenance": breakdown(&u.maintenance),
+            "initial": breakdown(&u.initial),
+            "maintenance_grid": grid,
+            "full_revaluation": full.map(|fl| json!({"maintenance": full_of(&fl.1), "initial": full_of(&fl.0)})),
+        }));
+    }
+    let model = |m: &xmargin_risk::compare::ModelRequirement| json!({"requirement": f(m.requirement), "collateral_needed": f(m.collateral_needed)});
+    Ok(json!({
+        "now": p.now,
+        "equity": f(r.equity), "collateral_value": f(r.collateral_value), "positions_value": f(r.positions_value),
+        "weighted_collateral": {"initial": f(r.weighted_collateral_initial), "maintenance": f(r.weighted_collateral_maintenance)},
+        "requirement": {"initial": f(r.initial_requirement), "maintenance": f(r.maintenance_requirement)},
+        "health": {"initial": f(r.initial_health), "maintenance": f(r.maintenance_health)},
+        "underlyings": underlyings,
+        "comparison": {
+            "portfolio": model(&c.portfolio), "naive_cross": model(&c.naive_cross), "isolated": model(&c.isolated),
+            "pm_over_naive_cross": {"requirement": ratio(c.portfolio.requirement, c.naive_cross.requirement),
+                                    "collateral_needed": ratio(c.portfolio.collateral_needed, c.naive_cross.collateral_needed)},
+            "pm_over_isolated": {"requirement": ratio(c.portfolio.requirement, c.isolated.requirement),
+                                 "collateral_needed": ratio(c.portfolio.collateral_needed, c.isolated.collateral_needed)},
+        },
+    }))
+}
