@@ -13,12 +13,13 @@
 //! ```text
 //! max( worst over the rectangle p ∈ [−P, P], v ∈ [−v_down, +v_up] of loss(p, v)
 //!        + convexity add-on (net options' higher-order error bounds at ±P),     grid
-//!      w · worst over p ∈ [−m·P, m·P] of loss(p, 0),                          extreme move
+//!      w · (worst over p ∈ [−m·P, m·P] of loss(p, 0) + add-on at m·P),         extreme move
 //!      c · S · net short option units )                                       short-option minimum
 //! + |Δ| · conf                                                                 oracle confidence
 //! ```
 //!
-//! The worst loss is found exactly on the continuous rectangle (`worst_grid_loss`), so it is
+//! Shocks are capped at 99% (`MAX_SHOCK`). The worst loss is found exactly on the
+//! continuous rectangle (`worst_grid_loss`), so it is
 //! never below the loss at any grid point and only grows with the shocks. The grid points
 //! themselves (`scenario_table`) are what the CLI displays.
 //! Cost per underlying is constant: O(positions + scenarios) overall.
