@@ -3,7 +3,7 @@ use solana_signer::Signer;
 use xmargin::error::XmarginError;
 use xmargin::instructions::InitializeExchangeArgs;
 use xmargin::state::{pause, EXCHANGE_VERSION};
-use xmargin_sandbox::{cu, pda, program_error_code, Sandbox, SandboxError, TxFailure};
+use xmargin_sandbox::{cu, pda, program_error_code, Pubkey, Sandbox, SandboxError, TxFailure, TxSuccess};
 
 /// CU ceilings (measured: initialize ≈ 29k with its CPIs, 33k on pre-funded addresses; set_pause ≈ 3.8k).
 const INITIALIZE_EXCHANGE_CEILING: u64 = 40_000;
@@ -21,25 +21,27 @@ fn assert_program_error(failure: &TxFailure, expected: XmarginError) {
     );
 }
 
-fn args(governance: xmargin_sandbox::Pubkey, guardian: xmargin_sandbox::Pubkey) -> InitializeExchangeArgs {
+fn args(governance: Pubkey, guardian: Pubkey) -> InitializeExchangeArgs {
     InitializeExchangeArgs { governance, guardian, timelock_delay_secs: 86_400 }
 }
 
-#[test]
-fn initialize_exchange_writes_every_field() {
-    let mut sb = sandbox();
+/// Initializes the exchange with fresh governance/guardian keys and a new 6-decimal mint,
+/// records its CU under `scenario`, and returns (governance, guardian, mint, the landed tx).
+fn initialize(sb: &mut Sandbox, scenario: &str) -> (Pubkey, Pubkey, Pubkey, TxSuccess) {
     let governance = sb.funded_keypair().pubkey();
     let guardian = sb.funded_keypair().pubkey();
     let mint = sb.create_mint(6);
     let ix = sb.initialize_exchange_ix(mint, args(governance, guardian));
     let authority = sb.upgrade_authority.insecure_clone();
     let landed = sb.send(&[ix], &[&authority]).unwrap_or_else(|f| panic!("{f}"));
-    cu::record(
-        "initialize_exchange",
-        "create exchange + insurance vault",
-        landed.compute_units,
-        INITIALIZE_EXCHANGE_CEILING,
-    );
+    cu::record("initialize_exchange", scenario, landed.compute_units, INITIALIZE_EXCHANGE_CEILING);
+    (governance, guardian, mint, landed)
+}
+
+#[test]
+fn initialize_exchange_writes_every_field() {
+    let mut sb = sandbox();
+    let (governance, guardian, mint, landed) = initialize(&mut sb, "create exchange + insurance vault");
 
     // `Exchange::initialize` takes ten arguments and is never inlined: arguments six and
     // up travel on the stack. Each one is asserted here, so a mis-sized stack frame
@@ -155,18 +157,7 @@ fn initialize_succeeds_on_a_prefunded_exchange_address() {
     let mut sb = sandbox();
     sb.svm.airdrop(&pda::exchange(), 1_000_000).unwrap();
     sb.svm.airdrop(&pda::insurance_vault(&pda::exchange()), 5_000_000).unwrap();
-    let governance = sb.funded_keypair().pubkey();
-    let guardian = sb.funded_keypair().pubkey();
-    let mint = sb.create_mint(6);
-    let ix = sb.initialize_exchange_ix(mint, args(governance, guardian));
-    let authority = sb.upgrade_authority.insecure_clone();
-    let landed = sb.send(&[ix], &[&authority]).unwrap_or_else(|f| panic!("{f}"));
-    cu::record(
-        "initialize_exchange",
-        "pre-funded exchange and vault addresses",
-        landed.compute_units,
-        INITIALIZE_EXCHANGE_CEILING,
-    );
+    let (governance, _, _, _) = initialize(&mut sb, "pre-funded exchange and vault addresses");
     assert_eq!(sb.exchange().unwrap().governance, governance);
 }
 
