@@ -24,4 +24,28 @@ pub enum XmarginError {
     NotPauseAuthority,
     #[msg("The guardian can only set pause flags; clearing one needs governance")]
     GuardianCannotUnpause,
+
+    // ---- oracle guard ----
+    #[msg("Oracle account is not owned by the expected oracle program")]
+    OracleWrongOwner,
+    #[msg("Oracle account is not the one configured for this asset")]
+    OracleWrongAccount,
+    #[msg("Pyth price update is for a different feed id")]
+    OracleWrongFeed,
+    #[msg("Oracle account data cannot be parsed")]
+    OracleMalformed,
+    #[msg("Pyth price update is not fully verified")]
+    OracleNotFullyVerified,
+    #[msg("Pyth price status is not Trading")]
+    OracleNotTrading,
+    #[msg("Oracle price is older than the asset's staleness limit")]
+    OracleStale,
+    #[msg("Oracle confidence interval is wider than the asset's limit")]
+    OracleConfidenceTooWide,
+    #[msg("Oracle price is zero or negative")]
+    OracleNonPositivePrice,
+    #[msg("Oracle exponent is outside the supported range")]
+    OracleExponentOutOfRange,
+    #[msg("Oracle kind is not supported for this asset")]
+    OracleKindUnsupported,
 }

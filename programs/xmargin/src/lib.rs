@@ -11,6 +11,7 @@ use anchor_lang::prelude::*;
 pub mod error;
 pub mod events;
 pub mod instructions;
+pub mod oracle;
 pub mod seeds;
 pub mod state;
 pub mod utils;

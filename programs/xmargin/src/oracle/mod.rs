@@ -1,0 +1,125 @@
+//! Oracle guard: one function turns an oracle account into an [`OraclePrice`] or a specific
+//! error. Two formats are accepted:
+//!
+//! - **Pyth pull** (`PriceUpdateV2`, posted by the Pyth Solana receiver program): owner must be
+//!   the receiver, the feed id must match the configured one, and the update must be
+//!   `Full`-verified (all Wormhole guardian signatures checked);
+//! - **Pyth legacy push** price accounts, parsed with `pyth-sdk-solana`: owner must be the
+//!   configured Pyth program, the account must be the configured one, status `Trading`.
+//!
+//! Then, for both: the price must be positive, the exponent in [−18, 18], the age
+//! (now − publish time, and current slot − update slot; never the reverse, so a timestamp in
+//! the future counts as age 0) within the asset's limits, and conf/price within its limit.
+//!
+//! ## What a failing oracle blocks
+//!
+//! | oracle of asset A is ... | deposit of A | withdraw of A | withdraw of another asset B | new risk on A | liquidation using A |
+//! |---|---|---|---|---|---|
+//! | healthy | ✓ | ✓ (health-checked) | ✓ (health-checked) | ✓ | ✓ |
+//! | stale / too wide / not trading / unverified | ✓ (adds collateral: never increases risk) | ✗ | ✓ if the portfolio stays healthy with A valued at 0 (assets) — A's balance counts for nothing | ✗ | ✗ |
+//! | wrong owner / account / feed, malformed | ✗ (the account is rejected outright) | ✗ | ✗ | ✗ | ✗ |
+//!
+//! A liability in A needs A's price (it can only be valued conservatively with a live price),
+//! so any withdrawal from a portfolio that owes A requires A's oracle to be valid.
+use anchor_lang::prelude::*;
+
+use crate::error::XmarginError;
+
+pub mod legacy;
+pub mod pull;
+
+/// The Pyth Solana receiver program (owner of `PriceUpdateV2` accounts), mainnet and devnet.
+pub const PYTH_RECEIVER_PROGRAM: Pubkey = pubkey_const("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
+
+const fn pubkey_const(s: &str) -> Pubkey {
+    Pubkey::from_str_const(s)
+}
+
+/// Which oracle format an asset uses (`OracleConfig::kind`).
+pub mod kind {
+    /// No oracle: the exchange's quote asset, worth exactly 1 quote unit by definition.
+    pub const QUOTE: u8 = 0;
+    pub const PYTH_PULL: u8 = 1;
+    pub const PYTH_LEGACY: u8 = 2;
+}
+
+/// Oracle configuration of one asset (stored in the haircut registry).
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq, Default)]
+pub struct OracleConfig {
+    /// Pull: the 32-byte Pyth feed id. Legacy: the price account's address.
+    pub source: [u8; 32],
+    /// Legacy: the Pyth oracle program that must own the price account (unused for pull).
+    pub legacy_program: Pubkey,
+    /// `kind::*`.
+    pub kind: u8,
+    pub _padding: [u8; 3],
+    /// Largest accepted age of the price, seconds (now − publish time).
+    pub max_staleness_secs: u32,
+    /// Largest accepted age in slots (current slot − update slot); 0 disables the slot check.
+    pub max_staleness_slots: u32,
+    /// Largest accepted conf/price, basis points.
+    pub max_conf_bps: u32,
+}
+
+/// A validated price: `price × 10^expo` quote units, with its confidence (same scale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OraclePrice {
+    pub price: i64,
+    pub conf: u64,
+    pub expo: i32,
+    pub ema_price: Option<i64>,
+    /// Unix seconds.
+    pub publish_time: i64,
+    pub slot: u64,
+}
+
+/// What the guard needs of the raw account.
+pub struct RawOracleAccount<'a> {
+    pub key: &'a Pubkey,
+    pub owner: &'a Pubkey,
+    pub data: &'a [u8],
+}
+
+/// Reads and guards an oracle account at the current clock.
+pub fn read_price(info: &AccountInfo, config: &OracleConfig, clock: &Clock) -> Result<OraclePrice> {
+    let data = info.try_borrow_data()?;
+    let raw = RawOracleAccount { key: info.key, owner: info.owner, data: &data };
+    parse_and_guard(&raw, config, clock.unix_timestamp, clock.slot)
+}
+
+/// The pure core of [`read_price`]: parse by kind, then apply every guard.
+pub fn parse_and_guard(
+    raw: &RawOracleAccount,
+    config: &OracleConfig,
+    now: i64,
+    slot: u64,
+) -> Result<OraclePrice> {
+    let price = match config.kind {
+        kind::PYTH_PULL => pull::parse(raw, &config.source)?,
+        kind::PYTH_LEGACY => legacy::parse(raw, config)?,
+        _ => return err!(XmarginError::OracleKindUnsupported),
+    };
+    guard(&price, config, now, slot)?;
+    Ok(price)
+}
+
+/// The checks common to both formats.
+pub fn guard(p: &OraclePrice, config: &OracleConfig, now: i64, slot: u64) -> Result<()> {
+    require!(p.price > 0, XmarginError::OracleNonPositivePrice);
+    require!((-18..=18).contains(&p.expo), XmarginError::OracleExponentOutOfRange);
+    let age_secs = now.saturating_sub(p.publish_time).max(0);
+    require!(age_secs <= i64::from(config.max_staleness_secs), XmarginError::OracleStale);
+    if config.max_staleness_slots > 0 {
+        let age_slots = slot.saturating_sub(p.slot);
+        require!(age_slots <= u64::from(config.max_staleness_slots), XmarginError::OracleStale);
+    }
+    // conf / price ≤ max_conf_bps / 10_000, in integers: conf × 10_000 ≤ price × max_bps.
+    let lhs = u128::from(p.conf).saturating_mul(10_000);
+    let rhs = u128::from(p.price.unsigned_abs()).saturating_mul(u128::from(config.max_conf_bps));
+    require!(lhs <= rhs, XmarginError::OracleConfidenceTooWide);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,71 @@
+//! Pyth pull oracle: `PriceUpdateV2` accounts of the Pyth Solana receiver.
+//!
+//! Borsh layout (after the 8-byte Anchor discriminator):
+//! `write_authority: Pubkey`, `verification_level: enum { Partial { num_signatures: u8 }, Full }`
+//! (tag byte 0 + one byte, or tag byte 1), `price_message: { feed_id: [u8; 32], price: i64,
+//! conf: u64, exponent: i32, publish_time: i64, prev_publish_time: i64, ema_price: i64,
+//! ema_conf: u64 }`, `posted_slot: u64`.
+use anchor_lang::prelude::*;
+
+use super::{OraclePrice, RawOracleAccount, PYTH_RECEIVER_PROGRAM};
+use crate::error::XmarginError;
+
+/// sha256("account:PriceUpdateV2")[..8].
+pub const PRICE_UPDATE_V2_DISCRIMINATOR: [u8; 8] = [34, 241, 35, 99, 157, 126, 244, 205];
+
+/// Little-endian reader over a byte slice; running past the end is `OracleMalformed`.
+struct Reader<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self.at.checked_add(n).ok_or(error!(XmarginError::OracleMalformed))?;
+        let bytes = self.data.get(self.at..end).ok_or(error!(XmarginError::OracleMalformed))?;
+        self.at = end;
+        Ok(bytes)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+    fn i32(&mut self) -> Result<i32> {
+        Ok(i32::from_le_bytes(self.array()?))
+    }
+    fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+}
+
+pub fn parse(raw: &RawOracleAccount, feed_id: &[u8; 32]) -> Result<OraclePrice> {
+    require_keys_eq!(*raw.owner, PYTH_RECEIVER_PROGRAM, XmarginError::OracleWrongOwner);
+    let mut r = Reader { data: raw.data, at: 0 };
+    require!(r.array::<8>()? == PRICE_UPDATE_V2_DISCRIMINATOR, XmarginError::OracleMalformed);
+    let _write_authority = r.take(32)?;
+    match r.u8()? {
+        0 => {
+            let _num_signatures = r.u8()?;
+            return err!(XmarginError::OracleNotFullyVerified);
+        }
+        1 => {}
+        _ => return err!(XmarginError::OracleMalformed),
+    }
+    require!(r.array::<32>()? == *feed_id, XmarginError::OracleWrongFeed);
+    let price = r.i64()?;
+    let conf = r.u64()?;
+    let expo = r.i32()?;
+    let publish_time = r.i64()?;
+    let _prev_publish_time = r.i64()?;
+    let ema_price = r.i64()?;
+    let _ema_conf = r.u64()?;
+    let slot = r.u64()?;
+    Ok(OraclePrice { price, conf, expo, ema_price: Some(ema_price), publish_time, slot })
+}
