@@ -8,7 +8,7 @@ import { PauseFlag, XmarginClient, errorCode } from "../app/src/index.js";
 import { Sandbox, recordCu } from "./harness.js";
 
 // Same ceilings as programs/xmargin/tests/tests/exchange.rs.
-const INITIALIZE_EXCHANGE_CEILING = 40_000;
+const INITIALIZE_EXCHANGE_CEILING = 60_000;
 const SET_PAUSE_CEILING = 6_000;
 
 const client = new XmarginClient();
@@ -33,6 +33,7 @@ async function initIx(s: Setup, overrides: Partial<{ authority: PublicKey; gover
     governance: overrides.governance ?? s.governance.publicKey,
     guardian: s.guardian.publicKey,
     timelockDelaySecs: overrides.timelock ?? 86_400,
+    quoteDepositCap: 1_000_000_000_000n,
   });
 }
 
@@ -45,7 +46,7 @@ async function initialized(): Promise<Setup> {
 test("initialize_exchange creates the exchange and reads back every field", async () => {
   const s = fresh();
   const landed = s.sb.send([await initIx(s)], [s.sb.upgradeAuthority]);
-  recordCu("initialize_exchange", "create exchange + insurance vault", landed.computeUnits, INITIALIZE_EXCHANGE_CEILING);
+  recordCu("initialize_exchange", "create exchange, insurance vault, registry, quote vault", landed.computeUnits, INITIALIZE_EXCHANGE_CEILING);
 
   const exchange = await client.fetchExchange((k) => s.sb.accountData(k));
   assert.ok(exchange);

@@ -7,7 +7,7 @@ import BN from "bn.js";
 
 import idlJson from "./idl/xmargin.json" with { type: "json" };
 import type { Xmargin } from "./idl/xmargin.js";
-import { exchangePda, insuranceVaultPda, programDataPda, TOKEN_PROGRAM_ID } from "./pda.js";
+import { exchangePda, insuranceVaultPda, programDataPda, registryPda, TOKEN_PROGRAM_ID, vaultPda } from "./pda.js";
 import type { ExchangeState } from "./state.js";
 
 const { Program, BorshAccountsCoder } = anchor;
@@ -29,6 +29,8 @@ export interface InitializeExchangeParams {
   governance: PublicKey;
   guardian: PublicKey;
   timelockDelaySecs: number;
+  /** Deposit cap of the quote asset, native units. */
+  quoteDepositCap: bigint;
 }
 
 export class XmarginClient {
@@ -49,6 +51,10 @@ export class XmarginClient {
     return exchangePda(this.programId);
   }
 
+  get registry(): PublicKey {
+    return registryPda(this.programId, this.exchange);
+  }
+
   get insuranceVault(): PublicKey {
     return insuranceVaultPda(this.programId, this.exchange);
   }
@@ -59,6 +65,7 @@ export class XmarginClient {
         governance: p.governance,
         guardian: p.guardian,
         timelockDelaySecs: new BN(p.timelockDelaySecs),
+        quoteDepositCap: new BN(p.quoteDepositCap.toString()),
       })
       .accountsStrict({
         payer: p.payer,
@@ -67,6 +74,8 @@ export class XmarginClient {
         programData: programDataPda(this.programId),
         exchange: this.exchange,
         insuranceVault: this.insuranceVault,
+        registry: this.registry,
+        quoteVault: vaultPda(this.programId, this.exchange, p.quoteMint),
         quoteMint: p.quoteMint,
         tokenProgram: TOKEN_PROGRAM_ID,
         systemProgram: anchor.web3.SystemProgram.programId,

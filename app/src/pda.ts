@@ -18,3 +18,23 @@ export function insuranceVaultPda(programId: PublicKey, exchange: PublicKey): Pu
 export function programDataPda(programId: PublicKey): PublicKey {
   return PublicKey.findProgramAddressSync([programId.toBuffer()], BPF_LOADER_UPGRADEABLE)[0];
 }
+
+export const REGISTRY_SEED = Buffer.from("registry");
+export const VAULT_SEED = Buffer.from("vault");
+export const PORTFOLIO_SEED = Buffer.from("portfolio");
+
+export function registryPda(programId: PublicKey, exchange: PublicKey): PublicKey {
+  return PublicKey.findProgramAddressSync([REGISTRY_SEED, exchange.toBuffer()], programId)[0];
+}
+
+/** The collateral vault of `mint`. */
+export function vaultPda(programId: PublicKey, exchange: PublicKey, mint: PublicKey): PublicKey {
+  return PublicKey.findProgramAddressSync([VAULT_SEED, exchange.toBuffer(), mint.toBuffer()], programId)[0];
+}
+
+/** The owner's portfolio number `index` (u16, little-endian in the seeds). */
+export function portfolioPda(programId: PublicKey, owner: PublicKey, index: number): PublicKey {
+  const idx = Buffer.alloc(2);
+  idx.writeUInt16LE(index);
+  return PublicKey.findProgramAddressSync([PORTFOLIO_SEED, owner.toBuffer(), idx], programId)[0];
+}

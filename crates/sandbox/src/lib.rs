@@ -24,7 +24,10 @@ pub use anchor_lang::prelude::Pubkey;
 pub use xmargin;
 
 pub mod cu;
+pub mod ix;
+pub mod oracles;
 pub mod pda;
+pub mod tokens;
 
 /// Lamports given to every funded test key (1,000 SOL).
 pub const FUND_LAMPORTS: u64 = 1_000_000_000_000;
@@ -67,6 +70,8 @@ impl std::error::Error for SandboxError {}
 pub struct TxSuccess {
     pub compute_units: u64,
     pub logs: Vec<String>,
+    /// The program's return data (empty when none).
+    pub return_data: Vec<u8>,
 }
 
 /// A failed transaction: the error, plus the compute units and logs up to the failure.
@@ -160,6 +165,10 @@ impl Sandbox {
         account.data[..len].fill(0);
         account.data[..bytes.len()].copy_from_slice(&bytes);
         self.svm.set_account(address, account).expect("write program data");
+    }
+
+    pub fn payer_key(&self) -> Pubkey {
+        self.payer.pubkey()
     }
 
     /// A new keypair holding [`FUND_LAMPORTS`].
@@ -263,6 +272,8 @@ impl Sandbox {
             program_data: pda::program_data(),
             exchange,
             insurance_vault: pda::insurance_vault(&exchange),
+            registry: pda::registry(&exchange),
+            quote_vault: pda::vault(&exchange, &quote_mint),
             quote_mint,
             token_program: spl_token_interface::ID,
             system_program: anchor_lang::system_program::ID,
@@ -305,6 +316,9 @@ pub struct ExchangeFixture {
 /// Timelock used by [`Sandbox::with_exchange`]: one day.
 pub const DEFAULT_TIMELOCK_SECS: i64 = 24 * 3600;
 
+/// Deposit cap used by the harness: 10^15 native units.
+pub const DEFAULT_DEPOSIT_CAP: u64 = 1_000_000_000_000_000;
+
 /// Decimals of the quote mint created by [`Sandbox::with_exchange`] (USDC-like).
 pub const QUOTE_DECIMALS: u8 = 6;
 
@@ -320,6 +334,7 @@ impl Sandbox {
             governance: governance.pubkey(),
             guardian: guardian.pubkey(),
             timelock_delay_secs: DEFAULT_TIMELOCK_SECS,
+            quote_deposit_cap: DEFAULT_DEPOSIT_CAP,
         };
         let ix = sandbox.initialize_exchange_ix(quote_mint, args);
         let authority = sandbox.upgrade_authority.insecure_clone();
@@ -333,7 +348,11 @@ impl Sandbox {
 }
 
 fn success(meta: TransactionMetadata) -> TxSuccess {
-    TxSuccess { compute_units: meta.compute_units_consumed, logs: meta.logs }
+    TxSuccess {
+        compute_units: meta.compute_units_consumed,
+        logs: meta.logs,
+        return_data: meta.return_data.data,
+    }
 }
 
 /// Copies a plain-old-data value out of an unaligned byte slice.

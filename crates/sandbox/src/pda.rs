@@ -17,3 +17,23 @@ pub fn insurance_vault(exchange: &Pubkey) -> Pubkey {
 pub fn program_data() -> Pubkey {
     Pubkey::find_program_address(&[xmargin::ID.as_ref()], &BPF_LOADER_UPGRADEABLE).0
 }
+
+pub fn registry(exchange: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[xmargin::seeds::REGISTRY_SEED, exchange.as_ref()], &xmargin::ID).0
+}
+
+pub fn vault(exchange: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[xmargin::seeds::VAULT_SEED, exchange.as_ref(), mint.as_ref()],
+        &xmargin::ID,
+    )
+    .0
+}
+
+pub fn portfolio(owner: &Pubkey, index: u16) -> Pubkey {
+    Pubkey::find_program_address(
+        &[xmargin::seeds::PORTFOLIO_SEED, owner.as_ref(), &index.to_le_bytes()],
+        &xmargin::ID,
+    )
+    .0
+}

@@ -1,6 +1,7 @@
-//! One error enum for the program. Variants are grouped by area; Anchor numbers them from
-//! 6000 in declaration order, so new variants are appended at the end of their group's
-//! reserved range only by adding to the end of the enum (codes are part of the client API).
+//! One error enum for the program, grouped by area. Anchor numbers the variants from 6000 in
+//! declaration order; the codes are part of the client API once the program is deployed
+//! (from then on, new variants go at the end). Clients should match on names (the IDL's
+//! `errors`), which the TypeScript layer does.
 use anchor_lang::prelude::*;
 
 #[error_code]
@@ -16,6 +17,8 @@ pub enum XmarginError {
     InvalidAuthorities,
     #[msg("Timelock delay is outside the allowed range")]
     TimelockDelayOutOfRange,
+    #[msg("Deposit cap must be positive")]
+    InvalidDepositCap,
 
     // ---- pauses ----
     #[msg("Pause flags contain unknown bits")]
@@ -48,4 +51,72 @@ pub enum XmarginError {
     OracleExponentOutOfRange,
     #[msg("Oracle kind is not supported for this asset")]
     OracleKindUnsupported,
+
+    // ---- registry and governance ----
+    #[msg("Signer is not the exchange's governance authority")]
+    NotGovernance,
+    #[msg("This mint is already listed")]
+    CollateralAlreadyListed,
+    #[msg("The registry has no free collateral slot")]
+    RegistryFull,
+    #[msg("Haircut schedule is invalid (weights out of order or range, tiers not increasing)")]
+    InvalidHaircut,
+    #[msg("New collateral must list at initial weight 0; loosen it through the timelock")]
+    ListingMustStartAtZeroWeight,
+    #[msg("Oracle configuration is invalid (staleness or confidence limit out of range)")]
+    InvalidOracleConfig,
+    #[msg("Mint has Token-2022 extensions, which are not accepted as collateral")]
+    UnsupportedMintExtensions,
+    #[msg("Registry does not belong to this exchange")]
+    RegistryMismatch,
+
+    // ---- portfolios, deposits, withdrawals ----
+    #[msg("A portfolio already exists at this owner and index")]
+    PortfolioAlreadyExists,
+    #[msg("Signer is not the portfolio's owner")]
+    NotPortfolioOwner,
+    #[msg("Portfolio belongs to another exchange")]
+    PortfolioExchangeMismatch,
+    #[msg("Portfolio still holds balances or positions")]
+    PortfolioNotEmpty,
+    #[msg("Deposits are paused")]
+    DepositsPaused,
+    #[msg("Withdrawals are paused")]
+    WithdrawalsPaused,
+    #[msg("This mint is not listed as collateral")]
+    CollateralNotListed,
+    #[msg("The vault is not this collateral's vault")]
+    VaultMismatch,
+    #[msg("The token program is not this collateral's token program")]
+    TokenProgramMismatch,
+    #[msg("Collateral is reduce-only: no new deposits")]
+    CollateralReduceOnly,
+    #[msg("Deposit would exceed the collateral's deposit cap")]
+    DepositCapExceeded,
+    #[msg("Amount must be positive")]
+    ZeroAmount,
+    #[msg("Withdrawal exceeds the portfolio's balance of this asset")]
+    InsufficientBalance,
+    #[msg("Portfolio has no free collateral slot")]
+    TooManyBalances,
+    #[msg("Initial health would be negative after this withdrawal")]
+    InsufficientHealth,
+    #[msg("Portfolio is being liquidated")]
+    PortfolioInLiquidation,
+    #[msg("Oracle accounts do not match the portfolio's balances (count or order)")]
+    OracleAccountsMismatch,
+    #[msg("Positions cannot be margined until the trading instructions exist")]
+    PositionMarginUnavailable,
+    #[msg("Amount does not fit the balance type")]
+    AmountTooLarge,
+
+    // ---- risk engine ----
+    #[msg("Fixed-point overflow, division by zero or domain error in the risk engine")]
+    RiskMath,
+    #[msg("Market data rejected by the risk engine (price, confidence or volatility)")]
+    RiskInvalidMarketData,
+    #[msg("Risk parameters rejected by the risk engine")]
+    RiskInvalidParameters,
+    #[msg("Risk engine input refers to a missing asset or underlying")]
+    RiskUnknownReference,
 }

@@ -10,6 +10,7 @@ use anchor_lang::prelude::*;
 
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod instructions;
 pub mod oracle;
 pub mod seeds;
@@ -33,9 +34,50 @@ pub mod xmargin {
         InitializeExchange::handler(ctx, args)
     }
 
+    /// Lists a collateral asset at initial weight 0 and creates its vault (governance).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn list_collateral(ctx: Context<ListCollateral>, args: ListCollateralArgs) -> Result<()> {
+        ListCollateral::handler(ctx, args)
+    }
+
     /// Sets or clears pause flags (guardian: set only; governance: both).
     #[access_control(ctx.accounts.validate(&args))]
     pub fn set_pause(ctx: Context<SetPause>, args: SetPauseArgs) -> Result<()> {
         SetPause::handler(ctx, args)
+    }
+
+    /// Opens the owner's portfolio number `index`.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn open_portfolio(ctx: Context<OpenPortfolio>, args: OpenPortfolioArgs) -> Result<()> {
+        OpenPortfolio::handler(ctx, args)
+    }
+
+    /// Sets or clears the portfolio's trading delegate (owner).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn set_delegate(ctx: Context<SetDelegate>, args: SetDelegateArgs) -> Result<()> {
+        SetDelegate::handler(ctx, args)
+    }
+
+    /// Closes an empty portfolio; rent back to the owner.
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_portfolio(ctx: Context<ClosePortfolio>) -> Result<()> {
+        ClosePortfolio::handler(ctx)
+    }
+
+    /// Deposits a listed collateral into a portfolio.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn deposit(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
+        Deposit::handler(ctx, args)
+    }
+
+    /// Withdraws collateral (owner); initial health must stay ≥ 0. Remaining accounts: oracles.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, args: WithdrawArgs) -> Result<()> {
+        Withdraw::handler(ctx, args)
+    }
+
+    /// Returns (and logs) the portfolio's equity and health. Remaining accounts: oracles.
+    pub fn refresh_health<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<HealthView> {
+        RefreshHealth::handler(ctx)
     }
 }

@@ -5,3 +5,10 @@ pub const EXCHANGE_SEED: &[u8] = b"exchange";
 /// Insurance vault (quote-mint token account owned by the exchange PDA):
 /// `[INSURANCE_VAULT_SEED, exchange]`.
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
+/// Haircut registry: `[REGISTRY_SEED, exchange]`.
+pub const REGISTRY_SEED: &[u8] = b"registry";
+/// Collateral vault (token account of a listed mint owned by the exchange PDA):
+/// `[VAULT_SEED, exchange, mint]`.
+pub const VAULT_SEED: &[u8] = b"vault";
+/// Portfolio: `[PORTFOLIO_SEED, owner, index (u16 little-endian)]`.
+pub const PORTFOLIO_SEED: &[u8] = b"portfolio";

@@ -37,3 +37,44 @@ pub fn create_pda_account<'info>(
     let accounts = Assign { account_to_assign: target.clone() };
     assign(CpiContext::new_with_signer(system, accounts, seeds), owner)
 }
+
+/// Creates a program-owned zero-copy account at a PDA and writes its discriminator.
+/// `ALREADY` is returned when the address already holds an account.
+pub fn create_zero_copy_account<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    space: usize,
+    discriminator: &[u8],
+    signer_seeds: &[&[u8]],
+) -> Result<()> {
+    create_pda_account(payer, target, space, &crate::ID, signer_seeds)?;
+    target.try_borrow_mut_data()?[..discriminator.len()].copy_from_slice(discriminator);
+    Ok(())
+}
+
+/// Creates a token account at a PDA (`signer_seeds`) for `mint`, owned by `authority`,
+/// under `token_program` (SPL Token or Token-2022, base size: the mints we accept have no
+/// extensions).
+pub fn create_token_account<'info>(
+    payer: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    token_program: &Pubkey,
+    signer_seeds: &[&[u8]],
+) -> Result<()> {
+    create_pda_account(payer, account, anchor_spl::token::TokenAccount::LEN, token_program, signer_seeds)?;
+    anchor_spl::token_interface::initialize_account3(CpiContext::new(
+        *token_program,
+        anchor_spl::token_interface::InitializeAccount3 {
+            account: account.clone(),
+            mint: mint.clone(),
+            authority: authority.clone(),
+        },
+    ))
+}
+
+/// Whether an account holds no data and belongs to the system program (never created).
+pub fn is_uninitialized(info: &AccountInfo) -> bool {
+    info.data_is_empty() && info.owner == &anchor_lang::system_program::ID
+}

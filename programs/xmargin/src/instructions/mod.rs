@@ -1,3 +1,5 @@
 pub mod admin;
+pub mod trader;
 
 pub use admin::*;
+pub use trader::*;

@@ -45,7 +45,8 @@ pub mod kind {
 
 /// Oracle configuration of one asset (stored in the haircut registry).
 #[zero_copy]
-#[derive(Debug, PartialEq, Eq, Default)]
+#[derive(Debug, PartialEq, Eq, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct OracleConfig {
     /// Pull: the 32-byte Pyth feed id. Legacy: the price account's address.
     pub source: [u8; 32],

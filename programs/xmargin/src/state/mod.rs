@@ -1,3 +1,7 @@
 pub mod exchange;
+pub mod portfolio;
+pub mod registry;
 
 pub use exchange::*;
+pub use portfolio::*;
+pub use registry::*;

@@ -5,8 +5,9 @@ use xmargin::instructions::InitializeExchangeArgs;
 use xmargin::state::{pause, EXCHANGE_VERSION};
 use xmargin_sandbox::{cu, pda, program_error_code, Pubkey, Sandbox, SandboxError, TxFailure, TxSuccess};
 
-/// CU ceilings (measured: initialize ≈ 29k with its CPIs, 33k on pre-funded addresses; set_pause ≈ 3.8k).
-const INITIALIZE_EXCHANGE_CEILING: u64 = 40_000;
+/// CU ceilings (measured: initialize ≈ 47.5k creating exchange, insurance vault, registry and
+/// quote vault, 52k on pre-funded addresses; set_pause ≈ 3.8k).
+const INITIALIZE_EXCHANGE_CEILING: u64 = 60_000;
 const SET_PAUSE_CEILING: u64 = 6_000;
 
 fn sandbox() -> Sandbox {
@@ -22,7 +23,7 @@ fn assert_program_error(failure: &TxFailure, expected: XmarginError) {
 }
 
 fn args(governance: Pubkey, guardian: Pubkey) -> InitializeExchangeArgs {
-    InitializeExchangeArgs { governance, guardian, timelock_delay_secs: 86_400 }
+    InitializeExchangeArgs { governance, guardian, timelock_delay_secs: 86_400, quote_deposit_cap: 1_000_000 }
 }
 
 /// Initializes the exchange with fresh governance/guardian keys and a new 6-decimal mint,
@@ -41,7 +42,8 @@ fn initialize(sb: &mut Sandbox, scenario: &str) -> (Pubkey, Pubkey, Pubkey, TxSu
 #[test]
 fn initialize_exchange_writes_every_field() {
     let mut sb = sandbox();
-    let (governance, guardian, mint, landed) = initialize(&mut sb, "create exchange + insurance vault");
+    let (governance, guardian, mint, landed) =
+        initialize(&mut sb, "create exchange, insurance vault, registry, quote vault");
 
     // `Exchange::initialize` takes ten arguments and is never inlined: arguments six and
     // up travel on the stack. Each one is asserted here, so a mis-sized stack frame
@@ -123,7 +125,12 @@ fn initialize_rejects_bad_arguments() {
     let authority = sb.upgrade_authority.insecure_clone();
     let cases = [
         (
-            InitializeExchangeArgs { governance: key, guardian: key, timelock_delay_secs: 86_400 },
+            InitializeExchangeArgs {
+                governance: key,
+                guardian: key,
+                timelock_delay_secs: 86_400,
+                quote_deposit_cap: 1_000_000,
+            },
             XmarginError::InvalidAuthorities,
         ),
         (
@@ -131,15 +138,35 @@ fn initialize_rejects_bad_arguments() {
                 governance: Default::default(),
                 guardian: key,
                 timelock_delay_secs: 86_400,
+                quote_deposit_cap: 1_000_000,
             },
             XmarginError::InvalidAuthorities,
         ),
         (
-            InitializeExchangeArgs { governance: key, guardian: other, timelock_delay_secs: 59 },
+            InitializeExchangeArgs {
+                governance: key,
+                guardian: other,
+                timelock_delay_secs: 86_400,
+                quote_deposit_cap: 0,
+            },
+            XmarginError::InvalidDepositCap,
+        ),
+        (
+            InitializeExchangeArgs {
+                governance: key,
+                guardian: other,
+                timelock_delay_secs: 59,
+                quote_deposit_cap: 1_000_000,
+            },
             XmarginError::TimelockDelayOutOfRange,
         ),
         (
-            InitializeExchangeArgs { governance: key, guardian: other, timelock_delay_secs: 31 * 86_400 },
+            InitializeExchangeArgs {
+                governance: key,
+                guardian: other,
+                timelock_delay_secs: 31 * 86_400,
+                quote_deposit_cap: 1_000_000,
+            },
             XmarginError::TimelockDelayOutOfRange,
         ),
     ];

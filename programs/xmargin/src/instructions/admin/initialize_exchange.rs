@@ -8,9 +8,13 @@ use anchor_spl::token::{self, InitializeAccount3, Mint, Token, TokenAccount};
 
 use crate::error::XmarginError;
 use crate::events::ExchangeInitialized;
-use crate::seeds::{EXCHANGE_SEED, INSURANCE_VAULT_SEED};
-use crate::state::{Exchange, MAX_TIMELOCK_DELAY_SECS, MIN_TIMELOCK_DELAY_SECS};
-use crate::utils::create_pda_account;
+use crate::oracle::{kind, OracleConfig};
+use crate::seeds::{EXCHANGE_SEED, INSURANCE_VAULT_SEED, REGISTRY_SEED, VAULT_SEED};
+use crate::state::{
+    CollateralConfig, Exchange, Haircut, HaircutRegistry, BPS, MAX_TIMELOCK_DELAY_SECS,
+    MIN_TIMELOCK_DELAY_SECS, REGISTRY_VERSION,
+};
+use crate::utils::{create_pda_account, create_token_account, create_zero_copy_account};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct InitializeExchangeArgs {
@@ -21,6 +25,8 @@ pub struct InitializeExchangeArgs {
     /// Seconds between a loosening proposal and its execution, in
     /// `[MIN_TIMELOCK_DELAY_SECS, MAX_TIMELOCK_DELAY_SECS]`.
     pub timelock_delay_secs: i64,
+    /// Deposit cap of the quote asset (collateral 0), native units.
+    pub quote_deposit_cap: u64,
 }
 
 #[derive(Accounts)]
@@ -46,6 +52,12 @@ pub struct InitializeExchange<'info> {
     /// `quote_mint` whose authority is the exchange PDA.
     #[account(mut, seeds = [INSURANCE_VAULT_SEED, exchange.key().as_ref()], bump)]
     pub insurance_vault: UncheckedAccount<'info>,
+    /// CHECK: the haircut registry PDA, created by this instruction.
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump)]
+    pub registry: UncheckedAccount<'info>,
+    /// CHECK: the quote asset's collateral vault PDA, created by this instruction.
+    #[account(mut, seeds = [VAULT_SEED, exchange.key().as_ref(), quote_mint.key().as_ref()], bump)]
+    pub quote_vault: UncheckedAccount<'info>,
     pub quote_mint: Account<'info, Mint>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -58,6 +70,7 @@ impl InitializeExchange<'_> {
             exchange.data_is_empty() && exchange.owner == &System::id(),
             XmarginError::ExchangeAlreadyInitialized
         );
+        require!(args.quote_deposit_cap > 0, XmarginError::InvalidDepositCap);
         require!(
             args.governance != Pubkey::default()
                 && args.guardian != Pubkey::default()
@@ -106,6 +119,59 @@ impl InitializeExchange<'_> {
                 authority: exchange_info.clone(),
             },
         ))?;
+
+        // Genesis listing: the quote asset is the unit of account, worth exactly 1 quote
+        // unit, so it lists at weight 1 here instead of at 0 through the timelock.
+        let quote_mint_info = accounts.quote_mint.to_account_info();
+        let quote_vault_info = accounts.quote_vault.to_account_info();
+        let quote_mint_key = quote_mint_info.key();
+        let quote_vault_bump = ctx.bumps.quote_vault;
+        create_token_account(
+            &payer,
+            &quote_vault_info,
+            &quote_mint_info,
+            &exchange_info,
+            &token::ID,
+            &[VAULT_SEED, exchange_key.as_ref(), quote_mint_key.as_ref(), &[quote_vault_bump]],
+        )?;
+        let registry_info = accounts.registry.to_account_info();
+        let registry_bump = ctx.bumps.registry;
+        create_zero_copy_account(
+            &payer,
+            &registry_info,
+            HaircutRegistry::SPACE,
+            HaircutRegistry::DISCRIMINATOR,
+            &[REGISTRY_SEED, exchange_key.as_ref(), &[registry_bump]],
+        )?;
+        {
+            let mut data = registry_info.try_borrow_mut_data()?;
+            let registry: &mut HaircutRegistry =
+                bytemuck::from_bytes_mut(&mut data[8..HaircutRegistry::SPACE]);
+            registry.version = REGISTRY_VERSION;
+            registry.bump = registry_bump;
+            registry.exchange = exchange_key;
+            registry.collateral_count = 1;
+            registry.collaterals[0] = CollateralConfig {
+                mint: quote_mint_key,
+                vault: quote_vault_info.key(),
+                token_program: token::ID,
+                oracle: OracleConfig { kind: kind::QUOTE, ..OracleConfig::default() },
+                haircut: Haircut {
+                    initial_asset_weight_bps: BPS,
+                    maintenance_asset_weight_bps: BPS,
+                    initial_liability_weight_bps: BPS,
+                    maintenance_liability_weight_bps: BPS,
+                    ..Haircut::default()
+                },
+                deposit_cap: args.quote_deposit_cap,
+                total_deposits: 0,
+                decimals: accounts.quote_mint.decimals,
+                vault_bump: quote_vault_bump,
+                reduce_only: 0,
+                _padding: [0; 5],
+                reserved: [0; 32],
+            };
+        }
 
         let now = Clock::get()?.unix_timestamp;
         let mut data = exchange_info.try_borrow_mut_data()?;

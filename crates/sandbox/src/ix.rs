@@ -1,0 +1,156 @@
+//! Typed instruction builders for the instructions added with the collateral side.
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AnchorDeserialize, InstructionData, ToAccountMetas};
+use solana_instruction::{AccountMeta, Instruction};
+use xmargin::instructions::{
+    DepositArgs, HealthView, ListCollateralArgs, OpenPortfolioArgs, SetDelegateArgs, WithdrawArgs,
+};
+use xmargin::state::{HaircutRegistry, Portfolio};
+
+use crate::{pda, Sandbox, TxFailure};
+
+fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: xmargin::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+impl Sandbox {
+    pub fn registry(&self) -> Option<HaircutRegistry> {
+        self.zero_copy_account(&pda::registry(&pda::exchange()))
+    }
+
+    pub fn portfolio(&self, address: &Pubkey) -> Option<Portfolio> {
+        self.zero_copy_account(address)
+    }
+
+    /// `list_collateral` for `mint` (its token program read from the mint's owner).
+    pub fn list_collateral_ix(
+        &self,
+        governance: Pubkey,
+        mint: Pubkey,
+        args: ListCollateralArgs,
+    ) -> Instruction {
+        let exchange = pda::exchange();
+        let token_program = self.svm.get_account(&mint).map(|a| a.owner).unwrap_or_default();
+        instruction(
+            xmargin::accounts::ListCollateral {
+                payer: self.payer_key(),
+                governance,
+                exchange,
+                registry: pda::registry(&exchange),
+                mint,
+                vault: pda::vault(&exchange, &mint),
+                token_program,
+                system_program: anchor_lang::system_program::ID,
+            },
+            xmargin::instruction::ListCollateral { args },
+        )
+    }
+
+    pub fn open_portfolio_ix(&self, owner: Pubkey, index: u16) -> Instruction {
+        instruction(
+            xmargin::accounts::OpenPortfolio {
+                payer: self.payer_key(),
+                owner,
+                exchange: pda::exchange(),
+                portfolio: pda::portfolio(&owner, index),
+                system_program: anchor_lang::system_program::ID,
+            },
+            xmargin::instruction::OpenPortfolio { args: OpenPortfolioArgs { index } },
+        )
+    }
+
+    pub fn set_delegate_ix(&self, owner: Pubkey, portfolio: Pubkey, delegate: Pubkey) -> Instruction {
+        instruction(
+            xmargin::accounts::SetDelegate { owner, portfolio },
+            xmargin::instruction::SetDelegate { args: SetDelegateArgs { delegate } },
+        )
+    }
+
+    pub fn close_portfolio_ix(&self, owner: Pubkey, portfolio: Pubkey) -> Instruction {
+        instruction(
+            xmargin::accounts::ClosePortfolio { owner, portfolio },
+            xmargin::instruction::ClosePortfolio {},
+        )
+    }
+
+    /// `deposit` of `mint` from `source` (owned by `depositor`) into `portfolio`; the vault is
+    /// the mint's PDA vault unless overridden by the caller editing the instruction.
+    pub fn deposit_ix(
+        &self,
+        depositor: Pubkey,
+        portfolio: Pubkey,
+        mint: Pubkey,
+        source: Pubkey,
+        amount: u64,
+    ) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::Deposit {
+                depositor,
+                exchange,
+                registry: pda::registry(&exchange),
+                portfolio,
+                mint,
+                vault: pda::vault(&exchange, &mint),
+                source,
+                token_program: self.token_program_of(&mint),
+            },
+            xmargin::instruction::Deposit { args: DepositArgs { amount } },
+        )
+    }
+
+    /// `withdraw` with `oracles` as remaining accounts (see the program's health.rs order).
+    pub fn withdraw_ix(
+        &self,
+        owner: Pubkey,
+        portfolio: Pubkey,
+        mint: Pubkey,
+        destination: Pubkey,
+        amount: u64,
+        oracles: &[Pubkey],
+    ) -> Instruction {
+        let exchange = pda::exchange();
+        let mut ix = instruction(
+            xmargin::accounts::Withdraw {
+                owner,
+                exchange,
+                registry: pda::registry(&exchange),
+                portfolio,
+                mint,
+                vault: pda::vault(&exchange, &mint),
+                destination,
+                token_program: self.token_program_of(&mint),
+            },
+            xmargin::instruction::Withdraw { args: WithdrawArgs { amount } },
+        );
+        ix.accounts.extend(oracles.iter().map(|o| AccountMeta::new_readonly(*o, false)));
+        ix
+    }
+
+    pub fn refresh_health_ix(&self, portfolio: Pubkey, oracles: &[Pubkey]) -> Instruction {
+        let exchange = pda::exchange();
+        let mut ix = instruction(
+            xmargin::accounts::RefreshHealth { exchange, registry: pda::registry(&exchange), portfolio },
+            xmargin::instruction::RefreshHealth {},
+        );
+        ix.accounts.extend(oracles.iter().map(|o| AccountMeta::new_readonly(*o, false)));
+        ix
+    }
+
+    /// Runs `refresh_health` and decodes its return data.
+    pub fn health(&mut self, portfolio: Pubkey, oracles: &[Pubkey]) -> Result<(HealthView, u64), TxFailure> {
+        let ix = self.refresh_health_ix(portfolio, oracles);
+        let landed = self.send(&[ix], &[])?;
+        let view = HealthView::deserialize(&mut landed.return_data.as_slice()).expect("health return data");
+        Ok((view, landed.compute_units))
+    }
+
+    pub fn token_program_of(&self, mint: &Pubkey) -> Pubkey {
+        self.svm.get_account(mint).map(|a| a.owner).unwrap_or_default()
+    }
+}
+
+/// An I80F48 value (raw bits, as in `HealthView`) in quote units.
+pub fn fx_bits_to_f64(bits: i128) -> f64 {
+    bits as f64 / (1u64 << 48) as f64
+}

@@ -1,0 +1,129 @@
+//! Portfolio health: turns the registry, the portfolio and the oracle accounts into plain
+//! structs and asks `crates/risk`. No math here.
+//!
+//! Oracle accounts are passed as remaining accounts, **one per balance slot with a non-zero
+//! stored amount whose asset has an oracle (every asset but the quote), in slot order**. A missing,
+//! extra or misordered account is `OracleAccountsMismatch`; an account that is not the
+//! configured oracle fails with the oracle guard's error.
+//!
+//! Soft oracle failures (stale, confidence too wide, not trading, not fully verified,
+//! non-positive price) value an asset balance at 0, so a withdrawal that keeps the portfolio
+//! healthy without that asset still goes through; a liability in such an asset cannot be
+//! valued conservatively and fails the computation. Hard failures (wrong owner, account or
+//! feed, malformed data, bad exponent) always fail it.
+use anchor_lang::prelude::*;
+use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Tier};
+use xmargin_risk::fx::{from_mantissa, from_native, Checked, Fx};
+use xmargin_risk::{margin, MarginParams, MarginReport, Market, RiskError};
+
+use crate::error::XmarginError;
+use crate::oracle::{kind, read_price};
+use crate::state::{CollateralConfig, HaircutRegistry, Portfolio, MAX_TIERS};
+
+pub fn risk_error(e: RiskError) -> Error {
+    let code = match e {
+        RiskError::Overflow | RiskError::DivisionByZero | RiskError::MathDomain => XmarginError::RiskMath,
+        RiskError::NonPositivePrice | RiskError::InvalidConfidence | RiskError::VolatilityOutOfRange => {
+            XmarginError::RiskInvalidMarketData
+        }
+        RiskError::InvalidScenarioParams
+        | RiskError::InvalidHaircutSchedule
+        | RiskError::InvalidMarginParams
+        | RiskError::InvalidInstrument => XmarginError::RiskInvalidParameters,
+        RiskError::UnknownUnderlying(_) | RiskError::UnknownCollateral(_) => {
+            XmarginError::RiskUnknownReference
+        }
+    };
+    error!(code)
+}
+
+fn bps(value: u16) -> Result<Fx> {
+    Fx::from_num(value).div_i(10_000).map_err(risk_error)
+}
+
+fn schedule(c: &CollateralConfig) -> Result<HaircutSchedule> {
+    let h = &c.haircut;
+    let mut s = HaircutSchedule::flat(
+        bps(h.initial_asset_weight_bps)?,
+        bps(h.maintenance_asset_weight_bps)?,
+        bps(h.initial_liability_weight_bps)?,
+        bps(h.maintenance_liability_weight_bps)?,
+    );
+    let count = usize::from(h.tier_count).min(MAX_TIERS);
+    for (dst, src) in s.tiers.iter_mut().zip(&h.tiers[..count]) {
+        *dst = Tier {
+            above: from_native(i128::from(src.above), c.decimals).map_err(risk_error)?,
+            initial_weight: bps(src.initial_weight_bps)?,
+            maintenance_weight: bps(src.maintenance_weight_bps)?,
+        };
+    }
+    s.tier_count = h.tier_count;
+    Ok(s)
+}
+
+fn is_soft(e: &Error) -> bool {
+    let soft = [
+        XmarginError::OracleStale,
+        XmarginError::OracleConfidenceTooWide,
+        XmarginError::OracleNotTrading,
+        XmarginError::OracleNotFullyVerified,
+        XmarginError::OracleNonPositivePrice,
+    ];
+    let offset = anchor_lang::error::ERROR_CODE_OFFSET;
+    matches!(e, Error::AnchorError(a) if soft.iter().any(|s| a.error_code_number.checked_sub(offset) == Some(*s as u32)))
+}
+
+/// The portfolio's margin report, with `override_balance` (collateral index, native amount)
+/// replacing that asset's stored balance (a withdrawal's outcome, before it is written).
+pub fn portfolio_health(
+    portfolio: &Portfolio,
+    registry: &HaircutRegistry,
+    oracles: &[AccountInfo],
+    clock: &Clock,
+    override_balance: Option<(u8, i64)>,
+) -> Result<MarginReport> {
+    require!(portfolio.positions.iter().all(|p| p.active == 0), XmarginError::PositionMarginUnavailable);
+    let mut markets: Vec<CollateralMarket> = Vec::new();
+    let mut balances: Vec<Balance> = Vec::new();
+    let mut next_oracle = oracles.iter();
+    for slot in portfolio.active_balances() {
+        let amount = match override_balance {
+            Some((index, amount)) if index == slot.collateral => amount,
+            _ => slot.amount,
+        };
+        let config = registry
+            .listed_collaterals()
+            .get(usize::from(slot.collateral))
+            .ok_or(XmarginError::RiskUnknownReference)?;
+        let (price, conf) = if config.oracle.kind == kind::QUOTE {
+            (Fx::ONE, Fx::ZERO)
+        } else {
+            if slot.amount == 0 {
+                continue;
+            }
+            let info = next_oracle.next().ok_or(XmarginError::OracleAccountsMismatch)?;
+            match read_price(info, &config.oracle, clock) {
+                Ok(p) => (
+                    from_mantissa(p.price, p.expo).map_err(risk_error)?,
+                    from_mantissa(i64::try_from(p.conf).map_err(|_| XmarginError::RiskMath)?, p.expo)
+                        .map_err(risk_error)?,
+                ),
+                // An asset behind a soft-failing oracle counts for nothing.
+                Err(e) if is_soft(&e) && amount >= 0 => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if amount == 0 {
+            continue;
+        }
+        let index = u16::from(slot.collateral);
+        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config)? });
+        balances.push(Balance {
+            collateral: index,
+            amount: from_native(i128::from(amount), config.decimals).map_err(risk_error)?,
+        });
+    }
+    require!(next_oracle.next().is_none(), XmarginError::OracleAccountsMismatch);
+    let market = Market { now: clock.unix_timestamp, underlyings: &[] };
+    margin(&[], &balances, &markets, &market, &MarginParams::REFERENCE).map_err(risk_error)
+}

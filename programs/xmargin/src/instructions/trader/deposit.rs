@@ -1,0 +1,95 @@
+//! `deposit`: moves tokens of a listed collateral from the depositor into the vault and
+//! credits the portfolio. Anyone may deposit into any portfolio (a top-up never adds risk).
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+use super::collateral_accounts::{listed_collateral, positive_part_change};
+use crate::error::XmarginError;
+use crate::events::CollateralMoved;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepositArgs {
+    /// Native token units.
+    pub amount: u64,
+}
+
+#[derive(Accounts)]
+pub struct Deposit<'info> {
+    pub depositor: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    #[account(mut, constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    pub portfolio: AccountLoader<'info, Portfolio>,
+    #[account(mint::token_program = token_program)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    #[account(mut)]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(mut, token::mint = mint, token::authority = depositor, token::token_program = token_program)]
+    pub source: InterfaceAccount<'info, TokenAccount>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl Deposit<'_> {
+    pub fn validate(&self, args: &DepositArgs) -> Result<()> {
+        require!(!self.exchange.load()?.is_paused(pause::DEPOSITS), XmarginError::DepositsPaused);
+        require!(args.amount > 0, XmarginError::ZeroAmount);
+        require!(i64::try_from(args.amount).is_ok(), XmarginError::AmountTooLarge);
+        let registry = self.registry.load()?;
+        let index =
+            listed_collateral(&registry, &self.mint.key(), &self.vault.key(), &self.token_program.key())?;
+        let config = &registry.collaterals[usize::from(index)];
+        require!(config.reduce_only == 0, XmarginError::CollateralReduceOnly);
+        let portfolio = self.portfolio.load()?;
+        let before = portfolio.balance(index).map_or(0, |b| b.amount);
+        let after = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
+        let (added, _) = positive_part_change(before, after);
+        let total = config.total_deposits.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
+        require!(total <= config.deposit_cap, XmarginError::DepositCapExceeded);
+        let has_slot = portfolio.balance(index).is_some() || portfolio.balances.iter().any(|b| b.active == 0);
+        require!(has_slot, XmarginError::TooManyBalances);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: DepositArgs) -> Result<()> {
+        let a = &ctx.accounts;
+        transfer_checked(
+            CpiContext::new(
+                a.token_program.key(),
+                TransferChecked {
+                    from: a.source.to_account_info(),
+                    mint: a.mint.to_account_info(),
+                    to: a.vault.to_account_info(),
+                    authority: a.depositor.to_account_info(),
+                },
+            ),
+            args.amount,
+            a.mint.decimals,
+        )?;
+        let mut registry = a.registry.load_mut()?;
+        let mut portfolio = a.portfolio.load_mut()?;
+        let index = registry.collateral_index(&a.mint.key()).ok_or(XmarginError::CollateralNotListed)?;
+        let collateral = u8::try_from(index).map_err(|_| XmarginError::CollateralNotListed)?;
+        let slot = portfolio.balance_mut_or_insert(collateral).ok_or(XmarginError::TooManyBalances)?;
+        let before = slot.amount;
+        slot.amount = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
+        let after = slot.amount;
+        let config = &mut registry.collaterals[index];
+        let (added, _) = positive_part_change(before, after);
+        config.total_deposits =
+            config.total_deposits.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
+        emit!(CollateralMoved {
+            portfolio: a.portfolio.key(),
+            mint: config.mint,
+            collateral,
+            amount: args.amount as i64,
+            balance_before: before,
+            balance_after: after,
+            total_deposits_after: config.total_deposits,
+        });
+        Ok(())
+    }
+}

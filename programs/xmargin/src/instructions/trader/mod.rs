@@ -1,0 +1,14 @@
+pub mod close_portfolio;
+mod collateral_accounts;
+pub mod deposit;
+pub mod open_portfolio;
+pub mod refresh_health;
+pub mod set_delegate;
+pub mod withdraw;
+
+pub use close_portfolio::*;
+pub use deposit::*;
+pub use open_portfolio::*;
+pub use refresh_health::*;
+pub use set_delegate::*;
+pub use withdraw::*;

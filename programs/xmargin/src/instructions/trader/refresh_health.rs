@@ -1,0 +1,54 @@
+//! `refresh_health` (view, anyone): computes the portfolio's equity and health with the same
+//! engine as `withdraw` and returns them (return data) and logs them (event). Remaining
+//! accounts as for `withdraw`.
+use anchor_lang::prelude::*;
+
+use crate::error::XmarginError;
+use crate::events::HealthReport;
+use crate::health::portfolio_health;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{Exchange, HaircutRegistry, Portfolio};
+
+/// Quote units as I80F48 bits (divide by 2^48).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthView {
+    pub equity: i128,
+    pub initial_health: i128,
+    pub maintenance_health: i128,
+    pub initial_requirement: i128,
+    pub maintenance_requirement: i128,
+}
+
+#[derive(Accounts)]
+pub struct RefreshHealth<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    #[account(constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    pub portfolio: AccountLoader<'info, Portfolio>,
+}
+
+impl RefreshHealth<'_> {
+    pub fn handler<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<HealthView> {
+        let a = &ctx.accounts;
+        let (portfolio, registry) = (a.portfolio.load()?, a.registry.load()?);
+        let report = portfolio_health(&portfolio, &registry, ctx.remaining_accounts, &Clock::get()?, None)?;
+        let view = HealthView {
+            equity: report.equity.to_bits(),
+            initial_health: report.initial_health.to_bits(),
+            maintenance_health: report.maintenance_health.to_bits(),
+            initial_requirement: report.initial_requirement.to_bits(),
+            maintenance_requirement: report.maintenance_requirement.to_bits(),
+        };
+        emit!(HealthReport {
+            portfolio: a.portfolio.key(),
+            equity: view.equity,
+            initial_health: view.initial_health,
+            maintenance_health: view.maintenance_health,
+            initial_requirement: view.initial_requirement,
+            maintenance_requirement: view.maintenance_requirement,
+        });
+        Ok(view)
+    }
+}

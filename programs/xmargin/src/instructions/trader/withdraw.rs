@@ -1,0 +1,112 @@
+//! `withdraw` (owner only): moves tokens out of the vault. Afterwards the portfolio's initial
+//! health, computed by `crates/risk` with all its collateral (and positions), must be ≥ 0.
+//!
+//! Remaining accounts: the oracle of every balance with a non-zero stored amount, except the
+//! quote asset's, in balance-slot order (see `health.rs`).
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+use super::collateral_accounts::{listed_collateral, positive_part_change};
+use crate::error::XmarginError;
+use crate::events::CollateralMoved;
+use crate::health::portfolio_health;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WithdrawArgs {
+    /// Native token units.
+    pub amount: u64,
+}
+
+#[derive(Accounts)]
+pub struct Withdraw<'info> {
+    pub owner: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    #[account(
+        mut,
+        has_one = owner @ XmarginError::NotPortfolioOwner,
+        constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch
+    )]
+    pub portfolio: AccountLoader<'info, Portfolio>,
+    #[account(mint::token_program = token_program)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    #[account(mut)]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(mut, token::mint = mint, token::token_program = token_program)]
+    pub destination: InterfaceAccount<'info, TokenAccount>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl Withdraw<'_> {
+    pub fn validate(&self, args: &WithdrawArgs) -> Result<()> {
+        require!(!self.exchange.load()?.is_paused(pause::WITHDRAWALS), XmarginError::WithdrawalsPaused);
+        require!(args.amount > 0, XmarginError::ZeroAmount);
+        let registry = self.registry.load()?;
+        let index =
+            listed_collateral(&registry, &self.mint.key(), &self.vault.key(), &self.token_program.key())?;
+        let portfolio = self.portfolio.load()?;
+        require!(portfolio.liquidation_state == 0, XmarginError::PortfolioInLiquidation);
+        let balance = portfolio.balance(index).map_or(0, |b| b.amount);
+        require!(balance > 0 && args.amount <= balance.unsigned_abs(), XmarginError::InsufficientBalance);
+        Ok(())
+    }
+
+    pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, args: WithdrawArgs) -> Result<()> {
+        let a = &ctx.accounts;
+        let mint = a.mint.key();
+        let (collateral, before, after) = {
+            let registry = a.registry.load()?;
+            let portfolio = a.portfolio.load()?;
+            let index = registry.collateral_index(&mint).ok_or(XmarginError::CollateralNotListed)?;
+            let collateral = u8::try_from(index).map_err(|_| XmarginError::CollateralNotListed)?;
+            let before = portfolio.balance(collateral).map_or(0, |b| b.amount);
+            // amount ≤ balance ≤ i64::MAX (validated), so the cast and subtraction are exact.
+            let after = before.checked_sub(args.amount as i64).ok_or(XmarginError::InsufficientBalance)?;
+            let report = portfolio_health(
+                &portfolio,
+                &registry,
+                ctx.remaining_accounts,
+                &Clock::get()?,
+                Some((collateral, after)),
+            )?;
+            require!(report.initial_health >= 0, XmarginError::InsufficientHealth);
+            (collateral, before, after)
+        };
+        let bump = a.exchange.load()?.bump;
+        transfer_checked(
+            CpiContext::new_with_signer(
+                a.token_program.key(),
+                TransferChecked {
+                    from: a.vault.to_account_info(),
+                    mint: a.mint.to_account_info(),
+                    to: a.destination.to_account_info(),
+                    authority: a.exchange.to_account_info(),
+                },
+                &[&[EXCHANGE_SEED, &[bump]]],
+            ),
+            args.amount,
+            a.mint.decimals,
+        )?;
+        let mut registry = a.registry.load_mut()?;
+        let mut portfolio = a.portfolio.load_mut()?;
+        let slot = portfolio.balance_mut_or_insert(collateral).ok_or(XmarginError::TooManyBalances)?;
+        slot.amount = after;
+        let config = &mut registry.collaterals[usize::from(collateral)];
+        let (_, removed) = positive_part_change(before, after);
+        config.total_deposits = config.total_deposits.saturating_sub(removed);
+        emit!(CollateralMoved {
+            portfolio: a.portfolio.key(),
+            mint,
+            collateral,
+            amount: after.saturating_sub(before),
+            balance_before: before,
+            balance_after: after,
+            total_deposits_after: config.total_deposits,
+        });
+        Ok(())
+    }
+}

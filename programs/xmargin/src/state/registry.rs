@@ -1,0 +1,142 @@
+//! The haircut registry: every collateral asset and underlying, with oracle configuration,
+//! haircut schedule and caps. One zero-copy account per exchange.
+use anchor_lang::prelude::*;
+
+use crate::oracle::OracleConfig;
+
+pub const REGISTRY_VERSION: u8 = 1;
+pub const MAX_COLLATERALS: usize = 16;
+pub const MAX_UNDERLYINGS: usize = 16;
+pub const MAX_TIERS: usize = 4;
+/// Weights are basis points: 10_000 = 1.0.
+pub const BPS: u16 = 10_000;
+
+/// Weights above a balance threshold.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct WeightTier {
+    /// Native token units above which these weights apply.
+    pub above: u64,
+    /// Basis points.
+    pub initial_weight_bps: u16,
+    pub maintenance_weight_bps: u16,
+    pub _padding: [u8; 4],
+}
+
+/// A haircut schedule (all weights in basis points).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct Haircut {
+    /// Asset weights below the first tier; initial ≤ maintenance ≤ 10_000.
+    pub initial_asset_weight_bps: u16,
+    pub maintenance_asset_weight_bps: u16,
+    /// Liability weights; ≥ 10_000, initial ≥ maintenance.
+    pub initial_liability_weight_bps: u16,
+    pub maintenance_liability_weight_bps: u16,
+    pub tier_count: u8,
+    pub _padding: [u8; 7],
+    pub tiers: [WeightTier; MAX_TIERS],
+}
+
+/// One listed collateral asset.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct CollateralConfig {
+    pub mint: Pubkey,
+    /// Token account of `mint` owned by the exchange PDA (`[VAULT_SEED, exchange, mint]`).
+    pub vault: Pubkey,
+    /// SPL Token or Token-2022.
+    pub token_program: Pubkey,
+    pub oracle: OracleConfig,
+    pub haircut: Haircut,
+    /// Largest Σ deposits allowed, native units.
+    pub deposit_cap: u64,
+    /// Σ of all portfolios' positive balances, native units.
+    pub total_deposits: u64,
+    pub decimals: u8,
+    pub vault_bump: u8,
+    /// 1: no new deposits (withdrawals and liquidations still work).
+    pub reduce_only: u8,
+    pub _padding: [u8; 5],
+    pub reserved: [u8; 32],
+}
+
+/// One listed underlying (used by the trading issue; listed through the timelock).
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnderlyingConfig {
+    pub oracle: OracleConfig,
+    /// Scenario grid (maintenance): largest price shock, vol shocks, extreme move, all bps.
+    pub max_price_shock_bps: u16,
+    pub vol_shock_up_bps: u16,
+    pub vol_shock_down_bps: u16,
+    pub extreme_weight_bps: u16,
+    pub short_option_charge_bps: u16,
+    pub price_steps: u8,
+    /// Extreme move multiple, tenths (30 = 3×).
+    pub extreme_multiple_tenths: u8,
+    /// Implied vol for valuation, bps (6_000 = 60%), within [min, max].
+    pub implied_vol_bps: u32,
+    pub min_implied_vol_bps: u32,
+    pub max_implied_vol_bps: u32,
+    pub _padding: [u8; 4],
+    pub reserved: [u8; 64],
+}
+
+#[account(zero_copy)]
+#[repr(C)]
+pub struct HaircutRegistry {
+    /// `REGISTRY_VERSION`.
+    pub version: u8,
+    /// Bump of `[REGISTRY_SEED, exchange]`.
+    pub bump: u8,
+    pub collateral_count: u8,
+    pub underlying_count: u8,
+    pub _padding: [u8; 4],
+    pub exchange: Pubkey,
+    /// Index 0 is the exchange's quote asset (price 1 by definition).
+    pub collaterals: [CollateralConfig; MAX_COLLATERALS],
+    pub underlyings: [UnderlyingConfig; MAX_UNDERLYINGS],
+    pub reserved: [u8; 256],
+}
+
+const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 80 + 80 + 16 + 8 + 32);
+const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 80 + 10 + 2 + 12 + 4 + 64);
+const _: () = assert!(
+    core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 312 + MAX_UNDERLYINGS * 172 + 256
+);
+
+impl HaircutRegistry {
+    pub const SPACE: usize = 8 + core::mem::size_of::<HaircutRegistry>();
+
+    pub fn listed_collaterals(&self) -> &[CollateralConfig] {
+        &self.collaterals[..usize::from(self.collateral_count).min(MAX_COLLATERALS)]
+    }
+
+    pub fn collateral_index(&self, mint: &Pubkey) -> Option<usize> {
+        self.listed_collaterals().iter().position(|c| c.mint == *mint)
+    }
+}
+
+impl Haircut {
+    /// Checks the schedule's shape (see the field docs).
+    pub fn is_valid(&self) -> bool {
+        let mut ok = self.initial_asset_weight_bps <= self.maintenance_asset_weight_bps
+            && self.maintenance_asset_weight_bps <= BPS
+            && self.maintenance_liability_weight_bps >= BPS
+            && self.initial_liability_weight_bps >= self.maintenance_liability_weight_bps
+            && usize::from(self.tier_count) <= MAX_TIERS;
+        let (mut above, mut init, mut maint) =
+            (0u64, self.initial_asset_weight_bps, self.maintenance_asset_weight_bps);
+        for tier in &self.tiers[..usize::from(self.tier_count).min(MAX_TIERS)] {
+            ok &= tier.above > above
+                && tier.initial_weight_bps <= init
+                && tier.maintenance_weight_bps <= maint
+                && tier.initial_weight_bps <= tier.maintenance_weight_bps;
+            (above, init, maint) = (tier.above, tier.initial_weight_bps, tier.maintenance_weight_bps);
+        }
+        ok
+    }
+}
