@@ -14,6 +14,9 @@ use crate::error::{Result, RiskError};
 
 pub use fixed::types::I80F48 as Fx;
 
+/// Fractional bits of `Fx`.
+pub const FRAC_BITS: u32 = 48;
+
 pub const ZERO: Fx = Fx::ZERO;
 pub const ONE: Fx = Fx::ONE;
 pub const TWO: Fx = Fx::lit("2");
@@ -83,17 +86,12 @@ pub fn sum<I: IntoIterator<Item = Fx>>(items: I) -> Result<Fx> {
     items.into_iter().try_fold(ZERO, |acc, x| acc.add_c(x))
 }
 
-/// A token amount in native units (e.g. 1_500_000 with 6 decimals) as an `Fx` (1.5).
+/// A token amount in native units (e.g. 1_500_000 with 6 decimals) as an `Fx` (1.5),
+/// rounded toward −∞ to the `Fx` resolution. One 128-bit division (they are slow on sBPF).
 pub fn from_native(amount: i128, decimals: u8) -> Result<Fx> {
     let scale = 10i128.checked_pow(u32::from(decimals)).ok_or(RiskError::Overflow)?;
-    // scale ≥ 1, so neither division can fail.
-    let whole = Fx::checked_from_num(amount.checked_div(scale).ok_or(RiskError::Overflow)?)
-        .ok_or(RiskError::Overflow)?;
-    let frac = Fx::checked_from_num(amount.checked_rem(scale).ok_or(RiskError::Overflow)?)
-        .ok_or(RiskError::Overflow)?
-        .checked_div_int(scale)
-        .ok_or(RiskError::Overflow)?;
-    whole.add_c(frac)
+    let shifted = amount.checked_mul(1i128 << FRAC_BITS).ok_or(RiskError::Overflow)?;
+    Ok(Fx::from_bits(shifted.div_euclid(scale)))
 }
 
 /// A Pyth-style price `mantissa × 10^expo` as an `Fx`. `expo` in [-18, 18].

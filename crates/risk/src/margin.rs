@@ -83,6 +83,32 @@ pub fn requirements(
     Ok((initial, maintenance, reports))
 }
 
+/// Health at one level only (`weighted collateral + position values − requirement`): what a
+/// withdrawal (initial) or a liquidation check (maintenance) needs, at about half the cost of
+/// [`margin`].
+pub fn health(
+    positions: &[Position],
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    market: &Market<'_>,
+    params: &MarginParams,
+    level: Level,
+) -> Result<Fx> {
+    let (initial_requirement, maintenance_requirement, underlyings) =
+        requirements(positions, market, params)?;
+    let requirement = if level == Level::Initial { initial_requirement } else { maintenance_requirement };
+    let mut total = crate::fx::sum(underlyings.iter().map(|u| u.exposure.value))?.sub_c(requirement)?;
+    for balance in balances {
+        let m = collateral
+            .iter()
+            .find(|c| c.index == balance.collateral)
+            .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
+        m.validate()?;
+        total = total.add_c(weighted_value(balance.amount, m, level)?)?;
+    }
+    Ok(total)
+}
+
 /// The full margin computation of a portfolio.
 pub fn margin(
     positions: &[Position],

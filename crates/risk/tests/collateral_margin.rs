@@ -97,6 +97,13 @@ fn health_is_weighted_collateral_plus_values_minus_requirement() {
         assert!((f(health) - (f(weighted) + f(r.positions_value) - f(req))).abs() < 1e-6);
     }
     assert!(r.initial_requirement > r.maintenance_requirement);
+    let p = MarginParams::REFERENCE;
+    for (level, want) in [(Level::Initial, r.initial_health), (Level::Maintenance, r.maintenance_health)] {
+        assert_eq!(
+            xmargin_risk::margin::health(&positions, &balances, &collateral, &market, &p, level).unwrap(),
+            want
+        );
+    }
     assert!(r.initial_health < r.maintenance_health);
     // The perp is 2,000 in the money; the short call is worth minus its model price.
     let t = xmargin_risk::fx::years_from_seconds(30 * DAY).unwrap();

@@ -243,6 +243,22 @@ impl Sandbox {
         Some(bytemuck_read(body))
     }
 
+    /// Edits a zero-copy account in place (test set-up for states no instruction can reach
+    /// yet, e.g. a liability before trading exists). Panics if the account is not a `T`.
+    pub fn patch_zero_copy<T>(&mut self, address: &Pubkey, edit: impl FnOnce(&mut T))
+    where
+        T: anchor_lang::ZeroCopy + anchor_lang::Discriminator + anchor_lang::Owner,
+    {
+        let mut value: T = self.zero_copy_account(address).expect("zero-copy account");
+        edit(&mut value);
+        let mut account = self.svm.get_account(address).expect("account");
+        let size = std::mem::size_of::<T>();
+        // SAFETY: `ZeroCopy` types are plain old data; viewing one as bytes is sound.
+        let bytes = unsafe { std::slice::from_raw_parts((&value as *const T).cast::<u8>(), size) };
+        account.data[8..8 + size].copy_from_slice(bytes);
+        self.svm.set_account(*address, account).expect("write account");
+    }
+
     pub fn token_amount(&self, token_account: &Pubkey) -> Option<u64> {
         let account = self.svm.get_account(token_account)?;
         spl_token_interface::state::Account::unpack(&account.data).ok().map(|a| a.amount)

@@ -5,7 +5,7 @@ use solana_signer::Signer;
 
 use crate::Sandbox;
 
-pub const TOKEN_2022: Pubkey = Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EQFxmtzbWNdkZWHjnFbK");
+pub const TOKEN_2022: Pubkey = Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
 
 impl Sandbox {
     /// An initialized mint under `token_program` (SPL Token or Token-2022, no extensions).

@@ -12,8 +12,9 @@
 //! valued conservatively and fails the computation. Hard failures (wrong owner, account or
 //! feed, malformed data, bad exponent) always fail it.
 use anchor_lang::prelude::*;
-use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Tier};
+use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Level, Tier};
 use xmargin_risk::fx::{from_mantissa, from_native, Checked, Fx};
+use xmargin_risk::margin::health;
 use xmargin_risk::{margin, MarginParams, MarginReport, Market, RiskError};
 
 use crate::error::XmarginError;
@@ -41,23 +42,40 @@ fn bps(value: u16) -> Result<Fx> {
     Fx::from_num(value).div_i(10_000).map_err(risk_error)
 }
 
-fn schedule(c: &CollateralConfig) -> Result<HaircutSchedule> {
+/// The schedule the engine needs for a balance of `amount`: asset weights and the tiers
+/// below its size for an asset, liability weights for a liability. Weights the balance
+/// cannot use are left at neutral values (each conversion is a 128-bit division).
+fn schedule(c: &CollateralConfig, amount: i64) -> Result<HaircutSchedule> {
     let h = &c.haircut;
+    if amount < 0 {
+        let liability = |w| bps(w);
+        return Ok(HaircutSchedule::flat(
+            Fx::ZERO,
+            Fx::ZERO,
+            liability(h.initial_liability_weight_bps)?,
+            liability(h.maintenance_liability_weight_bps)?,
+        ));
+    }
     let mut s = HaircutSchedule::flat(
         bps(h.initial_asset_weight_bps)?,
         bps(h.maintenance_asset_weight_bps)?,
-        bps(h.initial_liability_weight_bps)?,
-        bps(h.maintenance_liability_weight_bps)?,
+        Fx::ONE,
+        Fx::ONE,
     );
     let count = usize::from(h.tier_count).min(MAX_TIERS);
+    let mut used = 0u8;
     for (dst, src) in s.tiers.iter_mut().zip(&h.tiers[..count]) {
+        if src.above >= amount.unsigned_abs() {
+            break;
+        }
         *dst = Tier {
             above: from_native(i128::from(src.above), c.decimals).map_err(risk_error)?,
             initial_weight: bps(src.initial_weight_bps)?,
             maintenance_weight: bps(src.maintenance_weight_bps)?,
         };
+        used = used.saturating_add(1);
     }
-    s.tier_count = h.tier_count;
+    s.tier_count = used;
     Ok(s)
 }
 
@@ -73,18 +91,43 @@ fn is_soft(e: &Error) -> bool {
     matches!(e, Error::AnchorError(a) if soft.iter().any(|s| a.error_code_number.checked_sub(offset) == Some(*s as u32)))
 }
 
-/// The portfolio's margin report, with `override_balance` (collateral index, native amount)
-/// replacing that asset's stored balance (a withdrawal's outcome, before it is written).
-pub fn portfolio_health(
+/// The engine's inputs for a portfolio: collateral markets and balances.
+pub struct HealthInputs {
+    pub markets: Vec<CollateralMarket>,
+    pub balances: Vec<Balance>,
+}
+
+impl HealthInputs {
+    /// The full margin report (equity, both levels).
+    pub fn report(&self, now: i64) -> Result<MarginReport> {
+        let market = Market { now, underlyings: &[] };
+        margin(&[], &self.balances, &self.markets, &market, &MarginParams::REFERENCE).map_err(risk_error)
+    }
+
+    /// Health at one level only (cheaper).
+    pub fn health(&self, now: i64, level: Level) -> Result<Fx> {
+        let market = Market { now, underlyings: &[] };
+        health(&[], &self.balances, &self.markets, &market, &MarginParams::REFERENCE, level)
+            .map_err(risk_error)
+    }
+}
+
+/// The engine's inputs for the portfolio, with `override_balance` (collateral index, native
+/// amount) replacing that asset's stored balance (a withdrawal's outcome, before it is
+/// written).
+pub fn health_inputs(
     portfolio: &Portfolio,
     registry: &HaircutRegistry,
     oracles: &[AccountInfo],
     clock: &Clock,
     override_balance: Option<(u8, i64)>,
-) -> Result<MarginReport> {
+) -> Result<HealthInputs> {
     require!(portfolio.positions.iter().all(|p| p.active == 0), XmarginError::PositionMarginUnavailable);
-    let mut markets: Vec<CollateralMarket> = Vec::new();
-    let mut balances: Vec<Balance> = Vec::new();
+    // Sized once: the program's bump allocator never frees, so growth by doubling would
+    // waste most of the 32 KiB heap on 16 balances.
+    let count = portfolio.active_balances().count();
+    let mut markets: Vec<CollateralMarket> = Vec::with_capacity(count);
+    let mut balances: Vec<Balance> = Vec::with_capacity(count);
     let mut next_oracle = oracles.iter();
     for slot in portfolio.active_balances() {
         let amount = match override_balance {
@@ -117,13 +160,12 @@ pub fn portfolio_health(
             continue;
         }
         let index = u16::from(slot.collateral);
-        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config)? });
+        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config, amount)? });
         balances.push(Balance {
             collateral: index,
             amount: from_native(i128::from(amount), config.decimals).map_err(risk_error)?,
         });
     }
     require!(next_oracle.next().is_none(), XmarginError::OracleAccountsMismatch);
-    let market = Market { now: clock.unix_timestamp, underlyings: &[] };
-    margin(&[], &balances, &markets, &market, &MarginParams::REFERENCE).map_err(risk_error)
+    Ok(HealthInputs { markets, balances })
 }

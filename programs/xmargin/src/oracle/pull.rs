@@ -21,8 +21,8 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.at.checked_add(n).ok_or(error!(XmarginError::OracleMalformed))?;
-        let bytes = self.data.get(self.at..end).ok_or(error!(XmarginError::OracleMalformed))?;
+        let end = self.at.checked_add(n).ok_or_else(|| error!(XmarginError::OracleMalformed))?;
+        let bytes = self.data.get(self.at..end).ok_or_else(|| error!(XmarginError::OracleMalformed))?;
         self.at = end;
         Ok(bytes)
     }

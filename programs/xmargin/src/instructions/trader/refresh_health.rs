@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::HealthReport;
-use crate::health::portfolio_health;
+use crate::health::health_inputs;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry, Portfolio};
 
@@ -33,7 +33,9 @@ impl RefreshHealth<'_> {
     pub fn handler<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<HealthView> {
         let a = &ctx.accounts;
         let (portfolio, registry) = (a.portfolio.load()?, a.registry.load()?);
-        let report = portfolio_health(&portfolio, &registry, ctx.remaining_accounts, &Clock::get()?, None)?;
+        let clock = Clock::get()?;
+        let report = health_inputs(&portfolio, &registry, ctx.remaining_accounts, &clock, None)?
+            .report(clock.unix_timestamp)?;
         let view = HealthView {
             equity: report.equity.to_bits(),
             initial_health: report.initial_health.to_bits(),

@@ -9,9 +9,10 @@ use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInt
 use super::collateral_accounts::{listed_collateral, positive_part_change};
 use crate::error::XmarginError;
 use crate::events::CollateralMoved;
-use crate::health::portfolio_health;
+use crate::health::health_inputs;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+use xmargin_risk::collateral::Level;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WithdrawArgs {
@@ -66,14 +67,18 @@ impl Withdraw<'_> {
             let before = portfolio.balance(collateral).map_or(0, |b| b.amount);
             // amount ≤ balance ≤ i64::MAX (validated), so the cast and subtraction are exact.
             let after = before.checked_sub(args.amount as i64).ok_or(XmarginError::InsufficientBalance)?;
-            let report = portfolio_health(
+            let clock = Clock::get()?;
+            let inputs = health_inputs(
                 &portfolio,
                 &registry,
                 ctx.remaining_accounts,
-                &Clock::get()?,
+                &clock,
                 Some((collateral, after)),
             )?;
-            require!(report.initial_health >= 0, XmarginError::InsufficientHealth);
+            require!(
+                inputs.health(clock.unix_timestamp, Level::Initial)? >= 0,
+                XmarginError::InsufficientHealth
+            );
             (collateral, before, after)
         };
         let bump = a.exchange.load()?.bump;
