@@ -8,7 +8,7 @@ import { PauseFlag, XmarginClient, errorCode } from "../app/src/index.js";
 import { Sandbox, recordCu } from "./harness.js";
 
 // Same ceilings as programs/xmargin/tests/tests/exchange.rs.
-const INITIALIZE_EXCHANGE_CEILING = 60_000;
+const INITIALIZE_EXCHANGE_CEILING = 80_000;
 const SET_PAUSE_CEILING = 6_000;
 
 const client = new XmarginClient();

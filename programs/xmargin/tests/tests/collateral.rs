@@ -11,6 +11,9 @@ use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::tokens::TOKEN_2022;
 use xmargin_sandbox::{cu, pda, program_error_code, ExchangeFixture, Pubkey, Sandbox, TxFailure};
 
+// Measured: deposit 16.6k–18.5k, withdraw 25k (3 assets) and 70k (16 assets), listing
+// 17.4k+ and opening 9.2k+ (1.5k CU per extra PDA bump try on a random key: the ceilings
+// leave room for ~14 tries, so a run does not fail by chance).
 const DEPOSIT_CEILING: u64 = 40_000;
 const WITHDRAW_CEILING: u64 = 80_000;
 const LIST_CEILING: u64 = 40_000;
@@ -490,7 +493,7 @@ fn portfolio_lifecycle() {
     assert_error(&v.sb.send(&[ix], &[&t.owner]).unwrap_err(), XmarginError::PortfolioAlreadyExists);
     let ix = v.sb.open_portfolio_ix(t.owner.pubkey(), 1);
     let landed = v.sb.send(&[ix], &[&t.owner]).unwrap();
-    cu::record("open_portfolio", "second portfolio of an owner", landed.compute_units, 20_000);
+    cu::record("open_portfolio", "second portfolio of an owner", landed.compute_units, 30_000);
     v.deposit(&t, 0, 1_000).unwrap();
     let ix = v.sb.close_portfolio_ix(t.owner.pubkey(), t.portfolio);
     assert_error(&v.sb.send(&[ix], &[&t.owner]).unwrap_err(), XmarginError::PortfolioNotEmpty);
