@@ -3,7 +3,7 @@
 //
 //   RPC_URL=https://... UPGRADE_AUTHORITY=~/.config/solana/id.json \
 //   GOVERNANCE=<pubkey> GUARDIAN=<pubkey> QUOTE_MINT=<pubkey> TIMELOCK_SECS=86400 \
-//   QUOTE_DEPOSIT_CAP=<native units> \
+//   QUOTE_DEPOSIT_CAP=<native units> MAX_WEIGHT_STEP_BPS=1000 \
 //   npx tsx migrations/deploy.ts
 //
 // The upgrade authority pays and signs; governance and guardian are plain keys (a Squads
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     guardian: new PublicKey(env("GUARDIAN")),
     timelockDelaySecs: Number(env("TIMELOCK_SECS", "86400")),
     quoteDepositCap: BigInt(env("QUOTE_DEPOSIT_CAP", "1000000000000000")),
+    maxWeightStepBps: Number(env("MAX_WEIGHT_STEP_BPS", "1000")),
   });
   try {
     const signature = await sendAndConfirmTransaction(connection, new Transaction().add(ix), [authority]);

@@ -34,6 +34,7 @@ async function initIx(s: Setup, overrides: Partial<{ authority: PublicKey; gover
     guardian: s.guardian.publicKey,
     timelockDelaySecs: overrides.timelock ?? 86_400,
     quoteDepositCap: 1_000_000_000_000n,
+    maxWeightStepBps: 2_500,
   });
 }
 

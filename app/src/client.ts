@@ -31,6 +31,8 @@ export interface InitializeExchangeParams {
   timelockDelaySecs: number;
   /** Deposit cap of the quote asset, native units. */
   quoteDepositCap: bigint;
+  /** Largest move of a weight per timelocked change, bps (1..=2500). */
+  maxWeightStepBps: number;
 }
 
 export class XmarginClient {
@@ -66,6 +68,7 @@ export class XmarginClient {
         guardian: p.guardian,
         timelockDelaySecs: new BN(p.timelockDelaySecs),
         quoteDepositCap: new BN(p.quoteDepositCap.toString()),
+        maxWeightStepBps: p.maxWeightStepBps,
       })
       .accountsStrict({
         payer: p.payer,

@@ -3,7 +3,8 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AnchorDeserialize, InstructionData, ToAccountMetas};
 use solana_instruction::{AccountMeta, Instruction};
 use xmargin::instructions::{
-    DepositArgs, HealthView, ListCollateralArgs, OpenPortfolioArgs, SetDelegateArgs, WithdrawArgs,
+    AcceptAuthorityArgs, DepositArgs, HealthView, ListCollateralArgs, OpenPortfolioArgs,
+    ProposeAuthorityArgs, RiskChangeArgs, SetDelegateArgs, TightenRiskArgs, WithdrawArgs,
 };
 use xmargin::state::{HaircutRegistry, Portfolio};
 
@@ -143,6 +144,72 @@ impl Sandbox {
         let landed = self.send(&[ix], &[])?;
         let view = HealthView::deserialize(&mut landed.return_data.as_slice()).expect("health return data");
         Ok((view, landed.compute_units))
+    }
+
+    /// `propose_risk_change`; returns the instruction and the proposal's id.
+    pub fn propose_risk_change_ix(&self, governance: Pubkey, args: RiskChangeArgs) -> (Instruction, u64) {
+        let exchange = pda::exchange();
+        let id = self.exchange().map_or(0, |e| e.next_risk_change_id);
+        let ix = instruction(
+            xmargin::accounts::ProposeRiskChange {
+                payer: self.payer_key(),
+                governance,
+                exchange,
+                registry: pda::registry(&exchange),
+                risk_change: pda::risk_change(&exchange, id),
+                system_program: anchor_lang::system_program::ID,
+            },
+            xmargin::instruction::ProposeRiskChange { args },
+        );
+        (ix, id)
+    }
+
+    pub fn execute_risk_change_ix(&self, id: u64) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::ExecuteRiskChange {
+                exchange,
+                registry: pda::registry(&exchange),
+                risk_change: pda::risk_change(&exchange, id),
+                payer: self.payer_key(),
+            },
+            xmargin::instruction::ExecuteRiskChange {},
+        )
+    }
+
+    pub fn cancel_risk_change_ix(&self, governance: Pubkey, id: u64) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::CancelRiskChange {
+                governance,
+                exchange,
+                risk_change: pda::risk_change(&exchange, id),
+                payer: self.payer_key(),
+            },
+            xmargin::instruction::CancelRiskChange {},
+        )
+    }
+
+    pub fn tighten_risk_ix(&self, guardian: Pubkey, args: TightenRiskArgs) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::TightenRisk { guardian, exchange, registry: pda::registry(&exchange) },
+            xmargin::instruction::TightenRisk { args },
+        )
+    }
+
+    pub fn propose_authority_ix(&self, governance: Pubkey, role: u8, new_authority: Pubkey) -> Instruction {
+        instruction(
+            xmargin::accounts::ProposeAuthority { governance, exchange: pda::exchange() },
+            xmargin::instruction::ProposeAuthority { args: ProposeAuthorityArgs { role, new_authority } },
+        )
+    }
+
+    pub fn accept_authority_ix(&self, new_authority: Pubkey, role: u8) -> Instruction {
+        instruction(
+            xmargin::accounts::AcceptAuthority { new_authority, exchange: pda::exchange() },
+            xmargin::instruction::AcceptAuthority { args: AcceptAuthorityArgs { role } },
+        )
     }
 
     pub fn token_program_of(&self, mint: &Pubkey) -> Pubkey {

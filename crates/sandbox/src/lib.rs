@@ -332,6 +332,9 @@ pub struct ExchangeFixture {
 /// Timelock used by [`Sandbox::with_exchange`]: one day.
 pub const DEFAULT_TIMELOCK_SECS: i64 = 24 * 3600;
 
+/// Per-change weight step used by the harness: 25 percentage points.
+pub const DEFAULT_WEIGHT_STEP_BPS: u16 = 2_500;
+
 /// Deposit cap used by the harness: 10^15 native units.
 pub const DEFAULT_DEPOSIT_CAP: u64 = 1_000_000_000_000_000;
 
@@ -351,6 +354,7 @@ impl Sandbox {
             guardian: guardian.pubkey(),
             timelock_delay_secs: DEFAULT_TIMELOCK_SECS,
             quote_deposit_cap: DEFAULT_DEPOSIT_CAP,
+            max_weight_step_bps: DEFAULT_WEIGHT_STEP_BPS,
         };
         let ix = sandbox.initialize_exchange_ix(quote_mint, args);
         let authority = sandbox.upgrade_authority.insecure_clone();

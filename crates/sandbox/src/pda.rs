@@ -37,3 +37,11 @@ pub fn portfolio(owner: &Pubkey, index: u16) -> Pubkey {
     )
     .0
 }
+
+pub fn risk_change(exchange: &Pubkey, id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[xmargin::seeds::RISK_CHANGE_SEED, exchange.as_ref(), &id.to_le_bytes()],
+        &xmargin::ID,
+    )
+    .0
+}

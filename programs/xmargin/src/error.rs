@@ -19,6 +19,8 @@ pub enum XmarginError {
     TimelockDelayOutOfRange,
     #[msg("Deposit cap must be positive")]
     InvalidDepositCap,
+    #[msg("Weight step bound is outside 1..=2500 bps")]
+    InvalidWeightStep,
 
     // ---- pauses ----
     #[msg("Pause flags contain unknown bits")]
@@ -69,6 +71,30 @@ pub enum XmarginError {
     UnsupportedMintExtensions,
     #[msg("Registry does not belong to this exchange")]
     RegistryMismatch,
+    #[msg("A weight moves by more than the exchange's per-change step")]
+    WeightStepTooLarge,
+    #[msg("A deposit cap more than doubles in one change")]
+    CapGrowthTooLarge,
+    #[msg("The timelock has not expired yet")]
+    TimelockNotExpired,
+    #[msg("The collateral or underlying index is not listed")]
+    UnknownRiskTarget,
+    #[msg("The registry has no free underlying slot")]
+    UnderlyingRegistryFull,
+    #[msg("Underlying parameters are invalid (grid shocks or implied-vol bounds)")]
+    InvalidUnderlyingConfig,
+    #[msg("Signer is not the exchange's guardian")]
+    NotGuardian,
+    #[msg("The guardian may only tighten: this change loosens some parameter")]
+    GuardianCannotLoosen,
+    #[msg("The quote asset's oracle and weights are fixed")]
+    QuoteAssetImmutable,
+    #[msg("Signer is not the pending authority")]
+    NotPendingAuthority,
+    #[msg("No authority rotation is pending")]
+    NoPendingAuthority,
+    #[msg("The risk change account does not belong to this exchange")]
+    RiskChangeMismatch,
 
     // ---- portfolios, deposits, withdrawals ----
     #[msg("A portfolio already exists at this owner and index")]

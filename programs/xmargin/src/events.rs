@@ -79,3 +79,55 @@ pub struct HealthReport {
     pub initial_requirement: i128,
     pub maintenance_requirement: i128,
 }
+
+/// A timelocked change was proposed. `executable_at`: unix seconds.
+#[event]
+pub struct RiskChangeProposed {
+    pub id: u64,
+    /// `state::change_kind::*`.
+    pub kind: u8,
+    pub target: u8,
+    pub proposer: Pubkey,
+    pub executable_at: i64,
+}
+
+/// A collateral's governed parameters changed (timelock execution: `change_id` = the
+/// proposal id; guardian tightening: `change_id` = None).
+#[event]
+pub struct CollateralRiskChanged {
+    pub change_id: Option<u64>,
+    pub collateral: u8,
+    pub old: crate::state::CollateralRiskParams,
+    pub new: crate::state::CollateralRiskParams,
+}
+
+/// An underlying was listed (`old` all zero) or its parameters changed.
+#[event]
+pub struct UnderlyingRiskChanged {
+    pub change_id: u64,
+    pub underlying: u8,
+    pub listed: bool,
+    pub old: crate::state::UnderlyingConfig,
+    pub new: crate::state::UnderlyingConfig,
+}
+
+#[event]
+pub struct RiskChangeCancelled {
+    pub id: u64,
+    pub by: Pubkey,
+}
+
+/// `role`: 0 governance, 1 guardian.
+#[event]
+pub struct AuthorityProposed {
+    pub role: u8,
+    pub current: Pubkey,
+    pub proposed: Pubkey,
+}
+
+#[event]
+pub struct AuthorityChanged {
+    pub role: u8,
+    pub old: Pubkey,
+    pub new: Pubkey,
+}

@@ -46,6 +46,42 @@ pub mod xmargin {
         SetPause::handler(ctx, args)
     }
 
+    /// Proposes a timelocked change of collateral or underlying parameters (governance).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn propose_risk_change(ctx: Context<ProposeRiskChange>, args: RiskChangeArgs) -> Result<()> {
+        ProposeRiskChange::handler(ctx, args)
+    }
+
+    /// Applies a proposal after its timelock, within bounds (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn execute_risk_change(ctx: Context<ExecuteRiskChange>) -> Result<()> {
+        ExecuteRiskChange::handler(ctx)
+    }
+
+    /// Drops a pending proposal (governance).
+    #[access_control(ctx.accounts.validate())]
+    pub fn cancel_risk_change(ctx: Context<CancelRiskChange>) -> Result<()> {
+        CancelRiskChange::handler(ctx)
+    }
+
+    /// Tightens a collateral's parameters at once (guardian; safe direction only).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn tighten_risk(ctx: Context<TightenRisk>, args: TightenRiskArgs) -> Result<()> {
+        TightenRisk::handler(ctx, args)
+    }
+
+    /// Proposes a new governance or guardian key (governance).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, args: ProposeAuthorityArgs) -> Result<()> {
+        ProposeAuthority::handler(ctx, args)
+    }
+
+    /// The proposed key accepts its role.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn accept_authority(ctx: Context<AcceptAuthority>, args: AcceptAuthorityArgs) -> Result<()> {
+        AcceptAuthority::handler(ctx, args)
+    }
+
     /// Opens the owner's portfolio number `index`.
     #[access_control(ctx.accounts.validate(&args))]
     pub fn open_portfolio(ctx: Context<OpenPortfolio>, args: OpenPortfolioArgs) -> Result<()> {

@@ -12,3 +12,5 @@ pub const REGISTRY_SEED: &[u8] = b"registry";
 pub const VAULT_SEED: &[u8] = b"vault";
 /// Portfolio: `[PORTFOLIO_SEED, owner, index (u16 little-endian)]`.
 pub const PORTFOLIO_SEED: &[u8] = b"portfolio";
+/// Timelocked risk change: `[RISK_CHANGE_SEED, exchange, id (u64 little-endian)]`.
+pub const RISK_CHANGE_SEED: &[u8] = b"risk_change";

@@ -19,6 +19,10 @@ pub mod pause {
 /// loosen risk instantly; more than 30 days would make urgent loosening impossible.
 pub const MIN_TIMELOCK_DELAY_SECS: i64 = 60;
 pub const MAX_TIMELOCK_DELAY_SECS: i64 = 30 * 24 * 3600;
+/// Cap on the per-change weight step governance may configure (25 percentage points).
+pub const MAX_WEIGHT_STEP_BPS: u16 = 2_500;
+/// A timelocked change may at most double a deposit cap.
+pub const MAX_CAP_GROWTH_FACTOR: u64 = 2;
 
 #[account(zero_copy)]
 #[repr(C)]
@@ -46,8 +50,16 @@ pub struct Exchange {
     pub timelock_delay_secs: i64,
     /// Unix time (seconds) of creation.
     pub created_at: i64,
+    /// Proposed next governance / guardian (two-step rotation); default = none pending.
+    pub pending_governance: Pubkey,
+    pub pending_guardian: Pubkey,
+    /// Id of the next risk-change proposal.
+    pub next_risk_change_id: u64,
+    /// Largest move of any weight in one timelocked change, basis points.
+    pub max_weight_step_bps: u16,
+    pub _padding1: [u8; 6],
     /// Reserved for future fields; zero.
-    pub reserved: [u8; 256],
+    pub reserved: [u8; 176],
 }
 
 const _: () = assert!(core::mem::size_of::<Exchange>() == 8 + 4 * 32 + 2 * 8 + 256);
@@ -75,6 +87,7 @@ impl Exchange {
         insurance_vault_bump: u8,
         timelock_delay_secs: i64,
         created_at: i64,
+        max_weight_step_bps: u16,
     ) {
         self.version = EXCHANGE_VERSION;
         self.bump = bump;
@@ -87,6 +100,7 @@ impl Exchange {
         self.insurance_vault = insurance_vault;
         self.timelock_delay_secs = timelock_delay_secs;
         self.created_at = created_at;
+        self.max_weight_step_bps = max_weight_step_bps;
     }
 
     pub fn is_paused(&self, flag: u8) -> bool {

@@ -1,7 +1,9 @@
 pub mod exchange;
 pub mod portfolio;
 pub mod registry;
+pub mod risk_change;
 
 pub use exchange::*;
 pub use portfolio::*;
 pub use registry::*;
+pub use risk_change::*;

@@ -65,7 +65,8 @@ pub struct CollateralConfig {
 
 /// One listed underlying (used by the trading issue; listed through the timelock).
 #[zero_copy]
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct UnderlyingConfig {
     pub oracle: OracleConfig,
     /// Scenario grid (maintenance): largest price shock, vol shocks, extreme move, all bps.

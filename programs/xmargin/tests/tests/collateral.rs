@@ -124,8 +124,8 @@ impl Venue {
             deposit_cap: 100_000_000_000,
         };
         v.list(v.eth.mint, eth_args).unwrap_or_else(|f| panic!("{f}"));
-        // Loosen the initial weights as an executed governance change would (the timelock
-        // flow is the next slice of the collateral issue).
+        // Set the initial weights that four executed timelocked changes would reach (each
+        // change moves a weight at most 25 points; tests/governance.rs covers that flow).
         v.sb.patch_zero_copy::<HaircutRegistry>(&pda::registry(&pda::exchange()), |r| {
             r.collaterals[1].haircut.initial_asset_weight_bps = 8_000;
             r.collaterals[1].haircut.tiers[0].initial_weight_bps = 7_000;
@@ -359,9 +359,18 @@ fn deposit_rejections_move_nothing() {
     let mut ix = v.sb.deposit_ix(t.owner.pubkey(), t.portfolio, v.usdc.mint, t.accounts[0], 10);
     ix.accounts[5].pubkey = v.sb.create_token_account(&v.usdc.mint, &v.sb.payer_key(), 0);
     assert_error(&v.sb.send(&[ix], &[&t.owner]).unwrap_err(), XmarginError::VaultMismatch);
+    // Reduce-only (set by the guardian): no deposits, withdrawals still work.
+    let mut p = xmargin::state::CollateralRiskParams::of(&v.sb.registry().unwrap().collaterals[1]);
+    p.reduce_only = 1;
+    let guardian = v.fx.guardian.insecure_clone();
+    let ix = v.sb.tighten_risk_ix(
+        guardian.pubkey(),
+        xmargin::instructions::TightenRiskArgs { collateral: 1, params: p },
+    );
+    v.sb.send(&[ix], &[&guardian]).unwrap_or_else(|f| panic!("{f}"));
+    assert_error(&v.deposit(&t, 1, 10).unwrap_err(), XmarginError::CollateralReduceOnly);
     // Paused deposits.
     let ix = v.sb.set_pause_ix(v.fx.guardian.pubkey(), pause::DEPOSITS);
-    let guardian = v.fx.guardian.insecure_clone();
     v.sb.send(&[ix], &[&guardian]).unwrap();
     assert_error(&v.deposit(&t, 0, 10).unwrap_err(), XmarginError::DepositsPaused);
     assert_eq!(v.sb.token_amount(&t.accounts[0]), before);

@@ -24,7 +24,13 @@ fn assert_program_error(failure: &TxFailure, expected: XmarginError) {
 }
 
 fn args(governance: Pubkey, guardian: Pubkey) -> InitializeExchangeArgs {
-    InitializeExchangeArgs { governance, guardian, timelock_delay_secs: 86_400, quote_deposit_cap: 1_000_000 }
+    InitializeExchangeArgs {
+        governance,
+        guardian,
+        timelock_delay_secs: 86_400,
+        quote_deposit_cap: 1_000_000,
+        max_weight_step_bps: 2_500,
+    }
 }
 
 /// Initializes the exchange with fresh governance/guardian keys and a new 6-decimal mint,
@@ -131,6 +137,7 @@ fn initialize_rejects_bad_arguments() {
                 guardian: key,
                 timelock_delay_secs: 86_400,
                 quote_deposit_cap: 1_000_000,
+                max_weight_step_bps: 2_500,
             },
             XmarginError::InvalidAuthorities,
         ),
@@ -140,6 +147,7 @@ fn initialize_rejects_bad_arguments() {
                 guardian: key,
                 timelock_delay_secs: 86_400,
                 quote_deposit_cap: 1_000_000,
+                max_weight_step_bps: 2_500,
             },
             XmarginError::InvalidAuthorities,
         ),
@@ -149,6 +157,7 @@ fn initialize_rejects_bad_arguments() {
                 guardian: other,
                 timelock_delay_secs: 86_400,
                 quote_deposit_cap: 0,
+                max_weight_step_bps: 2_500,
             },
             XmarginError::InvalidDepositCap,
         ),
@@ -156,8 +165,19 @@ fn initialize_rejects_bad_arguments() {
             InitializeExchangeArgs {
                 governance: key,
                 guardian: other,
+                timelock_delay_secs: 86_400,
+                quote_deposit_cap: 1,
+                max_weight_step_bps: 0,
+            },
+            XmarginError::InvalidWeightStep,
+        ),
+        (
+            InitializeExchangeArgs {
+                governance: key,
+                guardian: other,
                 timelock_delay_secs: 59,
                 quote_deposit_cap: 1_000_000,
+                max_weight_step_bps: 2_500,
             },
             XmarginError::TimelockDelayOutOfRange,
         ),
@@ -167,6 +187,7 @@ fn initialize_rejects_bad_arguments() {
                 guardian: other,
                 timelock_delay_secs: 31 * 86_400,
                 quote_deposit_cap: 1_000_000,
+                max_weight_step_bps: 2_500,
             },
             XmarginError::TimelockDelayOutOfRange,
         ),

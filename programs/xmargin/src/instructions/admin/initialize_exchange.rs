@@ -11,7 +11,7 @@ use crate::events::ExchangeInitialized;
 use crate::oracle::{kind, OracleConfig};
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_VAULT_SEED, REGISTRY_SEED, VAULT_SEED};
 use crate::state::{
-    CollateralConfig, Exchange, Haircut, HaircutRegistry, BPS, MAX_TIMELOCK_DELAY_SECS,
+    CollateralConfig, Exchange, Haircut, HaircutRegistry, BPS, MAX_TIMELOCK_DELAY_SECS, MAX_WEIGHT_STEP_BPS,
     MIN_TIMELOCK_DELAY_SECS, REGISTRY_VERSION,
 };
 use crate::utils::{create_pda_account, create_token_account, create_zero_copy_account};
@@ -27,6 +27,8 @@ pub struct InitializeExchangeArgs {
     pub timelock_delay_secs: i64,
     /// Deposit cap of the quote asset (collateral 0), native units.
     pub quote_deposit_cap: u64,
+    /// Largest move of a weight per timelocked change, bps in 1..=MAX_WEIGHT_STEP_BPS.
+    pub max_weight_step_bps: u16,
 }
 
 #[derive(Accounts)]
@@ -71,6 +73,10 @@ impl InitializeExchange<'_> {
             XmarginError::ExchangeAlreadyInitialized
         );
         require!(args.quote_deposit_cap > 0, XmarginError::InvalidDepositCap);
+        require!(
+            (1..=MAX_WEIGHT_STEP_BPS).contains(&args.max_weight_step_bps),
+            XmarginError::InvalidWeightStep
+        );
         require!(
             args.governance != Pubkey::default()
                 && args.guardian != Pubkey::default()
@@ -186,6 +192,7 @@ impl InitializeExchange<'_> {
             vault_bump,
             args.timelock_delay_secs,
             now,
+            args.max_weight_step_bps,
         );
 
         emit!(ExchangeInitialized {

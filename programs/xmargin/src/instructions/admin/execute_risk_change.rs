@@ -1,0 +1,93 @@
+//! `execute_risk_change` (anyone, after the timelock): applies a proposal if it is still
+//! within the per-change bounds of the parameters in force now, then closes it (rent to its
+//! payer).
+use anchor_lang::prelude::*;
+
+use crate::error::XmarginError;
+use crate::events::{CollateralRiskChanged, UnderlyingRiskChanged};
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{
+    change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, RiskChange,
+};
+
+#[derive(Accounts)]
+pub struct ExecuteRiskChange<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    #[account(
+        mut,
+        close = payer,
+        constraint = risk_change.load()?.exchange == exchange.key() @ XmarginError::RiskChangeMismatch
+    )]
+    pub risk_change: AccountLoader<'info, RiskChange>,
+    /// CHECK: receives the proposal's rent; must be its recorded payer.
+    #[account(mut, address = risk_change.load()?.payer @ XmarginError::RiskChangeMismatch)]
+    pub payer: UncheckedAccount<'info>,
+}
+
+impl ExecuteRiskChange<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let change = self.risk_change.load()?;
+        require!(Clock::get()?.unix_timestamp >= change.executable_at, XmarginError::TimelockNotExpired);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let a = &ctx.accounts;
+        let step = a.exchange.load()?.max_weight_step_bps;
+        let change = a.risk_change.load()?;
+        let mut registry = a.registry.load_mut()?;
+        let target = usize::from(change.target);
+        match change.kind {
+            change_kind::COLLATERAL => {
+                let current =
+                    registry.listed_collaterals().get(target).ok_or(XmarginError::UnknownRiskTarget)?;
+                let old = CollateralRiskParams::of(current);
+                change.collateral.check_change(&old, step, target == 0)?;
+                change.collateral.apply(&mut registry.collaterals[target]);
+                emit!(CollateralRiskChanged {
+                    change_id: Some(change.id),
+                    collateral: change.target,
+                    old,
+                    new: change.collateral
+                });
+            }
+            change_kind::LIST_UNDERLYING => {
+                require!(
+                    underlying_slot_free(registry.underlying_count),
+                    XmarginError::UnderlyingRegistryFull
+                );
+                change.underlying.check()?;
+                let index = registry.underlying_count;
+                let old = registry.underlyings[usize::from(index)];
+                registry.underlyings[usize::from(index)] = change.underlying;
+                registry.underlying_count =
+                    index.checked_add(1).ok_or(XmarginError::UnderlyingRegistryFull)?;
+                emit!(UnderlyingRiskChanged {
+                    change_id: change.id,
+                    underlying: index,
+                    listed: true,
+                    old,
+                    new: change.underlying
+                });
+            }
+            change_kind::UNDERLYING => {
+                require!(change.target < registry.underlying_count, XmarginError::UnknownRiskTarget);
+                let old = registry.underlyings[target];
+                change.underlying.check_change(&old, step)?;
+                registry.underlyings[target] = change.underlying;
+                emit!(UnderlyingRiskChanged {
+                    change_id: change.id,
+                    underlying: change.target,
+                    listed: false,
+                    old,
+                    new: change.underlying
+                });
+            }
+            _ => return err!(XmarginError::RiskChangeMismatch),
+        }
+        Ok(())
+    }
+}

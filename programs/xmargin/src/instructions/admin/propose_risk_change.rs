@@ -1,0 +1,125 @@
+//! `propose_risk_change` (governance): stores a typed change, executable by anyone once the
+//! exchange's timelock delay has passed. Loosening risk can only happen this way.
+use anchor_lang::prelude::*;
+use anchor_lang::Discriminator;
+
+use crate::error::XmarginError;
+use crate::events::RiskChangeProposed;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED, RISK_CHANGE_SEED};
+use crate::state::{
+    change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, RiskChange,
+    UnderlyingConfig, RISK_CHANGE_VERSION,
+};
+use crate::utils::create_zero_copy_account;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub enum RiskChangeArgs {
+    /// New governed parameters for listed collateral `index`.
+    Collateral { index: u8, params: CollateralRiskParams },
+    /// A new underlying (takes the next free index).
+    ListUnderlying { config: UnderlyingConfig },
+    /// New parameters for listed underlying `index`.
+    Underlying { index: u8, config: UnderlyingConfig },
+}
+
+#[derive(Accounts)]
+pub struct ProposeRiskChange<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub governance: Signer<'info>,
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    /// CHECK: the proposal PDA for `exchange.next_risk_change_id`, created here.
+    #[account(
+        mut,
+        seeds = [RISK_CHANGE_SEED, exchange.key().as_ref(), &exchange.load()?.next_risk_change_id.to_le_bytes()],
+        bump
+    )]
+    pub risk_change: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+impl ProposeRiskChange<'_> {
+    pub fn validate(&self, args: &RiskChangeArgs) -> Result<()> {
+        let exchange = self.exchange.load()?;
+        require_keys_eq!(self.governance.key(), exchange.governance, XmarginError::NotGovernance);
+        let registry = self.registry.load()?;
+        let step = exchange.max_weight_step_bps;
+        match args {
+            RiskChangeArgs::Collateral { index, params } => {
+                let current = registry
+                    .listed_collaterals()
+                    .get(usize::from(*index))
+                    .ok_or(XmarginError::UnknownRiskTarget)?;
+                params.check_change(&CollateralRiskParams::of(current), step, *index == 0)
+            }
+            RiskChangeArgs::ListUnderlying { config } => {
+                require!(
+                    underlying_slot_free(registry.underlying_count),
+                    XmarginError::UnderlyingRegistryFull
+                );
+                config.check()
+            }
+            RiskChangeArgs::Underlying { index, config } => {
+                require!(*index < registry.underlying_count, XmarginError::UnknownRiskTarget);
+                config.check_change(&registry.underlyings[usize::from(*index)], step)
+            }
+        }
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RiskChangeArgs) -> Result<()> {
+        let a = &ctx.accounts;
+        let now = Clock::get()?.unix_timestamp;
+        let (id, executable_at, exchange_key) = {
+            let mut exchange = a.exchange.load_mut()?;
+            let id = exchange.next_risk_change_id;
+            exchange.next_risk_change_id = id.checked_add(1).ok_or(XmarginError::RiskMath)?;
+            (
+                id,
+                now.checked_add(exchange.timelock_delay_secs).ok_or(XmarginError::RiskMath)?,
+                a.exchange.key(),
+            )
+        };
+        let info = a.risk_change.to_account_info();
+        let bump = ctx.bumps.risk_change;
+        create_zero_copy_account(
+            &a.payer.to_account_info(),
+            &info,
+            RiskChange::SPACE,
+            RiskChange::DISCRIMINATOR,
+            &[RISK_CHANGE_SEED, exchange_key.as_ref(), &id.to_le_bytes(), &[bump]],
+        )?;
+        let underlying_count = a.registry.load()?.underlying_count;
+        let mut data = info.try_borrow_mut_data()?;
+        let change: &mut RiskChange = bytemuck::from_bytes_mut(&mut data[8..RiskChange::SPACE]);
+        change.version = RISK_CHANGE_VERSION;
+        change.bump = bump;
+        change.exchange = exchange_key;
+        change.payer = a.payer.key();
+        change.id = id;
+        change.proposed_at = now;
+        change.executable_at = executable_at;
+        match args {
+            RiskChangeArgs::Collateral { index, params } => {
+                (change.kind, change.target, change.collateral) = (change_kind::COLLATERAL, index, params);
+            }
+            RiskChangeArgs::ListUnderlying { config } => {
+                (change.kind, change.target, change.underlying) =
+                    (change_kind::LIST_UNDERLYING, underlying_count, config);
+            }
+            RiskChangeArgs::Underlying { index, config } => {
+                (change.kind, change.target, change.underlying) = (change_kind::UNDERLYING, index, config);
+            }
+        }
+        emit!(RiskChangeProposed {
+            id,
+            kind: change.kind,
+            target: change.target,
+            proposer: a.governance.key(),
+            executable_at,
+        });
+        Ok(())
+    }
+}

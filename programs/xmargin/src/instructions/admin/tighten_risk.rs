@@ -1,0 +1,47 @@
+//! `tighten_risk` (guardian): applies new collateral parameters at once, but only when every
+//! parameter moves in the safe direction (see `CollateralRiskParams::tightens`).
+use anchor_lang::prelude::*;
+
+use crate::error::XmarginError;
+use crate::events::CollateralRiskChanged;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{CollateralRiskParams, Exchange, HaircutRegistry};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct TightenRiskArgs {
+    pub collateral: u8,
+    pub params: CollateralRiskParams,
+}
+
+#[derive(Accounts)]
+pub struct TightenRisk<'info> {
+    pub guardian: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+}
+
+impl TightenRisk<'_> {
+    pub fn validate(&self, args: &TightenRiskArgs) -> Result<()> {
+        require_keys_eq!(self.guardian.key(), self.exchange.load()?.guardian, XmarginError::NotGuardian);
+        let registry = self.registry.load()?;
+        let current = registry
+            .listed_collaterals()
+            .get(usize::from(args.collateral))
+            .ok_or(XmarginError::UnknownRiskTarget)?;
+        let old = CollateralRiskParams::of(current);
+        require!(args.params.tightens(&old), XmarginError::GuardianCannotLoosen);
+        require!(args.params.haircut.is_valid(), XmarginError::InvalidHaircut);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: TightenRiskArgs) -> Result<()> {
+        let mut registry = ctx.accounts.registry.load_mut()?;
+        let config = &mut registry.collaterals[usize::from(args.collateral)];
+        let old = CollateralRiskParams::of(config);
+        args.params.apply(config);
+        emit!(CollateralRiskChanged { change_id: None, collateral: args.collateral, old, new: args.params });
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! Timelocked risk changes: a proposal holds the complete new parameters for one collateral
+//! or underlying; anyone executes it after the exchange's delay, when it is still within the
+//! per-change bounds relative to the parameters in force at that time.
+use anchor_lang::prelude::*;
+
+use super::registry::{CollateralConfig, Haircut, UnderlyingConfig, BPS, MAX_TIERS};
+use super::{MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
+use crate::error::XmarginError;
+use crate::oracle::OracleConfig;
+
+pub const RISK_CHANGE_VERSION: u8 = 1;
+
+/// `RiskChange::kind`.
+pub mod change_kind {
+    pub const COLLATERAL: u8 = 1;
+    pub const LIST_UNDERLYING: u8 = 2;
+    pub const UNDERLYING: u8 = 3;
+}
+
+/// The governed parameters of one collateral asset.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct CollateralRiskParams {
+    pub haircut: Haircut,
+    pub oracle: OracleConfig,
+    /// Native units.
+    pub deposit_cap: u64,
+    /// 1: no new deposits.
+    pub reduce_only: u8,
+    pub _padding: [u8; 7],
+}
+
+#[account(zero_copy)]
+#[repr(C)]
+pub struct RiskChange {
+    pub version: u8,
+    /// Bump of `[RISK_CHANGE_SEED, exchange, id]`.
+    pub bump: u8,
+    /// `change_kind::*`.
+    pub kind: u8,
+    /// Collateral or underlying index (for `LIST_UNDERLYING`: the index it will take).
+    pub target: u8,
+    pub _padding: [u8; 4],
+    pub exchange: Pubkey,
+    /// Paid the rent; gets it back when the change is executed or cancelled.
+    pub payer: Pubkey,
+    pub id: u64,
+    /// Unix seconds.
+    pub proposed_at: i64,
+    pub executable_at: i64,
+    /// For `COLLATERAL`.
+    pub collateral: CollateralRiskParams,
+    /// For `LIST_UNDERLYING` and `UNDERLYING`.
+    pub underlying: UnderlyingConfig,
+    /// Sized so that the struct has no implicit padding.
+    pub reserved: [u8; 68],
+}
+
+const _: () = assert!(core::mem::size_of::<CollateralRiskParams>() == 80 + 80 + 16);
+const _: () = assert!(core::mem::size_of::<RiskChange>() == 8 + 64 + 24 + 176 + 172 + 68);
+
+impl RiskChange {
+    pub const SPACE: usize = 8 + core::mem::size_of::<RiskChange>();
+}
+
+fn step_ok(old: u16, new: u16, step: u16) -> bool {
+    old.abs_diff(new) <= step
+}
+
+impl CollateralRiskParams {
+    pub fn of(c: &CollateralConfig) -> Self {
+        CollateralRiskParams {
+            haircut: c.haircut,
+            oracle: c.oracle,
+            deposit_cap: c.deposit_cap,
+            reduce_only: c.reduce_only,
+            _padding: [0; 7],
+        }
+    }
+
+    pub fn apply(&self, c: &mut CollateralConfig) {
+        c.haircut = self.haircut;
+        c.oracle = self.oracle;
+        c.deposit_cap = self.deposit_cap;
+        c.reduce_only = self.reduce_only;
+    }
+
+    /// Bounds of a timelocked change from `current` (any direction): a valid schedule, each
+    /// weight within `step` bps of its current value, the cap at most doubled, a valid oracle.
+    pub fn check_change(&self, current: &Self, step: u16, is_quote: bool) -> Result<()> {
+        if is_quote {
+            require!(
+                self.haircut == current.haircut && self.oracle == current.oracle,
+                XmarginError::QuoteAssetImmutable
+            );
+        } else {
+            crate::instructions::validate_oracle(&self.oracle)?;
+        }
+        require!(self.haircut.is_valid(), XmarginError::InvalidHaircut);
+        require!(self.deposit_cap > 0, XmarginError::InvalidDepositCap);
+        let (n, o) = (&self.haircut, &current.haircut);
+        let mut ok = step_ok(o.initial_asset_weight_bps, n.initial_asset_weight_bps, step)
+            && step_ok(o.maintenance_asset_weight_bps, n.maintenance_asset_weight_bps, step)
+            && step_ok(o.initial_liability_weight_bps, n.initial_liability_weight_bps, step)
+            && step_ok(o.maintenance_liability_weight_bps, n.maintenance_liability_weight_bps, step);
+        let shared = usize::from(n.tier_count.min(o.tier_count)).min(MAX_TIERS);
+        for (nt, ot) in n.tiers[..shared].iter().zip(&o.tiers[..shared]) {
+            ok &= step_ok(ot.initial_weight_bps, nt.initial_weight_bps, step)
+                && step_ok(ot.maintenance_weight_bps, nt.maintenance_weight_bps, step);
+        }
+        require!(ok, XmarginError::WeightStepTooLarge);
+        let max_cap = current.deposit_cap.saturating_mul(MAX_CAP_GROWTH_FACTOR);
+        require!(self.deposit_cap <= max_cap, XmarginError::CapGrowthTooLarge);
+        Ok(())
+    }
+
+    /// Whether every parameter moves only in the safe direction: asset weights down,
+    /// liability weights up, same tiers with weights down, cap down, reduce-only on, the same
+    /// oracle with limits no looser.
+    pub fn tightens(&self, current: &Self) -> bool {
+        let (n, o) = (&self.haircut, &current.haircut);
+        let mut ok = n.initial_asset_weight_bps <= o.initial_asset_weight_bps
+            && n.maintenance_asset_weight_bps <= o.maintenance_asset_weight_bps
+            && n.initial_liability_weight_bps >= o.initial_liability_weight_bps
+            && n.maintenance_liability_weight_bps >= o.maintenance_liability_weight_bps
+            && n.tier_count == o.tier_count
+            && self.deposit_cap <= current.deposit_cap
+            && self.reduce_only >= current.reduce_only
+            && self.reduce_only <= 1;
+        let count = usize::from(o.tier_count).min(MAX_TIERS);
+        for (nt, ot) in n.tiers[..count].iter().zip(&o.tiers[..count]) {
+            ok &= nt.above == ot.above
+                && nt.initial_weight_bps <= ot.initial_weight_bps
+                && nt.maintenance_weight_bps <= ot.maintenance_weight_bps;
+        }
+        let (no, oo) = (&self.oracle, &current.oracle);
+        let slots_tighter = oo.max_staleness_slots == 0
+            || (no.max_staleness_slots > 0 && no.max_staleness_slots <= oo.max_staleness_slots);
+        ok && no.kind == oo.kind
+            && no.source == oo.source
+            && no.legacy_program == oo.legacy_program
+            && no.max_staleness_secs <= oo.max_staleness_secs
+            && slots_tighter
+            && no.max_conf_bps <= oo.max_conf_bps
+    }
+}
+
+/// Implied vol bounds accepted for an underlying: 1% to 1000%.
+pub const MIN_IMPLIED_VOL_BPS: u32 = 100;
+pub const MAX_IMPLIED_VOL_BPS: u32 = 100_000;
+
+impl UnderlyingConfig {
+    /// The scenario grid as the risk engine's parameters.
+    pub fn scenario(&self) -> Result<xmargin_risk::grid::ScenarioParams> {
+        use xmargin_risk::fx::Checked;
+        let err = crate::health::risk_error;
+        let bps = |v: u16| xmargin_risk::Fx::from_num(v).div_i(i64::from(BPS)).map_err(err);
+        Ok(xmargin_risk::grid::ScenarioParams {
+            max_price_shock: bps(self.max_price_shock_bps)?,
+            price_steps: self.price_steps,
+            vol_shock_up: bps(self.vol_shock_up_bps)?,
+            vol_shock_down: bps(self.vol_shock_down_bps)?,
+            extreme_multiple: xmargin_risk::Fx::from_num(self.extreme_multiple_tenths)
+                .div_i(10)
+                .map_err(err)?,
+            extreme_weight: bps(self.extreme_weight_bps)?,
+            short_option_charge: bps(self.short_option_charge_bps)?,
+        })
+    }
+
+    /// A listable configuration: a valid oracle, a valid grid, implied vol within its bounds.
+    pub fn check(&self) -> Result<()> {
+        crate::instructions::validate_oracle(&self.oracle)?;
+        let vol_ok = MIN_IMPLIED_VOL_BPS <= self.min_implied_vol_bps
+            && self.min_implied_vol_bps <= self.implied_vol_bps
+            && self.implied_vol_bps <= self.max_implied_vol_bps
+            && self.max_implied_vol_bps <= MAX_IMPLIED_VOL_BPS;
+        require!(vol_ok && self.scenario()?.validate().is_ok(), XmarginError::InvalidUnderlyingConfig);
+        Ok(())
+    }
+
+    /// Per-change bounds from `current`: every shock and charge within `step` bps.
+    pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
+        self.check()?;
+        let ok = step_ok(current.max_price_shock_bps, self.max_price_shock_bps, step)
+            && step_ok(current.vol_shock_up_bps, self.vol_shock_up_bps, step)
+            && step_ok(current.vol_shock_down_bps, self.vol_shock_down_bps, step)
+            && step_ok(current.extreme_weight_bps, self.extreme_weight_bps, step)
+            && step_ok(current.short_option_charge_bps, self.short_option_charge_bps, step);
+        require!(ok, XmarginError::WeightStepTooLarge);
+        Ok(())
+    }
+}
+
+/// Whether another underlying fits in the registry.
+pub fn underlying_slot_free(count: u8) -> bool {
+    usize::from(count) < MAX_UNDERLYINGS
+}
