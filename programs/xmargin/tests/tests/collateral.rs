@@ -474,7 +474,8 @@ fn only_the_owner_withdraws_and_manages_the_portfolio() {
     v.deposit(&t, 0, 1_000_000).unwrap();
     let delegate = v.sb.funded_keypair();
     let ix = v.sb.set_delegate_ix(t.owner.pubkey(), t.portfolio, delegate.pubkey());
-    v.sb.send(&[ix], &[&t.owner]).unwrap();
+    let landed = v.sb.send(&[ix], &[&t.owner]).unwrap();
+    cu::record("set_delegate", "owner sets a delegate", landed.compute_units, 10_000);
     assert_eq!(v.sb.portfolio(&t.portfolio).unwrap().delegate, delegate.pubkey());
     // The delegate (or anyone else) cannot withdraw, re-delegate or close.
     let to = v.sb.create_token_account(&v.usdc.mint, &delegate.pubkey(), 0);
