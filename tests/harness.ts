@@ -113,6 +113,113 @@ export class Sandbox {
     return mint;
   }
 
+  /** An initialized mint (82 bytes, no extensions) under `tokenProgram`. */
+  createMintWith(decimals: number, tokenProgram: PublicKey): PublicKey {
+    const mint = Keypair.generate().publicKey;
+    const data = Buffer.alloc(82);
+    data.writeUInt32LE(1, 0);
+    this.payer.publicKey.toBuffer().copy(data, 4);
+    data[44] = decimals;
+    data[45] = 1;
+    this.setAccount(mint, data, tokenProgram.toBase58());
+    return mint;
+  }
+
+  /** A token account (165 bytes) of `mint` owned by `owner` holding `amount`. */
+  createTokenAccount(mint: PublicKey, owner: PublicKey, amount: bigint): PublicKey {
+    const address = Keypair.generate().publicKey;
+    const data = Buffer.alloc(165);
+    mint.toBuffer().copy(data, 0);
+    owner.toBuffer().copy(data, 32);
+    data.writeBigUInt64LE(amount, 64);
+    data[108] = 1; // initialized
+    const mintAccount = this.getAccount(mint);
+    assert.ok(mintAccount, "mint exists");
+    this.setAccount(address, data, mintAccount.programAddress);
+    return address;
+  }
+
+  tokenAmount(account: PublicKey): bigint {
+    const a = this.getAccount(account);
+    assert.ok(a, "token account exists");
+    return Buffer.from(a.data).readBigUInt64LE(64);
+  }
+
+  now(): { unixTimestamp: bigint; slot: bigint } {
+    const c = this.svm.getClock();
+    return { unixTimestamp: c.unixTimestamp, slot: c.slot };
+  }
+
+  warp(seconds: number): void {
+    const c = this.svm.getClock();
+    c.unixTimestamp += BigInt(seconds);
+    c.slot += BigInt(Math.ceil(seconds * 2.5));
+    this.svm.setClock(c);
+  }
+
+  /** A Pyth `PriceUpdateV2` (fully verified) for `feedId`, published now. */
+  putPullOracle(address: PublicKey, feedId: Buffer, price: bigint, conf: bigint, expo: number): void {
+    const { unixTimestamp, slot } = this.now();
+    const d = Buffer.alloc(8 + 32 + 1 + 32 + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 8);
+    Buffer.from([34, 241, 35, 99, 157, 126, 244, 205]).copy(d, 0);
+    let o = 40;
+    d[o++] = 1; // Full
+    feedId.copy(d, o);
+    o += 32;
+    d.writeBigInt64LE(price, o);
+    d.writeBigUInt64LE(conf, o + 8);
+    d.writeInt32LE(expo, o + 16);
+    d.writeBigInt64LE(unixTimestamp, o + 20);
+    d.writeBigInt64LE(unixTimestamp, o + 28);
+    d.writeBigInt64LE(price, o + 36);
+    d.writeBigUInt64LE(conf, o + 44);
+    d.writeBigUInt64LE(slot, o + 52);
+    this.setAccount(address, d, "rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
+  }
+
+  /** A legacy Pyth v2 price account (status trading), published now. */
+  putLegacyOracle(address: PublicKey, pythProgram: PublicKey, price: bigint, conf: bigint, expo: number): void {
+    const { unixTimestamp, slot } = this.now();
+    const d = Buffer.alloc(3312);
+    d.writeUInt32LE(0xa1b2c3d4, 0);
+    d.writeUInt32LE(2, 4);
+    d.writeUInt32LE(3, 8);
+    d.writeUInt32LE(3312, 12);
+    d[16] = 1;
+    d.writeInt32LE(expo, 20);
+    d.writeBigInt64LE(price, 48);
+    d.writeBigInt64LE(unixTimestamp, 96);
+    d.writeBigInt64LE(price, 208);
+    d.writeBigUInt64LE(conf, 216);
+    d[224] = 1;
+    d.writeBigUInt64LE(slot, 232);
+    this.setAccount(address, d, pythProgram.toBase58());
+  }
+
+  /** Rewrites an account's data in place (test set-up for states no instruction reaches yet). */
+  patchData(address: PublicKey, edit: (data: Buffer) => void): void {
+    const a = this.getAccount(address);
+    assert.ok(a, "account exists");
+    const data = Buffer.from(a.data);
+    edit(data);
+    this.svm.setAccount({ ...a, data });
+  }
+
+  /** Simulates instructions and returns the return data (throws on failure). */
+  async simulate(instructions: TransactionInstruction[]): Promise<Uint8Array> {
+    const tx = new Transaction();
+    tx.add(...instructions);
+    tx.feePayer = this.payer.publicKey;
+    tx.recentBlockhash = this.svm.latestBlockhash();
+    tx.sign(this.payer);
+    const kitTx = getTransactionDecoder().decode(tx.serialize()) as KitTransaction;
+    const result = this.svm.simulateTransaction(kitTx as never);
+    if (result instanceof FailedTransactionMetadata) {
+      throw new TxFailed(customCode(result.err()), 0, result.meta().logs(), String(result.err()));
+    }
+    return result.meta().returnData().data();
+  }
+
   /** Signs with the payer plus `signers` and sends; throws TxFailed on failure. */
   send(instructions: TransactionInstruction[], signers: Keypair[] = []): Landed {
     const tx = new Transaction();

@@ -7,8 +7,26 @@ import BN from "bn.js";
 
 import idlJson from "./idl/xmargin.json" with { type: "json" };
 import type { Xmargin } from "./idl/xmargin.js";
-import { exchangePda, insuranceVaultPda, programDataPda, registryPda, TOKEN_PROGRAM_ID, vaultPda } from "./pda.js";
-import type { ExchangeState } from "./state.js";
+import {
+  exchangePda,
+  insuranceVaultPda,
+  portfolioPda,
+  programDataPda,
+  registryPda,
+  riskChangePda,
+  TOKEN_PROGRAM_ID,
+  vaultPda,
+} from "./pda.js";
+import {
+  collateralFromRaw,
+  type CollateralRiskParamsArg,
+  type ExchangeState,
+  type HaircutArg,
+  type OracleConfigArg,
+  type PortfolioState,
+  type RawCollateral,
+  type RegistryState,
+} from "./state.js";
 
 const { Program, BorshAccountsCoder } = anchor;
 
@@ -93,6 +111,178 @@ export class XmarginClient {
       .instruction();
   }
 
+  // ---- governance -------------------------------------------------------------------
+
+  async listCollateralIx(p: {
+    payer: PublicKey;
+    governance: PublicKey;
+    mint: PublicKey;
+    tokenProgram: PublicKey;
+    oracle: OracleConfigArg;
+    haircut: HaircutArg;
+    depositCap: bigint;
+  }): Promise<TransactionInstruction> {
+    return this.program.methods
+      .listCollateral({ oracle: p.oracle, haircut: p.haircut, depositCap: new BN(p.depositCap.toString()) })
+      .accountsStrict({
+        payer: p.payer,
+        governance: p.governance,
+        exchange: this.exchange,
+        registry: this.registry,
+        mint: p.mint,
+        vault: vaultPda(this.programId, this.exchange, p.mint),
+        tokenProgram: p.tokenProgram,
+        systemProgram: anchor.web3.SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  /** `propose_risk_change` for collateral `index`; `id` is the exchange's next change id. */
+  async proposeCollateralChangeIx(p: {
+    payer: PublicKey;
+    governance: PublicKey;
+    id: bigint;
+    index: number;
+    params: CollateralRiskParamsArg;
+  }): Promise<TransactionInstruction> {
+    return this.program.methods
+      .proposeRiskChange({ collateral: { index: p.index, params: p.params } })
+      .accountsStrict({
+        payer: p.payer,
+        governance: p.governance,
+        exchange: this.exchange,
+        registry: this.registry,
+        riskChange: riskChangePda(this.programId, this.exchange, p.id),
+        systemProgram: anchor.web3.SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  async executeRiskChangeIx(id: bigint, payer: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods
+      .executeRiskChange()
+      .accountsStrict({
+        exchange: this.exchange,
+        registry: this.registry,
+        riskChange: riskChangePda(this.programId, this.exchange, id),
+        payer,
+      })
+      .instruction();
+  }
+
+  async cancelRiskChangeIx(governance: PublicKey, id: bigint, payer: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods
+      .cancelRiskChange()
+      .accountsStrict({ governance, exchange: this.exchange, riskChange: riskChangePda(this.programId, this.exchange, id), payer })
+      .instruction();
+  }
+
+  async tightenRiskIx(guardian: PublicKey, collateral: number, params: CollateralRiskParamsArg): Promise<TransactionInstruction> {
+    return this.program.methods
+      .tightenRisk({ collateral, params })
+      .accountsStrict({ guardian, exchange: this.exchange, registry: this.registry })
+      .instruction();
+  }
+
+  /** `role`: 0 governance, 1 guardian. */
+  async proposeAuthorityIx(governance: PublicKey, role: number, newAuthority: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods
+      .proposeAuthority({ role, newAuthority })
+      .accountsStrict({ governance, exchange: this.exchange })
+      .instruction();
+  }
+
+  async acceptAuthorityIx(newAuthority: PublicKey, role: number): Promise<TransactionInstruction> {
+    return this.program.methods
+      .acceptAuthority({ role })
+      .accountsStrict({ newAuthority, exchange: this.exchange })
+      .instruction();
+  }
+
+  // ---- portfolios ---------------------------------------------------------------------
+
+  portfolio(owner: PublicKey, index = 0): PublicKey {
+    return portfolioPda(this.programId, owner, index);
+  }
+
+  async openPortfolioIx(payer: PublicKey, owner: PublicKey, index = 0): Promise<TransactionInstruction> {
+    return this.program.methods
+      .openPortfolio({ index })
+      .accountsStrict({
+        payer,
+        owner,
+        exchange: this.exchange,
+        portfolio: this.portfolio(owner, index),
+        systemProgram: anchor.web3.SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  async setDelegateIx(owner: PublicKey, portfolio: PublicKey, delegate: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods.setDelegate({ delegate }).accountsStrict({ owner, portfolio }).instruction();
+  }
+
+  async closePortfolioIx(owner: PublicKey, portfolio: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods.closePortfolio().accountsStrict({ owner, portfolio }).instruction();
+  }
+
+  async depositIx(p: {
+    depositor: PublicKey;
+    portfolio: PublicKey;
+    mint: PublicKey;
+    source: PublicKey;
+    tokenProgram: PublicKey;
+    amount: bigint;
+  }): Promise<TransactionInstruction> {
+    return this.program.methods
+      .deposit({ amount: new BN(p.amount.toString()) })
+      .accountsStrict({
+        depositor: p.depositor,
+        exchange: this.exchange,
+        registry: this.registry,
+        portfolio: p.portfolio,
+        mint: p.mint,
+        vault: vaultPda(this.programId, this.exchange, p.mint),
+        source: p.source,
+        tokenProgram: p.tokenProgram,
+      })
+      .instruction();
+  }
+
+  /** `withdraw`; `oracles` as returned by `oracleAccounts` for the portfolio. */
+  async withdrawIx(p: {
+    owner: PublicKey;
+    portfolio: PublicKey;
+    mint: PublicKey;
+    destination: PublicKey;
+    tokenProgram: PublicKey;
+    amount: bigint;
+    oracles: PublicKey[];
+  }): Promise<TransactionInstruction> {
+    return this.program.methods
+      .withdraw({ amount: new BN(p.amount.toString()) })
+      .accountsStrict({
+        owner: p.owner,
+        exchange: this.exchange,
+        registry: this.registry,
+        portfolio: p.portfolio,
+        mint: p.mint,
+        vault: vaultPda(this.programId, this.exchange, p.mint),
+        destination: p.destination,
+        tokenProgram: p.tokenProgram,
+      })
+      .remainingAccounts(p.oracles.map((pubkey) => ({ pubkey, isSigner: false, isWritable: false })))
+      .instruction();
+  }
+
+  async refreshHealthIx(portfolio: PublicKey, oracles: PublicKey[]): Promise<TransactionInstruction> {
+    return this.program.methods
+      .refreshHealth()
+      .accountsStrict({ exchange: this.exchange, registry: this.registry, portfolio })
+      .remainingAccounts(oracles.map((pubkey) => ({ pubkey, isSigner: false, isWritable: false })))
+      .instruction();
+  }
+
   /** Decodes an `Exchange` account (discriminator checked). */
   decodeExchange(data: Uint8Array): ExchangeState {
     // The coder is built from the raw IDL, so decoded fields keep their Rust (snake_case) names.
@@ -109,6 +299,32 @@ export class XmarginClient {
       insuranceVault: raw.insurance_vault,
       timelockDelaySecs: BigInt(raw.timelock_delay_secs.toString()),
       createdAt: BigInt(raw.created_at.toString()),
+      nextRiskChangeId: BigInt(raw.next_risk_change_id.toString()),
+      maxWeightStepBps: raw.max_weight_step_bps,
+    };
+  }
+
+  /** Decodes the haircut registry (listed collaterals only). */
+  decodeRegistry(data: Uint8Array): RegistryState {
+    const raw = this.accountsCoder.decode("HaircutRegistry", Buffer.from(data));
+    const count: number = raw.collateral_count;
+    return {
+      collaterals: (raw.collaterals as RawCollateral[]).slice(0, count).map(collateralFromRaw),
+      underlyingCount: raw.underlying_count,
+    };
+  }
+
+  /** Decodes a portfolio (active balance slots only). */
+  decodePortfolio(data: Uint8Array): PortfolioState {
+    const raw = this.accountsCoder.decode("Portfolio", Buffer.from(data));
+    return {
+      owner: raw.owner,
+      delegate: raw.delegate,
+      index: raw.index,
+      liquidationState: raw.liquidation_state,
+      balances: (raw.balances as { amount: BN; collateral: number; active: number }[])
+        .filter((b) => b.active === 1)
+        .map((b) => ({ collateral: b.collateral, amount: BigInt(b.amount.toString()) })),
     };
   }
 

@@ -38,3 +38,12 @@ export function portfolioPda(programId: PublicKey, owner: PublicKey, index: numb
   idx.writeUInt16LE(index);
   return PublicKey.findProgramAddressSync([PORTFOLIO_SEED, owner.toBuffer(), idx], programId)[0];
 }
+
+export const RISK_CHANGE_SEED = Buffer.from("risk_change");
+
+/** The timelocked risk change number `id` (u64, little-endian in the seeds). */
+export function riskChangePda(programId: PublicKey, exchange: PublicKey, id: bigint): PublicKey {
+  const idBytes = Buffer.alloc(8);
+  idBytes.writeBigUInt64LE(id);
+  return PublicKey.findProgramAddressSync([RISK_CHANGE_SEED, exchange.toBuffer(), idBytes], programId)[0];
+}

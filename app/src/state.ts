@@ -1,5 +1,8 @@
 // Decoded account types, with numeric fields as plain numbers / bigints for display.
+import type { IdlTypes } from "@anchor-lang/core";
 import { PublicKey } from "@solana/web3.js";
+
+import type { Xmargin } from "./idl/xmargin.js";
 
 /** Bits of `Exchange.pauseFlags` (programs/xmargin/src/state/exchange.rs `pause`). */
 export const PauseFlag = {
@@ -24,6 +27,8 @@ export interface ExchangeState {
   timelockDelaySecs: bigint;
   /** Unix seconds. */
   createdAt: bigint;
+  nextRiskChangeId: bigint;
+  maxWeightStepBps: number;
 }
 
 /** Names of the set pause flags, e.g. ["Trading"]. */
@@ -31,4 +36,57 @@ export function pausedActions(flags: number): string[] {
   return Object.entries(PauseFlag)
     .filter(([, bit]) => (flags & bit) !== 0)
     .map(([name]) => name);
+}
+
+
+type Types = IdlTypes<Xmargin>;
+/** Argument shapes, straight from the IDL (camelCase fields, BN for 64-bit integers). */
+export type OracleConfigArg = Types["oracleConfig"];
+export type HaircutArg = Types["haircut"];
+export type CollateralRiskParamsArg = Types["collateralRiskParams"];
+/** A listed collateral, decoded (same field names as the IDL type). */
+export type CollateralState = Types["collateralConfig"];
+
+export interface RegistryState {
+  collaterals: CollateralState[];
+  underlyingCount: number;
+}
+
+export interface BalanceState {
+  collateral: number;
+  /** Native units; negative = owed. */
+  amount: bigint;
+}
+
+export interface PortfolioState {
+  owner: PublicKey;
+  delegate: PublicKey;
+  index: number;
+  liquidationState: number;
+  balances: BalanceState[];
+}
+
+/** The raw account coder's output keeps Rust's snake_case names. */
+export type RawCollateral = Record<string, unknown>;
+
+function camel(key: string): string {
+  return key.replace(/^_+/, "").replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Recursively renames snake_case keys to the IDL's camelCase (values untouched). */
+export function camelize<T>(value: unknown): T {
+  if (Array.isArray(value)) return value.map((v) => camelize(v)) as T;
+  if (value && typeof value === "object" && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), camelize(v)])) as T;
+  }
+  return value as T;
+}
+
+export function collateralFromRaw(raw: RawCollateral): CollateralState {
+  return camelize<CollateralState>(raw);
+}
+
+/** The governed parameters of a listed collateral, as `tighten_risk` / a proposal takes them. */
+export function riskParamsOf(c: CollateralState): CollateralRiskParamsArg {
+  return { haircut: c.haircut, oracle: c.oracle, depositCap: c.depositCap, reduceOnly: c.reduceOnly, padding: [0, 0, 0, 0, 0, 0, 0] };
 }
