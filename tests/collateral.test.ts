@@ -174,6 +174,32 @@ test("governance loosens through the timelock, with a readable diff; the guardia
   assert.equal(v.sb.sendExpectingFailure([ix], [v.governance]).errorName, "WeightStepTooLarge");
 });
 
+test("an underlying lists through the timelock", async () => {
+  const v = await venue();
+  const config = {
+    oracle: oracleConfig(Buffer.alloc(32, 0x42), OracleKind.PythPull),
+    maxPriceShockBps: 1_500,
+    volShockUpBps: 1_500,
+    volShockDownBps: 1_000,
+    extremeWeightBps: 3_500,
+    shortOptionChargeBps: 100,
+    priceSteps: 5,
+    extremeMultipleTenths: 30,
+    impliedVolBps: 6_000,
+    minImpliedVolBps: 1_000,
+    maxImpliedVolBps: 30_000,
+    padding: [0, 0, 0, 0],
+    reserved: new Array<number>(64).fill(0),
+  };
+  const id = (await exchange(v.sb)).nextRiskChangeId;
+  const ix = await client.proposeRiskChangeIx({ payer: v.sb.payer.publicKey, governance: v.governance.publicKey, id, change: { listUnderlying: { config } } });
+  v.sb.send([ix], [v.governance]);
+  assert.equal((await registry(v.sb)).underlyingCount, 0);
+  v.sb.warp(DAY);
+  v.sb.send([await client.executeRiskChangeIx(id, v.sb.payer.publicKey)]);
+  assert.equal((await registry(v.sb)).underlyingCount, 1);
+});
+
 test("deposits and withdrawals across three assets keep the vaults whole; health comes from the program", async () => {
   const v = await venue();
   for (const idx of [1, 2]) await loosen(v, idx, 2_500);

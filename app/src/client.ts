@@ -26,6 +26,7 @@ import {
   type PortfolioState,
   type RawCollateral,
   type RegistryState,
+  type RiskChangeArg,
 } from "./state.js";
 
 const { Program, BorshAccountsCoder } = anchor;
@@ -145,8 +146,18 @@ export class XmarginClient {
     index: number;
     params: CollateralRiskParamsArg;
   }): Promise<TransactionInstruction> {
+    return this.proposeRiskChangeIx({ ...p, change: { collateral: { index: p.index, params: p.params } } });
+  }
+
+  /** `propose_risk_change` with any change (collateral, new underlying, underlying edit). */
+  async proposeRiskChangeIx(p: {
+    payer: PublicKey;
+    governance: PublicKey;
+    id: bigint;
+    change: RiskChangeArg;
+  }): Promise<TransactionInstruction> {
     return this.program.methods
-      .proposeRiskChange({ collateral: { index: p.index, params: p.params } })
+      .proposeRiskChange(p.change)
       .accountsStrict({
         payer: p.payer,
         governance: p.governance,

@@ -44,6 +44,10 @@ type Types = IdlTypes<Xmargin>;
 export type OracleConfigArg = Types["oracleConfig"];
 export type HaircutArg = Types["haircut"];
 export type CollateralRiskParamsArg = Types["collateralRiskParams"];
+/** `propose_risk_change`'s argument: `{ collateral: {...} }`, `{ listUnderlying: {...} }` or
+ * `{ underlying: {...} }`. */
+export type RiskChangeArg = Types["riskChangeArgs"];
+export type UnderlyingConfigArg = Types["underlyingConfig"];
 /** A listed collateral, decoded (same field names as the IDL type). */
 export type CollateralState = Types["collateralConfig"];
 

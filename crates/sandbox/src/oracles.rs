@@ -16,8 +16,20 @@ pub struct Quote {
     pub slot: u64,
 }
 
-/// Bytes of a `PriceUpdateV2` (verification level `Full` when `full`).
+impl Quote {
+    /// The EMA written with this quote (the harness writes EMA = price unless told).
+    pub fn ema(&self) -> i64 {
+        self.price
+    }
+}
+
+/// Bytes of a `PriceUpdateV2` (verification level `Full` when `full`), EMA = price.
 pub fn pull_account_bytes(feed_id: [u8; 32], q: &Quote, full: bool) -> Vec<u8> {
+    pull_account_bytes_with_ema(feed_id, q, full, q.ema())
+}
+
+/// Bytes of a `PriceUpdateV2` with an explicit EMA price.
+pub fn pull_account_bytes_with_ema(feed_id: [u8; 32], q: &Quote, full: bool, ema: i64) -> Vec<u8> {
     let mut d = PRICE_UPDATE_V2_DISCRIMINATOR.to_vec();
     d.extend_from_slice(&[0u8; 32]); // write authority
     if full {
@@ -31,7 +43,7 @@ pub fn pull_account_bytes(feed_id: [u8; 32], q: &Quote, full: bool) -> Vec<u8> {
     d.extend_from_slice(&q.expo.to_le_bytes());
     d.extend_from_slice(&q.publish_time.to_le_bytes());
     d.extend_from_slice(&q.publish_time.to_le_bytes()); // previous publish time
-    d.extend_from_slice(&q.price.to_le_bytes()); // EMA price
+    d.extend_from_slice(&ema.to_le_bytes()); // EMA price
     d.extend_from_slice(&q.conf.to_le_bytes()); // EMA confidence
     d.extend_from_slice(&q.slot.to_le_bytes());
     d
@@ -72,6 +84,11 @@ impl Sandbox {
     /// Writes (or overwrites) a pull price update account.
     pub fn put_pull_oracle(&mut self, address: Pubkey, feed_id: [u8; 32], q: &Quote, full: bool) {
         self.put_account(address, pull_account_bytes(feed_id, q, full), PYTH_RECEIVER_PROGRAM);
+    }
+
+    /// Writes a pull price update whose EMA differs from the spot.
+    pub fn put_pull_oracle_with_ema(&mut self, address: Pubkey, feed_id: [u8; 32], q: &Quote, ema: i64) {
+        self.put_account(address, pull_account_bytes_with_ema(feed_id, q, true, ema), PYTH_RECEIVER_PROGRAM);
     }
 
     /// Writes (or overwrites) a legacy price account owned by `pyth_program`.

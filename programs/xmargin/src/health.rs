@@ -6,6 +6,9 @@
 //! extra or misordered account is `OracleAccountsMismatch`; an account that is not the
 //! configured oracle fails with the oracle guard's error.
 //!
+//! Prices are conservative: an asset at min(spot, EMA) − conf, a liability at
+//! max(spot, EMA) + conf (equity uses min/max(spot, EMA) too, without the confidence).
+//!
 //! Soft oracle failures (stale, confidence too wide, not trading, not fully verified,
 //! non-positive price) value an asset balance at 0, so a withdrawal that keeps the portfolio
 //! healthy without that asset still goes through; a liability in such an asset cannot be
@@ -91,6 +94,16 @@ fn is_soft(e: &Error) -> bool {
     matches!(e, Error::AnchorError(a) if soft.iter().any(|s| a.error_code_number.checked_sub(offset) == Some(*s as u32)))
 }
 
+/// The oracle price used for a balance: min(spot, EMA) for an asset, max(spot, EMA) for a
+/// liability (spot alone when the oracle has no EMA).
+pub fn conservative_price(spot: i64, ema: Option<i64>, amount: i64) -> i64 {
+    match ema {
+        Some(ema) if ema > 0 && amount > 0 => spot.min(ema),
+        Some(ema) if ema > 0 && amount < 0 => spot.max(ema),
+        _ => spot,
+    }
+}
+
 /// The engine's inputs for a portfolio: collateral markets and balances.
 pub struct HealthInputs {
     pub markets: Vec<CollateralMarket>,
@@ -147,7 +160,10 @@ pub fn health_inputs(
             let info = next_oracle.next().ok_or(XmarginError::OracleAccountsMismatch)?;
             match read_price(info, &config.oracle, clock) {
                 Ok(p) => (
-                    from_mantissa(p.price, p.expo).map_err(risk_error)?,
+                    // The EMA bounds how fast a pushed spot can change borrowing power: an
+                    // asset counts at min(spot, EMA), a liability at max(spot, EMA).
+                    from_mantissa(conservative_price(p.price, p.ema_price, amount), p.expo)
+                        .map_err(risk_error)?,
                     from_mantissa(i64::try_from(p.conf).map_err(|_| XmarginError::RiskMath)?, p.expo)
                         .map_err(risk_error)?,
                 ),

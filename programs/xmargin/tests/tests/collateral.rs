@@ -401,6 +401,27 @@ fn a_withdrawal_that_breaks_initial_health_fails_and_moves_no_tokens() {
 }
 
 #[test]
+fn a_pushed_spot_above_its_ema_does_not_raise_borrowing_power() {
+    let mut v = Venue::new();
+    let t = v.trader([0, 10_000_000_000, 0]);
+    v.deposit(&t, 1, 10_000_000_000).unwrap(); // 10 SOL
+    let oracles = v.oracles_for(&t.portfolio);
+    let (before, _) = v.sb.health(t.portfolio, &oracles).unwrap();
+    // Spot pushed from $150 to $300 while the EMA is still $150: the asset stays at $150.
+    let q = v.sb.quote(30_000, 5, -2);
+    v.sb.put_pull_oracle_with_ema(v.sol.oracle, SOL_FEED, &q, 15_000);
+    let (pushed, _) = v.sb.health(t.portfolio, &oracles).unwrap();
+    assert_eq!(pushed.initial_health, before.initial_health);
+    // Equity uses the same conservative price as health.
+    assert_eq!(pushed.equity, before.equity);
+    // A spot below the EMA counts at the spot.
+    let q = v.sb.quote(10_000, 5, -2);
+    v.sb.put_pull_oracle_with_ema(v.sol.oracle, SOL_FEED, &q, 15_000);
+    let (dropped, _) = v.sb.health(t.portfolio, &oracles).unwrap();
+    assert!((fx_bits_to_f64(dropped.initial_health) - 0.8 * 10.0 * 99.95).abs() < 1e-6);
+}
+
+#[test]
 fn a_stale_oracle_blocks_only_what_depends_on_it() {
     let mut v = Venue::new();
     let t = v.trader([1_000_000_000, 10_000_000_000, 0]);
