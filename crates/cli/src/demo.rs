@@ -3,7 +3,7 @@ use anyhow::{anyhow, Result};
 use solana_signer::Signer;
 use xmargin::instructions::{ListCollateralArgs, RiskChangeArgs};
 use xmargin::oracle::{kind, OracleConfig};
-use xmargin::state::{pause, CollateralConfig, CollateralRiskParams, Exchange, Haircut, WeightTier};
+use xmargin::state::{pause, CollateralConfig, CollateralRiskParams, Exchange, Haircut};
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::tokens::TOKEN_2022;
 use xmargin_sandbox::{pda, program_so_path, Pubkey, Sandbox, TxFailure, DEFAULT_TIMELOCK_SECS};
@@ -144,23 +144,7 @@ pub fn run() -> Result<()> {
 }
 
 fn haircut(maintenance: u16, tiers: &[(u64, u16, u16)]) -> Haircut {
-    let mut h = Haircut {
-        initial_asset_weight_bps: 0,
-        maintenance_asset_weight_bps: maintenance,
-        initial_liability_weight_bps: 12_000,
-        maintenance_liability_weight_bps: 11_000,
-        tier_count: u8::try_from(tiers.len()).unwrap_or(0),
-        ..Haircut::default()
-    };
-    for (slot, (above, i, m)) in h.tiers.iter_mut().zip(tiers) {
-        *slot = WeightTier {
-            above: *above,
-            initial_weight_bps: *i,
-            maintenance_weight_bps: *m,
-            _padding: [0; 4],
-        };
-    }
-    h
+    xmargin_sandbox::fixtures::haircut(0, maintenance, tiers)
 }
 
 fn print_exchange(sb: &Sandbox, ex: &Exchange) {

@@ -83,6 +83,16 @@ pub fn requirements(
     Ok((initial, maintenance, reports))
 }
 
+/// The validated market data of a balance's asset.
+fn market_of<'a>(collateral: &'a [CollateralMarket], balance: &Balance) -> Result<&'a CollateralMarket> {
+    let m = collateral
+        .iter()
+        .find(|c| c.index == balance.collateral)
+        .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
+    m.validate()?;
+    Ok(m)
+}
+
 /// Health at one level only (`weighted collateral + position values − requirement`): what a
 /// withdrawal (initial) or a liquidation check (maintenance) needs, at about half the cost of
 /// [`margin`].
@@ -99,11 +109,7 @@ pub fn health(
     let requirement = if level == Level::Initial { initial_requirement } else { maintenance_requirement };
     let mut total = crate::fx::sum(underlyings.iter().map(|u| u.exposure.value))?.sub_c(requirement)?;
     for balance in balances {
-        let m = collateral
-            .iter()
-            .find(|c| c.index == balance.collateral)
-            .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
-        m.validate()?;
+        let m = market_of(collateral, balance)?;
         total = total.add_c(weighted_value(balance.amount, m, level)?)?;
     }
     Ok(total)
@@ -124,11 +130,7 @@ pub fn margin(
     let mut weighted_initial = ZERO;
     let mut weighted_maintenance = ZERO;
     for balance in balances {
-        let m = collateral
-            .iter()
-            .find(|c| c.index == balance.collateral)
-            .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
-        m.validate()?;
+        let m = market_of(collateral, balance)?;
         collateral_value = collateral_value.add_c(market_value(balance.amount, m)?)?;
         weighted_initial = weighted_initial.add_c(weighted_value(balance.amount, m, Level::Initial)?)?;
         weighted_maintenance =

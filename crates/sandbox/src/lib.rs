@@ -24,6 +24,7 @@ pub use anchor_lang::prelude::Pubkey;
 pub use xmargin;
 
 pub mod cu;
+pub mod fixtures;
 pub mod ix;
 pub mod oracles;
 pub mod pda;
@@ -203,18 +204,7 @@ impl Sandbox {
 
     /// Creates an SPL Token mint with `decimals`, mint authority = payer.
     pub fn create_mint(&mut self, decimals: u8) -> Pubkey {
-        let mint = Keypair::new().pubkey();
-        let mut data = vec![0u8; spl_token_interface::state::Mint::LEN];
-        let state = spl_token_interface::state::Mint {
-            mint_authority: Some(self.payer.pubkey()).into(),
-            supply: 0,
-            decimals,
-            is_initialized: true,
-            freeze_authority: None.into(),
-        };
-        spl_token_interface::state::Mint::pack(state, &mut data).expect("pack mint");
-        self.put_account(mint, data, spl_token_interface::ID);
-        mint
+        self.create_mint_with(decimals, spl_token_interface::ID)
     }
 
     /// Writes a rent-exempt account with `data` owned by `owner`.

@@ -16,9 +16,10 @@
 //! | oracle of asset A is ... | deposit of A | withdraw of A | withdraw of another asset B | new risk on A | liquidation using A |
 //! |---|---|---|---|---|---|
 //! | healthy | ✓ | ✓ (health-checked) | ✓ (health-checked) | ✓ | ✓ |
-//! | stale / too wide / not trading / unverified | ✓ (adds collateral: never increases risk) | ✗ | ✓ if the portfolio stays healthy with A valued at 0 (assets) — A's balance counts for nothing | ✗ | ✗ |
-//! | wrong owner / account / feed, malformed | ✗ (the account is rejected outright) | ✗ | ✗ | ✗ | ✗ |
+//! | stale / too wide / not trading / unverified / price ≤ 0 | ✓ | ✓ if healthy with A counted at 0 | ✓ if healthy with A counted at 0 | ✗ | ✗ |
+//! | wrong owner / account / feed, malformed, bad exponent | ✓ | ✗ (the account is rejected outright) | ✗ | ✗ | ✗ |
 //!
+//! Deposits never read an oracle: adding collateral cannot add risk.
 //! A liability in A needs A's price (it can only be valued conservatively with a live price),
 //! so any withdrawal from a portfolio that owes A requires A's oracle to be valid.
 use anchor_lang::prelude::*;

@@ -6,7 +6,8 @@ use solana_signer::Signer;
 use xmargin::error::XmarginError;
 use xmargin::instructions::ListCollateralArgs;
 use xmargin::oracle::{kind, OracleConfig};
-use xmargin::state::{pause, Haircut, HaircutRegistry, Portfolio, WeightTier, MAX_TIERS};
+use xmargin::state::{pause, HaircutRegistry, Portfolio};
+use xmargin_sandbox::fixtures::haircut;
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::tokens::TOKEN_2022;
 use xmargin_sandbox::{cu, pda, program_error_code, ExchangeFixture, Pubkey, Sandbox, TxFailure};
@@ -42,27 +43,6 @@ fn assert_error(failure: &TxFailure, expected: XmarginError) {
         Some(program_error_code(expected)),
         "expected {expected:?}, got {failure}"
     );
-}
-
-fn haircut(initial: u16, maintenance: u16, tiers: &[(u64, u16, u16)]) -> Haircut {
-    let mut h = Haircut {
-        initial_asset_weight_bps: initial,
-        maintenance_asset_weight_bps: maintenance,
-        initial_liability_weight_bps: 12_000,
-        maintenance_liability_weight_bps: 11_000,
-        tier_count: tiers.len() as u8,
-        ..Haircut::default()
-    };
-    for (slot, (above, i, m)) in h.tiers.iter_mut().zip(tiers) {
-        *slot = WeightTier {
-            above: *above,
-            initial_weight_bps: *i,
-            maintenance_weight_bps: *m,
-            _padding: [0; 4],
-        };
-    }
-    assert!(tiers.len() <= MAX_TIERS);
-    h
 }
 
 fn pull_oracle(feed: [u8; 32]) -> OracleConfig {
