@@ -22,12 +22,14 @@ log "building xmargin.so (target $SBF_TARGET_JSON)"
 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
 __CARGO_TESTS_ONLY_SRC_ROOT="$SRC_ROOT" \
 RUSTFLAGS="-C panic=abort -C relocation-model=static -C passes=lower-atomic -C link-arg=--llvm-args=-bpf-stack-size=${SBF_STACK_SIZE:-4096}" \
-  cargo build --release --locked -p xmargin \
+  cargo build --release --locked -p xmargin -p xmargin-risk-bench \
     --target "$SBF_TARGET_JSON" \
     -Z build-std=std,panic_abort -Z json-target-spec
 
 mkdir -p "${SBF_OUT_DIR:-target/deploy}"
 cp "${CARGO_TARGET_DIR:-target}/$SBF_TARGET_NAME/release/libxmargin.so" "${SBF_OUT_DIR:-target/deploy}/xmargin.so"
+# The measurement program (programs/risk-bench): the engine's on-chain cost per stage.
+cp "${CARGO_TARGET_DIR:-target}/$SBF_TARGET_NAME/release/libxmargin_risk_bench.so" "${SBF_OUT_DIR:-target/deploy}/risk_bench.so"
 SO="${SBF_OUT_DIR:-target/deploy}/xmargin.so"
 log "$SO: $(stat -c %s "$SO") bytes"
 

@@ -12,8 +12,9 @@
 //! to ±40, where N(·) is exactly 0 or 1: prices tend to intrinsic, Greeks to their limits,
 //! never to an overflow.
 use crate::error::{Result, RiskError};
+use crate::fx::INV_SQRT_2PI;
 use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
-use crate::math::{ln, norm_cdf, norm_pdf_mul, sqrt};
+use crate::math::{exp_parts, ln, norm_cdf, norm_cdf_given_gaussian, sqrt};
 
 /// Bounds on implied volatility accepted by the engine (1% to 1000%).
 pub const MIN_VOL: Fx = Fx::lit("0.01");
@@ -66,13 +67,22 @@ pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> R
     let log_moneyness = ln(spot.div_c(strike)?)?;
     let d1 = log_moneyness.div_c(std_dev)?.add_c(std_dev.mul_c(HALF)?)?.clamp(-D_CLAMP, D_CLAMP);
     let d2 = d1.sub_c(std_dev)?.clamp(-D_CLAMP, D_CLAMP);
-    let n_d1 = norm_cdf(d1)?;
-    let n_d2 = norm_cdf(d2)?;
+    // One exponential per option: e^(−d1²/2) as mantissa·2^k, every use of it a multiply
+    // and a shift. With r = 0, e^(−d2²/2) = e^(−d1²/2)·S/K exactly (d2 = d1 − σ√T), which
+    // holds while d1 is not clamped; otherwise d2 gets its own exponential.
+    let gauss_d1 = exp_parts(d1.mul_c(d1)?.mul_c(HALF)?.neg_c()?)?;
+    let n_d1 = norm_cdf_given_gaussian(d1, gauss_d1.scaled(ONE)?)?;
+    let n_d2 = if d1.abs_c()? < D_CLAMP {
+        norm_cdf_given_gaussian(d2, gauss_d1.scaled(spot.div_c(strike)?)?)?
+    } else {
+        norm_cdf(d2)?
+    };
     // Gamma = φ(d1)/(S·σ√T), vega = S·φ(d1)·√T: the factors go in before exp's final shift.
-    let gamma = norm_pdf_mul(d1, ONE.div_c(spot.mul_c(std_dev)?)?)?;
-    let vega = norm_pdf_mul(d1, spot.mul_c(sqrt_t)?)?;
+    let pdf = |m: Fx| gauss_d1.scaled(m.mul_c(INV_SQRT_2PI)?);
+    let gamma = pdf(ONE.div_c(spot.mul_c(std_dev)?)?)?;
+    let vega = pdf(spot.mul_c(sqrt_t)?)?;
     // Vanna = −φ(d1)·d2/σ, volga = vega·d1·d2/σ (r = 0).
-    let vanna = norm_pdf_mul(d1, d2.neg_c()?.div_c(vol)?)?;
+    let vanna = pdf(d2.neg_c()?.div_c(vol)?)?;
     let volga = vega.mul_c(d1)?.mul_c(d2)?.div_c(vol)?;
     let call = spot.mul_c(n_d1)?.sub_c(strike.mul_c(n_d2)?)?.max(ZERO);
     let (price, delta) = match kind {

@@ -184,19 +184,16 @@ fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
 
 /// Points of [−range, range] where a piecewise quadratic of p with a kink at the strike can
 /// peak: the ends, the kink, and the vertices of both pieces (`vertex_slopes` are the
-/// slopes, in spot units, that each piece adds to −Δ·S·p).
-fn candidates(o: &ShortOption, spot: Fx, range: Fx, vertex_slopes: &[Fx]) -> Result<Vec<Fx>> {
-    let mut points = alloc::vec![range, range.neg_c()?];
-    let mut push = |p: Fx| {
-        if p.abs() <= range {
-            points.push(p);
-        }
-    };
-    push(o.strike.div_c(spot)?.sub_c(ONE)?);
+/// slopes, in spot units, that each piece adds to −Δ·S·p). A fixed array, not a `Vec`: the
+/// on-chain allocator never frees, and this runs for every option at every level.
+fn candidates(o: &ShortOption, spot: Fx, range: Fx, vertex_slopes: &[Fx]) -> Result<[Option<Fx>; 5]> {
+    let mut points = [Some(range), Some(range.neg_c()?), None, None, None];
+    let inside = |p: Fx| (p.abs() <= range).then_some(p);
+    points[2] = inside(o.strike.div_c(spot)?.sub_c(ONE)?);
     if o.gamma > ZERO {
         let curvature = o.gamma.mul_c(spot)?;
-        for slope in vertex_slopes {
-            push(slope.sub_c(o.delta)?.div_c(curvature)?);
+        for (slot, slope) in points[3..].iter_mut().zip(vertex_slopes) {
+            *slot = inside(slope.sub_c(o.delta)?.div_c(curvature)?);
         }
     }
     Ok(points)
@@ -218,7 +215,7 @@ fn candidates(o: &ShortOption, spot: Fx, range: Fx, vertex_slopes: &[Fx]) -> Res
 pub fn shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
     let itm_slope = if o.kind == OptionKind::Call { ONE } else { ONE.neg_c()? };
     let mut value_sup = Fx::MIN;
-    for p in candidates(o, spot, range, &[ZERO, itm_slope])? {
+    for p in candidates(o, spot, range, &[ZERO, itm_slope])?.into_iter().flatten() {
         value_sup = value_sup.max(value_shortfall(o, spot, p)?);
     }
     let bound = if o.std_dev > MIN_STD_DEV {
@@ -240,7 +237,7 @@ pub fn overstatement_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
     let d_max = spot.mul_c(range)?;
     let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
     let mut floor_sup = Fx::MIN;
-    for p in candidates(o, spot, range, &[])? {
+    for p in candidates(o, spot, range, &[])?.into_iter().flatten() {
         let d_spot = spot.mul_c(p)?;
         let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
         let floor_gap = expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)?;
@@ -299,7 +296,7 @@ pub fn worst_grid_loss(e: &NetExposure, params: &ScenarioParams) -> Result<(Fx, 
         }
     }
     // Interior: ∇ = 0 ⇔ [2b f; f 2d]·(p, v) = −(a, c); a maximum when b > 0 and 4bd > f².
-    let det = b.mul_c(d)?.mul_c(Fx::lit("4"))?.sub_c(f.mul_c(f)?)?;
+    let det = b.mul_c(d)?.mul_i(4)?.sub_c(f.mul_c(f)?)?;
     if b > ZERO && det > ZERO {
         let p = f.mul_c(c)?.sub_c(a.mul_c(d)?.mul_c(TWO)?)?.div_c(det)?;
         let v = f.mul_c(a)?.sub_c(c.mul_c(b)?.mul_c(TWO)?)?.div_c(det)?;

@@ -71,8 +71,9 @@ pub fn requirements(
     params.validate()?;
     let mut initial = ZERO;
     let mut maintenance = ZERO;
-    let mut reports = Vec::new();
-    for book in books(positions, market)? {
+    let books = books(positions, market)?;
+    let mut reports = Vec::with_capacity(books.len());
+    for book in books {
         let scenario = book.exposure.scenario;
         let maint = requirement(&book, &scenario)?;
         let init = requirement(&book, &scenario.scaled(params.initial_scale)?)?;

@@ -27,14 +27,15 @@ const LN_2_Q96: i128 = 54_916_777_467_707_473_351_141_471_128;
 
 /// k·ln 2 to within one ulp.
 fn ln2_times(k: i64) -> Result<Fx> {
-    // k · (ln2·2^96) / 2^48, split to stay in i128: ln2·2^96 = hi·2^48 + lo.
-    let hi = LN_2_Q96 >> FRAC_BITS;
-    let lo = LN_2_Q96 & ((1i128 << FRAC_BITS) - 1);
-    let k = i128::from(k);
-    let hi_part = hi.checked_mul(k).ok_or(RiskError::Overflow)?;
-    let lo_part = lo.checked_mul(k).ok_or(RiskError::Overflow)?;
-    let rounded = lo_part.checked_add(1i128 << (FRAC_BITS - 1)).ok_or(RiskError::Overflow)? >> FRAC_BITS;
-    Ok(Fx::from_bits(hi_part.checked_add(rounded).ok_or(RiskError::Overflow)?))
+    // k · (ln2·2^96) / 2^48, with ln2·2^96 = hi·2^48 + lo. Both halves are below 2^48 and
+    // |k| is at most a few hundred here, so each product fits an i64: 64-bit multiplies
+    // instead of 128-bit overflow-checked ones, which are slow on sBPF.
+    const HI: i64 = (LN_2_Q96 >> FRAC_BITS) as i64;
+    const LO: i64 = (LN_2_Q96 & ((1i128 << FRAC_BITS) - 1)) as i64;
+    let hi_part = HI.checked_mul(k).ok_or(RiskError::Overflow)?;
+    let lo_part = LO.checked_mul(k).ok_or(RiskError::Overflow)?;
+    let rounded = lo_part.checked_add(1i64 << (FRAC_BITS - 1)).ok_or(RiskError::Overflow)? >> FRAC_BITS;
+    Ok(Fx::from_bits(i128::from(hi_part.checked_add(rounded).ok_or(RiskError::Overflow)?)))
 }
 
 /// e^x. Range reduction x = k·ln2 + r with |r| ≤ ln2/2, a 14-term Taylor series for e^r
@@ -46,11 +47,39 @@ pub fn exp(x: Fx) -> Result<Fx> {
 /// m·e^x, with m applied before the final shift by 2^k: a small result keeps the relative
 /// precision of its own magnitude instead of inheriting e^x's absolute error scaled by m.
 pub fn exp_mul(x: Fx, m: Fx) -> Result<Fx> {
+    if m == ZERO {
+        return Ok(ZERO);
+    }
+    exp_parts(x)?.scaled(m)
+}
+
+/// e^x split as `mantissa · 2^k` (mantissa in [0.7, 1.42]), so that several products
+/// m·e^x cost one multiply and one shift each after a single series evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpParts {
+    mantissa: Fx,
+    k: i32,
+    /// x was below `EXP_MIN_ARG`: every product is 0.
+    underflow: bool,
+}
+
+impl ExpParts {
+    /// m·e^x.
+    pub fn scaled(&self, m: Fx) -> Result<Fx> {
+        if self.underflow || m == ZERO {
+            return Ok(ZERO);
+        }
+        shift_by_power_of_two(self.mantissa.mul_c(m)?, self.k)
+    }
+}
+
+/// The range reduction and series of `exp`, without the final scaling.
+pub fn exp_parts(x: Fx) -> Result<ExpParts> {
     if x > EXP_MAX_ARG {
         return Err(RiskError::Overflow);
     }
-    if x < EXP_MIN_ARG || m == ZERO {
-        return Ok(ZERO);
+    if x < EXP_MIN_ARG {
+        return Ok(ExpParts { mantissa: ZERO, k: 0, underflow: true });
     }
     let k: i32 = x.div_c(LN_2)?.round().to_num();
     let r = x.sub_c(ln2_times(i64::from(k))?)?;
@@ -60,7 +89,7 @@ pub fn exp_mul(x: Fx, m: Fx) -> Result<Fx> {
         term = term.mul_c(r)?.div_i(n)?;
         total = total.add_c(term)?;
     }
-    shift_by_power_of_two(total.mul_c(m)?, k)
+    Ok(ExpParts { mantissa: total, k, underflow: false })
 }
 
 /// `v · 2^k` on the raw bits; rounds to nearest when shifting right.
@@ -136,7 +165,7 @@ pub fn norm_pdf(x: Fx) -> Result<Fx> {
 /// m·φ(x), with the precision of `exp_mul`.
 pub fn norm_pdf_mul(x: Fx, m: Fx) -> Result<Fx> {
     let ax = x.abs_c()?;
-    if ax > Fx::lit("40") {
+    if ax > PDF_CUTOFF {
         return Ok(ZERO);
     }
     exp_mul(ax.mul_c(ax)?.mul_c(HALF)?.neg_c()?, m.mul_c(INV_SQRT_2PI)?)
@@ -165,23 +194,37 @@ const HART_B: [Fx; 8] = [
     Fx::lit("440.413735824752"),
 ];
 const HART_SPLIT: Fx = Fx::lit("7.07106781186547");
+/// Beyond these, φ(x) and 1 − N(|x|) are below the resolution of `Fx`.
+const PDF_CUTOFF: Fx = Fx::lit("40");
+const CDF_CUTOFF: Fx = Fx::lit("37");
+/// Last term of West's continued fraction for the tail.
+const CF_TAIL: Fx = Fx::lit("0.65");
 /// √(2π).
 const SQRT_2PI: Fx = Fx::lit("2.506628274631000502415765284811045253");
 
 /// Standard normal cumulative distribution N(x); exactly 0 / 1 beyond |x| > 37.
 pub fn norm_cdf(x: Fx) -> Result<Fx> {
     let y = x.abs_c()?;
-    let tail = if y > Fx::lit("37") {
+    if y > CDF_CUTOFF {
+        return norm_cdf_given_gaussian(x, ZERO);
+    }
+    norm_cdf_given_gaussian(x, exp(y.mul_c(y)?.mul_c(HALF)?.neg_c()?)?)
+}
+
+/// N(x) when e^(−x²/2) is already known (`gaussian`), which saves the exponential.
+pub fn norm_cdf_given_gaussian(x: Fx, gaussian: Fx) -> Result<Fx> {
+    let y = x.abs_c()?;
+    let tail = if y > CDF_CUTOFF {
         ZERO
     } else {
-        let e = exp(y.mul_c(y)?.mul_c(HALF)?.neg_c()?)?;
+        let e = gaussian;
         if y < HART_SPLIT {
             let a = horner(&HART_A, y)?;
             let b = horner(&HART_B, y)?;
             e.mul_c(a)?.div_c(b)?
         } else {
             // y + 1/(y + 2/(y + 3/(y + 4/(y + 0.65))))
-            let mut cf = y.add_c(Fx::lit("0.65"))?;
+            let mut cf = y.add_c(CF_TAIL)?;
             for k in (1..=4i64).rev() {
                 cf = y.add_c(Fx::from_num(k).div_c(cf)?)?;
             }

@@ -213,11 +213,14 @@ pub fn net_exposures(positions: &[Position], market: &Market<'_>) -> Result<Vec<
 
 /// Per-underlying books: netted exposure and short options, in the market's order.
 pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<UnderlyingBook>> {
-    let mut books: Vec<UnderlyingBook> = Vec::new();
-    let mut option_balance: Vec<Fx> = Vec::new();
+    // Sized up front: on-chain, the bump allocator never frees, so growth by doubling
+    // would waste most of the 32 KiB heap.
+    let underlyings = market.underlyings.len().min(positions.len());
+    let mut books: Vec<UnderlyingBook> = Vec::with_capacity(underlyings);
+    let mut option_balance: Vec<Fx> = Vec::with_capacity(underlyings);
     // Options netted per instrument (slot, instrument, net size, per-unit data): the
     // convexity add-on applies to net short quantities only.
-    let mut options: Vec<(usize, Instrument, Fx, ShortOption)> = Vec::new();
+    let mut options: Vec<(usize, Instrument, Fx, ShortOption)> = Vec::with_capacity(positions.len());
     for position in positions {
         let u = market.underlying(position.instrument.underlying)?;
         let (risk, short) = position_details(position, u, market.now)?;

@@ -1,0 +1,163 @@
+//! A measurement program, not part of xmargin: it runs the risk engine on the reference
+//! 32-position, 8-underlying, 8-collateral portfolio (the one `cargo bench -p xmargin-risk`
+//! uses) and logs the compute units left between stages, so the on-chain cost of each part
+//! (Greeks, grid, collateral) can be read from the logs. Instruction data: one byte, the
+//! stage to run (see `process`).
+#![allow(unexpected_cfgs)]
+use solana_program::account_info::AccountInfo;
+use solana_program::entrypoint::ProgramResult;
+use solana_program::log::sol_log_compute_units;
+use solana_program::msg;
+use solana_program::program_error::ProgramError;
+use solana_program::pubkey::Pubkey;
+use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule};
+use xmargin_risk::grid::{requirement, ScenarioParams};
+use xmargin_risk::portfolio::books;
+use xmargin_risk::{
+    margin, Fx, Instrument, InstrumentKind, MarginParams, Market, Position, UnderlyingMarket,
+};
+
+#[cfg(target_os = "solana")]
+use solana_compiler_builtins as _;
+
+solana_program::entrypoint!(process);
+
+const NOW: i64 = 1_735_689_600;
+
+fn fx(n: i64) -> Fx {
+    Fx::from_num(n)
+}
+
+fn book() -> (Vec<UnderlyingMarket>, Vec<Position>) {
+    let mut underlyings = Vec::with_capacity(8);
+    let mut positions = Vec::with_capacity(32);
+    for u in 0..8u16 {
+        let spot = fx(100 * (i64::from(u) + 1) * (i64::from(u) + 3));
+        underlyings.push(UnderlyingMarket {
+            index: u,
+            spot,
+            conf: spot / 1000,
+            vol: Fx::from_num(0.4) + Fx::from_num(u) / 20,
+            scenario: ScenarioParams::REFERENCE,
+        });
+        let leg = |kind, strike_pct: i64, days: i64, size: f64| Position {
+            instrument: Instrument {
+                underlying: u,
+                kind,
+                strike: spot * fx(strike_pct) / 100,
+                expiry: NOW + days * 86_400,
+            },
+            size: Fx::from_num(size),
+            entry_price: if kind == InstrumentKind::Perp { spot } else { Fx::ZERO },
+        };
+        positions.push(leg(InstrumentKind::Perp, 0, 0, -0.5));
+        positions.push(leg(InstrumentKind::Call, 100, 30, 1.0));
+        positions.push(leg(InstrumentKind::Call, 120, 60, -2.0));
+        positions.push(leg(InstrumentKind::Put, 90, 14, 1.5));
+    }
+    (underlyings, positions)
+}
+
+fn collateral() -> (Vec<CollateralMarket>, Vec<Balance>) {
+    let mut markets = Vec::with_capacity(8);
+    let mut balances = Vec::with_capacity(8);
+    for c in 0..8u16 {
+        let w = Fx::from_num(0.9) - Fx::from_num(c) / 20;
+        markets.push(CollateralMarket {
+            index: c,
+            price: fx(1 + 10 * i64::from(c)),
+            conf: Fx::from_num(0.01),
+            schedule: HaircutSchedule::flat(w - Fx::from_num(0.05), w, Fx::from_num(1.2), Fx::from_num(1.1)),
+        });
+        balances.push(Balance { collateral: c, amount: fx(10_000 / (1 + i64::from(c))) });
+    }
+    (markets, balances)
+}
+
+/// Stage 0: the whole `margin` computation. 1: netting only (one Black-Scholes evaluation
+/// per option). 2: netting, then the grid requirement at both levels. 3: collateral only.
+pub fn process(_program: &Pubkey, _accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    let stage = data.first().copied().unwrap_or(0);
+    let (underlyings, positions) = book();
+    let (markets, balances) = collateral();
+    let market = Market { now: NOW, underlyings: &underlyings };
+    let params = MarginParams::REFERENCE;
+    let fail = |_| ProgramError::Custom(1);
+    msg!("inputs built");
+    sol_log_compute_units();
+    match stage {
+        0 => {
+            let r = margin(&positions, &balances, &markets, &market, &params).map_err(fail)?;
+            sol_log_compute_units();
+            msg!("initial health bits {}", r.initial_health.to_bits());
+        }
+        1 | 2 => {
+            let b = books(&positions, &market).map_err(fail)?;
+            msg!("netted");
+            sol_log_compute_units();
+            if stage == 2 {
+                for book in &b {
+                    requirement(book, &book.exposure.scenario).map_err(fail)?;
+                    requirement(book, &book.exposure.scenario.scaled(params.initial_scale).map_err(fail)?)
+                        .map_err(fail)?;
+                }
+                msg!("grid");
+                sol_log_compute_units();
+            }
+        }
+        3 => {
+            let r = margin(&[], &balances, &markets, &market, &params).map_err(fail)?;
+            sol_log_compute_units();
+            msg!("collateral health bits {}", r.initial_health.to_bits());
+        }
+        // Primitives, 10 of each: I80F48 multiply, divide, integer divide, exp, and one
+        // Black-Scholes evaluation.
+        // Pieces of exp: range reduction, one series step, rounding to an integer.
+        9..=11 => {
+            use xmargin_risk::fx::{Checked, LN_2};
+            let x = Fx::from_num(0.8);
+            let mut acc = Fx::from_num(0.5);
+            let mut k_sum = 0i64;
+            for i in 1..=10i64 {
+                match stage {
+                    9 => acc = x.div_c(LN_2).map_err(fail)?.add_c(acc).map_err(fail)?,
+                    10 => acc = acc.mul_c(x).map_err(fail)?.div_i(i).map_err(fail)?.add_c(x).map_err(fail)?,
+                    _ => {
+                        let k: i32 = acc.add_c(x).map_err(fail)?.round().to_num();
+                        k_sum += i64::from(k);
+                    }
+                }
+            }
+            sol_log_compute_units();
+            msg!("piece {} {} {}", stage, acc.to_bits(), k_sum);
+        }
+        4..=8 => {
+            use xmargin_risk::fx::Checked;
+            let x = Fx::from_num(1.2345);
+            let mut acc = Fx::from_num(0.5);
+            for i in 0..10i64 {
+                acc = match stage {
+                    4 => acc.mul_c(x).map_err(fail)?,
+                    5 => acc.div_c(x).map_err(fail)?,
+                    6 => acc.div_i(i + 3).map_err(fail)?.add_c(x).map_err(fail)?,
+                    7 => xmargin_risk::math::exp(acc.min(Fx::ONE)).map_err(fail)?,
+                    _ => {
+                        let g = xmargin_risk::bs::greeks(
+                            xmargin_risk::bs::OptionKind::Call,
+                            fx(100),
+                            fx(105 + i),
+                            Fx::from_num(0.6),
+                            Fx::from_num(0.1),
+                        )
+                        .map_err(fail)?;
+                        g.price
+                    }
+                };
+            }
+            sol_log_compute_units();
+            msg!("primitive {} result bits {}", stage, acc.to_bits());
+        }
+        _ => return Err(ProgramError::InvalidInstructionData),
+    }
+    Ok(())
+}
