@@ -53,6 +53,14 @@ impl Checked for Fx {
     }
     #[inline]
     fn mul_c(self, rhs: Fx) -> Result<Fx> {
+        // Fast path: both raw values fit an i64, so the product fits an i128 (|p| < 2^126)
+        // and a plain 128-bit multiply plus an arithmetic shift (rounding toward −∞, as
+        // `fixed` does) replaces the general 256-bit product, several times cheaper on sBPF.
+        if let (Ok(a), Ok(b)) = (i64::try_from(self.to_bits()), i64::try_from(rhs.to_bits())) {
+            // Cannot wrap: |a|, |b| < 2^63.
+            let product = i128::from(a).wrapping_mul(i128::from(b));
+            return Ok(Fx::from_bits(product >> FRAC_BITS));
+        }
         self.checked_mul(rhs).ok_or(RiskError::Overflow)
     }
     #[inline]

@@ -112,6 +112,22 @@ pub fn process(_program: &Pubkey, _accounts: &[AccountInfo], data: &[u8]) -> Pro
         }
         // Primitives, 10 of each: I80F48 multiply, divide, integer divide, exp, and one
         // Black-Scholes evaluation.
+        // ln, sqrt and the normal CDF on loop-carried values.
+        12..=14 => {
+            use xmargin_risk::fx::Checked;
+            let mut acc = Fx::from_num(1.7);
+            for _ in 0..10 {
+                let v = match stage {
+                    12 => xmargin_risk::math::ln(acc).map_err(fail)?,
+                    13 => xmargin_risk::math::sqrt(acc).map_err(fail)?,
+                    _ => xmargin_risk::math::norm_cdf(acc).map_err(fail)?,
+                };
+                acc =
+                    acc.add_c(v.abs()).map_err(fail)?.div_i(2).map_err(fail)?.add_c(Fx::ONE).map_err(fail)?;
+            }
+            sol_log_compute_units();
+            msg!("piece {} {}", stage, acc.to_bits());
+        }
         // Pieces of exp: range reduction, one series step, rounding to an integer.
         9..=11 => {
             use xmargin_risk::fx::{Checked, LN_2};

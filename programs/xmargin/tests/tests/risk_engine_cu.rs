@@ -1,8 +1,8 @@
 //! The risk engine's on-chain cost, measured with the risk-bench program (programs/risk-bench)
 //! on the reference 32-position, 8-underlying, 8-collateral portfolio (24 options, 8 perps).
 //! Prints each stage's cost. Guards what is established: a Black-Scholes evaluation stays
-//! under 30k CU and netting 32 positions fits one transaction. The full margin computation
-//! does not fit yet (the trading issue's budget is ≤ 100k CU): the test reports it.
+//! under 15k CU (measured ≈ 13k) and the whole margin computation fits one transaction
+//! (measured ≈ 927k). The trading issue's budget is ≤ 100k CU: not met yet.
 use solana_instruction::Instruction;
 use xmargin_sandbox::{Pubkey, Sandbox};
 
@@ -43,13 +43,20 @@ fn risk_engine_cost_on_sbpf() {
         cu.map_or(format!("over {TX_LIMIT} (does not fit a transaction)"), |c| format!("{c}"))
     };
     println!("risk engine on sBPF (CU):");
-    for (s, name) in
-        [(4u8, "I80F48 multiply"), (5, "I80F48 divide"), (7, "exp"), (8, "Black-Scholes price + Greeks")]
-    {
+    let primitives = [
+        (4u8, "I80F48 multiply"),
+        (5, "I80F48 divide"),
+        (7, "exp"),
+        (12, "ln"),
+        (13, "sqrt"),
+        (14, "normal CDF"),
+        (8, "Black-Scholes price + Greeks"),
+    ];
+    for (s, name) in primitives {
         let cu = stage(&mut sb, s).expect("primitive fits");
         println!("  {name:<32} {:>8} each", cu / 10);
         if s == 8 {
-            assert!(cu / 10 <= 30_000, "a Black-Scholes evaluation costs {} CU", cu / 10);
+            assert!(cu / 10 <= 15_000, "a Black-Scholes evaluation costs {} CU", cu / 10);
         }
     }
     let netting = stage(&mut sb, 1);
@@ -57,5 +64,7 @@ fn risk_engine_cost_on_sbpf() {
     assert!(netting.is_some(), "netting must fit one transaction");
     println!("  collateral, 8 assets, both levels  {}", show(stage(&mut sb, 3)));
     println!("  netting + grid, 8 × 2 levels       {}", show(stage(&mut sb, 2)));
-    println!("  whole margin()                     {}", show(stage(&mut sb, 0)));
+    let whole = stage(&mut sb, 0);
+    println!("  whole margin()                     {}", show(whole));
+    assert!(whole.is_some(), "the whole margin computation must fit one transaction");
 }
