@@ -27,6 +27,8 @@ pub enum RiskError {
     InvalidMarginParams,
     /// A perpetual has no entry price, or an option has no positive strike.
     InvalidInstrument,
+    /// A volatility update is not later than the previous one.
+    TimeNotIncreasing,
 }
 
 impl fmt::Display for RiskError {
@@ -44,6 +46,7 @@ impl fmt::Display for RiskError {
             RiskError::InvalidHaircutSchedule => write!(f, "invalid haircut schedule"),
             RiskError::InvalidMarginParams => write!(f, "invalid margin parameters"),
             RiskError::InvalidInstrument => write!(f, "invalid instrument"),
+            RiskError::TimeNotIncreasing => write!(f, "observation time must increase"),
         }
     }
 }

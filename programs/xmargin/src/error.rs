@@ -145,4 +145,6 @@ pub enum XmarginError {
     RiskInvalidParameters,
     #[msg("Risk engine input refers to a missing asset or underlying")]
     RiskUnknownReference,
+    #[msg("A price observation is not later than the previous one")]
+    RiskTimeNotIncreasing,
 }

@@ -37,6 +37,7 @@ pub fn risk_error(e: RiskError) -> Error {
         RiskError::UnknownUnderlying(_) | RiskError::UnknownCollateral(_) => {
             XmarginError::RiskUnknownReference
         }
+        RiskError::TimeNotIncreasing => XmarginError::RiskTimeNotIncreasing,
     };
     error!(code)
 }
