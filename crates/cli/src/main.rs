@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod backtest;
 mod demo;
 mod risk;
 
@@ -19,6 +20,24 @@ struct Cli {
 enum Command {
     /// Boot the compiled program in an in-process SVM, initialize an exchange and print it.
     Demo,
+    /// Replay hourly prices (default: the crash windows of ../shared/data/prices) and
+    /// measure how often maintenance margin missed the next day's loss, per margin model.
+    Backtest {
+        /// Directory of `<underlying>_usd_1h*.csv` files.
+        #[arg(long, default_value = "../shared/data/prices")]
+        data: PathBuf,
+        /// Underlyings to replay.
+        #[arg(long, value_delimiter = ',', default_value = "BTC,ETH,SOL")]
+        underlying: Vec<String>,
+        /// `YYYY-MM-DD..YYYY-MM-DD` (inclusive); default: every crash window.
+        #[arg(long)]
+        window: Option<String>,
+        /// One CSV to replay instead of the data directory (timestamp_utc,open,high,low,close,volume).
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Risk calculator: the same engine the program runs.
     Risk {
         #[command(subcommand)]
@@ -68,6 +87,9 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo => demo::run(),
+        Command::Backtest { data, underlying, window, csv, json } => {
+            backtest::run(&backtest::Args { data, underlyings: underlying, window, csv, json })
+        }
         Command::Risk { command } => match command {
             RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, json } => {
                 risk::run_greeks(&risk::GreeksArgs { kind, spot, strike, vol, expiry_secs, json })
