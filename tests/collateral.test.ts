@@ -16,6 +16,8 @@ import {
   planCollateralChange,
   riskParamsOf,
   vaultPda,
+  volatilityOf,
+  type UnderlyingConfigArg,
   type HaircutArg,
   type OracleConfigArg,
 } from "../app/src/index.js";
@@ -174,10 +176,11 @@ test("governance loosens through the timelock, with a readable diff; the guardia
   assert.equal(v.sb.sendExpectingFailure([ix], [v.governance]).errorName, "WeightStepTooLarge");
 });
 
-test("an underlying lists through the timelock", async () => {
-  const v = await venue();
-  const config = {
-    oracle: oracleConfig(Buffer.alloc(32, 0x42), OracleKind.PythPull),
+/** An adaptive underlying as governance would list it (mirrors crates/sandbox fixtures::underlying). */
+function adaptiveUnderlying(feed: Buffer): UnderlyingConfigArg {
+  const zeros = (n: number) => new Array<number>(n).fill(0);
+  return {
+    oracle: oracleConfig(feed, OracleKind.PythPull),
     maxPriceShockBps: 1_500,
     volShockUpBps: 1_500,
     volShockDownBps: 1_000,
@@ -188,16 +191,60 @@ test("an underlying lists through the timelock", async () => {
     impliedVolBps: 6_000,
     minImpliedVolBps: 1_000,
     maxImpliedVolBps: 30_000,
-    padding: [0, 0, 0, 0],
-    reserved: new Array<number>(64).fill(0),
+    adaptive: 1,
+    padding: zeros(1),
+    volKBps: 30_000,
+    volFloorBps: 500,
+    volCapBps: 6_000,
+    volMaxDecayBps: 1_000,
+    padding2: zeros(2),
+    volHalfLifeShortSecs: 12 * 3600,
+    volHalfLifeLongSecs: 7 * 86_400,
+    volHorizonSecs: 86_400,
+    volMinIntervalSecs: 3600,
+    padding3: zeros(4),
+    volLastTime: new BN(0),
+    volLastPrice: zeros(16),
+    volVarShort: zeros(16),
+    volVarLong: zeros(16),
+    volShock: zeros(16),
+    reserved: zeros(32),
   };
+}
+
+test("an underlying lists through the timelock and its volatility crank runs", async () => {
+  const v = await venue();
+  const feed = Buffer.alloc(32, 0x42);
   const id = (await exchange(v.sb)).nextRiskChangeId;
-  const ix = await client.proposeRiskChangeIx({ payer: v.sb.payer.publicKey, governance: v.governance.publicKey, id, change: { listUnderlying: { config } } });
+  const change = { listUnderlying: { config: adaptiveUnderlying(feed) } };
+  const ix = await client.proposeRiskChangeIx({ payer: v.sb.payer.publicKey, governance: v.governance.publicKey, id, change });
   v.sb.send([ix], [v.governance]);
   assert.equal((await registry(v.sb)).underlyingCount, 0);
   v.sb.warp(DAY);
   v.sb.send([await client.executeRiskChangeIx(id, v.sb.payer.publicKey)]);
-  assert.equal((await registry(v.sb)).underlyingCount, 1);
+  const listed = await registry(v.sb);
+  assert.equal(listed.underlyingCount, 1);
+  // Listing seeds the estimator at the implied vol: variance 0.6² = 0.36.
+  assert.ok(Math.abs(volatilityOf(listed.underlyings[0]!).varShort - 0.36) < 1e-9);
+
+  // Anyone may crank; the first observation only records the price.
+  const oracle = v.sb.fundedKeypair().publicKey;
+  v.sb.putPullOracle(oracle, feed, 15_000n, 5n, -2);
+  const first = v.sb.send([await client.updateVolatilityIx(0, oracle)]);
+  recordCu("update_volatility", "first observation (TS)", first.computeUnits, 40_000);
+  // Too soon: rejected, nothing written.
+  v.sb.warp(60);
+  v.sb.putPullOracle(oracle, feed, 15_000n, 5n, -2);
+  assert.equal(v.sb.sendExpectingFailure([await client.updateVolatilityIx(0, oracle)]).errorName, "VolatilityUpdateTooSoon");
+  // An hour later a 15% drop raises the shock above the quiet floor.
+  v.sb.warp(3600);
+  v.sb.putPullOracle(oracle, feed, 12_750n, 5n, -2);
+  const before = volatilityOf((await registry(v.sb)).underlyings[0]!);
+  v.sb.send([await client.updateVolatilityIx(0, oracle)]);
+  const after = volatilityOf((await registry(v.sb)).underlyings[0]!);
+  assert.ok(after.lastTime > before.lastTime);
+  assert.ok(after.varShort > before.varShort, `short variance ${before.varShort} -> ${after.varShort}`);
+  assert.ok(after.shock > 0.05, `shock ${after.shock}`);
 });
 
 test("deposits and withdrawals across three assets keep the vaults whole; health comes from the program", async () => {

@@ -18,6 +18,7 @@ import {
   vaultPda,
 } from "./pda.js";
 import {
+  camelize,
   collateralFromRaw,
   type CollateralRiskParamsArg,
   type ExchangeState,
@@ -27,6 +28,7 @@ import {
   type RawCollateral,
   type RegistryState,
   type RiskChangeArg,
+  type UnderlyingConfigArg,
 } from "./state.js";
 
 const { Program, BorshAccountsCoder } = anchor;
@@ -294,6 +296,17 @@ export class XmarginClient {
       .instruction();
   }
 
+  /**
+   * `update_volatility`: permissionless crank feeding one oracle observation into an
+   * underlying's EWMA volatility estimator (rate limited by the underlying's min interval).
+   */
+  async updateVolatilityIx(underlying: number, oracle: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods
+      .updateVolatility({ underlying })
+      .accountsStrict({ exchange: this.exchange, registry: this.registry, oracle })
+      .instruction();
+  }
+
   /** Decodes an `Exchange` account (discriminator checked). */
   decodeExchange(data: Uint8Array): ExchangeState {
     // The coder is built from the raw IDL, so decoded fields keep their Rust (snake_case) names.
@@ -322,6 +335,7 @@ export class XmarginClient {
     return {
       collaterals: (raw.collaterals as RawCollateral[]).slice(0, count).map(collateralFromRaw),
       underlyingCount: raw.underlying_count,
+      underlyings: camelize<UnderlyingConfigArg[]>((raw.underlyings as unknown[]).slice(0, raw.underlying_count)),
     };
   }
 

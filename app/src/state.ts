@@ -54,6 +54,29 @@ export type CollateralState = Types["collateralConfig"];
 export interface RegistryState {
   collaterals: CollateralState[];
   underlyingCount: number;
+  /** Listed underlyings (active slots only), with their volatility-estimator state. */
+  underlyings: UnderlyingConfigArg[];
+}
+
+/**
+ * Decodes an on-chain I80F48 (16 little-endian bytes, two's complement, 48 fraction bits)
+ * into a float for display. The program never reads this value back: it is for dashboards.
+ */
+export function i80f48ToNumber(bytes: number[] | Uint8Array): number {
+  let v = 0n;
+  for (let i = 15; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i] ?? 0);
+  if (v >= 1n << 127n) v -= 1n << 128n;
+  return Number(v) / 2 ** 48;
+}
+
+/** The adaptive volatility estimate of an underlying, as fractions (0.6 = 60%). */
+export function volatilityOf(u: UnderlyingConfigArg): { shock: number; varShort: number; varLong: number; lastTime: bigint } {
+  return {
+    shock: i80f48ToNumber(u.volShock),
+    varShort: i80f48ToNumber(u.volVarShort),
+    varLong: i80f48ToNumber(u.volVarLong),
+    lastTime: BigInt(u.volLastTime.toString()),
+  };
 }
 
 export interface BalanceState {

@@ -212,6 +212,16 @@ impl Sandbox {
         )
     }
 
+    pub fn update_volatility_ix(&self, underlying: u8, oracle: Pubkey) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::UpdateVolatility { exchange, registry: pda::registry(&exchange), oracle },
+            xmargin::instruction::UpdateVolatility {
+                args: xmargin::instructions::UpdateVolatilityArgs { underlying },
+            },
+        )
+    }
+
     pub fn token_program_of(&self, mint: &Pubkey) -> Pubkey {
         self.svm.get_account(mint).map(|a| a.owner).unwrap_or_default()
     }

@@ -147,4 +147,8 @@ pub enum XmarginError {
     RiskUnknownReference,
     #[msg("A price observation is not later than the previous one")]
     RiskTimeNotIncreasing,
+
+    // ---- keepers ----
+    #[msg("The underlying's volatility was updated less than its minimum interval ago")]
+    VolatilityUpdateTooSoon,
 }

@@ -125,6 +125,18 @@ pub struct AuthorityProposed {
     pub proposed: Pubkey,
 }
 
+/// Emitted by `update_volatility`. I80F48 bits (divide by 2^48): price in quote per unit,
+/// annualized variances, shocks as fractions of spot.
+#[event]
+pub struct VolatilityUpdated {
+    pub underlying: u8,
+    pub price: i128,
+    pub var_short: i128,
+    pub var_long: i128,
+    pub old_shock: i128,
+    pub new_shock: i128,
+}
+
 #[event]
 pub struct AuthorityChanged {
     pub role: u8,

@@ -82,6 +82,12 @@ pub mod xmargin {
         AcceptAuthority::handler(ctx, args)
     }
 
+    /// Feeds the oracle price to an underlying's volatility estimator (anyone, rate-limited).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_volatility(ctx: Context<UpdateVolatility>, args: UpdateVolatilityArgs) -> Result<()> {
+        UpdateVolatility::handler(ctx, args)
+    }
+
     /// Opens the owner's portfolio number `index`.
     #[access_control(ctx.accounts.validate(&args))]
     pub fn open_portfolio(ctx: Context<OpenPortfolio>, args: OpenPortfolioArgs) -> Result<()> {

@@ -82,8 +82,33 @@ pub struct UnderlyingConfig {
     pub implied_vol_bps: u32,
     pub min_implied_vol_bps: u32,
     pub max_implied_vol_bps: u32,
-    pub _padding: [u8; 4],
-    pub reserved: [u8; 64],
+    /// 1: the grid's largest price shock follows `vol_shock` (the adaptive shock) instead of
+    /// `max_price_shock_bps`.
+    pub adaptive: u8,
+    pub _padding: [u8; 1],
+    /// Realized-volatility estimator (crates/risk/src/vol.rs): quantile multiplier k, shock
+    /// floor and cap, largest fall of the shock per day, all bps (k: 30_000 = 3).
+    pub vol_k_bps: u16,
+    pub vol_floor_bps: u16,
+    pub vol_cap_bps: u16,
+    pub vol_max_decay_bps: u16,
+    pub _padding2: [u8; 2],
+    /// Half-lives of the short and long averages, the liquidation horizon, and the least time
+    /// between two `update_volatility` calls, seconds.
+    pub vol_half_life_short_secs: u32,
+    pub vol_half_life_long_secs: u32,
+    pub vol_horizon_secs: u32,
+    pub vol_min_interval_secs: u32,
+    pub _padding3: [u8; 4],
+    /// Estimator state, written by `update_volatility`: last update (unix seconds; 0 = none
+    /// yet), last price (quote per unit), annualized variances, adaptive shock (fraction).
+    /// I80F48 values stored as little-endian bits.
+    pub vol_last_time: i64,
+    pub vol_last_price: [u8; 16],
+    pub vol_var_short: [u8; 16],
+    pub vol_var_long: [u8; 16],
+    pub vol_shock: [u8; 16],
+    pub reserved: [u8; 32],
 }
 
 #[account(zero_copy)]
@@ -104,10 +129,12 @@ pub struct HaircutRegistry {
 }
 
 const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 80 + 80 + 16 + 8 + 32);
-const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 80 + 10 + 2 + 12 + 4 + 64);
+const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 240);
 const _: () = assert!(
-    core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 312 + MAX_UNDERLYINGS * 172 + 256
+    core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 312 + MAX_UNDERLYINGS * 240 + 256
 );
+// Created by CPI in `initialize_exchange`: must stay within the 10 KiB a CPI may allocate.
+const _: () = assert!(HaircutRegistry::SPACE <= 10_240);
 
 impl HaircutRegistry {
     pub const SPACE: usize = 8 + core::mem::size_of::<HaircutRegistry>();

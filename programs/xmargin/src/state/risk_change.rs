@@ -7,6 +7,8 @@ use super::registry::{CollateralConfig, Haircut, UnderlyingConfig, BPS, MAX_TIER
 use super::{MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
 use crate::oracle::OracleConfig;
+use xmargin_risk::vol::{VolParams, VolState};
+use xmargin_risk::Fx;
 
 pub const RISK_CHANGE_VERSION: u8 = 1;
 
@@ -53,12 +55,11 @@ pub struct RiskChange {
     pub collateral: CollateralRiskParams,
     /// For `LIST_UNDERLYING` and `UNDERLYING`.
     pub underlying: UnderlyingConfig,
-    /// Sized so that the struct has no implicit padding.
-    pub reserved: [u8; 68],
+    pub reserved: [u8; 64],
 }
 
 const _: () = assert!(core::mem::size_of::<CollateralRiskParams>() == 80 + 80 + 16);
-const _: () = assert!(core::mem::size_of::<RiskChange>() == 8 + 64 + 24 + 176 + 172 + 68);
+const _: () = assert!(core::mem::size_of::<RiskChange>() == 8 + 64 + 24 + 176 + 240 + 64);
 
 impl RiskChange {
     pub const SPACE: usize = 8 + core::mem::size_of::<RiskChange>();
@@ -151,8 +152,18 @@ pub const MIN_IMPLIED_VOL_BPS: u32 = 100;
 pub const MAX_IMPLIED_VOL_BPS: u32 = 100_000;
 
 impl UnderlyingConfig {
-    /// The scenario grid as the risk engine's parameters.
+    /// The scenario grid as the risk engine's parameters; with `adaptive`, the largest price
+    /// shock is the estimator's current shock.
     pub fn scenario(&self) -> Result<xmargin_risk::grid::ScenarioParams> {
+        let mut grid = self.static_scenario()?;
+        if self.adaptive == 1 {
+            grid.max_price_shock = self.vol_state().shock;
+        }
+        Ok(grid)
+    }
+
+    /// The grid with the configured (static) largest price shock.
+    pub fn static_scenario(&self) -> Result<xmargin_risk::grid::ScenarioParams> {
         use xmargin_risk::fx::Checked;
         let err = crate::health::risk_error;
         let bps = |v: u16| xmargin_risk::Fx::from_num(v).div_i(i64::from(BPS)).map_err(err);
@@ -169,14 +180,70 @@ impl UnderlyingConfig {
         })
     }
 
-    /// A listable configuration: a valid oracle, a valid grid, implied vol within its bounds.
+    /// The estimator's governed parameters.
+    pub fn vol_params(&self) -> Result<VolParams> {
+        use xmargin_risk::fx::Checked;
+        let bps = |v: u16| Fx::from_num(v).div_i(i64::from(BPS)).map_err(crate::health::risk_error);
+        Ok(VolParams {
+            half_life_short_secs: i64::from(self.vol_half_life_short_secs),
+            half_life_long_secs: i64::from(self.vol_half_life_long_secs),
+            k: Fx::from_num(self.vol_k_bps).div_i(i64::from(BPS)).map_err(crate::health::risk_error)?,
+            horizon_secs: i64::from(self.vol_horizon_secs),
+            floor: bps(self.vol_floor_bps)?,
+            cap: bps(self.vol_cap_bps)?,
+            max_decay_per_day: bps(self.vol_max_decay_bps)?,
+        })
+    }
+
+    /// The estimator's stored state.
+    pub fn vol_state(&self) -> VolState {
+        let fx = |b: [u8; 16]| Fx::from_bits(i128::from_le_bytes(b));
+        VolState {
+            last_price: fx(self.vol_last_price),
+            last_time: self.vol_last_time,
+            var_short: fx(self.vol_var_short),
+            var_long: fx(self.vol_var_long),
+            shock: fx(self.vol_shock),
+        }
+    }
+
+    pub fn set_vol_state(&mut self, s: &VolState) {
+        self.vol_last_price = s.last_price.to_bits().to_le_bytes();
+        self.vol_last_time = s.last_time;
+        self.vol_var_short = s.var_short.to_bits().to_le_bytes();
+        self.vol_var_long = s.var_long.to_bits().to_le_bytes();
+        self.vol_shock = s.shock.to_bits().to_le_bytes();
+    }
+
+    /// Starts the estimator from the configured implied vol (at listing).
+    pub fn init_vol_state(&mut self) -> Result<()> {
+        use xmargin_risk::fx::Checked;
+        let iv =
+            Fx::from_num(self.implied_vol_bps).div_i(i64::from(BPS)).map_err(crate::health::risk_error)?;
+        let state = VolState::new(iv, &self.vol_params()?).map_err(crate::health::risk_error)?;
+        self.set_vol_state(&state);
+        Ok(())
+    }
+
+    /// Copies every governed parameter of `new`, keeping this entry's estimator state.
+    pub fn apply_params(&mut self, new: &UnderlyingConfig) {
+        let state = self.vol_state();
+        *self = *new;
+        self.set_vol_state(&state);
+    }
+
+    /// A listable configuration: a valid oracle, a valid grid, implied vol within its bounds,
+    /// valid estimator parameters.
     pub fn check(&self) -> Result<()> {
         crate::instructions::validate_oracle(&self.oracle)?;
+        let vol_ok =
+            self.vol_params()?.validate().is_ok() && self.vol_min_interval_secs > 0 && self.adaptive <= 1;
+        require!(vol_ok, XmarginError::InvalidUnderlyingConfig);
         let vol_ok = MIN_IMPLIED_VOL_BPS <= self.min_implied_vol_bps
             && self.min_implied_vol_bps <= self.implied_vol_bps
             && self.implied_vol_bps <= self.max_implied_vol_bps
             && self.max_implied_vol_bps <= MAX_IMPLIED_VOL_BPS;
-        require!(vol_ok && self.scenario()?.validate().is_ok(), XmarginError::InvalidUnderlyingConfig);
+        require!(vol_ok && self.static_scenario()?.validate().is_ok(), XmarginError::InvalidUnderlyingConfig);
         Ok(())
     }
 
@@ -187,7 +254,11 @@ impl UnderlyingConfig {
             && step_ok(current.vol_shock_up_bps, self.vol_shock_up_bps, step)
             && step_ok(current.vol_shock_down_bps, self.vol_shock_down_bps, step)
             && step_ok(current.extreme_weight_bps, self.extreme_weight_bps, step)
-            && step_ok(current.short_option_charge_bps, self.short_option_charge_bps, step);
+            && step_ok(current.short_option_charge_bps, self.short_option_charge_bps, step)
+            && step_ok(current.vol_k_bps, self.vol_k_bps, step)
+            && step_ok(current.vol_floor_bps, self.vol_floor_bps, step)
+            && step_ok(current.vol_cap_bps, self.vol_cap_bps, step)
+            && step_ok(current.vol_max_decay_bps, self.vol_max_decay_bps, step);
         require!(ok, XmarginError::WeightStepTooLarge);
         Ok(())
     }

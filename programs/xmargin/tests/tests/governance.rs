@@ -189,21 +189,7 @@ fn governance_cancels_a_pending_change() {
 }
 
 fn underlying() -> UnderlyingConfig {
-    UnderlyingConfig {
-        oracle: oracle(),
-        max_price_shock_bps: 1_500,
-        vol_shock_up_bps: 1_500,
-        vol_shock_down_bps: 1_000,
-        extreme_weight_bps: 3_500,
-        short_option_charge_bps: 100,
-        price_steps: 5,
-        extreme_multiple_tenths: 30,
-        implied_vol_bps: 6_000,
-        min_implied_vol_bps: 1_000,
-        max_implied_vol_bps: 30_000,
-        _padding: [0; 4],
-        reserved: [0; 64],
-    }
+    xmargin_sandbox::fixtures::underlying(oracle(), false)
 }
 
 #[test]
@@ -218,7 +204,11 @@ fn underlyings_list_through_the_timelock() {
     sb.warp(DEFAULT_TIMELOCK_SECS);
     execute(&mut sb, id).unwrap_or_else(|f| panic!("{f}"));
     let r = sb.registry().unwrap();
-    assert_eq!((r.underlying_count, r.underlyings[0]), (1, underlying()));
+    assert_eq!(r.underlying_count, 1);
+    // Listed as proposed, with the estimator started from the implied vol.
+    let mut expected = underlying();
+    expected.init_vol_state().unwrap();
+    assert_eq!(r.underlyings[0], expected);
     // Moving the price shock by more than the step in one change is refused.
     let loose = UnderlyingConfig { max_price_shock_bps: 1_500 + 2_501, ..underlying() };
     assert!(propose(&mut sb, &fx.governance, RiskChangeArgs::Underlying { index: 0, config: loose }).is_err());

@@ -62,7 +62,9 @@ impl ExecuteRiskChange<'_> {
                 change.underlying.check()?;
                 let index = registry.underlying_count;
                 let old = registry.underlyings[usize::from(index)];
-                registry.underlyings[usize::from(index)] = change.underlying;
+                let mut listed = change.underlying;
+                listed.init_vol_state()?;
+                registry.underlyings[usize::from(index)] = listed;
                 registry.underlying_count =
                     index.checked_add(1).ok_or(XmarginError::UnderlyingRegistryFull)?;
                 emit!(UnderlyingRiskChanged {
@@ -77,7 +79,7 @@ impl ExecuteRiskChange<'_> {
                 require!(change.target < registry.underlying_count, XmarginError::UnknownRiskTarget);
                 let old = registry.underlyings[target];
                 change.underlying.check_change(&old, step)?;
-                registry.underlyings[target] = change.underlying;
+                registry.underlyings[target].apply_params(&change.underlying);
                 emit!(UnderlyingRiskChanged {
                     change_id: change.id,
                     underlying: change.target,

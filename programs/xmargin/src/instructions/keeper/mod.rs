@@ -1,0 +1,3 @@
+pub mod update_volatility;
+
+pub use update_volatility::*;

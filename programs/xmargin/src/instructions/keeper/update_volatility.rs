@@ -1,0 +1,61 @@
+//! `update_volatility` (anyone, at most once per the underlying's interval): feeds the
+//! guarded oracle price to the underlying's realized-volatility estimator and stores the new
+//! estimates and adaptive shock (math in crates/risk/src/vol.rs).
+use anchor_lang::prelude::*;
+use xmargin_risk::fx::from_mantissa;
+use xmargin_risk::vol::update;
+
+use crate::error::XmarginError;
+use crate::events::VolatilityUpdated;
+use crate::health::risk_error;
+use crate::oracle::read_price;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{Exchange, HaircutRegistry};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpdateVolatilityArgs {
+    pub underlying: u8,
+}
+
+#[derive(Accounts)]
+pub struct UpdateVolatility<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
+    pub oracle: UncheckedAccount<'info>,
+}
+
+impl UpdateVolatility<'_> {
+    pub fn validate(&self, args: &UpdateVolatilityArgs) -> Result<()> {
+        let registry = self.registry.load()?;
+        require!(args.underlying < registry.underlying_count, XmarginError::UnknownRiskTarget);
+        let u = &registry.underlyings[usize::from(args.underlying)];
+        if u.vol_last_time != 0 {
+            let elapsed = Clock::get()?.unix_timestamp.saturating_sub(u.vol_last_time);
+            require!(elapsed >= i64::from(u.vol_min_interval_secs), XmarginError::VolatilityUpdateTooSoon);
+        }
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: UpdateVolatilityArgs) -> Result<()> {
+        let clock = Clock::get()?;
+        let mut registry = ctx.accounts.registry.load_mut()?;
+        let u = &mut registry.underlyings[usize::from(args.underlying)];
+        let quote = read_price(&ctx.accounts.oracle, &u.oracle, &clock)?;
+        let price = from_mantissa(quote.price, quote.expo).map_err(risk_error)?;
+        let old = u.vol_state();
+        let new = update(&old, price, clock.unix_timestamp, &u.vol_params()?).map_err(risk_error)?;
+        u.set_vol_state(&new);
+        emit!(VolatilityUpdated {
+            underlying: args.underlying,
+            price: price.to_bits(),
+            var_short: new.var_short.to_bits(),
+            var_long: new.var_long.to_bits(),
+            old_shock: old.shock.to_bits(),
+            new_shock: new.shock.to_bits(),
+        });
+        Ok(())
+    }
+}

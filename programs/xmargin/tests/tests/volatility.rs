@@ -1,0 +1,97 @@
+//! `update_volatility` on the compiled .so: the stored estimator state is bit-identical to
+//! the same price sequence replayed through crates/risk on the host (what `xmargin
+//! backtest` runs), the adaptive shock drives the grid, and the crank's limits hold.
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use xmargin::error::XmarginError;
+use xmargin::instructions::RiskChangeArgs;
+use xmargin::oracle::{kind, OracleConfig};
+use xmargin_risk::fx::from_mantissa;
+use xmargin_risk::vol::{update, VolState};
+use xmargin_sandbox::{cu, program_error_code, Sandbox, DEFAULT_TIMELOCK_SECS};
+
+const FEED: [u8; 32] = [0x42; 32];
+
+fn listed() -> (Sandbox, solana_keypair::Keypair, xmargin_sandbox::Pubkey) {
+    let (mut sb, fx) = Sandbox::with_exchange().unwrap_or_else(|e| panic!("{e}"));
+    let oracle_cfg = OracleConfig {
+        source: FEED,
+        kind: kind::PYTH_PULL,
+        max_staleness_secs: 60,
+        max_conf_bps: 200,
+        ..OracleConfig::default()
+    };
+    let config = xmargin_sandbox::fixtures::underlying(oracle_cfg, true);
+    let (ix, id) =
+        sb.propose_risk_change_ix(fx.governance.pubkey(), RiskChangeArgs::ListUnderlying { config });
+    sb.send(&[ix], &[&fx.governance]).unwrap_or_else(|f| panic!("{f}"));
+    sb.warp(DEFAULT_TIMELOCK_SECS);
+    let ix = sb.execute_risk_change_ix(id);
+    sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
+    let oracle = Keypair::new().pubkey();
+    (sb, fx.governance, oracle)
+}
+
+#[test]
+fn program_and_host_replay_store_identical_values() {
+    let (mut sb, _, oracle) = listed();
+    let config = sb.registry().unwrap().underlyings[0];
+    let params = config.vol_params().unwrap();
+    let mut host: VolState = config.vol_state();
+    // Starts at the implied vol (60%)², up to the bps → fixed-point rounding.
+    let start = (host.var_short - xmargin_risk::Fx::from_num(0.36)).abs();
+    assert!(start < xmargin_risk::Fx::from_num(1e-9), "initial variance off by {start}");
+    // Two quiet days, a 12% drop, then a rebound: 60 hourly updates.
+    let mut price: i64 = 15_000_000;
+    for step in 0..60 {
+        sb.warp(3600);
+        price = match step {
+            48 => price * 88 / 100,
+            49..=52 => price * 101 / 100,
+            _ => price + if step % 2 == 0 { 3_000 } else { -2_000 },
+        };
+        let q = sb.quote(price, 1_000, -5);
+        sb.put_pull_oracle(oracle, FEED, &q, true);
+        let ix = sb.update_volatility_ix(0, oracle);
+        let landed = sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("step {step}: {f}"));
+        if step == 0 {
+            cu::record("update_volatility", "first observation", landed.compute_units, 40_000);
+        }
+        if step == 48 {
+            cu::record("update_volatility", "a 12% move", landed.compute_units, 40_000);
+        }
+        host = update(&host, from_mantissa(price, -5).unwrap(), sb.now().0, &params).unwrap();
+        let stored = sb.registry().unwrap().underlyings[0].vol_state();
+        assert_eq!(stored, host, "step {step}");
+    }
+    let stored = sb.registry().unwrap().underlyings[0];
+    // The drop raised the shock above its quiet level, and the grid uses it.
+    assert!(stored.vol_state().shock > params.floor);
+    assert_eq!(stored.scenario().unwrap().max_price_shock, stored.vol_state().shock);
+}
+
+#[test]
+fn the_crank_is_rate_limited_and_guarded() {
+    let (mut sb, _, oracle) = listed();
+    sb.warp(3600);
+    let q = sb.quote(15_000_000, 1_000, -5);
+    sb.put_pull_oracle(oracle, FEED, &q, true);
+    sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_or_else(|f| panic!("{f}"));
+    sb.warp(1800);
+    let q = sb.quote(15_100_000, 1_000, -5);
+    sb.put_pull_oracle(oracle, FEED, &q, true);
+    let f = sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_err();
+    assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::VolatilityUpdateTooSoon)), "{f}");
+    // An hour later but with a two-minute-old price: the oracle guard refuses it.
+    sb.warp(1800);
+    let f = sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_err();
+    assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::OracleStale)), "{f}");
+    // Another feed's price update is not this underlying's.
+    let other = Keypair::new().pubkey();
+    let q = sb.quote(15_100_000, 1_000, -5);
+    sb.put_pull_oracle(other, [0x43; 32], &q, true);
+    let f = sb.send(&[sb.update_volatility_ix(0, other)], &[]).unwrap_err();
+    assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::OracleWrongFeed)), "{f}");
+    let f = sb.send(&[sb.update_volatility_ix(3, oracle)], &[]).unwrap_err();
+    assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::UnknownRiskTarget)), "{f}");
+}
