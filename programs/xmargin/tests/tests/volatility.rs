@@ -77,6 +77,7 @@ fn the_crank_is_rate_limited_and_guarded() {
     let q = sb.quote(15_000_000, 1_000, -5);
     sb.put_pull_oracle(oracle, FEED, &q, true);
     sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_or_else(|f| panic!("{f}"));
+    let after_first = sb.registry().unwrap().underlyings[0].vol_state();
     sb.warp(1800);
     let q = sb.quote(15_100_000, 1_000, -5);
     sb.put_pull_oracle(oracle, FEED, &q, true);
@@ -94,4 +95,6 @@ fn the_crank_is_rate_limited_and_guarded() {
     assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::OracleWrongFeed)), "{f}");
     let f = sb.send(&[sb.update_volatility_ix(3, oracle)], &[]).unwrap_err();
     assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::UnknownRiskTarget)), "{f}");
+    // Every rejection left the estimator exactly as the last accepted update wrote it.
+    assert_eq!(sb.registry().unwrap().underlyings[0].vol_state(), after_first);
 }
