@@ -37,6 +37,13 @@ enum Command {
         csv: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Write an SVG chart (price; static and adaptive margin and the next-24 h loss, % of
+        /// notional) of one book, for the first underlying over the first window.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+        /// The book to chart.
+        #[arg(long, value_enum, default_value = "short-strangle")]
+        book: backtest::replay::Book,
     },
     /// Risk calculator: the same engine the program runs.
     Risk {
@@ -87,8 +94,16 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo => demo::run(),
-        Command::Backtest { data, underlying, window, csv, json } => {
-            backtest::run(&backtest::Args { data, underlyings: underlying, window, csv, json })
+        Command::Backtest { data, underlying, window, csv, json, chart, book } => {
+            backtest::run(&backtest::Args {
+                data,
+                underlyings: underlying,
+                window,
+                csv,
+                json,
+                chart,
+                chart_book: book,
+            })
         }
         Command::Risk { command } => match command {
             RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, json } => {

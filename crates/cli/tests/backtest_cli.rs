@@ -149,3 +149,47 @@ fn missing_data_is_a_clear_error() {
     let out = xmargin(&["backtest", "--data", "/tmp", "--window", "2022-11-12..2022-11-07"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn chart_draws_price_margins_and_loss_inside_the_frame() {
+    let dir = std::env::temp_dir().join(format!("xmargin-chart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("gbm.csv");
+    gbm_csv(&csv, 0.8, 24 * 45, 7);
+    let svg_path = dir.join("chart.svg");
+    let args = ["backtest", "--csv", csv.to_str().unwrap(), "--underlying", "SYN", "--json"];
+    let out = xmargin(
+        &[&args[..], &["--window", "2024-02-01..2024-02-10", "--chart", svg_path.to_str().unwrap()]].concat(),
+    );
+    let rows = results(&out);
+    let hours = rows[0]["observations"].as_u64().unwrap() / 6;
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>\n"));
+    assert!(svg.contains("SYN 2024-02-01..2024-02-10 · ShortStrangle"));
+    // Close price, static margin, adaptive margin, loss: one vertex per evaluated hour,
+    // every vertex inside the 960-wide canvas and below the title.
+    let lines: Vec<&str> = svg.lines().filter(|l| l.starts_with("<polyline")).collect();
+    assert_eq!(lines.len(), 4);
+    for line in lines {
+        let pts = line.split("points=\"").nth(1).unwrap().trim_end_matches("\"/>");
+        let xy: Vec<(f64, f64)> = pts
+            .split(' ')
+            .map(|p| p.split_once(',').map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap())).unwrap())
+            .collect();
+        assert_eq!(xy.len() as u64, hours);
+        assert!(xy.windows(2).all(|w| w[0].0 < w[1].0), "time increases left to right");
+        assert!(xy.iter().all(|&(x, y)| (70.0..=940.0).contains(&x) && (40.0..=580.0).contains(&y)));
+    }
+    // A window past the end of the data has nothing to replay or chart: a clear error, no file.
+    let out = xmargin(
+        &[
+            &args[..],
+            &["--window", "2024-02-15..2024-02-15", "--chart", dir.join("none.svg").to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no price file in") && err.contains("covers the requested window"), "{err}");
+    assert!(!dir.join("none.svg").exists());
+}

@@ -25,6 +25,20 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Unix seconds as `YYYY-MM-DD HH:00` (UTC; the inverse of [`days_from_civil`], same source).
+pub fn format_time(t: i64) -> String {
+    let z = t.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", t.rem_euclid(86_400) / 3600, t.rem_euclid(3600) / 60)
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` (or a bare `YYYY-MM-DD`) as unix seconds.
 pub fn parse_time(s: &str) -> Result<i64> {
     let bad = || anyhow::anyhow!("bad UTC timestamp {s:?} (expected YYYY-MM-DDTHH:MM:SSZ)");
@@ -94,5 +108,15 @@ mod tests {
         assert_eq!(parse_time("2024-02-29").unwrap(), 1_709_164_800);
         assert!(parse_time("2022-13-01").is_err());
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn format_inverts_parse() {
+        assert_eq!(format_time(1_709_164_800 + 13 * 3600), "2024-02-29 13:00");
+        for t in (-86_400 * 800..86_400 * 40_000).step_by(86_400 * 37 + 3600) {
+            let s = format_time(t);
+            let iso = format!("{}T{}:00Z", &s[..10], &s[11..]);
+            assert_eq!(parse_time(&iso).unwrap(), t, "{s}");
+        }
     }
 }

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use xmargin_risk::vol::VolParams;
 
+pub mod chart;
 pub mod data;
 pub mod replay;
 pub mod stats;
 
-use replay::{replay, Model};
+use replay::{replay, Book, Model};
 use stats::Summary;
 
 /// The crash windows listed in ../shared/data/prices/SOURCES.md (inclusive dates).
@@ -34,6 +35,9 @@ pub struct Args {
     /// A CSV to use instead of the data directory's files (single underlying).
     pub csv: Option<PathBuf>,
     pub json: bool,
+    /// Write an SVG chart of `chart_book` for the first underlying over the first window.
+    pub chart: Option<PathBuf>,
+    pub chart_book: Book,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -84,6 +88,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let params = VolParams::REFERENCE;
     let mut results = Vec::new();
+    let mut chart: Option<String> = None;
     for underlying in &args.underlyings {
         let files = match &args.csv {
             Some(p) => vec![p.clone()],
@@ -101,7 +106,10 @@ pub fn run(args: &Args) -> Result<()> {
                 continue;
             };
             let from = bars.partition_point(|b| b.time < start - WARMUP_DAYS * 86_400);
-            let (tallies, _) = replay(&bars[from..], *start, *end, &params)?;
+            let (tallies, points) = replay(&bars[from..], *start, *end, &params)?;
+            if args.chart.is_some() && chart.is_none() {
+                chart = Some(chart::render(&points, args.chart_book, &format!("{underlying} {name}"))?);
+            }
             for (model, tally) in tallies {
                 results.push(WindowResult {
                     window: name.clone(),
@@ -119,6 +127,10 @@ pub fn run(args: &Args) -> Result<()> {
             args.data.display(),
             args.underlyings
         );
+    }
+    if let (Some(path), Some(svg)) = (&args.chart, &chart) {
+        std::fs::write(path, svg).with_context(|| format!("writing the chart to {}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);

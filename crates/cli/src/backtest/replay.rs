@@ -15,7 +15,7 @@ const DAY: i64 = 86_400;
 
 /// The reference books, rebuilt at the current price every hour (one unit of underlying
 /// per leg; options 30-day unless stated).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 pub enum Book {
     LongPerp,
     ShortPerp,
