@@ -13,6 +13,7 @@ use solana_program::pubkey::Pubkey;
 use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule};
 use xmargin_risk::grid::{requirement, ScenarioParams};
 use xmargin_risk::portfolio::books;
+use xmargin_risk::vol::{update, VolParams, VolState};
 use xmargin_risk::{
     margin, Fx, Instrument, InstrumentKind, MarginParams, Market, Position, UnderlyingMarket,
 };
@@ -74,11 +75,29 @@ fn collateral() -> (Vec<CollateralMarket>, Vec<Balance>) {
     (markets, balances)
 }
 
-/// Stage 0: the whole `margin` computation. 1: netting only (one Black-Scholes evaluation
+/// Every underlying's largest price shock replaced by an adaptive one: the shock of an
+/// estimator (`VolParams::REFERENCE`, seeded at the underlying's vol) after a 10% hourly drop,
+/// as `update_volatility` would have stored it.
+fn adapt(underlyings: &mut [UnderlyingMarket]) -> Result<(), ProgramError> {
+    let fail = |_| ProgramError::Custom(2);
+    let params = VolParams::REFERENCE;
+    for u in underlyings {
+        let seeded = VolState::new(u.vol, &params).map_err(fail)?;
+        let at = update(&seeded, u.spot, NOW - 3_600, &params).map_err(fail)?;
+        let dropped = update(&at, u.spot * Fx::from_num(0.9), NOW, &params).map_err(fail)?;
+        u.scenario.max_price_shock = dropped.shock;
+    }
+    Ok(())
+}
+
+/// Stage 0: the whole `margin` computation (15: the same with adaptive shocks). 1: netting only (one Black-Scholes evaluation
 /// per option). 2: netting, then the grid requirement at both levels. 3: collateral only.
 pub fn process(_program: &Pubkey, _accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     let stage = data.first().copied().unwrap_or(0);
-    let (underlyings, positions) = book();
+    let (mut underlyings, positions) = book();
+    if stage == 15 {
+        adapt(&mut underlyings)?;
+    }
     let (markets, balances) = collateral();
     let market = Market { now: NOW, underlyings: &underlyings };
     let params = MarginParams::REFERENCE;
@@ -86,7 +105,7 @@ pub fn process(_program: &Pubkey, _accounts: &[AccountInfo], data: &[u8]) -> Pro
     msg!("inputs built");
     sol_log_compute_units();
     match stage {
-        0 => {
+        0 | 15 => {
             let r = margin(&positions, &balances, &markets, &market, &params).map_err(fail)?;
             sol_log_compute_units();
             msg!("initial health bits {}", r.initial_health.to_bits());
