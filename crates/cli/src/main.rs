@@ -6,6 +6,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod backtest;
+mod vol_flags;
+use vol_flags::VolFlags;
 mod demo;
 mod risk;
 
@@ -44,6 +46,8 @@ enum Command {
         /// The book to chart.
         #[arg(long, value_enum, default_value = "short-strangle")]
         book: backtest::replay::Book,
+        #[command(flatten)]
+        vol: VolFlags,
     },
     /// Risk calculator: the same engine the program runs.
     Risk {
@@ -94,7 +98,7 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo => demo::run(),
-        Command::Backtest { data, underlying, window, csv, json, chart, book } => {
+        Command::Backtest { data, underlying, window, csv, json, chart, book, vol } => {
             backtest::run(&backtest::Args {
                 data,
                 underlyings: underlying,
@@ -103,6 +107,7 @@ fn run(cli: Cli) -> Result<()> {
                 json,
                 chart,
                 chart_book: book,
+                vol: vol.params(),
             })
         }
         Command::Risk { command } => match command {

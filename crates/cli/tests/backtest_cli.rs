@@ -148,6 +148,10 @@ fn missing_data_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("price data not found at /nonexistent/prices"));
     let out = xmargin(&["backtest", "--data", "/tmp", "--window", "2022-11-12..2022-11-07"]);
     assert!(!out.status.success());
+    // A calibration that cannot be governed is refused before any replay.
+    let out = xmargin(&["backtest", "--data", "/tmp", "--vol-floor", "0.7", "--vol-cap", "0.6"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("volatility parameters"));
 }
 
 #[test]

@@ -38,6 +38,8 @@ pub struct Args {
     /// Write an SVG chart of `chart_book` for the first underlying over the first window.
     pub chart: Option<PathBuf>,
     pub chart_book: Book,
+    /// Estimator and adaptive-shock parameters (default `VolParams::REFERENCE`).
+    pub vol: VolParams,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -86,7 +88,10 @@ pub fn run(args: &Args) -> Result<()> {
             .map(|(name, a, b)| Ok((name.to_string(), data::parse_time(a)?, data::parse_time(b)? + 86_400)))
             .collect::<Result<_>>()?,
     };
-    let params = VolParams::REFERENCE;
+    let params = args.vol;
+    params
+        .validate()
+        .map_err(|e| anyhow::anyhow!("volatility parameters: {e} (need 0 < floor ≤ cap < 1, k > 0, decay in [0, 1), half-lives short ≤ long)"))?;
     let mut results = Vec::new();
     let mut chart: Option<String> = None;
     for underlying in &args.underlyings {

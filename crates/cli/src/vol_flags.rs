@@ -1,0 +1,57 @@
+//! `xmargin backtest` flags for the adaptive-shock parameters, so governance can replay a
+//! proposed calibration before proposing it. Defaults are `VolParams::REFERENCE`.
+use xmargin_risk::vol::VolParams;
+use xmargin_risk::Fx;
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct VolFlags {
+    /// Quantile multiplier k of the adaptive shock.
+    #[arg(long, default_value_t = 3.0)]
+    pub vol_k: f64,
+    /// Smallest adaptive shock, fraction of spot.
+    #[arg(long, default_value_t = 0.05)]
+    pub vol_floor: f64,
+    /// Largest adaptive shock, fraction of spot.
+    #[arg(long, default_value_t = 0.6)]
+    pub vol_cap: f64,
+    /// Largest fall of the shock per day, fraction of its value.
+    #[arg(long, default_value_t = 0.1)]
+    pub vol_max_decay: f64,
+    /// Half-life of the short variance average, hours.
+    #[arg(long, default_value_t = 12)]
+    pub vol_half_life_short_hours: i64,
+    /// Half-life of the long variance average, hours.
+    #[arg(long, default_value_t = 168)]
+    pub vol_half_life_long_hours: i64,
+}
+
+impl VolFlags {
+    pub fn params(&self) -> VolParams {
+        VolParams {
+            half_life_short_secs: self.vol_half_life_short_hours.saturating_mul(3600),
+            half_life_long_secs: self.vol_half_life_long_hours.saturating_mul(3600),
+            k: Fx::saturating_from_num(self.vol_k),
+            horizon_secs: VolParams::REFERENCE.horizon_secs,
+            floor: Fx::saturating_from_num(self.vol_floor),
+            cap: Fx::saturating_from_num(self.vol_cap),
+            max_decay_per_day: Fx::saturating_from_num(self.vol_max_decay),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Probe {
+        #[command(flatten)]
+        vol: VolFlags,
+    }
+
+    #[test]
+    fn defaults_are_the_reference_parameters() {
+        assert_eq!(Probe::parse_from(["x"]).vol.params(), VolParams::REFERENCE);
+    }
+}
