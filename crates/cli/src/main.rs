@@ -5,11 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-mod backtest;
-mod vol_flags;
-use vol_flags::VolFlags;
-mod demo;
-mod risk;
+use xmargin_cli::vol_flags::VolFlags;
+use xmargin_cli::{backtest, demo, risk};
 
 #[derive(Parser)]
 #[command(name = "xmargin", version, about = "xmargin portfolio-margin venue: sandbox and tools")]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use xmargin_cli::backtest::data::format_time;
 
 fn xmargin(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xmargin")).args(args).env_remove("RUST_BACKTRACE").output().unwrap()
@@ -42,30 +43,11 @@ fn gbm_csv(path: &Path, sigma: f64, hours: usize, seed: u64) {
             high = high.max(price);
             low = low.min(price);
         }
-        let t = start + h as i64 * 3600;
-        let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-        let date = civil_from_days(days);
-        out.push_str(&format!(
-            "{}T{:02}:00:00Z,{open:.6},{high:.6},{low:.6},{price:.6},1\n",
-            date,
-            secs / 3600
-        ));
+        // "YYYY-MM-DD HH:00" -> "YYYY-MM-DDTHH:00:00Z"
+        let time = format_time(start + h as i64 * 3600).replace(' ', "T");
+        out.push_str(&format!("{time}:00Z,{open:.6},{high:.6},{low:.6},{price:.6},1\n"));
     }
     std::fs::File::create(path).unwrap().write_all(out.as_bytes()).unwrap();
-}
-
-/// `YYYY-MM-DD` of days since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> String {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn results(out: &std::process::Output) -> Vec<Value> {

@@ -1,0 +1,6 @@
+//! The `xmargin` command line's pieces, as a library so that its tests (and other off-chain
+//! tools) can reuse them: the sandbox demo, the risk calculator, the crash backtest.
+pub mod backtest;
+pub mod demo;
+pub mod risk;
+pub mod vol_flags;
