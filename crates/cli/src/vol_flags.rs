@@ -20,6 +20,9 @@ pub struct VolFlags {
     /// Half-life of the short variance average, hours.
     #[arg(long, default_value_t = 12)]
     pub vol_half_life_short_hours: i64,
+    /// Liquidation horizon, hours: the shock's √horizon scaling and the loss window replayed.
+    #[arg(long, default_value_t = 24)]
+    pub vol_horizon_hours: i64,
     /// Half-life of the long variance average, hours.
     #[arg(long, default_value_t = 168)]
     pub vol_half_life_long_hours: i64,
@@ -31,7 +34,7 @@ impl VolFlags {
             half_life_short_secs: self.vol_half_life_short_hours.saturating_mul(3600),
             half_life_long_secs: self.vol_half_life_long_hours.saturating_mul(3600),
             k: Fx::saturating_from_num(self.vol_k),
-            horizon_secs: VolParams::REFERENCE.horizon_secs,
+            horizon_secs: self.vol_horizon_hours.saturating_mul(3600),
             floor: Fx::saturating_from_num(self.vol_floor),
             cap: Fx::saturating_from_num(self.vol_cap),
             max_decay_per_day: Fx::saturating_from_num(self.vol_max_decay),
@@ -53,5 +56,16 @@ mod tests {
     #[test]
     fn defaults_are_the_reference_parameters() {
         assert_eq!(Probe::parse_from(["x"]).vol.params(), VolParams::REFERENCE);
+    }
+
+    #[test]
+    fn flags_map_to_their_units() {
+        let p = Probe::parse_from(["x", "--vol-horizon-hours", "4", "--vol-k", "5", "--vol-floor", "0.2"])
+            .vol
+            .params();
+        assert_eq!(p.horizon_secs, 4 * 3600);
+        assert_eq!(p.k, Fx::from_num(5));
+        assert_eq!(p.floor, Fx::from_num(0.2));
+        assert_eq!(p.cap, VolParams::REFERENCE.cap);
     }
 }

@@ -87,7 +87,7 @@ fn panel(svg: &mut String, title: &str, unit: &str, series: &[Series], t0: i64, 
 }
 
 /// Renders the chart of `book` over the observations of one window and underlying.
-pub fn render(points: &[Point], book: Book, title: &str) -> Result<String> {
+pub fn render(points: &[Point], book: Book, title: &str, horizon_hours: i64) -> Result<String> {
     let price: Vec<(i64, f64)> = series_of(points, book, Model::Static, |p| p.price);
     if price.len() < 2 {
         bail!("--chart: fewer than two hourly observations of {book:?} in the window; nothing to draw");
@@ -96,6 +96,7 @@ pub fn render(points: &[Point], book: Book, title: &str) -> Result<String> {
     let pct = |f: fn(&Point) -> f64| move |p: &Point| f(p) / p.notional * 100.0;
     let static_margin = series_of(points, book, Model::Static, pct(|p| p.margin));
     let adaptive_margin = series_of(points, book, Model::Adaptive, pct(|p| p.margin));
+    let loss_label = format!("loss over next {horizon_hours} h");
     let loss = series_of(points, book, Model::Static, pct(|p| p.loss.max(0.0)));
     let breaches = adaptive_margin.iter().zip(&loss).filter(|(m, l)| l.1 > m.1).count();
 
@@ -112,7 +113,7 @@ pub fn render(points: &[Point], book: Book, title: &str) -> Result<String> {
     let margin_series = [
         Series { colour: "#1f77b4", label: "static margin", values: static_margin },
         Series { colour: "#2ca02c", label: "adaptive margin", values: adaptive_margin },
-        Series { colour: "#d62728", label: "loss over next 24 h", values: loss },
+        Series { colour: "#d62728", label: &loss_label, values: loss },
     ];
     let title = format!("% of notional ({breaches} adaptive breaches)");
     panel(&mut svg, &title, "%", &margin_series, t0, t1, TOP + PANEL + GAP);

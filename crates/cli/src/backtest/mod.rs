@@ -113,7 +113,12 @@ pub fn run(args: &Args) -> Result<()> {
             let from = bars.partition_point(|b| b.time < start - WARMUP_DAYS * 86_400);
             let (tallies, points) = replay(&bars[from..], *start, *end, &params)?;
             if args.chart.is_some() && chart.is_none() {
-                chart = Some(chart::render(&points, args.chart_book, &format!("{underlying} {name}"))?);
+                chart = Some(chart::render(
+                    &points,
+                    args.chart_book,
+                    &format!("{underlying} {name}"),
+                    params.horizon_secs / 3600,
+                )?);
             }
             for (model, tally) in tallies {
                 results.push(WindowResult {
@@ -140,13 +145,15 @@ pub fn run(args: &Args) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {
-        print_table(&results);
+        print_table(&results, params.horizon_secs / 3600);
     }
     Ok(())
 }
 
-fn print_table(results: &[WindowResult]) {
-    println!("maintenance margin vs the worst loss over the next 24 h (6 books, hourly); bad debt needs the liquidation issue");
+fn print_table(results: &[WindowResult], horizon_hours: i64) {
+    println!(
+        "maintenance margin vs the worst loss over the next {horizon_hours} h (6 books, hourly); bad debt needs the liquidation issue"
+    );
     println!(
         "{:<14} {:<4} {:<9} {:>6} {:>8} {:>9} {:>10} {:>12} {:>12}  file",
         "window", "und.", "model", "obs.", "breaches", "coverage", "Kupiec p", "worst short.", "mean margin"
