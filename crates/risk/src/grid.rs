@@ -33,7 +33,7 @@
 //! full revaluation.
 use alloc::vec::Vec;
 
-use crate::bs::{intrinsic, OptionKind};
+use crate::bs::intrinsic;
 use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
 use crate::fx::{Checked, Fx, HALF, ONE, TWO, ZERO};
@@ -170,7 +170,7 @@ fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
     let d_spot = spot.mul_c(p)?;
     let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
     intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?
-        .add_c(INV_SQRT_2PI.mul_c(o.strike)?.mul_c(o.std_dev)?)?
+        .add_c(o.bounds.time_value_cap)?
         .sub_c(o.price)?
         .sub_c(expansion)
 }
@@ -183,18 +183,16 @@ fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
 }
 
 /// Points of [−range, range] where a piecewise quadratic of p with a kink at the strike can
-/// peak: the ends, the kink, and the vertices of both pieces (`vertex_slopes` are the
-/// slopes, in spot units, that each piece adds to −Δ·S·p). A fixed array, not a `Vec`: the
-/// on-chain allocator never frees, and this runs for every option at every level.
-fn candidates(o: &ShortOption, spot: Fx, range: Fx, vertex_slopes: &[Fx]) -> Result<[Option<Fx>; 5]> {
+/// peak: the ends, the kink, and (`with_vertices`) the vertices of both pieces of the value
+/// bound. A fixed array, not a `Vec`: the on-chain allocator never frees, and this runs for
+/// every option at every level.
+fn candidates(o: &ShortOption, range: Fx, with_vertices: bool) -> Result<[Option<Fx>; 5]> {
     let mut points = [Some(range), Some(range.neg_c()?), None, None, None];
     let inside = |p: Fx| (p.abs() <= range).then_some(p);
-    points[2] = inside(o.strike.div_c(spot)?.sub_c(ONE)?);
-    if o.gamma > ZERO {
-        let curvature = o.gamma.mul_c(spot)?;
-        for (slot, slope) in points[3..].iter_mut().zip(vertex_slopes) {
-            *slot = inside(slope.sub_c(o.delta)?.div_c(curvature)?);
-        }
+    points[2] = inside(o.bounds.strike_shock);
+    if with_vertices && o.gamma > ZERO {
+        points[3] = inside(o.bounds.vertex_shocks[0]);
+        points[4] = inside(o.bounds.vertex_shocks[1]);
     }
     Ok(points)
 }
@@ -213,9 +211,8 @@ fn candidates(o: &ShortOption, spot: Fx, range: Fx, vertex_slopes: &[Fx]) -> Res
 /// Suprema over the interval keep the add-on monotone in the range. Cheap on purpose (no
 /// exp/ln): it reuses the Greeks already computed.
 pub fn shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
-    let itm_slope = if o.kind == OptionKind::Call { ONE } else { ONE.neg_c()? };
     let mut value_sup = Fx::MIN;
-    for p in candidates(o, spot, range, &[ZERO, itm_slope])?.into_iter().flatten() {
+    for p in candidates(o, range, true)?.into_iter().flatten() {
         value_sup = value_sup.max(value_shortfall(o, spot, p)?);
     }
     let bound = if o.std_dev > MIN_STD_DEV {
@@ -237,7 +234,7 @@ pub fn overstatement_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
     let d_max = spot.mul_c(range)?;
     let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
     let mut floor_sup = Fx::MIN;
-    for p in candidates(o, spot, range, &[])?.into_iter().flatten() {
+    for p in candidates(o, range, false)?.into_iter().flatten() {
         let d_spot = spot.mul_c(p)?;
         let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
         let floor_gap = expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)?;

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use crate::bs::{self, OptionKind};
 use crate::error::{Result, RiskError};
-use crate::fx::{years_from_seconds, Checked, Fx, ZERO};
+use crate::fx::{years_from_seconds, Checked, Fx, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::ScenarioParams;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,45 @@ pub struct ShortOption {
     pub gamma: Fx,
     /// σ√T.
     pub std_dev: Fx,
+    /// Quantities of the convexity bounds that do not depend on the shock range, computed
+    /// once here rather than at every range and margin level (each is a division or two).
+    pub bounds: BoundTerms,
+}
+
+/// Range-independent terms of the convexity bounds (grid.rs), at the book's spot S.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundTerms {
+    /// K/S − 1: the price shock at which the spot reaches the strike.
+    pub strike_shock: Fx,
+    /// The shocks where each piece of the value bound peaks, (slope − Δ)/(Γ·S), for the
+    /// out-of-the-money slope 0 and the in-the-money slope ±1; zero (and unused) when Γ = 0.
+    pub vertex_shocks: [Fx; 2],
+    /// φ(0)·K·σ√T: the most time value the option can have at any spot.
+    pub time_value_cap: Fx,
+}
+
+impl BoundTerms {
+    pub fn new(
+        kind: OptionKind,
+        spot: Fx,
+        strike: Fx,
+        delta: Fx,
+        gamma: Fx,
+        std_dev: Fx,
+    ) -> Result<BoundTerms> {
+        let vertex_shocks = if gamma > ZERO {
+            let curvature = gamma.mul_c(spot)?;
+            let itm_slope = if kind == OptionKind::Call { ONE } else { ONE.neg_c()? };
+            [ZERO.sub_c(delta)?.div_c(curvature)?, itm_slope.sub_c(delta)?.div_c(curvature)?]
+        } else {
+            [ZERO; 2]
+        };
+        Ok(BoundTerms {
+            strike_shock: strike.div_c(spot)?.sub_c(ONE)?,
+            vertex_shocks,
+            time_value_cap: INV_SQRT_2PI.mul_c(strike)?.mul_c(std_dev)?,
+        })
+    }
 }
 
 /// The netted exposure of all positions on one underlying.
@@ -193,14 +232,17 @@ fn position_details(
         vanna: signed_mul(size, g.vanna)?,
         volga: signed_mul(size, g.volga)?,
     };
+    let strike = position.instrument.strike;
+    let std_dev = market.vol.mul_c(crate::math::sqrt(t)?)?;
     let unit = ShortOption {
         kind,
         units: size.abs_c()?,
-        strike: position.instrument.strike,
+        strike,
         price: g.price,
         delta: g.delta,
         gamma: g.gamma,
-        std_dev: market.vol.mul_c(crate::math::sqrt(t)?)?,
+        std_dev,
+        bounds: BoundTerms::new(kind, market.spot, strike, g.delta, g.gamma, std_dev)?,
     };
     Ok((risk, Some(unit)))
 }
@@ -265,6 +307,10 @@ pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<Underlyi
                 None => options.push((slot, position.instrument, position.size, unit)),
             }
         }
+    }
+    for (slot, book) in books.iter_mut().enumerate() {
+        // Exact capacity, for the same reason as above.
+        book.short_options.reserve_exact(options.iter().filter(|o| o.0 == slot && o.2 != ZERO).count());
     }
     for (slot, _, net, unit) in options {
         if net != ZERO {

@@ -2,7 +2,7 @@
 //! on the reference 32-position, 8-underlying, 8-collateral portfolio (24 options, 8 perps).
 //! Prints each stage's cost. Guards what is established: a Black-Scholes evaluation stays
 //! under 15k CU (measured ≈ 13k) and the whole margin computation fits one transaction
-//! (measured ≈ 927k). The trading issue's budget is ≤ 100k CU: not met yet.
+//! (measured ≈ 842k). The trading issue's budget is ≤ 100k CU: not met yet.
 use solana_instruction::Instruction;
 use xmargin_sandbox::{cu, Pubkey, Sandbox};
 
@@ -69,7 +69,7 @@ fn risk_engine_cost_on_sbpf() {
     assert!(whole.is_some(), "the whole margin computation must fit one transaction");
     // The adaptive grid reads a stored shock instead of a constant and runs no estimator code,
     // so health costs the same work; only the numbers differ, and fixed-point division and
-    // exp/ln cost depends on their operands (measured +5%, 927k → 975k CU).
+    // exp/ln cost depends on their operands (measured +5%, 842k → 886k CU).
     let adaptive = stage(&mut sb, 15);
     println!("  whole margin(), adaptive shocks    {}", show(adaptive));
     let (whole, adaptive) =
