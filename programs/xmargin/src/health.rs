@@ -42,8 +42,10 @@ pub fn risk_error(e: RiskError) -> Error {
     error!(code)
 }
 
-fn bps(value: u16) -> Result<Fx> {
-    Fx::from_num(value).div_i(10_000).map_err(risk_error)
+/// A basis-point parameter as a fraction (10_000 bps = 1), the one conversion every
+/// governed bps field goes through.
+pub fn bps(value: impl Into<i64>) -> Result<Fx> {
+    Fx::from_num(value.into()).div_i(i64::from(crate::state::BPS)).map_err(risk_error)
 }
 
 /// The schedule the engine needs for a balance of `amount`: asset weights and the tiers

@@ -3,9 +3,10 @@
 //! per-change bounds relative to the parameters in force at that time.
 use anchor_lang::prelude::*;
 
-use super::registry::{CollateralConfig, Haircut, UnderlyingConfig, BPS, MAX_TIERS};
+use super::registry::{CollateralConfig, Haircut, UnderlyingConfig, MAX_TIERS};
 use super::{MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
+use crate::health::bps;
 use crate::oracle::OracleConfig;
 use xmargin_risk::vol::{VolParams, VolState};
 use xmargin_risk::Fx;
@@ -165,8 +166,6 @@ impl UnderlyingConfig {
     /// The grid with the configured (static) largest price shock.
     pub fn static_scenario(&self) -> Result<xmargin_risk::grid::ScenarioParams> {
         use xmargin_risk::fx::Checked;
-        let err = crate::health::risk_error;
-        let bps = |v: u16| xmargin_risk::Fx::from_num(v).div_i(i64::from(BPS)).map_err(err);
         Ok(xmargin_risk::grid::ScenarioParams {
             max_price_shock: bps(self.max_price_shock_bps)?,
             price_steps: self.price_steps,
@@ -174,7 +173,7 @@ impl UnderlyingConfig {
             vol_shock_down: bps(self.vol_shock_down_bps)?,
             extreme_multiple: xmargin_risk::Fx::from_num(self.extreme_multiple_tenths)
                 .div_i(10)
-                .map_err(err)?,
+                .map_err(crate::health::risk_error)?,
             extreme_weight: bps(self.extreme_weight_bps)?,
             short_option_charge: bps(self.short_option_charge_bps)?,
         })
@@ -182,12 +181,10 @@ impl UnderlyingConfig {
 
     /// The estimator's governed parameters.
     pub fn vol_params(&self) -> Result<VolParams> {
-        use xmargin_risk::fx::Checked;
-        let bps = |v: u16| Fx::from_num(v).div_i(i64::from(BPS)).map_err(crate::health::risk_error);
         Ok(VolParams {
             half_life_short_secs: i64::from(self.vol_half_life_short_secs),
             half_life_long_secs: i64::from(self.vol_half_life_long_secs),
-            k: Fx::from_num(self.vol_k_bps).div_i(i64::from(BPS)).map_err(crate::health::risk_error)?,
+            k: bps(self.vol_k_bps)?,
             horizon_secs: i64::from(self.vol_horizon_secs),
             floor: bps(self.vol_floor_bps)?,
             cap: bps(self.vol_cap_bps)?,
@@ -217,10 +214,8 @@ impl UnderlyingConfig {
 
     /// Starts the estimator from the configured implied vol (at listing).
     pub fn init_vol_state(&mut self) -> Result<()> {
-        use xmargin_risk::fx::Checked;
-        let iv =
-            Fx::from_num(self.implied_vol_bps).div_i(i64::from(BPS)).map_err(crate::health::risk_error)?;
-        let state = VolState::new(iv, &self.vol_params()?).map_err(crate::health::risk_error)?;
+        let state = VolState::new(bps(self.implied_vol_bps)?, &self.vol_params()?)
+            .map_err(crate::health::risk_error)?;
         self.set_vol_state(&state);
         Ok(())
     }
