@@ -17,6 +17,7 @@ pub mod grid;
 pub mod margin;
 pub mod math;
 pub mod portfolio;
+pub mod reference;
 pub mod vol;
 
 pub use error::{Result, RiskError};

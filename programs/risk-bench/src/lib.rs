@@ -11,52 +11,19 @@ use solana_program::msg;
 use solana_program::program_error::ProgramError;
 use solana_program::pubkey::Pubkey;
 use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule};
-use xmargin_risk::grid::{requirement, ScenarioParams};
+use xmargin_risk::grid::requirement;
 use xmargin_risk::portfolio::books;
+use xmargin_risk::reference::{book, NOW};
 use xmargin_risk::vol::{update, VolParams, VolState};
-use xmargin_risk::{
-    margin, Fx, Instrument, InstrumentKind, MarginParams, Market, Position, UnderlyingMarket,
-};
+use xmargin_risk::{margin, Fx, MarginParams, Market, UnderlyingMarket};
 
 #[cfg(target_os = "solana")]
 use solana_compiler_builtins as _;
 
 solana_program::entrypoint!(process);
 
-const NOW: i64 = 1_735_689_600;
-
 fn fx(n: i64) -> Fx {
     Fx::from_num(n)
-}
-
-fn book() -> (Vec<UnderlyingMarket>, Vec<Position>) {
-    let mut underlyings = Vec::with_capacity(8);
-    let mut positions = Vec::with_capacity(32);
-    for u in 0..8u16 {
-        let spot = fx(100 * (i64::from(u) + 1) * (i64::from(u) + 3));
-        underlyings.push(UnderlyingMarket {
-            index: u,
-            spot,
-            conf: spot / 1000,
-            vol: Fx::from_num(0.4) + Fx::from_num(u) / 20,
-            scenario: ScenarioParams::REFERENCE,
-        });
-        let leg = |kind, strike_pct: i64, days: i64, size: f64| Position {
-            instrument: Instrument {
-                underlying: u,
-                kind,
-                strike: spot * fx(strike_pct) / 100,
-                expiry: NOW + days * 86_400,
-            },
-            size: Fx::from_num(size),
-            entry_price: if kind == InstrumentKind::Perp { spot } else { Fx::ZERO },
-        };
-        positions.push(leg(InstrumentKind::Perp, 0, 0, -0.5));
-        positions.push(leg(InstrumentKind::Call, 100, 30, 1.0));
-        positions.push(leg(InstrumentKind::Call, 120, 60, -2.0));
-        positions.push(leg(InstrumentKind::Put, 90, 14, 1.5));
-    }
-    (underlyings, positions)
 }
 
 fn collateral() -> (Vec<CollateralMarket>, Vec<Balance>) {
@@ -94,7 +61,7 @@ fn adapt(underlyings: &mut [UnderlyingMarket]) -> Result<(), ProgramError> {
 /// per option). 2: netting, then the grid requirement at both levels. 3: collateral only.
 pub fn process(_program: &Pubkey, _accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     let stage = data.first().copied().unwrap_or(0);
-    let (mut underlyings, positions) = book();
+    let (mut underlyings, positions) = book().map_err(|_| ProgramError::Custom(3))?;
     if stage == 15 {
         adapt(&mut underlyings)?;
     }
