@@ -98,3 +98,40 @@ fn the_crank_is_rate_limited_and_guarded() {
     // Every rejection left the estimator exactly as the last accepted update wrote it.
     assert_eq!(sb.registry().unwrap().underlyings[0].vol_state(), after_first);
 }
+
+#[test]
+fn governance_edits_parameters_and_keeps_the_estimate() {
+    let (mut sb, governance, oracle) = listed();
+    sb.warp(3600);
+    let q = sb.quote(15_000_000, 1_000, -5);
+    sb.put_pull_oracle(oracle, FEED, &q, true);
+    sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_or_else(|f| panic!("{f}"));
+    let current = sb.registry().unwrap().underlyings[0];
+    let propose = |sb: &mut Sandbox, config| {
+        let (ix, id) =
+            sb.propose_risk_change_ix(governance.pubkey(), RiskChangeArgs::Underlying { index: 0, config });
+        sb.send(&[ix], &[&governance]).map(|_| id)
+    };
+    // A floor above the cap is not a valid estimator: refused at proposal.
+    let bad = xmargin::state::UnderlyingConfig { vol_floor_bps: 7_000, ..current };
+    let f = propose(&mut sb, bad).unwrap_err();
+    assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::InvalidUnderlyingConfig)), "{f}");
+    // k from 3 to 3.3 is more than the 2,500 bps step allows in one change.
+    let jump = xmargin::state::UnderlyingConfig { vol_k_bps: 30_000 + 2_501, ..current };
+    let f = propose(&mut sb, jump).unwrap_err();
+    assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::WeightStepTooLarge)), "{f}");
+    // A step-sized edit goes through the timelock. The proposal carries a copy of the state
+    // at proposal time; the crank moves on meanwhile, and execution keeps the live state.
+    let edit = xmargin::state::UnderlyingConfig { vol_k_bps: 32_000, vol_floor_bps: 1_000, ..current };
+    let id = propose(&mut sb, edit).unwrap_or_else(|f| panic!("{f}"));
+    sb.warp(DEFAULT_TIMELOCK_SECS);
+    let q = sb.quote(14_000_000, 1_000, -5);
+    sb.put_pull_oracle(oracle, FEED, &q, true);
+    sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_or_else(|f| panic!("{f}"));
+    let live = sb.registry().unwrap().underlyings[0].vol_state();
+    assert_ne!(live, current.vol_state());
+    sb.send(&[sb.execute_risk_change_ix(id)], &[]).unwrap_or_else(|f| panic!("{f}"));
+    let after = sb.registry().unwrap().underlyings[0];
+    assert_eq!((after.vol_k_bps, after.vol_floor_bps), (32_000, 1_000));
+    assert_eq!(after.vol_state(), live);
+}
