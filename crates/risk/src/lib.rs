@@ -18,6 +18,7 @@ pub mod margin;
 pub mod math;
 pub mod portfolio;
 pub mod reference;
+pub mod trading;
 pub mod vol;
 
 pub use error::{Result, RiskError};

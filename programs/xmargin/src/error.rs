@@ -131,8 +131,8 @@ pub enum XmarginError {
     PortfolioInLiquidation,
     #[msg("Oracle accounts do not match the portfolio's balances (count or order)")]
     OracleAccountsMismatch,
-    #[msg("Positions cannot be margined until the trading instructions exist")]
-    PositionMarginUnavailable,
+    #[msg("Market accounts do not match the portfolio's underlyings (count, order or market)")]
+    MarketAccountsMismatch,
     #[msg("Amount does not fit the balance type")]
     AmountTooLarge,
 
@@ -151,4 +151,62 @@ pub enum XmarginError {
     // ---- keepers ----
     #[msg("The underlying's volatility was updated less than its minimum interval ago")]
     VolatilityUpdateTooSoon,
+
+    // ---- markets and trading ----
+    #[msg("Market parameters are invalid (tick, lot decimals, bands, fees, funding or expiry grid)")]
+    InvalidMarketParams,
+    #[msg("The market account is not this exchange's market of that underlying")]
+    MarketMismatch,
+    #[msg(
+        "Option series is invalid: strike off the tick grid, expiry off the expiry grid or not in the future"
+    )]
+    InvalidOptionSeries,
+    #[msg("The same option series is already listed")]
+    OptionSeriesExists,
+    #[msg("The market has no free option series slot")]
+    TooManyOptionSeries,
+    #[msg("The instrument is not listed in this market")]
+    UnknownInstrument,
+    #[msg("Trading is paused")]
+    TradingPaused,
+    #[msg("Taker and maker must be different portfolios")]
+    SamePortfolio,
+    #[msg("Signer is neither the portfolio's owner nor its delegate")]
+    NotPortfolioTrader,
+    #[msg("Trade size must be non-zero and at least the market's minimum size")]
+    InvalidTradeSize,
+    #[msg("Price must be positive and a multiple of the market's tick")]
+    PriceNotOnTick,
+    #[msg("Price is outside the allowed band around the oracle or model price")]
+    PriceOutsideBand,
+    #[msg("The option series has expired")]
+    OptionExpired,
+    #[msg("The trade would raise open interest above the instrument's cap")]
+    OpenInterestCapExceeded,
+    #[msg("The instrument is reduce-only: a side's position would grow")]
+    InstrumentReduceOnly,
+    #[msg("Portfolio has no free position slot")]
+    TooManyPositions,
+    #[msg(
+        "After the trade the taker's initial health is negative and its maintenance requirement did not fall"
+    )]
+    TakerInsufficientHealth,
+    #[msg(
+        "After the trade the maker's initial health is negative and its maintenance requirement did not fall"
+    )]
+    MakerInsufficientHealth,
+    #[msg("Health accounts split is out of range")]
+    InvalidHealthAccountSplit,
+    #[msg("Funding was updated less than one funding interval ago")]
+    FundingTooSoon,
+    #[msg("The option series has not expired yet")]
+    NotExpired,
+    #[msg("The settlement window after expiry has closed")]
+    SettlementWindowClosed,
+    #[msg("The settlement price of this expiry is already recorded")]
+    SettlementAlreadyRecorded,
+    #[msg("The oracle price was published before expiry")]
+    SettlementPriceBeforeExpiry,
+    #[msg("The portfolio holds no expired option with a recorded settlement price in this market")]
+    NothingToSettle,
 }

@@ -143,3 +143,94 @@ pub struct AuthorityChanged {
     pub old: Pubkey,
     pub new: Pubkey,
 }
+
+/// Emitted by `create_market`: the market's full parameters (units as in `CreateMarketArgs`).
+#[event]
+pub struct MarketCreated {
+    pub market: Pubkey,
+    pub underlying: u8,
+    pub params: crate::instructions::CreateMarketArgs,
+}
+
+/// Emitted by `list_option_series`. Strike: quote native per unit; expiry: unix seconds;
+/// cap: lots.
+#[event]
+pub struct OptionSeriesListed {
+    pub market: Pubkey,
+    pub underlying: u8,
+    pub series: u8,
+    pub kind: u8,
+    pub strike: u64,
+    pub expiry: i64,
+    pub oi_cap: u64,
+}
+
+/// Emitted by `trade`. Sizes in lots (signed: the taker's side); prices in quote native
+/// units per underlying unit; cash amounts (fees, realized PnL, premium) in quote native units.
+#[event]
+pub struct TradeFilled {
+    pub market: Pubkey,
+    pub underlying: u8,
+    /// Option series index, or 255 for the perp.
+    pub instrument: u8,
+    pub taker: Pubkey,
+    pub maker: Pubkey,
+    /// Lots the taker bought (negative: sold).
+    pub size_lots: i64,
+    pub price: u64,
+    /// The oracle spot and, for options, the model price the band was checked against.
+    pub oracle_price: u64,
+    pub model_price: u64,
+    pub taker_fee: u64,
+    pub maker_fee: u64,
+    /// Perps: PnL (and settled funding) moved into the quote balance; options: −premium paid.
+    pub taker_cash: i64,
+    pub maker_cash: i64,
+    pub taker_size_before: i64,
+    pub taker_size_after: i64,
+    pub maker_size_before: i64,
+    pub maker_size_after: i64,
+    pub open_interest_before: u64,
+    pub open_interest_after: u64,
+}
+
+/// Emitted by `update_funding`. Prices in quote native units per underlying unit; the rate is
+/// a fraction per funding interval and the index in quote units per underlying unit (I80F48
+/// bits: divide by 2^48).
+#[event]
+pub struct FundingUpdated {
+    pub market: Pubkey,
+    pub underlying: u8,
+    /// 0 when no perp fill ever happened (rate 0).
+    pub fill_twap: u64,
+    pub oracle_twap: u64,
+    pub rate: i128,
+    pub elapsed_secs: i64,
+    pub index_before: i128,
+    pub index_after: i128,
+}
+
+/// Emitted by `record_settlement_price`. Price: quote native units per underlying unit, rounded
+/// to the tick; `series_settled`: how many series of that expiry got it.
+#[event]
+pub struct SettlementRecorded {
+    pub market: Pubkey,
+    pub underlying: u8,
+    pub expiry: i64,
+    pub settlement_price: u64,
+    pub series_settled: u8,
+}
+
+/// Emitted by `settle_expired` for every option position turned into cash (quote native
+/// units; negative: paid). Size in lots.
+#[event]
+pub struct PositionSettled {
+    pub portfolio: Pubkey,
+    pub underlying: u8,
+    pub series: u8,
+    pub size_lots: i64,
+    pub settlement_price: u64,
+    pub payoff: i64,
+    pub quote_balance_before: i64,
+    pub quote_balance_after: i64,
+}

@@ -122,4 +122,43 @@ pub mod xmargin {
     pub fn refresh_health<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<HealthView> {
         RefreshHealth::handler(ctx)
     }
+
+    /// Opens trading on a listed underlying: its perp and option-series rules (governance).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn create_market(ctx: Context<CreateMarket>, args: CreateMarketArgs) -> Result<()> {
+        CreateMarket::handler(ctx, args)
+    }
+
+    /// Lists a European call or put on the market's strike and expiry grid (governance).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn list_option_series(ctx: Context<ListOptionSeries>, args: ListOptionSeriesArgs) -> Result<()> {
+        ListOptionSeries::handler(ctx, args)
+    }
+
+    /// A bilateral fill signed by both sides; each side must stay initial-healthy or reduce
+    /// its maintenance requirement. Remaining accounts: taker's then maker's health accounts.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn trade<'info>(ctx: Context<'info, Trade<'info>>, args: TradeArgs) -> Result<()> {
+        Trade::handler(ctx, args)
+    }
+
+    /// Advances a perp's funding index from the fill TWAP's premium over the oracle (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
+        UpdateFunding::handler(ctx)
+    }
+
+    /// Records the settlement price of an expiry within its window (anyone).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn record_settlement_price(
+        ctx: Context<RecordSettlementPrice>,
+        args: RecordSettlementPriceArgs,
+    ) -> Result<()> {
+        RecordSettlementPrice::handler(ctx, args)
+    }
+
+    /// Pays out a portfolio's expired options of one market at their settlement price (anyone).
+    pub fn settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
+        SettleExpired::handler(ctx)
+    }
 }

@@ -14,3 +14,5 @@ pub const VAULT_SEED: &[u8] = b"vault";
 pub const PORTFOLIO_SEED: &[u8] = b"portfolio";
 /// Timelocked risk change: `[RISK_CHANGE_SEED, exchange, id (u64 little-endian)]`.
 pub const RISK_CHANGE_SEED: &[u8] = b"risk_change";
+/// Trading market of an underlying: `[MARKET_SEED, exchange, underlying index (u8)]`.
+pub const MARKET_SEED: &[u8] = b"market";

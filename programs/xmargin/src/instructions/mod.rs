@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod keeper;
+pub mod positions;
 pub mod trader;
 
 pub use admin::*;

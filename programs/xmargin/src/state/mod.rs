@@ -1,9 +1,11 @@
 pub mod exchange;
+pub mod market;
 pub mod portfolio;
 pub mod registry;
 pub mod risk_change;
 
 pub use exchange::*;
+pub use market::*;
 pub use portfolio::*;
 pub use registry::*;
 pub use risk_change::*;

@@ -17,28 +17,45 @@ pub struct CollateralBalance {
     pub _padding: [u8; 6],
 }
 
-/// A position slot (filled by the trading issue).
+/// A position in one instrument. The instrument identity is compact (underlying, series);
+/// kind, strike, expiry and lot decimals are copied from the market so that the health
+/// computation needs no market lookup to build the engine's positions.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PositionSlot {
     /// Underlying index in the registry.
     pub underlying: u16,
-    /// 0 perp, 1 call, 2 put.
+    /// `instrument_kind::*` (0 perp, 1 call, 2 put).
     pub kind: u8,
     /// 1 when the slot is in use.
     pub active: u8,
-    pub _padding: [u8; 4],
+    /// Option series index in the market (`PERP_INSTRUMENT` for the perp).
+    pub series: u8,
+    /// The market's lot decimals (1 lot = 10^−lot_decimals underlying units).
+    pub lot_decimals: u8,
+    pub _padding: [u8; 2],
     /// Options: strike, quote native units per underlying unit.
     pub strike: u64,
     /// Options: expiry, unix seconds.
     pub expiry: i64,
-    /// Signed size in the instrument's base lots.
+    /// Signed size, lots (negative = short).
     pub size: i64,
-    /// Perps: average entry price, quote native units per underlying unit.
-    pub entry_price: u64,
-    /// Perps: funding index at the last settlement (quote native units per lot, 1e9 scale).
-    pub funding_snapshot: i64,
-    pub reserved: [u8; 16],
+    /// Perps: cost basis, quote native units: Σ of the fills' cash flows not yet realized
+    /// (a long bought for 100 has −100). The perp's value is size × spot + basis.
+    pub quote_basis: i64,
+    /// Perps: the market's funding index when funding was last settled (I80F48 bits).
+    pub funding_snapshot: [u8; 16],
+    pub reserved: [u8; 8],
+}
+
+impl PositionSlot {
+    pub fn is_perp(&self) -> bool {
+        self.kind == super::instrument_kind::PERP
+    }
+
+    pub fn funding_snapshot(&self) -> xmargin_risk::Fx {
+        xmargin_risk::Fx::from_bits(i128::from_le_bytes(self.funding_snapshot))
+    }
 }
 
 #[account(zero_copy)]
@@ -91,6 +108,15 @@ impl Portfolio {
 
     pub fn active_balances(&self) -> impl Iterator<Item = &CollateralBalance> {
         self.balances.iter().filter(|b| b.active == 1)
+    }
+
+    pub fn active_positions(&self) -> impl Iterator<Item = &PositionSlot> {
+        self.positions.iter().filter(|p| p.active == 1)
+    }
+
+    /// The slot of an instrument (underlying, series), if held.
+    pub fn position_index(&self, underlying: u16, series: u8) -> Option<usize> {
+        self.positions.iter().position(|p| p.active == 1 && p.underlying == underlying && p.series == series)
     }
 
     pub fn is_empty(&self) -> bool {

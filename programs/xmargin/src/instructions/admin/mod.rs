@@ -1,16 +1,20 @@
 pub mod cancel_risk_change;
+pub mod create_market;
 pub mod execute_risk_change;
 pub mod initialize_exchange;
 pub mod list_collateral;
+pub mod list_option_series;
 pub mod propose_risk_change;
 pub mod rotate_authority;
 pub mod set_pause;
 pub mod tighten_risk;
 
 pub use cancel_risk_change::*;
+pub use create_market::*;
 pub use execute_risk_change::*;
 pub use initialize_exchange::*;
 pub use list_collateral::*;
+pub use list_option_series::*;
 pub use propose_risk_change::*;
 pub use rotate_authority::*;
 pub use set_pause::*;

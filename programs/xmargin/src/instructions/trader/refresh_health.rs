@@ -34,8 +34,8 @@ impl RefreshHealth<'_> {
         let a = &ctx.accounts;
         let (portfolio, registry) = (a.portfolio.load()?, a.registry.load()?);
         let clock = Clock::get()?;
-        let report = health_inputs(&portfolio, &registry, ctx.remaining_accounts, &clock, None)?
-            .report(clock.unix_timestamp)?;
+        let report =
+            health_inputs(&portfolio, &registry, ctx.remaining_accounts, &clock, None, None)?.report()?;
         let view = HealthView {
             equity: report.equity.to_bits(),
             initial_health: report.initial_health.to_bits(),

@@ -2,7 +2,8 @@
 //! health, computed by `crates/risk` with all its collateral (and positions), must be ≥ 0.
 //!
 //! Remaining accounts: the oracle of every balance with a non-zero stored amount, except the
-//! quote asset's, in balance-slot order (see `health.rs`).
+//! quote asset's, in balance-slot order, then `[market, oracle]` of every underlying with a
+//! position, by ascending index (see `health.rs`).
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 
@@ -74,11 +75,9 @@ impl Withdraw<'_> {
                 ctx.remaining_accounts,
                 &clock,
                 Some((collateral, after)),
+                None,
             )?;
-            require!(
-                inputs.health(clock.unix_timestamp, Level::Initial)? >= 0,
-                XmarginError::InsufficientHealth
-            );
+            require!(inputs.health(Level::Initial)? >= 0, XmarginError::InsufficientHealth);
             (collateral, before, after)
         };
         let bump = a.exchange.load()?.bump;

@@ -1,0 +1,310 @@
+//! Trading arithmetic: fills, realized PnL, fees, open interest, funding and expiry
+//! settlement. Integer where money moves (quote native units), so that every transfer
+//! between two portfolios is exactly zero-sum; `Fx` only for rates and indices.
+//!
+//! Units (as in the program's `Market`): sizes in lots (1 lot = 1/`lots_per_unit` underlying
+//! units); prices in quote native units per underlying unit, multiples of a tick that is a
+//! multiple of `lots_per_unit`, so `lots × price / lots_per_unit` is an exact integer.
+//!
+//! ## Funding (perpetuals)
+//!
+//! ```text
+//! fill TWAP   = Σ fill price × seconds it stood / Σ seconds, over the funding period
+//! oracle TWAP = the oracle's EMA price (Pyth's time-weighted EMA), or spot without one
+//! rate        = clamp((fill TWAP − oracle TWAP) / oracle TWAP, −max, +max)      per interval
+//! index      += rate × oracle TWAP × elapsed / interval       quote units per underlying unit
+//! payment     = size × (index − snapshot)       paid by longs, received by shorts (size < 0)
+//! ```
+//!
+//! When perps trade above the oracle the index rises and longs pay shorts, pulling the perp
+//! price back to the oracle. Each position's payment is rounded toward the venue (down in
+//! the position's favour), so Σ payments ≥ 0: rounding can never create money.
+use crate::bs::OptionKind;
+use crate::error::{Result, RiskError};
+use crate::fx::{Checked, Fx, ZERO};
+
+/// Basis points per 1.
+pub const BPS: u64 = 10_000;
+
+/// `lots × price / lots_per_unit`, signed like `lots`, exact: errors unless `price` is a
+/// multiple of `lots_per_unit` (the market's tick rule guarantees it).
+pub fn notional(lots: i64, price: u64, lots_per_unit: u64) -> Result<i64> {
+    if lots_per_unit == 0 || !price.is_multiple_of(lots_per_unit) {
+        return Err(RiskError::InvalidInstrument);
+    }
+    let per_lot = i128::from(price.checked_div(lots_per_unit).ok_or(RiskError::DivisionByZero)?);
+    let value = i128::from(lots).checked_mul(per_lot).ok_or(RiskError::Overflow)?;
+    i64::try_from(value).map_err(|_| RiskError::Overflow)
+}
+
+/// A perpetual position: size (lots) and cost basis (quote native units; see the program's
+/// `PositionSlot::quote_basis`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PerpPosition {
+    pub size: i64,
+    pub basis: i64,
+}
+
+/// The position after a fill of `lots` (signed, + buys) at `price`, and the PnL realized into
+/// the quote balance. The fill's cash flow is −notional; the part of the basis belonging to
+/// the closed size is realized (pro rata, rounded toward zero), the rest stays. The sum
+/// basis + realized changes by exactly the fill's cash flow, so fills are zero-sum.
+pub fn apply_perp_fill(
+    p: PerpPosition,
+    lots: i64,
+    price: u64,
+    lots_per_unit: u64,
+) -> Result<(PerpPosition, i64)> {
+    let flow = notional(lots, price, lots_per_unit)?.checked_neg().ok_or(RiskError::Overflow)?;
+    let size = p.size.checked_add(lots).ok_or(RiskError::Overflow)?;
+    let total = p.basis.checked_add(flow).ok_or(RiskError::Overflow)?;
+    let same_side = p.size != 0 && size != 0 && (p.size > 0) == (size > 0);
+    let basis = if size == 0 {
+        0
+    } else if same_side && size.unsigned_abs() <= p.size.unsigned_abs() {
+        // Reduction: the remaining size keeps its share of the old basis.
+        let kept = i128::from(p.basis)
+            .checked_mul(i128::from(size.unsigned_abs()))
+            .and_then(|x| x.checked_div(i128::from(p.size.unsigned_abs())))
+            .ok_or(RiskError::Overflow)?;
+        i64::try_from(kept).map_err(|_| RiskError::Overflow)?
+    } else if same_side || p.size == 0 {
+        // Increase (or a new position): the whole flow joins the basis.
+        total
+    } else {
+        // Flip: the old size closes at `price`, the new size opens at `price`.
+        notional(size, price, lots_per_unit)?.checked_neg().ok_or(RiskError::Overflow)?
+    };
+    let realized = total.checked_sub(basis).ok_or(RiskError::Overflow)?;
+    Ok((PerpPosition { size, basis }, realized))
+}
+
+/// Fee on a fill, quote native units (rounded up): `fee_bps` of the underlying notional
+/// |lots| × spot; for an option at most `option_cap_bps` of its premium (|lots| × price).
+pub fn fee(
+    lots: i64,
+    spot: u64,
+    price: u64,
+    lots_per_unit: u64,
+    fee_bps: u16,
+    option_cap_bps: Option<u64>,
+) -> Result<u64> {
+    let ceil_div = |num: u128, den: u128| -> Result<u128> {
+        num.checked_add(den.checked_sub(1).ok_or(RiskError::DivisionByZero)?)
+            .and_then(|n| n.checked_div(den))
+            .ok_or(RiskError::Overflow)
+    };
+    let size = u128::from(lots.unsigned_abs());
+    let den = u128::from(lots_per_unit).checked_mul(u128::from(BPS)).ok_or(RiskError::Overflow)?;
+    let notional_fee = size
+        .checked_mul(u128::from(spot))
+        .and_then(|x| x.checked_mul(u128::from(fee_bps)))
+        .ok_or(RiskError::Overflow)?;
+    let mut fee = ceil_div(notional_fee, den)?;
+    if let Some(cap_bps) = option_cap_bps {
+        let premium_cap = size
+            .checked_mul(u128::from(price))
+            .and_then(|x| x.checked_mul(u128::from(cap_bps)))
+            .ok_or(RiskError::Overflow)?
+            .checked_div(den)
+            .ok_or(RiskError::DivisionByZero)?;
+        fee = fee.min(premium_cap);
+    }
+    u64::try_from(fee).map_err(|_| RiskError::Overflow)
+}
+
+/// Open interest (Σ long sizes, lots) after a fill that moves one holder from `a_before` to
+/// `a_after` and the other from `b_before` to `b_after`.
+pub fn open_interest_after(oi: u64, a_before: i64, a_after: i64, b_before: i64, b_after: i64) -> Result<u64> {
+    let long = |s: i64| i128::from(s.max(0));
+    let short = |s: i64| i128::from(s.max(0)).wrapping_neg(); // in (−2^63, 0]: cannot wrap
+    let after = [long(a_after), short(a_before), long(b_after), short(b_before)]
+        .into_iter()
+        .try_fold(i128::from(oi), |acc, x| acc.checked_add(x))
+        .ok_or(RiskError::Overflow)?;
+    u64::try_from(after).map_err(|_| RiskError::Overflow)
+}
+
+/// The fill-price TWAP accumulator of the current funding period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FillTwap {
+    /// Σ price × seconds (quote native per unit × s).
+    pub price_seconds: u128,
+    /// Σ seconds covered.
+    pub seconds: u64,
+    /// Last fill price (0 = never) and time.
+    pub last_price: u64,
+    pub last_time: i64,
+}
+
+impl FillTwap {
+    /// Lets the last fill price stand from max(last fill, period start) to `now`.
+    pub fn advance(&mut self, period_start: i64, now: i64) -> Result<()> {
+        if self.last_price == 0 {
+            return Ok(());
+        }
+        let from = self.last_time.max(period_start);
+        let dt = u64::try_from(now.saturating_sub(from).max(0)).map_err(|_| RiskError::Overflow)?;
+        let add = u128::from(self.last_price).checked_mul(u128::from(dt)).ok_or(RiskError::Overflow)?;
+        self.price_seconds = self.price_seconds.checked_add(add).ok_or(RiskError::Overflow)?;
+        self.seconds = self.seconds.checked_add(dt).ok_or(RiskError::Overflow)?;
+        Ok(())
+    }
+
+    /// Records a fill at `now`.
+    pub fn record(&mut self, price: u64, period_start: i64, now: i64) -> Result<()> {
+        self.advance(period_start, now)?;
+        self.last_price = price;
+        self.last_time = now;
+        Ok(())
+    }
+
+    /// The period's TWAP (quote native per unit) at `now`, or `None` if there never was a fill.
+    pub fn twap(&self, period_start: i64, now: i64) -> Result<Option<u64>> {
+        let mut closed = *self;
+        closed.advance(period_start, now)?;
+        if closed.seconds == 0 {
+            return Ok((closed.last_price > 0).then_some(closed.last_price));
+        }
+        let twap =
+            closed.price_seconds.checked_div(u128::from(closed.seconds)).ok_or(RiskError::DivisionByZero)?;
+        Ok(Some(u64::try_from(twap).map_err(|_| RiskError::Overflow)?))
+    }
+}
+
+/// The funding premium per interval: clamp((fill − oracle)/oracle, ±max_rate); 0 without fills.
+pub fn funding_rate(fill_twap: Option<Fx>, oracle_twap: Fx, max_rate: Fx) -> Result<Fx> {
+    let Some(fill) = fill_twap else { return Ok(ZERO) };
+    if oracle_twap <= ZERO {
+        return Err(RiskError::NonPositivePrice);
+    }
+    let rate = fill.sub_c(oracle_twap)?.div_c(oracle_twap)?;
+    Ok(rate.clamp(max_rate.neg_c()?, max_rate))
+}
+
+/// The funding index increment (quote units per underlying unit):
+/// rate × oracle TWAP × elapsed / interval.
+pub fn funding_step(rate: Fx, oracle_twap: Fx, elapsed_secs: i64, interval_secs: i64) -> Result<Fx> {
+    if interval_secs <= 0 {
+        return Err(RiskError::DivisionByZero);
+    }
+    rate.mul_c(oracle_twap)?.mul_i(elapsed_secs)?.div_i(interval_secs)
+}
+
+/// Funding owed to the position since its snapshot, quote native units (negative: paid),
+/// rounded down: −size × (index − snapshot) × 10^decimals.
+pub fn pending_funding(size_units: Fx, index: Fx, snapshot: Fx, quote_decimals: u8) -> Result<i64> {
+    let scale = 10i64.checked_pow(u32::from(quote_decimals)).ok_or(RiskError::Overflow)?;
+    let owed = size_units.mul_c(index.sub_c(snapshot)?)?.neg_c()?.mul_i(scale)?;
+    i64::try_from(owed.floor().to_bits() >> crate::fx::FRAC_BITS).map_err(|_| RiskError::Overflow)
+}
+
+/// A price rounded to the nearest multiple of `tick` (halves up), at least one tick.
+pub fn round_to_tick(price: u64, tick: u64) -> Result<u64> {
+    if tick == 0 {
+        return Err(RiskError::DivisionByZero);
+    }
+    let half = tick.checked_div(2).ok_or(RiskError::DivisionByZero)?;
+    let rounded = price
+        .checked_add(half)
+        .and_then(|p| p.checked_div(tick))
+        .and_then(|n| n.checked_mul(tick))
+        .ok_or(RiskError::Overflow)?;
+    Ok(rounded.max(tick))
+}
+
+/// What an option position receives (negative: pays) at expiry, quote native units, exact:
+/// size × intrinsic(settlement price) / lots_per_unit.
+pub fn settlement_payoff(
+    kind: OptionKind,
+    lots: i64,
+    strike: u64,
+    settlement: u64,
+    lots_per_unit: u64,
+) -> Result<i64> {
+    let intrinsic = match kind {
+        OptionKind::Call => settlement.saturating_sub(strike),
+        OptionKind::Put => strike.saturating_sub(settlement),
+    };
+    notional(lots, intrinsic, lots_per_unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LPU: u64 = 100; // 0.01-unit lots
+
+    #[test]
+    fn fills_are_exact_and_realize_pro_rata() {
+        // Buy 3 units at 100 (price in native units, multiple of LPU).
+        let p0 = PerpPosition::default();
+        let (p1, r1) = apply_perp_fill(p0, 300, 100_000, LPU).unwrap();
+        assert_eq!((p1, r1), (PerpPosition { size: 300, basis: -300_000 }, 0));
+        // Sell 1 unit at 110: realize 1/3 of the basis + 110_000.
+        let (p2, r2) = apply_perp_fill(p1, -100, 110_000, LPU).unwrap();
+        assert_eq!(p2, PerpPosition { size: 200, basis: -200_000 });
+        assert_eq!(r2, 10_000);
+        // Flip: sell 5 at 90 → close 2 (realize −20_000), open short 3 at 90.
+        let (p3, r3) = apply_perp_fill(p2, -500, 90_000, LPU).unwrap();
+        assert_eq!(p3, PerpPosition { size: -300, basis: 270_000 });
+        assert_eq!(r3, -20_000);
+        // Close.
+        let (p4, r4) = apply_perp_fill(p3, 300, 80_000, LPU).unwrap();
+        assert_eq!((p4, r4), (PerpPosition::default(), 30_000));
+        assert!(notional(1, 150, LPU).is_err(), "off-tick price");
+    }
+
+    #[test]
+    fn fees_round_up_and_option_fees_are_capped() {
+        // 2 units × 50_000 × 5 bps = 50.
+        assert_eq!(fee(200, 50_000, 0, LPU, 5, None).unwrap(), 50);
+        assert_eq!(fee(1, 50_000, 0, LPU, 5, None).unwrap(), 1, "rounded up");
+        // Option premium 2 × 100 = 200; cap 12.5% = 25 < 50.
+        assert_eq!(fee(200, 50_000, 100, LPU, 5, Some(1_250)).unwrap(), 25);
+    }
+
+    #[test]
+    fn open_interest_counts_longs() {
+        assert_eq!(open_interest_after(0, 0, 5, 0, -5).unwrap(), 5);
+        assert_eq!(open_interest_after(5, 5, 0, -5, 0).unwrap(), 0);
+        assert_eq!(open_interest_after(5, 5, 2, -5, -2).unwrap(), 2);
+        assert_eq!(open_interest_after(5, -3, 2, 3, -2).unwrap(), 4);
+    }
+
+    #[test]
+    fn twap_weights_prices_by_time() {
+        let mut t = FillTwap::default();
+        t.record(100, 0, 10).unwrap(); // no price before: nothing covered
+        t.record(200, 0, 40).unwrap(); // 100 stood 30 s
+        assert_eq!(t.twap(0, 50).unwrap(), Some((100 * 30 + 200 * 10) / 40));
+        assert_eq!(FillTwap::default().twap(0, 50).unwrap(), None);
+    }
+
+    #[test]
+    fn funding_direction_and_magnitude() {
+        let max = Fx::from_num(0.001);
+        // Perp 0.05% over the oracle: longs pay 0.05% × 100 per interval.
+        let rate = funding_rate(Some(Fx::from_num(100.05)), Fx::from_num(100), max).unwrap();
+        assert!((rate - Fx::from_num(0.0005)).abs() < Fx::from_num(1e-12));
+        let step = funding_step(rate, Fx::from_num(100), 3_600, 3_600).unwrap();
+        assert!((step - Fx::from_num(0.05)).abs() < Fx::from_num(1e-9));
+        // Capped.
+        let capped = funding_rate(Some(Fx::from_num(110)), Fx::from_num(100), max).unwrap();
+        assert_eq!(capped, max);
+        // A long of 2 units pays 0.1 quote = 100_000 native (6 decimals); the short receives.
+        let long = pending_funding(Fx::from_num(2), step, ZERO, 6).unwrap();
+        let short = pending_funding(Fx::from_num(-2), step, ZERO, 6).unwrap();
+        assert!(long <= -99_999 && long >= -100_001, "{long}");
+        assert!(long + short <= 0, "rounding never creates money");
+    }
+
+    #[test]
+    fn settlement_itm_otm_atm() {
+        assert_eq!(settlement_payoff(OptionKind::Call, 200, 100_000, 130_000, LPU).unwrap(), 60_000);
+        assert_eq!(settlement_payoff(OptionKind::Call, -200, 100_000, 130_000, LPU).unwrap(), -60_000);
+        assert_eq!(settlement_payoff(OptionKind::Put, 200, 100_000, 130_000, LPU).unwrap(), 0);
+        assert_eq!(settlement_payoff(OptionKind::Put, 200, 100_000, 100_000, LPU).unwrap(), 0);
+        assert_eq!(round_to_tick(123_456, 100).unwrap(), 123_500);
+    }
+}

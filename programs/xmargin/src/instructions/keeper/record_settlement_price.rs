@@ -1,0 +1,76 @@
+//! `record_settlement_price` (anyone): after an expiry, within the market's settlement window,
+//! records the guarded oracle price (published at or after expiry, rounded to the tick) as
+//! the settlement price of every series of that underlying and expiry. Once per expiry.
+use anchor_lang::prelude::*;
+use xmargin_risk::fx::{from_mantissa, Checked};
+use xmargin_risk::trading::round_to_tick;
+
+use crate::error::XmarginError;
+use crate::events::SettlementRecorded;
+use crate::instructions::positions::engine;
+use crate::oracle::read_price;
+use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::{Exchange, HaircutRegistry, Market};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordSettlementPriceArgs {
+    /// Any series of the expiry to settle.
+    pub series: u8,
+}
+
+#[derive(Accounts)]
+pub struct RecordSettlementPrice<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
+        bump = market.load()?.bump,
+    )]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
+    pub oracle: UncheckedAccount<'info>,
+}
+
+impl RecordSettlementPrice<'_> {
+    pub fn validate(&self, args: &RecordSettlementPriceArgs) -> Result<()> {
+        let m = self.market.load()?;
+        let s = m.option_series(args.series).ok_or(XmarginError::UnknownInstrument)?;
+        require!(s.settlement_price == 0, XmarginError::SettlementAlreadyRecorded);
+        let now = Clock::get()?.unix_timestamp;
+        require!(now >= s.expiry, XmarginError::NotExpired);
+        let close = s.expiry.saturating_add(i64::from(m.settlement_window_secs));
+        require!(now <= close, XmarginError::SettlementWindowClosed);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RecordSettlementPriceArgs) -> Result<()> {
+        let clock = Clock::get()?;
+        let registry = ctx.accounts.registry.load()?;
+        let mut m = ctx.accounts.market.load_mut()?;
+        let expiry = m.series[usize::from(args.series)].expiry;
+        let config = &registry.underlyings[usize::from(m.underlying)];
+        let p = read_price(&ctx.accounts.oracle, &config.oracle, &clock)?;
+        require!(p.publish_time >= expiry, XmarginError::SettlementPriceBeforeExpiry);
+        let scale = 10i64.pow(u32::from(registry.collaterals[0].decimals));
+        let native = engine(engine(from_mantissa(p.price, p.expo))?.mul_i(scale))?.to_num::<i128>();
+        let native = u64::try_from(native).map_err(|_| XmarginError::RiskMath)?;
+        let price = engine(round_to_tick(native, m.tick))?;
+        let count = usize::from(m.series_count);
+        let mut settled = 0u8;
+        for s in m.series[..count].iter_mut().filter(|s| s.expiry == expiry && s.settlement_price == 0) {
+            s.settlement_price = price;
+            settled = settled.saturating_add(1);
+        }
+        emit!(SettlementRecorded {
+            market: ctx.accounts.market.key(),
+            underlying: m.underlying,
+            expiry,
+            settlement_price: price,
+            series_settled: settled,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,157 @@
+//! The trading market of one listed underlying: its perpetual, its option series, and the
+//! perpetual's funding state. One zero-copy account per underlying
+//! (`[MARKET_SEED, exchange, underlying]`), created by governance after the underlying itself
+//! went through the timelock.
+//!
+//! Units: sizes in **lots** (1 lot = 10^−`lot_decimals` underlying units); prices and strikes
+//! in **quote native units per underlying unit**, always a multiple of `tick`; `tick` is a
+//! multiple of 10^`lot_decimals`, so every notional (lots × price / 10^`lot_decimals`) is an
+//! exact integer number of quote native units and fills, premiums and settlements are exactly
+//! zero-sum.
+use anchor_lang::prelude::*;
+use xmargin_risk::trading::FillTwap;
+use xmargin_risk::Fx;
+
+pub const MARKET_VERSION: u8 = 1;
+pub const MAX_SERIES: usize = 32;
+/// `TradeArgs::instrument` value naming the perpetual (option series are 0..MAX_SERIES).
+pub const PERP_INSTRUMENT: u8 = u8::MAX;
+/// Largest `lot_decimals`: 10^9 lots per unit.
+pub const MAX_LOT_DECIMALS: u8 = 9;
+
+/// `OptionSeries::kind` and `PositionSlot::kind`.
+pub mod instrument_kind {
+    pub const PERP: u8 = 0;
+    pub const CALL: u8 = 1;
+    pub const PUT: u8 = 2;
+}
+
+/// One listed European option series (cash-settled in the quote asset at expiry).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OptionSeries {
+    /// Quote native units per underlying unit; a multiple of `Market::tick`.
+    pub strike: u64,
+    /// Unix seconds, at the market's expiry time of day.
+    pub expiry: i64,
+    /// Σ long sizes, lots.
+    pub open_interest: u64,
+    /// Largest open interest, lots.
+    pub oi_cap: u64,
+    /// Recorded settlement price (quote native per unit, rounded to the tick); 0 = none yet.
+    pub settlement_price: u64,
+    /// `instrument_kind::CALL` or `PUT`.
+    pub kind: u8,
+    /// 1: trades may only shrink positions (guardian or governance).
+    pub reduce_only: u8,
+    pub _padding: [u8; 6],
+}
+
+#[account(zero_copy)]
+#[repr(C)]
+pub struct Market {
+    /// `MARKET_VERSION`.
+    pub version: u8,
+    /// Bump of `[MARKET_SEED, exchange, underlying]`.
+    pub bump: u8,
+    /// Index of the underlying in the registry.
+    pub underlying: u8,
+    pub series_count: u8,
+    /// 1 lot = 10^−lot_decimals underlying units.
+    pub lot_decimals: u8,
+    /// 1: perp trades may only shrink positions.
+    pub perp_reduce_only: u8,
+    pub _padding0: [u8; 2],
+    pub exchange: Pubkey,
+    /// Price increment, quote native units per underlying unit.
+    pub tick: u64,
+    /// Smallest trade, lots.
+    pub min_size_lots: u64,
+    /// Perp open interest (Σ long sizes) and its cap, lots.
+    pub perp_open_interest: u64,
+    pub perp_oi_cap: u64,
+    /// Perp fills must be within this fraction of the oracle price, bps.
+    pub perp_band_bps: u16,
+    /// Option fills must be within this fraction of **spot** of the model price, bps.
+    pub option_band_bps: u16,
+    /// Fees on the underlying notional (size × spot), bps; option fees are capped at
+    /// `OPTION_FEE_CAP_BPS` of the premium.
+    pub taker_fee_bps: u16,
+    pub maker_fee_bps: u16,
+    /// Largest funding premium per interval, bps of the oracle price.
+    pub max_funding_rate_bps: u16,
+    pub _padding1: [u8; 6],
+    /// Seconds between two `update_funding` calls (and the period a premium applies to).
+    pub funding_interval_secs: u32,
+    /// Option expiries are `expiry_time_of_day_secs` after a UTC midnight (28_800: 08:00).
+    pub expiry_time_of_day_secs: u32,
+    /// The settlement price must be recorded within this many seconds after expiry.
+    pub settlement_window_secs: u32,
+    /// Longest time to expiry of a new series, days.
+    pub max_expiry_days: u16,
+    pub _padding2: [u8; 2],
+    /// Unix seconds of the last funding update (creation time at first).
+    pub last_funding_time: i64,
+    /// Cumulative funding per long underlying unit, quote units (I80F48 bits): a long of
+    /// n units pays n × (index now − index at its last settlement).
+    pub funding_index: [u8; 16],
+    /// Last perp funding premium applied, fraction per interval (I80F48 bits; for display).
+    pub last_funding_rate: [u8; 16],
+    /// Fill TWAP of the current funding period: Σ price × seconds held (quote native per unit ×
+    /// seconds, u128 little-endian) since `last_funding_time`, up to `last_fill_time`.
+    pub fill_price_seconds: [u8; 16],
+    /// Last perp fill price (quote native per unit; 0 = never traded) and its time.
+    pub last_fill_price: u64,
+    pub last_fill_time: i64,
+    /// Seconds covered by `fill_price_seconds`.
+    pub fill_seconds: u64,
+    pub series: [OptionSeries; MAX_SERIES],
+    pub reserved: [u8; 120],
+}
+
+const _: () = assert!(core::mem::size_of::<OptionSeries>() == 48);
+const _: () = assert!(
+    core::mem::size_of::<Market>() == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 3 * 16 + 24 + MAX_SERIES * 48 + 120
+);
+
+/// Deribit's cap on option fees: 12.5% of the option's price.
+pub const OPTION_FEE_CAP_BPS: u64 = 1_250;
+
+impl Market {
+    pub const SPACE: usize = 8 + core::mem::size_of::<Market>();
+
+    pub fn listed_series(&self) -> &[OptionSeries] {
+        &self.series[..usize::from(self.series_count).min(MAX_SERIES)]
+    }
+
+    pub fn funding_index(&self) -> Fx {
+        Fx::from_bits(i128::from_le_bytes(self.funding_index))
+    }
+
+    /// The perp's fill-price TWAP accumulator.
+    pub fn fill_twap(&self) -> FillTwap {
+        FillTwap {
+            price_seconds: u128::from_le_bytes(self.fill_price_seconds),
+            seconds: self.fill_seconds,
+            last_price: self.last_fill_price,
+            last_time: self.last_fill_time,
+        }
+    }
+
+    pub fn set_fill_twap(&mut self, t: &FillTwap) {
+        self.fill_price_seconds = t.price_seconds.to_le_bytes();
+        self.fill_seconds = t.seconds;
+        self.last_fill_price = t.last_price;
+        self.last_fill_time = t.last_time;
+    }
+
+    /// The series at `index`, if listed.
+    pub fn option_series(&self, index: u8) -> Option<&OptionSeries> {
+        self.listed_series().get(usize::from(index))
+    }
+
+    /// 10^lot_decimals: lots per underlying unit.
+    pub fn lots_per_unit(&self) -> u64 {
+        10u64.pow(u32::from(self.lot_decimals.min(MAX_LOT_DECIMALS)))
+    }
+}
