@@ -29,6 +29,7 @@ pub mod ix;
 pub mod oracles;
 pub mod pda;
 pub mod tokens;
+pub mod venue;
 
 /// Lamports given to every funded test key (1,000 SOL).
 pub const FUND_LAMPORTS: u64 = 1_000_000_000_000;
@@ -48,6 +49,8 @@ pub enum SandboxError {
     ProgramMissing(PathBuf),
     /// LiteSVM refused the ELF (wrong format, failed verification).
     ProgramLoad(String),
+    /// A set-up transaction failed (fixture construction).
+    Setup(String),
 }
 
 impl fmt::Display for SandboxError {
@@ -60,6 +63,7 @@ impl fmt::Display for SandboxError {
                 path.display()
             ),
             SandboxError::ProgramLoad(e) => write!(f, "LiteSVM could not load xmargin.so: {e}"),
+            SandboxError::Setup(e) => write!(f, "venue set-up failed: {e}"),
         }
     }
 }

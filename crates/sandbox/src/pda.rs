@@ -45,3 +45,11 @@ pub fn risk_change(exchange: &Pubkey, id: u64) -> Pubkey {
     )
     .0
 }
+
+pub fn market(exchange: &Pubkey, underlying: u8) -> Pubkey {
+    Pubkey::find_program_address(
+        &[xmargin::seeds::MARKET_SEED, exchange.as_ref(), &[underlying]],
+        &xmargin::ID,
+    )
+    .0
+}

@@ -48,7 +48,8 @@ impl ListOptionSeries<'_> {
             && args.strike.is_multiple_of(m.tick)
             && args.expiry > now
             && args.expiry <= latest
-            && args.expiry.rem_euclid(86_400) == i64::from(m.expiry_time_of_day_secs);
+            // Unsigned: sBPF has no signed division (expiry > now > 0 here).
+            && u64::try_from(args.expiry).is_ok_and(|e| e % 86_400 == u64::from(m.expiry_time_of_day_secs));
         require!(ok, XmarginError::InvalidOptionSeries);
         let duplicate = m
             .listed_series()
