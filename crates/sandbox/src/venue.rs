@@ -83,6 +83,23 @@ pub fn compute_limit_ix(units: u32) -> Instruction {
     }
 }
 
+/// The compute-budget program's `RequestHeapFrame` (discriminant 1, u32 LE bytes): the
+/// program's allocator can use up to 256 KiB (programs/xmargin/src/heap.rs).
+pub fn heap_frame_ix(bytes: u32) -> Instruction {
+    let mut data = vec![1u8];
+    data.extend_from_slice(&bytes.to_le_bytes());
+    Instruction {
+        program_id: Pubkey::from_str_const("ComputeBudget111111111111111111111111111111"),
+        accounts: vec![],
+        data,
+    }
+}
+
+/// The budget the venue gives margin-checked transactions: the most compute units and heap.
+pub fn budget_ixs() -> [Instruction; 2] {
+    [compute_limit_ix(1_400_000), heap_frame_ix(256 * 1024)]
+}
+
 /// A pull-oracle configuration: 60 s staleness, confidence ≤ 2%.
 pub fn pull_oracle(feed: [u8; 32]) -> OracleConfig {
     OracleConfig {
@@ -200,7 +217,8 @@ impl Venue {
             &[],
         );
         ix.accounts.extend(accounts.iter().map(|k| AccountMeta::new_readonly(*k, false)));
-        self.sb.send(&[compute_limit_ix(1_400_000), ix], &[&trader.owner])
+        let [a, b] = budget_ixs();
+        self.sb.send(&[a, b, ix], &[&trader.owner])
     }
 
     /// The health accounts of a portfolio (the venue's portfolios hold only the quote asset,
@@ -359,7 +377,8 @@ impl Venue {
         price: u64,
     ) -> TxResult {
         let ix = self.trade_ix(taker, maker, underlying, instrument, size_lots, price);
-        self.sb.send(&[compute_limit_ix(1_400_000), ix], &[&taker.owner, &maker.owner])
+        let [a, b] = budget_ixs();
+        self.sb.send(&[a, b, ix], &[&taker.owner, &maker.owner])
     }
 
     /// A perp trade at the oracle price rounded to the tick.
@@ -424,7 +443,8 @@ impl Venue {
     pub fn health(&mut self, portfolio: &Pubkey) -> Result<(HealthView, u64), TxFailure> {
         let accounts = self.health_accounts(portfolio, None);
         let ix = self.sb.refresh_health_ix(*portfolio, &accounts);
-        let landed = self.sb.send(&[compute_limit_ix(1_400_000), ix], &[])?;
+        let [a, b] = budget_ixs();
+        let landed = self.sb.send(&[a, b, ix], &[])?;
         let view =
             <HealthView as anchor_lang::AnchorDeserialize>::deserialize(&mut landed.return_data.as_slice())
                 .expect("health return data");

@@ -11,6 +11,8 @@ use anchor_lang::prelude::*;
 pub mod error;
 pub mod events;
 pub mod health;
+#[cfg(all(target_os = "solana", feature = "custom-heap"))]
+mod heap;
 pub mod instructions;
 pub mod oracle;
 pub mod seeds;

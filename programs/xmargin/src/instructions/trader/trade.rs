@@ -16,7 +16,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::bs::{greeks, OptionKind};
-use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{years_from_seconds, Checked, Fx};
 use xmargin_risk::trading::{apply_perp_fill, fee, notional, open_interest_after, PerpPosition};
 use xmargin_risk::Position;
@@ -299,12 +298,20 @@ fn check_health<'info>(
     let inner = || -> Result<bool> {
         let inputs: HealthInputs =
             health_inputs(&*portfolio.load()?, &*registry.load()?, accounts, clock, None, Some(data))?;
-        if inputs.health(Level::Initial)? >= 0 {
+        let report = inputs.report()?;
+        if report.initial_health >= 0 {
             return Ok(true);
         }
-        let after = inputs.maintenance_requirement(&inputs.positions)?;
+        // Requirements do not offset across underlyings, so only the traded underlying's
+        // maintenance requirement can have changed.
+        let u = data.market.index;
+        let after = report
+            .underlyings
+            .iter()
+            .find(|r| r.exposure.underlying == u)
+            .map_or(Fx::ZERO, |r| r.maintenance.requirement);
         let before =
-            inputs.maintenance_requirement(&positions_before(&inputs.positions, side, quote_decimals)?)?;
+            inputs.maintenance_requirement(&positions_before(&inputs.positions, side, u, quote_decimals)?)?;
         Ok(after < before)
     };
     match inner() {
@@ -314,12 +321,19 @@ fn check_health<'info>(
     }
 }
 
-/// The engine positions before the trade: those after it without the traded instrument, plus
-/// its old position when it was held.
-fn positions_before(after: &[Position], side: &SideResult, quote_decimals: u8) -> Result<Vec<Position>> {
+/// The traded underlying's engine positions before the trade: those after it without the
+/// traded instrument, plus its old position when it was held.
+fn positions_before(
+    after: &[Position],
+    side: &SideResult,
+    underlying: u16,
+    quote_decimals: u8,
+) -> Result<Vec<Position>> {
     let traded = engine_position(&side.new_slot, quote_decimals)?.instrument;
     let mut out: Vec<Position> = Vec::with_capacity(after.len().saturating_add(1));
-    out.extend(after.iter().filter(|p| p.instrument != traded).copied());
+    out.extend(
+        after.iter().filter(|p| p.instrument.underlying == underlying && p.instrument != traded).copied(),
+    );
     if let Some(old) = &side.old_slot {
         out.push(engine_position(old, quote_decimals)?);
     }
