@@ -1,0 +1,105 @@
+//! Compute units of on-chain portfolio margin as the book grows: a portfolio with up to 32
+//! positions over 8 underlyings (per underlying: a perp and three options, the risk-engine
+//! reference book's legs) and its counterparty holding the opposite book. Records
+//! `refresh_health` (both levels) and `trade` (both sides margined) at 8, 16, 24 and 32
+//! positions in `make cu`.
+//!
+//! Budget of the trading issue: health ≤ 100k CU, trade ≤ 200k CU. Not met: the engine
+//! evaluates Black-Scholes and the scenario grid for every option on every call (see the
+//! README's engine table); what this test guards is that the cost stays within the
+//! transaction limit it was measured at.
+use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
+use xmargin_sandbox::venue::Venue;
+use xmargin_sandbox::{cu, TxFailure};
+
+const TX_LIMIT: u64 = 1_400_000;
+
+#[test]
+fn health_and_trade_cost_by_book_size() {
+    // Spots 300, 800, 1500, ... (100·(u+1)·(u+3)), as in crates/risk::reference.
+    let spots: Vec<i64> = (0..8i64).map(|u| 100 * (u + 1) * (u + 3) * 1_000_000).collect();
+    let mut v = Venue::new(&spots).unwrap_or_else(|e| panic!("{e}"));
+    let a = v.trader(10_000_000_000_000).unwrap();
+    // The mirror book for the first four underlyings, then one small counterparty per
+    // underlying: two books of 16 positions can still trade; a 32-position book trades
+    // against a 4-position one.
+    let b = v.trader(10_000_000_000_000).unwrap();
+    let legs = [
+        (instrument_kind::CALL, 100u64, 30i64, 100i64),
+        (instrument_kind::CALL, 120, 60, -200),
+        (instrument_kind::PUT, 90, 14, 150),
+    ];
+    let mut report = Vec::new();
+    let mut small = Vec::new();
+    for u in 0..8u8 {
+        let counterparty = if u < 4 {
+            &b
+        } else {
+            small.push(v.trader(10_000_000_000_000).unwrap());
+            small.last().unwrap()
+        };
+        let spot = spots[usize::from(u)] as u64;
+        let price = v.tick_price(spot);
+        v.trade(&a, counterparty, u, PERP_INSTRUMENT, -50, price)
+            .unwrap_or_else(|f| panic!("perp {u}: {}", failure(&f)));
+        for (kind, pct, days, size) in legs {
+            let expiry = v.expiry_in_days(days);
+            let strike = v.tick_price(spot * pct / 100);
+            let series = v.list_series(u, kind, strike, expiry).unwrap();
+            let premium = option_price(&v, u, series);
+            v.trade(&a, counterparty, u, series, size, premium)
+                .unwrap_or_else(|f| panic!("leg {u}: {}", failure(&f)));
+        }
+        let positions = 4 * (usize::from(u) + 1);
+        if positions % 8 != 0 {
+            continue;
+        }
+        let (_, health_cu) = v.health(&a.portfolio).unwrap_or_else(|f| panic!("{f}"));
+        cu::record(
+            "refresh_health",
+            &format!("{positions} positions over {} underlyings", u + 1),
+            health_cu,
+            TX_LIMIT,
+        );
+        // A one-lot perp trade with the current counterparty (both sides margined).
+        let other = 4 * (usize::from(u.min(3)) + 1);
+        let other = if u < 4 { other } else { 4 };
+        let tick = v.tick_price(spot);
+        let landed = v
+            .trade(&a, counterparty, u, PERP_INSTRUMENT, 1, tick)
+            .unwrap_or_else(|f| panic!("{}", failure(&f)));
+        let label = format!("{positions}- and {other}-position portfolios");
+        cu::record("trade", &label, landed.compute_units, TX_LIMIT);
+        report.push(format!(
+            "{positions} positions: refresh_health {health_cu} CU; trade between {label} {} CU",
+            landed.compute_units
+        ));
+    }
+    print_report(&report);
+}
+
+fn failure(f: &TxFailure) -> String {
+    if f.logs.iter().any(|l| l.contains("exceeded CUs meter")) {
+        format!("over the {TX_LIMIT} CU transaction limit")
+    } else {
+        f.to_string()
+    }
+}
+
+fn print_report(lines: &[String]) {
+    println!("on-chain margin cost by book size (CU):");
+    for l in lines {
+        println!("  {l}");
+    }
+}
+
+fn option_price(v: &Venue, u: u8, series: u8) -> u64 {
+    use xmargin_risk::bs::{greeks, OptionKind};
+    use xmargin_risk::fx::{years_from_seconds, Fx};
+    let s = v.market(u).series[usize::from(series)];
+    let kind = if s.kind == instrument_kind::CALL { OptionKind::Call } else { OptionKind::Put };
+    let spot = Fx::from_num(v.underlyings[usize::from(u)].price) / 1_000_000;
+    let t = years_from_seconds(s.expiry - v.sb.now().0).unwrap();
+    let g = greeks(kind, spot, Fx::from_num(s.strike) / 1_000_000, Fx::from_num(0.6), t).unwrap();
+    v.tick_price((g.price * 1_000_000).to_num::<u64>()).max(10_000)
+}
