@@ -295,7 +295,7 @@ mod tests {
         // A long of 2 units pays 0.1 quote = 100_000 native (6 decimals); the short receives.
         let long = pending_funding(Fx::from_num(2), step, ZERO, 6).unwrap();
         let short = pending_funding(Fx::from_num(-2), step, ZERO, 6).unwrap();
-        assert!(long <= -99_999 && long >= -100_001, "{long}");
+        assert!((-100_001..=-99_999).contains(&long), "{long}");
         assert!(long + short <= 0, "rounding never creates money");
     }
 
