@@ -147,7 +147,8 @@ impl Venue {
         for i in 0..venue.underlyings.len() {
             let ix = venue.create_market_ix(market_args(i as u8));
             let governance = venue.fx.governance.insecure_clone();
-            venue.sb.send(&[ix], &[&governance]).map_err(fail)?;
+            let landed = venue.sb.send(&[ix], &[&governance]).map_err(fail)?;
+            crate::cu::record("create_market", "creates the market PDA", landed.compute_units, 40_000);
         }
         Ok(venue)
     }
@@ -279,7 +280,8 @@ impl Venue {
         let ix = self
             .list_series_ix(underlying, ListOptionSeriesArgs { kind, strike, expiry, oi_cap: 1_000_000_000 });
         let governance = self.fx.governance.insecure_clone();
-        self.sb.send(&[ix], &[&governance])?;
+        let landed = self.sb.send(&[ix], &[&governance])?;
+        crate::cu::record("list_option_series", "on the strike and expiry grid", landed.compute_units, 40_000);
         Ok(index)
     }
 
