@@ -5,3 +5,4 @@ export * from "./health.js";
 export * from "./pda.js";
 export * from "./state.js";
 export type { Xmargin } from "./idl/xmargin.js";
+export * from "./trading.js";

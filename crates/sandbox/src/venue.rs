@@ -281,7 +281,12 @@ impl Venue {
             .list_series_ix(underlying, ListOptionSeriesArgs { kind, strike, expiry, oi_cap: 1_000_000_000 });
         let governance = self.fx.governance.insecure_clone();
         let landed = self.sb.send(&[ix], &[&governance])?;
-        crate::cu::record("list_option_series", "on the strike and expiry grid", landed.compute_units, 40_000);
+        crate::cu::record(
+            "list_option_series",
+            "on the strike and expiry grid",
+            landed.compute_units,
+            40_000,
+        );
         Ok(index)
     }
 

@@ -1,0 +1,262 @@
+// Trading: instruction builders for markets, option series, fills, funding and expiry, the
+// health-account lists the program expects, and `quoteTrade`, which returns a portfolio's
+// margin before and after a prospective fill from the program's own computation (a
+// simulated transaction: the trade followed by `refresh_health`). No risk math here.
+import { ComputeBudgetProgram, PublicKey, TransactionInstruction } from "@solana/web3.js";
+import BN from "bn.js";
+
+import type { XmarginClient } from "./client.js";
+import { fxBitsToNumber, type PortfolioHealth, type Simulate } from "./health.js";
+import { camelize } from "./state.js";
+
+export const MARKET_SEED = Buffer.from("market");
+/** `instrument` value of the perpetual (option series are 0..31). */
+export const PERP_INSTRUMENT = 255;
+export const InstrumentKind = { Perp: 0, Call: 1, Put: 2 } as const;
+
+export function marketPda(programId: PublicKey, exchange: PublicKey, underlying: number): PublicKey {
+  return PublicKey.findProgramAddressSync([MARKET_SEED, exchange.toBuffer(), Buffer.from([underlying])], programId)[0];
+}
+
+/** Largest compute budget and heap frame: margin checks of large books need both. */
+export function marginBudgetIxs(): TransactionInstruction[] {
+  return [
+    ComputeBudgetProgram.setComputeUnitLimit({ units: 1_400_000 }),
+    ComputeBudgetProgram.requestHeapFrame({ bytes: 256 * 1024 }),
+  ];
+}
+
+/** A position slot as decoded from a portfolio account. */
+export interface PositionState {
+  underlying: number;
+  kind: number;
+  series: number;
+  sizeLots: bigint;
+  quoteBasis: bigint;
+  strike: bigint;
+  expiry: bigint;
+}
+
+/** Decodes the active positions of a portfolio account. */
+export function decodePositions(client: XmarginClient, data: Uint8Array): PositionState[] {
+  // The raw coder keeps Rust's snake_case names (see state.ts): camelize first.
+  const raw = camelize<{
+    positions: { underlying: number; kind: number; active: number; series: number; size: BN; quoteBasis: BN; strike: BN; expiry: BN }[];
+  }>(client.program.coder.accounts.decode("Portfolio", Buffer.from(data)));
+  return raw.positions
+    .filter((p) => p.active === 1)
+    .map((p) => ({
+      underlying: p.underlying,
+      kind: p.kind,
+      series: p.series,
+      sizeLots: BigInt(p.size.toString()),
+      quoteBasis: BigInt(p.quoteBasis.toString()),
+      strike: BigInt(p.strike.toString()),
+      expiry: BigInt(p.expiry.toString()),
+    }));
+}
+
+/**
+ * The health accounts after the collateral oracles: `[market, oracle]` per underlying with a
+ * position, ascending, leaving out `exclude` (the traded underlying of a `trade`).
+ */
+export function underlyingAccounts(
+  client: XmarginClient,
+  positions: PositionState[],
+  oracleOf: (underlying: number) => PublicKey,
+  exclude?: number,
+): PublicKey[] {
+  const used = [...new Set(positions.map((p) => p.underlying))].sort((a, b) => a - b);
+  return used
+    .filter((u) => u !== exclude)
+    .flatMap((u) => [marketPda(client.programId, client.exchange, u), oracleOf(u)]);
+}
+
+export interface TradeParams {
+  takerSigner: PublicKey;
+  makerSigner: PublicKey;
+  taker: PublicKey;
+  maker: PublicKey;
+  underlying: number;
+  /** Option series index or PERP_INSTRUMENT. */
+  instrument: number;
+  /** Lots the taker buys (negative: sells). */
+  sizeLots: bigint;
+  /** Quote native units per underlying unit, a multiple of the tick. */
+  price: bigint;
+  oracle: PublicKey;
+  quoteMint: PublicKey;
+  quoteVault: PublicKey;
+  tokenProgram: PublicKey;
+  /** Health accounts of each side (collateral oracles, then `underlyingAccounts` without the traded underlying). */
+  takerHealth: PublicKey[];
+  makerHealth: PublicKey[];
+}
+
+const ro = (pubkey: PublicKey) => ({ pubkey, isSigner: false, isWritable: false });
+
+export async function tradeIx(client: XmarginClient, p: TradeParams): Promise<TransactionInstruction> {
+  return client.program.methods
+    .trade({
+      instrument: p.instrument,
+      sizeLots: new BN(p.sizeLots.toString()),
+      price: new BN(p.price.toString()),
+      takerHealthAccounts: p.takerHealth.length,
+    })
+    .accountsStrict({
+      takerSigner: p.takerSigner,
+      makerSigner: p.makerSigner,
+      exchange: client.exchange,
+      registry: client.registry,
+      taker: p.taker,
+      maker: p.maker,
+      market: marketPda(client.programId, client.exchange, p.underlying),
+      oracle: p.oracle,
+      quoteVault: p.quoteVault,
+      insuranceVault: client.insuranceVault,
+      quoteMint: p.quoteMint,
+      tokenProgram: p.tokenProgram,
+    })
+    .remainingAccounts([...p.takerHealth, ...p.makerHealth].map(ro))
+    .instruction();
+}
+
+/** Market parameters (units as in the program's `CreateMarketArgs`). */
+export interface CreateMarketParams {
+  underlying: number;
+  lotDecimals: number;
+  tick: bigint;
+  minSizeLots: bigint;
+  perpOiCap: bigint;
+  perpBandBps: number;
+  optionBandBps: number;
+  takerFeeBps: number;
+  makerFeeBps: number;
+  maxFundingRateBps: number;
+  fundingIntervalSecs: number;
+  expiryTimeOfDaySecs: number;
+  settlementWindowSecs: number;
+  maxExpiryDays: number;
+}
+
+export async function createMarketIx(
+  client: XmarginClient,
+  payer: PublicKey,
+  governance: PublicKey,
+  p: CreateMarketParams,
+): Promise<TransactionInstruction> {
+  const bn = (x: bigint) => new BN(x.toString());
+  return client.program.methods
+    .createMarket({ ...p, tick: bn(p.tick), minSizeLots: bn(p.minSizeLots), perpOiCap: bn(p.perpOiCap) })
+    .accountsStrict({
+      payer,
+      governance,
+      exchange: client.exchange,
+      registry: client.registry,
+      market: marketPda(client.programId, client.exchange, p.underlying),
+      systemProgram: new PublicKey("11111111111111111111111111111111"),
+    })
+    .instruction();
+}
+
+export async function listOptionSeriesIx(
+  client: XmarginClient,
+  governance: PublicKey,
+  underlying: number,
+  p: { kind: number; strike: bigint; expiry: bigint; oiCap: bigint },
+): Promise<TransactionInstruction> {
+  return client.program.methods
+    .listOptionSeries({
+      kind: p.kind,
+      strike: new BN(p.strike.toString()),
+      expiry: new BN(p.expiry.toString()),
+      oiCap: new BN(p.oiCap.toString()),
+    })
+    .accountsStrict({
+      governance,
+      exchange: client.exchange,
+      market: marketPda(client.programId, client.exchange, underlying),
+    })
+    .instruction();
+}
+
+export async function updateFundingIx(client: XmarginClient, underlying: number, oracle: PublicKey): Promise<TransactionInstruction> {
+  return client.program.methods
+    .updateFunding()
+    .accountsStrict({
+      exchange: client.exchange,
+      registry: client.registry,
+      market: marketPda(client.programId, client.exchange, underlying),
+      oracle,
+    })
+    .instruction();
+}
+
+export async function recordSettlementPriceIx(
+  client: XmarginClient,
+  underlying: number,
+  series: number,
+  oracle: PublicKey,
+): Promise<TransactionInstruction> {
+  return client.program.methods
+    .recordSettlementPrice({ series })
+    .accountsStrict({
+      exchange: client.exchange,
+      registry: client.registry,
+      market: marketPda(client.programId, client.exchange, underlying),
+      oracle,
+    })
+    .instruction();
+}
+
+export async function settleExpiredIx(client: XmarginClient, portfolio: PublicKey, underlying: number): Promise<TransactionInstruction> {
+  return client.program.methods
+    .settleExpired()
+    .accountsStrict({
+      exchange: client.exchange,
+      registry: client.registry,
+      portfolio,
+      market: marketPda(client.programId, client.exchange, underlying),
+    })
+    .instruction();
+}
+
+function healthOf(client: XmarginClient, data: Uint8Array): PortfolioHealth {
+  const view = client.program.coder.types.decode("healthView", Buffer.from(data)) as {
+    equity: BN;
+    initialHealth: BN;
+    maintenanceHealth: BN;
+    initialRequirement: BN;
+    maintenanceRequirement: BN;
+  };
+  return {
+    equity: fxBitsToNumber(view.equity),
+    initialHealth: fxBitsToNumber(view.initialHealth),
+    maintenanceHealth: fxBitsToNumber(view.maintenanceHealth),
+    initialRequirement: fxBitsToNumber(view.initialRequirement),
+    maintenanceRequirement: fxBitsToNumber(view.maintenanceRequirement),
+  };
+}
+
+/**
+ * The taker's margin before and after a prospective trade, as the program computes it: the
+ * first simulation runs `refresh_health` now, the second the trade followed by
+ * `refresh_health` (its return data is the last one). `healthBefore` / `healthAfter` are the
+ * taker's full health-account lists without and with the traded underlying. The simulation
+ * must carry both signers' signatures, or run without signature verification (RPC
+ * `simulateTransaction` with `sigVerify: false`).
+ */
+export async function quoteTrade(
+  client: XmarginClient,
+  trade: TradeParams,
+  healthBefore: PublicKey[],
+  healthAfter: PublicKey[],
+  simulate: Simulate,
+): Promise<{ before: PortfolioHealth; after: PortfolioHealth }> {
+  const before = healthOf(client, await simulate([...marginBudgetIxs(), await client.refreshHealthIx(trade.taker, healthBefore)]));
+  const after = healthOf(
+    client,
+    await simulate([...marginBudgetIxs(), await tradeIx(client, trade), await client.refreshHealthIx(trade.taker, healthAfter)]),
+  );
+  return { before, after };
+}
