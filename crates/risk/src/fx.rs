@@ -112,6 +112,14 @@ pub fn from_native(amount: i128, decimals: u8) -> Result<Fx> {
     Ok(Fx::from_bits(shifted.div_euclid(scale)))
 }
 
+/// A non-negative quote amount as native units (the inverse of [`from_native`]), rounded
+/// toward −∞; errors when negative or beyond `u64`.
+pub fn to_native_floor(x: Fx, decimals: u8) -> Result<u64> {
+    let scale = 10i64.checked_pow(u32::from(decimals)).ok_or(RiskError::Overflow)?;
+    let scaled = x.mul_i(scale)?;
+    u64::try_from(scaled.to_bits() >> FRAC_BITS).map_err(|_| RiskError::Overflow)
+}
+
 /// A Pyth-style price `mantissa × 10^expo` as an `Fx`. `expo` in [-18, 18].
 pub fn from_mantissa(mantissa: i64, expo: i32) -> Result<Fx> {
     if !(-18..=18).contains(&expo) {

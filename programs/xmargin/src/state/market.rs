@@ -26,6 +26,16 @@ pub mod instrument_kind {
     pub const PUT: u8 = 2;
 }
 
+/// The engine's option kind of an `instrument_kind` byte (anything but CALL is a put: only
+/// CALL and PUT are ever stored for options).
+pub fn option_kind(kind: u8) -> xmargin_risk::bs::OptionKind {
+    if kind == instrument_kind::CALL {
+        xmargin_risk::bs::OptionKind::Call
+    } else {
+        xmargin_risk::bs::OptionKind::Put
+    }
+}
+
 /// One listed European option series (cash-settled in the quote asset at expiry).
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! records the guarded oracle price (published at or after expiry, rounded to the tick) as
 //! the settlement price of every series of that underlying and expiry. Once per expiry.
 use anchor_lang::prelude::*;
-use xmargin_risk::fx::{from_mantissa, Checked};
+use xmargin_risk::fx::{from_mantissa, to_native_floor};
 use xmargin_risk::trading::round_to_tick;
 
 use crate::error::XmarginError;
@@ -54,9 +54,8 @@ impl RecordSettlementPrice<'_> {
         let config = &registry.underlyings[usize::from(m.underlying)];
         let p = read_price(&ctx.accounts.oracle, &config.oracle, &clock)?;
         require!(p.publish_time >= expiry, XmarginError::SettlementPriceBeforeExpiry);
-        let scale = 10i64.pow(u32::from(registry.collaterals[0].decimals));
-        let native = engine(engine(from_mantissa(p.price, p.expo))?.mul_i(scale))?.to_num::<i128>();
-        let native = u64::try_from(native).map_err(|_| XmarginError::RiskMath)?;
+        let spot = engine(from_mantissa(p.price, p.expo))?;
+        let native = engine(to_native_floor(spot, registry.collaterals[0].decimals))?;
         let price = engine(round_to_tick(native, m.tick))?;
         let count = usize::from(m.series_count);
         let mut settled = 0u8;

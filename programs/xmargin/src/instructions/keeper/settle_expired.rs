@@ -2,14 +2,13 @@
 //! whose settlement price is recorded into its intrinsic value in the quote balance
 //! (size × intrinsic, exact: longs receive exactly what shorts pay) and frees the slots.
 use anchor_lang::prelude::*;
-use xmargin_risk::bs::OptionKind;
 use xmargin_risk::trading::settlement_payoff;
 
 use crate::error::XmarginError;
 use crate::events::PositionSettled;
 use crate::instructions::positions::{credit_quote, engine};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
-use crate::state::{instrument_kind, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot};
+use crate::state::{option_kind, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot};
 
 #[derive(Accounts)]
 pub struct SettleExpired<'info> {
@@ -44,9 +43,13 @@ impl SettleExpired<'_> {
             if series.settlement_price == 0 {
                 continue;
             }
-            let kind = if p.kind == instrument_kind::CALL { OptionKind::Call } else { OptionKind::Put };
-            let payoff =
-                engine(settlement_payoff(kind, p.size, p.strike, series.settlement_price, lots_per_unit))?;
+            let payoff = engine(settlement_payoff(
+                option_kind(p.kind),
+                p.size,
+                p.strike,
+                series.settlement_price,
+                lots_per_unit,
+            ))?;
             let (before, after) = credit_quote(&mut portfolio, &mut registry, payoff)?;
             let s = &mut m.series[usize::from(p.series)];
             s.open_interest = s.open_interest.saturating_sub(p.size.max(0).unsigned_abs());

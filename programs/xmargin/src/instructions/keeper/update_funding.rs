@@ -4,7 +4,7 @@
 //! rate × oracle TWAP × elapsed / interval (formula and units: `crates/risk/src/trading.rs`).
 //! Positions settle against the index lazily, whenever they are traded.
 use anchor_lang::prelude::*;
-use xmargin_risk::fx::{from_mantissa, from_native, Checked};
+use xmargin_risk::fx::{from_mantissa, from_native, to_native_floor, Checked};
 use xmargin_risk::trading::{funding_rate, funding_step};
 
 use crate::error::XmarginError;
@@ -66,13 +66,11 @@ impl UpdateFunding<'_> {
         twap.seconds = 0;
         m.set_fill_twap(&twap);
         m.last_funding_time = now;
-        let scale = 10i64.pow(u32::from(quote_decimals));
-        let oracle_native = engine(oracle_twap.mul_i(scale))?.to_num::<i128>();
         emit!(FundingUpdated {
             market: ctx.accounts.market.key(),
             underlying: m.underlying,
             fill_twap: fill.unwrap_or(0),
-            oracle_twap: u64::try_from(oracle_native).map_err(|_| XmarginError::RiskMath)?,
+            oracle_twap: engine(to_native_floor(oracle_twap, quote_decimals))?,
             rate: rate.to_bits(),
             elapsed_secs: elapsed,
             index_before: before.to_bits(),

@@ -15,8 +15,8 @@
 //! `taker_health_accounts` says where the split is.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
-use xmargin_risk::bs::{greeks, OptionKind};
-use xmargin_risk::fx::{years_from_seconds, Checked, Fx};
+use xmargin_risk::bs::greeks;
+use xmargin_risk::fx::{to_native_floor, years_from_seconds, Fx};
 use xmargin_risk::trading::{apply_perp_fill, fee, notional, open_interest_after, PerpPosition};
 use xmargin_risk::Position;
 
@@ -26,8 +26,8 @@ use crate::health::{engine_position, health_inputs, underlying_market, HealthInp
 use crate::instructions::positions::{credit_quote, engine, free_if_flat, position_slot, settle_funding};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{
-    instrument_kind, pause, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, BPS,
-    OPTION_FEE_CAP_BPS, PERP_INSTRUMENT,
+    option_kind, pause, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, BPS, OPTION_FEE_CAP_BPS,
+    PERP_INSTRUMENT,
 };
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,12 +77,6 @@ pub struct Trade<'info> {
 /// Whether `signer` may trade for the portfolio: its owner or its delegate.
 fn may_trade(p: &Portfolio, signer: &Pubkey) -> bool {
     p.owner == *signer || (p.delegate != Pubkey::default() && p.delegate == *signer)
-}
-
-/// A non-negative quote amount (quote units) as native units, rounded down.
-fn to_native(x: Fx, decimals: u8) -> Result<u64> {
-    let scaled = engine(x.mul_i(10i64.pow(u32::from(decimals))))?;
-    u64::try_from(scaled.floor().to_bits() >> 48).map_err(|_| error!(XmarginError::RiskMath))
 }
 
 /// |a − b| ≤ band_bps × reference / 10_000, in integers.
@@ -135,7 +129,7 @@ impl Trade<'_> {
             let registry = a.registry.load()?;
             let m = a.market.load()?;
             let (um, _) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
-            let spot = to_native(um.spot, quote_decimals)?;
+            let spot = engine(to_native_floor(um.spot, quote_decimals))?;
             let model = if perp {
                 require!(
                     within_band(args.price, spot, spot, m.perp_band_bps),
@@ -144,11 +138,13 @@ impl Trade<'_> {
                 0
             } else {
                 let s = m.option_series(args.instrument).ok_or(XmarginError::UnknownInstrument)?;
-                let kind = if s.kind == instrument_kind::CALL { OptionKind::Call } else { OptionKind::Put };
+                let kind = option_kind(s.kind);
                 let strike = engine(xmargin_risk::fx::from_native(i128::from(s.strike), quote_decimals))?;
                 let t = engine(years_from_seconds(s.expiry.saturating_sub(clock.unix_timestamp)))?;
-                let model =
-                    to_native(engine(greeks(kind, um.spot, strike, um.vol, t))?.price, quote_decimals)?;
+                let model = engine(to_native_floor(
+                    engine(greeks(kind, um.spot, strike, um.vol, t))?.price,
+                    quote_decimals,
+                ))?;
                 require!(
                     within_band(args.price, model, spot, m.option_band_bps),
                     XmarginError::PriceOutsideBand
