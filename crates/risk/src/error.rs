@@ -29,6 +29,16 @@ pub enum RiskError {
     InvalidInstrument,
     /// A volatility update is not later than the previous one.
     TimeNotIncreasing,
+    /// An option series has never been marked (`marks.rs`).
+    MarksMissing,
+    /// An option series' marks are older than the policy's largest age (or from the future).
+    MarksTooOld,
+    /// The spot moved further from the marks' reference spot than the policy allows.
+    MarksSpotDrift,
+    /// The implied vol or the price-shock range changed beyond what the marks cover.
+    MarksParamsChanged,
+    /// A marks policy is outside its bounds (`MarksPolicy::validate`).
+    InvalidMarksPolicy,
 }
 
 impl fmt::Display for RiskError {
@@ -47,6 +57,11 @@ impl fmt::Display for RiskError {
             RiskError::InvalidMarginParams => write!(f, "invalid margin parameters"),
             RiskError::InvalidInstrument => write!(f, "invalid instrument"),
             RiskError::TimeNotIncreasing => write!(f, "observation time must increase"),
+            RiskError::MarksMissing => write!(f, "option series has no marks"),
+            RiskError::MarksTooOld => write!(f, "option series marks are too old"),
+            RiskError::MarksSpotDrift => write!(f, "spot drifted too far from the marks' reference"),
+            RiskError::MarksParamsChanged => write!(f, "vol or shock range changed since the marks"),
+            RiskError::InvalidMarksPolicy => write!(f, "invalid marks policy"),
         }
     }
 }

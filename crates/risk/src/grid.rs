@@ -335,12 +335,38 @@ pub struct RequirementBreakdown {
 pub fn requirement(book: &UnderlyingBook, params: &ScenarioParams) -> Result<RequirementBreakdown> {
     let e = &book.exposure;
     let addon = convexity_addon(&book.short_options, e.spot, params.max_price_shock)?;
+    let extreme_addon = convexity_addon(&book.short_options, e.spot, extreme_range(params)?)?;
+    requirement_with_addons(e, params, Addons { grid: addon, extreme: extreme_addon, value_error: ZERO })
+}
+
+/// Convexity add-ons of an underlying's net options, per unit of the book (quote units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addons {
+    /// Bound of the expansion's error over the grid's price range ±P.
+    pub grid: Fx,
+    /// The same over the extreme range ±m·P.
+    pub extreme: Fx,
+    /// Bound of the error of the book's current value itself (0 when options are valued at
+    /// the current spot; the grid add-on when they are valued from marks at another spot,
+    /// `marks.rs`). The extreme-move loss is weighted by w < 1, so the part of it that is
+    /// the value's own error must count in full: it adds (1 − w) × this.
+    pub value_error: Fx,
+}
+
+/// The requirement of a netted exposure whose convexity add-ons are already known: computed
+/// here from the net options (`requirement`) or read from per-series marks (`marks.rs`).
+pub fn requirement_with_addons(
+    e: &NetExposure,
+    params: &ScenarioParams,
+    addons: Addons,
+) -> Result<RequirementBreakdown> {
+    let addon = addons.grid;
     let (expansion_worst, worst_price_shock, worst_vol_shock) = worst_grid_loss(e, params)?;
     let grid_loss = expansion_worst.add_c(addon)?;
-    let extreme_range = extreme_range(params)?;
-    let (extreme_raw, _) = worst_price_loss(e, extreme_range)?;
-    let extreme_addon = convexity_addon(&book.short_options, e.spot, extreme_range)?;
-    let extreme_loss = extreme_raw.add_c(extreme_addon)?.mul_c(params.extreme_weight)?;
+    let (extreme_raw, _) = worst_price_loss(e, extreme_range(params)?)?;
+    let unweighted = ONE.sub_c(params.extreme_weight)?.mul_c(addons.value_error)?;
+    let extreme_loss =
+        extreme_raw.add_c(addons.extreme)?.mul_c(params.extreme_weight)?.add_c(unweighted)?;
     let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;
     let confidence_addon = e.delta.abs_c()?.mul_c(e.conf)?;
     let core = grid_loss.max(extreme_loss).max(short_option_charge).max(ZERO);

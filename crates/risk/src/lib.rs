@@ -15,6 +15,7 @@ pub mod full;
 pub mod fx;
 pub mod grid;
 pub mod margin;
+pub mod marks;
 pub mod math;
 pub mod portfolio;
 pub mod reference;

@@ -108,7 +108,20 @@ pub fn health(
     let (initial_requirement, maintenance_requirement, underlyings) =
         requirements(positions, market, params)?;
     let requirement = if level == Level::Initial { initial_requirement } else { maintenance_requirement };
-    let mut total = crate::fx::sum(underlyings.iter().map(|u| u.exposure.value))?.sub_c(requirement)?;
+    let positions_value = crate::fx::sum(underlyings.iter().map(|u| u.exposure.value))?;
+    health_from(positions_value, requirement, balances, collateral, level)
+}
+
+/// Health at `level` of positions worth `positions_value` needing `requirement`, with these
+/// balances: weighted collateral + value − requirement.
+pub fn health_from(
+    positions_value: Fx,
+    requirement: Fx,
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    level: Level,
+) -> Result<Fx> {
+    let mut total = positions_value.sub_c(requirement)?;
     for balance in balances {
         let m = market_of(collateral, balance)?;
         total = total.add_c(weighted_value(balance.amount, m, level)?)?;
@@ -126,6 +139,17 @@ pub fn margin(
 ) -> Result<MarginReport> {
     let (initial_requirement, maintenance_requirement, underlyings) =
         requirements(positions, market, params)?;
+    report_from(initial_requirement, maintenance_requirement, underlyings, balances, collateral)
+}
+
+/// The margin report of per-underlying results and balances.
+pub fn report_from(
+    initial_requirement: Fx,
+    maintenance_requirement: Fx,
+    underlyings: Vec<UnderlyingReport>,
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+) -> Result<MarginReport> {
     let positions_value = crate::fx::sum(underlyings.iter().map(|u| u.exposure.value))?;
     let mut collateral_value = ZERO;
     let mut weighted_initial = ZERO;

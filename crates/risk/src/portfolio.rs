@@ -180,7 +180,7 @@ pub struct UnderlyingBook {
 
 /// `size × x` computed as ±(|size| × x): fixed-point multiplication rounds toward −∞, so
 /// this keeps a long and an equal short contribution exact negatives of each other.
-fn signed_mul(size: Fx, x: Fx) -> Result<Fx> {
+pub(crate) fn signed_mul(size: Fx, x: Fx) -> Result<Fx> {
     let magnitude = size.abs_c()?.mul_c(x)?;
     if size < ZERO {
         magnitude.neg_c()

@@ -1,0 +1,211 @@
+//! Marks (src/marks.rs): health from cached per-series marks is sound against full
+//! revaluation at the current spot and time for every drift and age the policy allows, never
+//! above the exact engine's health, equal to it for perps, and refused when stale.
+mod common;
+
+use common::{fx, random_position, Rng, DAY, NOW};
+use proptest::prelude::*;
+use xmargin_risk::bs::OptionKind;
+use xmargin_risk::collateral::Level;
+use xmargin_risk::full;
+use xmargin_risk::fx::Fx;
+use xmargin_risk::grid::ScenarioParams;
+use xmargin_risk::margin::{health, MarginParams};
+use xmargin_risk::marks::{compute_marks, marked_books, marked_health, MarkedPosition, MarkedUnderlying, MarksPolicy};
+use xmargin_risk::portfolio::{books, Market};
+use xmargin_risk::{InstrumentKind, Position, RiskError, UnderlyingMarket};
+
+const PARAMS: MarginParams = MarginParams::REFERENCE;
+
+fn market(spot: f64, vol: f64, scenario: ScenarioParams) -> UnderlyingMarket {
+    UnderlyingMarket { index: 0, spot: fx(spot), conf: Fx::ZERO, vol: fx(vol), scenario }
+}
+
+fn policy(drift: f64, age: i64) -> MarksPolicy {
+    MarksPolicy { max_drift: fx(drift), max_age: age }
+}
+
+/// Engine positions → marked positions, options marked at `at` as of `t0`. Perps carry no
+/// entry (the program counts their basis as cash).
+fn marked(book: &[Position], at: &UnderlyingMarket, t0: i64, policy: &MarksPolicy) -> Vec<MarkedPosition> {
+    book.iter()
+        .map(|p| {
+            let marks = match p.instrument.kind {
+                InstrumentKind::Perp => None,
+                kind => {
+                    let kind = if kind == InstrumentKind::Call { OptionKind::Call } else { OptionKind::Put };
+                    Some(
+                        compute_marks(kind, p.instrument.strike, p.instrument.expiry, at, t0, &PARAMS, policy)
+                            .expect("marks"),
+                    )
+                }
+            };
+            MarkedPosition { underlying: p.instrument.underlying, size: p.size, marks }
+        })
+        .collect()
+}
+
+fn without_entry(book: &[Position]) -> Vec<Position> {
+    book.iter().map(|p| Position { entry_price: Fx::ZERO, ..*p }).collect()
+}
+
+fn random_book(rng: &mut Rng, spot: f64) -> Vec<Position> {
+    let n = 1 + rng.below(6) as usize;
+    let mut out: Vec<Position> = Vec::new();
+    while out.len() < n {
+        let p = random_position(rng, 0, spot);
+        // One slot per instrument, as in the program.
+        if !out.iter().any(|q| q.instrument == p.instrument) {
+            out.push(p);
+        }
+    }
+    without_entry(&out)
+}
+
+/// Full-revaluation health (no collateral): true value now − worst scenario loss (grid
+/// points and weighted extreme moves) at the level's shocks.
+fn full_health(book: &[Position], now_market: &UnderlyingMarket, now: i64, level: Level) -> f64 {
+    let (s, vol) = (now_market.spot.to_num::<f64>(), now_market.vol.to_num::<f64>());
+    let value: f64 = book.iter().map(|p| full::position_value(p, s, vol, now)).sum();
+    let scale = if level == Level::Initial { PARAMS.initial_scale } else { Fx::ONE };
+    let params = now_market.scenario.scaled(scale).expect("scaled");
+    let refs: Vec<&Position> = book.iter().collect();
+    value - full::worst_loss(&refs, now_market, now, &params)
+}
+
+/// The reference grid without vol shocks: the property below is about the price dimension,
+/// drift and time, which is what marks add (the vol dimension is the expansion's own,
+/// measured in expansion_vs_full.rs).
+fn price_only() -> ScenarioParams {
+    ScenarioParams { vol_shock_up: Fx::ZERO, vol_shock_down: Fx::ZERO, ..ScenarioParams::REFERENCE }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// For any drift within D and any age within the largest age, marked health never
+    /// exceeds the full-revaluation health at the current spot and time.
+    #[test]
+    fn sound_against_full_revaluation(
+        seed in 1u64..u64::MAX,
+        spot_choice in 0usize..3,
+        vol in 0.2f64..1.5,
+        drift in 0.001f64..0.10,
+        drift_used in -1.0f64..1.0,
+        max_age in 60i64..(2 * DAY),
+        age_used in 0.0f64..1.0,
+    ) {
+        let spot = [20.0, 150.0, 60_000.0][spot_choice];
+        let mut rng = Rng::new(seed);
+        let book = random_book(&mut rng, spot);
+        let policy = policy(drift, max_age);
+        let at = market(spot, vol, price_only());
+        let positions = marked(&book, &at, NOW, &policy);
+        let now = NOW + (age_used * max_age as f64) as i64;
+        let now_market = market(spot * (1.0 + 0.999 * drift * drift_used), vol, price_only());
+        let u = MarkedUnderlying { market: now_market, policy };
+        let notional: f64 = book.iter().map(|p| p.size.to_num::<f64>().abs() * spot).sum();
+        for level in [Level::Maintenance, Level::Initial] {
+            let m = marked_health(&positions, &[], &[], &[u], now, &PARAMS, level).expect("marked");
+            let f = full_health(&book, &now_market, now, level);
+            prop_assert!(m.to_num::<f64>() <= f + 1e-7 * notional + 1e-6, "{level:?}: marked {m} > full {f}");
+        }
+    }
+}
+
+/// Marked at the current spot and time, health is never above the exact engine's (the
+/// bounds cover a drift and an age the exact engine does not need); the cost is measured.
+#[test]
+fn never_above_the_exact_engine_and_close_to_it() {
+    let mut rng = Rng::new(7);
+    let policy = policy(0.03, 3600);
+    let (mut exact_total, mut marked_total) = (0.0, 0.0);
+    for _ in 0..200 {
+        let spot = 150.0;
+        let book = random_book(&mut rng, spot);
+        let at = market(spot, 0.8, ScenarioParams::REFERENCE);
+        let positions = marked(&book, &at, NOW, &policy);
+        let u = MarkedUnderlying { market: at, policy };
+        let m = marked_health(&positions, &[], &[], &[u], NOW, &PARAMS, Level::Initial).expect("marked");
+        let e = health(&book, &[], &[], &Market { now: NOW, underlyings: &[at] }, &PARAMS, Level::Initial)
+            .expect("exact");
+        assert!(m <= e, "marked {m} above exact {e}");
+        exact_total += e.to_num::<f64>();
+        marked_total += m.to_num::<f64>();
+    }
+    // Requirements, not healths, are what cost capital: report the ratio of the totals.
+    println!("initial health, 200 books: exact {exact_total:.2}, marked {marked_total:.2}");
+}
+
+/// At the marks' own spot and time the shifted exposure is the exact engine's, bit for bit.
+#[test]
+fn exposure_at_the_reference_spot_is_exact() {
+    let mut rng = Rng::new(11);
+    for _ in 0..100 {
+        let book = random_book(&mut rng, 150.0);
+        let at = market(150.0, 0.7, ScenarioParams::REFERENCE);
+        let positions = marked(&book, &at, NOW, &policy(0.02, 3600));
+        let u = MarkedUnderlying { market: at, policy: policy(0.02, 3600) };
+        let m = marked_books(&positions, &[u], NOW).expect("marked")[0].exposure;
+        let e = books(&book, &Market { now: NOW, underlyings: &[at] }).expect("exact")[0].exposure;
+        assert_eq!(m, e);
+    }
+}
+
+/// Perps need no marks: at any spot, marked health equals the exact engine's.
+#[test]
+fn perps_equal_the_exact_engine() {
+    let book = without_entry(&[common::perp(0, 3.5, 0.0), common::perp(1, -2.25, 0.0)]);
+    let mut a = market(150.0, 0.7, ScenarioParams::REFERENCE);
+    let mut b = market(60_000.0, 0.5, ScenarioParams::REFERENCE);
+    a.conf = fx(0.05);
+    b.index = 1;
+    let positions = marked(&book, &a, NOW, &policy(0.02, 3600));
+    let us = [MarkedUnderlying { market: a, policy: policy(0.02, 3600) }, MarkedUnderlying { market: b, policy: policy(0.02, 3600) }];
+    for level in [Level::Initial, Level::Maintenance] {
+        let m = marked_health(&positions, &[], &[], &us, NOW + 10 * DAY, &PARAMS, level).expect("marked");
+        let e = health(&book, &[], &[], &Market { now: NOW + 10 * DAY, underlyings: &[a, b] }, &PARAMS, level)
+            .expect("exact");
+        assert_eq!(m, e);
+    }
+}
+
+/// Stale marks are refused with the reason.
+#[test]
+fn stale_marks_are_refused() {
+    let policy = policy(0.02, 3600);
+    let at = market(100.0, 0.6, ScenarioParams::REFERENCE);
+    let marks = compute_marks(OptionKind::Call, fx(100.0), NOW + 30 * DAY, &at, NOW, &PARAMS, &policy).expect("marks");
+    let check = |m: &UnderlyingMarket, now: i64| marks.check(m, now, &policy);
+    assert_eq!(check(&at, NOW + 3600), Ok(()));
+    assert_eq!(check(&market(101.99, 0.6, ScenarioParams::REFERENCE), NOW), Ok(()));
+    assert_eq!(check(&market(102.01, 0.6, ScenarioParams::REFERENCE), NOW), Err(RiskError::MarksSpotDrift));
+    assert_eq!(check(&market(97.99, 0.6, ScenarioParams::REFERENCE), NOW), Err(RiskError::MarksSpotDrift));
+    assert_eq!(check(&at, NOW + 3601), Err(RiskError::MarksTooOld));
+    assert_eq!(check(&at, NOW - 1), Err(RiskError::MarksTooOld));
+    assert_eq!(check(&market(100.0, 0.61, ScenarioParams::REFERENCE), NOW), Err(RiskError::MarksParamsChanged));
+    let wider = ScenarioParams { max_price_shock: fx(0.16), ..ScenarioParams::REFERENCE };
+    assert_eq!(check(&market(100.0, 0.6, wider), NOW), Err(RiskError::MarksParamsChanged));
+    let narrower = ScenarioParams { max_price_shock: fx(0.10), ..ScenarioParams::REFERENCE };
+    assert_eq!(check(&market(100.0, 0.6, narrower), NOW), Ok(()));
+    let never = xmargin_risk::marks::SeriesMarks { basis: xmargin_risk::marks::MarksBasis { computed_at: 0, ..marks.basis }, ..marks };
+    assert_eq!(never.check(&at, NOW, &policy), Err(RiskError::MarksMissing));
+    assert_eq!(
+        compute_marks(OptionKind::Call, fx(100.0), NOW, &at, NOW, &PARAMS, &MarksPolicy { max_drift: fx(0.5), max_age: 3600 }),
+        Err(RiskError::InvalidMarksPolicy)
+    );
+}
+
+/// A long option's bound carries its time decay over the largest age: more for a short-dated
+/// at-the-money option, none for an expired one.
+#[test]
+fn long_bounds_carry_the_decay_allowance() {
+    let at = market(100.0, 0.6, ScenarioParams::REFERENCE);
+    let long_bound = |days: f64, age: i64| {
+        let expiry = NOW + (days * DAY as f64) as i64;
+        compute_marks(OptionKind::Call, fx(100.0), expiry, &at, NOW, &PARAMS, &policy(0.02, age)).expect("marks").bounds[0][0][1]
+    };
+    assert!(long_bound(1.0, 7200) > long_bound(1.0, 60));
+    assert!(long_bound(1.0, 3600) > long_bound(60.0, 3600) / fx(10.0));
+    assert_eq!(long_bound(0.0, 3600), Fx::ZERO);
+}
