@@ -365,3 +365,19 @@ pub fn marked_margin(
     }
     report_from(initial, maintenance, reports, balances, collateral)
 }
+
+/// Marks of an expired series whose settlement price is recorded: worth `value` per unit (its
+/// payoff, quote units), with no risk left, valid at `market` and `now`.
+pub fn settled_marks(value: Fx, market: &UnderlyingMarket, now: i64) -> SeriesMarks {
+    SeriesMarks {
+        basis: MarksBasis {
+            computed_at: now,
+            spot: market.spot,
+            vol: market.vol,
+            max_price_shock: market.scenario.max_price_shock,
+            extreme_multiple: market.scenario.extreme_multiple,
+        },
+        greeks: OptionGreeks { price: value, delta: ZERO, gamma: ZERO, vega: ZERO, vanna: ZERO, volga: ZERO },
+        bounds: [[[ZERO; SIDES]; RANGES]; 2],
+    }
+}

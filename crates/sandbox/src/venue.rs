@@ -9,6 +9,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use xmargin::instructions::{
     CreateMarketArgs, HealthView, ListOptionSeriesArgs, RecordSettlementPriceArgs, RiskChangeArgs, TradeArgs,
+    UpdateMarksArgs,
 };
 use xmargin::oracle::{kind, OracleConfig};
 use xmargin::state::{instrument_kind, Market, Portfolio, PERP_INSTRUMENT};
@@ -23,6 +24,13 @@ pub const LOT_DECIMALS: u8 = 2;
 pub const TICK: u64 = 10_000;
 /// 08:00 UTC expiries.
 pub const EXPIRY_TIME_OF_DAY: u32 = 8 * 3600;
+
+/// Marks policy: a series' marks serve while the spot is within 3% of their reference and
+/// for an hour (keepers refresh them well before; the venue's helpers before every trade).
+pub const MARK_DRIFT_BPS: u16 = 300;
+pub const MARK_AGE_SECS: u32 = 3_600;
+/// Series marked per `update_marks` transaction (~35k CU each).
+pub const MARKS_PER_TX: usize = 16;
 
 /// The market parameters the venue uses: 5% perp band, option band 2% of spot, fees 5 / 2 bps,
 /// funding capped at 0.1% per hourly interval, one-hour settlement window.
@@ -42,6 +50,8 @@ pub fn market_args(underlying: u8) -> CreateMarketArgs {
         expiry_time_of_day_secs: EXPIRY_TIME_OF_DAY,
         settlement_window_secs: 3_600,
         max_expiry_days: 365,
+        max_mark_drift_bps: MARK_DRIFT_BPS,
+        max_mark_age_secs: MARK_AGE_SECS,
     }
 }
 
@@ -208,6 +218,7 @@ impl Venue {
 
     /// Withdraws quote to the trader's token account (health-checked with positions).
     pub fn withdraw(&mut self, trader: &Trader, amount: u64) -> TxResult {
+        self.mark_all();
         let accounts = self.health_accounts(&trader.portfolio, None);
         let mut ix = self.sb.withdraw_ix(
             trader.owner.pubkey(),
@@ -373,7 +384,45 @@ impl Venue {
         ix
     }
 
-    /// Sends a trade with the largest compute budget.
+    /// `update_marks` of the series in `mask`.
+    pub fn update_marks_ix(&self, underlying: u8, mask: u32) -> Instruction {
+        let exchange = pda::exchange();
+        let u = &self.underlyings[usize::from(underlying)];
+        instruction(
+            xmargin::accounts::UpdateMarks {
+                exchange,
+                registry: pda::registry(&exchange),
+                market: u.market,
+                oracle: u.oracle,
+            },
+            xmargin::instruction::UpdateMarks { args: UpdateMarksArgs { series_mask: mask } },
+        )
+    }
+
+    /// Marks every listed series of an underlying, `MARKS_PER_TX` per transaction; the
+    /// compute units of each transaction.
+    pub fn mark(&mut self, underlying: u8) -> Result<Vec<u64>, TxFailure> {
+        let listed = usize::from(self.market(underlying).series_count);
+        let mut units = Vec::new();
+        for first in (0..listed).step_by(MARKS_PER_TX) {
+            let mask = (first..listed.min(first + MARKS_PER_TX)).fold(0u32, |m, i| m | (1 << i));
+            let ix = self.update_marks_ix(underlying, mask);
+            let [a, b] = budget_ixs();
+            units.push(self.sb.send(&[a, b, ix], &[])?.compute_units);
+        }
+        Ok(units)
+    }
+
+    /// What a keeper does: marks every market's series at the current prices. Best effort: a
+    /// market whose oracle cannot be read is left as it is (the instruction that needs its
+    /// marks then fails with its own error).
+    pub fn mark_all(&mut self) {
+        for i in 0..self.underlyings.len() {
+            let _ = self.mark(i as u8);
+        }
+    }
+
+    /// Sends a trade with the largest compute budget, after a keeper pass (`mark_all`).
     pub fn trade(
         &mut self,
         taker: &Trader,
@@ -383,6 +432,7 @@ impl Venue {
         size_lots: i64,
         price: u64,
     ) -> TxResult {
+        self.mark_all();
         let ix = self.trade_ix(taker, maker, underlying, instrument, size_lots, price);
         let [a, b] = budget_ixs();
         self.sb.send(&[a, b, ix], &[&taker.owner, &maker.owner])
@@ -448,6 +498,7 @@ impl Venue {
 
     /// `refresh_health` of a portfolio with its health accounts, and its compute units.
     pub fn health(&mut self, portfolio: &Pubkey) -> Result<(HealthView, u64), TxFailure> {
+        self.mark_all();
         let accounts = self.health_accounts(portfolio, None);
         let ix = self.sb.refresh_health_ix(*portfolio, &accounts);
         let [a, b] = budget_ixs();

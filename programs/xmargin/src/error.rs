@@ -209,4 +209,15 @@ pub enum XmarginError {
     SettlementPriceBeforeExpiry,
     #[msg("The portfolio holds no expired option with a recorded settlement price in this market")]
     NothingToSettle,
+    // Marks (update_marks; every health computation over option positions).
+    #[msg("An option series held has never been marked: send update_marks first")]
+    MarksMissing,
+    #[msg("An option series held has marks older than the market's largest age: send update_marks")]
+    MarksTooOld,
+    #[msg("The spot moved further from a held series' marks than the market allows: send update_marks")]
+    MarksSpotDrift,
+    #[msg("Implied vol or shock range changed since a held series was marked: send update_marks")]
+    MarksParamsChanged,
+    #[msg("update_marks needs a non-empty mask of listed series")]
+    InvalidSeriesMask,
 }

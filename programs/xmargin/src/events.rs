@@ -152,6 +152,20 @@ pub struct MarketCreated {
     pub params: crate::instructions::CreateMarketArgs,
 }
 
+/// Emitted by `update_marks`: which series were marked, at what reference spot (quote
+/// units per underlying unit, I80F48 bits), when (unix seconds), at which implied vol (bps)
+/// and largest maintenance price shock (parts per million) their bounds cover.
+#[event]
+pub struct MarksUpdated {
+    pub market: Pubkey,
+    pub underlying: u8,
+    pub series_mask: u32,
+    pub spot: i128,
+    pub computed_at: i64,
+    pub implied_vol_bps: u32,
+    pub max_price_shock_ppm: u32,
+}
+
 /// Emitted by `list_option_series`. Strike: quote native per unit; expiry: unix seconds;
 /// cap: lots.
 #[event]

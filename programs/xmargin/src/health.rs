@@ -11,7 +11,10 @@
 //! (`MarketAccountsMismatch` when missing or not that underlying's market). Any oracle
 //! failure on an underlying with positions fails the computation: positions cannot be valued
 //! without a live price. A perp counts as size × spot plus its basis and pending funding
-//! (quote cash); options at the Black-Scholes price at the underlying's implied vol.
+//! (quote cash); an option from its series' marks (`crates/risk/src/marks.rs`: value,
+//! Greeks and convexity bounds cached by `update_marks`, shifted to the current spot), or at
+//! its payoff once its settlement price is recorded. Stale marks fail the computation with
+//! the reason (`MarksTooOld`, `MarksSpotDrift`, ...): send `update_marks` and retry.
 //!
 //! Prices are conservative: an asset at min(spot, EMA) − conf, a liability at
 //! max(spot, EMA) + conf (equity uses min/max(spot, EMA) too, without the confidence).
@@ -22,20 +25,21 @@
 //! valued conservatively and fails the computation. Hard failures (wrong owner, account or
 //! feed, malformed data, bad exponent) always fail it.
 use anchor_lang::prelude::*;
+use xmargin_risk::bs::intrinsic;
 use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Level, Tier};
 use xmargin_risk::fx::{from_mantissa, from_native, Checked, Fx};
-use xmargin_risk::margin::{health, requirements};
-use xmargin_risk::trading::pending_funding;
-use xmargin_risk::{
-    margin, Instrument, InstrumentKind, MarginParams, MarginReport, Market, Position, RiskError,
-    UnderlyingMarket,
+use xmargin_risk::marks::{
+    marked_books, marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying,
 };
+use xmargin_risk::trading::pending_funding;
+use xmargin_risk::{MarginParams, MarginReport, RiskError, UnderlyingMarket};
 
 use crate::error::XmarginError;
+use crate::marks::CurrentBasis;
 use crate::oracle::{kind, read_price, OraclePrice};
 use crate::state::{
-    instrument_kind, CollateralConfig, HaircutRegistry, Market as MarketAccount, Portfolio, PositionSlot,
-    MAX_POSITIONS, MAX_TIERS,
+    option_kind, CollateralConfig, HaircutRegistry, Market as MarketAccount, Portfolio, PositionSlot,
+    MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
 };
 
 pub fn risk_error(e: RiskError) -> Error {
@@ -52,6 +56,11 @@ pub fn risk_error(e: RiskError) -> Error {
             XmarginError::RiskUnknownReference
         }
         RiskError::TimeNotIncreasing => XmarginError::RiskTimeNotIncreasing,
+        RiskError::MarksMissing => XmarginError::MarksMissing,
+        RiskError::MarksTooOld => XmarginError::MarksTooOld,
+        RiskError::MarksSpotDrift => XmarginError::MarksSpotDrift,
+        RiskError::MarksParamsChanged => XmarginError::MarksParamsChanged,
+        RiskError::InvalidMarksPolicy => XmarginError::RiskInvalidParameters,
     };
     error!(code)
 }
@@ -122,53 +131,52 @@ pub fn conservative_price(spot: i64, ema: Option<i64>, amount: i64) -> i64 {
 }
 
 /// The engine's inputs for a portfolio: collateral markets and balances, underlyings and
-/// positions.
+/// positions valued from their series' marks.
 pub struct HealthInputs {
     pub markets: Vec<CollateralMarket>,
     pub balances: Vec<Balance>,
-    pub underlyings: Vec<UnderlyingMarket>,
-    pub positions: Vec<Position>,
+    pub underlyings: Vec<MarkedUnderlying>,
+    pub positions: Vec<MarkedPosition>,
+    /// Each position's instrument: (underlying, series or `PERP_INSTRUMENT`).
+    pub instruments: Vec<(u16, u8)>,
     pub now: i64,
 }
 
 impl HealthInputs {
-    fn market(&self) -> Market<'_> {
-        Market { now: self.now, underlyings: &self.underlyings }
-    }
-
     /// The full margin report (equity, both levels).
     pub fn report(&self) -> Result<MarginReport> {
-        margin(&self.positions, &self.balances, &self.markets, &self.market(), &MarginParams::REFERENCE)
+        marked_margin(&self.positions, &self.balances, &self.markets, &self.underlyings, self.now, &PARAMS)
             .map_err(risk_error)
     }
 
-    /// Health at one level only (cheaper).
+    /// Health at one level only (cheaper: one requirement per underlying).
     pub fn health(&self, level: Level) -> Result<Fx> {
-        health(
-            &self.positions,
-            &self.balances,
-            &self.markets,
-            &self.market(),
-            &MarginParams::REFERENCE,
-            level,
-        )
-        .map_err(risk_error)
+        marked_health(&self.positions, &self.balances, &self.markets, &self.underlyings, self.now, &PARAMS, level)
+            .map_err(risk_error)
     }
 
-    /// The maintenance requirement of `positions` at these prices (e.g. the positions before
-    /// a trade).
-    pub fn maintenance_requirement(&self, positions: &[Position]) -> Result<Fx> {
-        let (_, maintenance, _) =
-            requirements(positions, &self.market(), &MarginParams::REFERENCE).map_err(risk_error)?;
-        Ok(maintenance)
+    /// The requirement at `level` of `positions` (all on `underlying`) at these prices, e.g.
+    /// the positions before a trade.
+    pub fn requirement(&self, underlying: u16, positions: &[MarkedPosition], level: Level) -> Result<Fx> {
+        let mine: Vec<MarkedUnderlying> =
+            self.underlyings.iter().filter(|u| u.market.index == underlying).copied().collect();
+        let books = marked_books(positions, &mine, self.now).map_err(risk_error)?;
+        let mut total = Fx::ZERO;
+        for book in books {
+            total = total.add_c(book.requirement(&PARAMS, level).map_err(risk_error)?.requirement).map_err(risk_error)?;
+        }
+        Ok(total)
     }
 }
 
-/// An underlying's market data and funding index, already read by the caller (the traded
-/// underlying in `trade`): its accounts are then not expected among the remaining accounts.
-pub struct UnderlyingData {
+/// The margin parameters of every on-chain computation.
+const PARAMS: MarginParams = MarginParams::REFERENCE;
+
+/// An underlying whose market account the caller already holds (the traded one in `trade`):
+/// its accounts are then not expected among the remaining accounts.
+pub struct Provided<'a> {
     pub market: UnderlyingMarket,
-    pub funding_index: Fx,
+    pub account: &'a MarketAccount,
 }
 
 /// The guarded oracle price of an underlying as engine market data.
@@ -195,38 +203,38 @@ pub fn underlying_market(
     Ok((market, p))
 }
 
-/// The engine's position for a slot: sizes in underlying units, strikes in quote units. A
-/// perp enters at price 0, its basis (and pending funding) counting as quote cash instead.
-pub fn engine_position(slot: &PositionSlot, quote_decimals: u8) -> Result<Position> {
-    let kind = match slot.kind {
-        instrument_kind::PERP => InstrumentKind::Perp,
-        instrument_kind::CALL => InstrumentKind::Call,
-        _ => InstrumentKind::Put,
+/// The engine's position for a slot of `market`: size in underlying units; an option valued
+/// from its series' marks, or at its payoff once its settlement price is recorded.
+pub fn marked_position(
+    slot: &PositionSlot,
+    market: &MarketAccount,
+    data: &UnderlyingMarket,
+    basis: &CurrentBasis,
+    quote_decimals: u8,
+    now: i64,
+) -> Result<MarkedPosition> {
+    let size = from_native(i128::from(slot.size), slot.lot_decimals).map_err(risk_error)?;
+    let marks = if slot.is_perp() {
+        None
+    } else {
+        let index = usize::from(slot.series);
+        let series = market.series.get(index).ok_or(XmarginError::UnknownInstrument)?;
+        Some(if series.settlement_price != 0 {
+            let price = |native: u64| from_native(i128::from(native), quote_decimals).map_err(risk_error);
+            let payoff = intrinsic(option_kind(series.kind), price(series.settlement_price)?, price(series.strike)?)
+                .map_err(risk_error)?;
+            settled_marks(payoff, data, now)
+        } else {
+            market.marks.get(index).ok_or(XmarginError::UnknownInstrument)?.load(basis)?
+        })
     };
-    let perp = kind == InstrumentKind::Perp;
-    Ok(Position {
-        instrument: Instrument {
-            underlying: slot.underlying,
-            kind,
-            strike: if perp {
-                Fx::ZERO
-            } else {
-                from_native(i128::from(slot.strike), quote_decimals).map_err(risk_error)?
-            },
-            expiry: if perp { 0 } else { slot.expiry },
-        },
-        size: from_native(i128::from(slot.size), slot.lot_decimals).map_err(risk_error)?,
-        entry_price: Fx::ZERO,
-    })
+    Ok(MarkedPosition { underlying: slot.underlying, size, marks })
 }
 
-/// Every active position of the portfolio as engine positions.
-pub fn engine_positions(portfolio: &Portfolio, quote_decimals: u8) -> Result<Vec<Position>> {
-    let mut out = Vec::with_capacity(portfolio.active_positions().count());
-    for slot in portfolio.active_positions() {
-        out.push(engine_position(slot, quote_decimals)?);
-    }
-    Ok(out)
+/// The registry's current marking basis of an underlying (`data`: its market data).
+pub fn current_basis(registry: &HaircutRegistry, data: &UnderlyingMarket) -> Result<CurrentBasis> {
+    let config = registry.underlyings.get(usize::from(data.index)).ok_or(XmarginError::UnknownInstrument)?;
+    CurrentBasis::new(config.implied_vol_bps, config.extreme_multiple_tenths, data)
 }
 
 /// A perp slot's unrealized cash: basis plus funding owed since its snapshot (quote native).
@@ -262,10 +270,10 @@ pub fn health_inputs<'info>(
     accounts: &'info [AccountInfo<'info>],
     clock: &Clock,
     override_balance: Option<(u8, i64)>,
-    provided: Option<&UnderlyingData>,
+    provided: Option<Provided<'_>>,
 ) -> Result<HealthInputs> {
     // Sized once: the program's bump allocator never frees, so growth by doubling would
-    // waste most of the 32 KiB heap on 16 balances.
+    // waste heap.
     let count = portfolio.active_balances().count().saturating_add(1);
     let mut markets: Vec<CollateralMarket> = Vec::with_capacity(count);
     let mut balances: Vec<Balance> = Vec::with_capacity(count);
@@ -314,13 +322,27 @@ pub fn health_inputs<'info>(
         });
     }
     let used = position_underlyings(portfolio);
-    let mut underlyings: Vec<UnderlyingMarket> = Vec::with_capacity(used.len());
+    let slots = portfolio.active_positions().count();
+    let mut underlyings: Vec<MarkedUnderlying> = Vec::with_capacity(used.len());
+    let mut positions: Vec<MarkedPosition> = Vec::with_capacity(slots);
+    let mut instruments: Vec<(u16, u8)> = Vec::with_capacity(slots);
+    let now = clock.unix_timestamp;
     for &u in &used {
-        let funding_index = match provided {
-            Some(d) if d.market.index == u => {
-                underlyings.push(d.market);
-                d.funding_index
+        let mut add = |data: UnderlyingMarket, m: &MarketAccount| -> Result<()> {
+            underlyings.push(MarkedUnderlying { market: data, policy: m.marks_policy()? });
+            let basis = current_basis(registry, &data)?;
+            for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
+                positions.push(marked_position(slot, m, &data, &basis, quote_decimals, now)?);
+                instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
+                if slot.is_perp() {
+                    let cash = perp_cash(slot, m.funding_index(), quote_decimals)?;
+                    quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
+                }
             }
+            Ok(())
+        };
+        match &provided {
+            Some(p) if p.market.index == u => add(p.market, p.account)?,
             _ => {
                 let info = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
                 let loader = AccountLoader::<MarketAccount>::try_from(info)?;
@@ -330,13 +352,8 @@ pub fn health_inputs<'info>(
                     XmarginError::MarketAccountsMismatch
                 );
                 let oracle = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
-                underlyings.push(underlying_market(registry, u, oracle, clock)?.0);
-                m.funding_index()
+                add(underlying_market(registry, u, oracle, clock)?.0, &m)?;
             }
-        };
-        for slot in portfolio.active_positions().filter(|p| p.underlying == u && p.is_perp()) {
-            let cash = perp_cash(slot, funding_index, quote_decimals)?;
-            quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
         }
     }
     require!(next.next().is_none(), XmarginError::OracleAccountsMismatch);
@@ -352,11 +369,5 @@ pub fn health_inputs<'info>(
             amount: from_native(i128::from(quote_amount), quote_decimals).map_err(risk_error)?,
         });
     }
-    Ok(HealthInputs {
-        markets,
-        balances,
-        underlyings,
-        positions: engine_positions(portfolio, quote_decimals)?,
-        now: clock.unix_timestamp,
-    })
+    Ok(HealthInputs { markets, balances, underlyings, positions, instruments, now })
 }

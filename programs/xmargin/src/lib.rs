@@ -14,6 +14,7 @@ pub mod health;
 #[cfg(all(target_os = "solana", feature = "custom-heap"))]
 mod heap;
 pub mod instructions;
+pub mod marks;
 pub mod oracle;
 pub mod seeds;
 pub mod state;
@@ -148,6 +149,12 @@ pub mod xmargin {
     #[access_control(ctx.accounts.validate())]
     pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
         UpdateFunding::handler(ctx)
+    }
+
+    /// Computes the marks (value, Greeks, convexity bounds) of option series (anyone).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_marks(ctx: Context<UpdateMarks>, args: UpdateMarksArgs) -> Result<()> {
+        UpdateMarks::handler(ctx, args)
     }
 
     /// Records the settlement price of an expiry within its window (anyone).

@@ -90,7 +90,10 @@ pub struct Market {
     pub maker_fee_bps: u16,
     /// Largest funding premium per interval, bps of the oracle price.
     pub max_funding_rate_bps: u16,
-    pub _padding1: [u8; 6],
+    /// Marks policy (`xmargin_risk::marks`), fixed at creation: largest spot drift from a
+    /// series' reference spot, bps, and largest age of its marks, seconds.
+    pub max_mark_drift_bps: u16,
+    pub max_mark_age_secs: u32,
     /// Seconds between two `update_funding` calls (and the period a premium applies to).
     pub funding_interval_secs: u32,
     /// Option expiries are `expiry_time_of_day_secs` after a UTC midnight (28_800: 08:00).
@@ -116,13 +119,44 @@ pub struct Market {
     /// Seconds covered by `fill_price_seconds`.
     pub fill_seconds: u64,
     pub series: [OptionSeries; MAX_SERIES],
-    pub reserved: [u8; 120],
+    /// Each series' marks (`update_marks`), same index as `series`.
+    pub marks: [SeriesMarksState; MAX_SERIES],
+    pub reserved: [u8; 64],
+}
+
+/// A series' marks as stored (`xmargin_risk::marks::SeriesMarks`): values are I80F48 bits,
+/// little-endian, in quote units per underlying unit (price, bounds), underlying units per
+/// unit (delta), per quote unit of price (gamma), quote units per 1.00 of vol (vega, volga
+/// per vol²), underlying units per 1.00 of vol (vanna).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SeriesMarksState {
+    /// Unix seconds of the computation; 0 = never marked.
+    pub computed_at: i64,
+    /// Implied vol the marks used, bps (as in the registry).
+    pub implied_vol_bps: u32,
+    /// Maintenance largest price shock the bounds cover, parts per million (rounded up).
+    pub max_price_shock_ppm: u32,
+    /// Extreme-move multiple the bounds cover, tenths.
+    pub extreme_multiple_tenths: u8,
+    pub _padding: [u8; 7],
+    /// Reference spot S0, quote units per underlying unit.
+    pub spot: [u8; 16],
+    /// Price, delta, gamma, vega, vanna, volga of one unit at S0.
+    pub greeks: [[u8; 16]; 6],
+    /// Per-unit convexity bounds `[level: maintenance, initial][range: grid, extreme][side:
+    /// short, long]`, quote units.
+    pub bounds: [[[[u8; 16]; 2]; 2]; 2],
 }
 
 const _: () = assert!(core::mem::size_of::<OptionSeries>() == 48);
+const _: () = assert!(core::mem::size_of::<SeriesMarksState>() == 264);
 const _: () = assert!(
-    core::mem::size_of::<Market>() == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 3 * 16 + 24 + MAX_SERIES * 48 + 120
+    core::mem::size_of::<Market>()
+        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 3 * 16 + 24 + MAX_SERIES * (48 + 264) + 64
 );
+// Created by CPI in `create_market`: must stay within the 10 KiB a CPI may allocate.
+const _: () = assert!(Market::SPACE <= 10_240);
 
 /// Deribit's cap on option fees: 12.5% of the option's price.
 pub const OPTION_FEE_CAP_BPS: u64 = 1_250;

@@ -20,6 +20,12 @@ pub const MAX_FUNDING_RATE_BPS: u16 = 100;
 pub const MIN_INTERVAL_SECS: u32 = 60;
 pub const MAX_INTERVAL_SECS: u32 = 86_400;
 pub const MAX_EXPIRY_DAYS: u16 = 730;
+/// Marks policy bounds (`xmargin_risk::marks::MarksPolicy`): drift 0.1%..25%, age one
+/// minute to seven days.
+pub const MIN_MARK_DRIFT_BPS: u16 = 10;
+pub const MAX_MARK_DRIFT_BPS: u16 = 2_500;
+pub const MIN_MARK_AGE_SECS: u32 = 60;
+pub const MAX_MARK_AGE_SECS: u32 = 7 * 86_400;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CreateMarketArgs {
@@ -39,6 +45,10 @@ pub struct CreateMarketArgs {
     pub expiry_time_of_day_secs: u32,
     pub settlement_window_secs: u32,
     pub max_expiry_days: u16,
+    /// Largest spot drift from a series' marks before they must be refreshed, bps.
+    pub max_mark_drift_bps: u16,
+    /// Largest age of a series' marks, seconds.
+    pub max_mark_age_secs: u32,
 }
 
 impl CreateMarketArgs {
@@ -62,6 +72,8 @@ impl CreateMarketArgs {
             && self.max_expiry_days > 0
             && self.max_expiry_days <= MAX_EXPIRY_DAYS
             && u32::from(self.max_funding_rate_bps) < u32::from(BPS)
+            && (MIN_MARK_DRIFT_BPS..=MAX_MARK_DRIFT_BPS).contains(&self.max_mark_drift_bps)
+            && (MIN_MARK_AGE_SECS..=MAX_MARK_AGE_SECS).contains(&self.max_mark_age_secs)
     }
 }
 
@@ -125,6 +137,8 @@ impl CreateMarket<'_> {
         m.expiry_time_of_day_secs = args.expiry_time_of_day_secs;
         m.settlement_window_secs = args.settlement_window_secs;
         m.max_expiry_days = args.max_expiry_days;
+        m.max_mark_drift_bps = args.max_mark_drift_bps;
+        m.max_mark_age_secs = args.max_mark_age_secs;
         m.last_funding_time = Clock::get()?.unix_timestamp;
         emit!(MarketCreated { market: info.key(), underlying: args.underlying, params: args });
         Ok(())

@@ -16,13 +16,15 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::bs::greeks;
-use xmargin_risk::fx::{to_native_floor, years_from_seconds, Fx};
+use xmargin_risk::fx::{to_native_floor, years_from_seconds};
 use xmargin_risk::trading::{apply_perp_fill, fee, notional, open_interest_after, PerpPosition};
-use xmargin_risk::Position;
+use xmargin_risk::collateral::Level;
+use xmargin_risk::marks::MarkedPosition;
+use xmargin_risk::UnderlyingMarket;
 
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
-use crate::health::{engine_position, health_inputs, underlying_market, HealthInputs, UnderlyingData};
+use crate::health::{current_basis, health_inputs, marked_position, underlying_market, Provided};
 use crate::instructions::positions::{credit_quote, engine, free_if_flat, position_slot, settle_funding};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{
@@ -91,9 +93,8 @@ struct SideResult {
     size_after: i64,
     cash: i64,
     fee: u64,
-    /// The traded slot before the fill (`None`: the instrument was not held) and after it.
+    /// The traded slot before the fill (`None`: the instrument was not held).
     old_slot: Option<PositionSlot>,
-    new_slot: PositionSlot,
 }
 
 impl Trade<'_> {
@@ -151,7 +152,7 @@ impl Trade<'_> {
                 );
                 model
             };
-            (UnderlyingData { market: um, funding_index: m.funding_index() }, spot, model)
+            (um, spot, model)
         };
 
         let (taker_side, maker_side, oi_before, oi_after) = {
@@ -204,15 +205,14 @@ impl Trade<'_> {
                     &mut registry,
                     0i64.checked_sub_unsigned(fee).ok_or(XmarginError::AmountTooLarge)?,
                 )?;
-                let new_slot = p.positions[slot];
+                let size_after = p.positions[slot].size;
                 free_if_flat(p, slot);
                 Ok(SideResult {
                     size_before: old.size,
-                    size_after: new_slot.size,
+                    size_after,
                     cash,
                     fee,
                     old_slot,
-                    new_slot,
                 })
             };
             let taker_side = side(&mut taker, t_slot, args.size_lots, m.taker_fee_bps)?;
@@ -249,9 +249,10 @@ impl Trade<'_> {
         }
 
         let underlying = a.market.load()?.underlying;
-        check_health(&a.taker, &a.registry, taker_accounts, &clock, &data, &taker_side, quote_decimals)
+        let traded = Traded { data, market: &a.market, instrument: args.instrument, quote_decimals };
+        check_health(&a.taker, &a.registry, taker_accounts, &clock, &traded, &taker_side)
             .map_err(|e| e.unwrap_or_else(|| XmarginError::TakerInsufficientHealth.into()))?;
-        check_health(&a.maker, &a.registry, maker_accounts, &clock, &data, &maker_side, quote_decimals)
+        check_health(&a.maker, &a.registry, maker_accounts, &clock, &traded, &maker_side)
             .map_err(|e| e.unwrap_or_else(|| XmarginError::MakerInsufficientHealth.into()))?;
 
         emit!(TradeFilled {
@@ -279,6 +280,14 @@ impl Trade<'_> {
     }
 }
 
+/// What was traded: the underlying's market data and account, and the instrument.
+struct Traded<'a, 'info> {
+    data: UnderlyingMarket,
+    market: &'a AccountLoader<'info, Market>,
+    instrument: u8,
+    quote_decimals: u8,
+}
+
 /// Initial health ≥ 0 after the trade, or a maintenance requirement strictly below the one of
 /// the positions before it (same prices). `Err(None)`: the check failed; `Err(Some(e))`: the
 /// computation did.
@@ -287,51 +296,36 @@ fn check_health<'info>(
     registry: &AccountLoader<'info, HaircutRegistry>,
     accounts: &'info [AccountInfo<'info>],
     clock: &Clock,
-    data: &UnderlyingData,
+    traded: &Traded<'_, 'info>,
     side: &SideResult,
-    quote_decimals: u8,
 ) -> core::result::Result<(), Option<Error>> {
     let inner = || -> Result<bool> {
-        let inputs: HealthInputs =
-            health_inputs(&*portfolio.load()?, &*registry.load()?, accounts, clock, None, Some(data))?;
-        let report = inputs.report()?;
-        if report.initial_health >= 0 {
+        let m = traded.market.load()?;
+        let provided = Provided { market: traded.data, account: &m };
+        let inputs = health_inputs(&*portfolio.load()?, &*registry.load()?, accounts, clock, None, Some(provided))?;
+        if inputs.health(Level::Initial)? >= 0 {
             return Ok(true);
         }
         // Requirements do not offset across underlyings, so only the traded underlying's
         // maintenance requirement can have changed.
-        let u = data.market.index;
-        let after = report
-            .underlyings
-            .iter()
-            .find(|r| r.exposure.underlying == u)
-            .map_or(Fx::ZERO, |r| r.maintenance.requirement);
-        let before =
-            inputs.maintenance_requirement(&positions_before(&inputs.positions, side, u, quote_decimals)?)?;
-        Ok(after < before)
+        let u = traded.data.index;
+        let mut after: Vec<MarkedPosition> = Vec::with_capacity(inputs.positions.len());
+        let mut before: Vec<MarkedPosition> = Vec::with_capacity(inputs.positions.len().saturating_add(1));
+        for (p, key) in inputs.positions.iter().zip(&inputs.instruments).filter(|(_, k)| k.0 == u) {
+            after.push(*p);
+            if key.1 != traded.instrument {
+                before.push(*p);
+            }
+        }
+        if let Some(old) = &side.old_slot {
+            let basis = current_basis(&*registry.load()?, &traded.data)?;
+            before.push(marked_position(old, &m, &traded.data, &basis, traded.quote_decimals, inputs.now)?);
+        }
+        Ok(inputs.requirement(u, &after, Level::Maintenance)? < inputs.requirement(u, &before, Level::Maintenance)?)
     };
     match inner() {
         Ok(true) => Ok(()),
         Ok(false) => Err(None),
         Err(e) => Err(Some(e)),
     }
-}
-
-/// The traded underlying's engine positions before the trade: those after it without the
-/// traded instrument, plus its old position when it was held.
-fn positions_before(
-    after: &[Position],
-    side: &SideResult,
-    underlying: u16,
-    quote_decimals: u8,
-) -> Result<Vec<Position>> {
-    let traded = engine_position(&side.new_slot, quote_decimals)?.instrument;
-    let mut out: Vec<Position> = Vec::with_capacity(after.len().saturating_add(1));
-    out.extend(
-        after.iter().filter(|p| p.instrument.underlying == underlying && p.instrument != traded).copied(),
-    );
-    if let Some(old) = &side.old_slot {
-        out.push(engine_position(old, quote_decimals)?);
-    }
-    Ok(out)
 }

@@ -1,0 +1,133 @@
+//! Stored marks ↔ the engine's (`xmargin_risk::marks`), and the market data marks are
+//! computed against. No math beyond unit conversions.
+use anchor_lang::prelude::*;
+use xmargin_risk::bs::OptionGreeks;
+use xmargin_risk::fx::{from_native, Checked, Fx};
+use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
+use xmargin_risk::UnderlyingMarket;
+
+use crate::error::XmarginError;
+use crate::health::{bps, risk_error};
+use crate::state::{Market, SeriesMarksState};
+
+pub fn fx(bits: &[u8; 16]) -> Fx {
+    Fx::from_bits(i128::from_le_bytes(*bits))
+}
+
+pub fn bits(x: Fx) -> [u8; 16] {
+    x.to_bits().to_le_bytes()
+}
+
+/// A price shock rounded up to parts per million (what a series' marks record).
+pub fn shock_ppm(shock: Fx) -> Result<u32> {
+    let scaled = shock.mul_i(1_000_000).map_err(risk_error)?.to_bits();
+    let one_less = (1i128 << xmargin_risk::fx::FRAC_BITS).saturating_sub(1);
+    let ceil = scaled.checked_add(one_less).ok_or(XmarginError::RiskMath)? >> xmargin_risk::fx::FRAC_BITS;
+    u32::try_from(ceil).map_err(|_| error!(XmarginError::RiskMath))
+}
+
+pub fn ppm(value: u32) -> Result<Fx> {
+    from_native(i128::from(value), 6).map_err(risk_error)
+}
+
+/// Tenths as a multiple (the registry's conversion of `extreme_multiple_tenths`).
+pub fn tenths(value: u8) -> Result<Fx> {
+    Fx::from_num(value).div_i(10).map_err(risk_error)
+}
+
+impl Market {
+    pub fn marks_policy(&self) -> Result<MarksPolicy> {
+        Ok(MarksPolicy { max_drift: bps(self.max_mark_drift_bps)?, max_age: i64::from(self.max_mark_age_secs) })
+    }
+}
+
+/// The market data marks are computed against: the current one with its largest price shock
+/// rounded up to what `SeriesMarksState` stores (so the stored basis is exactly the one used).
+pub fn marking_market(current: &UnderlyingMarket) -> Result<(UnderlyingMarket, u32)> {
+    let shock = shock_ppm(current.scenario.max_price_shock)?;
+    let mut market = *current;
+    market.scenario.max_price_shock = ppm(shock)?;
+    Ok((market, shock))
+}
+
+/// The registry's current vol, shock and extreme multiple of an underlying, stored form and
+/// engine form: a series marked under them (the usual case) converts without a division.
+pub struct CurrentBasis {
+    pub implied_vol_bps: u32,
+    pub vol: Fx,
+    pub shock_ppm: u32,
+    pub shock: Fx,
+    pub extreme_tenths: u8,
+    pub extreme_multiple: Fx,
+}
+
+impl CurrentBasis {
+    pub fn new(implied_vol_bps: u32, extreme_tenths: u8, market: &UnderlyingMarket) -> Result<CurrentBasis> {
+        let (_, shock_ppm) = marking_market(market)?;
+        Ok(CurrentBasis {
+            implied_vol_bps,
+            vol: market.vol,
+            shock_ppm,
+            shock: ppm(shock_ppm)?,
+            extreme_tenths,
+            extreme_multiple: market.scenario.extreme_multiple,
+        })
+    }
+}
+
+impl SeriesMarksState {
+    /// The engine's marks (`current`: conversions already done for the registry's values).
+    pub fn load(&self, current: &CurrentBasis) -> Result<SeriesMarks> {
+        let g = |i: usize| fx(&self.greeks[i]);
+        let mut bounds = [[[Fx::ZERO; 2]; 2]; 2];
+        for (level, stored) in bounds.iter_mut().zip(&self.bounds) {
+            for (range, stored) in level.iter_mut().zip(stored) {
+                for (side, stored) in range.iter_mut().zip(stored) {
+                    *side = fx(stored);
+                }
+            }
+        }
+        Ok(SeriesMarks {
+            basis: MarksBasis {
+                computed_at: self.computed_at,
+                spot: fx(&self.spot),
+                vol: if self.implied_vol_bps == current.implied_vol_bps {
+                    current.vol
+                } else {
+                    bps(self.implied_vol_bps)?
+                },
+                max_price_shock: if self.max_price_shock_ppm == current.shock_ppm {
+                    current.shock
+                } else {
+                    ppm(self.max_price_shock_ppm)?
+                },
+                extreme_multiple: if self.extreme_multiple_tenths == current.extreme_tenths {
+                    current.extreme_multiple
+                } else {
+                    tenths(self.extreme_multiple_tenths)?
+                },
+            },
+            greeks: OptionGreeks { price: g(0), delta: g(1), gamma: g(2), vega: g(3), vanna: g(4), volga: g(5) },
+            bounds,
+        })
+    }
+
+    /// Stores `m`, computed at the registry's `implied_vol_bps` and extreme multiple and at a
+    /// largest price shock of `shock_ppm`.
+    pub fn store(&mut self, m: &SeriesMarks, implied_vol_bps: u32, shock_ppm: u32, extreme_tenths: u8) {
+        self.computed_at = m.basis.computed_at;
+        self.implied_vol_bps = implied_vol_bps;
+        self.max_price_shock_ppm = shock_ppm;
+        self.extreme_multiple_tenths = extreme_tenths;
+        self.spot = bits(m.basis.spot);
+        let g = &m.greeks;
+        self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(bits);
+        for (level, stored) in m.bounds.iter().zip(self.bounds.iter_mut()) {
+            for (range, stored) in level.iter().zip(stored.iter_mut()) {
+                for (side, stored) in range.iter().zip(stored.iter_mut()) {
+                    *stored = bits(*side);
+                }
+            }
+        }
+    }
+}
