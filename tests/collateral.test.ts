@@ -21,6 +21,7 @@ import {
   type HaircutArg,
   type OracleConfigArg,
 } from "../app/src/index.js";
+import { adaptiveUnderlying, oracleConfig } from "./fixtures.js";
 import { Sandbox, recordCu } from "./harness.js";
 
 const client = new XmarginClient();
@@ -31,17 +32,6 @@ const DAY = 86_400;
 const DEPOSIT_CEILING = 40_000;
 const WITHDRAW_CEILING = 80_000;
 
-function oracleConfig(source: Buffer, kind: number, legacyProgram = PublicKey.default): OracleConfigArg {
-  return {
-    source: [...source],
-    legacyProgram,
-    kind,
-    padding: [0, 0, 0],
-    maxStalenessSecs: 60,
-    maxStalenessSlots: 0,
-    maxConfBps: 200,
-  };
-}
 
 function haircut(maintenance: number): HaircutArg {
   const tier = { above: new BN(0), initialWeightBps: 0, maintenanceWeightBps: 0, padding: [0, 0, 0, 0] };
@@ -176,41 +166,6 @@ test("governance loosens through the timelock, with a readable diff; the guardia
   assert.equal(v.sb.sendExpectingFailure([ix], [v.governance]).errorName, "WeightStepTooLarge");
 });
 
-/** An adaptive underlying as governance would list it (mirrors crates/sandbox fixtures::underlying). */
-function adaptiveUnderlying(feed: Buffer): UnderlyingConfigArg {
-  const zeros = (n: number) => new Array<number>(n).fill(0);
-  return {
-    oracle: oracleConfig(feed, OracleKind.PythPull),
-    maxPriceShockBps: 1_500,
-    volShockUpBps: 1_500,
-    volShockDownBps: 1_000,
-    extremeWeightBps: 3_500,
-    shortOptionChargeBps: 100,
-    priceSteps: 5,
-    extremeMultipleTenths: 30,
-    impliedVolBps: 6_000,
-    minImpliedVolBps: 1_000,
-    maxImpliedVolBps: 30_000,
-    adaptive: 1,
-    padding: zeros(1),
-    volKBps: 30_000,
-    volFloorBps: 500,
-    volCapBps: 6_000,
-    volMaxDecayBps: 1_000,
-    padding2: zeros(2),
-    volHalfLifeShortSecs: 12 * 3600,
-    volHalfLifeLongSecs: 7 * 86_400,
-    volHorizonSecs: 86_400,
-    volMinIntervalSecs: 3600,
-    padding3: zeros(4),
-    volLastTime: new BN(0),
-    volLastPrice: zeros(16),
-    volVarShort: zeros(16),
-    volVarLong: zeros(16),
-    volShock: zeros(16),
-    reserved: zeros(32),
-  };
-}
 
 test("an underlying lists through the timelock and its volatility crank runs", async () => {
   const v = await venue();

@@ -205,13 +205,16 @@ export class Sandbox {
     this.svm.setAccount({ ...a, data });
   }
 
-  /** Simulates instructions and returns the return data (throws on failure). */
-  async simulate(instructions: TransactionInstruction[]): Promise<Uint8Array> {
+  /** Simulates instructions signed by the payer and `signers`; returns the return data (throws on failure). */
+  async simulate(instructions: TransactionInstruction[], signers: Keypair[] = []): Promise<Uint8Array> {
     const tx = new Transaction();
     tx.add(...instructions);
     tx.feePayer = this.payer.publicKey;
     tx.recentBlockhash = this.svm.latestBlockhash();
-    tx.sign(this.payer);
+    // Only the signers some instruction asks for (web3.js refuses unknown signers).
+    const asked = (s: Keypair) =>
+      instructions.some((ix) => ix.keys.some((k) => k.isSigner && k.pubkey.equals(s.publicKey)));
+    tx.sign(this.payer, ...signers.filter((s) => !s.publicKey.equals(this.payer.publicKey) && asked(s)));
     const kitTx = getTransactionDecoder().decode(tx.serialize()) as KitTransaction;
     const result = this.svm.simulateTransaction(kitTx as never);
     if (result instanceof FailedTransactionMetadata) {

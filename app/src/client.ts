@@ -340,6 +340,11 @@ export class XmarginClient {
   }
 
   /** Decodes a portfolio (active balance slots only). */
+  /** Any program account decoded with the raw IDL coder (field names as in Rust). */
+  decodeAccount(name: string, data: Uint8Array): Record<string, unknown> {
+    return this.accountsCoder.decode(name, Buffer.from(data)) as Record<string, unknown>;
+  }
+
   decodePortfolio(data: Uint8Array): PortfolioState {
     const raw = this.accountsCoder.decode("Portfolio", Buffer.from(data));
     return {

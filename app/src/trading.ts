@@ -42,7 +42,7 @@ export function decodePositions(client: XmarginClient, data: Uint8Array): Positi
   // The raw coder keeps Rust's snake_case names (see state.ts): camelize first.
   const raw = camelize<{
     positions: { underlying: number; kind: number; active: number; series: number; size: BN; quoteBasis: BN; strike: BN; expiry: BN }[];
-  }>(client.program.coder.accounts.decode("Portfolio", Buffer.from(data)));
+  }>(client.decodeAccount("Portfolio", data));
   return raw.positions
     .filter((p) => p.active === 1)
     .map((p) => ({
@@ -137,6 +137,9 @@ export interface CreateMarketParams {
   expiryTimeOfDaySecs: number;
   settlementWindowSecs: number;
   maxExpiryDays: number;
+  /** Marks policy: largest spot drift from a series' marks (bps) and their largest age (s). */
+  maxMarkDriftBps: number;
+  maxMarkAgeSecs: number;
 }
 
 export async function createMarketIx(
@@ -178,6 +181,36 @@ export async function listOptionSeriesIx(
       market: marketPda(client.programId, client.exchange, underlying),
     })
     .instruction();
+}
+
+/**
+ * `update_marks`: recomputes the marks (value, Greeks, convexity bounds) of the series in
+ * `seriesMask` (bit i = series i) at the oracle spot. Health computations value options from
+ * marks and fail with `MarksMissing` / `MarksTooOld` / `MarksSpotDrift` /
+ * `MarksParamsChanged` when they are stale: send this first (~42k CU per series).
+ */
+export async function updateMarksIx(
+  client: XmarginClient,
+  underlying: number,
+  seriesMask: number,
+  oracle: PublicKey,
+): Promise<TransactionInstruction> {
+  return client.program.methods
+    .updateMarks({ seriesMask })
+    .accountsStrict({
+      exchange: client.exchange,
+      registry: client.registry,
+      market: marketPda(client.programId, client.exchange, underlying),
+      oracle,
+    })
+    .instruction();
+}
+
+/** The mask of the first `count` series (16 per transaction keeps within the CU limit). */
+export function seriesMask(from: number, count: number): number {
+  let mask = 0;
+  for (let i = from; i < from + count && i < 32; i++) mask = (mask | (1 << i)) >>> 0;
+  return mask;
 }
 
 export async function updateFundingIx(client: XmarginClient, underlying: number, oracle: PublicKey): Promise<TransactionInstruction> {
@@ -244,7 +277,9 @@ function healthOf(client: XmarginClient, data: Uint8Array): PortfolioHealth {
  * `refresh_health` (its return data is the last one). `healthBefore` / `healthAfter` are the
  * taker's full health-account lists without and with the traded underlying. The simulation
  * must carry both signers' signatures, or run without signature verification (RPC
- * `simulateTransaction` with `sigVerify: false`).
+ * `simulateTransaction` with `sigVerify: false`). `keeper`: instructions to run first in both
+ * simulations (e.g. `updateMarksIx` of the markets involved, so the quote never fails on
+ * stale marks).
  */
 export async function quoteTrade(
   client: XmarginClient,
@@ -252,11 +287,20 @@ export async function quoteTrade(
   healthBefore: PublicKey[],
   healthAfter: PublicKey[],
   simulate: Simulate,
+  keeper: TransactionInstruction[] = [],
 ): Promise<{ before: PortfolioHealth; after: PortfolioHealth }> {
-  const before = healthOf(client, await simulate([...marginBudgetIxs(), await client.refreshHealthIx(trade.taker, healthBefore)]));
+  const before = healthOf(
+    client,
+    await simulate([...marginBudgetIxs(), ...keeper, await client.refreshHealthIx(trade.taker, healthBefore)]),
+  );
   const after = healthOf(
     client,
-    await simulate([...marginBudgetIxs(), await tradeIx(client, trade), await client.refreshHealthIx(trade.taker, healthAfter)]),
+    await simulate([
+      ...marginBudgetIxs(),
+      ...keeper,
+      await tradeIx(client, trade),
+      await client.refreshHealthIx(trade.taker, healthAfter),
+    ]),
   );
   return { before, after };
 }

@@ -365,8 +365,7 @@ pub fn requirement_with_addons(
     let grid_loss = expansion_worst.add_c(addon)?;
     let (extreme_raw, _) = worst_price_loss(e, extreme_range(params)?)?;
     let unweighted = ONE.sub_c(params.extreme_weight)?.mul_c(addons.value_error)?;
-    let extreme_loss =
-        extreme_raw.add_c(addons.extreme)?.mul_c(params.extreme_weight)?.add_c(unweighted)?;
+    let extreme_loss = extreme_raw.add_c(addons.extreme)?.mul_c(params.extreme_weight)?.add_c(unweighted)?;
     let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;
     let confidence_addon = e.delta.abs_c()?.mul_c(e.conf)?;
     let core = grid_loss.max(extreme_loss).max(short_option_charge).max(ZERO);

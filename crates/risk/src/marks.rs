@@ -108,7 +108,11 @@ fn widened(range: Fx, drift: Fx) -> Result<Fx> {
 }
 
 /// The grid of a level: the maintenance grid, or the initial one (shocks scaled).
-pub fn level_params(scenario: &ScenarioParams, params: &MarginParams, level: Level) -> Result<ScenarioParams> {
+pub fn level_params(
+    scenario: &ScenarioParams,
+    params: &MarginParams,
+    level: Level,
+) -> Result<ScenarioParams> {
     match level {
         Level::Maintenance => Ok(*scenario),
         Level::Initial => scenario.scaled(params.initial_scale),

@@ -11,7 +11,9 @@ use xmargin_risk::full;
 use xmargin_risk::fx::Fx;
 use xmargin_risk::grid::ScenarioParams;
 use xmargin_risk::margin::{health, MarginParams};
-use xmargin_risk::marks::{compute_marks, marked_books, marked_health, MarkedPosition, MarkedUnderlying, MarksPolicy};
+use xmargin_risk::marks::{
+    compute_marks, marked_books, marked_health, MarkedPosition, MarkedUnderlying, MarksPolicy,
+};
 use xmargin_risk::portfolio::{books, Market};
 use xmargin_risk::{InstrumentKind, Position, RiskError, UnderlyingMarket};
 
@@ -35,8 +37,16 @@ fn marked(book: &[Position], at: &UnderlyingMarket, t0: i64, policy: &MarksPolic
                 kind => {
                     let kind = if kind == InstrumentKind::Call { OptionKind::Call } else { OptionKind::Put };
                     Some(
-                        compute_marks(kind, p.instrument.strike, p.instrument.expiry, at, t0, &PARAMS, policy)
-                            .expect("marks"),
+                        compute_marks(
+                            kind,
+                            p.instrument.strike,
+                            p.instrument.expiry,
+                            at,
+                            t0,
+                            &PARAMS,
+                            policy,
+                        )
+                        .expect("marks"),
                     )
                 }
             };
@@ -161,11 +171,15 @@ fn perps_equal_the_exact_engine() {
     a.conf = fx(0.05);
     b.index = 1;
     let positions = marked(&book, &a, NOW, &policy(0.02, 3600));
-    let us = [MarkedUnderlying { market: a, policy: policy(0.02, 3600) }, MarkedUnderlying { market: b, policy: policy(0.02, 3600) }];
+    let us = [
+        MarkedUnderlying { market: a, policy: policy(0.02, 3600) },
+        MarkedUnderlying { market: b, policy: policy(0.02, 3600) },
+    ];
     for level in [Level::Initial, Level::Maintenance] {
         let m = marked_health(&positions, &[], &[], &us, NOW + 10 * DAY, &PARAMS, level).expect("marked");
-        let e = health(&book, &[], &[], &Market { now: NOW + 10 * DAY, underlyings: &[a, b] }, &PARAMS, level)
-            .expect("exact");
+        let e =
+            health(&book, &[], &[], &Market { now: NOW + 10 * DAY, underlyings: &[a, b] }, &PARAMS, level)
+                .expect("exact");
         assert_eq!(m, e);
     }
 }
@@ -175,7 +189,8 @@ fn perps_equal_the_exact_engine() {
 fn stale_marks_are_refused() {
     let policy = policy(0.02, 3600);
     let at = market(100.0, 0.6, ScenarioParams::REFERENCE);
-    let marks = compute_marks(OptionKind::Call, fx(100.0), NOW + 30 * DAY, &at, NOW, &PARAMS, &policy).expect("marks");
+    let marks = compute_marks(OptionKind::Call, fx(100.0), NOW + 30 * DAY, &at, NOW, &PARAMS, &policy)
+        .expect("marks");
     let check = |m: &UnderlyingMarket, now: i64| marks.check(m, now, &policy);
     assert_eq!(check(&at, NOW + 3600), Ok(()));
     assert_eq!(check(&market(101.99, 0.6, ScenarioParams::REFERENCE), NOW), Ok(()));
@@ -183,15 +198,29 @@ fn stale_marks_are_refused() {
     assert_eq!(check(&market(97.99, 0.6, ScenarioParams::REFERENCE), NOW), Err(RiskError::MarksSpotDrift));
     assert_eq!(check(&at, NOW + 3601), Err(RiskError::MarksTooOld));
     assert_eq!(check(&at, NOW - 1), Err(RiskError::MarksTooOld));
-    assert_eq!(check(&market(100.0, 0.61, ScenarioParams::REFERENCE), NOW), Err(RiskError::MarksParamsChanged));
+    assert_eq!(
+        check(&market(100.0, 0.61, ScenarioParams::REFERENCE), NOW),
+        Err(RiskError::MarksParamsChanged)
+    );
     let wider = ScenarioParams { max_price_shock: fx(0.16), ..ScenarioParams::REFERENCE };
     assert_eq!(check(&market(100.0, 0.6, wider), NOW), Err(RiskError::MarksParamsChanged));
     let narrower = ScenarioParams { max_price_shock: fx(0.10), ..ScenarioParams::REFERENCE };
     assert_eq!(check(&market(100.0, 0.6, narrower), NOW), Ok(()));
-    let never = xmargin_risk::marks::SeriesMarks { basis: xmargin_risk::marks::MarksBasis { computed_at: 0, ..marks.basis }, ..marks };
+    let never = xmargin_risk::marks::SeriesMarks {
+        basis: xmargin_risk::marks::MarksBasis { computed_at: 0, ..marks.basis },
+        ..marks
+    };
     assert_eq!(never.check(&at, NOW, &policy), Err(RiskError::MarksMissing));
     assert_eq!(
-        compute_marks(OptionKind::Call, fx(100.0), NOW, &at, NOW, &PARAMS, &MarksPolicy { max_drift: fx(0.5), max_age: 3600 }),
+        compute_marks(
+            OptionKind::Call,
+            fx(100.0),
+            NOW,
+            &at,
+            NOW,
+            &PARAMS,
+            &MarksPolicy { max_drift: fx(0.5), max_age: 3600 }
+        ),
         Err(RiskError::InvalidMarksPolicy)
     );
 }
@@ -203,7 +232,9 @@ fn long_bounds_carry_the_decay_allowance() {
     let at = market(100.0, 0.6, ScenarioParams::REFERENCE);
     let long_bound = |days: f64, age: i64| {
         let expiry = NOW + (days * DAY as f64) as i64;
-        compute_marks(OptionKind::Call, fx(100.0), expiry, &at, NOW, &PARAMS, &policy(0.02, age)).expect("marks").bounds[0][0][1]
+        compute_marks(OptionKind::Call, fx(100.0), expiry, &at, NOW, &PARAMS, &policy(0.02, age))
+            .expect("marks")
+            .bounds[0][0][1]
     };
     assert!(long_bound(1.0, 7200) > long_bound(1.0, 60));
     assert!(long_bound(1.0, 3600) > long_bound(60.0, 3600) / fx(10.0));

@@ -151,8 +151,16 @@ impl HealthInputs {
 
     /// Health at one level only (cheaper: one requirement per underlying).
     pub fn health(&self, level: Level) -> Result<Fx> {
-        marked_health(&self.positions, &self.balances, &self.markets, &self.underlyings, self.now, &PARAMS, level)
-            .map_err(risk_error)
+        marked_health(
+            &self.positions,
+            &self.balances,
+            &self.markets,
+            &self.underlyings,
+            self.now,
+            &PARAMS,
+            level,
+        )
+        .map_err(risk_error)
     }
 
     /// The requirement at `level` of `positions` (all on `underlying`) at these prices, e.g.
@@ -163,7 +171,9 @@ impl HealthInputs {
         let books = marked_books(positions, &mine, self.now).map_err(risk_error)?;
         let mut total = Fx::ZERO;
         for book in books {
-            total = total.add_c(book.requirement(&PARAMS, level).map_err(risk_error)?.requirement).map_err(risk_error)?;
+            total = total
+                .add_c(book.requirement(&PARAMS, level).map_err(risk_error)?.requirement)
+                .map_err(risk_error)?;
         }
         Ok(total)
     }
@@ -221,8 +231,9 @@ pub fn marked_position(
         let series = market.series.get(index).ok_or(XmarginError::UnknownInstrument)?;
         Some(if series.settlement_price != 0 {
             let price = |native: u64| from_native(i128::from(native), quote_decimals).map_err(risk_error);
-            let payoff = intrinsic(option_kind(series.kind), price(series.settlement_price)?, price(series.strike)?)
-                .map_err(risk_error)?;
+            let payoff =
+                intrinsic(option_kind(series.kind), price(series.settlement_price)?, price(series.strike)?)
+                    .map_err(risk_error)?;
             settled_marks(payoff, data, now)
         } else {
             market.marks.get(index).ok_or(XmarginError::UnknownInstrument)?.load(basis)?

@@ -37,7 +37,10 @@ pub fn tenths(value: u8) -> Result<Fx> {
 
 impl Market {
     pub fn marks_policy(&self) -> Result<MarksPolicy> {
-        Ok(MarksPolicy { max_drift: bps(self.max_mark_drift_bps)?, max_age: i64::from(self.max_mark_age_secs) })
+        Ok(MarksPolicy {
+            max_drift: bps(self.max_mark_drift_bps)?,
+            max_age: i64::from(self.max_mark_age_secs),
+        })
     }
 }
 
@@ -107,7 +110,14 @@ impl SeriesMarksState {
                     tenths(self.extreme_multiple_tenths)?
                 },
             },
-            greeks: OptionGreeks { price: g(0), delta: g(1), gamma: g(2), vega: g(3), vanna: g(4), volga: g(5) },
+            greeks: OptionGreeks {
+                price: g(0),
+                delta: g(1),
+                gamma: g(2),
+                vega: g(3),
+                vanna: g(4),
+                volga: g(5),
+            },
             bounds,
         })
     }

@@ -4,10 +4,11 @@
 //! `refresh_health` (both levels) and `trade` (both sides margined) at 8, 16, 24 and 32
 //! positions in `make cu`.
 //!
-//! Budget of the trading issue: health ≤ 100k CU, trade ≤ 200k CU. Not met: the engine
-//! evaluates Black-Scholes and the scenario grid for every option on every call (see the
-//! README's engine table); what this test guards is that the cost stays within the
-//! transaction limit it was measured at.
+//! Budget of the trading issue: health ≤ 100k CU, trade ≤ 200k CU. Not met (see the README's
+//! Trading section): options are valued from their series' marks (no Black-Scholes per
+//! call), but the scenario grid per underlying and level (~11k CU) and ~2.5k CU per position
+//! remain; what this test guards is that the cost stays within the transaction limit it was
+//! measured at.
 use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
 use xmargin_sandbox::venue::Venue;
 use xmargin_sandbox::{cu, TxFailure};

@@ -67,9 +67,16 @@ impl UpdateMarks<'_> {
             }
             let s = m.series[index];
             let strike = from_native(i128::from(s.strike), quote_decimals).map_err(risk_error)?;
-            let marks =
-                compute_marks(option_kind(s.kind), strike, s.expiry, &at, now, &MarginParams::REFERENCE, &policy)
-                    .map_err(risk_error)?;
+            let marks = compute_marks(
+                option_kind(s.kind),
+                strike,
+                s.expiry,
+                &at,
+                now,
+                &MarginParams::REFERENCE,
+                &policy,
+            )
+            .map_err(risk_error)?;
             m.marks[index].store(&marks, config.implied_vol_bps, shock_ppm, config.extreme_multiple_tenths);
         }
         emit!(MarksUpdated {

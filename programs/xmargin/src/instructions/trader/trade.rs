@@ -16,10 +16,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::bs::greeks;
-use xmargin_risk::fx::{to_native_floor, years_from_seconds};
-use xmargin_risk::trading::{apply_perp_fill, fee, notional, open_interest_after, PerpPosition};
 use xmargin_risk::collateral::Level;
+use xmargin_risk::fx::{to_native_floor, years_from_seconds};
 use xmargin_risk::marks::MarkedPosition;
+use xmargin_risk::trading::{apply_perp_fill, fee, notional, open_interest_after, PerpPosition};
 use xmargin_risk::UnderlyingMarket;
 
 use crate::error::XmarginError;
@@ -207,13 +207,7 @@ impl Trade<'_> {
                 )?;
                 let size_after = p.positions[slot].size;
                 free_if_flat(p, slot);
-                Ok(SideResult {
-                    size_before: old.size,
-                    size_after,
-                    cash,
-                    fee,
-                    old_slot,
-                })
+                Ok(SideResult { size_before: old.size, size_after, cash, fee, old_slot })
             };
             let taker_side = side(&mut taker, t_slot, args.size_lots, m.taker_fee_bps)?;
             let maker_side = side(&mut maker, m_slot, 0i64.saturating_sub(args.size_lots), m.maker_fee_bps)?;
@@ -302,7 +296,8 @@ fn check_health<'info>(
     let inner = || -> Result<bool> {
         let m = traded.market.load()?;
         let provided = Provided { market: traded.data, account: &m };
-        let inputs = health_inputs(&*portfolio.load()?, &*registry.load()?, accounts, clock, None, Some(provided))?;
+        let inputs =
+            health_inputs(&*portfolio.load()?, &*registry.load()?, accounts, clock, None, Some(provided))?;
         if inputs.health(Level::Initial)? >= 0 {
             return Ok(true);
         }
@@ -321,7 +316,8 @@ fn check_health<'info>(
             let basis = current_basis(&*registry.load()?, &traded.data)?;
             before.push(marked_position(old, &m, &traded.data, &basis, traded.quote_decimals, inputs.now)?);
         }
-        Ok(inputs.requirement(u, &after, Level::Maintenance)? < inputs.requirement(u, &before, Level::Maintenance)?)
+        Ok(inputs.requirement(u, &after, Level::Maintenance)?
+            < inputs.requirement(u, &before, Level::Maintenance)?)
     };
     match inner() {
         Ok(true) => Ok(()),

@@ -1,0 +1,54 @@
+// Shared fixtures of the TypeScript suites: oracle configurations and an underlying as
+// governance would list it (mirrors crates/sandbox fixtures).
+import { PublicKey } from "@solana/web3.js";
+import BN from "bn.js";
+
+import { OracleKind, type OracleConfigArg, type UnderlyingConfigArg } from "../app/src/index.js";
+
+export function oracleConfig(source: Buffer, kind: number, legacyProgram = PublicKey.default): OracleConfigArg {
+  return {
+    source: [...source],
+    legacyProgram,
+    kind,
+    padding: [0, 0, 0],
+    maxStalenessSecs: 60,
+    maxStalenessSlots: 0,
+    maxConfBps: 200,
+  };
+}
+
+/** An underlying as governance would list it (mirrors crates/sandbox fixtures::underlying). */
+export function adaptiveUnderlying(feed: Buffer, adaptive = 1): UnderlyingConfigArg {
+  const zeros = (n: number) => new Array<number>(n).fill(0);
+  return {
+    oracle: oracleConfig(feed, OracleKind.PythPull),
+    maxPriceShockBps: 1_500,
+    volShockUpBps: 1_500,
+    volShockDownBps: 1_000,
+    extremeWeightBps: 3_500,
+    shortOptionChargeBps: 100,
+    priceSteps: 5,
+    extremeMultipleTenths: 30,
+    impliedVolBps: 6_000,
+    minImpliedVolBps: 1_000,
+    maxImpliedVolBps: 30_000,
+    adaptive,
+    padding: zeros(1),
+    volKBps: 30_000,
+    volFloorBps: 500,
+    volCapBps: 6_000,
+    volMaxDecayBps: 1_000,
+    padding2: zeros(2),
+    volHalfLifeShortSecs: 12 * 3600,
+    volHalfLifeLongSecs: 7 * 86_400,
+    volHorizonSecs: 86_400,
+    volMinIntervalSecs: 3600,
+    padding3: zeros(4),
+    volLastTime: new BN(0),
+    volLastPrice: zeros(16),
+    volVarShort: zeros(16),
+    volVarLong: zeros(16),
+    volShock: zeros(16),
+    reserved: zeros(32),
+  };
+}
