@@ -58,8 +58,8 @@ fn update_marks_stores_the_engines_numbers() {
     assert_eq!(fx(stored.greeks[2]), g.gamma);
     // Bounds: initial ≥ maintenance, extreme ≥ grid, all non-negative.
     for side in 0..2 {
-        for level in 0..2 {
-            assert!(fx(stored.bounds[level][1][side]) >= fx(stored.bounds[level][0][side]));
+        for level in &stored.bounds {
+            assert!(fx(level[1][side]) >= fx(level[0][side]));
         }
         assert!(fx(stored.bounds[1][0][side]) >= fx(stored.bounds[0][0][side]));
         assert!(fx(stored.bounds[0][0][side]) >= Fx::ZERO);
@@ -199,7 +199,7 @@ fn list_option_series_rejects_bad_series() {
     let governance = v.fx.governance.insecure_clone();
     let expiry = v.expiry_in_days(30);
     let before = snapshot(&v, &[market]);
-    let mut send = |v: &mut Venue, args: ListOptionSeriesArgs| {
+    let send = |v: &mut Venue, args: ListOptionSeriesArgs| {
         let ix = v.list_series_ix(0, args);
         v.sb.send(&[ix], &[&governance]).unwrap_err()
     };
