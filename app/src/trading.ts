@@ -183,6 +183,16 @@ export async function listOptionSeriesIx(
     .instruction();
 }
 
+/** The accounts of the market keeper instructions (marks, funding, settlement price). */
+function keeperAccounts(client: XmarginClient, underlying: number, oracle: PublicKey) {
+  return {
+    exchange: client.exchange,
+    registry: client.registry,
+    market: marketPda(client.programId, client.exchange, underlying),
+    oracle,
+  };
+}
+
 /**
  * `update_marks`: recomputes the marks (value, Greeks, convexity bounds) of the series in
  * `seriesMask` (bit i = series i) at the oracle spot. Health computations value options from
@@ -197,12 +207,7 @@ export async function updateMarksIx(
 ): Promise<TransactionInstruction> {
   return client.program.methods
     .updateMarks({ seriesMask })
-    .accountsStrict({
-      exchange: client.exchange,
-      registry: client.registry,
-      market: marketPda(client.programId, client.exchange, underlying),
-      oracle,
-    })
+    .accountsStrict(keeperAccounts(client, underlying, oracle))
     .instruction();
 }
 
@@ -216,12 +221,7 @@ export function seriesMask(from: number, count: number): number {
 export async function updateFundingIx(client: XmarginClient, underlying: number, oracle: PublicKey): Promise<TransactionInstruction> {
   return client.program.methods
     .updateFunding()
-    .accountsStrict({
-      exchange: client.exchange,
-      registry: client.registry,
-      market: marketPda(client.programId, client.exchange, underlying),
-      oracle,
-    })
+    .accountsStrict(keeperAccounts(client, underlying, oracle))
     .instruction();
 }
 
@@ -233,12 +233,7 @@ export async function recordSettlementPriceIx(
 ): Promise<TransactionInstruction> {
   return client.program.methods
     .recordSettlementPrice({ series })
-    .accountsStrict({
-      exchange: client.exchange,
-      registry: client.registry,
-      market: marketPda(client.programId, client.exchange, underlying),
-      oracle,
-    })
+    .accountsStrict(keeperAccounts(client, underlying, oracle))
     .instruction();
 }
 

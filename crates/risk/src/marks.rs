@@ -247,23 +247,7 @@ impl MarkedBook {
 fn new_book(u: &MarkedUnderlying) -> Result<MarkedBook> {
     u.market.validate()?;
     u.policy.validate()?;
-    let m = &u.market;
-    Ok(MarkedBook {
-        exposure: NetExposure {
-            underlying: m.index,
-            spot: m.spot,
-            conf: m.conf,
-            delta: ZERO,
-            gamma: ZERO,
-            vega: ZERO,
-            vanna: ZERO,
-            volga: ZERO,
-            value: ZERO,
-            net_short_options: ZERO,
-            scenario: m.scenario,
-        },
-        addons: [[ZERO; RANGES]; 2],
-    })
+    Ok(MarkedBook { exposure: NetExposure::empty(&u.market), addons: [[ZERO; RANGES]; 2] })
 }
 
 /// Adds one position to its book; returns the signed option units it adds (0 for a perp).

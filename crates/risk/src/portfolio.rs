@@ -171,6 +171,25 @@ pub struct NetExposure {
     pub scenario: ScenarioParams,
 }
 
+impl NetExposure {
+    /// No position yet on `u`: its market data and zero Greeks.
+    pub fn empty(u: &UnderlyingMarket) -> NetExposure {
+        NetExposure {
+            underlying: u.index,
+            spot: u.spot,
+            conf: u.conf,
+            delta: ZERO,
+            gamma: ZERO,
+            vega: ZERO,
+            vanna: ZERO,
+            volga: ZERO,
+            value: ZERO,
+            net_short_options: ZERO,
+            scenario: u.scenario,
+        }
+    }
+}
+
 /// An underlying's netted exposure plus its short options (for the convexity add-on).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnderlyingBook {
@@ -270,22 +289,7 @@ pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<Underlyi
             Some(i) => i,
             None => {
                 u.validate()?;
-                books.push(UnderlyingBook {
-                    exposure: NetExposure {
-                        underlying: u.index,
-                        spot: u.spot,
-                        conf: u.conf,
-                        delta: ZERO,
-                        gamma: ZERO,
-                        vega: ZERO,
-                        vanna: ZERO,
-                        volga: ZERO,
-                        value: ZERO,
-                        net_short_options: ZERO,
-                        scenario: u.scenario,
-                    },
-                    short_options: Vec::new(),
-                });
+                books.push(UnderlyingBook { exposure: NetExposure::empty(u), short_options: Vec::new() });
                 option_balance.push(ZERO);
                 books.len().saturating_sub(1)
             }

@@ -165,15 +165,12 @@ impl UnderlyingConfig {
 
     /// The grid with the configured (static) largest price shock.
     pub fn static_scenario(&self) -> Result<xmargin_risk::grid::ScenarioParams> {
-        use xmargin_risk::fx::Checked;
         Ok(xmargin_risk::grid::ScenarioParams {
             max_price_shock: bps(self.max_price_shock_bps)?,
             price_steps: self.price_steps,
             vol_shock_up: bps(self.vol_shock_up_bps)?,
             vol_shock_down: bps(self.vol_shock_down_bps)?,
-            extreme_multiple: xmargin_risk::Fx::from_num(self.extreme_multiple_tenths)
-                .div_i(10)
-                .map_err(crate::health::risk_error)?,
+            extreme_multiple: crate::marks::tenths(self.extreme_multiple_tenths)?,
             extreme_weight: bps(self.extreme_weight_bps)?,
             short_option_charge: bps(self.short_option_charge_bps)?,
         })
