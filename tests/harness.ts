@@ -21,6 +21,9 @@ export interface Landed {
   logs: string[];
 }
 
+/** 2026-01-01 13:37:00 UTC: deliberately not on an expiry boundary or a whole hour. */
+export const START_UNIX_TIMESTAMP = 1_767_274_620n;
+
 export class TxFailed extends Error {
   constructor(
     readonly customCode: number | undefined,
@@ -47,9 +50,10 @@ export class Sandbox {
       throw new Error(`compiled program not found at ${PROGRAM_SO}: build it with \`make sbf\``);
     }
     this.svm = new LiteSVM().withLogBytesLimit(100_000n);
-    // Start the clock at the wall-clock time so timestamps read like real ones.
+    // A fixed, realistic start (the Rust sandbox's too): results never depend on the day the
+    // tests run.
     const clock = this.svm.getClock();
-    clock.unixTimestamp = BigInt(Math.floor(Date.now() / 1000));
+    clock.unixTimestamp = START_UNIX_TIMESTAMP;
     this.svm.setClock(clock);
     this.svm.addProgram(address(PROGRAM_ID.toBase58()), readFileSync(PROGRAM_SO));
     this.fund(this.payer.publicKey);

@@ -136,14 +136,17 @@ impl Sandbox {
         Self::with_program(&bytes)
     }
 
+    /// The sandbox clock's start: 2026-01-01 13:37:00 UTC (deliberately not on an expiry
+    /// boundary or a whole hour).
+    pub const START_UNIX_TIMESTAMP: i64 = 1_767_274_620;
+
     pub fn with_program(program: &[u8]) -> Result<Self, SandboxError> {
         let mut svm = LiteSVM::new().with_log_bytes_limit(Some(100_000));
-        // Start the clock at the wall-clock time so timestamps read like real ones.
+        // A fixed, realistic start time: every run sees the same expiries and year fractions,
+        // so results do not depend on the day the tests run (a wall-clock start once made a
+        // last-bit comparison pass on one day and fail on another).
         let mut clock: solana_clock::Clock = svm.get_sysvar();
-        clock.unix_timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        clock.unix_timestamp = Self::START_UNIX_TIMESTAMP;
         svm.set_sysvar(&clock);
         svm.add_program(xmargin::ID, program).map_err(|e| SandboxError::ProgramLoad(format!("{e:?}")))?;
         let payer = Keypair::new();
