@@ -106,15 +106,55 @@ impl ScenarioParams {
 /// Loss at price shock p and vol shock v:
 /// −((Δ + vanna·v)·S·p + ½·Γ·(S·p)² + V·v + ½·volga·v²).
 pub fn scenario_loss(e: &NetExposure, p: Fx, v: Fx) -> Result<Fx> {
-    price_loss_at_vol(e, p, v)?.add_c(vol_loss(e, v)?)
+    Quadratic::of(e)?.loss(p, v)
 }
 
-/// The price-dependent part of `scenario_loss`.
-fn price_loss_at_vol(e: &NetExposure, p: Fx, v: Fx) -> Result<Fx> {
-    let delta = e.delta.add_c(e.vanna.mul_c(v)?)?;
-    let move_ = e.spot.mul_c(p)?;
-    let pnl = delta.mul_c(move_)?.add_c(e.gamma.mul_c(move_)?.mul_c(move_)?.mul_c(HALF)?)?;
-    pnl.neg_c()
+/// The loss as a quadratic in the shocks, loss = −(a·p + b·p² + c·v + d·v² + f·p·v), with
+/// a = Δ·S, b = ½Γ·S², c = vega, d = ½volga, f = vanna·S. Computing the coefficients once
+/// and evaluating each candidate in Horner form (4 multiplications instead of 9) is what
+/// keeps the grid affordable on-chain, where it runs for every underlying at every level.
+#[derive(Debug, Clone, Copy)]
+struct Quadratic {
+    a: Fx,
+    b: Fx,
+    c: Fx,
+    d: Fx,
+    f: Fx,
+}
+
+impl Quadratic {
+    fn of(e: &NetExposure) -> Result<Quadratic> {
+        Ok(Quadratic {
+            a: e.delta.mul_c(e.spot)?,
+            b: e.gamma.mul_c(e.spot)?.mul_c(e.spot)?.mul_c(HALF)?,
+            c: e.vega,
+            d: e.volga.mul_c(HALF)?,
+            f: e.vanna.mul_c(e.spot)?,
+        })
+    }
+
+    /// −(p·(a + b·p + f·v) + v·(c + d·v)).
+    fn loss(&self, p: Fx, v: Fx) -> Result<Fx> {
+        let price = p.mul_c(self.a.add_c(self.b.mul_c(p)?)?.add_c(self.f.mul_c(v)?)?)?;
+        let vol = v.mul_c(self.c.add_c(self.d.mul_c(v)?)?)?;
+        price.add_c(vol)?.neg_c()
+    }
+
+    /// −p·(a + b·p): the loss at flat vol.
+    fn price_loss(&self, p: Fx) -> Result<Fx> {
+        p.mul_c(self.a.add_c(self.b.mul_c(p)?)?)?.neg_c()
+    }
+
+    /// The p ∈ [−range, range] where the loss at vol shock v peaks inside the range: the top
+    /// of the parabola, p* = −(a + f·v)/(2b), when long gamma (b > 0).
+    fn price_vertex(&self, v: Fx, range: Fx) -> Result<Option<Fx>> {
+        if self.b <= ZERO {
+            return Ok(None);
+        }
+        let slope = if v == ZERO { self.a } else { self.a.add_c(self.f.mul_c(v)?)? };
+        let p = slope.neg_c()?.div_c(self.b.mul_c(TWO)?)?;
+        Ok((p.abs_c()? <= range).then_some(p))
+    }
 }
 
 /// The vol-only part of `scenario_loss`: −(V·v + ½·volga·v²).
@@ -124,33 +164,26 @@ pub fn vol_loss(e: &NetExposure, v: Fx) -> Result<Fx> {
 
 /// Loss of the price part alone (flat vol) at shock p: −(Δ·S·p + ½·Γ·(S·p)²).
 pub fn price_loss(e: &NetExposure, p: Fx) -> Result<Fx> {
-    price_loss_at_vol(e, p, ZERO)
+    Quadratic::of(e)?.price_loss(p)
 }
 
-/// The worst price loss for p in [−range, range] at vol shock v, and the p where it occurs.
-/// For fixed v the loss is a parabola in p: its end points, and its vertex when Γ > 0.
-pub fn worst_price_loss_at_vol(e: &NetExposure, range: Fx, v: Fx) -> Result<(Fx, Fx)> {
-    let up = price_loss_at_vol(e, range, v)?;
-    let down = price_loss_at_vol(e, range.neg_c()?, v)?;
-    let (mut worst, mut at) = if up >= down { (up, range) } else { (down, range.neg_c()?) };
-    if e.gamma > ZERO {
-        // Long gamma: the top of the parabola, p* = −(Δ + vanna·v)/(Γ·S), if inside.
-        let delta = e.delta.add_c(e.vanna.mul_c(v)?)?;
-        let vertex = delta.neg_c()?.div_c(e.gamma.mul_c(e.spot)?)?;
-        if vertex.abs_c()? <= range {
-            let at_vertex = price_loss_at_vol(e, vertex, v)?;
-            if at_vertex > worst {
-                worst = at_vertex;
-                at = vertex;
-            }
+/// The worst price loss at flat vol for p in [−range, range], and the p where it occurs: a
+/// parabola in p, so its end points, and its vertex when Γ > 0.
+pub fn worst_price_loss(e: &NetExposure, range: Fx) -> Result<(Fx, Fx)> {
+    worst_flat_vol(&Quadratic::of(e)?, range)
+}
+
+fn worst_flat_vol(q: &Quadratic, range: Fx) -> Result<(Fx, Fx)> {
+    let low = range.neg_c()?;
+    let (up, down) = (q.price_loss(range)?, q.price_loss(low)?);
+    let mut worst = if up >= down { (up, range) } else { (down, low) };
+    if let Some(p) = q.price_vertex(ZERO, range)? {
+        let at_vertex = q.price_loss(p)?;
+        if at_vertex > worst.0 {
+            worst = (at_vertex, p);
         }
     }
-    Ok((worst, at))
-}
-
-/// The worst price loss at flat vol for p in [−range, range].
-pub fn worst_price_loss(e: &NetExposure, range: Fx) -> Result<(Fx, Fx)> {
-    worst_price_loss_at_vol(e, range, ZERO)
+    Ok(worst)
 }
 
 /// Largest price shock evaluated, grid or extreme: a fall of 100% or more has no meaning
@@ -264,48 +297,46 @@ pub fn convexity_addon(options: &[ShortOption], spot: Fx, range: Fx) -> Result<F
 /// candidates, each evaluated exactly. A supremum over the rectangle is never below any grid
 /// cell and never decreases when the rectangle grows.
 pub fn worst_grid_loss(e: &NetExposure, params: &ScenarioParams) -> Result<(Fx, Fx, Fx)> {
+    worst_on_rectangle(&Quadratic::of(e)?, params)
+}
+
+fn worst_on_rectangle(q: &Quadratic, params: &ScenarioParams) -> Result<(Fx, Fx, Fx)> {
     let (p_max, v_lo, v_hi) = (params.max_price_shock, params.vol_shock_down.neg_c()?, params.vol_shock_up);
-    // loss = −(a·p + b·p² + c·v + d·v² + f·p·v)
-    let a = e.delta.mul_c(e.spot)?;
-    let b = e.gamma.mul_c(e.spot)?.mul_c(e.spot)?.mul_c(HALF)?;
-    let c = e.vega;
-    let d = e.volga.mul_c(HALF)?;
-    let f = e.vanna.mul_c(e.spot)?;
-    let mut points: Vec<(Fx, Fx)> = Vec::new();
+    let Quadratic { a, b, c, d, f } = *q;
+    let mut worst = (ZERO, ZERO, ZERO);
+    let mut consider = |p: Fx, v: Fx| -> Result<()> {
+        let loss = q.loss(p, v)?;
+        if loss > worst.0 {
+            worst = (loss, p, v);
+        }
+        Ok(())
+    };
     for p in [p_max.neg_c()?, p_max] {
         for v in [v_lo, v_hi] {
-            points.push((p, v));
+            consider(p, v)?;
         }
         if d > ZERO {
             // Along p fixed: top of −(d·v² + (c + f·p)·v) at v = −(c + f·p)/(2d).
             let v = c.add_c(f.mul_c(p)?)?.neg_c()?.div_c(d.mul_c(TWO)?)?;
             if v >= v_lo && v <= v_hi {
-                points.push((p, v));
+                consider(p, v)?;
             }
         }
     }
     for v in [v_lo, ZERO, v_hi] {
-        if b > ZERO {
-            let p = a.add_c(f.mul_c(v)?)?.neg_c()?.div_c(b.mul_c(TWO)?)?;
-            if p.abs() <= p_max {
-                points.push((p, v));
-            }
+        if let Some(p) = q.price_vertex(v, p_max)? {
+            consider(p, v)?;
         }
     }
     // Interior: ∇ = 0 ⇔ [2b f; f 2d]·(p, v) = −(a, c); a maximum when b > 0 and 4bd > f².
-    let det = b.mul_c(d)?.mul_i(4)?.sub_c(f.mul_c(f)?)?;
-    if b > ZERO && det > ZERO {
-        let p = f.mul_c(c)?.sub_c(a.mul_c(d)?.mul_c(TWO)?)?.div_c(det)?;
-        let v = f.mul_c(a)?.sub_c(c.mul_c(b)?.mul_c(TWO)?)?.div_c(det)?;
-        if p.abs() <= p_max && v >= v_lo && v <= v_hi {
-            points.push((p, v));
-        }
-    }
-    let mut worst = (ZERO, ZERO, ZERO);
-    for (p, v) in points {
-        let loss = scenario_loss(e, p, v)?;
-        if loss > worst.0 {
-            worst = (loss, p, v);
+    if b > ZERO && d > ZERO {
+        let det = b.mul_c(d)?.mul_i(4)?.sub_c(f.mul_c(f)?)?;
+        if det > ZERO {
+            let p = f.mul_c(c)?.sub_c(a.mul_c(d)?.mul_c(TWO)?)?.div_c(det)?;
+            let v = f.mul_c(a)?.sub_c(c.mul_c(b)?.mul_c(TWO)?)?.div_c(det)?;
+            if p.abs() <= p_max && v >= v_lo && v <= v_hi {
+                consider(p, v)?;
+            }
         }
     }
     Ok(worst)
@@ -361,9 +392,10 @@ pub fn requirement_with_addons(
     addons: Addons,
 ) -> Result<RequirementBreakdown> {
     let addon = addons.grid;
-    let (expansion_worst, worst_price_shock, worst_vol_shock) = worst_grid_loss(e, params)?;
+    let q = Quadratic::of(e)?;
+    let (expansion_worst, worst_price_shock, worst_vol_shock) = worst_on_rectangle(&q, params)?;
     let grid_loss = expansion_worst.add_c(addon)?;
-    let (extreme_raw, _) = worst_price_loss(e, extreme_range(params)?)?;
+    let (extreme_raw, _) = worst_flat_vol(&q, extreme_range(params)?)?;
     let unweighted = ONE.sub_c(params.extreme_weight)?.mul_c(addons.value_error)?;
     let extreme_loss = extreme_raw.add_c(addons.extreme)?.mul_c(params.extreme_weight)?.add_c(unweighted)?;
     let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;

@@ -181,6 +181,12 @@ pub fn compute_marks(
 impl SeriesMarks {
     /// Whether these marks may value a position on `market` at `now` (see the module docs).
     pub fn check(&self, market: &UnderlyingMarket, now: i64, policy: &MarksPolicy) -> Result<()> {
+        self.check_basis(market, now, policy)?;
+        check_drift(self.basis.spot, market.spot, policy)
+    }
+
+    /// Every condition of `check` except the spot drift (checked once per reference spot).
+    fn check_basis(&self, market: &UnderlyingMarket, now: i64, policy: &MarksPolicy) -> Result<()> {
         let b = &self.basis;
         if b.computed_at == 0 {
             return Err(RiskError::MarksMissing);
@@ -195,18 +201,54 @@ impl SeriesMarks {
         {
             return Err(RiskError::MarksParamsChanged);
         }
-        if market.spot.sub_c(b.spot)?.abs_c()? > b.spot.mul_c(policy.max_drift)? {
-            return Err(RiskError::MarksSpotDrift);
-        }
         Ok(())
     }
+}
 
-    /// Per-unit value, delta and vega shifted to `spot` (gamma, vanna, volga are unchanged).
-    fn shifted(&self, spot: Fx) -> Result<(Fx, Fx, Fx)> {
-        let g = &self.greeks;
-        let a = spot.sub_c(self.basis.spot)?;
-        let value = g.price.add_c(g.delta.mul_c(a)?)?.add_c(g.gamma.mul_c(a)?.mul_c(a)?.mul_c(HALF)?)?;
-        Ok((value, g.delta.add_c(g.gamma.mul_c(a)?)?, g.vega.add_c(g.vanna.mul_c(a)?)?))
+/// |S − S0| ≤ D·S0.
+fn check_drift(reference: Fx, spot: Fx, policy: &MarksPolicy) -> Result<()> {
+    if spot.sub_c(reference)?.abs_c()? > reference.mul_c(policy.max_drift)? {
+        return Err(RiskError::MarksSpotDrift);
+    }
+    Ok(())
+}
+
+/// Size-weighted Greeks of the options of one underlying marked at one reference spot S0
+/// (in practice: all of them, one crank pass marks every series at once). The shift to the
+/// current spot is linear in the Greeks, so it is applied once to the sums instead of to each
+/// series: Σs·V' = Σs·V + a·Σs·Δ + ½a²·Σs·Γ, Σs·Δ' = Σs·Δ + a·Σs·Γ, Σs·vega' = Σs·vega +
+/// a·Σs·vanna.
+#[derive(Debug, Clone, Copy)]
+struct MarkedGroup {
+    reference: Fx,
+    value: Fx,
+    delta: Fx,
+    gamma: Fx,
+    vega: Fx,
+    vanna: Fx,
+}
+
+impl MarkedGroup {
+    /// Adds the group's sums, shifted to the exposure's spot, to `e` (gamma, vanna and volga
+    /// are added per position). Products are sign-magnitude (`signed_mul`), so a book and
+    /// its mirror still net to exactly zero.
+    fn shift_into(&self, e: &mut NetExposure, policy: &MarksPolicy) -> Result<()> {
+        check_drift(self.reference, e.spot, policy)?;
+        let a = e.spot.sub_c(self.reference)?;
+        let half_a2 = a.mul_c(a)?.mul_c(HALF)?;
+        let times_a = |x: Fx| -> Result<Fx> {
+            let m = signed_mul(x, a.abs_c()?)?;
+            if a < ZERO {
+                m.neg_c()
+            } else {
+                Ok(m)
+            }
+        };
+        let value = self.value.add_c(times_a(self.delta)?)?.add_c(signed_mul(self.gamma, half_a2)?)?;
+        e.value = e.value.add_c(value)?;
+        e.delta = e.delta.add_c(self.delta.add_c(times_a(self.gamma)?)?)?;
+        e.vega = e.vega.add_c(self.vega.add_c(times_a(self.vanna)?)?)?;
+        Ok(())
     }
 }
 
@@ -250,22 +292,47 @@ fn new_book(u: &MarkedUnderlying) -> Result<MarkedBook> {
     Ok(MarkedBook { exposure: NetExposure::empty(&u.market), addons: [[ZERO; RANGES]; 2] })
 }
 
-/// Adds one position to its book; returns the signed option units it adds (0 for a perp).
-fn add_position(book: &mut MarkedBook, p: &MarkedPosition, u: &MarkedUnderlying, now: i64) -> Result<Fx> {
+/// Adds one position to its book (an option's value, delta and vega to its reference spot's
+/// group in `groups`); returns the signed option units it adds (0 for a perp).
+fn add_position(
+    book: &mut MarkedBook,
+    groups: &mut Vec<MarkedGroup>,
+    p: &MarkedPosition,
+    u: &MarkedUnderlying,
+    now: i64,
+) -> Result<Fx> {
     let e = &mut book.exposure;
     let Some(marks) = &p.marks else {
         e.delta = e.delta.add_c(p.size)?;
         e.value = e.value.add_c(signed_mul(p.size, e.spot)?)?;
         return Ok(ZERO);
     };
-    marks.check(&u.market, now, &u.policy)?;
-    let (value, delta, vega) = marks.shifted(e.spot)?;
+    marks.check_basis(&u.market, now, &u.policy)?;
     let g = &marks.greeks;
-    e.value = e.value.add_c(signed_mul(p.size, value)?)?;
-    e.delta = e.delta.add_c(signed_mul(p.size, delta)?)?;
-    e.gamma = e.gamma.add_c(signed_mul(p.size, g.gamma)?)?;
-    e.vega = e.vega.add_c(signed_mul(p.size, vega)?)?;
-    e.vanna = e.vanna.add_c(signed_mul(p.size, g.vanna)?)?;
+    let reference = marks.basis.spot;
+    let group = match groups.iter_mut().find(|x| x.reference == reference) {
+        Some(x) => x,
+        None => {
+            groups.push(MarkedGroup {
+                reference,
+                value: ZERO,
+                delta: ZERO,
+                gamma: ZERO,
+                vega: ZERO,
+                vanna: ZERO,
+            });
+            groups.last_mut().ok_or(RiskError::Overflow)?
+        }
+    };
+    group.value = group.value.add_c(signed_mul(p.size, g.price)?)?;
+    group.delta = group.delta.add_c(signed_mul(p.size, g.delta)?)?;
+    let gamma = signed_mul(p.size, g.gamma)?;
+    group.gamma = group.gamma.add_c(gamma)?;
+    e.gamma = e.gamma.add_c(gamma)?;
+    group.vega = group.vega.add_c(signed_mul(p.size, g.vega)?)?;
+    let vanna = signed_mul(p.size, g.vanna)?;
+    group.vanna = group.vanna.add_c(vanna)?;
+    e.vanna = e.vanna.add_c(vanna)?;
     e.volga = e.volga.add_c(signed_mul(p.size, g.volga)?)?;
     let side = usize::from(p.size > ZERO);
     let units = p.size.abs_c()?;
@@ -289,15 +356,19 @@ pub fn marked_books(
     for u in underlyings {
         let mine = positions.iter().filter(|p| p.underlying == u.market.index);
         let mut book: Option<MarkedBook> = None;
+        let mut groups: Vec<MarkedGroup> = Vec::new();
         let mut units = ZERO;
         for p in mine {
             let b = match &mut book {
                 Some(b) => b,
                 None => book.insert(new_book(u)?),
             };
-            units = units.add_c(add_position(b, p, u, now)?)?;
+            units = units.add_c(add_position(b, &mut groups, p, u, now)?)?;
         }
         if let Some(mut b) = book {
+            for g in &groups {
+                g.shift_into(&mut b.exposure, &u.policy)?;
+            }
             b.exposure.net_short_options = units.neg_c()?.max(ZERO);
             books.push(b);
         }

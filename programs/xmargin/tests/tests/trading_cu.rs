@@ -1,19 +1,22 @@
 //! Compute units of on-chain portfolio margin as the book grows: a portfolio with up to 32
 //! positions over 8 underlyings (per underlying: a perp and three options, the risk-engine
 //! reference book's legs) and its counterparty holding the opposite book. Records
-//! `refresh_health` (both levels) and `trade` (both sides margined) at 8, 16, 24 and 32
-//! positions in `make cu`.
+//! `refresh_health` (both levels) and `trade` between the two books (both sides margined) at
+//! 8, 16, 24 and 32 positions each in `make cu`.
 //!
 //! Budget of the trading issue: health ≤ 100k CU, trade ≤ 200k CU. Not met (see the README's
 //! Trading section): options are valued from their series' marks (no Black-Scholes per
-//! call), but the scenario grid per underlying and level (~11k CU) and ~2.5k CU per position
-//! remain; what this test guards is that the cost stays within the transaction limit it was
-//! measured at.
+//! call), but the scenario grid per underlying and level (~8k CU) and ~3k CU per position
+//! remain; what this test guards is that the cost stays within the ceilings below.
 use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
 use xmargin_sandbox::venue::Venue;
 use xmargin_sandbox::{cu, TxFailure};
 
 const TX_LIMIT: u64 = 1_400_000;
+/// Regression ceilings at 32 positions (measured 250k and 372k; ~10% headroom): the issue's
+/// targets (100k, 200k) are not met, these keep the cost from creeping back up.
+const HEALTH_CEILING_32: u64 = 275_000;
+const TRADE_CEILING_32: u64 = 410_000;
 
 #[test]
 fn health_and_trade_cost_by_book_size() {
@@ -21,9 +24,7 @@ fn health_and_trade_cost_by_book_size() {
     let spots: Vec<i64> = (0..8i64).map(|u| 100 * (u + 1) * (u + 3) * 1_000_000).collect();
     let mut v = Venue::new(&spots).unwrap_or_else(|e| panic!("{e}"));
     let a = v.trader(10_000_000_000_000).unwrap();
-    // The mirror book for the first four underlyings, then one small counterparty per
-    // underlying: two books of 16 positions can still trade; a 32-position book trades
-    // against a 4-position one.
+    // The counterparty holds the mirror book.
     let b = v.trader(10_000_000_000_000).unwrap();
     let legs = [
         (instrument_kind::CALL, 100u64, 30i64, 100i64),
@@ -33,7 +34,7 @@ fn health_and_trade_cost_by_book_size() {
     let mut report = Vec::new();
     let mut small = Vec::new();
     for u in 0..8u8 {
-        let counterparty = if u < 4 {
+        let counterparty = if u < 8 {
             &b
         } else {
             small.push(v.trader(10_000_000_000_000).unwrap());
@@ -55,22 +56,21 @@ fn health_and_trade_cost_by_book_size() {
         if positions % 8 != 0 {
             continue;
         }
+        let ceiling = |at_32| if positions == 32 { at_32 } else { TX_LIMIT };
         let (_, health_cu) = v.health(&a.portfolio).unwrap_or_else(|f| panic!("{f}"));
         cu::record(
             "refresh_health",
             &format!("{positions} positions over {} underlyings", u + 1),
             health_cu,
-            TX_LIMIT,
+            ceiling(HEALTH_CEILING_32),
         );
-        // A one-lot perp trade with the current counterparty (both sides margined).
-        let other = 4 * (usize::from(u.min(3)) + 1);
-        let other = if u < 4 { other } else { 4 };
+        // A one-lot perp trade between the two books (both sides margined).
         let tick = v.tick_price(spot);
         let landed = v
             .trade(&a, counterparty, u, PERP_INSTRUMENT, 1, tick)
             .unwrap_or_else(|f| panic!("{}", failure(&f)));
-        let label = format!("{positions}- and {other}-position portfolios");
-        cu::record("trade", &label, landed.compute_units, TX_LIMIT);
+        let label = format!("two {positions}-position portfolios");
+        cu::record("trade", &label, landed.compute_units, ceiling(TRADE_CEILING_32));
         report.push(format!(
             "{positions} positions: refresh_health {health_cu} CU; trade between {label} {} CU",
             landed.compute_units
