@@ -140,7 +140,7 @@ pub fn run() -> Result<()> {
         landed.compute_units,
         flags(sb.exchange().unwrap().pause_flags)
     );
-    Ok(())
+    crate::demo_trading::run().map(|_| ())
 }
 
 fn haircut(maintenance: u16, tiers: &[(u64, u16, u16)]) -> Haircut {

@@ -24,6 +24,7 @@ pub use anchor_lang::prelude::Pubkey;
 pub use xmargin;
 
 pub mod cu;
+pub mod engine_view;
 pub mod fixtures;
 pub mod ix;
 pub mod oracles;

@@ -226,7 +226,11 @@ fn print_underlying(p: &input::Portfolio, u: &UnderlyingReport, full: Option<&Fu
     Ok(())
 }
 
-fn print_grid(e: &xmargin_risk::portfolio::NetExposure, params: &ScenarioParams, label: &str) -> Result<()> {
+pub(crate) fn print_grid(
+    e: &xmargin_risk::portfolio::NetExposure,
+    params: &ScenarioParams,
+    label: &str,
+) -> Result<()> {
     let err = |x: xmargin_risk::RiskError| anyhow::anyhow!("{x}");
     let prices = price_shocks(params).map_err(err)?;
     let table = scenario_table(e, params).map_err(err)?;

@@ -4,8 +4,6 @@
 use solana_signer::Signer;
 use xmargin::error::XmarginError;
 use xmargin::state::{instrument_kind, pause, Portfolio, PERP_INSTRUMENT};
-use xmargin_risk::bs::{greeks, OptionKind};
-use xmargin_risk::fx::{years_from_seconds, Fx};
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::venue::{compute_limit_ix, Trader, Venue, TICK};
 use xmargin_sandbox::{cu, program_error_code, Pubkey, TxFailure};
@@ -33,19 +31,6 @@ fn size_of(p: &Portfolio, underlying: u16, series: u8) -> i64 {
         .iter()
         .find(|s| s.active == 1 && s.underlying == underlying && s.series == series)
         .map_or(0, |s| s.size)
-}
-
-/// The model price of a series now, rounded to the tick (what a quoting maker would use).
-fn model_price(v: &Venue, underlying: u8, series: u8) -> u64 {
-    let m = v.market(underlying);
-    let s = m.series[usize::from(series)];
-    let (now, _) = v.sb.now();
-    let kind = if s.kind == instrument_kind::CALL { OptionKind::Call } else { OptionKind::Put };
-    let spot = Fx::from_num(v.underlyings[usize::from(underlying)].price) / 1_000_000;
-    let strike = Fx::from_num(s.strike) / 1_000_000;
-    let t = years_from_seconds(s.expiry - now).unwrap();
-    let g = greeks(kind, spot, strike, Fx::from_num(0.6), t).unwrap();
-    v.tick_price((g.price * 1_000_000).to_num::<u64>())
 }
 
 /// Raw bytes of the accounts a rejected trade must leave untouched.
@@ -104,7 +89,7 @@ fn rejections_have_their_own_error_and_change_nothing() {
     let far = v.tick_price(SOL as u64 * 106 / 100);
     let f = v.trade(&a, &b, 0, PERP_INSTRUMENT, 10, far).unwrap_err();
     assert_error(&f, XmarginError::PriceOutsideBand);
-    let model = model_price(&v, 0, call);
+    let model = v.model_price(0, call);
     let f = v.trade(&a, &b, 0, call, 10, model + 5_000_000).unwrap_err();
     assert_error(&f, XmarginError::PriceOutsideBand);
     check(&v, "band");
@@ -242,7 +227,7 @@ fn expiry_settlement_is_zero_sum_itm_otm_atm() {
     let put = v.list_series(0, instrument_kind::PUT, 150_000_000, expiry).unwrap();
     let atm = v.list_series(0, instrument_kind::CALL, 160_000_000, expiry).unwrap();
     for series in [call, put, atm] {
-        let price = model_price(&v, 0, series).max(TICK);
+        let price = v.model_price(0, series).max(TICK);
         let landed =
             v.trade(&a, &b, 0, series, 100, price).unwrap_or_else(|f| panic!("series {series}: {f}"));
         if series == call {
@@ -280,7 +265,7 @@ fn settlement_window_closes() {
     let (mut v, a, b) = two_traders();
     let expiry = v.expiry_in_days(1);
     let call = v.list_series(0, instrument_kind::CALL, 150_000_000, expiry).unwrap();
-    let price = model_price(&v, 0, call);
+    let price = v.model_price(0, call);
     v.trade(&a, &b, 0, call, 100, price).unwrap_or_else(|f| panic!("{f}"));
     v.warp(expiry - v.sb.now().0 + 3_601);
     let f = v.sb.send(&[v.record_settlement_ix(0, call)], &[]).unwrap_err();
@@ -295,7 +280,7 @@ fn hedged_book_accepted_where_isolated_is_rejected() {
     let expiry = v.expiry_in_days(30);
     let call = v.list_series(0, instrument_kind::CALL, 150_000_000, expiry).unwrap();
     let perp_price = v.tick_price(SOL as u64);
-    let call_price = model_price(&v, 0, call);
+    let call_price = v.model_price(0, call);
     // Requirements of each leg alone and of both together, from the program itself.
     let leg = |v: &mut Venue, maker: &Trader, instrument: u8, size: i64, price: u64| {
         let t = v.trader(RICH).unwrap();

@@ -48,7 +48,7 @@ fn health_and_trade_cost_by_book_size() {
             let expiry = v.expiry_in_days(days);
             let strike = v.tick_price(spot * pct / 100);
             let series = v.list_series(u, kind, strike, expiry).unwrap();
-            let premium = option_price(&v, u, series);
+            let premium = v.model_price(u, series).max(10_000);
             v.trade(&a, counterparty, u, series, size, premium)
                 .unwrap_or_else(|f| panic!("leg {u}: {}", failure(&f)));
         }
@@ -92,15 +92,4 @@ fn print_report(lines: &[String]) {
     for l in lines {
         println!("  {l}");
     }
-}
-
-fn option_price(v: &Venue, u: u8, series: u8) -> u64 {
-    use xmargin_risk::bs::{greeks, OptionKind};
-    use xmargin_risk::fx::{years_from_seconds, Fx};
-    let s = v.market(u).series[usize::from(series)];
-    let kind = if s.kind == instrument_kind::CALL { OptionKind::Call } else { OptionKind::Put };
-    let spot = Fx::from_num(v.underlyings[usize::from(u)].price) / 1_000_000;
-    let t = years_from_seconds(s.expiry - v.sb.now().0).unwrap();
-    let g = greeks(kind, spot, Fx::from_num(s.strike) / 1_000_000, Fx::from_num(0.6), t).unwrap();
-    v.tick_price((g.price * 1_000_000).to_num::<u64>()).max(10_000)
 }

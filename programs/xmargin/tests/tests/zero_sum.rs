@@ -9,8 +9,7 @@
 //!   unit per funding settlement; the insurance vault holds exactly the fees charged.
 use xmargin::error::XmarginError;
 use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
-use xmargin_risk::bs::{greeks, OptionKind};
-use xmargin_risk::fx::{years_from_seconds, Fx};
+use xmargin_risk::fx::Fx;
 use xmargin_risk::trading::pending_funding;
 use xmargin_sandbox::program_error_code;
 use xmargin_sandbox::venue::{Trader, Venue};
@@ -112,16 +111,6 @@ impl Book {
         assert_eq!(insurance, self.fees, "step {step}: insurance vault vs fees charged");
     }
 
-    fn model_price(&self, u: u8, series: u8) -> u64 {
-        let m = self.v.market(u);
-        let s = m.series[usize::from(series)];
-        let kind = if s.kind == instrument_kind::CALL { OptionKind::Call } else { OptionKind::Put };
-        let spot = Fx::from_num(self.v.underlyings[usize::from(u)].price) / 1_000_000;
-        let t = years_from_seconds(s.expiry - self.v.sb.now().0).unwrap();
-        let g = greeks(kind, spot, Fx::from_num(s.strike) / 1_000_000, Fx::from_num(0.6), t).unwrap();
-        self.v.tick_price((g.price * 1_000_000).to_num::<u64>())
-    }
-
     fn trade(&mut self, rng: &mut Rng) {
         let n = self.traders.len() as u64;
         let a = rng.below(n) as usize;
@@ -135,7 +124,7 @@ impl Book {
             if self.v.market(u).series[usize::from(i)].expiry <= now {
                 return;
             }
-            self.model_price(u, i).max(10_000)
+            self.v.model_price(u, i).max(10_000)
         };
         let size = loop {
             let s = rng.signed(60);
