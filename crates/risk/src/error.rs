@@ -39,6 +39,14 @@ pub enum RiskError {
     MarksParamsChanged,
     /// A marks policy is outside its bounds (`MarksPolicy::validate`).
     InvalidMarksPolicy,
+    /// Liquidation of a portfolio whose maintenance health is not negative.
+    NotLiquidatable,
+    /// The position to liquidate does not exist, is empty, or is smaller than a lot.
+    NothingToLiquidate,
+    /// Taking over the allowed size would not improve the target's maintenance health.
+    LiquidationWouldNotImprove,
+    /// Liquidation terms out of range (negative discount, non-positive buffer or lot, no lots).
+    InvalidLiquidationTerms,
 }
 
 impl fmt::Display for RiskError {
@@ -62,6 +70,12 @@ impl fmt::Display for RiskError {
             RiskError::MarksSpotDrift => write!(f, "spot drifted too far from the marks' reference"),
             RiskError::MarksParamsChanged => write!(f, "vol or shock range changed since the marks"),
             RiskError::InvalidMarksPolicy => write!(f, "invalid marks policy"),
+            RiskError::NotLiquidatable => write!(f, "maintenance health is not negative"),
+            RiskError::NothingToLiquidate => write!(f, "no position of at least one lot to liquidate"),
+            RiskError::LiquidationWouldNotImprove => {
+                write!(f, "liquidating this position does not improve health")
+            }
+            RiskError::InvalidLiquidationTerms => write!(f, "invalid liquidation terms"),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod full;
 pub mod fx;
 pub mod grid;
+pub mod liquidation;
 pub mod margin;
 pub mod marks;
 pub mod math;

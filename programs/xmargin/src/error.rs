@@ -220,4 +220,13 @@ pub enum XmarginError {
     MarksParamsChanged,
     #[msg("update_marks needs a non-empty mask of listed series")]
     InvalidSeriesMask,
+    // Liquidation.
+    #[msg("The portfolio's maintenance health is not negative: it cannot be liquidated")]
+    NotLiquidatable,
+    #[msg("The target holds no position of at least one lot in that instrument")]
+    NothingToLiquidate,
+    #[msg("Taking over that position would not improve the target's maintenance health")]
+    LiquidationWouldNotImprove,
+    #[msg("Liquidation terms out of range")]
+    InvalidLiquidationTerms,
 }

@@ -61,6 +61,10 @@ pub fn risk_error(e: RiskError) -> Error {
         RiskError::MarksSpotDrift => XmarginError::MarksSpotDrift,
         RiskError::MarksParamsChanged => XmarginError::MarksParamsChanged,
         RiskError::InvalidMarksPolicy => XmarginError::RiskInvalidParameters,
+        RiskError::NotLiquidatable => XmarginError::NotLiquidatable,
+        RiskError::NothingToLiquidate => XmarginError::NothingToLiquidate,
+        RiskError::LiquidationWouldNotImprove => XmarginError::LiquidationWouldNotImprove,
+        RiskError::InvalidLiquidationTerms => XmarginError::InvalidLiquidationTerms,
     };
     error!(code)
 }
