@@ -8,6 +8,7 @@ use xmargin_risk::vol::VolParams;
 
 pub mod chart;
 pub mod data;
+pub mod liquidate;
 pub mod replay;
 pub mod stats;
 
@@ -152,16 +153,26 @@ pub fn run(args: &Args) -> Result<()> {
 
 fn print_table(results: &[WindowResult], horizon_hours: i64) {
     println!(
-        "maintenance margin vs the worst loss over the next {horizon_hours} h (6 books, hourly); bad debt needs the liquidation issue"
+        "maintenance margin vs the worst loss over the next {horizon_hours} h (6 books, hourly); bad debt: accounts opened at maintenance margin, partially liquidated at each close"
     );
     println!(
-        "{:<14} {:<4} {:<9} {:>6} {:>8} {:>9} {:>10} {:>12} {:>12}  file",
-        "window", "und.", "model", "obs.", "breaches", "coverage", "Kupiec p", "worst short.", "mean margin"
+        "{:<14} {:<4} {:<9} {:>6} {:>8} {:>9} {:>10} {:>12} {:>12} {:>9} {:>10}  file",
+        "window",
+        "und.",
+        "model",
+        "obs.",
+        "breaches",
+        "coverage",
+        "Kupiec p",
+        "worst short.",
+        "mean margin",
+        "bad debt",
+        "worst debt"
     );
     for r in results {
         let s = &r.summary;
         println!(
-            "{:<14} {:<4} {:<9} {:>6} {:>8} {:>8.2}% {:>10.4} {:>11.2}% {:>11.2}%  {}",
+            "{:<14} {:<4} {:<9} {:>6} {:>8} {:>8.2}% {:>10.4} {:>11.2}% {:>11.2}% {:>9} {:>10}  {}",
             r.window,
             r.underlying,
             format!("{:?}", r.model).to_lowercase(),
@@ -171,6 +182,8 @@ fn print_table(results: &[WindowResult], horizon_hours: i64) {
             s.kupiec_p_value,
             s.worst_shortfall_pct * 100.0,
             s.mean_margin_pct * 100.0,
+            s.bad_debt_accounts.map_or("-".into(), |n| n.to_string()),
+            s.worst_bad_debt_pct.map_or("-".into(), |w| format!("{:.3}%", w * 100.0)),
             r.file
         );
     }

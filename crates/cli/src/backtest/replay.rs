@@ -8,6 +8,7 @@ use xmargin_risk::vol::{update, VolParams, VolState};
 use xmargin_risk::{Fx, Instrument, InstrumentKind, MarginParams, Market, Position, UnderlyingMarket};
 
 use super::data::Bar;
+use super::liquidate::{follow, BarMarket};
 use super::stats::Tally;
 
 const HOUR: i64 = 3600;
@@ -163,27 +164,51 @@ pub fn replay_books(
     books: &[Book],
 ) -> Result<Replay> {
     let horizon = params.horizon_secs;
+    // The estimator over every bar first: implied vol and adaptive shock at each close.
     let mut state = VolState::new(fx(0.6), params).map_err(|e| anyhow!("{e}"))?;
+    let mut estimates: Vec<(f64, Fx)> = Vec::with_capacity(bars.len());
+    for bar in bars {
+        state = update(&state, fx(bar.close), bar.time + HOUR, params).map_err(|e| anyhow!("{e}"))?;
+        estimates.push((implied_vol(&state)?, state.shock));
+    }
+    let grid = |model: Model, shock: Fx| {
+        let mut scenario = ScenarioParams::REFERENCE;
+        if model == Model::Adaptive {
+            scenario.max_price_shock = shock;
+        }
+        scenario
+    };
     let mut tallies: Vec<(Model, Tally)> = MODELS.iter().map(|m| (*m, Tally::default())).collect();
     let mut points = Vec::new();
     for (i, bar) in bars.iter().enumerate() {
         let now = bar.time + HOUR; // the bar's close
-        state = update(&state, fx(bar.close), now, params).map_err(|e| anyhow!("{e}"))?;
         if bar.time < start || bar.time >= end {
             continue;
         }
-        let future: Vec<Bar> =
-            bars[i + 1..].iter().take_while(|b| b.time + HOUR <= now + horizon).copied().collect();
+        let ahead = bars[i + 1..].iter().take_while(|b| b.time + HOUR <= now + horizon).count();
+        let future = &bars[i + 1..i + 1 + ahead];
         if future.last().is_none_or(|b| b.time + HOUR < now + horizon) {
             continue; // not a full horizon of data ahead
         }
-        let vol = implied_vol(&state)?;
+        let (vol, shock) = estimates[i];
         for &book in books {
             let (pos, notional) = positions(book, bar.close, now, vol);
-            let loss = horizon_loss(&pos, bar.close, vol, now, &future);
+            let loss = horizon_loss(&pos, bar.close, vol, now, future);
             for (model, tally) in tallies.iter_mut() {
-                let m = margin(*model, &pos, bar.close, vol, now, state.shock)?;
-                tally.add(m, loss, notional);
+                let m = margin(*model, &pos, bar.close, vol, now, shock)?;
+                // Bad debt under partial liquidation, for the portfolio-margin models.
+                let debt = if *model == Model::Isolated {
+                    None
+                } else {
+                    let at = |j: usize| BarMarket {
+                        bar: bars[j],
+                        vol: estimates[j].0,
+                        scenario: grid(*model, estimates[j].1),
+                    };
+                    let path: Vec<BarMarket> = (i + 1..i + 1 + ahead).map(at).collect();
+                    Some(follow(&pos, m, &at(i), &path)?.bad_debt)
+                };
+                tally.add(m, loss, notional, debt);
                 points.push(Point {
                     time: now,
                     price: bar.close,

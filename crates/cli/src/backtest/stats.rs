@@ -33,6 +33,11 @@ pub struct Summary {
     pub worst_shortfall_pct: f64,
     /// Mean maintenance margin as a fraction of notional: the capital cost.
     pub mean_margin_pct: f64,
+    /// Accounts opened at maintenance margin that ended with bad debt under partial
+    /// liquidation (`liquidate.rs`), and the largest such debt as a fraction of notional;
+    /// `None` for a model without liquidation (isolated).
+    pub bad_debt_accounts: Option<usize>,
+    pub worst_bad_debt_pct: Option<f64>,
 }
 
 /// Accumulates (margin, loss, notional) observations.
@@ -42,11 +47,20 @@ pub struct Tally {
     breaches: usize,
     worst_shortfall: f64,
     margin_sum: f64,
+    /// (accounts with bad debt, worst bad debt / notional), when simulated.
+    bad_debt: Option<(usize, f64)>,
 }
 
 impl Tally {
-    pub fn add(&mut self, margin: f64, loss: f64, notional: f64) {
+    pub fn add(&mut self, margin: f64, loss: f64, notional: f64, bad_debt: Option<f64>) {
         self.n += 1;
+        if let Some(debt) = bad_debt {
+            let (count, worst) = self.bad_debt.get_or_insert((0, 0.0));
+            if debt > 1e-9 * notional {
+                *count += 1;
+                *worst = worst.max(debt / notional);
+            }
+        }
         self.margin_sum += margin / notional;
         if loss > margin + 1e-9 * notional {
             self.breaches += 1;
@@ -63,6 +77,8 @@ impl Tally {
             kupiec_p_value: kupiec_p_value(self.n, self.breaches, 0.01),
             worst_shortfall_pct: self.worst_shortfall,
             mean_margin_pct: self.margin_sum / n,
+            bad_debt_accounts: self.bad_debt.map(|b| b.0),
+            worst_bad_debt_pct: self.bad_debt.map(|b| b.1),
         }
     }
 }
