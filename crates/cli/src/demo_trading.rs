@@ -11,13 +11,13 @@ use anyhow::{anyhow, Result};
 use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
 use xmargin_risk::compare::{compare, Comparison};
 use xmargin_risk::fx::Fx;
-use xmargin_risk::margin::{requirements, MarginParams};
+use xmargin_risk::margin::{requirements, MarginParams, UnderlyingReport};
 use xmargin_risk::portfolio::Market;
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::venue::{Trader, Venue, LOT_DECIMALS};
 use xmargin_sandbox::TxFailure;
 
-use crate::risk::print_grid;
+use crate::risk::{f, print_exposure, print_grid};
 
 const SOL: u8 = 0;
 const BTC: u8 = 1;
@@ -56,10 +56,6 @@ pub struct OnChain {
 
 fn fail(f: TxFailure) -> anyhow::Error {
     anyhow!("{f}")
-}
-
-fn f(x: Fx) -> f64 {
-    x.to_num::<f64>()
 }
 
 pub fn run() -> Result<TradingSummary> {
@@ -157,12 +153,22 @@ fn isolated_on_chain(v: &mut Venue, legs: &[Leg], side: i64, maker: &Trader) -> 
     Ok(total)
 }
 
-/// A trader's net delta on one underlying, from the engine on the on-chain positions.
-fn net_delta(v: &Venue, trader: &Trader, u: u8) -> Result<f64> {
+/// The engine on a trader's on-chain positions: its per-underlying reports and the
+/// comparison with isolated and naive-cross margin.
+fn engine_view(v: &Venue, trader: &Trader) -> Result<(usize, Vec<UnderlyingReport>, Comparison)> {
+    let err = |e: xmargin_risk::RiskError| anyhow!("{e}");
+    let positions = v.engine_positions(trader);
     let markets = v.engine_markets();
     let market = Market { now: v.sb.now().0, underlyings: &markets };
-    let (_, _, reports) = requirements(&v.engine_positions(trader), &market, &MarginParams::REFERENCE)
-        .map_err(|e| anyhow!("{e}"))?;
+    let params = MarginParams::REFERENCE;
+    let (_, _, reports) = requirements(&positions, &market, &params).map_err(err)?;
+    let comparison = compare(&positions, &market, &params).map_err(err)?;
+    Ok((positions.len(), reports, comparison))
+}
+
+/// A trader's net delta on one underlying, from the engine on the on-chain positions.
+fn net_delta(v: &Venue, trader: &Trader, u: u8) -> Result<f64> {
+    let (_, reports, _) = engine_view(v, trader)?;
     Ok(reports.iter().find(|r| r.exposure.underlying == u16::from(u)).map_or(0.0, |r| f(r.exposure.delta)))
 }
 
@@ -173,27 +179,13 @@ fn print_portfolio(
     trader: &Trader,
     isolated_on_chain: f64,
 ) -> Result<(Comparison, OnChain)> {
-    let err = |e: xmargin_risk::RiskError| anyhow!("{e}");
     let (view, health_cu) = v.health(&trader.portfolio).map_err(fail)?;
-    let positions = v.engine_positions(trader);
-    let markets = v.engine_markets();
-    let market = Market { now: v.sb.now().0, underlyings: &markets };
-    let params = MarginParams::REFERENCE;
-    let (_, _, reports) = requirements(&positions, &market, &params).map_err(err)?;
-    println!("\n--- {name}: {} positions ---", positions.len());
+    let (count, reports, c) = engine_view(v, trader)?;
+    println!("\n--- {name}: {count} positions ---");
     for r in &reports {
         let e = &r.exposure;
-        println!(
-            "{}  spot {:.2}  net delta {:+.4}  gamma {:+.6}  vega {:+.3}  vanna {:+.4}  volga {:+.3}  value {:+.2}",
-            NAMES[usize::from(e.underlying)],
-            f(e.spot),
-            f(e.delta),
-            f(e.gamma),
-            f(e.vega),
-            f(e.vanna),
-            f(e.volga),
-            f(e.value)
-        );
+        println!("{}  spot {:.2}", NAMES[usize::from(e.underlying)], f(e.spot));
+        print_exposure(e);
         print_grid(e, &e.scenario, "maintenance")?;
         println!(
             "  IM {:.2}  MM {:.2}  (worst maintenance cell: price {:+.1}%, vol {:+.1} pts)",
@@ -203,7 +195,6 @@ fn print_portfolio(
             f(r.maintenance.worst_vol_shock) * 100.0
         );
     }
-    let c = compare(&positions, &market, &params).map_err(err)?;
     let on_chain = fx_bits_to_f64(view.initial_requirement);
     println!("  initial requirement (USDC)   engine (exact)   collateral needed   on-chain (marks)");
     let rows = [

@@ -171,7 +171,7 @@ proptest! {
 /// A position's mark per unit as the engine values it (perp: the spot; option: its value).
 fn mark_of(p: &MarkedPosition, u: &[MarkedUnderlying]) -> Fx {
     let unit = MarkedPosition { size: Fx::ONE, ..*p };
-    maintenance(&[unit], &[], u) + requirement_of(&unit, u)
+    xmargin_risk::marks::marked_books(&[unit], u, NOW).unwrap()[0].exposure.value
 }
 
 fn requirement_of(p: &MarkedPosition, u: &[MarkedUnderlying]) -> Fx {

@@ -10,7 +10,7 @@ use xmargin::state::{HaircutRegistry, Portfolio};
 
 use crate::{pda, Sandbox, TxFailure};
 
-fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+pub(crate) fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction { program_id: xmargin::ID, accounts: accounts.to_account_metas(None), data: data.data() }
 }
 

@@ -3,7 +3,6 @@
 //! portfolios. Builds every trading instruction with its health accounts in the program's
 //! documented order (`health.rs`), so tests, the CU report and the demo share one client.
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::{InstructionData, ToAccountMetas};
 use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -14,6 +13,7 @@ use xmargin::instructions::{
 use xmargin::oracle::{kind, OracleConfig};
 use xmargin::state::{instrument_kind, Market, Portfolio, PERP_INSTRUMENT};
 
+use crate::ix::instruction;
 use crate::{pda, ExchangeFixture, Sandbox, SandboxError, TxFailure, TxResult, DEFAULT_TIMELOCK_SECS};
 
 /// Oracle prices are published with exponent −6: with the 6-decimal quote mint, a mantissa is
@@ -76,10 +76,6 @@ pub struct Venue {
     pub sb: Sandbox,
     pub fx: ExchangeFixture,
     pub underlyings: Vec<VenueUnderlying>,
-}
-
-fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction { program_id: xmargin::ID, accounts: accounts.to_account_metas(None), data: data.data() }
 }
 
 /// The compute-budget program's `SetComputeUnitLimit` (discriminant 2, u32 LE).

@@ -10,9 +10,11 @@ use anyhow::{anyhow, Result};
 use xmargin_risk::bs::OptionKind;
 use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Level};
 use xmargin_risk::full::position_value;
+use xmargin_risk::fx::Checked;
 use xmargin_risk::grid::ScenarioParams;
 use xmargin_risk::liquidation::{discount_per_unit, liquidation_size, LiquidationTerms};
-use xmargin_risk::marks::{compute_marks, marked_health, MarkedPosition, MarkedUnderlying, MarksPolicy};
+use xmargin_risk::margin::health_from;
+use xmargin_risk::marks::{compute_marks, marked_books, MarkedPosition, MarkedUnderlying, MarksPolicy};
 use xmargin_risk::{Fx, InstrumentKind, MarginParams, Position, RiskError, UnderlyingMarket};
 
 use super::data::Bar;
@@ -113,18 +115,19 @@ fn liquidate(account: &mut Account, m: &BarMarket) -> Result<f64> {
     for _ in 0..CALLS_PER_BAR {
         let marked = marked(&account.positions, &u[0], now)?;
         let balances = [Balance { collateral: 0, amount: fx(account.cash) }];
-        let health =
-            marked_health(&marked, &balances, &quote(), &u, now, &PARAMS, Level::Maintenance).map_err(err)?;
+        // One netting pass: the books give both the value and the requirement.
+        let (mut value, mut requirement) = (Fx::ZERO, Fx::ZERO);
+        for book in marked_books(&marked, &u, now).map_err(err)? {
+            value = value.add_c(book.exposure.value).map_err(err)?;
+            requirement = requirement
+                .add_c(book.requirement(&PARAMS, Level::Maintenance).map_err(err)?.requirement)
+                .map_err(err)?;
+        }
+        let health = health_from(value, requirement, &balances, &quote(), Level::Maintenance).map_err(err)?;
         if health >= Fx::ZERO {
             break;
         }
-        let requirement = xmargin_risk::marks::marked_books(&marked, &u, now)
-            .map_err(err)?
-            .iter()
-            .map(|b| b.requirement(&PARAMS, Level::Maintenance).map(|r| r.requirement.to_num::<f64>()))
-            .sum::<Result<f64, RiskError>>()
-            .map_err(err)?;
-        let buffer = fx((BUFFER * requirement).max(1e-6));
+        let buffer = fx((BUFFER * requirement.to_num::<f64>()).max(1e-6));
         // The liquidator's pick: the position whose plan leaves the best health.
         let mut best: Option<(usize, xmargin_risk::liquidation::LiquidationPlan, Fx)> = None;
         for (i, p) in marked.iter().enumerate() {
@@ -147,9 +150,6 @@ fn liquidate(account: &mut Account, m: &BarMarket) -> Result<f64> {
             }
         }
         let Some((i, plan, discount)) = best else { break };
-        if plan.lots == 0 {
-            break;
-        }
         let held = account.positions[i].size.abs().to_num::<f64>();
         let units = (plan.lots as f64 * LOT).min(held);
         let sign = account.positions[i].size.to_num::<f64>().signum();
@@ -235,7 +235,7 @@ mod tests {
     fn maintenance() -> f64 {
         let u = [underlying(&bar(0, 100.0, 100.0))];
         let marked = marked(&long_perp(), &u[0], T0 + HOUR).unwrap();
-        let books = xmargin_risk::marks::marked_books(&marked, &u, T0 + HOUR).unwrap();
+        let books = marked_books(&marked, &u, T0 + HOUR).unwrap();
         books[0].requirement(&PARAMS, Level::Maintenance).unwrap().requirement.to_num()
     }
 

@@ -93,12 +93,18 @@ pub fn positions(book: Book, s: f64, now: i64, vol: f64) -> (Vec<Position>, f64)
     }
 }
 
-/// Maintenance requirement of `positions` under `model`.
-pub fn margin(model: Model, positions: &[Position], s: f64, vol: f64, now: i64, shock: Fx) -> Result<f64> {
+/// The maintenance grid of `model` when the estimator's shock is `shock`.
+fn scenario(model: Model, shock: Fx) -> ScenarioParams {
     let mut scenario = ScenarioParams::REFERENCE;
     if model == Model::Adaptive {
         scenario.max_price_shock = shock;
     }
+    scenario
+}
+
+/// Maintenance requirement of `positions` under `model`.
+pub fn margin(model: Model, positions: &[Position], s: f64, vol: f64, now: i64, shock: Fx) -> Result<f64> {
+    let scenario = scenario(model, shock);
     let u = [UnderlyingMarket { index: 0, spot: fx(s), conf: Fx::ZERO, vol: fx(vol), scenario }];
     let market = Market { now, underlyings: &u };
     let err = |e| anyhow!("risk engine: {e}");
@@ -171,13 +177,6 @@ pub fn replay_books(
         state = update(&state, fx(bar.close), bar.time + HOUR, params).map_err(|e| anyhow!("{e}"))?;
         estimates.push((implied_vol(&state)?, state.shock));
     }
-    let grid = |model: Model, shock: Fx| {
-        let mut scenario = ScenarioParams::REFERENCE;
-        if model == Model::Adaptive {
-            scenario.max_price_shock = shock;
-        }
-        scenario
-    };
     let mut tallies: Vec<(Model, Tally)> = MODELS.iter().map(|m| (*m, Tally::default())).collect();
     let mut points = Vec::new();
     for (i, bar) in bars.iter().enumerate() {
@@ -203,7 +202,7 @@ pub fn replay_books(
                     let at = |j: usize| BarMarket {
                         bar: bars[j],
                         vol: estimates[j].0,
-                        scenario: grid(*model, estimates[j].1),
+                        scenario: scenario(*model, estimates[j].1),
                     };
                     let path: Vec<BarMarket> = (i + 1..i + 1 + ahead).map(at).collect();
                     Some(follow(&pos, m, &at(i), &path)?.bad_debt)

@@ -12,7 +12,7 @@ use xmargin_risk::{full, margin, MarginReport, Market};
 
 pub mod input;
 
-fn f(x: Fx) -> f64 {
+pub(crate) fn f(x: Fx) -> f64 {
     x.to_num::<f64>()
 }
 
@@ -188,15 +188,7 @@ fn print_underlying(p: &input::Portfolio, u: &UnderlyingReport, full: Option<&Fu
         f(e.conf),
         f(market.vol) * 100.0
     );
-    println!(
-        "  net delta {:.6}  gamma {:.3e}  vega {:.4}  vanna {:.4}  volga {:.4}  value {:.2}",
-        f(e.delta),
-        f(e.gamma),
-        f(e.vega),
-        f(e.vanna),
-        f(e.volga),
-        f(e.value)
-    );
+    print_exposure(e);
     print_grid(e, &e.scenario, "maintenance")?;
     let full_of = |list: &Vec<(u16, f64)>| list.iter().find(|(i, _)| *i == e.underlying).map(|(_, l)| *l);
     for (label, b, full_loss) in [
@@ -224,6 +216,19 @@ fn print_underlying(p: &input::Portfolio, u: &UnderlyingReport, full: Option<&Fu
     }
     println!();
     Ok(())
+}
+
+/// The netted Greeks and value of one underlying, one line.
+pub(crate) fn print_exposure(e: &xmargin_risk::portfolio::NetExposure) {
+    println!(
+        "  net delta {:.6}  gamma {:.3e}  vega {:.4}  vanna {:.4}  volga {:.4}  value {:.2}",
+        f(e.delta),
+        f(e.gamma),
+        f(e.vega),
+        f(e.vanna),
+        f(e.volga),
+        f(e.value)
+    );
 }
 
 pub(crate) fn print_grid(
