@@ -35,8 +35,11 @@ use crate::marks::{marked_books, MarkedPosition, MarkedUnderlying};
 pub struct LiquidationTerms {
     /// Discount per unit conceded by the target (≥ 0), see `discount_per_unit`.
     pub discount: Fx,
-    /// The maintenance health to restore (the buffer above zero, > 0).
+    /// The least maintenance health to restore (the buffer above zero, > 0).
     pub buffer: Fx,
+    /// The buffer as a fraction of the maintenance requirement before the call (≥ 0): the
+    /// health restored is max(`buffer`, `buffer_fraction` × requirement).
+    pub buffer_fraction: Fx,
     /// One lot (> 0): sizes move in whole lots.
     pub lot: Fx,
     /// The most lots the liquidator accepts (≥ 1).
@@ -55,6 +58,9 @@ pub struct LiquidationPlan {
     /// Target's maintenance health before and after.
     pub health_before: Fx,
     pub health_after: Fx,
+    /// Maintenance requirement before, and the buffer it gave (quote units).
+    pub requirement_before: Fx,
+    pub buffer: Fx,
     /// Whether `health_after` reaches the buffer (false: the whole position, or the
     /// liquidator's maximum, was not enough, but health still strictly improved).
     pub restores_buffer: bool,
@@ -90,13 +96,13 @@ struct Target<'a> {
     rest_value: Fx,
     rest_requirement: Fx,
     terms: LiquidationTerms,
-    evaluations: u32,
+    /// The requirement of the last evaluation.
+    requirement: Fx,
 }
 
 impl Target<'_> {
     /// Maintenance health with `lots` taken over.
     fn health(&mut self, lots: i64) -> Result<Fx> {
-        self.evaluations = self.evaluations.saturating_add(1);
         // All of it: exactly the size (lots of a decimal size are not exact in binary).
         let units = if lots == self.held_lots { self.size.abs_c()? } else { self.terms.lot.mul_i(lots)? };
         let sign_units = if self.size < ZERO { units.neg_c()? } else { units };
@@ -108,26 +114,110 @@ impl Target<'_> {
             requirement =
                 requirement.add_c(book.requirement(self.params, Level::Maintenance)?.requirement)?;
         }
+        self.requirement = requirement;
         // The target receives sign·q·mark − q·discount in cash.
         let cash = sign_units.mul_c(self.mark)?.sub_c(units.mul_c(self.terms.discount)?)?;
-        let mut balances: Vec<Balance> = self.balances.to_vec();
-        match balances.iter_mut().find(|b| b.collateral == self.terms.quote) {
-            Some(b) => b.amount = b.amount.add_c(cash)?,
-            None => balances.push(Balance { collateral: self.terms.quote, amount: cash }),
-        }
+        let balances = with_added(self.balances, self.terms.quote, cash, None)?;
         health_from(value, requirement, &balances, self.collateral, Level::Maintenance)
     }
 }
 
+/// `balances` with `cash` added to collateral `quote` and, optionally, `(asset, amount)` added
+/// to another.
+fn with_added(balances: &[Balance], quote: u16, cash: Fx, other: Option<(u16, Fx)>) -> Result<Vec<Balance>> {
+    let mut out: Vec<Balance> = balances.to_vec();
+    for (collateral, amount) in core::iter::once((quote, cash)).chain(other) {
+        match out.iter_mut().find(|b| b.collateral == collateral) {
+            Some(b) => b.amount = b.amount.add_c(amount)?,
+            None => out.push(Balance { collateral, amount }),
+        }
+    }
+    Ok(out)
+}
+
+/// A position's mark per unit as the engine values it: the spot for a perp, the marked value
+/// shifted to the spot for an option.
+pub fn position_mark(position: &MarkedPosition, underlyings: &[MarkedUnderlying], now: i64) -> Result<Fx> {
+    let unit = MarkedPosition { size: Fx::ONE, ..*position };
+    marked_books(&[unit], underlyings, now)?.first().map(|b| b.exposure.value).ok_or(RiskError::Overflow)
+}
+
+/// The outcome of a search: lots, health after, evaluations.
+struct Found {
+    lots: i64,
+    health: Fx,
+    evaluations: u32,
+}
+
+/// The least `q` in 1..=`max` with `h(q) ≥ b` for a concave `h` with `h(0) = before < b`
+/// (see the module documentation), or `max` when `h(max) < b` but `h(max) > before`;
+/// `LiquidationWouldNotImprove` otherwise.
+fn least_restoring(max: i64, before: Fx, b: Fx, mut h: impl FnMut(i64) -> Result<Fx>) -> Result<Found> {
+    let mut evaluations = 1u32;
+    let mut eval = |q: i64, n: &mut u32| {
+        *n = n.saturating_add(1);
+        h(q)
+    };
+    let at_max = eval(max, &mut evaluations)?;
+    if at_max < b {
+        return if at_max > before {
+            Ok(Found { lots: max, health: at_max, evaluations })
+        } else {
+            Err(RiskError::LiquidationWouldNotImprove)
+        };
+    }
+    let (mut lo, mut h_lo, mut hi, mut h_hi) = (0i64, before, max, at_max);
+    let (mut use_secant, mut bisect) = (false, false);
+    while hi.saturating_sub(lo) > 1 {
+        let length = hi.saturating_sub(lo);
+        let guess = if bisect {
+            None
+        } else if use_secant {
+            // The secant over the lot below `hi`, extended leftwards, lies above h.
+            let below = hi.saturating_sub(1);
+            let h_below = eval(below, &mut evaluations)?;
+            if h_below < b {
+                break;
+            }
+            let slope = h_hi.sub_c(h_below)?;
+            (hi, h_hi) = (below, h_below);
+            secant_guess(lo, hi, h_hi, slope, b)?
+        } else {
+            chord_guess(lo, h_lo, hi, h_hi, b)?
+        };
+        use_secant = !use_secant;
+        if hi.saturating_sub(lo) <= 1 {
+            break;
+        }
+        let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
+        let g = guess.filter(|g| *g > lo && *g < hi).unwrap_or(mid);
+        let hg = eval(g, &mut evaluations)?;
+        if hg >= b {
+            (hi, h_hi) = (g, hg);
+        } else {
+            (lo, h_lo) = (g, hg);
+        }
+        // A step that did not halve the interval is followed by a bisection.
+        bisect = !bisect && hi.saturating_sub(lo) > length / 2;
+    }
+    Ok(Found { lots: hi, health: h_hi, evaluations })
+}
+
+/// The buffer of a call: max(`buffer`, `fraction` × requirement).
+fn buffer_for(buffer: Fx, fraction: Fx, requirement: Fx) -> Result<Fx> {
+    Ok(buffer.max(fraction.mul_c(requirement)?))
+}
+
 /// The least number of lots of `positions[index]` whose transfer brings the target's
-/// maintenance health to `terms.buffer` (or, when even the whole position — capped at the
-/// liquidator's maximum — cannot, all of it, provided health strictly improves).
+/// maintenance health to the buffer (see `LiquidationTerms`), or, when even the whole
+/// position — capped at the liquidator's maximum — cannot, all of it, provided health
+/// strictly improves.
 ///
 /// Errors: `NotLiquidatable` when maintenance health is not negative; `NothingToLiquidate`
 /// for a missing or empty position; `LiquidationWouldNotImprove` when taking the allowed size
 /// leaves health no better (the liquidator should pick another position, e.g. not the hedge
-/// leg of a spread); `InvalidLiquidationTerms` for a negative discount, non-positive buffer
-/// or lot, or no lots allowed.
+/// leg of a spread); `InvalidLiquidationTerms` for a negative discount or buffer fraction,
+/// a non-positive buffer or lot, or no lots allowed.
 #[allow(clippy::too_many_arguments)]
 pub fn liquidation_size(
     positions: &[MarkedPosition],
@@ -139,7 +229,12 @@ pub fn liquidation_size(
     params: &MarginParams,
     terms: LiquidationTerms,
 ) -> Result<LiquidationPlan> {
-    if terms.discount < ZERO || terms.buffer <= ZERO || terms.lot <= ZERO || terms.max_lots < 1 {
+    if terms.discount < ZERO
+        || terms.buffer <= ZERO
+        || terms.buffer_fraction < ZERO
+        || terms.lot <= ZERO
+        || terms.max_lots < 1
+    {
         return Err(RiskError::InvalidLiquidationTerms);
     }
     let position = *positions.get(index).ok_or(RiskError::NothingToLiquidate)?;
@@ -161,11 +256,7 @@ pub fn liquidation_size(
         rest_requirement =
             rest_requirement.add_c(book.requirement(params, Level::Maintenance)?.requirement)?;
     }
-    let unit = MarkedPosition { size: Fx::ONE, ..position };
-    let mark = marked_books(&[unit], underlyings, now)?
-        .first()
-        .map(|b| b.exposure.value)
-        .ok_or(RiskError::Overflow)?;
+    let mark = position_mark(&position, underlyings, now)?;
     let mut t = Target {
         positions: mine,
         index,
@@ -180,64 +271,138 @@ pub fn liquidation_size(
         rest_value,
         rest_requirement,
         terms,
-        evaluations: 0,
+        requirement: ZERO,
     };
     let before = t.health(0)?;
     if before >= ZERO {
         return Err(RiskError::NotLiquidatable);
     }
-    let plan = |lots, after: Fx, evaluations| LiquidationPlan {
-        lots,
+    let requirement_before = t.requirement;
+    let buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement_before)?;
+    let found = least_restoring(max, before, buffer, |q| t.health(q))?;
+    Ok(LiquidationPlan {
+        lots: found.lots,
         mark,
         health_before: before,
-        health_after: after,
-        restores_buffer: after >= terms.buffer,
-        evaluations,
+        health_after: found.health,
+        requirement_before,
+        buffer,
+        restores_buffer: found.health >= buffer,
+        evaluations: found.evaluations,
+    })
+}
+
+/// What a collateral liquidation may do: the liquidator repays the target's quote liability
+/// and receives `asset` at `price` less `discount_rate` (one rate for every asset: the fee
+/// must not reward picking the riskiest collateral).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollateralLiquidationTerms {
+    /// The collateral taken and the quote asset repaid (indices).
+    pub asset: u16,
+    pub quote: u16,
+    /// Transfer price of one unit of `asset`, quote units (> 0).
+    pub price: Fx,
+    /// Fraction of the collateral's value conceded to the liquidator, in [0, 1).
+    pub discount_rate: Fx,
+    /// As in `LiquidationTerms`.
+    pub buffer: Fx,
+    pub buffer_fraction: Fx,
+    /// Smallest amount of `asset` (one native unit, > 0) and the most lots the liquidator takes.
+    pub lot: Fx,
+    pub max_lots: i64,
+}
+
+/// A collateral liquidation: `lots` of the asset for `repay` of the liability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollateralLiquidationPlan {
+    pub lots: i64,
+    /// Quote repaid for those lots: lots × lot × price × (1 − discount_rate).
+    pub repay: Fx,
+    /// The discount conceded: lots × lot × price × discount_rate.
+    pub discount: Fx,
+    pub health_before: Fx,
+    pub health_after: Fx,
+    pub requirement_before: Fx,
+    pub buffer: Fx,
+    pub restores_buffer: bool,
+    pub evaluations: u32,
+}
+
+/// The least lots of collateral `asset` whose sale to the liquidator, repaying the quote
+/// liability, brings maintenance health to the buffer — at most the target's balance, the
+/// liability (a liquidator repays debt, it does not buy collateral beyond it) and the
+/// liquidator's maximum. The positions are fixed: their value and maintenance requirement
+/// are computed once. Health is concave in the amount (tiered asset weights fall with size,
+/// the liability weight exceeds the asset weight), so the search of `liquidation_size`
+/// applies unchanged.
+///
+/// Errors: `NotLiquidatable` (maintenance health ≥ 0), `NothingToLiquidate` (no balance of
+/// `asset`, no quote liability, or less than one lot of either), `LiquidationWouldNotImprove`,
+/// `InvalidLiquidationTerms`.
+#[allow(clippy::too_many_arguments)]
+pub fn collateral_liquidation_size(
+    positions: &[MarkedPosition],
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+    params: &MarginParams,
+    terms: CollateralLiquidationTerms,
+) -> Result<CollateralLiquidationPlan> {
+    let rate_ok = terms.discount_rate >= ZERO && terms.discount_rate < Fx::ONE;
+    if !rate_ok
+        || terms.price <= ZERO
+        || terms.buffer <= ZERO
+        || terms.buffer_fraction < ZERO
+        || terms.lot <= ZERO
+        || terms.max_lots < 1
+        || terms.asset == terms.quote
+    {
+        return Err(RiskError::InvalidLiquidationTerms);
+    }
+    let amount_of = |index: u16| balances.iter().find(|b| b.collateral == index).map_or(ZERO, |b| b.amount);
+    let (held, liability) = (amount_of(terms.asset), amount_of(terms.quote).neg_c()?);
+    if held <= ZERO || liability <= ZERO {
+        return Err(RiskError::NothingToLiquidate);
+    }
+    let (mut value, mut requirement) = (ZERO, ZERO);
+    for book in marked_books(positions, underlyings, now)? {
+        value = value.add_c(book.exposure.value)?;
+        requirement = requirement.add_c(book.requirement(params, Level::Maintenance)?.requirement)?;
+    }
+    // Quote repaid per lot.
+    let repay_per_lot = terms.lot.mul_c(terms.price)?.mul_c(Fx::ONE.sub_c(terms.discount_rate)?)?;
+    let held_lots = held.div_c(terms.lot)?.floor().to_num::<i64>();
+    let repayable = liability.div_c(repay_per_lot)?.floor().to_num::<i64>();
+    let max = held_lots.min(repayable).min(terms.max_lots);
+    if max < 1 {
+        return Err(RiskError::NothingToLiquidate);
+    }
+    let health = |lots: i64| -> Result<Fx> {
+        let amount = terms.lot.mul_i(lots)?;
+        let repay = repay_per_lot.mul_i(lots)?;
+        let after = with_added(balances, terms.quote, repay, Some((terms.asset, amount.neg_c()?)))?;
+        health_from(value, requirement, &after, collateral, Level::Maintenance)
     };
-    let at_max = t.health(max)?;
-    if at_max < terms.buffer {
-        return if at_max > before {
-            Ok(plan(max, at_max, t.evaluations))
-        } else {
-            Err(RiskError::LiquidationWouldNotImprove)
-        };
+    let before = health(0)?;
+    if before >= ZERO {
+        return Err(RiskError::NotLiquidatable);
     }
-    let b = terms.buffer;
-    let (mut lo, mut h_lo, mut hi, mut h_hi) = (0i64, before, max, at_max);
-    let (mut use_secant, mut bisect) = (false, false);
-    while hi.saturating_sub(lo) > 1 {
-        let length = hi.saturating_sub(lo);
-        let guess = if bisect {
-            None
-        } else if use_secant {
-            // The secant over the lot below `hi`, extended leftwards, lies above h.
-            let below = hi.saturating_sub(1);
-            let h_below = t.health(below)?;
-            if h_below < b {
-                break;
-            }
-            let slope = h_hi.sub_c(h_below)?;
-            (hi, h_hi) = (below, h_below);
-            secant_guess(lo, hi, h_hi, slope, b)?
-        } else {
-            chord_guess(lo, h_lo, hi, h_hi, b)?
-        };
-        use_secant = !use_secant;
-        if hi.saturating_sub(lo) <= 1 {
-            break;
-        }
-        let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
-        let g = guess.filter(|g| *g > lo && *g < hi).unwrap_or(mid);
-        let h = t.health(g)?;
-        if h >= b {
-            (hi, h_hi) = (g, h);
-        } else {
-            (lo, h_lo) = (g, h);
-        }
-        // A step that did not halve the interval is followed by a bisection.
-        bisect = !bisect && hi.saturating_sub(lo) > length / 2;
-    }
-    Ok(plan(hi, h_hi, t.evaluations))
+    let buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement)?;
+    let found = least_restoring(max, before, buffer, health)?;
+    let gross = terms.lot.mul_i(found.lots)?.mul_c(terms.price)?;
+    let repay = repay_per_lot.mul_i(found.lots)?;
+    Ok(CollateralLiquidationPlan {
+        lots: found.lots,
+        repay,
+        discount: gross.sub_c(repay)?,
+        health_before: before,
+        health_after: found.health,
+        requirement_before: requirement,
+        buffer,
+        restores_buffer: found.health >= buffer,
+        evaluations: found.evaluations,
+    })
 }
 
 /// Where the chord from (lo, h_lo) to (hi, h_hi) crosses `b`, rounded up.

@@ -138,7 +138,7 @@ proptest! {
             let is_option = positions[i].marks.is_some();
             let mark_guess = positions[i].marks.map_or(spot, |m| m.greeks.price);
             let discount = discount_per_unit(is_option, spot, mark_guess, fx(rate), fx(0.1)).unwrap();
-            let terms = LiquidationTerms { discount, buffer: fx(buffer * scale), lot: fx(LOT), max_lots: i64::MAX, quote: QUOTE };
+            let terms = LiquidationTerms { discount, buffer: fx(buffer * scale), buffer_fraction: Fx::ZERO, lot: fx(LOT), max_lots: i64::MAX, quote: QUOTE };
             let held = (positions[i].size.abs().to_num::<f64>() / LOT).round() as i64;
             match liquidation_size(&positions, i, &balances, &quote(), &u, NOW, &PARAMS, terms) {
                 Ok(plan) => {
@@ -187,6 +187,7 @@ fn terms(discount: f64, buffer: f64) -> LiquidationTerms {
     LiquidationTerms {
         discount: fx(discount),
         buffer: fx(buffer),
+        buffer_fraction: Fx::ZERO,
         lot: fx(LOT),
         max_lots: i64::MAX,
         quote: QUOTE,
@@ -263,4 +264,23 @@ fn discount_is_one_rate_capped_for_cheap_options() {
     assert!((d(false, 100.0) - 1.0).abs() < 1e-9);
     assert!((d(true, 50.0) - 1.0).abs() < 1e-9);
     assert!((d(true, 2.0) - 0.2).abs() < 1e-9, "cheap option: 10% of its value");
+}
+
+#[test]
+fn buffer_follows_the_requirement() {
+    // The buffer is max(floor, fraction × requirement before): a 10% fraction of a large
+    // book's requirement wins over a tiny floor, and the plan reaches it.
+    let u = underlyings();
+    let book = perp_book(10.0);
+    let balances = balance_for(&book, -20.0, &u);
+    let requirement = requirement_of(&book[0], &u);
+    let t = LiquidationTerms { buffer: fx(0.01), buffer_fraction: fx(0.1), ..terms(0.5, 0.01) };
+    let plan = liquidation_size(&book, 0, &balances, &quote(), &u, NOW, &PARAMS, t).unwrap();
+    assert_eq!(plan.requirement_before, requirement);
+    assert_eq!(plan.buffer, requirement * fx(0.1));
+    assert!(plan.restores_buffer && plan.health_after >= plan.buffer);
+    let floor = LiquidationTerms { buffer: fx(1e6), ..t };
+    let plan = liquidation_size(&book, 0, &balances, &quote(), &u, NOW, &PARAMS, floor).unwrap();
+    assert_eq!(plan.buffer, fx(1e6));
+    assert!(!plan.restores_buffer);
 }

@@ -140,7 +140,14 @@ fn liquidate(account: &mut Account, m: &BarMarket) -> Result<f64> {
                 fx(OPTION_DISCOUNT_CAP),
             )
             .map_err(err)?;
-            let terms = LiquidationTerms { discount, buffer, lot: fx(LOT), max_lots: i64::MAX, quote: 0 };
+            let terms = LiquidationTerms {
+                discount,
+                buffer,
+                buffer_fraction: Fx::ZERO,
+                lot: fx(LOT),
+                max_lots: i64::MAX,
+                quote: 0,
+            };
             match liquidation_size(&marked, i, &balances, &quote(), &u, now, &PARAMS, terms) {
                 Ok(plan) if best.as_ref().is_none_or(|b| plan.health_after > b.1.health_after) => {
                     best = Some((i, plan, discount))
