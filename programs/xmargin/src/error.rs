@@ -127,7 +127,7 @@ pub enum XmarginError {
     TooManyBalances,
     #[msg("Initial health would be negative after this withdrawal")]
     InsufficientHealth,
-    #[msg("Portfolio is being liquidated")]
+    #[msg("Portfolio is being liquidated: no withdrawal or added risk until its maintenance health is back at the buffer")]
     PortfolioInLiquidation,
     #[msg("Oracle accounts do not match the portfolio's balances (count or order)")]
     OracleAccountsMismatch,
@@ -229,4 +229,31 @@ pub enum XmarginError {
     LiquidationWouldNotImprove,
     #[msg("Liquidation terms out of range")]
     InvalidLiquidationTerms,
+    #[msg("The liquidator portfolio is the target")]
+    LiquidatorIsTarget,
+    #[msg("Signer is not the liquidator portfolio's owner or delegate")]
+    NotLiquidator,
+    #[msg("A portfolio being liquidated cannot act as liquidator")]
+    LiquidatorBeingLiquidated,
+    #[msg("Liquidations are paused")]
+    LiquidationsPaused,
+    #[msg("After the liquidation the liquidator's initial health is negative")]
+    LiquidatorInsufficientHealth,
+    #[msg("The maximum size must be at least one lot (or one native unit of collateral)")]
+    InvalidLiquidationSize,
+    #[msg("Collateral liquidation takes a listed non-quote asset")]
+    InvalidLiquidationCollateral,
+    #[msg("Liquidation parameters out of range")]
+    InvalidLiquidationParams,
+    // Bankruptcy.
+    #[msg("The portfolio still holds positions: liquidate them first")]
+    BankruptcyPositionsRemain,
+    #[msg("The portfolio still holds non-quote collateral: liquidate it first")]
+    BankruptcyCollateralRemains,
+    #[msg("The portfolio has no quote liability: nothing to resolve")]
+    NotBankrupt,
+    #[msg("The loss exceeds every positive quote balance: it cannot be socialized")]
+    LossExceedsDeposits,
+    #[msg("The insurance vault account does not match the exchange")]
+    InsuranceVaultMismatch,
 }

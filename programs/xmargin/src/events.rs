@@ -248,3 +248,78 @@ pub struct PositionSettled {
     pub quote_balance_before: i64,
     pub quote_balance_after: i64,
 }
+
+/// Emitted when a portfolio enters or leaves the liquidation state.
+#[event]
+pub struct LiquidationStateChanged {
+    pub portfolio: Pubkey,
+    pub being_liquidated: bool,
+}
+
+/// Emitted by `liquidate_positions`. Sizes in lots (the target's signed position before and
+/// after; the liquidator takes the difference); prices quote native units per underlying
+/// unit; amounts quote native units; health and buffer I80F48 bits (quote units).
+#[event]
+pub struct PositionsLiquidated {
+    pub target: Pubkey,
+    pub liquidator: Pubkey,
+    pub underlying: u8,
+    pub instrument: u8,
+    pub target_size_before: i64,
+    pub target_size_after: i64,
+    pub liquidator_size_before: i64,
+    pub liquidator_size_after: i64,
+    /// Mark and the transfer price (mark less the discount, in the liquidator's favour).
+    pub mark_price: u64,
+    pub transfer_price: u64,
+    /// The discount conceded by the target, and its split.
+    pub discount: u64,
+    pub liquidator_fee: u64,
+    pub insurance_fee: u64,
+    pub health_before: i128,
+    pub health_after: i128,
+    pub buffer: i128,
+    pub restores_buffer: bool,
+}
+
+/// Emitted by `liquidate_collateral`: `amount` native units of collateral `collateral` moved to
+/// the liquidator for `repaid` quote native units of the target's liability.
+#[event]
+pub struct CollateralLiquidated {
+    pub target: Pubkey,
+    pub liquidator: Pubkey,
+    pub collateral: u8,
+    pub amount: u64,
+    pub repaid: u64,
+    /// Oracle price used, quote native units per whole token.
+    pub price: u64,
+    pub discount: u64,
+    pub liquidator_fee: u64,
+    pub insurance_fee: u64,
+    pub health_before: i128,
+    pub health_after: i128,
+    pub buffer: i128,
+    pub restores_buffer: bool,
+}
+
+/// Emitted by `resolve_bankruptcy`. Amounts quote native units; indices I80F48 bits.
+#[event]
+pub struct BankruptcyResolved {
+    pub portfolio: Pubkey,
+    pub deficit: u64,
+    pub insurance_paid: u64,
+    pub socialized: u64,
+    pub insurance_balance_after: u64,
+    pub total_quote_deposits_before: u64,
+    pub total_quote_deposits_after: u64,
+    pub loss_index_before: i128,
+    pub loss_index_after: i128,
+}
+
+/// Emitted when a timelocked change of the liquidation parameters is executed.
+#[event]
+pub struct LiquidationParamsChanged {
+    pub change_id: u64,
+    pub old: crate::state::LiquidationParams,
+    pub new: crate::state::LiquidationParams,
+}

@@ -28,6 +28,9 @@ use anchor_lang::prelude::*;
 use xmargin_risk::bs::intrinsic;
 use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Level, Tier};
 use xmargin_risk::fx::{from_mantissa, from_native, Checked, Fx};
+use xmargin_risk::liquidation::{
+    CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
+};
 use xmargin_risk::marks::{
     marked_books, marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying,
 };
@@ -38,8 +41,8 @@ use crate::error::XmarginError;
 use crate::marks::CurrentBasis;
 use crate::oracle::{kind, read_price, OraclePrice};
 use crate::state::{
-    option_kind, CollateralConfig, HaircutRegistry, Market as MarketAccount, Portfolio, PositionSlot,
-    MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
+    option_kind, CollateralConfig, HaircutRegistry, LiquidationParams, Market as MarketAccount, Portfolio,
+    PositionSlot, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
 };
 
 pub fn risk_error(e: RiskError) -> Error {
@@ -77,9 +80,16 @@ pub fn bps(value: impl Into<i64>) -> Result<Fx> {
 
 /// The schedule the engine needs for a balance of `amount`: asset weights and the tiers
 /// below its size for an asset, liability weights for a liability. Weights the balance
-/// cannot use are left at neutral values (each conversion is a 128-bit division).
-fn schedule(c: &CollateralConfig, amount: i64) -> Result<HaircutSchedule> {
+/// cannot use are left at neutral values (each conversion is a 128-bit division), except
+/// for the quote asset (`both_sides`), whose balance a liquidation moves across zero.
+fn schedule(c: &CollateralConfig, amount: i64, both_sides: bool) -> Result<HaircutSchedule> {
     let h = &c.haircut;
+    if both_sides {
+        let mut s = schedule(c, amount.max(0), false)?;
+        s.initial_liability_weight = bps(h.initial_liability_weight_bps)?;
+        s.maintenance_liability_weight = bps(h.maintenance_liability_weight_bps)?;
+        return Ok(s);
+    }
     if amount < 0 {
         let liability = |w| bps(w);
         return Ok(HaircutSchedule::flat(
@@ -167,6 +177,38 @@ impl HealthInputs {
         .map_err(risk_error)
     }
 
+    /// The least liquidation of position `index` restoring the buffer (`crates/risk`).
+    pub fn liquidation_size(&self, index: usize, terms: LiquidationTerms) -> Result<LiquidationPlan> {
+        xmargin_risk::liquidation::liquidation_size(
+            &self.positions,
+            index,
+            &self.balances,
+            &self.markets,
+            &self.underlyings,
+            self.now,
+            &PARAMS,
+            terms,
+        )
+        .map_err(risk_error)
+    }
+
+    /// The least collateral sale restoring the buffer (`crates/risk`).
+    pub fn collateral_liquidation_size(
+        &self,
+        terms: CollateralLiquidationTerms,
+    ) -> Result<CollateralLiquidationPlan> {
+        xmargin_risk::liquidation::collateral_liquidation_size(
+            &self.positions,
+            &self.balances,
+            &self.markets,
+            &self.underlyings,
+            self.now,
+            &PARAMS,
+            terms,
+        )
+        .map_err(risk_error)
+    }
+
     /// The requirement at `level` of `positions` (all on `underlying`) at these prices, e.g.
     /// the positions before a trade.
     pub fn requirement(&self, underlying: u16, positions: &[MarkedPosition], level: Level) -> Result<Fx> {
@@ -181,6 +223,26 @@ impl HealthInputs {
         }
         Ok(total)
     }
+}
+
+/// The least maintenance health a liquidation restores, and the one a portfolio being
+/// liquidated must reach before it may withdraw or add risk again: `buffer_bps` of the
+/// maintenance requirement, at least one quote native unit. Returns (floor, fraction).
+pub fn liquidation_buffer(params: &LiquidationParams, quote_decimals: u8) -> Result<(Fx, Fx)> {
+    Ok((from_native(1, quote_decimals).map_err(risk_error)?, bps(params.buffer_bps)?))
+}
+
+/// Whether a portfolio being liquidated is back: initial health ≥ 0 and maintenance health at
+/// the buffer.
+pub fn back_above_buffer(
+    inputs: &HealthInputs,
+    params: &LiquidationParams,
+    quote_decimals: u8,
+) -> Result<bool> {
+    let report = inputs.report()?;
+    let (floor, fraction) = liquidation_buffer(params, quote_decimals)?;
+    let buffer = floor.max(fraction.mul_c(report.maintenance_requirement).map_err(risk_error)?);
+    Ok(report.initial_health >= Fx::ZERO && report.maintenance_health >= buffer)
 }
 
 /// The margin parameters of every on-chain computation.
@@ -306,7 +368,13 @@ pub fn health_inputs<'info>(
             .get(usize::from(slot.collateral))
             .ok_or(XmarginError::RiskUnknownReference)?;
         if config.oracle.kind == kind::QUOTE {
-            quote_amount = amount;
+            // Socialized losses not yet written into the balance count already.
+            let snapshot = crate::state::loss_index(portfolio.quote_loss_snapshot);
+            quote_amount = crate::instructions::positions::quote_after_losses(
+                amount,
+                registry.quote_loss_index(),
+                snapshot,
+            )?;
             continue;
         }
         if slot.amount == 0 {
@@ -330,7 +398,7 @@ pub fn health_inputs<'info>(
             continue;
         }
         let index = u16::from(slot.collateral);
-        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config, amount)? });
+        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config, amount, false)? });
         balances.push(Balance {
             collateral: index,
             amount: from_native(i128::from(amount), config.decimals).map_err(risk_error)?,
@@ -372,17 +440,16 @@ pub fn health_inputs<'info>(
         }
     }
     require!(next.next().is_none(), XmarginError::OracleAccountsMismatch);
-    if quote_amount != 0 {
-        markets.push(CollateralMarket {
-            index: 0,
-            price: Fx::ONE,
-            conf: Fx::ZERO,
-            schedule: schedule(quote_config, quote_amount)?,
-        });
-        balances.push(Balance {
-            collateral: 0,
-            amount: from_native(i128::from(quote_amount), quote_decimals).map_err(risk_error)?,
-        });
-    }
+    // The quote market is always present: a liquidation may credit a portfolio with none.
+    markets.push(CollateralMarket {
+        index: 0,
+        price: Fx::ONE,
+        conf: Fx::ZERO,
+        schedule: schedule(quote_config, quote_amount, true)?,
+    });
+    balances.push(Balance {
+        collateral: 0,
+        amount: from_native(i128::from(quote_amount), quote_decimals).map_err(risk_error)?,
+    });
     Ok(HealthInputs { markets, balances, underlyings, positions, instruments, now })
 }

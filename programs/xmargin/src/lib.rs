@@ -170,4 +170,32 @@ pub mod xmargin {
     pub fn settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
         SettleExpired::handler(ctx)
     }
+
+    /// Takes over part of an underwater portfolio's position at the mark less the discount,
+    /// sized by the risk engine to restore its maintenance buffer (liquidator's owner or
+    /// delegate). Remaining accounts: target's then liquidator's health accounts.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn liquidate_positions<'info>(
+        ctx: Context<'info, LiquidatePositions<'info>>,
+        args: LiquidatePositionsArgs,
+    ) -> Result<()> {
+        LiquidatePositions::handler(ctx, args)
+    }
+
+    /// Repays part of an underwater portfolio's quote liability for its collateral at a
+    /// discount, sized like `liquidate_positions`. Remaining accounts as there.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn liquidate_collateral<'info>(
+        ctx: Context<'info, LiquidateCollateral<'info>>,
+        args: LiquidateCollateralArgs,
+    ) -> Result<()> {
+        LiquidateCollateral::handler(ctx, args)
+    }
+
+    /// Covers an emptied portfolio's deficit from the insurance vault, socializing any
+    /// remainder over quote holders through the loss index (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+        ResolveBankruptcy::handler(ctx)
+    }
 }

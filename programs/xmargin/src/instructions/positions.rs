@@ -2,23 +2,110 @@
 //! settlement: every change of a quote balance goes through `credit_quote`, which also keeps
 //! the quote asset's Σ positive balances (`total_deposits`) exact.
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::Fx;
 
 use crate::error::XmarginError;
 use crate::health::{perp_cash, risk_error};
 use crate::instructions::trader::positive_part_change;
-use crate::state::{HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};
+use crate::seeds::EXCHANGE_SEED;
+use crate::state::{loss_index, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};
+
+/// Whether `signer` may trade (or liquidate) for the portfolio: its owner or its delegate.
+pub fn may_trade(p: &Portfolio, signer: &Pubkey) -> bool {
+    p.owner == *signer || (p.delegate != Pubkey::default() && p.delegate == *signer)
+}
+
+/// The quote vault, the insurance vault, the quote mint and its token program.
+pub struct QuoteAccounts<'a, 'info> {
+    pub vault: &'a InterfaceAccount<'info, TokenAccount>,
+    pub insurance_vault: &'a InterfaceAccount<'info, TokenAccount>,
+    pub mint: &'a InterfaceAccount<'info, Mint>,
+    pub token_program: &'a Interface<'info, TokenInterface>,
+}
+
+/// Moves `amount` quote native units of fees from the quote vault to the insurance vault
+/// (signed by the exchange PDA). Nothing when zero.
+pub fn pay_insurance<'info>(
+    exchange: &AccountLoader<'info, Exchange>,
+    q: QuoteAccounts<'_, 'info>,
+    amount: u64,
+) -> Result<()> {
+    transfer_quote(exchange, q.token_program, q.mint, q.vault, q.insurance_vault, amount)
+}
+
+/// Moves `amount` quote native units between two exchange-owned token accounts.
+pub fn transfer_quote<'info>(
+    exchange: &AccountLoader<'info, Exchange>,
+    token_program: &Interface<'info, TokenInterface>,
+    mint: &InterfaceAccount<'info, Mint>,
+    from: &InterfaceAccount<'info, TokenAccount>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let bump = exchange.load()?.bump;
+    transfer_checked(
+        CpiContext::new_with_signer(
+            token_program.key(),
+            TransferChecked {
+                from: from.to_account_info(),
+                mint: mint.to_account_info(),
+                to: to.to_account_info(),
+                authority: exchange.to_account_info(),
+            },
+            &[&[EXCHANGE_SEED, &[bump]]],
+        ),
+        amount,
+        mint.decimals,
+    )
+}
 
 /// Index of the quote asset in the registry.
 pub const QUOTE_INDEX: u8 = 0;
 
-/// Adds `amount` (quote native units, signed) to the portfolio's quote balance. Returns the
-/// balance before and after.
+/// A stored quote balance after the losses socialized since `snapshot`: a positive balance
+/// is worth ⌊stored × index / snapshot⌋ (rounded down: the vault keeps the dust); a
+/// liability is not haircut.
+pub fn quote_after_losses(stored: i64, index: Fx, snapshot: Fx) -> Result<i64> {
+    if stored <= 0 || index == snapshot {
+        return Ok(stored);
+    }
+    let scaled = (|| {
+        use xmargin_risk::fx::Checked;
+        Fx::from_num(stored).mul_c(index)?.div_c(snapshot)
+    })()
+    .map_err(risk_error)?;
+    Ok(scaled.floor().to_num::<i64>().min(stored))
+}
+
+/// Writes the socialized losses into the portfolio's stored quote balance and moves its
+/// snapshot to the registry's index. Called before any quote balance is read for a write;
+/// `total_deposits` already counts the loss (`resolve_bankruptcy` lowered it).
+pub fn apply_quote_losses(portfolio: &mut Portfolio, registry: &HaircutRegistry) -> Result<()> {
+    let index = registry.quote_loss_index();
+    let snapshot = loss_index(portfolio.quote_loss_snapshot);
+    if index == snapshot {
+        return Ok(());
+    }
+    if let Some(i) = portfolio.balances.iter().position(|b| b.active == 1 && b.collateral == QUOTE_INDEX) {
+        let stored = portfolio.balances[i].amount;
+        portfolio.balances[i].amount = quote_after_losses(stored, index, snapshot)?;
+    }
+    portfolio.quote_loss_snapshot = index.to_bits().to_le_bytes();
+    Ok(())
+}
+
+/// Adds `amount` (quote native units, signed) to the portfolio's quote balance, after
+/// applying socialized losses. Returns the balance before and after.
 pub fn credit_quote(
     portfolio: &mut Portfolio,
     registry: &mut HaircutRegistry,
     amount: i64,
 ) -> Result<(i64, i64)> {
+    apply_quote_losses(portfolio, registry)?;
     let slot = portfolio.balance_mut_or_insert(QUOTE_INDEX).ok_or(XmarginError::TooManyBalances)?;
     let before = slot.amount;
     let after = before.checked_add(amount).ok_or(XmarginError::AmountTooLarge)?;

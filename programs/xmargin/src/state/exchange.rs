@@ -58,11 +58,71 @@ pub struct Exchange {
     /// Largest move of any weight in one timelocked change, basis points.
     pub max_weight_step_bps: u16,
     pub _padding1: [u8; 6],
+    /// Liquidation discount, fee split and buffer (governed through the timelock).
+    pub liquidation: LiquidationParams,
     /// Reserved for future fields; zero.
-    pub reserved: [u8; 176],
+    pub reserved: [u8; 160],
 }
 
+const _: () = assert!(core::mem::size_of::<LiquidationParams>() == 16);
 const _: () = assert!(core::mem::size_of::<Exchange>() == 8 + 4 * 32 + 2 * 8 + 256);
+
+/// How liquidations are priced and sized. All basis points (10_000 = 1).
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct LiquidationParams {
+    /// Discount on the notional (position: spot × size; collateral: its value) conceded by
+    /// the liquidated portfolio. One rate for every instrument and asset, so no choice of
+    /// position or collateral pays the liquidator more per unit of value.
+    pub discount_bps: u16,
+    /// An option's discount is at most this fraction of its value (a fee on notional alone
+    /// would exceed a cheap option's price).
+    pub option_discount_cap_bps: u16,
+    /// Share of the discount paid to the insurance vault; the liquidator keeps the rest.
+    pub insurance_share_bps: u16,
+    /// Maintenance health a liquidation restores: this fraction of the maintenance
+    /// requirement before the call (at least one quote native unit).
+    pub buffer_bps: u16,
+    pub _padding: [u8; 8],
+}
+
+/// Bounds of the liquidation parameters: a discount of at most 10% of notional, a buffer of
+/// at most 50% of the requirement; shares and caps are fractions.
+pub const MAX_LIQUIDATION_DISCOUNT_BPS: u16 = 1_000;
+pub const MAX_LIQUIDATION_BUFFER_BPS: u16 = 5_000;
+
+impl LiquidationParams {
+    /// At creation: a 1% discount capped at 10% of an option's value (the backtest's
+    /// assumptions, `crates/cli/src/backtest/liquidate.rs`; Deribit caps option fees at
+    /// 12.5% of the price for the same reason), 20% of it to insurance, a 5% buffer.
+    pub const INITIAL: LiquidationParams = LiquidationParams {
+        discount_bps: 100,
+        option_discount_cap_bps: 1_000,
+        insurance_share_bps: 2_000,
+        buffer_bps: 500,
+        _padding: [0; 8],
+    };
+
+    /// Within bounds: a positive discount (liquidators must be paid) up to
+    /// `MAX_LIQUIDATION_DISCOUNT_BPS`, cap and share up to 100%, a positive buffer up to
+    /// `MAX_LIQUIDATION_BUFFER_BPS`.
+    pub fn is_valid(&self) -> bool {
+        (1..=MAX_LIQUIDATION_DISCOUNT_BPS).contains(&self.discount_bps)
+            && (1..=super::BPS).contains(&self.option_discount_cap_bps)
+            && self.insurance_share_bps <= super::BPS
+            && (1..=MAX_LIQUIDATION_BUFFER_BPS).contains(&self.buffer_bps)
+    }
+
+    /// Per-change bounds of a timelocked change: every field within `step` bps.
+    pub fn within_step(&self, current: &Self, step: u16) -> bool {
+        let ok = |a: u16, b: u16| a.abs_diff(b) <= step;
+        ok(self.discount_bps, current.discount_bps)
+            && ok(self.option_discount_cap_bps, current.option_discount_cap_bps)
+            && ok(self.insurance_share_bps, current.insurance_share_bps)
+            && ok(self.buffer_bps, current.buffer_bps)
+    }
+}
 
 impl Exchange {
     /// Account size including Anchor's 8-byte discriminator.
@@ -101,6 +161,7 @@ impl Exchange {
         self.timelock_delay_secs = timelock_delay_secs;
         self.created_at = created_at;
         self.max_weight_step_bps = max_weight_step_bps;
+        self.liquidation = LiquidationParams::INITIAL;
     }
 
     pub fn is_paused(&self, flag: u8) -> bool {

@@ -65,7 +65,8 @@ pub struct Portfolio {
     pub version: u8,
     /// Bump of `[PORTFOLIO_SEED, owner, index]`.
     pub bump: u8,
-    /// 0 normal, 1 being liquidated (set by the liquidation issue).
+    /// `liquidation_state::*`: being liquidated from the first liquidation until maintenance
+    /// health is back at the buffer; meanwhile no withdrawal and no trade that adds risk.
     pub liquidation_state: u8,
     pub _padding0: u8,
     /// The owner's portfolio number (several portfolios per owner).
@@ -77,7 +78,24 @@ pub struct Portfolio {
     pub exchange: Pubkey,
     pub balances: [CollateralBalance; MAX_BALANCES],
     pub positions: [PositionSlot; MAX_POSITIONS],
-    pub reserved: [u8; 256],
+    /// The registry's `quote_loss_index` when the quote balance was last written (I80F48
+    /// bits; zero bits mean 1.0).
+    pub quote_loss_snapshot: [u8; 16],
+    pub reserved: [u8; 240],
+}
+
+/// `Portfolio::liquidation_state`.
+pub mod liquidation_state {
+    pub const NORMAL: u8 = 0;
+    pub const BEING_LIQUIDATED: u8 = 1;
+}
+
+/// A stored loss index (zero bits: 1.0).
+pub fn loss_index(bits: [u8; 16]) -> xmargin_risk::Fx {
+    match i128::from_le_bytes(bits) {
+        0 => xmargin_risk::Fx::ONE,
+        b => xmargin_risk::Fx::from_bits(b),
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<CollateralBalance>() == 16);
@@ -117,6 +135,10 @@ impl Portfolio {
     /// The slot of an instrument (underlying, series), if held.
     pub fn position_index(&self, underlying: u16, series: u8) -> Option<usize> {
         self.positions.iter().position(|p| p.active == 1 && p.underlying == underlying && p.series == series)
+    }
+
+    pub fn is_being_liquidated(&self) -> bool {
+        self.liquidation_state == liquidation_state::BEING_LIQUIDATED
     }
 
     pub fn is_empty(&self) -> bool {

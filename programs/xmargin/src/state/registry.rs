@@ -125,7 +125,12 @@ pub struct HaircutRegistry {
     /// Index 0 is the exchange's quote asset (price 1 by definition).
     pub collaterals: [CollateralConfig; MAX_COLLATERALS],
     pub underlyings: [UnderlyingConfig; MAX_UNDERLYINGS],
-    pub reserved: [u8; 256],
+    /// Socialized-loss index of positive quote balances (I80F48 bits; zero bits mean 1.0, no
+    /// loss yet). `resolve_bankruptcy` multiplies it by (1 − loss / Σ positive quote
+    /// balances); a portfolio's positive quote balance is worth stored × index / its
+    /// snapshot (`Portfolio::quote_loss_snapshot`), applied lazily when it is next touched.
+    pub quote_loss_index: [u8; 16],
+    pub reserved: [u8; 240],
 }
 
 const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 80 + 80 + 16 + 8 + 32);
@@ -141,6 +146,11 @@ impl HaircutRegistry {
 
     pub fn listed_collaterals(&self) -> &[CollateralConfig] {
         &self.collaterals[..usize::from(self.collateral_count).min(MAX_COLLATERALS)]
+    }
+
+    /// The socialized-loss index (1.0 until a loss is socialized).
+    pub fn quote_loss_index(&self) -> xmargin_risk::Fx {
+        crate::state::loss_index(self.quote_loss_index)
     }
 
     pub fn collateral_index(&self, mint: &Pubkey) -> Option<usize> {

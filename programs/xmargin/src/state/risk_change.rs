@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 
 use super::registry::{CollateralConfig, Haircut, UnderlyingConfig, MAX_TIERS};
-use super::{MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
+use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
 use crate::health::bps;
 use crate::oracle::OracleConfig;
@@ -18,6 +18,7 @@ pub mod change_kind {
     pub const COLLATERAL: u8 = 1;
     pub const LIST_UNDERLYING: u8 = 2;
     pub const UNDERLYING: u8 = 3;
+    pub const LIQUIDATION: u8 = 4;
 }
 
 /// The governed parameters of one collateral asset.
@@ -56,7 +57,9 @@ pub struct RiskChange {
     pub collateral: CollateralRiskParams,
     /// For `LIST_UNDERLYING` and `UNDERLYING`.
     pub underlying: UnderlyingConfig,
-    pub reserved: [u8; 64],
+    /// For `LIQUIDATION`.
+    pub liquidation: LiquidationParams,
+    pub reserved: [u8; 48],
 }
 
 const _: () = assert!(core::mem::size_of::<CollateralRiskParams>() == 80 + 80 + 16);
@@ -252,6 +255,15 @@ impl UnderlyingConfig {
             && step_ok(current.vol_cap_bps, self.vol_cap_bps, step)
             && step_ok(current.vol_max_decay_bps, self.vol_max_decay_bps, step);
         require!(ok, XmarginError::WeightStepTooLarge);
+        Ok(())
+    }
+}
+
+impl LiquidationParams {
+    /// A timelocked change: within bounds, and every field within `step` bps of `current`.
+    pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
+        require!(self.is_valid(), XmarginError::InvalidLiquidationParams);
+        require!(self.within_step(current, step), XmarginError::WeightStepTooLarge);
         Ok(())
     }
 }

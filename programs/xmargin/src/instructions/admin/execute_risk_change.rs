@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
-use crate::events::{CollateralRiskChanged, UnderlyingRiskChanged};
+use crate::events::{CollateralRiskChanged, LiquidationParamsChanged, UnderlyingRiskChanged};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{
     change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, RiskChange,
@@ -12,7 +12,8 @@ use crate::state::{
 
 #[derive(Accounts)]
 pub struct ExecuteRiskChange<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    /// Written by liquidation-parameter changes.
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
@@ -87,6 +88,13 @@ impl ExecuteRiskChange<'_> {
                     old,
                     new: change.underlying
                 });
+            }
+            change_kind::LIQUIDATION => {
+                let mut exchange = a.exchange.load_mut()?;
+                let old = exchange.liquidation;
+                change.liquidation.check_change(&old, step)?;
+                exchange.liquidation = change.liquidation;
+                emit!(LiquidationParamsChanged { change_id: change.id, old, new: change.liquidation });
             }
             _ => return err!(XmarginError::RiskChangeMismatch),
         }

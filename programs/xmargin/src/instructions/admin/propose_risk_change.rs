@@ -7,8 +7,8 @@ use crate::error::XmarginError;
 use crate::events::RiskChangeProposed;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED, RISK_CHANGE_SEED};
 use crate::state::{
-    change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, RiskChange,
-    UnderlyingConfig, RISK_CHANGE_VERSION,
+    change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, LiquidationParams,
+    RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
 };
 use crate::utils::create_zero_copy_account;
 
@@ -20,6 +20,8 @@ pub enum RiskChangeArgs {
     ListUnderlying { config: UnderlyingConfig },
     /// New parameters for listed underlying `index`.
     Underlying { index: u8, config: UnderlyingConfig },
+    /// New liquidation discount, fee split and buffer.
+    Liquidation { params: LiquidationParams },
 }
 
 #[derive(Accounts)]
@@ -66,6 +68,7 @@ impl ProposeRiskChange<'_> {
                 require!(*index < registry.underlying_count, XmarginError::UnknownRiskTarget);
                 config.check_change(&registry.underlyings[usize::from(*index)], step)
             }
+            RiskChangeArgs::Liquidation { params } => params.check_change(&exchange.liquidation, step),
         }
     }
 
@@ -111,6 +114,9 @@ impl ProposeRiskChange<'_> {
             }
             RiskChangeArgs::Underlying { index, config } => {
                 (change.kind, change.target, change.underlying) = (change_kind::UNDERLYING, index, config);
+            }
+            RiskChangeArgs::Liquidation { params } => {
+                (change.kind, change.liquidation) = (change_kind::LIQUIDATION, params);
             }
         }
         emit!(RiskChangeProposed {

@@ -71,6 +71,7 @@ impl Deposit<'_> {
         )?;
         let mut registry = a.registry.load_mut()?;
         let mut portfolio = a.portfolio.load_mut()?;
+        crate::instructions::positions::apply_quote_losses(&mut portfolio, &registry)?;
         let index = registry.collateral_index(&a.mint.key()).ok_or(XmarginError::CollateralNotListed)?;
         let collateral = u8::try_from(index).map_err(|_| XmarginError::CollateralNotListed)?;
         let slot = portfolio.balance_mut_or_insert(collateral).ok_or(XmarginError::TooManyBalances)?;

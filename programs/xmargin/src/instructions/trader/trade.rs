@@ -8,13 +8,15 @@
 //! open-interest caps. Effects: perps settle funding, then realize PnL pro rata on reduction;
 //! options move the premium; both sides pay fees to the insurance vault. Afterwards each
 //! portfolio must have initial health ≥ 0, or a strictly lower maintenance requirement than
-//! before (a risk-reducing trade is always allowed).
+//! before (a risk-reducing trade is always allowed). A portfolio being liquidated may only
+//! reduce risk, unless the trade brings it back to the liquidation buffer (which ends that
+//! state).
 //!
 //! Remaining accounts: the taker's health accounts (`health.rs` order, leaving out the traded
 //! underlying, whose market and oracle are named accounts), then the maker's;
 //! `taker_health_accounts` says where the split is.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::bs::greeks;
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{to_native_floor, years_from_seconds};
@@ -24,12 +26,18 @@ use xmargin_risk::UnderlyingMarket;
 
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
-use crate::health::{current_basis, health_inputs, marked_position, underlying_market, Provided};
-use crate::instructions::positions::{credit_quote, engine, free_if_flat, position_slot, settle_funding};
+use crate::health::{
+    back_above_buffer, current_basis, health_inputs, marked_position, underlying_market, Provided,
+};
+use crate::instructions::liquidator::set_liquidation_state;
+use crate::instructions::positions::{
+    credit_quote, engine, free_if_flat, may_trade, pay_insurance, position_slot, settle_funding,
+    QuoteAccounts,
+};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{
-    option_kind, pause, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, BPS, OPTION_FEE_CAP_BPS,
-    PERP_INSTRUMENT,
+    option_kind, pause, Exchange, HaircutRegistry, LiquidationParams, Market, Portfolio, PositionSlot, BPS,
+    OPTION_FEE_CAP_BPS, PERP_INSTRUMENT,
 };
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,11 +82,6 @@ pub struct Trade<'info> {
     pub quote_mint: InterfaceAccount<'info, Mint>,
     #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
     pub token_program: Interface<'info, TokenInterface>,
-}
-
-/// Whether `signer` may trade for the portfolio: its owner or its delegate.
-fn may_trade(p: &Portfolio, signer: &Pubkey) -> bool {
-    p.owner == *signer || (p.delegate != Pubkey::default() && p.delegate == *signer)
 }
 
 /// |a − b| ≤ band_bps × reference / 10_000, in integers.
@@ -224,30 +227,31 @@ impl Trade<'_> {
 
         // Fees leave the quote vault for the insurance vault.
         let fees = taker_side.fee.checked_add(maker_side.fee).ok_or(XmarginError::AmountTooLarge)?;
-        if fees > 0 {
-            let bump = a.exchange.load()?.bump;
-            transfer_checked(
-                CpiContext::new_with_signer(
-                    a.token_program.key(),
-                    TransferChecked {
-                        from: a.quote_vault.to_account_info(),
-                        mint: a.quote_mint.to_account_info(),
-                        to: a.insurance_vault.to_account_info(),
-                        authority: a.exchange.to_account_info(),
-                    },
-                    &[&[EXCHANGE_SEED, &[bump]]],
-                ),
-                fees,
-                quote_decimals,
-            )?;
-        }
+        pay_insurance(
+            &a.exchange,
+            QuoteAccounts {
+                vault: &a.quote_vault,
+                insurance_vault: &a.insurance_vault,
+                mint: &a.quote_mint,
+                token_program: &a.token_program,
+            },
+            fees,
+        )?;
 
         let underlying = a.market.load()?.underlying;
         let traded = Traded { data, market: &a.market, instrument: args.instrument, quote_decimals };
-        check_health(&a.taker, &a.registry, taker_accounts, &clock, &traded, &taker_side)
-            .map_err(|e| e.unwrap_or_else(|| XmarginError::TakerInsufficientHealth.into()))?;
-        check_health(&a.maker, &a.registry, maker_accounts, &clock, &traded, &maker_side)
-            .map_err(|e| e.unwrap_or_else(|| XmarginError::MakerInsufficientHealth.into()))?;
+        let liquidation = a.exchange.load()?.liquidation;
+        let taker_back =
+            check_health(&a.taker, &a.registry, taker_accounts, &clock, &traded, &taker_side, &liquidation)
+                .map_err(|e| e.unwrap_or_else(|| XmarginError::TakerInsufficientHealth.into()))?;
+        let maker_back =
+            check_health(&a.maker, &a.registry, maker_accounts, &clock, &traded, &maker_side, &liquidation)
+                .map_err(|e| e.unwrap_or_else(|| XmarginError::MakerInsufficientHealth.into()))?;
+        for (portfolio, back) in [(&a.taker, taker_back), (&a.maker, maker_back)] {
+            if back {
+                set_liquidation_state(portfolio, false)?;
+            }
+        }
 
         emit!(TradeFilled {
             market: a.market.key(),
@@ -283,7 +287,9 @@ struct Traded<'a, 'info> {
 }
 
 /// Initial health ≥ 0 after the trade, or a maintenance requirement strictly below the one of
-/// the positions before it (same prices). `Err(None)`: the check failed; `Err(Some(e))`: the
+/// the positions before it (same prices). A portfolio being liquidated may only reduce its
+/// requirement, unless the trade leaves it back at the liquidation buffer (`Ok(true)`: it
+/// leaves the liquidation state). `Err(None)`: the check failed; `Err(Some(e))`: the
 /// computation did.
 fn check_health<'info>(
     portfolio: &AccountLoader<'info, Portfolio>,
@@ -292,14 +298,20 @@ fn check_health<'info>(
     clock: &Clock,
     traded: &Traded<'_, 'info>,
     side: &SideResult,
-) -> core::result::Result<(), Option<Error>> {
-    let inner = || -> Result<bool> {
+    liquidation: &LiquidationParams,
+) -> core::result::Result<bool, Option<Error>> {
+    let being_liquidated = portfolio.load().map_err(Some)?.is_being_liquidated();
+    let inner = || -> Result<(bool, bool)> {
         let m = traded.market.load()?;
         let provided = Provided { market: traded.data, account: &m };
         let inputs =
             health_inputs(&*portfolio.load()?, &*registry.load()?, accounts, clock, None, Some(provided))?;
-        if inputs.health(Level::Initial)? >= 0 {
-            return Ok(true);
+        if being_liquidated {
+            if back_above_buffer(&inputs, liquidation, traded.quote_decimals)? {
+                return Ok((true, true));
+            }
+        } else if inputs.health(Level::Initial)? >= 0 {
+            return Ok((true, false));
         }
         // Requirements do not offset across underlyings, so only the traded underlying's
         // maintenance requirement can have changed.
@@ -316,12 +328,13 @@ fn check_health<'info>(
             let basis = current_basis(&*registry.load()?, &traded.data)?;
             before.push(marked_position(old, &m, &traded.data, &basis, traded.quote_decimals, inputs.now)?);
         }
-        Ok(inputs.requirement(u, &after, Level::Maintenance)?
-            < inputs.requirement(u, &before, Level::Maintenance)?)
+        let reduces = inputs.requirement(u, &after, Level::Maintenance)?
+            < inputs.requirement(u, &before, Level::Maintenance)?;
+        Ok((reduces, false))
     };
     match inner() {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(None),
+        Ok((true, back)) => Ok(back),
+        Ok((false, _)) => Err(None),
         Err(e) => Err(Some(e)),
     }
 }

@@ -1,5 +1,7 @@
 //! `withdraw` (owner only): moves tokens out of the vault. Afterwards the portfolio's initial
-//! health, computed by `crates/risk` with all its collateral (and positions), must be ≥ 0.
+//! health, computed by `crates/risk` with all its collateral (and positions), must be ≥ 0;
+//! for a portfolio being liquidated, its maintenance health must also be back at the
+//! liquidation buffer (the withdrawal then ends the liquidation state).
 //!
 //! Remaining accounts: the oracle of every balance with a non-zero stored amount, except the
 //! quote asset's, in balance-slot order, then `[market, oracle]` of every underlying with a
@@ -9,10 +11,11 @@ use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInt
 
 use super::collateral_accounts::{listed_collateral, positive_part_change};
 use crate::error::XmarginError;
-use crate::events::CollateralMoved;
-use crate::health::health_inputs;
+use crate::events::{CollateralMoved, LiquidationStateChanged};
+use crate::health::{back_above_buffer, health_inputs};
+use crate::instructions::positions::apply_quote_losses;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
-use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+use crate::state::{liquidation_state, pause, Exchange, HaircutRegistry, Portfolio};
 use xmargin_risk::collateral::Level;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +54,6 @@ impl Withdraw<'_> {
         let index =
             listed_collateral(&registry, &self.mint.key(), &self.vault.key(), &self.token_program.key())?;
         let portfolio = self.portfolio.load()?;
-        require!(portfolio.liquidation_state == 0, XmarginError::PortfolioInLiquidation);
         let balance = portfolio.balance(index).map_or(0, |b| b.amount);
         require!(balance > 0 && args.amount <= balance.unsigned_abs(), XmarginError::InsufficientBalance);
         Ok(())
@@ -60,7 +62,8 @@ impl Withdraw<'_> {
     pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, args: WithdrawArgs) -> Result<()> {
         let a = &ctx.accounts;
         let mint = a.mint.key();
-        let (collateral, before, after) = {
+        apply_quote_losses(&mut *a.portfolio.load_mut()?, &*a.registry.load()?)?;
+        let (collateral, before, after, cleared) = {
             let registry = a.registry.load()?;
             let portfolio = a.portfolio.load()?;
             let index = registry.collateral_index(&mint).ok_or(XmarginError::CollateralNotListed)?;
@@ -68,6 +71,8 @@ impl Withdraw<'_> {
             let before = portfolio.balance(collateral).map_or(0, |b| b.amount);
             // amount ≤ balance ≤ i64::MAX (validated), so the cast and subtraction are exact.
             let after = before.checked_sub(args.amount as i64).ok_or(XmarginError::InsufficientBalance)?;
+            // After socialized losses the balance may be below the amount validated.
+            require!(after >= 0, XmarginError::InsufficientBalance);
             let clock = Clock::get()?;
             let inputs = health_inputs(
                 &portfolio,
@@ -77,8 +82,17 @@ impl Withdraw<'_> {
                 Some((collateral, after)),
                 None,
             )?;
-            require!(inputs.health(Level::Initial)? >= 0, XmarginError::InsufficientHealth);
-            (collateral, before, after)
+            // A portfolio being liquidated withdraws only once back at the buffer (and leaves
+            // that state); otherwise initial health ≥ 0 is enough.
+            let cleared = portfolio.is_being_liquidated();
+            if cleared {
+                let exchange = a.exchange.load()?;
+                let back = back_above_buffer(&inputs, &exchange.liquidation, exchange.quote_decimals)?;
+                require!(back, XmarginError::PortfolioInLiquidation);
+            } else {
+                require!(inputs.health(Level::Initial)? >= 0, XmarginError::InsufficientHealth);
+            }
+            (collateral, before, after, cleared)
         };
         let bump = a.exchange.load()?.bump;
         transfer_checked(
@@ -97,6 +111,10 @@ impl Withdraw<'_> {
         )?;
         let mut registry = a.registry.load_mut()?;
         let mut portfolio = a.portfolio.load_mut()?;
+        if cleared {
+            portfolio.liquidation_state = liquidation_state::NORMAL;
+            emit!(LiquidationStateChanged { portfolio: a.portfolio.key(), being_liquidated: false });
+        }
         let slot = portfolio.balance_mut_or_insert(collateral).ok_or(XmarginError::TooManyBalances)?;
         slot.amount = after;
         let config = &mut registry.collaterals[usize::from(collateral)];

@@ -1,0 +1,205 @@
+//! `liquidate_collateral` (permissionless; signed by the owner or delegate of the
+//! liquidator's portfolio): the liquidator repays part of an underwater portfolio's quote
+//! liability and receives one of its collateral assets at the oracle price less the
+//! liquidation discount.
+//!
+//! Allowed when liquidations are not paused, the target's maintenance health is negative
+//! and its quote balance is a liability. The amount is the risk engine's: the least that
+//! brings maintenance health back to the buffer, at most `max_amount`, the target's balance,
+//! and what repays the whole liability; when the buffer is out of reach, all it may, provided
+//! health strictly improves. One discount rate for every asset, on the collateral's value
+//! only (not the sum of an asset and a liability rate), so a liquidator gains nothing by
+//! picking the riskiest collateral. The repayment is rounded up (in the target's favour);
+//! the liquidator pays the insurance share of the discount to the insurance vault and must
+//! keep initial health ≥ 0.
+//!
+//! Remaining accounts: the target's health accounts (`health.rs` order, before the call),
+//! then the liquidator's (after the call: the received collateral's oracle in its balance
+//! slot's place); `target_health_accounts` says where the split is.
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use xmargin_risk::collateral::Level;
+use xmargin_risk::fx::{from_mantissa, from_native, to_native_floor};
+use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidationTerms};
+
+use super::{fee_split, set_liquidation_state};
+use crate::error::XmarginError;
+use crate::events::CollateralLiquidated;
+use crate::health::{bps, health_inputs, liquidation_buffer};
+use crate::instructions::positions::{
+    credit_quote, engine, may_trade, pay_insurance, QuoteAccounts, QUOTE_INDEX,
+};
+use crate::oracle::read_price;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidateCollateralArgs {
+    /// Index of the collateral taken (not the quote asset).
+    pub collateral: u8,
+    /// The most native units of it the liquidator takes (≥ 1).
+    pub max_amount: u64,
+    /// How many remaining accounts belong to the target's health (the rest: the liquidator's).
+    pub target_health_accounts: u8,
+}
+
+#[derive(Accounts)]
+pub struct LiquidateCollateral<'info> {
+    /// Owner or delegate of the liquidator portfolio.
+    pub liquidator_signer: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    #[account(mut, constraint = liquidator.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    pub liquidator: AccountLoader<'info, Portfolio>,
+    #[account(mut, constraint = target.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    pub target: AccountLoader<'info, Portfolio>,
+    /// CHECK: the oracle guard checks it against the collateral's oracle configuration.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
+    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ XmarginError::VaultMismatch)]
+    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(address = exchange.load()?.quote_mint @ XmarginError::CollateralNotListed)]
+    pub quote_mint: InterfaceAccount<'info, Mint>,
+    #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl LiquidateCollateral<'_> {
+    pub fn validate(&self, args: &LiquidateCollateralArgs) -> Result<()> {
+        require!(!self.exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
+        require_keys_neq!(self.liquidator.key(), self.target.key(), XmarginError::LiquidatorIsTarget);
+        let liquidator = self.liquidator.load()?;
+        require!(may_trade(&liquidator, &self.liquidator_signer.key()), XmarginError::NotLiquidator);
+        require!(!liquidator.is_being_liquidated(), XmarginError::LiquidatorBeingLiquidated);
+        require!(args.max_amount >= 1, XmarginError::InvalidLiquidationSize);
+        let listed = usize::from(args.collateral) < self.registry.load()?.listed_collaterals().len();
+        require!(listed && args.collateral != QUOTE_INDEX, XmarginError::InvalidLiquidationCollateral);
+        let held = self.target.load()?.balance(args.collateral).is_some_and(|b| b.amount > 0);
+        require!(held, XmarginError::NothingToLiquidate);
+        Ok(())
+    }
+
+    pub fn handler<'info>(
+        ctx: Context<'info, LiquidateCollateral<'info>>,
+        args: LiquidateCollateralArgs,
+    ) -> Result<()> {
+        let a = &ctx.accounts;
+        let clock = Clock::get()?;
+        let split = usize::from(args.target_health_accounts);
+        require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
+        let (target_accounts, liquidator_accounts) = ctx.remaining_accounts.split_at(split);
+        let quote_decimals = a.quote_mint.decimals;
+        let params = a.exchange.load()?.liquidation;
+
+        let (plan, price) = {
+            let registry = a.registry.load()?;
+            let config = &registry.collaterals[usize::from(args.collateral)];
+            let p = read_price(&a.oracle, &config.oracle, &clock)?;
+            let price = engine(from_mantissa(p.price, p.expo))?;
+            let inputs = health_inputs(&*a.target.load()?, &registry, target_accounts, &clock, None, None)?;
+            let (buffer, buffer_fraction) = liquidation_buffer(&params, quote_decimals)?;
+            let terms = CollateralLiquidationTerms {
+                asset: u16::from(args.collateral),
+                quote: u16::from(QUOTE_INDEX),
+                price,
+                discount_rate: bps(params.discount_bps)?,
+                buffer,
+                buffer_fraction,
+                lot: engine(from_native(1, config.decimals))?,
+                max_lots: i64::try_from(args.max_amount).unwrap_or(i64::MAX),
+            };
+            (inputs.collateral_liquidation_size(terms)?, price)
+        };
+
+        let moved = transfer(a, &args, &plan, quote_decimals, params.insurance_share_bps)?;
+        pay_insurance(
+            &a.exchange,
+            QuoteAccounts {
+                vault: &a.quote_vault,
+                insurance_vault: &a.insurance_vault,
+                mint: &a.quote_mint,
+                token_program: &a.token_program,
+            },
+            moved.insurance_fee,
+        )?;
+        {
+            let inputs = health_inputs(
+                &*a.liquidator.load()?,
+                &*a.registry.load()?,
+                liquidator_accounts,
+                &clock,
+                None,
+                None,
+            )?;
+            require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
+        }
+        set_liquidation_state(&a.target, !plan.restores_buffer)?;
+
+        emit!(CollateralLiquidated {
+            target: a.target.key(),
+            liquidator: a.liquidator.key(),
+            collateral: args.collateral,
+            amount: moved.amount,
+            repaid: moved.repaid,
+            price: engine(to_native_floor(price, quote_decimals))?,
+            discount: moved.discount,
+            liquidator_fee: moved.discount.saturating_sub(moved.insurance_fee),
+            insurance_fee: moved.insurance_fee,
+            health_before: plan.health_before.to_bits(),
+            health_after: plan.health_after.to_bits(),
+            buffer: plan.buffer.to_bits(),
+            restores_buffer: plan.restores_buffer,
+        });
+        Ok(())
+    }
+}
+
+/// Native amounts moved: collateral, quote repaid, discount and the insurance share.
+struct Moved {
+    amount: u64,
+    repaid: u64,
+    discount: u64,
+    insurance_fee: u64,
+}
+
+/// The collateral moves from the target to the liquidator (Σ positive balances unchanged);
+/// the repayment from the liquidator's quote balance to the target's; the liquidator is
+/// charged the insurance share.
+fn transfer(
+    a: &LiquidateCollateral<'_>,
+    args: &LiquidateCollateralArgs,
+    plan: &CollateralLiquidationPlan,
+    quote_decimals: u8,
+    insurance_share_bps: u16,
+) -> Result<Moved> {
+    let mut registry = a.registry.load_mut()?;
+    let mut target = a.target.load_mut()?;
+    let mut liquidator = a.liquidator.load_mut()?;
+    let amount = u64::try_from(plan.lots).map_err(|_| XmarginError::AmountTooLarge)?;
+    let signed = i64::try_from(amount).map_err(|_| XmarginError::AmountTooLarge)?;
+    // The repayment, rounded up (the target's favour) but never beyond its liability.
+    let liability = target.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs());
+    let mut repaid = engine(to_native_floor(plan.repay, quote_decimals))?;
+    if engine(from_native(i128::from(repaid), quote_decimals))? < plan.repay {
+        repaid = repaid.saturating_add(1);
+    }
+    let repaid = repaid.min(liability);
+    let (discount, insurance_fee) = fee_split(plan.discount, quote_decimals, insurance_share_bps)?;
+
+    let t = target.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;
+    t.amount = t.amount.checked_sub(signed).filter(|x| *x >= 0).ok_or(XmarginError::InsufficientBalance)?;
+    let l = liquidator.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;
+    l.amount = l.amount.checked_add(signed).ok_or(XmarginError::AmountTooLarge)?;
+    let repaid_signed = i64::try_from(repaid).map_err(|_| XmarginError::AmountTooLarge)?;
+    credit_quote(&mut target, &mut registry, repaid_signed)?;
+    let paid = repaid.checked_add(insurance_fee).ok_or(XmarginError::AmountTooLarge)?;
+    credit_quote(
+        &mut liquidator,
+        &mut registry,
+        0i64.checked_sub_unsigned(paid).ok_or(XmarginError::AmountTooLarge)?,
+    )?;
+    Ok(Moved { amount, repaid, discount, insurance_fee })
+}

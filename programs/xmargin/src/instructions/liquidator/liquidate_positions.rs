@@ -1,0 +1,287 @@
+//! `liquidate_positions` (permissionless; signed by the owner or delegate of the liquidator's
+//! portfolio): the liquidator takes over part of one of an underwater portfolio's positions
+//! at the mark less the liquidation discount.
+//!
+//! Allowed when liquidations are not paused and the target's maintenance health is
+//! negative. The size is the risk engine's (`crates/risk/src/liquidation.rs`): the least
+//! number of lots that brings the target's maintenance health back to the buffer, at most
+//! `max_lots`; when even that cannot, all it may, provided the target's health strictly
+//! improves (`LiquidationWouldNotImprove` otherwise — pick another position, e.g. not the
+//! hedge leg of a spread). The transfer price is rounded to the lot grid in the target's
+//! favour, so its health is at least the engine's. The discount is split: the insurance
+//! share is paid by the liquidator to the insurance vault, the rest is its fee. Afterwards
+//! the liquidator's initial health must be ≥ 0. The target stays in the liquidation state
+//! until a liquidation restores the buffer.
+//!
+//! Remaining accounts: the target's health accounts (`health.rs` order, leaving out the
+//! liquidated underlying, whose market and oracle are named accounts), then the liquidator's
+//! (after the transfer; same rule); `target_health_accounts` says where the split is.
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use xmargin_risk::collateral::Level;
+use xmargin_risk::fx::{from_native, Checked};
+use xmargin_risk::liquidation::{discount_per_unit, position_mark, LiquidationPlan, LiquidationTerms};
+use xmargin_risk::trading::{apply_perp_fill, notional, open_interest_after, PerpPosition};
+use xmargin_risk::Fx;
+
+use super::{fee_split, price_in_favour, set_liquidation_state};
+use crate::error::XmarginError;
+use crate::events::PositionsLiquidated;
+use crate::health::{bps, health_inputs, liquidation_buffer, underlying_market, Provided};
+use crate::instructions::positions::{
+    credit_quote, engine, free_if_flat, may_trade, pay_insurance, position_slot, settle_funding,
+    QuoteAccounts,
+};
+use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::{pause, Exchange, HaircutRegistry, Market, Portfolio, PERP_INSTRUMENT};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidatePositionsArgs {
+    /// Option series index in the market, or `PERP_INSTRUMENT` (255).
+    pub instrument: u8,
+    /// The most lots the liquidator takes over (≥ 1).
+    pub max_lots: u64,
+    /// How many remaining accounts belong to the target's health (the rest: the liquidator's).
+    pub target_health_accounts: u8,
+}
+
+#[derive(Accounts)]
+pub struct LiquidatePositions<'info> {
+    /// Owner or delegate of the liquidator portfolio.
+    pub liquidator_signer: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    #[account(mut, constraint = liquidator.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    pub liquidator: AccountLoader<'info, Portfolio>,
+    #[account(mut, constraint = target.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    pub target: AccountLoader<'info, Portfolio>,
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
+        bump = market.load()?.bump,
+    )]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
+    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ XmarginError::VaultMismatch)]
+    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(address = exchange.load()?.quote_mint @ XmarginError::CollateralNotListed)]
+    pub quote_mint: InterfaceAccount<'info, Mint>,
+    #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl LiquidatePositions<'_> {
+    pub fn validate(&self, args: &LiquidatePositionsArgs) -> Result<()> {
+        require!(!self.exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
+        require_keys_neq!(self.liquidator.key(), self.target.key(), XmarginError::LiquidatorIsTarget);
+        let liquidator = self.liquidator.load()?;
+        require!(may_trade(&liquidator, &self.liquidator_signer.key()), XmarginError::NotLiquidator);
+        require!(!liquidator.is_being_liquidated(), XmarginError::LiquidatorBeingLiquidated);
+        require!(args.max_lots >= 1, XmarginError::InvalidLiquidationSize);
+        let underlying = u16::from(self.market.load()?.underlying);
+        let held = self.target.load()?.position_index(underlying, args.instrument).is_some();
+        require!(held, XmarginError::NothingToLiquidate);
+        Ok(())
+    }
+
+    pub fn handler<'info>(
+        ctx: Context<'info, LiquidatePositions<'info>>,
+        args: LiquidatePositionsArgs,
+    ) -> Result<()> {
+        let a = &ctx.accounts;
+        let clock = Clock::get()?;
+        let split = usize::from(args.target_health_accounts);
+        require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
+        let (target_accounts, liquidator_accounts) = ctx.remaining_accounts.split_at(split);
+        let quote_decimals = a.quote_mint.decimals;
+        let params = a.exchange.load()?.liquidation;
+
+        // The plan, from the target's health before.
+        let (data, plan, discount) = {
+            let registry = a.registry.load()?;
+            let m = a.market.load()?;
+            let (data, _) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
+            let inputs = health_inputs(
+                &*a.target.load()?,
+                &registry,
+                target_accounts,
+                &clock,
+                None,
+                Some(Provided { market: data, account: &m }),
+            )?;
+            let key = (data.index, args.instrument);
+            let index =
+                inputs.instruments.iter().position(|k| *k == key).ok_or(XmarginError::NothingToLiquidate)?;
+            let mark = engine(position_mark(&inputs.positions[index], &inputs.underlyings, inputs.now))?;
+            let discount = engine(discount_per_unit(
+                args.instrument != PERP_INSTRUMENT,
+                data.spot,
+                mark,
+                bps(params.discount_bps)?,
+                bps(params.option_discount_cap_bps)?,
+            ))?;
+            let (buffer, buffer_fraction) = liquidation_buffer(&params, quote_decimals)?;
+            let terms = LiquidationTerms {
+                discount,
+                buffer,
+                buffer_fraction,
+                lot: engine(from_native(1, m.lot_decimals))?,
+                max_lots: i64::try_from(args.max_lots).unwrap_or(i64::MAX),
+                quote: 0,
+            };
+            (data, inputs.liquidation_size(index, terms)?, discount)
+        };
+
+        let fill = transfer(a, &args, &plan, discount, quote_decimals, params.insurance_share_bps)?;
+        let (liquidator_fee, insurance_fee) =
+            (fill.discount.saturating_sub(fill.insurance_fee), fill.insurance_fee);
+        pay_insurance(
+            &a.exchange,
+            QuoteAccounts {
+                vault: &a.quote_vault,
+                insurance_vault: &a.insurance_vault,
+                mint: &a.quote_mint,
+                token_program: &a.token_program,
+            },
+            insurance_fee,
+        )?;
+
+        // The liquidator must be able to carry what it took.
+        {
+            let m = a.market.load()?;
+            let inputs = health_inputs(
+                &*a.liquidator.load()?,
+                &*a.registry.load()?,
+                liquidator_accounts,
+                &clock,
+                None,
+                Some(Provided { market: data, account: &m }),
+            )?;
+            require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
+        }
+        set_liquidation_state(&a.target, !plan.restores_buffer)?;
+
+        emit!(PositionsLiquidated {
+            target: a.target.key(),
+            liquidator: a.liquidator.key(),
+            underlying: a.market.load()?.underlying,
+            instrument: args.instrument,
+            target_size_before: fill.target_before,
+            target_size_after: fill.target_after,
+            liquidator_size_before: fill.liquidator_before,
+            liquidator_size_after: fill.liquidator_after,
+            mark_price: fill.mark_price,
+            transfer_price: fill.price,
+            discount: fill.discount,
+            liquidator_fee,
+            insurance_fee,
+            health_before: plan.health_before.to_bits(),
+            health_after: plan.health_after.to_bits(),
+            buffer: plan.buffer.to_bits(),
+            restores_buffer: plan.restores_buffer,
+        });
+        Ok(())
+    }
+}
+
+/// What the transfer did (sizes in lots; prices quote native per unit; amounts quote native).
+struct Fill {
+    target_before: i64,
+    target_after: i64,
+    liquidator_before: i64,
+    liquidator_after: i64,
+    mark_price: u64,
+    price: u64,
+    discount: u64,
+    insurance_fee: u64,
+}
+
+/// Moves `plan.lots` from the target to the liquidator at mark ∓ discount, like a trade
+/// between them (perps settle funding and realize PnL; options move the premium), and charges
+/// the liquidator the insurance share of the discount.
+fn transfer(
+    a: &LiquidatePositions<'_>,
+    args: &LiquidatePositionsArgs,
+    plan: &LiquidationPlan,
+    discount: Fx,
+    quote_decimals: u8,
+    insurance_share_bps: u16,
+) -> Result<Fill> {
+    let mut registry = a.registry.load_mut()?;
+    let mut m = a.market.load_mut()?;
+    let mut target = a.target.load_mut()?;
+    let mut liquidator = a.liquidator.load_mut()?;
+    let lots_per_unit = m.lots_per_unit();
+    let perp = args.instrument == PERP_INSTRUMENT;
+    let t_slot = position_slot(&mut target, &m, args.instrument)?;
+    let l_slot = position_slot(&mut liquidator, &m, args.instrument)?;
+    let target_before = target.positions[t_slot].size;
+    let long = target_before > 0;
+    // The target's side of the fill: it sells a long, buys back a short.
+    let target_lots =
+        if long { plan.lots.checked_neg() } else { Some(plan.lots) }.ok_or(XmarginError::AmountTooLarge)?;
+    let liquidator_lots = target_lots.checked_neg().ok_or(XmarginError::AmountTooLarge)?;
+    let per_unit = if long { plan.mark.sub_c(discount) } else { plan.mark.add_c(discount) };
+    let price = price_in_favour(engine(per_unit)?, quote_decimals, lots_per_unit, long)?;
+    let mark_price = price_in_favour(plan.mark, quote_decimals, lots_per_unit, long)?;
+    let units = engine(engine(from_native(1, m.lot_decimals))?.mul_i(plan.lots))?;
+    let (discount_native, insurance_fee) =
+        fee_split(engine(units.mul_c(discount))?, quote_decimals, insurance_share_bps)?;
+
+    let mut side = |p: &mut Portfolio, slot: usize, lots: i64| -> Result<(i64, i64)> {
+        let old = p.positions[slot];
+        if perp {
+            settle_funding(p, &mut registry, slot, m.funding_index(), quote_decimals)?;
+            let pos = PerpPosition { size: old.size, basis: old.quote_basis };
+            let (new, realized) = engine(apply_perp_fill(pos, lots, price, lots_per_unit))?;
+            p.positions[slot].size = new.size;
+            p.positions[slot].quote_basis = new.basis;
+            credit_quote(p, &mut registry, realized)?;
+        } else {
+            let premium = engine(notional(lots, price, lots_per_unit))?;
+            p.positions[slot].size = old.size.checked_add(lots).ok_or(XmarginError::AmountTooLarge)?;
+            credit_quote(p, &mut registry, premium.checked_neg().ok_or(XmarginError::AmountTooLarge)?)?;
+        }
+        let after = p.positions[slot].size;
+        free_if_flat(p, slot);
+        Ok((old.size, after))
+    };
+    let (_, target_after) = side(&mut target, t_slot, target_lots)?;
+    let (liquidator_before, liquidator_after) = side(&mut liquidator, l_slot, liquidator_lots)?;
+    credit_quote(
+        &mut liquidator,
+        &mut registry,
+        0i64.checked_sub_unsigned(insurance_fee).ok_or(XmarginError::AmountTooLarge)?,
+    )?;
+
+    // Open interest can only fall: the liquidator's position grows by what the target's shrinks.
+    let oi_before =
+        if perp { m.perp_open_interest } else { m.series[usize::from(args.instrument)].open_interest };
+    let oi_after = engine(open_interest_after(
+        oi_before,
+        target_before,
+        target_after,
+        liquidator_before,
+        liquidator_after,
+    ))?;
+    if perp {
+        m.perp_open_interest = oi_after;
+    } else {
+        m.series[usize::from(args.instrument)].open_interest = oi_after;
+    }
+    Ok(Fill {
+        target_before,
+        target_after,
+        liquidator_before,
+        liquidator_after,
+        mark_price,
+        price,
+        discount: discount_native,
+        insurance_fee,
+    })
+}
