@@ -27,6 +27,7 @@ pub mod cu;
 pub mod engine_view;
 pub mod fixtures;
 pub mod ix;
+pub mod liquidation;
 pub mod oracles;
 pub mod pda;
 pub mod tokens;

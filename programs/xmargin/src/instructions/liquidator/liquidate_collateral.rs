@@ -4,7 +4,8 @@
 //! liquidation discount.
 //!
 //! Allowed when liquidations are not paused, the target's maintenance health is negative
-//! and its quote balance is a liability. The amount is the risk engine's: the least that
+//! and its quote cash is a liability (its quote balance plus its perps' cost bases and
+//! funding, as health counts it). The amount is the risk engine's: the least that
 //! brings maintenance health back to the buffer, at most `max_amount`, the target's balance,
 //! and what repays the whole liability; when the buffer is out of reach, all it may, provided
 //! health strictly improves. One discount rate for every asset, on the collateral's value
@@ -180,13 +181,12 @@ fn transfer(
     let mut liquidator = a.liquidator.load_mut()?;
     let amount = u64::try_from(plan.lots).map_err(|_| XmarginError::AmountTooLarge)?;
     let signed = i64::try_from(amount).map_err(|_| XmarginError::AmountTooLarge)?;
-    // The repayment, rounded up (the target's favour) but never beyond its liability.
-    let liability = target.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs());
+    // The repayment, rounded up (the target's favour). The engine caps it at the target's
+    // quote liability as health counts it (its balance plus its perps' cost bases).
     let mut repaid = engine(to_native_floor(plan.repay, quote_decimals))?;
     if engine(from_native(i128::from(repaid), quote_decimals))? < plan.repay {
         repaid = repaid.saturating_add(1);
     }
-    let repaid = repaid.min(liability);
     let (discount, insurance_fee) = fee_split(plan.discount, quote_decimals, insurance_share_bps)?;
 
     let t = target.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;

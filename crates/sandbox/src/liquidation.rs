@@ -1,0 +1,150 @@
+//! Liquidation instructions on the venue: position and collateral liquidation, bankruptcy
+//! resolution, and funding the insurance vault.
+use anchor_lang::prelude::AccountMeta;
+use solana_instruction::Instruction;
+use solana_signer::Signer;
+use xmargin::instructions::{LiquidateCollateralArgs, LiquidatePositionsArgs};
+
+use crate::ix::instruction;
+use crate::venue::{budget_ixs, Trader, Venue};
+use crate::{pda, Pubkey, TxResult};
+
+/// Health accounts of the target, then of the liquidator.
+pub struct LiquidationAccounts<'a> {
+    pub target: &'a [Pubkey],
+    pub liquidator: &'a [Pubkey],
+}
+
+impl Venue {
+    /// `liquidate_positions` of the target's `instrument` on `underlying`, at most `max_lots`,
+    /// signed by the liquidator's owner.
+    pub fn liquidate_positions_ix(
+        &self,
+        liquidator: &Trader,
+        target: &Pubkey,
+        underlying: u8,
+        instrument: u8,
+        max_lots: u64,
+    ) -> Instruction {
+        let exchange = pda::exchange();
+        let target_accounts = self.health_accounts(target, Some(underlying));
+        let liquidator_accounts = self.health_accounts(&liquidator.portfolio, Some(underlying));
+        let u = &self.underlyings[usize::from(underlying)];
+        let mut ix = instruction(
+            xmargin::accounts::LiquidatePositions {
+                liquidator_signer: liquidator.owner.pubkey(),
+                exchange,
+                registry: pda::registry(&exchange),
+                liquidator: liquidator.portfolio,
+                target: *target,
+                market: u.market,
+                oracle: u.oracle,
+                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
+                insurance_vault: pda::insurance_vault(&exchange),
+                quote_mint: self.fx.quote_mint,
+                token_program: self.sb.token_program_of(&self.fx.quote_mint),
+            },
+            xmargin::instruction::LiquidatePositions {
+                args: LiquidatePositionsArgs {
+                    instrument,
+                    max_lots,
+                    target_health_accounts: target_accounts.len() as u8,
+                },
+            },
+        );
+        ix.accounts.extend(
+            target_accounts.iter().chain(&liquidator_accounts).map(|k| AccountMeta::new_readonly(*k, false)),
+        );
+        ix
+    }
+
+    /// Sends `liquidate_positions` after a keeper pass, with the largest budget.
+    pub fn liquidate_positions(
+        &mut self,
+        liquidator: &Trader,
+        target: &Pubkey,
+        underlying: u8,
+        instrument: u8,
+        max_lots: u64,
+    ) -> TxResult {
+        self.mark_all();
+        let ix = self.liquidate_positions_ix(liquidator, target, underlying, instrument, max_lots);
+        let [a, b] = budget_ixs();
+        self.sb.send(&[a, b, ix], &[&liquidator.owner])
+    }
+
+    /// `liquidate_collateral` of `collateral` (whose oracle is `oracle`), at most `max_amount`
+    /// native units, with explicit health accounts (the liquidator's after the call).
+    pub fn liquidate_collateral_ix(
+        &self,
+        liquidator: &Trader,
+        target: &Pubkey,
+        collateral: u8,
+        oracle: Pubkey,
+        max_amount: u64,
+        accounts: LiquidationAccounts<'_>,
+    ) -> Instruction {
+        let exchange = pda::exchange();
+        let mut ix = instruction(
+            xmargin::accounts::LiquidateCollateral {
+                liquidator_signer: liquidator.owner.pubkey(),
+                exchange,
+                registry: pda::registry(&exchange),
+                liquidator: liquidator.portfolio,
+                target: *target,
+                oracle,
+                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
+                insurance_vault: pda::insurance_vault(&exchange),
+                quote_mint: self.fx.quote_mint,
+                token_program: self.sb.token_program_of(&self.fx.quote_mint),
+            },
+            xmargin::instruction::LiquidateCollateral {
+                args: LiquidateCollateralArgs {
+                    collateral,
+                    max_amount,
+                    target_health_accounts: accounts.target.len() as u8,
+                },
+            },
+        );
+        ix.accounts.extend(
+            accounts.target.iter().chain(accounts.liquidator).map(|k| AccountMeta::new_readonly(*k, false)),
+        );
+        ix
+    }
+
+    /// `resolve_bankruptcy` of a portfolio.
+    pub fn resolve_bankruptcy_ix(&self, portfolio: &Pubkey) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::ResolveBankruptcy {
+                exchange,
+                registry: pda::registry(&exchange),
+                portfolio: *portfolio,
+                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
+                insurance_vault: pda::insurance_vault(&exchange),
+                quote_mint: self.fx.quote_mint,
+                token_program: self.sb.token_program_of(&self.fx.quote_mint),
+            },
+            xmargin::instruction::ResolveBankruptcy {},
+        )
+    }
+
+    /// Tops up the insurance vault with `amount` quote native units (a plain token transfer
+    /// from a donor: anyone may fund it).
+    pub fn fund_insurance(&mut self, amount: u64) -> TxResult {
+        let donor = self.sb.funded_keypair();
+        let mint = self.fx.quote_mint;
+        let source = self.sb.create_token_account(&mint, &donor.pubkey(), amount);
+        let token_program = self.sb.token_program_of(&mint);
+        let ix = spl_token_interface::instruction::transfer(
+            &token_program,
+            &source,
+            &pda::insurance_vault(&pda::exchange()),
+            &donor.pubkey(),
+            &[],
+            amount,
+        )
+        .expect("transfer instruction");
+        self.sb.send(&[ix], &[&donor])
+    }
+}
