@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 
 use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
-use crate::fx::{Checked, Fx, ZERO};
+use crate::fx::{from_native, Checked, Fx, ZERO};
 use crate::margin::{health_from, MarginParams};
 use crate::marks::{marked_books, MarkedPosition, MarkedUnderlying};
 
@@ -307,8 +307,10 @@ pub struct CollateralLiquidationTerms {
     /// As in `LiquidationTerms`.
     pub buffer: Fx,
     pub buffer_fraction: Fx,
-    /// Smallest amount of `asset` (one native unit, > 0) and the most lots the liquidator takes.
-    pub lot: Fx,
+    /// Decimals of `asset`: a lot is one native unit (amounts are exact: native / 10^decimals,
+    /// not a binary approximation of 10^−decimals times a count).
+    pub decimals: u8,
+    /// The most lots (native units) the liquidator takes (≥ 1).
     pub max_lots: i64,
 }
 
@@ -354,7 +356,6 @@ pub fn collateral_liquidation_size(
         || terms.price <= ZERO
         || terms.buffer <= ZERO
         || terms.buffer_fraction < ZERO
-        || terms.lot <= ZERO
         || terms.max_lots < 1
         || terms.asset == terms.quote
     {
@@ -370,17 +371,18 @@ pub fn collateral_liquidation_size(
         value = value.add_c(book.exposure.value)?;
         requirement = requirement.add_c(book.requirement(params, Level::Maintenance)?.requirement)?;
     }
-    // Quote repaid per lot.
-    let repay_per_lot = terms.lot.mul_c(terms.price)?.mul_c(Fx::ONE.sub_c(terms.discount_rate)?)?;
-    let held_lots = held.div_c(terms.lot)?.floor().to_num::<i64>();
-    let repayable = liability.div_c(repay_per_lot)?.floor().to_num::<i64>();
+    let net_price = terms.price.mul_c(Fx::ONE.sub_c(terms.discount_rate)?)?;
+    let units = |lots: i64| from_native(i128::from(lots), terms.decimals);
+    let scale = 10i64.checked_pow(u32::from(terms.decimals)).ok_or(RiskError::Overflow)?;
+    let held_lots = held.mul_i(scale)?.round().to_num::<i64>();
+    let repayable = liability.div_c(net_price)?.mul_i(scale)?.floor().to_num::<i64>();
     let max = held_lots.min(repayable).min(terms.max_lots);
     if max < 1 {
         return Err(RiskError::NothingToLiquidate);
     }
     let health = |lots: i64| -> Result<Fx> {
-        let amount = terms.lot.mul_i(lots)?;
-        let repay = repay_per_lot.mul_i(lots)?;
+        let amount = units(lots)?;
+        let repay = amount.mul_c(net_price)?;
         let after = with_added(balances, terms.quote, repay, Some((terms.asset, amount.neg_c()?)))?;
         health_from(value, requirement, &after, collateral, Level::Maintenance)
     };
@@ -390,8 +392,8 @@ pub fn collateral_liquidation_size(
     }
     let buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement)?;
     let found = least_restoring(max, before, buffer, health)?;
-    let gross = terms.lot.mul_i(found.lots)?.mul_c(terms.price)?;
-    let repay = repay_per_lot.mul_i(found.lots)?;
+    let gross = units(found.lots)?.mul_c(terms.price)?;
+    let repay = units(found.lots)?.mul_c(net_price)?;
     Ok(CollateralLiquidationPlan {
         lots: found.lots,
         repay,

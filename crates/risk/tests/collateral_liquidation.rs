@@ -53,8 +53,8 @@ fn health(positions: &[MarkedPosition], balances: &[Balance], m: &[CollateralMar
 
 /// Balances after selling `lots` at the terms' price less the discount.
 fn after(balances: &[Balance], lots: i64, t: &CollateralLiquidationTerms) -> Vec<Balance> {
-    let amount = t.lot * Fx::from_num(lots);
-    let repay = t.lot * t.price * (Fx::ONE - t.discount_rate) * Fx::from_num(lots);
+    let amount = xmargin_risk::fx::from_native(i128::from(lots), t.decimals).unwrap();
+    let repay = amount * (t.price * (Fx::ONE - t.discount_rate));
     balances
         .iter()
         .map(|b| match b.collateral {
@@ -73,7 +73,7 @@ fn terms(price: f64, rate: f64, buffer: f64, fraction: f64) -> CollateralLiquida
         discount_rate: fx(rate),
         buffer: fx(buffer),
         buffer_fraction: fx(fraction),
-        lot: fx(LOT),
+        decimals: 6,
         max_lots: i64::MAX,
     }
 }
@@ -87,11 +87,13 @@ proptest! {
         let price = rng.uniform(1.0, 500.0);
         let weight = rng.uniform(0.5, 0.95);
         let tier_weight = weight * rng.uniform(0.5, 1.0);
-        let held = rng.uniform(1.0, 1_000.0);
+        // A whole number of native units, as on-chain.
+        let held_native = (rng.uniform(1.0, 1_000.0) * 1e6).round() as i128;
+        let held = held_native as f64 / 1e6;
         let m = markets(price, weight, tier_weight, held * rng.uniform(0.2, 1.5));
         // A perp long whose requirement the asset and the debt are margining.
         let positions = vec![MarkedPosition { underlying: 0, size: fx(rng.uniform(0.0, 20.0)), marks: None }];
-        let base = vec![Balance { collateral: ASSET, amount: fx(held) }];
+        let base = vec![Balance { collateral: ASSET, amount: xmargin_risk::fx::from_native(held_native, 6).unwrap() }];
         let without_debt = health(&positions, &base, &m).to_num::<f64>();
         // Underwater by up to 30% of the asset's value.
         let debt = without_debt + rng.uniform(0.001, 0.3) * held * price;
@@ -118,8 +120,7 @@ proptest! {
                     prop_assert!((plan.lots - max).abs() <= 1, "the most it may: {} vs {}", plan.lots, max);
                 }
                 let expected_discount = plan.lots as f64 * LOT * price * rate;
-                // A lot of 10^-6 is not exact in binary: relative error ~2^-48 / 10^-6.
-                prop_assert!((plan.discount.to_num::<f64>() - expected_discount).abs() <= 1e-6 * (1.0 + plan.lots as f64 * LOT * price));
+                prop_assert!((plan.discount.to_num::<f64>() - expected_discount).abs() <= 1e-9 * (1.0 + plan.lots as f64 * LOT * price));
             }
             Err(RiskError::LiquidationWouldNotImprove) => {
                 // Only when the sale at (1 − rate) is worth no more than the asset's weight.

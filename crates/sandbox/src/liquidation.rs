@@ -112,6 +112,84 @@ impl Venue {
         ix
     }
 
+    /// Lists a collateral asset (SPL Token, `decimals`) with a pull oracle at `price` (quote
+    /// native units per whole token) and the given weights (bps). The initial weight is set
+    /// directly (a state patch standing for the timelocked changes that would raise it from
+    /// the listing's 0; tests/governance.rs covers that flow). Returns its index.
+    pub fn list_collateral_asset(
+        &mut self,
+        decimals: u8,
+        price: i64,
+        initial_bps: u16,
+        maintenance_bps: u16,
+    ) -> Result<u8, crate::TxFailure> {
+        let mint = self.sb.create_mint(decimals);
+        let index = self.sb.registry().map_or(0, |r| r.collateral_count);
+        let feed = [0x80u8.saturating_add(index); 32];
+        let args = xmargin::instructions::ListCollateralArgs {
+            oracle: crate::venue::pull_oracle(feed),
+            haircut: crate::fixtures::haircut(0, maintenance_bps, &[]),
+            deposit_cap: crate::DEFAULT_DEPOSIT_CAP,
+        };
+        let governance = self.fx.governance.insecure_clone();
+        let ix = self.sb.list_collateral_ix(governance.pubkey(), mint, args);
+        self.sb.send(&[ix], &[&governance])?;
+        self.sb.patch_zero_copy::<xmargin::state::HaircutRegistry>(&pda::registry(&pda::exchange()), |r| {
+            r.collaterals[usize::from(index)].haircut.initial_asset_weight_bps = initial_bps;
+        });
+        let oracle = solana_keypair::Keypair::new().pubkey();
+        self.collaterals.push(crate::venue::VenueCollateral { index, mint, feed, oracle, price });
+        self.publish();
+        Ok(index)
+    }
+
+    /// Sets a listed collateral's oracle price and publishes.
+    pub fn set_collateral_price(&mut self, index: u8, price: i64) {
+        if let Some(c) = self.collaterals.iter_mut().find(|c| c.index == index) {
+            c.price = price;
+        }
+        self.publish();
+    }
+
+    /// Deposits `amount` native units of collateral `index` (minted to the trader first).
+    pub fn deposit_collateral(&mut self, trader: &Trader, index: u8, amount: u64) -> TxResult {
+        let mint = self.collaterals.iter().find(|c| c.index == index).expect("listed").mint;
+        let source = self.sb.create_token_account(&mint, &trader.owner.pubkey(), amount);
+        let ix = self.sb.deposit_ix(trader.owner.pubkey(), trader.portfolio, mint, source, amount);
+        self.sb.send(&[ix], &[&trader.owner])
+    }
+
+    /// Sends `liquidate_collateral` of `index` with the health accounts worked out: the
+    /// target's as it is, the liquidator's as it will be (the collateral in its slot).
+    pub fn liquidate_collateral(
+        &mut self,
+        liquidator: &Trader,
+        target: &Pubkey,
+        index: u8,
+        max_amount: u64,
+    ) -> TxResult {
+        self.mark_all();
+        let oracle =
+            self.collaterals.iter().find(|c| c.index == index).map_or(Pubkey::default(), |c| c.oracle);
+        let target_accounts = self.health_accounts(target, None);
+        let mut after: xmargin::state::Portfolio =
+            self.sb.portfolio(&liquidator.portfolio).expect("portfolio");
+        if let Some(slot) = after.balance_mut_or_insert(index) {
+            slot.amount = slot.amount.saturating_add(1);
+        }
+        let liquidator_accounts = self.health_accounts_of(&after, None);
+        let ix = self.liquidate_collateral_ix(
+            liquidator,
+            target,
+            index,
+            oracle,
+            max_amount,
+            LiquidationAccounts { target: &target_accounts, liquidator: &liquidator_accounts },
+        );
+        let [a, b] = budget_ixs();
+        self.sb.send(&[a, b, ix], &[&liquidator.owner])
+    }
+
     /// `resolve_bankruptcy` of a portfolio.
     pub fn resolve_bankruptcy_ix(&self, portfolio: &Pubkey) -> Instruction {
         let exchange = pda::exchange();

@@ -66,6 +66,16 @@ pub struct VenueUnderlying {
     pub ema: i64,
 }
 
+/// A listed non-quote collateral asset with its pull oracle.
+pub struct VenueCollateral {
+    pub index: u8,
+    pub mint: Pubkey,
+    pub feed: [u8; 32],
+    pub oracle: Pubkey,
+    /// Oracle price, quote native units per whole token (mantissa at `PRICE_EXPO`).
+    pub price: i64,
+}
+
 pub struct Trader {
     pub owner: Keypair,
     pub portfolio: Pubkey,
@@ -76,6 +86,7 @@ pub struct Venue {
     pub sb: Sandbox,
     pub fx: ExchangeFixture,
     pub underlyings: Vec<VenueUnderlying>,
+    pub collaterals: Vec<VenueCollateral>,
 }
 
 /// The compute-budget program's `SetComputeUnitLimit` (discriminant 2, u32 LE).
@@ -148,7 +159,7 @@ impl Venue {
                 ema: *price,
             });
         }
-        let mut venue = Venue { sb, fx, underlyings };
+        let mut venue = Venue { sb, fx, underlyings, collaterals: Vec::new() };
         venue.publish();
         for i in 0..venue.underlyings.len() {
             let ix = venue.create_market_ix(market_args(i as u8));
@@ -164,6 +175,10 @@ impl Venue {
         for u in &self.underlyings {
             let q = self.sb.quote(u.price, (u.price / 10_000).max(1) as u64, PRICE_EXPO);
             self.sb.put_pull_oracle_with_ema(u.oracle, u.feed, &q, u.ema);
+        }
+        for c in &self.collaterals {
+            let q = self.sb.quote(c.price, (c.price / 10_000).max(1) as u64, PRICE_EXPO);
+            self.sb.put_pull_oracle(c.oracle, c.feed, &q, true);
         }
     }
 
@@ -229,15 +244,25 @@ impl Venue {
         self.sb.send(&[a, b, ix], &[&trader.owner])
     }
 
-    /// The health accounts of a portfolio (the venue's portfolios hold only the quote asset,
-    /// which needs no oracle): `[market, oracle]` per underlying with positions, ascending,
-    /// leaving out `exclude`.
+    /// The health accounts of a portfolio: the oracle of every non-quote balance with a
+    /// non-zero amount, in slot order, then `[market, oracle]` per underlying with positions,
+    /// ascending, leaving out `exclude`.
     pub fn health_accounts(&self, portfolio: &Pubkey, exclude: Option<u8>) -> Vec<Pubkey> {
         let p: Portfolio = self.sb.portfolio(portfolio).expect("portfolio");
+        self.health_accounts_of(&p, exclude)
+    }
+
+    /// `health_accounts` of a portfolio state (e.g. one predicted after an instruction).
+    pub fn health_accounts_of(&self, p: &Portfolio, exclude: Option<u8>) -> Vec<Pubkey> {
+        let mut out: Vec<Pubkey> = p
+            .balances
+            .iter()
+            .filter(|b| b.active == 1 && b.amount != 0 && b.collateral != 0)
+            .filter_map(|b| self.collaterals.iter().find(|c| c.index == b.collateral).map(|c| c.oracle))
+            .collect();
         let mut used: Vec<u16> = p.positions.iter().filter(|s| s.active == 1).map(|s| s.underlying).collect();
         used.sort_unstable();
         used.dedup();
-        let mut out = Vec::new();
         for u in used {
             if exclude.map(u16::from) == Some(u) {
                 continue;

@@ -18,7 +18,11 @@ const RICH: u64 = 100_000_000_000;
 const LIQUIDATE_CEILING: u64 = 200_000;
 
 fn assert_error(failure: &TxFailure, expected: XmarginError) {
-    assert_eq!(failure.custom_code(), Some(program_error_code(expected)), "expected {expected:?}, got {failure}");
+    assert_eq!(
+        failure.custom_code(),
+        Some(program_error_code(expected)),
+        "expected {expected:?}, got {failure}"
+    );
 }
 
 fn quote_balance(p: &Portfolio) -> i64 {
@@ -167,7 +171,10 @@ fn a_capped_liquidator_gets_what_it_asked_and_the_state_blocks_risk() {
     assert!(maintenance(&mut v, &target.portfolio) < 0.0);
     // Being liquidated: no withdrawal, no trade that adds risk; reducing risk is fine.
     assert_error(&v.withdraw(&target, 1).unwrap_err(), XmarginError::PortfolioInLiquidation);
-    assert_error(&v.trade_perp_at_oracle(&target, &maker, 0, 10).unwrap_err(), XmarginError::TakerInsufficientHealth);
+    assert_error(
+        &v.trade_perp_at_oracle(&target, &maker, 0, 10).unwrap_err(),
+        XmarginError::TakerInsufficientHealth,
+    );
     v.trade_perp_at_oracle(&target, &maker, 0, -10).unwrap_or_else(|f| panic!("{f}"));
     // A deposit that restores the buffer lets a withdrawal through, which ends the state.
     v.deposit(&target, 1_000_000_000).unwrap();
@@ -280,4 +287,102 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
         })
         .sum();
     assert!(claims <= v.vault_balances().0 as f64 + 1.0, "{claims} claims vs {} vault", v.vault_balances().0);
+}
+
+fn balance_of(p: &Portfolio, collateral: u8) -> i64 {
+    p.balances.iter().find(|b| b.active == 1 && b.collateral == collateral).map_or(0, |b| b.amount)
+}
+
+#[test]
+fn collateral_is_sold_to_repay_the_liability_at_one_discount() {
+    // The target margins a 10 SOL perp long with 10 wrapped SOL (9 decimals; weights 80/90%)
+    // and no quote; SOL (both the underlying and the collateral) falls 150 → 60.
+    let mut v = Venue::new(&[SOL]).unwrap_or_else(|e| panic!("{e}"));
+    let wsol = v.list_collateral_asset(9, SOL, 8_000, 9_000).unwrap();
+    let target = v.trader(0).unwrap();
+    let maker = v.trader(RICH).unwrap();
+    let liquidator = v.trader(RICH).unwrap();
+    v.deposit_collateral(&target, wsol, 10_000_000_000).unwrap();
+    v.trade_perp_at_oracle(&target, &maker, 0, 1_000).unwrap_or_else(|f| panic!("{f}"));
+    v.set_price(0, 60_000_000);
+    v.set_collateral_price(wsol, 60_000_000);
+    assert!(maintenance(&mut v, &target.portfolio) < 0.0);
+    v.mark_all();
+    let keys = [target.portfolio, liquidator.portfolio];
+    let before = snapshot(&v, &keys);
+    // The quote asset is not collateral to liquidate; the maker is healthy.
+    let f = v.liquidate_collateral(&liquidator, &target.portfolio, 0, u64::MAX).unwrap_err();
+    assert_error(&f, XmarginError::InvalidLiquidationCollateral);
+    let f = v.liquidate_collateral(&liquidator, &maker.portfolio, wsol, u64::MAX).unwrap_err();
+    assert_error(&f, XmarginError::NothingToLiquidate);
+    assert_eq!(snapshot(&v, &keys), before);
+
+    // A capped liquidator: exactly 1 SOL for 59.40 USDC (60 less 1%), 20% of the 0.60
+    // discount to insurance.
+    let (vault0, insurance0) = v.vault_balances();
+    let q0 = (quote_balance(&v.portfolio(&target)), quote_balance(&v.portfolio(&liquidator)));
+    let landed = v
+        .liquidate_collateral(&liquidator, &target.portfolio, wsol, 1_000_000_000)
+        .unwrap_or_else(|f| panic!("{f}"));
+    cu::record(
+        "liquidate_collateral",
+        "1 collateral + 1 perp target",
+        landed.compute_units,
+        LIQUIDATE_CEILING,
+    );
+    let (t, l) = (v.portfolio(&target), v.portfolio(&liquidator));
+    assert_eq!(balance_of(&t, wsol), 9_000_000_000);
+    assert_eq!(balance_of(&l, wsol), 1_000_000_000);
+    // The repayment rounds up in the target's favour (0.99 is not exact in binary).
+    let repaid = quote_balance(&t) - q0.0;
+    assert!((59_400_000..=59_400_001).contains(&repaid), "{repaid}");
+    let (vault1, insurance1) = v.vault_balances();
+    let to_insurance = (insurance1 - insurance0) as i64;
+    assert!((to_insurance - 120_000).abs() <= 1, "{to_insurance}");
+    assert_eq!(q0.1 - quote_balance(&l), repaid + to_insurance, "the liquidator pays both");
+    assert_eq!(vault0 + insurance0, vault1 + insurance1);
+    assert_eq!(t.liquidation_state, liquidation_state::BEING_LIQUIDATED);
+    let h1 = maintenance(&mut v, &target.portfolio);
+    // Uncapped: the rest (the buffer is out of reach at a gain of 5.40 per SOL), health
+    // improving each time.
+    v.liquidate_collateral(&liquidator, &target.portfolio, wsol, u64::MAX).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(balance_of(&v.portfolio(&target), wsol), 0);
+    assert!(maintenance(&mut v, &target.portfolio) > h1);
+    // The one discount rate: the liquidator received 10 SOL for 594 USDC.
+    let paid = q0.1 - quote_balance(&v.portfolio(&liquidator));
+    assert!((paid - 595_200_000).abs() <= 2, "{paid}");
+}
+
+#[test]
+fn liquidation_parameters_change_only_through_the_timelock() {
+    use xmargin::instructions::RiskChangeArgs;
+    use xmargin::state::LiquidationParams;
+    let mut v = Venue::new(&[SOL]).unwrap_or_else(|e| panic!("{e}"));
+    let gov = v.fx.governance.insecure_clone();
+    let initial = v.sb.exchange().unwrap().liquidation;
+    assert_eq!(initial, LiquidationParams::INITIAL);
+    let propose = |v: &mut Venue, params: LiquidationParams| {
+        let (ix, id) = v.sb.propose_risk_change_ix(gov.pubkey(), RiskChangeArgs::Liquidation { params });
+        v.sb.send(&[ix], &[&gov]).map(|_| id)
+    };
+    // Out of bounds: no discount, a buffer above 50%, a share above 100%.
+    for bad in [
+        LiquidationParams { discount_bps: 0, ..initial },
+        LiquidationParams { buffer_bps: 5_001, ..initial },
+        LiquidationParams { insurance_share_bps: 10_001, ..initial },
+    ] {
+        assert_error(&propose(&mut v, bad).unwrap_err(), XmarginError::InvalidLiquidationParams);
+    }
+    // More than one step (25 points) at once.
+    let jump = LiquidationParams { insurance_share_bps: 5_000, ..initial };
+    assert_error(&propose(&mut v, jump).unwrap_err(), XmarginError::WeightStepTooLarge);
+    // A valid change waits for the timelock, then applies.
+    let new = LiquidationParams { discount_bps: 150, insurance_share_bps: 3_000, ..initial };
+    let id = propose(&mut v, new).unwrap();
+    let f = v.sb.send(&[v.sb.execute_risk_change_ix(id)], &[]).unwrap_err();
+    assert_error(&f, XmarginError::TimelockNotExpired);
+    assert_eq!(v.sb.exchange().unwrap().liquidation, initial);
+    v.warp(xmargin_sandbox::DEFAULT_TIMELOCK_SECS);
+    v.sb.send(&[v.sb.execute_risk_change_ix(id)], &[]).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(v.sb.exchange().unwrap().liquidation, new);
 }

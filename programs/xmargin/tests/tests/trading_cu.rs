@@ -8,7 +8,7 @@
 //! Trading section): options are valued from their series' marks (no Black-Scholes per
 //! call), but the scenario grid per underlying and level (~8k CU) and ~3k CU per position
 //! remain; what this test guards is that the cost stays within the ceilings below.
-use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
+use xmargin::state::{instrument_kind, Portfolio, PERP_INSTRUMENT};
 use xmargin_sandbox::venue::Venue;
 use xmargin_sandbox::{cu, TxFailure};
 
@@ -17,6 +17,8 @@ const TX_LIMIT: u64 = 1_400_000;
 /// targets (100k, 200k) are not met, these keep the cost from creeping back up.
 const HEALTH_CEILING_32: u64 = 275_000;
 const TRADE_CEILING_32: u64 = 410_000;
+/// Liquidation between two 32-position books; target 200k (stretch 150k), not met either.
+const LIQUIDATE_CEILING_32: u64 = 420_000;
 
 #[test]
 fn health_and_trade_cost_by_book_size() {
@@ -76,6 +78,28 @@ fn health_and_trade_cost_by_book_size() {
             landed.compute_units
         ));
     }
+    // Liquidation between the two 32-position books: the target's quote balance is set so
+    // that its maintenance health is −1% of its requirement (a state patch, for the
+    // measurement only: which prices put a book there does not change the work).
+    let (view, _) = v.health(&a.portfolio).unwrap();
+    let requirement = view.maintenance_requirement as f64 / 2f64.powi(48);
+    let health = view.maintenance_health as f64 / 2f64.powi(48);
+    let shift = ((health + 0.01 * requirement) * 1e6) as i64;
+    v.sb.patch_zero_copy::<Portfolio>(&a.portfolio, |p| {
+        let q = p.balances.iter_mut().find(|x| x.active == 1 && x.collateral == 0).unwrap();
+        q.amount -= shift;
+    });
+    let landed = v
+        .liquidate_positions(&b, &a.portfolio, 7, PERP_INSTRUMENT, u64::MAX)
+        .unwrap_or_else(|f| panic!("{}", failure(&f)));
+    cu::record(
+        "liquidate_positions",
+        "32-position target, 32-position liquidator",
+        landed.compute_units,
+        LIQUIDATE_CEILING_32,
+    );
+    report
+        .push(format!("liquidate_positions, 32-position target and liquidator: {} CU", landed.compute_units));
     print_report(&report);
 }
 

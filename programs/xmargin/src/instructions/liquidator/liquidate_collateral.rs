@@ -109,7 +109,7 @@ impl LiquidateCollateral<'_> {
                 discount_rate: bps(params.discount_bps)?,
                 buffer,
                 buffer_fraction,
-                lot: engine(from_native(1, config.decimals))?,
+                decimals: config.decimals,
                 max_lots: i64::try_from(args.max_amount).unwrap_or(i64::MAX),
             };
             (inputs.collateral_liquidation_size(terms)?, price)
