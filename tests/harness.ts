@@ -209,22 +209,45 @@ export class Sandbox {
     this.svm.setAccount({ ...a, data });
   }
 
-  /** Simulates instructions signed by the payer and `signers`; returns the return data (throws on failure). */
-  async simulate(instructions: TransactionInstruction[], signers: Keypair[] = []): Promise<Uint8Array> {
+  /** Simulates instructions signed by the payer and `signers`: outcome, logs, units, return data. */
+  simulateFull(instructions: TransactionInstruction[], signers: Keypair[] = []) {
     const tx = new Transaction();
     tx.add(...instructions);
     tx.feePayer = this.payer.publicKey;
     tx.recentBlockhash = this.svm.latestBlockhash();
-    // Only the signers some instruction asks for (web3.js refuses unknown signers).
     const asked = (s: Keypair) =>
       instructions.some((ix) => ix.keys.some((k) => k.isSigner && k.pubkey.equals(s.publicKey)));
     tx.sign(this.payer, ...signers.filter((s) => !s.publicKey.equals(this.payer.publicKey) && asked(s)));
     const kitTx = getTransactionDecoder().decode(tx.serialize()) as KitTransaction;
     const result = this.svm.simulateTransaction(kitTx as never);
     if (result instanceof FailedTransactionMetadata) {
-      throw new TxFailed(customCode(result.err()), 0, result.meta().logs(), String(result.err()));
+      const code = customCode(result.err());
+      const meta = result.meta();
+      return {
+        ok: false,
+        code,
+        logs: meta.logs(),
+        unitsConsumed: Number(meta.computeUnitsConsumed()),
+        returnData: new Uint8Array(),
+        error: code === undefined ? String(result.err()) : (programError(code)?.name ?? `custom ${code}`),
+      };
     }
-    return result.meta().returnData().data();
+    const meta = result.meta();
+    return {
+      ok: true,
+      code: undefined,
+      logs: meta.logs(),
+      unitsConsumed: Number(meta.computeUnitsConsumed()),
+      returnData: meta.returnData().data(),
+      error: undefined,
+    };
+  }
+
+  /** Simulates instructions signed by the payer and `signers`; returns the return data (throws on failure). */
+  async simulate(instructions: TransactionInstruction[], signers: Keypair[] = []): Promise<Uint8Array> {
+    const r = this.simulateFull(instructions, signers);
+    if (!r.ok) throw new TxFailed(r.code, 0, r.logs, r.error ?? "simulation failed");
+    return r.returnData;
   }
 
   /** Signs with the payer plus `signers` and sends; throws TxFailed on failure. */

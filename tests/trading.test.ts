@@ -5,136 +5,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { Keypair, PublicKey } from "@solana/web3.js";
+import { Keypair } from "@solana/web3.js";
 
 import {
   InstrumentKind,
   PERP_INSTRUMENT,
-  XmarginClient,
-  createMarketIx,
-  decodePositions,
   getPortfolioHealth,
-  listOptionSeriesIx,
   marginBudgetIxs,
   marketPda,
   quoteTrade,
   seriesMask,
   tradeIx,
-  underlyingAccounts,
   updateMarksIx,
-  vaultPda,
   type TradeParams,
 } from "../app/src/index.js";
-import { adaptiveUnderlying } from "./fixtures.js";
-import { Sandbox, recordCu } from "./harness.js";
+import { recordCu } from "./harness.js";
+import { SOL, client, positions, setup, trade } from "./venue.js";
 
-const client = new XmarginClient();
-const SPL = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-const DAY = 86_400;
-/** SOL at 150 USDC: oracle mantissas at exponent −6 are quote native units per SOL. */
-const SOL = 150_000_000n;
 const TRADE_CEILING = 200_000;
-
-interface Trader {
-  owner: Keypair;
-  portfolio: PublicKey;
-}
-
-async function setup() {
-  const sb = new Sandbox();
-  const governance = sb.fundedKeypair();
-  const usdc = sb.createMint(6);
-  const init = await client.initializeExchangeIx({
-    payer: sb.payer.publicKey,
-    upgradeAuthority: sb.upgradeAuthority.publicKey,
-    quoteMint: usdc,
-    governance: governance.publicKey,
-    guardian: sb.fundedKeypair().publicKey,
-    timelockDelaySecs: DAY,
-    quoteDepositCap: 10n ** 15n,
-    maxWeightStepBps: 2_500,
-  });
-  sb.send([init], [sb.upgradeAuthority]);
-  // SOL listed as an underlying through the timelock (static shocks), then its market.
-  const feed = Buffer.alloc(32, 0x61);
-  const oracle = Keypair.generate().publicKey;
-  const ex = await client.fetchExchange((k) => sb.accountData(k));
-  assert.ok(ex);
-  const id = ex.nextRiskChangeId;
-  const change = { listUnderlying: { config: adaptiveUnderlying(feed, 0) } };
-  sb.send([await client.proposeRiskChangeIx({ payer: sb.payer.publicKey, governance: governance.publicKey, id, change })], [governance]);
-  sb.warp(DAY);
-  sb.send([await client.executeRiskChangeIx(id, sb.payer.publicKey)]);
-  const publish = (price: bigint) => sb.putPullOracle(oracle, feed, price, price / 10_000n, -6);
-  publish(SOL);
-  const market = await createMarketIx(client, sb.payer.publicKey, governance.publicKey, {
-    underlying: 0,
-    lotDecimals: 2,
-    tick: 10_000n,
-    minSizeLots: 1n,
-    perpOiCap: 10n ** 9n,
-    perpBandBps: 500,
-    optionBandBps: 200,
-    takerFeeBps: 5,
-    makerFeeBps: 2,
-    maxFundingRateBps: 10,
-    fundingIntervalSecs: 3_600,
-    expiryTimeOfDaySecs: 8 * 3600,
-    settlementWindowSecs: 3_600,
-    maxExpiryDays: 365,
-    maxMarkDriftBps: 300,
-    maxMarkAgeSecs: 3_600,
-  });
-  sb.send([market], [governance]);
-  // A 30-day at-the-money call, on the 08:00 UTC grid.
-  const t = sb.now().unixTimestamp + BigInt(30 * DAY);
-  let expiry = (t / BigInt(DAY)) * BigInt(DAY) + 8n * 3600n;
-  if (expiry < t) expiry += BigInt(DAY);
-  const list = await listOptionSeriesIx(client, governance.publicKey, 0, { kind: InstrumentKind.Call, strike: SOL, expiry, oiCap: 10n ** 9n });
-  sb.send([list], [governance]);
-  const trader = async (): Promise<Trader> => {
-    const owner = sb.fundedKeypair();
-    sb.send([await client.openPortfolioIx(sb.payer.publicKey, owner.publicKey)], [owner]);
-    const portfolio = client.portfolio(owner.publicKey);
-    const source = sb.createTokenAccount(usdc, owner.publicKey, 10_000_000_000n);
-    const deposit = await client.depositIx({ depositor: owner.publicKey, portfolio, mint: usdc, source, tokenProgram: SPL, amount: 10_000_000_000n });
-    sb.send([deposit], [owner]);
-    return { owner, portfolio };
-  };
-  return { sb, usdc, oracle, publish, a: await trader(), b: await trader() };
-}
-
-type Setup = Awaited<ReturnType<typeof setup>>;
-
-async function positions(s: Setup, t: Trader) {
-  const data = await s.sb.accountData(t.portfolio);
-  assert.ok(data);
-  return decodePositions(client, data);
-}
-
-/** Health accounts of a portfolio (it holds only the quote asset: no collateral oracles). */
-async function health(s: Setup, t: Trader, exclude?: number): Promise<PublicKey[]> {
-  return underlyingAccounts(client, await positions(s, t), () => s.oracle, exclude);
-}
-
-async function trade(s: Setup, instrument: number, sizeLots: bigint, price: bigint, taker = s.a, maker = s.b): Promise<TradeParams> {
-  return {
-    takerSigner: taker.owner.publicKey,
-    makerSigner: maker.owner.publicKey,
-    taker: taker.portfolio,
-    maker: maker.portfolio,
-    underlying: 0,
-    instrument,
-    sizeLots,
-    price,
-    oracle: s.oracle,
-    quoteMint: s.usdc,
-    quoteVault: vaultPda(client.programId, client.exchange, s.usdc),
-    tokenProgram: SPL,
-    takerHealth: await health(s, taker, 0),
-    makerHealth: await health(s, maker, 0),
-  };
-}
 
 test("fills from the TS client; quoteTrade is the program's own margin after the fill", async () => {
   const s = await setup();

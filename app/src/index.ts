@@ -6,3 +6,5 @@ export * from "./pda.js";
 export * from "./state.js";
 export type { Xmargin } from "./idl/xmargin.js";
 export * from "./trading.js";
+export * from "./liquidation.js";
+export * from "./liquidator.js";

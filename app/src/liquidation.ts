@@ -1,0 +1,134 @@
+// Liquidation instruction builders (`liquidate_positions`, `liquidate_collateral`,
+// `resolve_bankruptcy`) and the decoding of their events from transaction logs.
+import { PublicKey, TransactionInstruction } from "@solana/web3.js";
+import BN from "bn.js";
+
+import type { XmarginClient } from "./client.js";
+import { marketPda } from "./trading.js";
+
+/** The quote asset's accounts every liquidation instruction names. */
+export interface QuoteAccounts {
+  quoteMint: PublicKey;
+  quoteVault: PublicKey;
+  tokenProgram: PublicKey;
+}
+
+export interface LiquidatePositionsParams extends QuoteAccounts {
+  liquidatorSigner: PublicKey;
+  liquidator: PublicKey;
+  target: PublicKey;
+  underlying: number;
+  /** Option series index or PERP_INSTRUMENT. */
+  instrument: number;
+  /** The most lots taken over; the program takes only what restores the target's buffer. */
+  maxLots: bigint;
+  oracle: PublicKey;
+  /** Health accounts without the liquidated underlying: the target's, then the liquidator's. */
+  targetHealth: PublicKey[];
+  liquidatorHealth: PublicKey[];
+}
+
+export interface LiquidateCollateralParams extends QuoteAccounts {
+  liquidatorSigner: PublicKey;
+  liquidator: PublicKey;
+  target: PublicKey;
+  collateral: number;
+  /** The most native units of the collateral taken. */
+  maxAmount: bigint;
+  /** The collateral's oracle account. */
+  oracle: PublicKey;
+  /** The target's health accounts now, the liquidator's as they will be (the collateral's oracle in its slot). */
+  targetHealth: PublicKey[];
+  liquidatorHealth: PublicKey[];
+}
+
+const ro = (pubkey: PublicKey) => ({ pubkey, isSigner: false, isWritable: false });
+/** Largest u64: "as much as the program allows". */
+export const ALL = (1n << 64n) - 1n;
+
+export async function liquidatePositionsIx(client: XmarginClient, p: LiquidatePositionsParams): Promise<TransactionInstruction> {
+  return client.program.methods
+    .liquidatePositions({
+      instrument: p.instrument,
+      maxLots: new BN(p.maxLots.toString()),
+      targetHealthAccounts: p.targetHealth.length,
+    })
+    .accountsStrict({
+      liquidatorSigner: p.liquidatorSigner,
+      exchange: client.exchange,
+      registry: client.registry,
+      liquidator: p.liquidator,
+      target: p.target,
+      market: marketPda(client.programId, client.exchange, p.underlying),
+      oracle: p.oracle,
+      quoteVault: p.quoteVault,
+      insuranceVault: client.insuranceVault,
+      quoteMint: p.quoteMint,
+      tokenProgram: p.tokenProgram,
+    })
+    .remainingAccounts([...p.targetHealth, ...p.liquidatorHealth].map(ro))
+    .instruction();
+}
+
+export async function liquidateCollateralIx(client: XmarginClient, p: LiquidateCollateralParams): Promise<TransactionInstruction> {
+  return client.program.methods
+    .liquidateCollateral({
+      collateral: p.collateral,
+      maxAmount: new BN(p.maxAmount.toString()),
+      targetHealthAccounts: p.targetHealth.length,
+    })
+    .accountsStrict({
+      liquidatorSigner: p.liquidatorSigner,
+      exchange: client.exchange,
+      registry: client.registry,
+      liquidator: p.liquidator,
+      target: p.target,
+      oracle: p.oracle,
+      quoteVault: p.quoteVault,
+      insuranceVault: client.insuranceVault,
+      quoteMint: p.quoteMint,
+      tokenProgram: p.tokenProgram,
+    })
+    .remainingAccounts([...p.targetHealth, ...p.liquidatorHealth].map(ro))
+    .instruction();
+}
+
+export async function resolveBankruptcyIx(client: XmarginClient, portfolio: PublicKey, q: QuoteAccounts): Promise<TransactionInstruction> {
+  return client.program.methods
+    .resolveBankruptcy()
+    .accountsStrict({
+      exchange: client.exchange,
+      registry: client.registry,
+      portfolio,
+      quoteVault: q.quoteVault,
+      insuranceVault: client.insuranceVault,
+      quoteMint: q.quoteMint,
+      tokenProgram: q.tokenProgram,
+    })
+    .instruction();
+}
+
+/** A program event decoded from `Program data:` log lines (Anchor's `emit!`). */
+export interface ProgramEvent {
+  name: string;
+  data: Record<string, unknown>;
+}
+
+export function decodeEvents(client: XmarginClient, logs: string[]): ProgramEvent[] {
+  const out: ProgramEvent[] = [];
+  for (const line of logs) {
+    const m = /^Program data: (.+)$/.exec(line);
+    if (!m?.[1]) continue;
+    const e = client.program.coder.events.decode(m[1]);
+    if (e) out.push({ name: e.name, data: e.data as Record<string, unknown> });
+  }
+  return out;
+}
+
+/** A u64/i64 event field as a bigint. */
+export function bigField(e: ProgramEvent, camel: string): bigint {
+  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const v = (e.data[camel] ?? e.data[snake]) as BN | number | undefined;
+  if (v === undefined) throw new Error(`event ${e.name} has no field ${camel}`);
+  return BigInt(v.toString());
+}

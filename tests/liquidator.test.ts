@@ -1,0 +1,110 @@
+// The liquidator bot (app/src/liquidator.ts) on the compiled .so: after a SOL crash it
+// liquidates exactly the underwater portfolios (in partial steps, each restored to the
+// buffer), leaves the healthy one untouched, logs its decisions, and in a dry run sends
+// nothing. The SVM stands in for the RPC node through the bot's `Chain` interface.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
+
+import {
+  IDL,
+  LiquidatorBot,
+  PERP_INSTRUMENT,
+  getPortfolioHealth,
+  marginBudgetIxs,
+  tradeIx,
+  vaultPda,
+  type Chain,
+} from "../app/src/index.js";
+import { recordCu, type Sandbox } from "./harness.js";
+import { SOL, SPL, client, health, setup, trade, type Setup, type Trader } from "./venue.js";
+
+const LIQUIDATE_CEILING = 200_000;
+const discriminator = Buffer.from(IDL.accounts.find((a) => a.name.toLowerCase() === "portfolio")?.discriminator ?? []);
+
+/** The SVM as the bot's chain: `portfolios` filters known addresses by the discriminator,
+ * as getProgramAccounts does; every landed liquidation's CU is recorded. */
+function svmChain(sb: Sandbox, known: PublicKey[]): Chain {
+  return {
+    async portfolios() {
+      const out: { address: PublicKey; data: Uint8Array }[] = [];
+      for (const address of known) {
+        const data = await sb.accountData(address);
+        if (data && Buffer.from(data.subarray(0, 8)).equals(discriminator)) out.push({ address, data });
+      }
+      return out;
+    },
+    account: (address) => sb.accountData(address),
+    async simulate(ixs: TransactionInstruction[], signers: Keypair[]) {
+      return sb.simulateFull(ixs, signers);
+    },
+    async send(ixs: TransactionInstruction[], signers: Keypair[]) {
+      const landed = sb.send(ixs, signers);
+      recordCu("liquidate_positions", "bot, 1-position target (TS)", landed.computeUnits, LIQUIDATE_CEILING);
+      return `${landed.computeUnits} CU`;
+    },
+  };
+}
+
+async function buyPerp(s: Setup, taker: Trader, lots: bigint) {
+  s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, lots, SOL, taker, s.b))], [taker.owner, s.b.owner]);
+}
+
+async function maintenance(s: Setup, t: Trader): Promise<number> {
+  const h = await getPortfolioHealth(client, t.portfolio, await health(s, t), (ixs) => s.sb.simulate(ixs));
+  return h.maintenanceHealth;
+}
+
+async function scene() {
+  const s = await setup();
+  // Two thin books and one well-funded one, each 10 SOL long at 150.
+  const thin1 = await s.trader(400_000_000n);
+  const thin2 = await s.trader(390_000_000n);
+  const safe = await s.trader(3_000_000_000n);
+  const liquidator = await s.trader(100_000_000_000n);
+  for (const t of [thin1, thin2, safe]) await buyPerp(s, t, 1_000n);
+  // SOL 150 → 126.
+  s.publish(126_000_000n);
+  const lines: string[] = [];
+  const bot = (dryRun: boolean) =>
+    new LiquidatorBot(client, svmChain(s.sb, [thin1, thin2, safe, liquidator, s.a, s.b].map((t) => t.portfolio)), {
+      liquidator: liquidator.owner,
+      portfolio: liquidator.portfolio,
+      quote: { quoteMint: s.usdc, quoteVault: vaultPda(client.programId, client.exchange, s.usdc), tokenProgram: SPL },
+      underlyingOracle: () => s.oracle,
+      pullAccount: () => {
+        throw new Error("no pull collateral in this venue");
+      },
+      dryRun,
+      log: (line) => lines.push(line),
+    });
+  return { s, thin1, thin2, safe, liquidator, lines, bot };
+}
+
+test("after a crash the bot liquidates exactly the underwater portfolios", async () => {
+  const { s, thin1, thin2, safe, liquidator, lines, bot } = await scene();
+  assert.ok((await maintenance(s, thin1)) < 0 && (await maintenance(s, thin2)) < 0);
+  assert.ok((await maintenance(s, safe)) > 0);
+  const safeBefore = await s.sb.accountData(safe.portfolio);
+
+  const actions = await bot(false).run();
+  assert.equal(actions, 2, lines.join("\n"));
+  for (const t of [thin1, thin2]) {
+    const h = await maintenance(s, t);
+    assert.ok(h >= 0, `restored: ${h}`);
+    assert.equal(client.decodePortfolio((await s.sb.accountData(t.portfolio))!).liquidationState, 0);
+  }
+  assert.deepEqual(await s.sb.accountData(safe.portfolio), safeBefore, "the healthy book is untouched");
+  assert.ok((await maintenance(s, liquidator)) > 0);
+  assert.ok(lines.some((l) => l.startsWith("pick positions u0 perp")), lines.join("\n"));
+  assert.ok(lines.some((l) => l.startsWith("done: 2 action(s)")));
+});
+
+test("a dry run decides and logs but sends nothing", async () => {
+  const { s, thin1, thin2, lines, bot } = await scene();
+  const before = [await s.sb.accountData(thin1.portfolio), await s.sb.accountData(thin2.portfolio)];
+  assert.equal(await bot(true).run(), 2);
+  assert.deepEqual([await s.sb.accountData(thin1.portfolio), await s.sb.accountData(thin2.portfolio)], before);
+  assert.equal(lines.filter((l) => l.startsWith("dry run: would send liquidation")).length, 2, lines.join("\n"));
+});
