@@ -14,7 +14,7 @@ fn fail(f: TxFailure) -> anyhow::Error {
     anyhow!("{f}")
 }
 
-pub fn run() -> Result<()> {
+pub fn run(crash: &crate::demo_liquidation::CrashArgs) -> Result<()> {
     let so = program_so_path();
     let size = std::fs::metadata(&so).map(|m| m.len()).unwrap_or(0);
     println!("xmargin sandbox: LiteSVM with {} ({} bytes)", so.display(), size);
@@ -140,7 +140,8 @@ pub fn run() -> Result<()> {
         landed.compute_units,
         flags(sb.exchange().unwrap().pause_flags)
     );
-    crate::demo_trading::run().map(|_| ())
+    crate::demo_trading::run()?;
+    crate::demo_liquidation::run(crash).map(|_| ())
 }
 
 fn haircut(maintenance: u16, tiers: &[(u64, u16, u16)]) -> Haircut {

@@ -2,6 +2,7 @@
 //! tools) can reuse them: the sandbox demo, the risk calculator, the crash backtest.
 pub mod backtest;
 pub mod demo;
+pub mod demo_liquidation;
 pub mod demo_trading;
 pub mod risk;
 pub mod vol_flags;

@@ -17,8 +17,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Boot the compiled program in an in-process SVM, initialize an exchange and print it.
-    Demo,
+    /// Boot the compiled program in an in-process SVM, initialize an exchange and print it,
+    /// trade two portfolio-margined books, then crash SOL and liquidate a thin book.
+    Demo {
+        /// Replay SOL's hourly closes of this window (`YYYY-MM-DD..YYYY-MM-DD`, e.g.
+        /// 2022-11-08..2022-11-09) instead of the built-in crash path.
+        #[arg(long)]
+        crash_window: Option<String>,
+        /// Directory of the price files.
+        #[arg(long, default_value = "../shared/data/prices")]
+        data: PathBuf,
+    },
     /// Replay hourly prices (default: the crash windows of ../shared/data/prices) and
     /// measure how often maintenance margin missed the next day's loss, per margin model.
     Backtest {
@@ -94,7 +103,9 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Demo => demo::run(),
+        Command::Demo { crash_window, data } => {
+            demo::run(&xmargin_cli::demo_liquidation::CrashArgs { window: crash_window, data })
+        }
         Command::Backtest { data, underlying, window, csv, json, chart, book, vol } => {
             backtest::run(&backtest::Args {
                 data,

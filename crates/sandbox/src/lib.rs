@@ -36,6 +36,18 @@ pub mod venue;
 /// Lamports given to every funded test key (1,000 SOL).
 pub const FUND_LAMPORTS: u64 = 1_000_000_000_000;
 
+/// The program's events of type `T` in a transaction's logs (`emit!` writes each as a
+/// base64 `Program data:` line: discriminator, then the Borsh fields).
+pub fn events<T: anchor_lang::Event + anchor_lang::AnchorDeserialize>(logs: &[String]) -> Vec<T> {
+    use base64::Engine;
+    logs.iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .filter_map(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .filter(|bytes| bytes.starts_with(T::DISCRIMINATOR))
+        .filter_map(|bytes| T::try_from_slice(&bytes[T::DISCRIMINATOR.len()..]).ok())
+        .collect()
+}
+
 /// Where the compiled program is read from: `$XMARGIN_SO`, else the workspace's
 /// `target/deploy/xmargin.so`.
 pub fn program_so_path() -> PathBuf {
