@@ -12,6 +12,7 @@ import {
   LiquidatorBot,
   PERP_INSTRUMENT,
   getPortfolioHealth,
+  liquidatePositionsIx,
   marginBudgetIxs,
   tradeIx,
   vaultPda,
@@ -107,4 +108,30 @@ test("a dry run decides and logs but sends nothing", async () => {
   assert.equal(await bot(true).run(), 2);
   assert.deepEqual([await s.sb.accountData(thin1.portfolio), await s.sb.accountData(thin2.portfolio)], before);
   assert.equal(lines.filter((l) => l.startsWith("dry run: would send liquidation")).length, 2, lines.join("\n"));
+});
+
+test("liquidation rejections carry their IDL names", async () => {
+  const { s, thin1, safe, liquidator } = await scene();
+  const params = async (target: Trader, maxLots: bigint, signer = liquidator) => ({
+    quoteMint: s.usdc,
+    quoteVault: vaultPda(client.programId, client.exchange, s.usdc),
+    tokenProgram: SPL,
+    liquidatorSigner: signer.owner.publicKey,
+    liquidator: liquidator.portfolio,
+    target: target.portfolio,
+    underlying: 0,
+    instrument: PERP_INSTRUMENT,
+    maxLots,
+    oracle: s.oracle,
+    targetHealth: await health(s, target, 0),
+    liquidatorHealth: await health(s, liquidator, 0),
+  });
+  const fails = async (p: Awaited<ReturnType<typeof params>>, signer: Trader) =>
+    s.sb.sendExpectingFailure([...marginBudgetIxs(), await liquidatePositionsIx(client, p)], [signer.owner]).errorName;
+  assert.equal(await fails(await params(safe, 10n), liquidator), "NotLiquidatable");
+  assert.equal(await fails(await params(thin1, 0n), liquidator), "InvalidLiquidationSize");
+  assert.equal(await fails(await params(thin1, 10n, safe), safe), "NotLiquidator");
+  const landed = s.sb.send([...marginBudgetIxs(), await liquidatePositionsIx(client, await params(thin1, 10n))], [liquidator.owner]);
+  recordCu("liquidate_positions", "10 lots of a 1-position target (TS)", landed.computeUnits, LIQUIDATE_CEILING);
+  assert.equal(client.decodePortfolio((await s.sb.accountData(thin1.portfolio))!).liquidationState, 1, "still being liquidated");
 });
