@@ -120,6 +120,17 @@ pub fn to_native_floor(x: Fx, decimals: u8) -> Result<u64> {
     u64::try_from(scaled.to_bits() >> FRAC_BITS).map_err(|_| RiskError::Overflow)
 }
 
+/// A non-negative quote amount as native units, rounded toward +∞ (a payment owed *to* a
+/// portfolio, rounded in its favour); errors when negative or beyond `u64`.
+pub fn to_native_ceil(x: Fx, decimals: u8) -> Result<u64> {
+    let floor = to_native_floor(x, decimals)?;
+    if from_native(i128::from(floor), decimals)? < x {
+        floor.checked_add(1).ok_or(RiskError::Overflow)
+    } else {
+        Ok(floor)
+    }
+}
+
 /// A Pyth-style price `mantissa × 10^expo` as an `Fx`. `expo` in [-18, 18].
 pub fn from_mantissa(mantissa: i64, expo: i32) -> Result<Fx> {
     if !(-18..=18).contains(&expo) {

@@ -20,6 +20,7 @@ pub mod marks;
 pub mod math;
 pub mod portfolio;
 pub mod reference;
+pub mod socialized;
 pub mod trading;
 pub mod vol;
 

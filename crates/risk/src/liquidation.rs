@@ -81,6 +81,17 @@ pub fn discount_per_unit(is_option: bool, spot: Fx, mark: Fx, rate: Fx, option_c
     }
 }
 
+/// A discount in quote native units split into (the liquidator's part, the insurance
+/// vault's part): the insurance share `share_bps` of it rounded down, the liquidator the rest.
+pub fn split_discount(total: u64, share_bps: u16) -> Result<(u64, u64)> {
+    let insurance = u128::from(total)
+        .checked_mul(u128::from(share_bps))
+        .and_then(|x| x.checked_div(10_000))
+        .ok_or(RiskError::Overflow)?;
+    let insurance = u64::try_from(insurance).map_err(|_| RiskError::Overflow)?;
+    Ok((total.checked_sub(insurance).ok_or(RiskError::Overflow)?, insurance))
+}
+
 /// Everything the search evaluates, with the untouched underlyings summed once.
 struct Target<'a> {
     positions: Vec<MarkedPosition>,

@@ -370,11 +370,9 @@ pub fn health_inputs<'info>(
         if config.oracle.kind == kind::QUOTE {
             // Socialized losses not yet written into the balance count already.
             let snapshot = crate::state::loss_index(portfolio.quote_loss_snapshot);
-            quote_amount = crate::instructions::positions::quote_after_losses(
-                amount,
-                registry.quote_loss_index(),
-                snapshot,
-            )?;
+            quote_amount =
+                xmargin_risk::socialized::balance_after_losses(amount, registry.quote_loss_index(), snapshot)
+                    .map_err(risk_error)?;
             continue;
         }
         if slot.amount == 0 {

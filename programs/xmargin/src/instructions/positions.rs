@@ -3,6 +3,8 @@
 //! the quote asset's Σ positive balances (`total_deposits`) exact.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
+use xmargin_risk::socialized::balance_after_losses;
+use xmargin_risk::trading::{apply_perp_fill, notional, PerpPosition};
 use xmargin_risk::Fx;
 
 use crate::error::XmarginError;
@@ -66,21 +68,6 @@ pub fn transfer_quote<'info>(
 /// Index of the quote asset in the registry.
 pub const QUOTE_INDEX: u8 = 0;
 
-/// A stored quote balance after the losses socialized since `snapshot`: a positive balance
-/// is worth ⌊stored × index / snapshot⌋ (rounded down: the vault keeps the dust); a
-/// liability is not haircut.
-pub fn quote_after_losses(stored: i64, index: Fx, snapshot: Fx) -> Result<i64> {
-    if stored <= 0 || index == snapshot {
-        return Ok(stored);
-    }
-    let scaled = (|| {
-        use xmargin_risk::fx::Checked;
-        Fx::from_num(stored).mul_c(index)?.div_c(snapshot)
-    })()
-    .map_err(risk_error)?;
-    Ok(scaled.floor().to_num::<i64>().min(stored))
-}
-
 /// Writes the socialized losses into the portfolio's stored quote balance and moves its
 /// snapshot to the registry's index. Called before any quote balance is read for a write;
 /// `total_deposits` already counts the loss (`resolve_bankruptcy` lowered it).
@@ -92,7 +79,7 @@ pub fn apply_quote_losses(portfolio: &mut Portfolio, registry: &HaircutRegistry)
     }
     if let Some(i) = portfolio.balances.iter().position(|b| b.active == 1 && b.collateral == QUOTE_INDEX) {
         let stored = portfolio.balances[i].amount;
-        portfolio.balances[i].amount = quote_after_losses(stored, index, snapshot)?;
+        portfolio.balances[i].amount = engine(balance_after_losses(stored, index, snapshot))?;
     }
     portfolio.quote_loss_snapshot = index.to_bits().to_le_bytes();
     Ok(())
@@ -161,6 +148,49 @@ pub fn settle_funding(
         credit_quote(portfolio, registry, funding)?;
     }
     Ok(funding)
+}
+
+/// What a fill did to one side: its size before and after (lots) and the quote cash it
+/// credited (perps: settled funding plus realized PnL; options: minus the premium).
+pub struct SideFill {
+    pub size_before: i64,
+    pub size_after: i64,
+    pub cash: i64,
+}
+
+/// One side of a fill of `lots` (signed, this portfolio's side) at `price` (quote native
+/// units per underlying unit) in slot `slot` of `market`'s instrument: a perp settles
+/// funding, then realizes PnL pro rata on reduction; an option moves the premium. The slot is
+/// freed when flat. Shared by `trade` and `liquidate_positions`.
+pub fn apply_fill(
+    p: &mut Portfolio,
+    registry: &mut HaircutRegistry,
+    market: &Market,
+    slot: usize,
+    lots: i64,
+    price: u64,
+) -> Result<SideFill> {
+    let quote_decimals = registry.collaterals[usize::from(QUOTE_INDEX)].decimals;
+    let lots_per_unit = market.lots_per_unit();
+    let old = p.positions[slot];
+    let cash = if old.is_perp() {
+        let funding = settle_funding(p, registry, slot, market.funding_index(), quote_decimals)?;
+        let pos = PerpPosition { size: old.size, basis: old.quote_basis };
+        let (new, realized) = engine(apply_perp_fill(pos, lots, price, lots_per_unit))?;
+        p.positions[slot].size = new.size;
+        p.positions[slot].quote_basis = new.basis;
+        credit_quote(p, registry, realized)?;
+        funding.checked_add(realized).ok_or(XmarginError::AmountTooLarge)?
+    } else {
+        let premium = engine(notional(lots, price, lots_per_unit))?;
+        p.positions[slot].size = old.size.checked_add(lots).ok_or(XmarginError::AmountTooLarge)?;
+        let cash = premium.checked_neg().ok_or(XmarginError::AmountTooLarge)?;
+        credit_quote(p, registry, cash)?;
+        cash
+    };
+    let size_after = p.positions[slot].size;
+    free_if_flat(p, slot);
+    Ok(SideFill { size_before: old.size, size_after, cash })
 }
 
 /// Frees a slot whose size reached zero.

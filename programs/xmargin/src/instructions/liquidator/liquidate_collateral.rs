@@ -20,19 +20,17 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
-use xmargin_risk::fx::{from_mantissa, from_native, to_native_floor};
+use xmargin_risk::fx::{from_mantissa, to_native_ceil, to_native_floor};
 use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidationTerms};
 
-use super::{fee_split, set_liquidation_state};
+use super::{check_liquidator, fee_split, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
 use crate::health::{bps, health_inputs, liquidation_buffer};
-use crate::instructions::positions::{
-    credit_quote, engine, may_trade, pay_insurance, QuoteAccounts, QUOTE_INDEX,
-};
+use crate::instructions::positions::{credit_quote, engine, pay_insurance, QuoteAccounts, QUOTE_INDEX};
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
-use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+use crate::state::{Exchange, HaircutRegistry, Portfolio};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LiquidateCollateralArgs {
@@ -70,11 +68,7 @@ pub struct LiquidateCollateral<'info> {
 
 impl LiquidateCollateral<'_> {
     pub fn validate(&self, args: &LiquidateCollateralArgs) -> Result<()> {
-        require!(!self.exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
-        require_keys_neq!(self.liquidator.key(), self.target.key(), XmarginError::LiquidatorIsTarget);
-        let liquidator = self.liquidator.load()?;
-        require!(may_trade(&liquidator, &self.liquidator_signer.key()), XmarginError::NotLiquidator);
-        require!(!liquidator.is_being_liquidated(), XmarginError::LiquidatorBeingLiquidated);
+        check_liquidator(&self.exchange, &self.liquidator, &self.target, &self.liquidator_signer.key())?;
         require!(args.max_amount >= 1, XmarginError::InvalidLiquidationSize);
         let listed = usize::from(args.collateral) < self.registry.load()?.listed_collaterals().len();
         require!(listed && args.collateral != QUOTE_INDEX, XmarginError::InvalidLiquidationCollateral);
@@ -147,7 +141,7 @@ impl LiquidateCollateral<'_> {
             repaid: moved.repaid,
             price: engine(to_native_floor(price, quote_decimals))?,
             discount: moved.discount,
-            liquidator_fee: moved.discount.saturating_sub(moved.insurance_fee),
+            liquidator_fee: moved.liquidator_fee,
             insurance_fee: moved.insurance_fee,
             health_before: plan.health_before.to_bits(),
             health_after: plan.health_after.to_bits(),
@@ -163,6 +157,7 @@ struct Moved {
     amount: u64,
     repaid: u64,
     discount: u64,
+    liquidator_fee: u64,
     insurance_fee: u64,
 }
 
@@ -183,11 +178,9 @@ fn transfer(
     let signed = i64::try_from(amount).map_err(|_| XmarginError::AmountTooLarge)?;
     // The repayment, rounded up (the target's favour). The engine caps it at the target's
     // quote liability as health counts it (its balance plus its perps' cost bases).
-    let mut repaid = engine(to_native_floor(plan.repay, quote_decimals))?;
-    if engine(from_native(i128::from(repaid), quote_decimals))? < plan.repay {
-        repaid = repaid.saturating_add(1);
-    }
-    let (discount, insurance_fee) = fee_split(plan.discount, quote_decimals, insurance_share_bps)?;
+    let repaid = engine(to_native_ceil(plan.repay, quote_decimals))?;
+    let (discount, liquidator_fee, insurance_fee) =
+        fee_split(plan.discount, quote_decimals, insurance_share_bps)?;
 
     let t = target.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;
     t.amount = t.amount.checked_sub(signed).filter(|x| *x >= 0).ok_or(XmarginError::InsufficientBalance)?;
@@ -201,5 +194,5 @@ fn transfer(
         &mut registry,
         0i64.checked_sub_unsigned(paid).ok_or(XmarginError::AmountTooLarge)?,
     )?;
-    Ok(Moved { amount, repaid, discount, insurance_fee })
+    Ok(Moved { amount, repaid, discount, liquidator_fee, insurance_fee })
 }

@@ -21,19 +21,18 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_native, Checked};
 use xmargin_risk::liquidation::{discount_per_unit, position_mark, LiquidationPlan, LiquidationTerms};
-use xmargin_risk::trading::{apply_perp_fill, notional, open_interest_after, PerpPosition};
+use xmargin_risk::trading::open_interest_after;
 use xmargin_risk::Fx;
 
-use super::{fee_split, price_in_favour, set_liquidation_state};
+use super::{check_liquidator, fee_split, price_in_favour, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::PositionsLiquidated;
 use crate::health::{bps, health_inputs, liquidation_buffer, underlying_market, Provided};
 use crate::instructions::positions::{
-    credit_quote, engine, free_if_flat, may_trade, pay_insurance, position_slot, settle_funding,
-    QuoteAccounts,
+    apply_fill, credit_quote, engine, pay_insurance, position_slot, QuoteAccounts,
 };
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
-use crate::state::{pause, Exchange, HaircutRegistry, Market, Portfolio, PERP_INSTRUMENT};
+use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PERP_INSTRUMENT};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LiquidatePositionsArgs {
@@ -77,11 +76,7 @@ pub struct LiquidatePositions<'info> {
 
 impl LiquidatePositions<'_> {
     pub fn validate(&self, args: &LiquidatePositionsArgs) -> Result<()> {
-        require!(!self.exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
-        require_keys_neq!(self.liquidator.key(), self.target.key(), XmarginError::LiquidatorIsTarget);
-        let liquidator = self.liquidator.load()?;
-        require!(may_trade(&liquidator, &self.liquidator_signer.key()), XmarginError::NotLiquidator);
-        require!(!liquidator.is_being_liquidated(), XmarginError::LiquidatorBeingLiquidated);
+        check_liquidator(&self.exchange, &self.liquidator, &self.target, &self.liquidator_signer.key())?;
         require!(args.max_lots >= 1, XmarginError::InvalidLiquidationSize);
         let underlying = u16::from(self.market.load()?.underlying);
         let held = self.target.load()?.position_index(underlying, args.instrument).is_some();
@@ -138,8 +133,7 @@ impl LiquidatePositions<'_> {
         };
 
         let fill = transfer(a, &args, &plan, discount, quote_decimals, params.insurance_share_bps)?;
-        let (liquidator_fee, insurance_fee) =
-            (fill.discount.saturating_sub(fill.insurance_fee), fill.insurance_fee);
+        let (liquidator_fee, insurance_fee) = (fill.liquidator_fee, fill.insurance_fee);
         pay_insurance(
             &a.exchange,
             QuoteAccounts {
@@ -198,6 +192,7 @@ struct Fill {
     mark_price: u64,
     price: u64,
     discount: u64,
+    liquidator_fee: u64,
     insurance_fee: u64,
 }
 
@@ -230,29 +225,12 @@ fn transfer(
     let price = price_in_favour(engine(per_unit)?, quote_decimals, lots_per_unit, long)?;
     let mark_price = price_in_favour(plan.mark, quote_decimals, lots_per_unit, long)?;
     let units = engine(engine(from_native(1, m.lot_decimals))?.mul_i(plan.lots))?;
-    let (discount_native, insurance_fee) =
+    let (discount_native, liquidator_fee, insurance_fee) =
         fee_split(engine(units.mul_c(discount))?, quote_decimals, insurance_share_bps)?;
 
-    let mut side = |p: &mut Portfolio, slot: usize, lots: i64| -> Result<(i64, i64)> {
-        let old = p.positions[slot];
-        if perp {
-            settle_funding(p, &mut registry, slot, m.funding_index(), quote_decimals)?;
-            let pos = PerpPosition { size: old.size, basis: old.quote_basis };
-            let (new, realized) = engine(apply_perp_fill(pos, lots, price, lots_per_unit))?;
-            p.positions[slot].size = new.size;
-            p.positions[slot].quote_basis = new.basis;
-            credit_quote(p, &mut registry, realized)?;
-        } else {
-            let premium = engine(notional(lots, price, lots_per_unit))?;
-            p.positions[slot].size = old.size.checked_add(lots).ok_or(XmarginError::AmountTooLarge)?;
-            credit_quote(p, &mut registry, premium.checked_neg().ok_or(XmarginError::AmountTooLarge)?)?;
-        }
-        let after = p.positions[slot].size;
-        free_if_flat(p, slot);
-        Ok((old.size, after))
-    };
-    let (_, target_after) = side(&mut target, t_slot, target_lots)?;
-    let (liquidator_before, liquidator_after) = side(&mut liquidator, l_slot, liquidator_lots)?;
+    let target_after = apply_fill(&mut target, &mut registry, &m, t_slot, target_lots, price)?.size_after;
+    let liquidator_fill = apply_fill(&mut liquidator, &mut registry, &m, l_slot, liquidator_lots, price)?;
+    let (liquidator_before, liquidator_after) = (liquidator_fill.size_before, liquidator_fill.size_after);
     credit_quote(
         &mut liquidator,
         &mut registry,
@@ -282,6 +260,7 @@ fn transfer(
         mark_price,
         price,
         discount: discount_native,
+        liquidator_fee,
         insurance_fee,
     })
 }

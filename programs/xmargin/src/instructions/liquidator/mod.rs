@@ -9,13 +9,14 @@ pub use liquidate_positions::*;
 pub use resolve_bankruptcy::*;
 
 use anchor_lang::prelude::*;
-use xmargin_risk::fx::{from_native, to_native_floor, Checked};
+use xmargin_risk::fx::{to_native_ceil, to_native_floor, Checked};
+use xmargin_risk::liquidation::split_discount;
 use xmargin_risk::Fx;
 
 use crate::error::XmarginError;
 use crate::events::LiquidationStateChanged;
-use crate::instructions::positions::engine;
-use crate::state::{liquidation_state, Portfolio, BPS};
+use crate::instructions::positions::{engine, may_trade};
+use crate::state::{liquidation_state, pause, Exchange, Portfolio};
 
 /// A per-unit price (quote units) as quote native units per underlying unit on the lot grid
 /// (a multiple of `lots_per_unit`, so that every lot costs a whole number of native units),
@@ -23,22 +24,37 @@ use crate::state::{liquidation_state, Portfolio, BPS};
 pub fn price_in_favour(per_unit: Fx, quote_decimals: u8, lots_per_unit: u64, up: bool) -> Result<u64> {
     let lpu = i64::try_from(lots_per_unit).map_err(|_| XmarginError::RiskMath)?;
     let per_lot = engine(per_unit.div_i(lpu))?;
-    let mut native = engine(to_native_floor(per_lot, quote_decimals))?;
-    if up && engine(from_native(i128::from(native), quote_decimals))? < per_lot {
-        native = native.checked_add(1).ok_or(XmarginError::RiskMath)?;
-    }
+    let native = engine(if up {
+        to_native_ceil(per_lot, quote_decimals)
+    } else {
+        to_native_floor(per_lot, quote_decimals)
+    })?;
     native.checked_mul(lots_per_unit).ok_or(error!(XmarginError::RiskMath))
 }
 
-/// A discount (quote units) in quote native units, rounded down, and the insurance vault's
-/// share of it (rounded down; the liquidator keeps the rest).
-pub fn fee_split(discount: Fx, quote_decimals: u8, insurance_share_bps: u16) -> Result<(u64, u64)> {
+/// A discount (quote units) in quote native units, rounded down, with its split:
+/// (total, the liquidator's part, the insurance vault's part).
+pub fn fee_split(discount: Fx, quote_decimals: u8, insurance_share_bps: u16) -> Result<(u64, u64, u64)> {
     let total = engine(to_native_floor(discount, quote_decimals))?;
-    let share = u128::from(total)
-        .checked_mul(u128::from(insurance_share_bps))
-        .and_then(|x| x.checked_div(u128::from(BPS)))
-        .ok_or(XmarginError::RiskMath)?;
-    Ok((total, u64::try_from(share).map_err(|_| XmarginError::RiskMath)?))
+    let (liquidator, insurance) = engine(split_discount(total, insurance_share_bps))?;
+    Ok((total, liquidator, insurance))
+}
+
+/// The checks every liquidation shares: liquidations not paused, a liquidator portfolio
+/// distinct from the target, signed by its owner or delegate, and not itself being
+/// liquidated.
+pub fn check_liquidator(
+    exchange: &AccountLoader<'_, Exchange>,
+    liquidator: &AccountLoader<'_, Portfolio>,
+    target: &AccountLoader<'_, Portfolio>,
+    signer: &Pubkey,
+) -> Result<()> {
+    require!(!exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
+    require_keys_neq!(liquidator.key(), target.key(), XmarginError::LiquidatorIsTarget);
+    let l = liquidator.load()?;
+    require!(may_trade(&l, signer), XmarginError::NotLiquidator);
+    require!(!l.is_being_liquidated(), XmarginError::LiquidatorBeingLiquidated);
+    Ok(())
 }
 
 /// Enters (`being` true) or leaves the liquidation state; an event when it changes.

@@ -8,8 +8,7 @@
 //! read or written (`positions::apply_quote_losses`). Always emits `BankruptcyResolved`.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use xmargin_risk::fx::Checked;
-use xmargin_risk::Fx;
+use xmargin_risk::socialized::index_after_loss;
 
 use super::set_liquidation_state;
 use crate::error::XmarginError;
@@ -71,14 +70,10 @@ impl ResolveBankruptcy<'_> {
         let mut index_after = index_before;
         if socialized > 0 {
             require!(socialized < total_before, XmarginError::LossExceedsDeposits);
-            let remaining = total_before.saturating_sub(socialized);
-            // index × (T − R) / T, rounded down: every holder's haircut rounds against it, so
-            // the claims never exceed the vault.
-            index_after = engine(
-                index_before.mul_c(Fx::from_num(remaining)).and_then(|x| x.div_c(Fx::from_num(total_before))),
-            )?;
+            index_after = engine(index_after_loss(index_before, total_before, socialized))?;
             registry.quote_loss_index = index_after.to_bits().to_le_bytes();
-            registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits = remaining;
+            registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits =
+                total_before.saturating_sub(socialized);
         }
         let total_after = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
         {

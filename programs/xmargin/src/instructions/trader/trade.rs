@@ -21,7 +21,7 @@ use xmargin_risk::bs::greeks;
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{to_native_floor, years_from_seconds};
 use xmargin_risk::marks::MarkedPosition;
-use xmargin_risk::trading::{apply_perp_fill, fee, notional, open_interest_after, PerpPosition};
+use xmargin_risk::trading::{fee, open_interest_after};
 use xmargin_risk::UnderlyingMarket;
 
 use crate::error::XmarginError;
@@ -31,8 +31,7 @@ use crate::health::{
 };
 use crate::instructions::liquidator::set_liquidation_state;
 use crate::instructions::positions::{
-    credit_quote, engine, free_if_flat, may_trade, pay_insurance, position_slot, settle_funding,
-    QuoteAccounts,
+    apply_fill, credit_quote, engine, may_trade, pay_insurance, position_slot, QuoteAccounts,
 };
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{
@@ -186,31 +185,20 @@ impl Trade<'_> {
             let mut side = |p: &mut Portfolio, slot: usize, lots: i64, fee_bps: u16| -> Result<SideResult> {
                 let old = p.positions[slot];
                 let old_slot = (old.size != 0).then_some(old);
-                let cash;
-                if perp {
-                    let funding = settle_funding(p, &mut registry, slot, m.funding_index(), quote_decimals)?;
-                    let pos = PerpPosition { size: old.size, basis: old.quote_basis };
-                    let (new, realized) = engine(apply_perp_fill(pos, lots, args.price, lots_per_unit))?;
-                    p.positions[slot].size = new.size;
-                    p.positions[slot].quote_basis = new.basis;
-                    credit_quote(p, &mut registry, realized)?;
-                    cash = funding.checked_add(realized).ok_or(XmarginError::AmountTooLarge)?;
-                } else {
-                    let premium = engine(notional(lots, args.price, lots_per_unit))?;
-                    p.positions[slot].size =
-                        old.size.checked_add(lots).ok_or(XmarginError::AmountTooLarge)?;
-                    cash = premium.checked_neg().ok_or(XmarginError::AmountTooLarge)?;
-                    credit_quote(p, &mut registry, cash)?;
-                }
+                let fill = apply_fill(p, &mut registry, &m, slot, lots, args.price)?;
                 let fee = engine(fee(lots, oracle_price, args.price, lots_per_unit, fee_bps, option_cap))?;
                 credit_quote(
                     p,
                     &mut registry,
                     0i64.checked_sub_unsigned(fee).ok_or(XmarginError::AmountTooLarge)?,
                 )?;
-                let size_after = p.positions[slot].size;
-                free_if_flat(p, slot);
-                Ok(SideResult { size_before: old.size, size_after, cash, fee, old_slot })
+                Ok(SideResult {
+                    size_before: fill.size_before,
+                    size_after: fill.size_after,
+                    cash: fill.cash,
+                    fee,
+                    old_slot,
+                })
             };
             let taker_side = side(&mut taker, t_slot, args.size_lots, m.taker_fee_bps)?;
             let maker_side = side(&mut maker, m_slot, 0i64.saturating_sub(args.size_lots), m.maker_fee_bps)?;
