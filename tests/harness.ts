@@ -209,8 +209,9 @@ export class Sandbox {
     this.svm.setAccount({ ...a, data });
   }
 
-  /** Simulates instructions signed by the payer and `signers`: outcome, logs, units, return data. */
-  simulateFull(instructions: TransactionInstruction[], signers: Keypair[] = []) {
+  /** A transaction of `instructions` signed by the payer and those of `signers` an
+   * instruction asks for (web3.js refuses signers it does not need). */
+  private signed(instructions: TransactionInstruction[], signers: Keypair[]): KitTransaction {
     const tx = new Transaction();
     tx.add(...instructions);
     tx.feePayer = this.payer.publicKey;
@@ -218,8 +219,12 @@ export class Sandbox {
     const asked = (s: Keypair) =>
       instructions.some((ix) => ix.keys.some((k) => k.isSigner && k.pubkey.equals(s.publicKey)));
     tx.sign(this.payer, ...signers.filter((s) => !s.publicKey.equals(this.payer.publicKey) && asked(s)));
-    const kitTx = getTransactionDecoder().decode(tx.serialize()) as KitTransaction;
-    const result = this.svm.simulateTransaction(kitTx as never);
+    return getTransactionDecoder().decode(tx.serialize()) as KitTransaction;
+  }
+
+  /** Simulates instructions signed by the payer and `signers`: outcome, logs, units, return data. */
+  simulateFull(instructions: TransactionInstruction[], signers: Keypair[] = []) {
+    const result = this.svm.simulateTransaction(this.signed(instructions, signers) as never);
     if (result instanceof FailedTransactionMetadata) {
       const code = customCode(result.err());
       const meta = result.meta();
@@ -252,14 +257,7 @@ export class Sandbox {
 
   /** Signs with the payer plus `signers` and sends; throws TxFailed on failure. */
   send(instructions: TransactionInstruction[], signers: Keypair[] = []): Landed {
-    const tx = new Transaction();
-    tx.add(...instructions);
-    tx.feePayer = this.payer.publicKey;
-    tx.recentBlockhash = this.svm.latestBlockhash();
-    const unique = [this.payer, ...signers.filter((s) => !s.publicKey.equals(this.payer.publicKey))];
-    tx.sign(...unique);
-    const kitTx = getTransactionDecoder().decode(tx.serialize()) as KitTransaction;
-    const result = this.svm.sendTransaction(kitTx as never);
+    const result = this.svm.sendTransaction(this.signed(instructions, signers) as never);
     this.svm.expireBlockhash();
     if (result instanceof FailedTransactionMetadata) {
       const meta = result.meta();
