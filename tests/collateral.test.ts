@@ -15,6 +15,7 @@ import {
   oracleAccounts,
   planCollateralChange,
   riskParamsOf,
+  sponsoredFeedAccount,
   vaultPda,
   volatilityOf,
   type UnderlyingConfigArg,
@@ -81,7 +82,7 @@ async function venue(): Promise<Venue> {
   const sol = sb.createMintWith(9, SPL);
   const eth = sb.createMintWith(8, TOKEN_2022);
   const solFeed = Buffer.alloc(32, 0x50);
-  const solOracle = Keypair.generate().publicKey;
+  const solOracle = sponsoredFeedAccount(solFeed);
   const ethOracle = Keypair.generate().publicKey;
   const pyth = Keypair.generate().publicKey;
   sb.putPullOracle(solOracle, solFeed, 15_000n, 5n, -2);
@@ -183,7 +184,7 @@ test("an underlying lists through the timelock and its volatility crank runs", a
   assert.ok(Math.abs(volatilityOf(listed.underlyings[0]!).varShort - 0.36) < 1e-9);
 
   // Anyone may crank; the first observation only records the price.
-  const oracle = v.sb.fundedKeypair().publicKey;
+  const oracle = sponsoredFeedAccount(feed);
   v.sb.putPullOracle(oracle, feed, 15_000n, 5n, -2);
   const first = v.sb.send([await client.updateVolatilityIx(0, oracle)]);
   recordCu("update_volatility", "first observation (TS)", first.computeUnits, 40_000);

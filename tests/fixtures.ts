@@ -3,12 +3,14 @@
 import { PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
 
-import { OracleKind, type OracleConfigArg, type UnderlyingConfigArg } from "../app/src/index.js";
+import { OracleKind, sponsoredFeedAccount, type OracleConfigArg, type UnderlyingConfigArg } from "../app/src/index.js";
 
+/** An oracle configuration; a pull oracle reads its feed's sponsored account only. */
 export function oracleConfig(source: Buffer, kind: number, legacyProgram = PublicKey.default): OracleConfigArg {
   return {
     source: [...source],
     legacyProgram,
+    feedAccount: kind === OracleKind.PythPull ? sponsoredFeedAccount(source) : PublicKey.default,
     kind,
     padding: [0, 0, 0],
     maxStalenessSecs: 60,

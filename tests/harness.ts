@@ -161,10 +161,12 @@ export class Sandbox {
     this.svm.setClock(c);
   }
 
-  /** A Pyth `PriceUpdateV2` (fully verified) for `feedId`, published now. */
+  /** A Pyth `PriceUpdateV2` (fully verified) for `feedId`, published now, the previous
+   * update a second before; 134 bytes as on mainnet (the receiver allocates for the larger
+   * `Partial` variant, so a `Full` update ends with a zero byte). */
   putPullOracle(address: PublicKey, feedId: Buffer, price: bigint, conf: bigint, expo: number): void {
     const { unixTimestamp, slot } = this.now();
-    const d = Buffer.alloc(8 + 32 + 1 + 32 + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 8);
+    const d = Buffer.alloc(134);
     Buffer.from([34, 241, 35, 99, 157, 126, 244, 205]).copy(d, 0);
     let o = 40;
     d[o++] = 1; // Full
@@ -174,7 +176,7 @@ export class Sandbox {
     d.writeBigUInt64LE(conf, o + 8);
     d.writeInt32LE(expo, o + 16);
     d.writeBigInt64LE(unixTimestamp, o + 20);
-    d.writeBigInt64LE(unixTimestamp, o + 28);
+    d.writeBigInt64LE(unixTimestamp - 1n, o + 28);
     d.writeBigInt64LE(price, o + 36);
     d.writeBigUInt64LE(conf, o + 44);
     d.writeBigUInt64LE(slot, o + 52);

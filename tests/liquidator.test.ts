@@ -7,17 +7,23 @@ import assert from "node:assert/strict";
 
 import { Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
 
+import BN from "bn.js";
+
 import {
   IDL,
   LiquidatorBot,
+  OracleKind,
+  collateralInsurancePda,
   PERP_INSTRUMENT,
   getPortfolioHealth,
   liquidatePositionsIx,
   marginBudgetIxs,
+  sponsoredFeedAccount,
   tradeIx,
   vaultPda,
   type Chain,
 } from "../app/src/index.js";
+import { oracleConfig } from "./fixtures.js";
 import { recordCu, type Sandbox } from "./harness.js";
 import { SOL, SPL, client, health, setup, trade, type Setup, type Trader } from "./venue.js";
 
@@ -134,4 +140,76 @@ test("liquidation rejections carry their IDL names", async () => {
   const landed = s.sb.send([...marginBudgetIxs(), await liquidatePositionsIx(client, await params(thin1, 10n))], [liquidator.owner]);
   recordCu("liquidate_positions", "10 lots of a 1-position target (TS)", landed.computeUnits, LIQUIDATE_CEILING);
   assert.equal(client.decodePortfolio((await s.sb.accountData(thin1.portfolio))!).liquidationState, 1, "still being liquidated");
+});
+
+test("the bot resolves a bankrupt portfolio's leftover collateral into the insurance fund", async () => {
+  const s = await setup();
+  // Wrapped SOL listed as collateral (pull oracle at 150, weights 0 / 90%).
+  const wsol = s.sb.createMintWith(9, SPL);
+  const feed = Buffer.alloc(32, 0x62);
+  const wsolOracle = sponsoredFeedAccount(feed);
+  s.sb.putPullOracle(wsolOracle, feed, SOL, SOL / 10_000n, -6);
+  const tier = { above: new BN(0), initialWeightBps: 0, maintenanceWeightBps: 0, padding: [0, 0, 0, 0] };
+  const haircut = {
+    initialAssetWeightBps: 0,
+    maintenanceAssetWeightBps: 9_000,
+    initialLiabilityWeightBps: 12_000,
+    maintenanceLiabilityWeightBps: 11_000,
+    tierCount: 0,
+    padding: [0, 0, 0, 0, 0, 0, 0],
+    tiers: [tier, tier, tier, tier],
+  };
+  const list = await client.listCollateralIx({
+    payer: s.sb.payer.publicKey,
+    governance: s.governance.publicKey,
+    mint: wsol,
+    tokenProgram: SPL,
+    oracle: oracleConfig(feed, OracleKind.PythPull),
+    haircut,
+    depositCap: 10n ** 15n,
+  });
+  s.sb.send([list], [s.governance]);
+  // A 10 SOL long on 380 USDC, then one native unit of wrapped SOL from its owner; SOL 150 → 90.
+  const thin = await s.trader(380_000_000n);
+  const liquidator = await s.trader(100_000_000_000n);
+  await buyPerp(s, thin, 1_000n);
+  const source = s.sb.createTokenAccount(wsol, thin.owner.publicKey, 1n);
+  const dust = await client.depositIx({ depositor: thin.owner.publicKey, portfolio: thin.portfolio, mint: wsol, source, tokenProgram: SPL, amount: 1n });
+  s.sb.send([dust], [thin.owner]);
+  s.publish(90_000_000n);
+
+  const lines: string[] = [];
+  const known = [thin, liquidator, s.a, s.b].map((t) => t.portfolio);
+  const chain: Chain = {
+    ...svmChain(s.sb, known),
+    async send(ixs: TransactionInstruction[], signers: Keypair[]) {
+      const landed = s.sb.send(ixs, signers);
+      if (landed.logs.some((l) => l.includes("Instruction: ResolveBankruptcy"))) {
+        recordCu("resolve_bankruptcy", "bot, 1 leftover collateral taken over (TS)", landed.computeUnits, 60_000);
+      }
+      return `${landed.computeUnits} CU`;
+    },
+  };
+  const bot = new LiquidatorBot(client, chain, {
+    liquidator: liquidator.owner,
+    portfolio: liquidator.portfolio,
+    quote: { quoteMint: s.usdc, quoteVault: vaultPda(client.programId, client.exchange, s.usdc), tokenProgram: SPL },
+    underlyingOracle: () => s.oracle,
+    pullAccount: (hex) => {
+      if (hex !== feed.toString("hex")) throw new Error(`unknown feed ${hex}`);
+      return wsolOracle;
+    },
+    dryRun: false,
+    log: (line) => lines.push(line),
+  });
+  await bot.run();
+  const p = client.decodePortfolio((await s.sb.accountData(thin.portfolio))!);
+  assert.deepEqual(
+    p.balances.filter((b) => b.amount !== 0n),
+    [],
+    `nothing left: ${JSON.stringify(p.balances, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n${lines.join("\n")}`,
+  );
+  assert.ok(lines.some((l) => l.includes("with leftover collateral")), lines.join("\n"));
+  assert.equal(s.sb.tokenAmount(collateralInsurancePda(client.programId, client.exchange, wsol)), 1n, "the dust is the insurance fund's");
+  assert.equal(s.sb.tokenAmount(vaultPda(client.programId, client.exchange, wsol)), 0n);
 });

@@ -10,6 +10,7 @@ import {
   createMarketIx,
   decodePositions,
   listOptionSeriesIx,
+  sponsoredFeedAccount,
   underlyingAccounts,
   vaultPda,
   type TradeParams,
@@ -45,7 +46,7 @@ export async function setup() {
   sb.send([init], [sb.upgradeAuthority]);
   // SOL listed as an underlying through the timelock (static shocks), then its market.
   const feed = Buffer.alloc(32, 0x61);
-  const oracle = Keypair.generate().publicKey;
+  const oracle = sponsoredFeedAccount(feed);
   const ex = await client.fetchExchange((k) => sb.accountData(k));
   assert.ok(ex);
   const id = ex.nextRiskChangeId;
@@ -89,7 +90,7 @@ export async function setup() {
     sb.send([deposit], [owner]);
     return { owner, portfolio };
   };
-  return { sb, usdc, oracle, publish, trader, a: await trader(), b: await trader() };
+  return { sb, governance, usdc, oracle, publish, trader, a: await trader(), b: await trader() };
 }
 
 export type Setup = Awaited<ReturnType<typeof setup>>;

@@ -8,6 +8,7 @@ import BN from "bn.js";
 import idlJson from "./idl/xmargin.json" with { type: "json" };
 import type { Xmargin } from "./idl/xmargin.js";
 import {
+  collateralInsurancePda,
   exchangePda,
   insuranceVaultPda,
   portfolioPda,
@@ -134,6 +135,7 @@ export class XmarginClient {
         registry: this.registry,
         mint: p.mint,
         vault: vaultPda(this.programId, this.exchange, p.mint),
+        insuranceVault: collateralInsurancePda(this.programId, this.exchange, p.mint),
         tokenProgram: p.tokenProgram,
         systemProgram: anchor.web3.SystemProgram.programId,
       })
@@ -231,8 +233,18 @@ export class XmarginClient {
       .instruction();
   }
 
-  async setDelegateIx(owner: PublicKey, portfolio: PublicKey, delegate: PublicKey): Promise<TransactionInstruction> {
-    return this.program.methods.setDelegate({ delegate }).accountsStrict({ owner, portfolio }).instruction();
+  /** Sets (or clears, with PublicKey.default) the delegate; `maxSlippageBps` of spot bounds how far a
+   * delegate-signed fill may be worse than the venue's mark (default 0: at the mark, plus one tick). */
+  async setDelegateIx(
+    owner: PublicKey,
+    portfolio: PublicKey,
+    delegate: PublicKey,
+    maxSlippageBps = 0,
+  ): Promise<TransactionInstruction> {
+    return this.program.methods
+      .setDelegate({ delegate, maxSlippageBps })
+      .accountsStrict({ owner, portfolio })
+      .instruction();
   }
 
   async closePortfolioIx(owner: PublicKey, portfolio: PublicKey): Promise<TransactionInstruction> {

@@ -4,6 +4,9 @@ import { PublicKey, TransactionInstruction } from "@solana/web3.js";
 import BN from "bn.js";
 
 import type { XmarginClient } from "./client.js";
+import { oracleAccounts } from "./health.js";
+import { collateralInsurancePda } from "./pda.js";
+import type { PortfolioState, RegistryState } from "./state.js";
 import { marketPda } from "./trading.js";
 
 /** The quote asset's accounts every liquidation instruction names. */
@@ -93,7 +96,51 @@ export async function liquidateCollateralIx(client: XmarginClient, p: LiquidateC
     .instruction();
 }
 
-export async function resolveBankruptcyIx(client: XmarginClient, portfolio: PublicKey, q: QuoteAccounts): Promise<TransactionInstruction> {
+/** The accounts of one leftover collateral `resolve_bankruptcy` takes over. */
+export interface TakeoverAccounts {
+  vault: PublicKey;
+  /** The asset's insurance account (`collateralInsurancePda`). */
+  insurance: PublicKey;
+  mint: PublicKey;
+  tokenProgram: PublicKey;
+}
+
+/** What `resolve_bankruptcy` needs of a portfolio's leftover non-quote collateral: the oracle of
+ * each non-zero balance (slot order), then the takeover accounts of each (same order). */
+export interface BankruptcyLeftover {
+  oracles: PublicKey[];
+  takeovers: TakeoverAccounts[];
+}
+
+/** The leftover-collateral accounts of a portfolio with no positions (empty when it holds only quote). */
+export function bankruptcyLeftover(
+  client: XmarginClient,
+  portfolio: PortfolioState,
+  registry: RegistryState,
+  pullAccount: (feedIdHex: string) => PublicKey,
+): BankruptcyLeftover {
+  const takeovers: TakeoverAccounts[] = [];
+  for (const b of portfolio.balances) {
+    const c = registry.collaterals[b.collateral];
+    if (b.collateral === 0 || b.amount <= 0n || !c) continue;
+    takeovers.push({
+      vault: c.vault,
+      insurance: collateralInsurancePda(client.programId, client.exchange, c.mint),
+      mint: c.mint,
+      tokenProgram: c.tokenProgram,
+    });
+  }
+  return { oracles: oracleAccounts(portfolio, registry, pullAccount), takeovers };
+}
+
+/** `resolve_bankruptcy`; `leftover` is required when the portfolio still holds non-quote collateral. */
+export async function resolveBankruptcyIx(
+  client: XmarginClient,
+  portfolio: PublicKey,
+  q: QuoteAccounts,
+  leftover: BankruptcyLeftover = { oracles: [], takeovers: [] },
+): Promise<TransactionInstruction> {
+  const rw = (pubkey: PublicKey) => ({ pubkey, isSigner: false, isWritable: true });
   return client.program.methods
     .resolveBankruptcy()
     .accountsStrict({
@@ -105,6 +152,10 @@ export async function resolveBankruptcyIx(client: XmarginClient, portfolio: Publ
       quoteMint: q.quoteMint,
       tokenProgram: q.tokenProgram,
     })
+    .remainingAccounts([
+      ...leftover.oracles.map(ro),
+      ...leftover.takeovers.flatMap((t) => [rw(t.vault), rw(t.insurance), ro(t.mint), ro(t.tokenProgram)]),
+    ])
     .instruction();
 }
 

@@ -2,7 +2,8 @@
 // numbers (a simulated `refresh_health`), tries every legal liquidation of each underwater
 // one in simulation (each position, each collateral), sends the most profitable with a
 // compute budget sized from the simulation, and logs every decision. Bankrupt portfolios
-// (nothing left but a quote deficit) get `resolve_bankruptcy`. `--dry-run` decides and logs
+// (no positions and a quote deficit, with no collateral left or negative equity) get
+// `resolve_bankruptcy`, which hands any leftover collateral to the insurance fund. `--dry-run` decides and logs
 // without sending. Runs against an RPC URL (`main` below) or any `Chain` (the tests' SVM).
 //
 //   npx tsx app/src/liquidator.ts --rpc URL --keypair PATH --quote-mint MINT \
@@ -25,6 +26,7 @@ import { programError } from "./errors.js";
 import { fxBitsToNumber, oracleAccounts } from "./health.js";
 import {
   ALL,
+  bankruptcyLeftover,
   bigField,
   decodeEvents,
   liquidateCollateralIx,
@@ -116,6 +118,11 @@ export class LiquidatorBot {
 
   /** Maintenance health (quote units) from a simulated `refresh_health`. */
   async maintenanceHealth(p: Decoded, registry: RegistryState): Promise<number | undefined> {
+    return (await this.health(p, registry))?.maintenance;
+  }
+
+  /** Maintenance health and equity (quote units) from a simulated `refresh_health`. */
+  private async health(p: Decoded, registry: RegistryState): Promise<{ maintenance: number; equity: number } | undefined> {
     const ix = await this.client.refreshHealthIx(p.address, this.healthAccounts(p, registry));
     const sim = await this.chain.simulate([ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP, ix], []);
     if (!sim.ok) {
@@ -123,9 +130,10 @@ export class LiquidatorBot {
       return undefined;
     }
     const view = this.client.program.coder.types.decode("healthView", Buffer.from(sim.returnData)) as Record<string, BN>;
-    const bits = view["maintenanceHealth"] ?? view["maintenance_health"];
-    if (!bits) throw new Error("refresh_health returned no maintenance health");
-    return fxBitsToNumber(bits);
+    const maintenance = view["maintenanceHealth"] ?? view["maintenance_health"];
+    const equity = view["equity"];
+    if (!maintenance || !equity) throw new Error("refresh_health returned no health");
+    return { maintenance: fxBitsToNumber(maintenance), equity: fxBitsToNumber(equity) };
   }
 
   /** Underwater (maintenance health < 0) and bankrupt portfolios, other than our own. */
@@ -143,9 +151,15 @@ export class LiquidatorBot {
         continue;
       }
       if (p.positions.length === 0 && !collateralLeft) continue;
-      const health = await this.maintenanceHealth(p, registry);
-      if (health !== undefined && health < 0) {
-        this.cfg.log(`underwater ${address.toBase58()}: maintenance health ${health.toFixed(6)}`);
+      const health = await this.health(p, registry);
+      // Leftover collateral worth less than the deficit: the resolution hands it to insurance.
+      if (health !== undefined && p.positions.length === 0 && quote < 0n && health.equity < 0) {
+        this.cfg.log(`bankrupt ${address.toBase58()} with leftover collateral: equity ${health.equity.toFixed(6)}`);
+        bankrupt.push(p);
+        continue;
+      }
+      if (health !== undefined && health.maintenance < 0) {
+        this.cfg.log(`underwater ${address.toBase58()}: maintenance health ${health.maintenance.toFixed(6)}`);
         underwater.push(p);
       }
     }
@@ -249,7 +263,8 @@ export class LiquidatorBot {
       actions += 1;
     }
     for (const target of bankrupt) {
-      const ix = await resolveBankruptcyIx(this.client, target.address, this.cfg.quote);
+      const leftover = bankruptcyLeftover(this.client, target.state, registry, this.cfg.pullAccount);
+      const ix = await resolveBankruptcyIx(this.client, target.address, this.cfg.quote, leftover);
       const sim = await this.chain.simulate([ix], []);
       if (!sim.ok) {
         this.cfg.log(`bankrupt ${target.address.toBase58()}: resolution refused (${sim.error ?? "failed"})`);

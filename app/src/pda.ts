@@ -14,6 +14,17 @@ export function insuranceVaultPda(programId: PublicKey, exchange: PublicKey): Pu
   return PublicKey.findProgramAddressSync([INSURANCE_VAULT_SEED, exchange.toBuffer()], programId)[0];
 }
 
+/** Pyth's push-oracle program, which keeps the sponsored price-feed accounts updated. */
+export const PYTH_PUSH_ORACLE = new PublicKey("pythWSnswVUd12oZpeFP8e9CVaEqJg25g1Vtc2biRsT");
+
+/** The sponsored price-feed account of a Pyth feed id (shard 0): the only account a pull
+ * oracle is read from (`OracleConfig.feedAccount`). */
+export function sponsoredFeedAccount(feedId: Buffer, shard = 0): PublicKey {
+  const shardBytes = Buffer.alloc(2);
+  shardBytes.writeUInt16LE(shard, 0);
+  return PublicKey.findProgramAddressSync([shardBytes, feedId], PYTH_PUSH_ORACLE)[0];
+}
+
 /** The upgradeable loader's ProgramData account of `programId`. */
 export function programDataPda(programId: PublicKey): PublicKey {
   return PublicKey.findProgramAddressSync([programId.toBuffer()], BPF_LOADER_UPGRADEABLE)[0];
@@ -25,6 +36,14 @@ export const PORTFOLIO_SEED = Buffer.from("portfolio");
 
 export function registryPda(programId: PublicKey, exchange: PublicKey): PublicKey {
   return PublicKey.findProgramAddressSync([REGISTRY_SEED, exchange.toBuffer()], programId)[0];
+}
+
+export const INSURANCE_SEED = Buffer.from("insurance");
+
+/** The insurance account of a non-quote collateral `mint` (created by `list_collateral`;
+ * receives the leftover collateral `resolve_bankruptcy` takes over). */
+export function collateralInsurancePda(programId: PublicKey, exchange: PublicKey, mint: PublicKey): PublicKey {
+  return PublicKey.findProgramAddressSync([INSURANCE_SEED, exchange.toBuffer(), mint.toBuffer()], programId)[0];
 }
 
 /** The collateral vault of `mint`. */

@@ -27,8 +27,8 @@ pub fn run(crash: &crate::demo_liquidation::CrashArgs) -> Result<()> {
     // Two collateral assets with oracles: SOL (Pyth pull, SPL Token), ETH (legacy Pyth push,
     // Token-2022).
     let sol = sb.create_mint_with(9, SPL_TOKEN);
-    let sol_oracle = solana_keypair::Keypair::new().pubkey();
     let sol_feed = [0x50; 32];
+    let sol_oracle = xmargin_sandbox::oracles::sponsored_feed_account(sol_feed);
     let q = sb.quote(15_000, 5, -2);
     sb.put_pull_oracle(sol_oracle, sol_feed, &q, true);
     let eth = sb.create_mint_with(8, TOKEN_2022);
@@ -39,6 +39,11 @@ pub fn run(crash: &crate::demo_liquidation::CrashArgs) -> Result<()> {
     let oracle = |source: [u8; 32], kind, legacy_program| OracleConfig {
         source,
         legacy_program,
+        feed_account: if kind == kind::PYTH_PULL {
+            xmargin_sandbox::oracles::sponsored_feed_account(source)
+        } else {
+            Pubkey::default()
+        },
         kind,
         max_staleness_secs: 60,
         max_conf_bps: 200,

@@ -257,6 +257,30 @@ impl MarkedGroup {
 pub struct MarkedUnderlying {
     pub market: UnderlyingMarket,
     pub policy: MarksPolicy,
+    /// The oracle's EMA ("stable") price, quote units per underlying unit; zero: none. Gains
+    /// of the book since the EMA count only at the EMA for the initial level (see
+    /// [`stable_price_charge`]).
+    pub stable_price: Fx,
+}
+
+impl MarkedUnderlying {
+    /// An underlying without a stable price (no charge).
+    pub fn new(market: UnderlyingMarket, policy: MarksPolicy) -> Self {
+        MarkedUnderlying { market, policy, stable_price: ZERO }
+    }
+}
+
+/// The initial-level charge that values a book's gains at the conservative side of (spot,
+/// EMA): `max(0, Δ × (spot − EMA))`, quote units, for net delta Δ (underlying units). A long
+/// book counts at min(spot, EMA), a short one at max(spot, EMA), as collateral does, so a
+/// spot print above the EMA cannot raise what gates withdrawals and new risk at once. Linear
+/// in Δ: exact for perps; for options the gap is second order (½Γ(spot − EMA)²) and within
+/// the grid's price shocks. Zero without a stable price.
+pub fn stable_price_charge(delta: Fx, spot: Fx, stable_price: Fx) -> Result<Fx> {
+    if stable_price <= ZERO {
+        return Ok(ZERO);
+    }
+    Ok(delta.mul_c(spot.sub_c(stable_price)?)?.max(ZERO))
 }
 
 /// A position valued from marks: a perp (`marks: None`) or an option series.
@@ -274,22 +298,34 @@ pub struct MarkedPosition {
 pub struct MarkedBook {
     pub exposure: NetExposure,
     pub addons: [[Fx; RANGES]; 2],
+    /// The underlying's stable (EMA) price; zero: none.
+    pub stable_price: Fx,
 }
 
 impl MarkedBook {
-    /// The requirement at `level`.
+    /// The requirement at `level`; the initial level includes the stable-price charge.
     pub fn requirement(&self, params: &MarginParams, level: Level) -> Result<RequirementBreakdown> {
         let index = usize::from(level == Level::Initial);
         let p = level_params(&self.exposure.scenario, params, level)?;
         let [grid, extreme] = self.addons[index];
-        requirement_with_addons(&self.exposure, &p, Addons { grid, extreme, value_error: grid })
+        let mut r = requirement_with_addons(&self.exposure, &p, Addons { grid, extreme, value_error: grid })?;
+        if level == Level::Initial {
+            let e = &self.exposure;
+            let charge = stable_price_charge(e.delta, e.spot, self.stable_price)?;
+            r.requirement = r.requirement.add_c(charge)?;
+        }
+        Ok(r)
     }
 }
 
 fn new_book(u: &MarkedUnderlying) -> Result<MarkedBook> {
     u.market.validate()?;
     u.policy.validate()?;
-    Ok(MarkedBook { exposure: NetExposure::empty(&u.market), addons: [[ZERO; RANGES]; 2] })
+    Ok(MarkedBook {
+        exposure: NetExposure::empty(&u.market),
+        addons: [[ZERO; RANGES]; 2],
+        stable_price: u.stable_price,
+    })
 }
 
 /// Adds one position to its book (an option's value, delta and vega to its reference spot's

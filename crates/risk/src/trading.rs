@@ -9,12 +9,19 @@
 //! ## Funding (perpetuals)
 //!
 //! ```text
-//! fill TWAP   = Σ fill price × seconds it stood / Σ seconds, over the funding period
-//! oracle TWAP = the oracle's EMA price (Pyth's time-weighted EMA), or spot without one
-//! rate        = clamp((fill TWAP − oracle TWAP) / oracle TWAP, −max, +max)      per interval
-//! index      += rate × oracle TWAP × elapsed / interval       quote units per underlying unit
-//! payment     = size × (index − snapshot)       paid by longs, received by shorts (size < 0)
+//! premium_i   = clamp((fill price − oracle spot) / oracle spot, −max, +max)   per fill i
+//! weight      = max(Σ |lots_i|, open interest)                                  lots
+//! rate        = Σ premium_i × |lots_i| / weight       per interval, 0 without fills
+//! slope       = rate × oracle TWAP / interval     quote units per underlying unit per second
+//! index(t)    = index(t0) + slope × (t − t0)                       t0: the last funding update
+//! payment     = size × (index(now) − snapshot)  paid by longs, received by shorts (size < 0)
 //! ```
+//!
+//! A fill moves the rate in proportion to its size against the open interest, so one lot
+//! traded far from the oracle barely moves it; a period without fills has rate 0 (nothing
+//! carries over). The rate decided at a funding update applies **from then on** (as the
+//! index's slope), so a position pays only for the time it is held: one opened a second
+//! before an update pays one second of the previous slope.
 //!
 //! When perps trade above the oracle the index rises and longs pay shorts, pulling the perp
 //! price back to the oracle. Each position's payment is rounded toward the venue (down in
@@ -125,70 +132,77 @@ pub fn open_interest_after(oi: u64, a_before: i64, a_after: i64, b_before: i64, 
     u64::try_from(after).map_err(|_| RiskError::Overflow)
 }
 
-/// The fill-price TWAP accumulator of the current funding period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FillTwap {
-    /// Σ price × seconds (quote native per unit × s).
-    pub price_seconds: u128,
-    /// Σ seconds covered.
-    pub seconds: u64,
-    /// Last fill price (0 = never) and time.
-    pub last_price: u64,
-    pub last_time: i64,
-}
-
-impl FillTwap {
-    /// Lets the last fill price stand from max(last fill, period start) to `now`.
-    pub fn advance(&mut self, period_start: i64, now: i64) -> Result<()> {
-        if self.last_price == 0 {
-            return Ok(());
-        }
-        let from = self.last_time.max(period_start);
-        let dt = u64::try_from(now.saturating_sub(from).max(0)).map_err(|_| RiskError::Overflow)?;
-        let add = u128::from(self.last_price).checked_mul(u128::from(dt)).ok_or(RiskError::Overflow)?;
-        self.price_seconds = self.price_seconds.checked_add(add).ok_or(RiskError::Overflow)?;
-        self.seconds = self.seconds.checked_add(dt).ok_or(RiskError::Overflow)?;
-        Ok(())
-    }
-
-    /// Records a fill at `now`.
-    pub fn record(&mut self, price: u64, period_start: i64, now: i64) -> Result<()> {
-        self.advance(period_start, now)?;
-        self.last_price = price;
-        self.last_time = now;
-        Ok(())
-    }
-
-    /// The period's TWAP (quote native per unit) at `now`, or `None` if there never was a fill.
-    pub fn twap(&self, period_start: i64, now: i64) -> Result<Option<u64>> {
-        let mut closed = *self;
-        closed.advance(period_start, now)?;
-        if closed.seconds == 0 {
-            return Ok((closed.last_price > 0).then_some(closed.last_price));
-        }
-        let twap =
-            closed.price_seconds.checked_div(u128::from(closed.seconds)).ok_or(RiskError::DivisionByZero)?;
-        Ok(Some(u64::try_from(twap).map_err(|_| RiskError::Overflow)?))
-    }
-}
-
-/// The funding premium per interval: clamp((fill − oracle)/oracle, ±max_rate); 0 without fills.
-pub fn funding_rate(fill_twap: Option<Fx>, oracle_twap: Fx, max_rate: Fx) -> Result<Fx> {
-    let Some(fill) = fill_twap else { return Ok(ZERO) };
-    if oracle_twap <= ZERO {
+/// The premium of one perp fill, fraction of the oracle price, truncated toward zero and
+/// clamped to ±`max_rate`: (price − oracle) / oracle. Prices in quote native units per
+/// underlying unit.
+pub fn fill_premium(price: u64, oracle: u64, max_rate: Fx) -> Result<Fx> {
+    if oracle == 0 {
         return Err(RiskError::NonPositivePrice);
     }
-    let rate = fill.sub_c(oracle_twap)?.div_c(oracle_twap)?;
-    Ok(rate.clamp(max_rate.neg_c()?, max_rate))
+    let diff = i128::from(price).checked_sub(i128::from(oracle)).ok_or(RiskError::Overflow)?;
+    // |diff| < 2^64, so diff · 2^48 fits an i128.
+    let bits = diff.checked_mul(1i128 << crate::fx::FRAC_BITS).ok_or(RiskError::Overflow)?;
+    let premium = Fx::from_bits(bits.checked_div(i128::from(oracle)).ok_or(RiskError::DivisionByZero)?);
+    let max = max_rate.abs_c()?;
+    Ok(premium.clamp(max.neg_c()?, max))
 }
 
-/// The funding index increment (quote units per underlying unit):
-/// rate × oracle TWAP × elapsed / interval.
-pub fn funding_step(rate: Fx, oracle_twap: Fx, elapsed_secs: i64, interval_secs: i64) -> Result<Fx> {
+/// The size-weighted fill premium of the current funding period (reset at every update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FundingPremium {
+    /// Σ premium_i × |lots_i| over the period's perp fills (fraction × lots).
+    pub premium_lots: Fx,
+    /// Σ |lots_i| over the period's perp fills, lots.
+    pub fill_lots: u64,
+}
+
+impl FundingPremium {
+    /// Records a perp fill of `lots` (either sign) at `price`, the oracle spot at `oracle`
+    /// (both quote native units per underlying unit).
+    pub fn record(&mut self, lots: i64, price: u64, oracle: u64, max_rate: Fx) -> Result<()> {
+        let size = lots.unsigned_abs();
+        let premium = fill_premium(price, oracle, max_rate)?;
+        let weighted = premium.checked_mul_int(i128::from(size)).ok_or(RiskError::Overflow)?;
+        self.premium_lots = self.premium_lots.add_c(weighted)?;
+        self.fill_lots = self.fill_lots.checked_add(size).ok_or(RiskError::Overflow)?;
+        Ok(())
+    }
+
+    /// max(Σ |fill lots|, open interest), lots: what the premium is normalised by.
+    pub fn weight(&self, open_interest: u64) -> u64 {
+        self.fill_lots.max(open_interest)
+    }
+
+    /// The period's funding rate, fraction per interval: Σ premium × |lots| / weight,
+    /// truncated toward zero and clamped to ±`max_rate`; 0 without fills.
+    pub fn rate(&self, open_interest: u64, max_rate: Fx) -> Result<Fx> {
+        let weight = self.weight(open_interest);
+        if self.fill_lots == 0 || weight == 0 {
+            return Ok(ZERO);
+        }
+        let rate = self.premium_lots.checked_div_int(i128::from(weight)).ok_or(RiskError::Overflow)?;
+        let max = max_rate.abs_c()?;
+        Ok(rate.clamp(max.neg_c()?, max))
+    }
+}
+
+/// The funding index slope, quote units per underlying unit per second:
+/// rate × oracle TWAP / interval.
+pub fn funding_slope(rate: Fx, oracle_twap: Fx, interval_secs: i64) -> Result<Fx> {
     if interval_secs <= 0 {
         return Err(RiskError::DivisionByZero);
     }
-    rate.mul_c(oracle_twap)?.mul_i(elapsed_secs)?.div_i(interval_secs)
+    if oracle_twap <= ZERO {
+        return Err(RiskError::NonPositivePrice);
+    }
+    rate.mul_c(oracle_twap)?.div_i(interval_secs)
+}
+
+/// The funding index at `now` (quote units per underlying unit): `index` (its value at
+/// `since`, unix seconds) plus `slope` × (now − since); no time passes before `since`.
+pub fn funding_index_at(index: Fx, slope: Fx, since: i64, now: i64) -> Result<Fx> {
+    let elapsed = now.checked_sub(since).ok_or(RiskError::Overflow)?.max(0);
+    index.add_c(slope.mul_i(elapsed)?)
 }
 
 /// Funding owed to the position since its snapshot, quote native units (negative: paid),
@@ -273,28 +287,61 @@ mod tests {
     }
 
     #[test]
-    fn twap_weights_prices_by_time() {
-        let mut t = FillTwap::default();
-        t.record(100, 0, 10).unwrap(); // no price before: nothing covered
-        t.record(200, 0, 40).unwrap(); // 100 stood 30 s
-        assert_eq!(t.twap(0, 50).unwrap(), Some((100 * 30 + 200 * 10) / 40));
-        assert_eq!(FillTwap::default().twap(0, 50).unwrap(), None);
+    fn fill_premium_is_relative_to_the_oracle_and_capped() {
+        let max = Fx::from_num(0.001);
+        let p = fill_premium(100_050, 100_000, max).unwrap();
+        assert!((p - Fx::from_num(0.0005)).abs() < Fx::from_num(1e-12), "{p}");
+        assert_eq!(fill_premium(110_000, 100_000, max).unwrap(), max, "capped");
+        assert_eq!(fill_premium(90_000, 100_000, max).unwrap(), -max, "capped below");
+        assert_eq!(fill_premium(100_000, 100_000, max).unwrap(), ZERO);
+        assert!(fill_premium(1, 0, max).is_err());
     }
 
     #[test]
-    fn funding_direction_and_magnitude() {
+    fn funding_rate_is_size_weighted_against_open_interest() {
         let max = Fx::from_num(0.001);
-        // Perp 0.05% over the oracle: longs pay 0.05% × 100 per interval.
-        let rate = funding_rate(Some(Fx::from_num(100.05)), Fx::from_num(100), max).unwrap();
-        assert!((rate - Fx::from_num(0.0005)).abs() < Fx::from_num(1e-12));
-        let step = funding_step(rate, Fx::from_num(100), 3_600, 3_600).unwrap();
-        assert!((step - Fx::from_num(0.05)).abs() < Fx::from_num(1e-9));
-        // Capped.
-        let capped = funding_rate(Some(Fx::from_num(110)), Fx::from_num(100), max).unwrap();
-        assert_eq!(capped, max);
+        // No fill: rate 0 whatever the open interest.
+        assert_eq!(FundingPremium::default().rate(1_000, max).unwrap(), ZERO);
+        assert_eq!(FundingPremium::default().rate(0, max).unwrap(), ZERO);
+        // One lot at +5% (capped at 0.1%) against 1_000 lots of open interest: 0.1% / 1_000.
+        let mut one = FundingPremium::default();
+        one.record(1, 105_000, 100_000, max).unwrap();
+        assert_eq!(one.weight(1_000), 1_000);
+        let r = one.rate(1_000, max).unwrap();
+        assert!((r - Fx::from_num(0.000001)).abs() < Fx::from_num(1e-12), "{r}");
+        // Fills larger than the open interest are normalised by their own size.
+        let mut big = FundingPremium::default();
+        big.record(-300, 100_050, 100_000, max).unwrap(); // +0.05%, either side
+        big.record(100, 100_000, 100_000, max).unwrap(); // at the oracle
+        assert_eq!(big.weight(200), 400);
+        let r = big.rate(200, max).unwrap();
+        assert!((r - Fx::from_num(0.0005 * 300.0 / 400.0)).abs() < Fx::from_num(1e-12), "{r}");
+        // Rich and cheap fills offset.
+        let mut both = FundingPremium::default();
+        both.record(50, 100_050, 100_000, max).unwrap();
+        both.record(50, 99_950, 100_000, max).unwrap();
+        assert!(both.rate(10, max).unwrap().abs() < Fx::from_num(1e-12));
+    }
+
+    #[test]
+    fn funding_accrues_per_second_from_the_update_on() {
+        let max = Fx::from_num(0.001);
+        let mut period = FundingPremium::default();
+        period.record(100, 100_050, 100_000, max).unwrap();
+        let rate = period.rate(100, max).unwrap();
+        // 0.05% × 100 per hour.
+        let slope = funding_slope(rate, Fx::from_num(100), 3_600).unwrap();
+        let index = funding_index_at(ZERO, slope, 1_000, 1_000 + 3_600).unwrap();
+        assert!((index - Fx::from_num(0.05)).abs() < Fx::from_num(1e-9), "{index}");
+        assert_eq!(funding_index_at(Fx::from_num(7), slope, 1_000, 1_000).unwrap(), Fx::from_num(7));
+        assert_eq!(funding_index_at(Fx::from_num(7), slope, 1_000, 900).unwrap(), Fx::from_num(7));
+        let one_second = funding_index_at(ZERO, slope, 1_000, 1_001).unwrap();
+        assert!((one_second - Fx::from_num(0.05 / 3_600.0)).abs() < Fx::from_num(1e-12));
+        assert!(funding_slope(rate, ZERO, 3_600).is_err());
+        assert!(funding_slope(rate, Fx::from_num(100), 0).is_err());
         // A long of 2 units pays 0.1 quote = 100_000 native (6 decimals); the short receives.
-        let long = pending_funding(Fx::from_num(2), step, ZERO, 6).unwrap();
-        let short = pending_funding(Fx::from_num(-2), step, ZERO, 6).unwrap();
+        let long = pending_funding(Fx::from_num(2), index, ZERO, 6).unwrap();
+        let short = pending_funding(Fx::from_num(-2), index, ZERO, 6).unwrap();
         assert!((-100_001..=-99_999).contains(&long), "{long}");
         assert!(long + short <= 0, "rounding never creates money");
     }

@@ -24,6 +24,7 @@ fn underlyings() -> Vec<MarkedUnderlying> {
     vec![MarkedUnderlying {
         market: common::underlying(0, 100.0, 0.6, 0.05),
         policy: MarksPolicy { max_drift: fx(0.03), max_age: 3_600 },
+        stable_price: Fx::ZERO,
     }]
 }
 

@@ -25,6 +25,7 @@ fn underlyings() -> Vec<MarkedUnderlying> {
         .map(|(i, spot)| MarkedUnderlying {
             market: common::underlying(i, spot, 0.6, spot * 0.0005),
             policy: MarksPolicy { max_drift: fx(0.03), max_age: 3_600 },
+            stable_price: Fx::ZERO,
         })
         .collect()
 }

@@ -113,7 +113,7 @@ proptest! {
         let positions = marked(&book, &at, NOW, &policy);
         let now = NOW + (age_used * max_age as f64) as i64;
         let now_market = market(spot * (1.0 + 0.999 * drift * drift_used), vol, price_only());
-        let u = MarkedUnderlying { market: now_market, policy };
+        let u = MarkedUnderlying { market: now_market, policy, stable_price: Fx::ZERO };
         let notional: f64 = book.iter().map(|p| p.size.to_num::<f64>().abs() * spot).sum();
         for level in [Level::Maintenance, Level::Initial] {
             let m = marked_health(&positions, &[], &[], &[u], now, &PARAMS, level).expect("marked");
@@ -135,7 +135,7 @@ fn never_above_the_exact_engine_and_close_to_it() {
         let book = random_book(&mut rng, spot);
         let at = market(spot, 0.8, ScenarioParams::REFERENCE);
         let positions = marked(&book, &at, NOW, &policy);
-        let u = MarkedUnderlying { market: at, policy };
+        let u = MarkedUnderlying { market: at, policy, stable_price: Fx::ZERO };
         let m = marked_health(&positions, &[], &[], &[u], NOW, &PARAMS, Level::Initial).expect("marked");
         let e = health(&book, &[], &[], &Market { now: NOW, underlyings: &[at] }, &PARAMS, Level::Initial)
             .expect("exact");
@@ -155,7 +155,7 @@ fn exposure_at_the_reference_spot_is_exact() {
         let book = random_book(&mut rng, 150.0);
         let at = market(150.0, 0.7, ScenarioParams::REFERENCE);
         let positions = marked(&book, &at, NOW, &policy(0.02, 3600));
-        let u = MarkedUnderlying { market: at, policy: policy(0.02, 3600) };
+        let u = MarkedUnderlying { market: at, policy: policy(0.02, 3600), stable_price: Fx::ZERO };
         let m = marked_books(&positions, &[u], NOW).expect("marked")[0].exposure;
         let e = books(&book, &Market { now: NOW, underlyings: &[at] }).expect("exact")[0].exposure;
         assert_eq!(m, e);
@@ -172,8 +172,8 @@ fn perps_equal_the_exact_engine() {
     b.index = 1;
     let positions = marked(&book, &a, NOW, &policy(0.02, 3600));
     let us = [
-        MarkedUnderlying { market: a, policy: policy(0.02, 3600) },
-        MarkedUnderlying { market: b, policy: policy(0.02, 3600) },
+        MarkedUnderlying { market: a, policy: policy(0.02, 3600), stable_price: Fx::ZERO },
+        MarkedUnderlying { market: b, policy: policy(0.02, 3600), stable_price: Fx::ZERO },
     ];
     for level in [Level::Initial, Level::Maintenance] {
         let m = marked_health(&positions, &[], &[], &us, NOW + 10 * DAY, &PARAMS, level).expect("marked");
@@ -239,4 +239,31 @@ fn long_bounds_carry_the_decay_allowance() {
     assert!(long_bound(1.0, 7200) > long_bound(1.0, 60));
     assert!(long_bound(1.0, 3600) > long_bound(60.0, 3600) / fx(10.0));
     assert_eq!(long_bound(0.0, 3600), Fx::ZERO);
+}
+
+/// The stable-price charge: a long book's gain above the EMA counts only at the EMA for the
+/// initial level (exactly, for a perp), nothing for a loss or a short below it, and the
+/// maintenance level is unchanged.
+#[test]
+fn stable_price_charge_values_gains_at_the_ema() {
+    use xmargin_risk::fx::Checked;
+    use xmargin_risk::marks::stable_price_charge;
+    let (delta, spot, ema) = (fx(10.0), fx(105.0), fx(100.0));
+    assert_eq!(stable_price_charge(delta, spot, ema).unwrap(), fx(50.0));
+    assert_eq!(stable_price_charge(delta.neg_c().unwrap(), spot, ema).unwrap(), Fx::ZERO);
+    assert_eq!(stable_price_charge(delta.neg_c().unwrap(), fx(95.0), ema).unwrap(), fx(50.0));
+    assert_eq!(stable_price_charge(delta, fx(95.0), ema).unwrap(), Fx::ZERO);
+    assert_eq!(stable_price_charge(delta, spot, Fx::ZERO).unwrap(), Fx::ZERO, "no EMA: no charge");
+
+    let market = common::underlying(0, 105.0, 0.6, 0.0);
+    let policy = MarksPolicy { max_drift: fx(0.03), max_age: 3_600 };
+    let perp = MarkedPosition { underlying: 0, size: fx(10.0), marks: None };
+    let with = [MarkedUnderlying { market, policy, stable_price: ema }];
+    let without = [MarkedUnderlying { market, policy, stable_price: Fx::ZERO }];
+    let params = MarginParams::REFERENCE;
+    let req = |u: &[MarkedUnderlying], level| {
+        marked_books(&[perp], u, NOW).unwrap()[0].requirement(&params, level).unwrap().requirement
+    };
+    assert_eq!(req(&with, Level::Initial), req(&without, Level::Initial).add_c(fx(50.0)).unwrap());
+    assert_eq!(req(&with, Level::Maintenance), req(&without, Level::Maintenance));
 }

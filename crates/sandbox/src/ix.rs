@@ -40,6 +40,7 @@ impl Sandbox {
                 registry: pda::registry(&exchange),
                 mint,
                 vault: pda::vault(&exchange, &mint),
+                insurance_vault: pda::collateral_insurance(&exchange, &mint),
                 token_program,
                 system_program: anchor_lang::system_program::ID,
             },
@@ -60,10 +61,21 @@ impl Sandbox {
         )
     }
 
+    /// Sets the delegate with the default slippage (0: delegate fills at the mark).
     pub fn set_delegate_ix(&self, owner: Pubkey, portfolio: Pubkey, delegate: Pubkey) -> Instruction {
+        self.set_delegate_with_slippage_ix(owner, portfolio, delegate, 0)
+    }
+
+    pub fn set_delegate_with_slippage_ix(
+        &self,
+        owner: Pubkey,
+        portfolio: Pubkey,
+        delegate: Pubkey,
+        max_slippage_bps: u16,
+    ) -> Instruction {
         instruction(
             xmargin::accounts::SetDelegate { owner, portfolio },
-            xmargin::instruction::SetDelegate { args: SetDelegateArgs { delegate } },
+            xmargin::instruction::SetDelegate { args: SetDelegateArgs { delegate, max_slippage_bps } },
         )
     }
 

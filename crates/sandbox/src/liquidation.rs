@@ -137,7 +137,7 @@ impl Venue {
         self.sb.patch_zero_copy::<xmargin::state::HaircutRegistry>(&pda::registry(&pda::exchange()), |r| {
             r.collaterals[usize::from(index)].haircut.initial_asset_weight_bps = initial_bps;
         });
-        let oracle = solana_keypair::Keypair::new().pubkey();
+        let oracle = crate::oracles::sponsored_feed_account(feed);
         self.collaterals.push(crate::venue::VenueCollateral { index, mint, feed, oracle, price });
         self.publish();
         Ok(index)
@@ -190,10 +190,12 @@ impl Venue {
         self.sb.send(&[a, b, ix], &[&liquidator.owner])
     }
 
-    /// `resolve_bankruptcy` of a portfolio.
+    /// `resolve_bankruptcy` of a portfolio, with its remaining accounts in the program's order:
+    /// the oracles of its non-zero non-quote balances (its health accounts), then (vault,
+    /// insurance account, mint, token program) of each leftover non-quote balance, slot order.
     pub fn resolve_bankruptcy_ix(&self, portfolio: &Pubkey) -> Instruction {
         let exchange = pda::exchange();
-        instruction(
+        let mut ix = instruction(
             xmargin::accounts::ResolveBankruptcy {
                 exchange,
                 registry: pda::registry(&exchange),
@@ -204,7 +206,22 @@ impl Venue {
                 token_program: self.sb.token_program_of(&self.fx.quote_mint),
             },
             xmargin::instruction::ResolveBankruptcy {},
-        )
+        );
+        let p: xmargin::state::Portfolio = self.sb.portfolio(portfolio).expect("portfolio");
+        let registry = self.sb.registry().expect("registry");
+        ix.accounts.extend(
+            self.health_accounts_of(&p, None).into_iter().map(|k| AccountMeta::new_readonly(k, false)),
+        );
+        for b in p.balances.iter().filter(|b| b.active == 1 && b.collateral != 0 && b.amount > 0) {
+            let c = &registry.collaterals[usize::from(b.collateral)];
+            ix.accounts.extend([
+                AccountMeta::new(c.vault, false),
+                AccountMeta::new(pda::collateral_insurance(&exchange, &c.mint), false),
+                AccountMeta::new_readonly(c.mint, false),
+                AccountMeta::new_readonly(c.token_program, false),
+            ]);
+        }
+        ix
     }
 
     /// Tops up the insurance vault with `amount` quote native units (a plain token transfer

@@ -14,6 +14,15 @@ pub fn insurance_vault(exchange: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[INSURANCE_VAULT_SEED, exchange.as_ref()], &xmargin::ID).0
 }
 
+/// The insurance account of a non-quote collateral (created by `list_collateral`).
+pub fn collateral_insurance(exchange: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[xmargin::seeds::INSURANCE_SEED, exchange.as_ref(), mint.as_ref()],
+        &xmargin::ID,
+    )
+    .0
+}
+
 pub fn program_data() -> Pubkey {
     Pubkey::find_program_address(&[xmargin::ID.as_ref()], &BPF_LOADER_UPGRADEABLE).0
 }

@@ -117,10 +117,12 @@ pub fn budget_ixs() -> [Instruction; 2] {
     [compute_limit_ix(1_400_000), heap_frame_ix(256 * 1024)]
 }
 
-/// A pull-oracle configuration: 60 s staleness, confidence ≤ 2%.
+/// A pull-oracle configuration read from the feed's sponsored account: 60 s staleness,
+/// confidence ≤ 2%.
 pub fn pull_oracle(feed: [u8; 32]) -> OracleConfig {
     OracleConfig {
         source: feed,
+        feed_account: crate::oracles::sponsored_feed_account(feed),
         kind: kind::PYTH_PULL,
         max_staleness_secs: 60,
         max_conf_bps: 200,
@@ -153,7 +155,7 @@ impl Venue {
             underlyings.push(VenueUnderlying {
                 index,
                 feed,
-                oracle: Keypair::new().pubkey(),
+                oracle: crate::oracles::sponsored_feed_account(feed),
                 market,
                 price: *price,
                 ema: *price,

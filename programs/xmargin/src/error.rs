@@ -95,6 +95,8 @@ pub enum XmarginError {
     NoPendingAuthority,
     #[msg("The risk change account does not belong to this exchange")]
     RiskChangeMismatch,
+    #[msg("The target's parameters changed since this risk change was proposed: propose it again")]
+    RiskChangeStale,
 
     // ---- portfolios, deposits, withdrawals ----
     #[msg("A portfolio already exists at this owner and index")]
@@ -117,6 +119,8 @@ pub enum XmarginError {
     TokenProgramMismatch,
     #[msg("Collateral is reduce-only: no new deposits")]
     CollateralReduceOnly,
+    #[msg("Only the portfolio's owner may deposit a non-quote asset it holds none of")]
+    DepositWouldOpenBalance,
     #[msg("Deposit would exceed the collateral's deposit cap")]
     DepositCapExceeded,
     #[msg("Amount must be positive")]
@@ -188,13 +192,21 @@ pub enum XmarginError {
     #[msg("Portfolio has no free position slot")]
     TooManyPositions,
     #[msg(
-        "After the trade the taker's initial health is negative and its maintenance requirement did not fall"
+        "After the trade the taker's initial health is negative and the trade lowered its initial or maintenance health (cash paid included)"
     )]
     TakerInsufficientHealth,
     #[msg(
-        "After the trade the maker's initial health is negative and its maintenance requirement did not fall"
+        "After the trade the maker's initial health is negative and the trade lowered its initial or maintenance health (cash paid included)"
     )]
     MakerInsufficientHealth,
+    #[msg("A portfolio left below maintenance health may only trade at the venue's mark or better (within one tick)")]
+    UnhealthyFillOffMark,
+    #[msg(
+        "A delegate-signed fill is further from the venue's mark than the owner's maximum slippage allows"
+    )]
+    DelegateSlippageExceeded,
+    #[msg("Delegate slippage must be at most 1,000 bps")]
+    InvalidDelegateSlippage,
     #[msg("Health accounts split is out of range")]
     InvalidHealthAccountSplit,
     #[msg("Funding was updated less than one funding interval ago")]
@@ -207,6 +219,8 @@ pub enum XmarginError {
     SettlementAlreadyRecorded,
     #[msg("The oracle price was published before expiry")]
     SettlementPriceBeforeExpiry,
+    #[msg("The oracle update is not the first one at or after expiry (its previous publish time must be before expiry)")]
+    SettlementUpdateNotAtExpiry,
     #[msg("The portfolio holds no expired option with a recorded settlement price in this market")]
     NothingToSettle,
     // Marks (update_marks; every health computation over option positions).
@@ -248,12 +262,14 @@ pub enum XmarginError {
     // Bankruptcy.
     #[msg("The portfolio still holds positions: liquidate them first")]
     BankruptcyPositionsRemain,
-    #[msg("The portfolio still holds non-quote collateral: liquidate it first")]
+    #[msg("The portfolio still holds non-quote collateral and its equity is not negative: liquidate the collateral instead")]
     BankruptcyCollateralRemains,
+    #[msg("Bankruptcy accounts do not match the leftover collateral: its oracles, then (vault, insurance account, mint, token program) per asset, in balance-slot order")]
+    BankruptcyAccountsMismatch,
     #[msg("The portfolio has no quote liability: nothing to resolve")]
     NotBankrupt,
     #[msg("The loss exceeds every positive quote balance: it cannot be socialized")]
     LossExceedsDeposits,
-    #[msg("The insurance vault account does not match the exchange")]
+    #[msg("The insurance account is not the exchange's insurance account of that asset")]
     InsuranceVaultMismatch,
 }

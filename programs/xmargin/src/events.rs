@@ -29,6 +29,8 @@ pub struct CollateralListed {
     pub mint: Pubkey,
     pub index: u8,
     pub vault: Pubkey,
+    /// Its insurance account (`[INSURANCE_SEED, exchange, mint]`).
+    pub insurance_vault: Pubkey,
     pub oracle_kind: u8,
     pub maintenance_asset_weight_bps: u16,
     pub deposit_cap: u64,
@@ -46,6 +48,9 @@ pub struct DelegateChanged {
     pub portfolio: Pubkey,
     pub old_delegate: Pubkey,
     pub new_delegate: Pubkey,
+    /// Basis points of spot.
+    pub old_max_slippage_bps: u16,
+    pub new_max_slippage_bps: u16,
 }
 
 #[event]
@@ -208,24 +213,37 @@ pub struct TradeFilled {
     pub open_interest_after: u64,
 }
 
-/// Emitted by `update_funding`. Prices in quote native units per underlying unit; the rate is
-/// a fraction per funding interval and the index in quote units per underlying unit (I80F48
-/// bits: divide by 2^48).
+/// Emitted by `update_funding`. The period's rate = `premium_lots` / `weight` (capped), a
+/// fraction of the oracle price per funding interval; it applies from now on as the index's
+/// slope. I80F48 values are bits (divide by 2^48): `premium_lots` in fraction × lots, `rate` a
+/// fraction per interval, indices in quote units per underlying unit, slopes in quote units
+/// per underlying unit per second. Sizes in lots; `oracle_twap` in quote native units per
+/// underlying unit.
 #[event]
 pub struct FundingUpdated {
     pub market: Pubkey,
     pub underlying: u8,
-    /// 0 when no perp fill ever happened (rate 0).
-    pub fill_twap: u64,
+    /// Σ premium × |lots| of the period's perp fills (each premium capped at the max rate).
+    pub premium_lots: i128,
+    /// Σ |lots| of the period's perp fills (0: no fill, rate 0).
+    pub fill_lots: u64,
+    /// Perp open interest at the update, lots.
+    pub open_interest: u64,
+    /// max(fill_lots, open_interest), lots.
+    pub weight: u64,
     pub oracle_twap: u64,
     pub rate: i128,
     pub elapsed_secs: i64,
+    /// Index at the previous update and now (accrued at `slope_before`).
     pub index_before: i128,
     pub index_after: i128,
+    pub slope_before: i128,
+    pub slope_after: i128,
 }
 
 /// Emitted by `record_settlement_price`. Price: quote native units per underlying unit, rounded
-/// to the tick; `series_settled`: how many series of that expiry got it.
+/// to the tick; `series_settled`: how many series of that expiry got it. The oracle update's
+/// publish times (unix seconds) satisfy `prev_publish_time < expiry ≤ publish_time`.
 #[event]
 pub struct SettlementRecorded {
     pub market: Pubkey,
@@ -233,6 +251,10 @@ pub struct SettlementRecorded {
     pub expiry: i64,
     pub settlement_price: u64,
     pub series_settled: u8,
+    /// The oracle account read.
+    pub oracle: Pubkey,
+    pub publish_time: i64,
+    pub prev_publish_time: i64,
 }
 
 /// Emitted by `settle_expired` for every option position turned into cash (quote native
@@ -314,6 +336,24 @@ pub struct BankruptcyResolved {
     pub total_quote_deposits_after: u64,
     pub loss_index_before: i128,
     pub loss_index_after: i128,
+}
+
+/// Emitted by `resolve_bankruptcy` for each leftover collateral balance of an insolvent
+/// portfolio taken over by the insurance fund: `amount` native units of `collateral` moved from
+/// its vault to its insurance account. Balances and totals in the asset's native units.
+#[event]
+pub struct CollateralTakenOver {
+    pub portfolio: Pubkey,
+    pub collateral: u8,
+    pub mint: Pubkey,
+    pub insurance_vault: Pubkey,
+    pub amount: u64,
+    pub balance_before: i64,
+    pub balance_after: i64,
+    pub total_deposits_before: u64,
+    pub total_deposits_after: u64,
+    /// Tokens in the insurance account after the transfer.
+    pub insurance_balance_after: u64,
 }
 
 /// Emitted when a timelocked change of the liquidation parameters is executed.

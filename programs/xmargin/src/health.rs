@@ -20,10 +20,17 @@
 //! max(spot, EMA) + conf (equity uses min/max(spot, EMA) too, without the confidence).
 //!
 //! Soft oracle failures (stale, confidence too wide, not trading, not fully verified,
-//! non-positive price) value an asset balance at 0, so a withdrawal that keeps the portfolio
-//! healthy without that asset still goes through; a liability in such an asset cannot be
-//! valued conservatively and fails the computation. Hard failures (wrong owner, account or
-//! feed, malformed data, bad exponent) always fail it.
+//! non-positive price) value an asset balance at 0 when the portfolio's own trader acts
+//! (`OracleMode::Lenient`: a withdrawal that keeps the portfolio healthy without that asset
+//! still goes through); a liability in such an asset cannot be valued conservatively and
+//! fails the computation. Hard failures (wrong owner, account or feed, malformed data, bad
+//! exponent) always fail it. An action of a third party on someone else's portfolio
+//! (liquidation, bankruptcy resolution) uses `OracleMode::Strict`: every failure is hard, so
+//! no caller can make a portfolio look poorer by passing a failing oracle.
+//!
+//! Positions' gains count at the conservative side of (spot, EMA) for the initial level (the
+//! engine's stable-price charge, `xmargin_risk::marks::stable_price_charge`), as collateral
+//! does: a spot print above the EMA does not raise what gates withdrawals and new risk.
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::intrinsic;
 use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Level, Tier};
@@ -120,6 +127,15 @@ fn schedule(c: &CollateralConfig, amount: i64, both_sides: bool) -> Result<Hairc
     }
     s.tier_count = used;
     Ok(s)
+}
+
+/// How a health computation treats a soft oracle failure of a collateral asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OracleMode {
+    /// The portfolio's own trader acts: the asset counts for nothing (can only lower health).
+    Lenient,
+    /// A third party acts on the portfolio: any oracle failure fails the computation.
+    Strict,
 }
 
 fn is_soft(e: &Error) -> bool {
@@ -252,7 +268,17 @@ const PARAMS: MarginParams = MarginParams::REFERENCE;
 /// its accounts are then not expected among the remaining accounts.
 pub struct Provided<'a> {
     pub market: UnderlyingMarket,
+    /// Its oracle's EMA price (quote units; zero: none).
+    pub stable_price: Fx,
     pub account: &'a MarketAccount,
+}
+
+/// The stable (EMA) price of a guarded oracle read, quote units per unit; zero without one.
+pub fn stable_price(p: &OraclePrice) -> Result<Fx> {
+    match p.ema_price {
+        Some(ema) if ema > 0 => from_mantissa(ema, p.expo).map_err(risk_error),
+        _ => Ok(Fx::ZERO),
+    }
 }
 
 /// The guarded oracle price of an underlying as engine market data.
@@ -348,6 +374,7 @@ pub fn health_inputs<'info>(
     clock: &Clock,
     override_balance: Option<(u8, i64)>,
     provided: Option<Provided<'_>>,
+    mode: OracleMode,
 ) -> Result<HealthInputs> {
     // Sized once: the program's bump allocator never frees, so growth by doubling would
     // waste heap.
@@ -388,9 +415,12 @@ pub fn health_inputs<'info>(
                 from_mantissa(i64::try_from(p.conf).map_err(|_| XmarginError::RiskMath)?, p.expo)
                     .map_err(risk_error)?,
             ),
-            // An asset behind a soft-failing oracle counts for nothing.
-            Err(e) if is_soft(&e) && amount >= 0 => continue,
-            Err(e) => return Err(e),
+            // An asset behind a soft-failing oracle counts for nothing, for its own trader only.
+            Err(e) if mode == OracleMode::Lenient && is_soft(&e) && amount >= 0 => continue,
+            Err(e) => {
+                msg!("oracle of collateral {} ({}) failed", slot.collateral, info.key);
+                return Err(e);
+            }
         };
         if amount == 0 {
             continue;
@@ -409,21 +439,25 @@ pub fn health_inputs<'info>(
     let mut instruments: Vec<(u16, u8)> = Vec::with_capacity(slots);
     let now = clock.unix_timestamp;
     for &u in &used {
-        let mut add = |data: UnderlyingMarket, m: &MarketAccount| -> Result<()> {
-            underlyings.push(MarkedUnderlying { market: data, policy: m.marks_policy()? });
+        let mut add = |data: UnderlyingMarket, stable: Fx, m: &MarketAccount| -> Result<()> {
+            underlyings.push(MarkedUnderlying {
+                market: data,
+                policy: m.marks_policy()?,
+                stable_price: stable,
+            });
             let basis = current_basis(registry, &data)?;
             for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
                 positions.push(marked_position(slot, m, &data, &basis, quote_decimals, now)?);
                 instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
                 if slot.is_perp() {
-                    let cash = perp_cash(slot, m.funding_index(), quote_decimals)?;
+                    let cash = perp_cash(slot, m.funding_index_at(now)?, quote_decimals)?;
                     quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
                 }
             }
             Ok(())
         };
         match &provided {
-            Some(p) if p.market.index == u => add(p.market, p.account)?,
+            Some(p) if p.market.index == u => add(p.market, p.stable_price, p.account)?,
             _ => {
                 let info = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
                 let loader = AccountLoader::<MarketAccount>::try_from(info)?;
@@ -433,7 +467,10 @@ pub fn health_inputs<'info>(
                     XmarginError::MarketAccountsMismatch
                 );
                 let oracle = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
-                add(underlying_market(registry, u, oracle, clock)?.0, &m)?;
+                let (data, price) = underlying_market(registry, u, oracle, clock).inspect_err(|_| {
+                    msg!("oracle of underlying {} ({}) failed", u, oracle.key);
+                })?;
+                add(data, stable_price(&price)?, &m)?;
             }
         }
     }

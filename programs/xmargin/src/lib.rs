@@ -27,6 +27,20 @@ declare_id!("DqgtNoLCvMAKqTajWGC62zuSvxj2QNkA9BrahccmzdTi");
 #[cfg(target_os = "solana")]
 use solana_compiler_builtins as _;
 
+// Who to tell about a vulnerability, embedded in the deployed .so (see SECURITY.md); the
+// contact is a placeholder, to be replaced before deployment. Only in the entrypoint build, as
+// the crate's docs require: the macro defines a `#[no_mangle]` static `SECURITY_TXT`, which two
+// programs linking xmargin as a library (`no-entrypoint`) would otherwise both define. No
+// `#[allow(unsafe_code)]` is needed: the lint does not fire inside another crate's macro.
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "xmargin",
+    project_url: "https://github.com/xmargin/xmargin",
+    contacts: "email:security@xmargin.example",
+    policy: "https://github.com/xmargin/xmargin/blob/main/SECURITY.md",
+    source_code: "https://github.com/xmargin/xmargin"
+}
+
 #[program]
 pub mod xmargin {
     use super::*;
@@ -145,7 +159,8 @@ pub mod xmargin {
         Trade::handler(ctx, args)
     }
 
-    /// Advances a perp's funding index from the fill TWAP's premium over the oracle (anyone).
+    /// Closes a perp's funding period: accrues the index, then sets its per-second slope from
+    /// the period's size-weighted fill premium over the oracle (anyone).
     #[access_control(ctx.accounts.validate())]
     pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
         UpdateFunding::handler(ctx)
@@ -157,7 +172,8 @@ pub mod xmargin {
         UpdateMarks::handler(ctx, args)
     }
 
-    /// Records the settlement price of an expiry within its window (anyone).
+    /// Records the settlement price of an expiry within its window, from the feed's first
+    /// update at or after expiry (anyone).
     #[access_control(ctx.accounts.validate(&args))]
     pub fn record_settlement_price(
         ctx: Context<RecordSettlementPrice>,
@@ -192,10 +208,13 @@ pub mod xmargin {
         LiquidateCollateral::handler(ctx, args)
     }
 
-    /// Covers an emptied portfolio's deficit from the insurance vault, socializing any
-    /// remainder over quote holders through the loss index (anyone).
+    /// Covers the deficit of a portfolio with no positions from the insurance vault,
+    /// socializing any remainder over quote holders through the loss index; leftover
+    /// collateral of an insolvent portfolio goes to the insurance fund (anyone; not while
+    /// liquidations are paused). Remaining accounts: leftover collateral oracles, then
+    /// (vault, insurance account, mint, token program) per leftover asset.
     #[access_control(ctx.accounts.validate())]
-    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         ResolveBankruptcy::handler(ctx)
     }
 }

@@ -5,6 +5,10 @@ pub const EXCHANGE_SEED: &[u8] = b"exchange";
 /// Insurance vault (quote-mint token account owned by the exchange PDA):
 /// `[INSURANCE_VAULT_SEED, exchange]`.
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
+/// Insurance account of a non-quote collateral (token account of its mint owned by the
+/// exchange PDA, created by `list_collateral`; receives the collateral a bankruptcy
+/// resolution takes over): `[INSURANCE_SEED, exchange, mint]`.
+pub const INSURANCE_SEED: &[u8] = b"insurance";
 /// Haircut registry: `[REGISTRY_SEED, exchange]`.
 pub const REGISTRY_SEED: &[u8] = b"registry";
 /// Collateral vault (token account of a listed mint owned by the exchange PDA):

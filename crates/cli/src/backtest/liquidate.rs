@@ -69,6 +69,7 @@ fn underlying(m: &BarMarket) -> MarkedUnderlying {
         },
         // Marks are recomputed at every close: no drift, no age.
         policy: MarksPolicy { max_drift: MarksPolicy::MIN_DRIFT, max_age: MarksPolicy::MIN_AGE },
+        stable_price: Fx::ZERO,
     }
 }
 

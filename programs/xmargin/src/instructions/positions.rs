@@ -119,7 +119,8 @@ pub fn position_slot(portfolio: &mut Portfolio, market: &Market, instrument: u8)
         ..PositionSlot::default()
     };
     if instrument == PERP_INSTRUMENT {
-        slot.funding_snapshot = market.funding_index;
+        let index = market.funding_index_at(Clock::get()?.unix_timestamp)?;
+        slot.funding_snapshot = index.to_bits().to_le_bytes();
     } else {
         let s = market.option_series(instrument).ok_or(XmarginError::UnknownInstrument)?;
         slot.kind = s.kind;
@@ -174,7 +175,8 @@ pub fn apply_fill(
     let lots_per_unit = market.lots_per_unit();
     let old = p.positions[slot];
     let cash = if old.is_perp() {
-        let funding = settle_funding(p, registry, slot, market.funding_index(), quote_decimals)?;
+        let index = market.funding_index_at(Clock::get()?.unix_timestamp)?;
+        let funding = settle_funding(p, registry, slot, index, quote_decimals)?;
         let pos = PerpPosition { size: old.size, basis: old.quote_basis };
         let (new, realized) = engine(apply_perp_fill(pos, lots, price, lots_per_unit))?;
         p.positions[slot].size = new.size;
@@ -191,6 +193,23 @@ pub fn apply_fill(
     let size_after = p.positions[slot].size;
     free_if_flat(p, slot);
     Ok(SideFill { size_before: old.size, size_after, cash })
+}
+
+/// A copy of a portfolio's state on the heap (8-byte aligned, as the account's fields need),
+/// to value the portfolio as it was before an instruction changed it.
+pub struct PortfolioSnapshot(Vec<u64>);
+
+impl PortfolioSnapshot {
+    pub fn of(p: &Portfolio) -> Self {
+        let bytes = bytemuck::bytes_of(p);
+        let mut words = vec![0u64; bytes.len().div_ceil(8)];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+        PortfolioSnapshot(words)
+    }
+
+    pub fn get(&self) -> &Portfolio {
+        bytemuck::from_bytes(&bytemuck::cast_slice::<u64, u8>(&self.0)[..core::mem::size_of::<Portfolio>()])
+    }
 }
 
 /// Frees a slot whose size reached zero.

@@ -20,6 +20,7 @@ pub fn parse(raw: &RawOracleAccount, config: &OracleConfig) -> Result<OraclePric
         expo: account.expo,
         ema_price: Some(account.ema_price.val),
         publish_time: account.timestamp,
+        prev_publish_time: account.prev_timestamp,
         slot: account.agg.pub_slot,
     })
 }

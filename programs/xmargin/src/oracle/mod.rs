@@ -2,8 +2,10 @@
 //! error. Two formats are accepted:
 //!
 //! - **Pyth pull** (`PriceUpdateV2`, posted by the Pyth Solana receiver program): owner must be
-//!   the receiver, the feed id must match the configured one, and the update must be
-//!   `Full`-verified (all Wormhole guardian signatures checked);
+//!   the receiver, **the account must be the configured price-feed account** (Pyth's sponsored
+//!   feed account, which the push-oracle program keeps updating in place), the feed id must
+//!   match the configured one, and the update must be `Full`-verified (all Wormhole guardian
+//!   signatures checked);
 //! - **Pyth legacy push** price accounts, parsed with `pyth-sdk-solana`: owner must be the
 //!   configured Pyth program, the account must be the configured one, status `Trading`.
 //!
@@ -18,6 +20,21 @@
 //! | healthy | ✓ | ✓ (health-checked) | ✓ (health-checked) | ✓ | ✓ |
 //! | stale / too wide / not trading / unverified / price ≤ 0 | ✓ | ✓ if healthy with A counted at 0 | ✓ if healthy with A counted at 0 | ✗ | ✗ |
 //! | wrong owner / account / feed, malformed, bad exponent | ✓ | ✗ (the account is rejected outright) | ✗ | ✗ | ✗ |
+//!
+//! **No caller chooses among prices.** A pull update is accepted only from the configured
+//! feed account, and a legacy price only from the configured price account: at any moment
+//! each asset has exactly one readable price, whoever sends the transaction. (Binding to the
+//! feed id alone let a caller pick any posted update of the feed within the staleness window,
+//! or a stale / partially verified one.) The one exception is the settlement price
+//! ([`read_settlement_price`]): any posted update of the feed is accepted there, but only the
+//! one whose `prev_publish_time < expiry ≤ publish_time`, which is unique in Pyth's chain of
+//! updates.
+//!
+//! **Third-party actions never value with a failing oracle.** The soft failures in the table
+//! value an asset at 0 only when the portfolio's own trader acts on it (withdrawal, trade). A
+//! liquidation or bankruptcy resolution of someone else's portfolio treats every oracle
+//! failure as a hard error (`health::OracleMode::Strict`): valuing the target's collateral at
+//! 0 would let a liquidator make a healthy portfolio liquidatable.
 //!
 //! Deposits never read an oracle: adding collateral cannot add risk.
 //! A liability in A needs A's price (it can only be valued conservatively with a live price),
@@ -53,6 +70,9 @@ pub struct OracleConfig {
     pub source: [u8; 32],
     /// Legacy: the Pyth oracle program that must own the price account (unused for pull).
     pub legacy_program: Pubkey,
+    /// Pull: the price-feed account every price must be read from (Pyth's sponsored feed
+    /// account for `source`); unused for legacy, whose account is `source`.
+    pub feed_account: Pubkey,
     /// `kind::*`.
     pub kind: u8,
     pub _padding: [u8; 3],
@@ -73,6 +93,8 @@ pub struct OraclePrice {
     pub ema_price: Option<i64>,
     /// Unix seconds.
     pub publish_time: i64,
+    /// Unix seconds of the previous update of the feed (Pyth chains its updates).
+    pub prev_publish_time: i64,
     pub slot: u64,
 }
 
@@ -90,32 +112,60 @@ pub fn read_price(info: &AccountInfo, config: &OracleConfig, clock: &Clock) -> R
     parse_and_guard(&raw, config, clock.unix_timestamp, clock.slot)
 }
 
-/// The pure core of [`read_price`]: parse by kind, then apply every guard.
+/// The pure core of [`read_price`]: the configured account only, parsed by kind, then every
+/// guard.
 pub fn parse_and_guard(
     raw: &RawOracleAccount,
     config: &OracleConfig,
     now: i64,
     slot: u64,
 ) -> Result<OraclePrice> {
-    let price = match config.kind {
-        kind::PYTH_PULL => pull::parse(raw, &config.source)?,
-        kind::PYTH_LEGACY => legacy::parse(raw, config)?,
-        _ => return err!(XmarginError::OracleKindUnsupported),
-    };
+    if config.kind == kind::PYTH_PULL {
+        require_keys_eq!(*raw.key, config.feed_account, XmarginError::OracleWrongAccount);
+    }
+    let price = parse(raw, config)?;
     guard(&price, config, now, slot)?;
+    Ok(price)
+}
+
+/// Parses by kind (owner, feed or account, verification, status).
+fn parse(raw: &RawOracleAccount, config: &OracleConfig) -> Result<OraclePrice> {
+    match config.kind {
+        kind::PYTH_PULL => pull::parse(raw, &config.source),
+        kind::PYTH_LEGACY => legacy::parse(raw, config),
+        _ => err!(XmarginError::OracleKindUnsupported),
+    }
+}
+
+/// Reads a settlement price: any fully verified update of the configured feed (pull; legacy:
+/// the configured account), with the price, exponent and confidence guards but no staleness
+/// guard and no feed-account binding: the caller (`record_settlement_price`) accepts only
+/// the update with `prev_publish_time < expiry ≤ publish_time`, unique in the feed's chain,
+/// so whoever records it, and whenever, records the same price.
+pub fn read_settlement_price(info: &AccountInfo, config: &OracleConfig) -> Result<OraclePrice> {
+    let data = info.try_borrow_data()?;
+    let raw = RawOracleAccount { key: info.key, owner: info.owner, data: &data };
+    let price = parse(&raw, config)?;
+    guard_value(&price, config)?;
     Ok(price)
 }
 
 /// The checks common to both formats.
 pub fn guard(p: &OraclePrice, config: &OracleConfig, now: i64, slot: u64) -> Result<()> {
-    require!(p.price > 0, XmarginError::OracleNonPositivePrice);
-    require!((-18..=18).contains(&p.expo), XmarginError::OracleExponentOutOfRange);
+    guard_value(p, config)?;
     let age_secs = now.saturating_sub(p.publish_time).max(0);
     require!(age_secs <= i64::from(config.max_staleness_secs), XmarginError::OracleStale);
     if config.max_staleness_slots > 0 {
         let age_slots = slot.saturating_sub(p.slot);
         require!(age_slots <= u64::from(config.max_staleness_slots), XmarginError::OracleStale);
     }
+    Ok(())
+}
+
+/// Price positive, exponent in range, confidence within the configured ratio.
+fn guard_value(p: &OraclePrice, config: &OracleConfig) -> Result<()> {
+    require!(p.price > 0, XmarginError::OracleNonPositivePrice);
+    require!((-18..=18).contains(&p.expo), XmarginError::OracleExponentOutOfRange);
     // conf / price ≤ max_conf_bps / 10_000, in integers: conf × 10_000 ≤ price × max_bps.
     let lhs = u128::from(p.conf).saturating_mul(10_000);
     let rhs = u128::from(p.price.unsigned_abs()).saturating_mul(u128::from(config.max_conf_bps));

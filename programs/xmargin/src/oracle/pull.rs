@@ -4,7 +4,9 @@
 //! `write_authority: Pubkey`, `verification_level: enum { Partial { num_signatures: u8 }, Full }`
 //! (tag byte 0 + one byte, or tag byte 1), `price_message: { feed_id: [u8; 32], price: i64,
 //! conf: u64, exponent: i32, publish_time: i64, prev_publish_time: i64, ema_price: i64,
-//! ema_conf: u64 }`, `posted_slot: u64`.
+//! ema_conf: u64 }`, `posted_slot: u64`. Accounts on mainnet are 134 bytes: the receiver
+//! allocates for the larger `Partial` variant (2 bytes), so a `Full` update leaves one zero
+//! byte at the end.
 use anchor_lang::prelude::*;
 
 use super::{OraclePrice, RawOracleAccount, PYTH_RECEIVER_PROGRAM};
@@ -63,9 +65,9 @@ pub fn parse(raw: &RawOracleAccount, feed_id: &[u8; 32]) -> Result<OraclePrice> 
     let conf = r.u64()?;
     let expo = r.i32()?;
     let publish_time = r.i64()?;
-    let _prev_publish_time = r.i64()?;
+    let prev_publish_time = r.i64()?;
     let ema_price = r.i64()?;
     let _ema_conf = r.u64()?;
     let slot = r.u64()?;
-    Ok(OraclePrice { price, conf, expo, ema_price: Some(ema_price), publish_time, slot })
+    Ok(OraclePrice { price, conf, expo, ema_price: Some(ema_price), publish_time, prev_publish_time, slot })
 }

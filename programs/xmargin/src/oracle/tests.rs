@@ -18,6 +18,11 @@ fn legacy_key() -> Pubkey {
     Pubkey::new_from_array([5; 32])
 }
 
+/// The configured pull feed account.
+fn feed_key() -> Pubkey {
+    Pubkey::new_from_array([6; 32])
+}
+
 /// A `PriceUpdateV2` account: discriminator, write authority, verification level, message,
 /// posted slot, laid out by hand.
 fn pull_bytes(
@@ -41,6 +46,8 @@ fn pull_bytes(
     d.extend_from_slice(&(price - 5).to_le_bytes()); // ema price
     d.extend_from_slice(&conf.to_le_bytes()); // ema conf
     d.extend_from_slice(&slot.to_le_bytes());
+    // Mainnet accounts are 134 bytes: room for the `Partial` variant's extra byte.
+    d.resize(134, 0);
     d
 }
 
@@ -69,6 +76,7 @@ fn legacy_bytes(price: i64, conf: u64, expo: i32, status: u8, timestamp: i64, pu
 fn pull_config() -> OracleConfig {
     OracleConfig {
         source: FEED,
+        feed_account: feed_key(),
         kind: kind::PYTH_PULL,
         max_staleness_secs: 60,
         max_staleness_slots: 150,
@@ -102,7 +110,7 @@ fn err(e: XmarginError) -> u32 {
 }
 
 fn pull(data: &[u8]) -> Result<OraclePrice> {
-    check(PYTH_RECEIVER_PROGRAM, Pubkey::new_unique(), data, &pull_config())
+    check(PYTH_RECEIVER_PROGRAM, feed_key(), data, &pull_config())
 }
 
 fn legacy(data: &[u8]) -> Result<OraclePrice> {
@@ -120,6 +128,7 @@ fn pull_update_parses() {
             expo: -8,
             ema_price: Some(5_999_999_999_995),
             publish_time: NOW - 5,
+            prev_publish_time: NOW - 6,
             slot: SLOT - 10
         }
     );
@@ -128,8 +137,11 @@ fn pull_update_parses() {
 #[test]
 fn pull_rejections() {
     let good = pull_bytes(FULL, FEED, 100_000, 10, -2, NOW, SLOT);
-    let wrong_owner = check(Pubkey::new_unique(), Pubkey::new_unique(), &good, &pull_config());
+    let wrong_owner = check(Pubkey::new_unique(), feed_key(), &good, &pull_config());
     assert_eq!(code(wrong_owner), err(XmarginError::OracleWrongOwner));
+    // A genuine update of the feed posted at another account: no caller picks the price.
+    let elsewhere = check(PYTH_RECEIVER_PROGRAM, Pubkey::new_unique(), &good, &pull_config());
+    assert_eq!(code(elsewhere), err(XmarginError::OracleWrongAccount));
     let partial = pull_bytes(&[0, 5], FEED, 100_000, 10, -2, NOW, SLOT);
     assert_eq!(code(pull(&partial)), err(XmarginError::OracleNotFullyVerified));
     assert_eq!(
@@ -139,7 +151,7 @@ fn pull_rejections() {
     let mut bad_disc = good.clone();
     bad_disc[0] ^= 1;
     assert_eq!(code(pull(&bad_disc)), err(XmarginError::OracleMalformed));
-    assert_eq!(code(pull(&good[..good.len() - 1])), err(XmarginError::OracleMalformed));
+    assert_eq!(code(pull(&good[..good.len() - 2])), err(XmarginError::OracleMalformed));
     assert_eq!(
         code(pull(&pull_bytes(&[2], FEED, 100_000, 10, -2, NOW, SLOT))),
         err(XmarginError::OracleMalformed)
@@ -158,6 +170,7 @@ fn legacy_account_parses_and_matches_the_sdk() {
             expo: -8,
             ema_price: Some(5_999_999_999_997),
             publish_time: NOW - 3,
+            prev_publish_time: 0,
             slot: SLOT - 2
         }
     );
@@ -217,7 +230,7 @@ fn unsupported_kind_is_rejected() {
     let cfg = OracleConfig { kind: kind::QUOTE, ..pull_config() };
     let data = pull_bytes(FULL, FEED, 1, 0, 0, NOW, SLOT);
     assert_eq!(
-        code(check(PYTH_RECEIVER_PROGRAM, Pubkey::new_unique(), &data, &cfg)),
+        code(check(PYTH_RECEIVER_PROGRAM, feed_key(), &data, &cfg)),
         err(XmarginError::OracleKindUnsupported)
     );
 }

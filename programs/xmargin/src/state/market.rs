@@ -9,10 +9,13 @@
 //! exact integer number of quote native units and fills, premiums and settlements are exactly
 //! zero-sum.
 use anchor_lang::prelude::*;
-use xmargin_risk::trading::FillTwap;
+use xmargin_risk::trading::{funding_index_at, FundingPremium};
 use xmargin_risk::Fx;
 
-pub const MARKET_VERSION: u8 = 1;
+use crate::health::risk_error;
+
+/// 2: size-weighted funding premium and a per-second funding slope replace the fill TWAP.
+pub const MARKET_VERSION: u8 = 2;
 pub const MAX_SERIES: usize = 32;
 /// `TradeArgs::instrument` value naming the perpetual (option series are 0..MAX_SERIES).
 pub const PERP_INSTRUMENT: u8 = u8::MAX;
@@ -103,21 +106,25 @@ pub struct Market {
     /// Longest time to expiry of a new series, days.
     pub max_expiry_days: u16,
     pub _padding2: [u8; 2],
-    /// Unix seconds of the last funding update (creation time at first).
+    /// Unix seconds of the last funding update (creation time at first): the time
+    /// `funding_index` was accrued to and the start of the current funding period.
     pub last_funding_time: i64,
-    /// Cumulative funding per long underlying unit, quote units (I80F48 bits): a long of
-    /// n units pays n × (index now − index at its last settlement).
+    /// Cumulative funding per long underlying unit at `last_funding_time`, quote units (I80F48
+    /// bits). Read it only through `funding_index_at`: the index at time t is
+    /// `funding_index + funding_slope × (t − last_funding_time)`, and a long of n units pays
+    /// n × (index now − index at its last settlement).
     pub funding_index: [u8; 16],
-    /// Last perp funding premium applied, fraction per interval (I80F48 bits; for display).
+    /// Funding rate decided at the last update, fraction of the oracle price per interval
+    /// (I80F48 bits; for display: `funding_slope` is what accrues).
     pub last_funding_rate: [u8; 16],
-    /// Fill TWAP of the current funding period: Σ price × seconds held (quote native per unit ×
-    /// seconds, u128 little-endian) since `last_funding_time`, up to `last_fill_time`.
-    pub fill_price_seconds: [u8; 16],
-    /// Last perp fill price (quote native per unit; 0 = never traded) and its time.
-    pub last_fill_price: u64,
-    pub last_fill_time: i64,
-    /// Seconds covered by `fill_price_seconds`.
-    pub fill_seconds: u64,
+    /// Slope of the funding index since `last_funding_time`, quote units per underlying unit
+    /// per second (I80F48 bits): `last_funding_rate` × oracle TWAP / `funding_interval_secs`.
+    pub funding_slope: [u8; 16],
+    /// Σ premium × |lots| of the current period's perp fills, fraction × lots (I80F48 bits);
+    /// each fill's premium is (price − oracle spot) / oracle spot, clamped to ±max rate.
+    pub fill_premium_lots: [u8; 16],
+    /// Σ |lots| of the current period's perp fills, lots.
+    pub fill_lots: u64,
     pub series: [OptionSeries; MAX_SERIES],
     /// Each series' marks (`update_marks`), same index as `series`.
     pub marks: [SeriesMarksState; MAX_SERIES],
@@ -153,7 +160,7 @@ const _: () = assert!(core::mem::size_of::<OptionSeries>() == 48);
 const _: () = assert!(core::mem::size_of::<SeriesMarksState>() == 264);
 const _: () = assert!(
     core::mem::size_of::<Market>()
-        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 3 * 16 + 24 + MAX_SERIES * (48 + 264) + 64
+        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 4 * 16 + 8 + MAX_SERIES * (48 + 264) + 64
 );
 // Created by CPI in `create_market`: must stay within the 10 KiB a CPI may allocate.
 const _: () = assert!(Market::SPACE <= 10_240);
@@ -168,25 +175,34 @@ impl Market {
         &self.series[..usize::from(self.series_count).min(MAX_SERIES)]
     }
 
-    pub fn funding_index(&self) -> Fx {
-        Fx::from_bits(i128::from_le_bytes(self.funding_index))
+    /// The funding index at `now` (unix seconds), quote units per underlying unit: the stored
+    /// index plus the slope over the time since the last funding update.
+    pub fn funding_index_at(&self, now: i64) -> Result<Fx> {
+        funding_index_at(
+            Fx::from_bits(i128::from_le_bytes(self.funding_index)),
+            self.funding_slope(),
+            self.last_funding_time,
+            now,
+        )
+        .map_err(risk_error)
     }
 
-    /// The perp's fill-price TWAP accumulator.
-    pub fn fill_twap(&self) -> FillTwap {
-        FillTwap {
-            price_seconds: u128::from_le_bytes(self.fill_price_seconds),
-            seconds: self.fill_seconds,
-            last_price: self.last_fill_price,
-            last_time: self.last_fill_time,
+    /// Quote units per underlying unit per second.
+    pub fn funding_slope(&self) -> Fx {
+        Fx::from_bits(i128::from_le_bytes(self.funding_slope))
+    }
+
+    /// The size-weighted fill premium of the current funding period.
+    pub fn funding_premium(&self) -> FundingPremium {
+        FundingPremium {
+            premium_lots: Fx::from_bits(i128::from_le_bytes(self.fill_premium_lots)),
+            fill_lots: self.fill_lots,
         }
     }
 
-    pub fn set_fill_twap(&mut self, t: &FillTwap) {
-        self.fill_price_seconds = t.price_seconds.to_le_bytes();
-        self.fill_seconds = t.seconds;
-        self.last_fill_price = t.last_price;
-        self.last_fill_time = t.last_time;
+    pub fn set_funding_premium(&mut self, f: &FundingPremium) {
+        self.fill_premium_lots = f.premium_lots.to_bits().to_le_bytes();
+        self.fill_lots = f.fill_lots;
     }
 
     /// The series at `index`, if listed.

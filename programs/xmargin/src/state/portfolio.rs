@@ -73,7 +73,8 @@ pub struct Portfolio {
     pub index: u16,
     pub _padding1: [u8; 2],
     pub owner: Pubkey,
-    /// May trade for the owner, never withdraw. `Pubkey::default()` = none.
+    /// May trade for the owner, never withdraw, and only within `delegate_max_slippage_bps`
+    /// of the mark. `Pubkey::default()` = none.
     pub delegate: Pubkey,
     pub exchange: Pubkey,
     pub balances: [CollateralBalance; MAX_BALANCES],
@@ -81,7 +82,12 @@ pub struct Portfolio {
     /// The registry's `quote_loss_index` when the quote balance was last written (I80F48
     /// bits; zero bits mean 1.0).
     pub quote_loss_snapshot: [u8; 16],
-    pub reserved: [u8; 240],
+    /// The most a delegate-signed fill may be worse than the venue's mark (oracle for perps,
+    /// model price for options) for this portfolio, basis points of spot, plus one tick of
+    /// rounding. Set by the owner with the delegate; 0 (the default): at the mark.
+    pub delegate_max_slippage_bps: u16,
+    pub _padding2: [u8; 6],
+    pub reserved: [u8; 232],
 }
 
 /// `Portfolio::liquidation_state`.

@@ -4,7 +4,8 @@ use anchor_lang::prelude::*;
 
 use crate::oracle::OracleConfig;
 
-pub const REGISTRY_VERSION: u8 = 1;
+/// 2: oracle configurations carry the bound price-feed account (`OracleConfig::feed_account`).
+pub const REGISTRY_VERSION: u8 = 2;
 pub const MAX_COLLATERALS: usize = 16;
 pub const MAX_UNDERLYINGS: usize = 16;
 pub const MAX_TIERS: usize = 4;
@@ -133,10 +134,10 @@ pub struct HaircutRegistry {
     pub reserved: [u8; 240],
 }
 
-const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 80 + 80 + 16 + 8 + 32);
-const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 240);
+const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 112 + 80 + 16 + 8 + 32);
+const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 272);
 const _: () = assert!(
-    core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 312 + MAX_UNDERLYINGS * 240 + 256
+    core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 256
 );
 // Created by CPI in `initialize_exchange`: must stay within the 10 KiB a CPI may allocate.
 const _: () = assert!(HaircutRegistry::SPACE <= 10_240);

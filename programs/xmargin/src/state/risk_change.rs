@@ -1,6 +1,15 @@
 //! Timelocked risk changes: a proposal holds the complete new parameters for one collateral
-//! or underlying; anyone executes it after the exchange's delay, when it is still within the
-//! per-change bounds relative to the parameters in force at that time.
+//! or underlying (or the liquidation parameters), and the target's parameters as they were
+//! when it was proposed; anyone executes it after the exchange's delay.
+//!
+//! Execution applies a proposal only while the target's governed parameters still equal that
+//! snapshot (else `RiskChangeStale`), and while it is still within the per-change bounds of
+//! the parameters in force. So a change applies exactly what it was proposed to change: when
+//! anything of its target moved meanwhile (the guardian tightened it, another change
+//! executed), it must be proposed again, under a fresh timelock, from the new parameters; a
+//! stale snapshot can never undo the guardian. An underlying's volatility-estimator state
+//! (written by `update_volatility`) is not a governed parameter and is left out of the
+//! comparison.
 use anchor_lang::prelude::*;
 
 use super::registry::{CollateralConfig, Haircut, UnderlyingConfig, MAX_TIERS};
@@ -11,7 +20,8 @@ use crate::oracle::OracleConfig;
 use xmargin_risk::vol::{VolParams, VolState};
 use xmargin_risk::Fx;
 
-pub const RISK_CHANGE_VERSION: u8 = 1;
+/// 2: with the target's parameters at proposal (`*_before`).
+pub const RISK_CHANGE_VERSION: u8 = 2;
 
 /// `RiskChange::kind`.
 pub mod change_kind {
@@ -59,11 +69,29 @@ pub struct RiskChange {
     pub underlying: UnderlyingConfig,
     /// For `LIQUIDATION`.
     pub liquidation: LiquidationParams,
+    /// For `COLLATERAL`: the target's parameters when proposed.
+    pub collateral_before: CollateralRiskParams,
+    /// For `UNDERLYING`: the target's governed parameters when proposed (its estimator state
+    /// zeroed, see `UnderlyingConfig::governed`).
+    pub underlying_before: UnderlyingConfig,
+    /// For `LIQUIDATION`: the exchange's liquidation parameters when proposed.
+    pub liquidation_before: LiquidationParams,
     pub reserved: [u8; 48],
 }
 
-const _: () = assert!(core::mem::size_of::<CollateralRiskParams>() == 80 + 80 + 16);
-const _: () = assert!(core::mem::size_of::<RiskChange>() == 8 + 64 + 24 + 176 + 240 + 64);
+const _: () = assert!(core::mem::size_of::<CollateralRiskParams>() == 80 + 112 + 16);
+// Header, then (new parameters, parameters at proposal) for each kind, then reserved bytes.
+const _: () = assert!(
+    core::mem::size_of::<RiskChange>()
+        == 8 + 64
+            + 24
+            + 2 * (core::mem::size_of::<CollateralRiskParams>()
+                + core::mem::size_of::<UnderlyingConfig>()
+                + core::mem::size_of::<LiquidationParams>())
+            + 48
+);
+// Created by CPI in `propose_risk_change`: within the 10 KiB a CPI may allocate.
+const _: () = assert!(RiskChange::SPACE <= 10_240);
 
 impl RiskChange {
     pub const SPACE: usize = 8 + core::mem::size_of::<RiskChange>();
@@ -95,10 +123,7 @@ impl CollateralRiskParams {
     /// weight within `step` bps of its current value, the cap at most doubled, a valid oracle.
     pub fn check_change(&self, current: &Self, step: u16, is_quote: bool) -> Result<()> {
         if is_quote {
-            require!(
-                self.haircut == current.haircut && self.oracle == current.oracle,
-                XmarginError::QuoteAssetImmutable
-            );
+            self.check_quote_fixed(current)?;
         } else {
             crate::instructions::validate_oracle(&self.oracle)?;
         }
@@ -117,6 +142,17 @@ impl CollateralRiskParams {
         require!(ok, XmarginError::WeightStepTooLarge);
         let max_cap = current.deposit_cap.saturating_mul(MAX_CAP_GROWTH_FACTOR);
         require!(self.deposit_cap <= max_cap, XmarginError::CapGrowthTooLarge);
+        Ok(())
+    }
+
+    /// The quote asset is the unit of account (price 1, weight 1 by definition): its haircut
+    /// and oracle never change, by proposal or by the guardian; its cap and reduce-only flag
+    /// may.
+    pub fn check_quote_fixed(&self, current: &Self) -> Result<()> {
+        require!(
+            self.haircut == current.haircut && self.oracle == current.oracle,
+            XmarginError::QuoteAssetImmutable
+        );
         Ok(())
     }
 
@@ -145,6 +181,7 @@ impl CollateralRiskParams {
         ok && no.kind == oo.kind
             && no.source == oo.source
             && no.legacy_program == oo.legacy_program
+            && no.feed_account == oo.feed_account
             && no.max_staleness_secs <= oo.max_staleness_secs
             && slots_tighter
             && no.max_conf_bps <= oo.max_conf_bps
@@ -218,6 +255,18 @@ impl UnderlyingConfig {
             .map_err(crate::health::risk_error)?;
         self.set_vol_state(&state);
         Ok(())
+    }
+
+    /// The governed parameters only: a copy with the estimator state zeroed (what a proposal
+    /// snapshots, and what `update_volatility` never changes).
+    pub fn governed(&self) -> UnderlyingConfig {
+        let mut out = *self;
+        out.vol_last_time = 0;
+        out.vol_last_price = [0; 16];
+        out.vol_var_short = [0; 16];
+        out.vol_var_long = [0; 16];
+        out.vol_shock = [0; 16];
+        out
     }
 
     /// Copies every governed parameter of `new`, keeping this entry's estimator state.

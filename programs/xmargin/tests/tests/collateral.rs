@@ -9,6 +9,7 @@ use xmargin::oracle::{kind, OracleConfig};
 use xmargin::state::{pause, HaircutRegistry, Portfolio};
 use xmargin_sandbox::fixtures::haircut;
 use xmargin_sandbox::ix::fx_bits_to_f64;
+use xmargin_sandbox::oracles::sponsored_feed_account;
 use xmargin_sandbox::tokens::TOKEN_2022;
 use xmargin_sandbox::{cu, pda, program_error_code, ExchangeFixture, Pubkey, Sandbox, TxFailure};
 
@@ -48,6 +49,7 @@ fn assert_error(failure: &TxFailure, expected: XmarginError) {
 fn pull_oracle(feed: [u8; 32]) -> OracleConfig {
     OracleConfig {
         source: feed,
+        feed_account: sponsored_feed_account(feed),
         kind: kind::PYTH_PULL,
         max_staleness_secs: 60,
         max_staleness_slots: 0,
@@ -74,7 +76,7 @@ impl Venue {
         let usdc = Asset { mint: fx.quote_mint, oracle: Pubkey::default(), index: 0 };
         // SOL: SPL Token, 9 decimals, pull oracle at $150.00 ± 0.05.
         let sol_mint = sb.create_mint_with(9, SPL_TOKEN);
-        let sol_oracle = Keypair::new().pubkey();
+        let sol_oracle = sponsored_feed_account(SOL_FEED);
         let q = sb.quote(15_000, 5, -2);
         sb.put_pull_oracle(sol_oracle, SOL_FEED, &q, true);
         // ETH: Token-2022, 8 decimals, legacy oracle at $3000.00 ± 1.
@@ -428,18 +430,24 @@ fn oracle_substitution_and_wrong_oracle_lists_fail() {
     let t = v.trader([0, 10_000_000_000, 1_000_000_000]);
     v.deposit(&t, 1, 1_000_000_000).unwrap();
     v.deposit(&t, 2, 100_000_000).unwrap();
-    // A genuine Pyth update for another feed in SOL's place.
-    let other_feed = Keypair::new().pubkey();
+    // A genuine Pyth update for SOL's feed posted at another address (any caller can post
+    // one): only the configured feed account is read, so no caller chooses among prices.
     let q = v.sb.quote(15_000, 5, -2);
-    v.sb.put_pull_oracle(other_feed, [0x51; 32], &q, true);
-    let wrong = [other_feed, v.eth.oracle];
-    assert_error(&v.withdraw_with(&t, 1, 1, &wrong).unwrap_err(), XmarginError::OracleWrongFeed);
-    // A partially verified update for SOL's feed.
-    let partial = Keypair::new().pubkey();
-    v.sb.put_pull_oracle(partial, SOL_FEED, &q, false);
-    // Not fully verified is a soft failure: SOL counts for nothing, nothing is owed, so the
-    // withdrawal goes through.
-    v.withdraw_with(&t, 1, 1, &[partial, v.eth.oracle]).unwrap_or_else(|f| panic!("{f}"));
+    let posted = Keypair::new().pubkey();
+    v.sb.put_pull_oracle(posted, SOL_FEED, &q, true);
+    assert_error(
+        &v.withdraw_with(&t, 1, 1, &[posted, v.eth.oracle]).unwrap_err(),
+        XmarginError::OracleWrongAccount,
+    );
+    // Another feed's update in SOL's feed account.
+    v.sb.put_pull_oracle(v.sol.oracle, [0x51; 32], &q, true);
+    let right = [v.sol.oracle, v.eth.oracle];
+    assert_error(&v.withdraw_with(&t, 1, 1, &right).unwrap_err(), XmarginError::OracleWrongFeed);
+    // A partially verified update in SOL's feed account: a soft failure, SOL counts for
+    // nothing for its own trader, nothing is owed, so the withdrawal goes through.
+    v.sb.put_pull_oracle(v.sol.oracle, SOL_FEED, &q, false);
+    v.withdraw_with(&t, 1, 1, &right).unwrap_or_else(|f| panic!("{f}"));
+    v.sb.put_pull_oracle(v.sol.oracle, SOL_FEED, &q, true);
     // A legacy account that is not ETH's configured account, owned by the Pyth program.
     let impostor = Keypair::new().pubkey();
     let q = v.sb.quote(300_000, 100, -2);
@@ -449,15 +457,12 @@ fn oracle_substitution_and_wrong_oracle_lists_fail() {
         XmarginError::OracleWrongAccount,
     );
     // The right account data under the wrong owner.
-    let forged = Keypair::new().pubkey();
-    v.sb.put_pull_oracle(forged, SOL_FEED, &v.sb.quote(15_000, 5, -2), true);
-    let mut acc = v.sb.svm.get_account(&forged).unwrap();
-    acc.owner = Keypair::new().pubkey();
-    v.sb.svm.set_account(forged, acc).unwrap();
-    assert_error(
-        &v.withdraw_with(&t, 1, 1, &[forged, v.eth.oracle]).unwrap_err(),
-        XmarginError::OracleWrongOwner,
-    );
+    let genuine = v.sb.svm.get_account(&v.sol.oracle).unwrap();
+    let mut forged = genuine.clone();
+    forged.owner = Keypair::new().pubkey();
+    v.sb.svm.set_account(v.sol.oracle, forged).unwrap();
+    assert_error(&v.withdraw_with(&t, 1, 1, &right).unwrap_err(), XmarginError::OracleWrongOwner);
+    v.sb.svm.set_account(v.sol.oracle, genuine).unwrap();
     // Missing or extra oracle accounts.
     assert_error(
         &v.withdraw_with(&t, 1, 1, &[v.sol.oracle]).unwrap_err(),
@@ -585,7 +590,7 @@ fn withdraw_with_sixteen_collateral_assets_stays_under_its_ceiling() {
     for i in 0..13u8 {
         let mint = v.sb.create_mint_with(6, SPL_TOKEN);
         let feed = [0x60 + i; 32];
-        let oracle = Keypair::new().pubkey();
+        let oracle = sponsored_feed_account(feed);
         let q = v.sb.quote(100 + i64::from(i), 1, -2);
         v.sb.put_pull_oracle(oracle, feed, &q, true);
         let args = ListCollateralArgs {

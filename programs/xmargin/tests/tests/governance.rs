@@ -24,6 +24,7 @@ fn assert_error(failure: &TxFailure, expected: XmarginError) {
 fn oracle() -> OracleConfig {
     OracleConfig {
         source: [3; 32],
+        feed_account: xmargin_sandbox::oracles::sponsored_feed_account([3; 32]),
         kind: kind::PYTH_PULL,
         max_staleness_secs: 60,
         max_conf_bps: 200,
@@ -143,7 +144,8 @@ fn execution_rechecks_bounds_against_current_parameters() {
     );
     sb.send(&[ix], &[&fx.guardian]).unwrap_or_else(|f| panic!("{f}"));
     sb.warp(DEFAULT_TIMELOCK_SECS);
-    assert_error(&execute(&mut sb, id).unwrap_err(), XmarginError::WeightStepTooLarge);
+    // The proposal was made against 2,500: it is stale (and would also be out of bounds).
+    assert_error(&execute(&mut sb, id).unwrap_err(), XmarginError::RiskChangeStale);
     assert_eq!(params(&sb, 1).haircut.initial_asset_weight_bps, 0);
 }
 

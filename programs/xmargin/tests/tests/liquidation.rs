@@ -118,6 +118,7 @@ fn the_program_sizes_exactly_as_the_engine() {
             max_drift: xmargin_risk::marks::MarksPolicy::MIN_DRIFT,
             max_age: xmargin_risk::marks::MarksPolicy::MIN_AGE,
         },
+        stable_price: xmargin_risk::Fx::ZERO,
     }];
     let cash = quote_balance(&v.portfolio(&target)) + v.portfolio(&target).positions[0].quote_basis;
     let balances = [xmargin_risk::collateral::Balance {

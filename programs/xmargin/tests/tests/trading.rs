@@ -5,7 +5,7 @@ use solana_signer::Signer;
 use xmargin::error::XmarginError;
 use xmargin::state::{instrument_kind, pause, Portfolio, PERP_INSTRUMENT};
 use xmargin_sandbox::ix::fx_bits_to_f64;
-use xmargin_sandbox::venue::{compute_limit_ix, Trader, Venue, TICK};
+use xmargin_sandbox::venue::{compute_limit_ix, Trader, Venue, PRICE_EXPO, TICK};
 use xmargin_sandbox::{cu, program_error_code, Pubkey, TxFailure};
 
 /// SOL at $150.
@@ -197,7 +197,13 @@ fn funding_moves_from_longs_to_shorts_when_perps_trade_rich() {
     let ix = v.update_funding_ix(0);
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     cu::record("update_funding", "one interval", landed.compute_units, 40_000);
-    let index = v.market(0).funding_index();
+    // The rate applies from now on: nothing accrued yet, 0.1% per hour from here.
+    let m = v.market(0);
+    assert_eq!(m.funding_index_at(m.last_funding_time).unwrap().to_bits(), 0, "no slope before");
+    let rate = fx_bits_to_f64(i128::from_le_bytes(m.last_funding_rate));
+    assert!((rate - 0.001).abs() < 1e-12, "rate {rate}");
+    v.warp(3_600);
+    let index = v.market(0).funding_index_at(v.sb.now().0).unwrap();
     // 0.1% × 150 USDC per SOL.
     assert!((index.to_num::<f64>() - 0.15).abs() < 1e-9, "index {index}");
     // Touching both positions settles 0.15 USDC: longs pay, shorts receive.
@@ -211,11 +217,12 @@ fn funding_moves_from_longs_to_shorts_when_perps_trade_rich() {
     // Rounded toward the venue: the short may receive one native unit less.
     let received = quote_balance(&pb) - qb + fee_b;
     assert!((149_999..=150_000).contains(&received), "short received 0.15 USDC: {received}");
-    // The next period had no fills but the last price (at the oracle): zero premium.
-    v.warp(3_600);
+    // That period's only fill was at the oracle: zero premium from the next update on.
     let ix = v.update_funding_ix(0);
     v.sb.send(&[ix], &[]).unwrap();
-    let drift = (v.market(0).funding_index() - index).to_num::<f64>();
+    let index = v.market(0).funding_index_at(v.sb.now().0).unwrap();
+    v.warp(3_600);
+    let drift = (v.market(0).funding_index_at(v.sb.now().0).unwrap() - index).to_num::<f64>();
     assert!(drift.abs() < 1e-9, "at-oracle fills carry no funding: {drift}");
 }
 
@@ -239,6 +246,11 @@ fn expiry_settlement_is_zero_sum_itm_otm_atm() {
     // Expiry at 160: the 150 call pays 10 per SOL, the put and the 160 call nothing.
     v.warp(expiry - v.sb.now().0 + 10);
     v.set_price(0, 160_004_000);
+    // The feed's first update at or after expiry (the previous one was before it).
+    let (u, mut q) = (&v.underlyings[0], v.sb.quote(160_004_000, 16_000, PRICE_EXPO));
+    let (oracle, feed) = (u.oracle, u.feed);
+    q.publish_time = expiry;
+    v.sb.put_pull_oracle_update(oracle, feed, &q, 160_004_000, expiry - 1);
     let landed = v.sb.send(&[v.record_settlement_ix(0, put)], &[]).unwrap_or_else(|f| panic!("{f}"));
     cu::record("record_settlement_price", "three series", landed.compute_units, 40_000);
     let m = v.market(0);

@@ -16,6 +16,7 @@ fn listed() -> (Sandbox, solana_keypair::Keypair, xmargin_sandbox::Pubkey) {
     let (mut sb, fx) = Sandbox::with_exchange().unwrap_or_else(|e| panic!("{e}"));
     let oracle_cfg = OracleConfig {
         source: FEED,
+        feed_account: xmargin_sandbox::oracles::sponsored_feed_account(FEED),
         kind: kind::PYTH_PULL,
         max_staleness_secs: 60,
         max_conf_bps: 200,
@@ -28,7 +29,7 @@ fn listed() -> (Sandbox, solana_keypair::Keypair, xmargin_sandbox::Pubkey) {
     sb.warp(DEFAULT_TIMELOCK_SECS);
     let ix = sb.execute_risk_change_ix(id);
     sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
-    let oracle = Keypair::new().pubkey();
+    let oracle = xmargin_sandbox::oracles::sponsored_feed_account(FEED);
     (sb, fx.governance, oracle)
 }
 
@@ -87,11 +88,16 @@ fn the_crank_is_rate_limited_and_guarded() {
     sb.warp(1800);
     let f = sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_err();
     assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::OracleStale)), "{f}");
-    // Another feed's price update is not this underlying's.
+    // A genuine update of this feed posted at another account is not read: the crank's
+    // caller cannot choose the price.
     let other = Keypair::new().pubkey();
     let q = sb.quote(15_100_000, 1_000, -5);
-    sb.put_pull_oracle(other, [0x43; 32], &q, true);
+    sb.put_pull_oracle(other, FEED, &q, true);
     let f = sb.send(&[sb.update_volatility_ix(0, other)], &[]).unwrap_err();
+    assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::OracleWrongAccount)), "{f}");
+    // Another feed's update in this feed's account is not this underlying's.
+    sb.put_pull_oracle(oracle, [0x43; 32], &q, true);
+    let f = sb.send(&[sb.update_volatility_ix(0, oracle)], &[]).unwrap_err();
     assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::OracleWrongFeed)), "{f}");
     let f = sb.send(&[sb.update_volatility_ix(3, oracle)], &[]).unwrap_err();
     assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::UnknownRiskTarget)), "{f}");

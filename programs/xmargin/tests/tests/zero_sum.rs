@@ -12,7 +12,7 @@ use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
 use xmargin_risk::fx::Fx;
 use xmargin_risk::trading::pending_funding;
 use xmargin_sandbox::program_error_code;
-use xmargin_sandbox::venue::{Trader, Venue};
+use xmargin_sandbox::venue::{Trader, Venue, PRICE_EXPO};
 
 const OPERATIONS: usize = 1_200;
 
@@ -90,7 +90,8 @@ impl Book {
                 // Perp value at the mark nets to zero over all holders; what remains is each
                 // position's basis and the funding it has accrued but not yet settled.
                 let perps = p.positions.iter().filter(|s| s.active == 1 && s.is_perp()).map(|s| {
-                    let index = self.v.market(s.underlying as u8).funding_index();
+                    let now = self.v.sb.now().0;
+                    let index = self.v.market(s.underlying as u8).funding_index_at(now).unwrap();
                     let size = Fx::from_num(s.size) / 100;
                     let pending = pending_funding(size, index, s.funding_snapshot(), 6).unwrap();
                     i128::from(s.quote_basis) + i128::from(pending)
@@ -157,6 +158,12 @@ impl Book {
                 // Re-read: one record settles every series of the same expiry.
                 let s = self.v.market(u).series[i];
                 if s.expiry <= now && s.settlement_price == 0 {
+                    // Post the feed's first update at or after expiry (at the current price).
+                    let vu = &self.v.underlyings[usize::from(u)];
+                    let (oracle, feed, price, ema) = (vu.oracle, vu.feed, vu.price, vu.ema);
+                    let mut q = self.v.sb.quote(price, (price / 10_000).max(1) as u64, PRICE_EXPO);
+                    q.publish_time = now;
+                    self.v.sb.put_pull_oracle_update(oracle, feed, &q, ema, s.expiry - 1);
                     let ix = self.v.record_settlement_ix(u, i as u8);
                     self.v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("record: {f}"));
                 }

@@ -1,6 +1,8 @@
-//! `execute_risk_change` (anyone, after the timelock): applies a proposal if it is still
-//! within the per-change bounds of the parameters in force now, then closes it (rent to its
-//! payer).
+//! `execute_risk_change` (anyone, after the timelock): applies a proposal if its target's
+//! governed parameters are still the ones it was proposed against (else `RiskChangeStale`:
+//! the guardian or another change moved them, and the proposal would undo that) and it is
+//! still within the per-change bounds of the parameters in force, then closes it (rent to its
+//! payer). A failed execution changes nothing; a stale proposal can only be cancelled.
 use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
@@ -46,6 +48,7 @@ impl ExecuteRiskChange<'_> {
                 let current =
                     registry.listed_collaterals().get(target).ok_or(XmarginError::UnknownRiskTarget)?;
                 let old = CollateralRiskParams::of(current);
+                require!(old == change.collateral_before, XmarginError::RiskChangeStale);
                 change.collateral.check_change(&old, step, target == 0)?;
                 change.collateral.apply(&mut registry.collaterals[target]);
                 emit!(CollateralRiskChanged {
@@ -79,6 +82,7 @@ impl ExecuteRiskChange<'_> {
             change_kind::UNDERLYING => {
                 require!(change.target < registry.underlying_count, XmarginError::UnknownRiskTarget);
                 let old = registry.underlyings[target];
+                require!(old.governed() == change.underlying_before, XmarginError::RiskChangeStale);
                 change.underlying.check_change(&old, step)?;
                 registry.underlyings[target].apply_params(&change.underlying);
                 emit!(UnderlyingRiskChanged {
@@ -92,6 +96,7 @@ impl ExecuteRiskChange<'_> {
             change_kind::LIQUIDATION => {
                 let mut exchange = a.exchange.load_mut()?;
                 let old = exchange.liquidation;
+                require!(old == change.liquidation_before, XmarginError::RiskChangeStale);
                 change.liquidation.check_change(&old, step)?;
                 exchange.liquidation = change.liquidation;
                 emit!(LiquidationParamsChanged { change_id: change.id, old, new: change.liquidation });

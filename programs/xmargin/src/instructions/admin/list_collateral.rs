@@ -1,13 +1,15 @@
 //! `list_collateral` (governance): adds a collateral asset to the registry and creates its
-//! vault. A new listing always has initial asset weight 0: it can be deposited, withdrawn and
-//! counted for maintenance, but it backs no new risk until a timelocked change loosens it.
+//! vault and its insurance account (which receives the asset when a bankruptcy resolution
+//! takes over an insolvent portfolio's leftover collateral). A new listing always has initial
+//! asset weight 0: it can be deposited, withdrawn and counted for maintenance, but it backs no
+//! new risk until a timelocked change loosens it.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenInterface};
 
 use crate::error::XmarginError;
 use crate::events::CollateralListed;
 use crate::oracle::{kind, OracleConfig};
-use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED, VAULT_SEED};
+use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED, VAULT_SEED};
 use crate::state::{CollateralConfig, Exchange, Haircut, HaircutRegistry, MAX_COLLATERALS};
 use crate::utils::{create_token_account, is_uninitialized};
 
@@ -40,6 +42,9 @@ pub struct ListCollateral<'info> {
     /// CHECK: the vault PDA, created here (seeds checked).
     #[account(mut, seeds = [VAULT_SEED, exchange.key().as_ref(), mint.key().as_ref()], bump)]
     pub vault: UncheckedAccount<'info>,
+    /// CHECK: the insurance account PDA, created here (seeds checked).
+    #[account(mut, seeds = [INSURANCE_SEED, exchange.key().as_ref(), mint.key().as_ref()], bump)]
+    pub insurance_vault: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
@@ -58,6 +63,7 @@ impl ListCollateral<'_> {
         );
         require!(usize::from(registry.collateral_count) < MAX_COLLATERALS, XmarginError::RegistryFull);
         require!(is_uninitialized(&self.vault), XmarginError::CollateralAlreadyListed);
+        require!(is_uninitialized(&self.insurance_vault), XmarginError::CollateralAlreadyListed);
         require!(
             self.mint.to_account_info().data_len() == BASE_MINT_LEN,
             XmarginError::UnsupportedMintExtensions
@@ -85,6 +91,9 @@ pub fn validate_oracle(o: &OracleConfig) -> Result<()> {
     );
     if o.kind == kind::PYTH_LEGACY {
         require!(o.legacy_program != Pubkey::default(), XmarginError::InvalidOracleConfig);
+    } else {
+        // A pull oracle is read from one account only, so no caller can choose among prices.
+        require!(o.feed_account != Pubkey::default(), XmarginError::InvalidOracleConfig);
     }
     Ok(())
 }
@@ -102,6 +111,14 @@ impl ListCollateral<'_> {
             &accounts.exchange.to_account_info(),
             &accounts.token_program.key(),
             &[VAULT_SEED, exchange_key.as_ref(), mint_key.as_ref(), &[vault_bump]],
+        )?;
+        create_token_account(
+            &accounts.payer.to_account_info(),
+            &accounts.insurance_vault.to_account_info(),
+            &accounts.mint.to_account_info(),
+            &accounts.exchange.to_account_info(),
+            &accounts.token_program.key(),
+            &[INSURANCE_SEED, exchange_key.as_ref(), mint_key.as_ref(), &[ctx.bumps.insurance_vault]],
         )?;
         let mut registry = accounts.registry.load_mut()?;
         let index = registry.collateral_count;
@@ -124,6 +141,7 @@ impl ListCollateral<'_> {
             mint: mint_key,
             index,
             vault: accounts.vault.key(),
+            insurance_vault: accounts.insurance_vault.key(),
             oracle_kind: args.oracle.kind,
             maintenance_asset_weight_bps: args.haircut.maintenance_asset_weight_bps,
             deposit_cap: args.deposit_cap,

@@ -1,5 +1,7 @@
-//! `propose_risk_change` (governance): stores a typed change, executable by anyone once the
-//! exchange's timelock delay has passed. Loosening risk can only happen this way.
+//! `propose_risk_change` (governance): stores a typed change, and the target's parameters as
+//! they are now, executable by anyone once the exchange's timelock delay has passed and only
+//! while the target still has those parameters (see `state::risk_change`). Loosening risk can
+//! only happen this way.
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
@@ -75,7 +77,7 @@ impl ProposeRiskChange<'_> {
     pub fn handler(ctx: Context<Self>, args: RiskChangeArgs) -> Result<()> {
         let a = &ctx.accounts;
         let now = Clock::get()?.unix_timestamp;
-        let (id, executable_at, exchange_key) = {
+        let (id, executable_at, exchange_key, liquidation_before) = {
             let mut exchange = a.exchange.load_mut()?;
             let id = exchange.next_risk_change_id;
             exchange.next_risk_change_id = id.checked_add(1).ok_or(XmarginError::RiskMath)?;
@@ -83,6 +85,7 @@ impl ProposeRiskChange<'_> {
                 id,
                 now.checked_add(exchange.timelock_delay_secs).ok_or(XmarginError::RiskMath)?,
                 a.exchange.key(),
+                exchange.liquidation,
             )
         };
         let info = a.risk_change.to_account_info();
@@ -94,7 +97,7 @@ impl ProposeRiskChange<'_> {
             RiskChange::DISCRIMINATOR,
             &[RISK_CHANGE_SEED, exchange_key.as_ref(), &id.to_le_bytes(), &[bump]],
         )?;
-        let underlying_count = a.registry.load()?.underlying_count;
+        let registry = a.registry.load()?;
         let mut data = info.try_borrow_mut_data()?;
         let change: &mut RiskChange = bytemuck::from_bytes_mut(&mut data[8..RiskChange::SPACE]);
         change.version = RISK_CHANGE_VERSION;
@@ -104,19 +107,24 @@ impl ProposeRiskChange<'_> {
         change.id = id;
         change.proposed_at = now;
         change.executable_at = executable_at;
+        // `validate` checked that the target is listed.
         match args {
             RiskChangeArgs::Collateral { index, params } => {
                 (change.kind, change.target, change.collateral) = (change_kind::COLLATERAL, index, params);
+                change.collateral_before =
+                    CollateralRiskParams::of(&registry.collaterals[usize::from(index)]);
             }
             RiskChangeArgs::ListUnderlying { config } => {
                 (change.kind, change.target, change.underlying) =
-                    (change_kind::LIST_UNDERLYING, underlying_count, config);
+                    (change_kind::LIST_UNDERLYING, registry.underlying_count, config);
             }
             RiskChangeArgs::Underlying { index, config } => {
                 (change.kind, change.target, change.underlying) = (change_kind::UNDERLYING, index, config);
+                change.underlying_before = registry.underlyings[usize::from(index)].governed();
             }
             RiskChangeArgs::Liquidation { params } => {
                 (change.kind, change.liquidation) = (change_kind::LIQUIDATION, params);
+                change.liquidation_before = liquidation_before;
             }
         }
         emit!(RiskChangeProposed {

@@ -1,9 +1,17 @@
 //! `tighten_risk` (guardian): applies new collateral parameters at once, but only when every
 //! parameter moves in the safe direction (see `CollateralRiskParams::tightens`).
+//!
+//! The guardian's domain is the proposal path's: the quote asset's haircut and oracle are
+//! fixed for both (`QuoteAssetImmutable`; zeroing the quote weight would make healthy
+//! portfolios liquidatable at once), while its deposit cap and reduce-only flag may be
+//! tightened. A tightening makes every pending proposal for that asset stale
+//! (`execute_risk_change` refuses it), so nothing tightened here is loosened again without a
+//! fresh timelock.
 use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::CollateralRiskChanged;
+use crate::instructions::positions::QUOTE_INDEX;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{CollateralRiskParams, Exchange, HaircutRegistry};
 
@@ -31,6 +39,9 @@ impl TightenRisk<'_> {
             .get(usize::from(args.collateral))
             .ok_or(XmarginError::UnknownRiskTarget)?;
         let old = CollateralRiskParams::of(current);
+        if args.collateral == QUOTE_INDEX {
+            args.params.check_quote_fixed(&old)?;
+        }
         require!(args.params.tightens(&old), XmarginError::GuardianCannotLoosen);
         require!(args.params.haircut.is_valid(), XmarginError::InvalidHaircut);
         Ok(())

@@ -1,6 +1,13 @@
 //! `record_settlement_price` (anyone): after an expiry, within the market's settlement window,
-//! records the guarded oracle price (published at or after expiry, rounded to the tick) as
-//! the settlement price of every series of that underlying and expiry. Once per expiry.
+//! records the oracle price of the feed's **first update at or after expiry** (rounded to the
+//! tick) as the settlement price of every series of that underlying and expiry. Once per
+//! expiry.
+//!
+//! The oracle account may be any posted, fully verified update of the underlying's feed
+//! (`oracle::read_settlement_price`: no staleness or feed-account binding), but only the one
+//! with `prev_publish_time < expiry ≤ publish_time` is accepted. Pyth chains its updates (each
+//! carries the previous one's publish time), so exactly one update qualifies: whoever records
+//! the price, and whenever within the window, records the same price.
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::{from_mantissa, to_native_floor};
 use xmargin_risk::trading::round_to_tick;
@@ -8,7 +15,7 @@ use xmargin_risk::trading::round_to_tick;
 use crate::error::XmarginError;
 use crate::events::SettlementRecorded;
 use crate::instructions::positions::engine;
-use crate::oracle::read_price;
+use crate::oracle::read_settlement_price;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry, Market};
 
@@ -30,7 +37,8 @@ pub struct RecordSettlementPrice<'info> {
         bump = market.load()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
-    /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
+    /// CHECK: any posted update of the underlying's feed; `read_settlement_price` checks owner,
+    /// feed, verification and value, the handler that it is the first update at or after expiry.
     pub oracle: UncheckedAccount<'info>,
 }
 
@@ -47,13 +55,13 @@ impl RecordSettlementPrice<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: RecordSettlementPriceArgs) -> Result<()> {
-        let clock = Clock::get()?;
         let registry = ctx.accounts.registry.load()?;
         let mut m = ctx.accounts.market.load_mut()?;
         let expiry = m.series[usize::from(args.series)].expiry;
         let config = &registry.underlyings[usize::from(m.underlying)];
-        let p = read_price(&ctx.accounts.oracle, &config.oracle, &clock)?;
+        let p = read_settlement_price(&ctx.accounts.oracle, &config.oracle)?;
         require!(p.publish_time >= expiry, XmarginError::SettlementPriceBeforeExpiry);
+        require!(p.prev_publish_time < expiry, XmarginError::SettlementUpdateNotAtExpiry);
         let spot = engine(from_mantissa(p.price, p.expo))?;
         let native = engine(to_native_floor(spot, registry.collaterals[0].decimals))?;
         let price = engine(round_to_tick(native, m.tick))?;
@@ -69,6 +77,9 @@ impl RecordSettlementPrice<'_> {
             expiry,
             settlement_price: price,
             series_settled: settled,
+            oracle: ctx.accounts.oracle.key(),
+            publish_time: p.publish_time,
+            prev_publish_time: p.prev_publish_time,
         });
         Ok(())
     }

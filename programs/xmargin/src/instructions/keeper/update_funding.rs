@@ -1,11 +1,21 @@
 //! `update_funding` (anyone, at most once per funding interval): closes the perp's funding
-//! period. The premium of the fill-price TWAP over the oracle TWAP (Pyth's EMA price), capped
-//! at the market's maximum rate, advances the cumulative funding index by
-//! rate × oracle TWAP × elapsed / interval (formula and units: `crates/risk/src/trading.rs`).
-//! Positions settle against the index lazily, whenever they are traded.
+//! period and decides the rate of the next one (formulas and units:
+//! `crates/risk/src/trading.rs`):
+//!
+//! 1. accrues the index to now at the slope decided by the previous update, so every position
+//!    pays for exactly the time it was held;
+//! 2. the period's rate = Σ premium × |lots| of its perp fills / max(Σ |lots|, open interest),
+//!    each premium (fill price − guarded spot) / spot capped at the market's maximum rate: a
+//!    fill moves the rate in proportion to its size, and a period without fills gives 0
+//!    (nothing carries over);
+//! 3. the new slope = rate × oracle TWAP (Pyth's EMA price) / interval applies from now on;
+//!    the period's fill accumulators restart at zero.
+//!
+//! Positions settle against the index lazily, whenever they are traded; every reader takes
+//! the index at the current time (`Market::funding_index_at`).
 use anchor_lang::prelude::*;
-use xmargin_risk::fx::{from_mantissa, from_native, to_native_floor, Checked};
-use xmargin_risk::trading::{funding_rate, funding_step};
+use xmargin_risk::fx::{from_mantissa, to_native_floor};
+use xmargin_risk::trading::{funding_slope, FundingPremium};
 
 use crate::error::XmarginError;
 use crate::events::FundingUpdated;
@@ -48,33 +58,36 @@ impl UpdateFunding<'_> {
         let quote_decimals = registry.collaterals[0].decimals;
         let p = read_price(&ctx.accounts.oracle, &config.oracle, &clock)?;
         let oracle_twap = engine(from_mantissa(p.ema_price.filter(|e| *e > 0).unwrap_or(p.price), p.expo))?;
-        let mut twap = m.fill_twap();
-        let fill = engine(twap.twap(m.last_funding_time, now))?;
-        let fill_fx = match fill {
-            Some(f) => Some(engine(from_native(i128::from(f), quote_decimals))?),
-            None => None,
-        };
-        let rate = engine(funding_rate(fill_fx, oracle_twap, bps(m.max_funding_rate_bps)?))?;
+        // 1. Accrue at the slope of the period that ends now.
+        let before = m.funding_index_at(m.last_funding_time)?;
+        let after = m.funding_index_at(now)?;
+        let slope_before = m.funding_slope();
+        // 2. The period's size-weighted premium.
+        let premium = m.funding_premium();
+        let open_interest = m.perp_open_interest;
+        let rate = engine(premium.rate(open_interest, bps(m.max_funding_rate_bps)?))?;
+        // 3. The slope from now on.
+        let slope = engine(funding_slope(rate, oracle_twap, i64::from(m.funding_interval_secs)))?;
         let elapsed = now.saturating_sub(m.last_funding_time);
-        let step = engine(funding_step(rate, oracle_twap, elapsed, i64::from(m.funding_interval_secs)))?;
-        let before = m.funding_index();
-        let after = engine(before.add_c(step))?;
         m.funding_index = after.to_bits().to_le_bytes();
+        m.funding_slope = slope.to_bits().to_le_bytes();
         m.last_funding_rate = rate.to_bits().to_le_bytes();
-        // A new period: the last fill price carries over from `now`.
-        twap.price_seconds = 0;
-        twap.seconds = 0;
-        m.set_fill_twap(&twap);
+        m.set_funding_premium(&FundingPremium::default());
         m.last_funding_time = now;
         emit!(FundingUpdated {
             market: ctx.accounts.market.key(),
             underlying: m.underlying,
-            fill_twap: fill.unwrap_or(0),
+            premium_lots: premium.premium_lots.to_bits(),
+            fill_lots: premium.fill_lots,
+            open_interest,
+            weight: premium.weight(open_interest),
             oracle_twap: engine(to_native_floor(oracle_twap, quote_decimals))?,
             rate: rate.to_bits(),
             elapsed_secs: elapsed,
             index_before: before.to_bits(),
             index_after: after.to_bits(),
+            slope_before: slope_before.to_bits(),
+            slope_after: slope.to_bits(),
         });
         Ok(())
     }

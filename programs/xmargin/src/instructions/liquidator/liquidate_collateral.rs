@@ -26,7 +26,7 @@ use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidation
 use super::{check_liquidator, fee_split, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
-use crate::health::{bps, health_inputs, liquidation_buffer};
+use crate::health::{bps, health_inputs, liquidation_buffer, OracleMode};
 use crate::instructions::positions::{credit_quote, engine, pay_insurance, QuoteAccounts, QUOTE_INDEX};
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
@@ -94,7 +94,10 @@ impl LiquidateCollateral<'_> {
             let config = &registry.collaterals[usize::from(args.collateral)];
             let p = read_price(&a.oracle, &config.oracle, &clock)?;
             let price = engine(from_mantissa(p.price, p.expo))?;
-            let inputs = health_inputs(&*a.target.load()?, &registry, target_accounts, &clock, None, None)?;
+            // Someone else's portfolio: any oracle failure is an error, never a zero valuation.
+            let target = a.target.load()?;
+            let inputs =
+                health_inputs(&target, &registry, target_accounts, &clock, None, None, OracleMode::Strict)?;
             let (buffer, buffer_fraction) = liquidation_buffer(&params, quote_decimals)?;
             let terms = CollateralLiquidationTerms {
                 asset: u16::from(args.collateral),
@@ -128,6 +131,7 @@ impl LiquidateCollateral<'_> {
                 &clock,
                 None,
                 None,
+                OracleMode::Lenient,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }

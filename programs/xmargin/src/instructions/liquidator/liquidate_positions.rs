@@ -27,7 +27,9 @@ use xmargin_risk::Fx;
 use super::{check_liquidator, fee_split, price_in_favour, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::PositionsLiquidated;
-use crate::health::{bps, health_inputs, liquidation_buffer, underlying_market, Provided};
+use crate::health::{
+    bps, health_inputs, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
+};
 use crate::instructions::positions::{
     apply_fill, credit_quote, engine, pay_insurance, position_slot, QuoteAccounts,
 };
@@ -97,17 +99,20 @@ impl LiquidatePositions<'_> {
         let params = a.exchange.load()?.liquidation;
 
         // The plan, from the target's health before.
-        let (data, plan, discount) = {
+        let (data, stable, plan, discount) = {
             let registry = a.registry.load()?;
             let m = a.market.load()?;
-            let (data, _) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
+            let (data, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
+            let stable = stable_price(&raw)?;
+            // Someone else's portfolio: any oracle failure is an error, never a zero valuation.
             let inputs = health_inputs(
                 &*a.target.load()?,
                 &registry,
                 target_accounts,
                 &clock,
                 None,
-                Some(Provided { market: data, account: &m }),
+                Some(Provided { market: data, stable_price: stable, account: &m }),
+                OracleMode::Strict,
             )?;
             let key = (data.index, args.instrument);
             let index =
@@ -129,7 +134,7 @@ impl LiquidatePositions<'_> {
                 max_lots: i64::try_from(args.max_lots).unwrap_or(i64::MAX),
                 quote: 0,
             };
-            (data, inputs.liquidation_size(index, terms)?, discount)
+            (data, stable, inputs.liquidation_size(index, terms)?, discount)
         };
 
         let fill = transfer(a, &args, &plan, discount, quote_decimals, params.insurance_share_bps)?;
@@ -154,7 +159,8 @@ impl LiquidatePositions<'_> {
                 liquidator_accounts,
                 &clock,
                 None,
-                Some(Provided { market: data, account: &m }),
+                Some(Provided { market: data, stable_price: stable, account: &m }),
+                OracleMode::Lenient,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }

@@ -43,6 +43,14 @@ pub fn fee_split(discount: Fx, quote_decimals: u8, insurance_share_bps: u16) -> 
 /// The checks every liquidation shares: liquidations not paused, a liquidator portfolio
 /// distinct from the target, signed by its owner or delegate, and not itself being
 /// liquidated.
+///
+/// **Self-liquidation between one owner's portfolios is allowed, deliberately.** The target
+/// must be underwater and the program sizes and prices the liquidation exactly as for anyone
+/// else; the owner's two portfolios together then lose exactly the insurance share of the
+/// discount (the liquidator's part stays with the owner, the insurance fund is paid as by
+/// any liquidator). That is no gain over being liquidated by a stranger, who would keep the
+/// liquidator's part, so nothing is extracted from the exchange. Refusing the same owner
+/// would also be void: a second key owns a second portfolio for the price of its rent.
 pub fn check_liquidator(
     exchange: &AccountLoader<'_, Exchange>,
     liquidator: &AccountLoader<'_, Portfolio>,

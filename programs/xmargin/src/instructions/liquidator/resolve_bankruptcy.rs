@@ -1,21 +1,61 @@
 //! `resolve_bankruptcy` (permissionless): closes the deficit of a portfolio with no positions
-//! and no collateral left but a quote liability (negative equity).
+//! and a quote liability, once nothing else of it can be liquidated.
 //!
-//! The insurance vault pays what it can into the quote vault. Any remainder is socialized
-//! over every positive quote balance: the registry's `quote_loss_index` is multiplied by
-//! (1 − remainder / Σ positive quote balances) and Σ is lowered by the remainder, so no
-//! loop over accounts is needed; each portfolio's balance takes the haircut when it is next
-//! read or written (`positions::apply_quote_losses`). Always emits `BankruptcyResolved`.
+//! **Leftover collateral.** When the portfolio still holds non-quote collateral (dust no
+//! liquidation could sell, or what its owner added), the resolution proceeds only if the
+//! portfolio is insolvent: its equity (Σ balance × oracle price, the quote liability
+//! included: `refresh_health`'s equity), computed with every oracle failure a hard error
+//! (`OracleMode::Strict`), must be negative. Otherwise it fails with
+//! `BankruptcyCollateralRemains`: liquidate the collateral instead. The insurance fund then
+//! takes the leftover collateral over: each balance is zeroed, the asset's `total_deposits`
+//! lowered by it, and its tokens moved from the asset's vault to the asset's insurance account
+//! (`[INSURANCE_SEED, exchange, mint]`, created by `list_collateral`, owned by the exchange
+//! PDA); one `CollateralTakenOver` event each. So no deposit blocks a resolution: whatever
+//! collateral is there is taken over (and a third party cannot open a non-quote balance in
+//! someone else's portfolio at all, see `deposit`).
+//!
+//! **The deficit** (unchanged by the above). The insurance vault pays what it can into the
+//! quote vault. Any remainder is socialized over every positive quote balance: the registry's
+//! `quote_loss_index` is multiplied by (1 − remainder / Σ positive quote balances) and Σ is
+//! lowered by the remainder, so no loop over accounts is needed; each portfolio's balance
+//! takes the haircut when it is next read or written (`positions::apply_quote_losses`). The
+//! insurance fund is not credited with the taken-over collateral's value: it holds the tokens
+//! instead, having paid the whole deficit. Always emits `BankruptcyResolved`.
+//!
+//! **Pauses.** Refused while liquidations are paused (`LiquidationsPaused`); the other pause
+//! flags do not stop it. Resolution is the last step of a liquidation and its effects are
+//! irreversible (a socialized loss cannot be undone; the collateral takeover rests on oracle
+//! prices), and the guardian pauses liquidations precisely when prices or the liquidation
+//! path are in doubt, so it waits for governance to lift the pause. Waiting costs nothing: a
+//! portfolio with no positions owes a fixed quote amount. (A guardian that also wants quote
+//! holders to share a pending loss pauses withdrawals too.)
+//!
+//! **Remaining accounts**, in this order:
+//! 1. the oracle of every non-quote balance with a non-zero amount, in balance-slot order
+//!    (`health.rs`'s order; with no positions there are no market accounts);
+//! 2. for the first k ≥ 1 of those balances (same order), four accounts each: the asset's
+//!    vault (writable), its insurance account (writable), its mint, its token program.
+//!
+//! None without leftover collateral. When k is below the number of leftover balances (all of
+//! them do not fit in one transaction: 4 accounts each), those k are taken over and the call
+//! ends there; a next call, with the oracles of those left, takes over the rest and resolves
+//! the deficit.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::socialized::index_after_loss;
+use xmargin_risk::Fx;
 
 use super::set_liquidation_state;
 use crate::error::XmarginError;
-use crate::events::BankruptcyResolved;
+use crate::events::{BankruptcyResolved, CollateralTakenOver};
+use crate::health::{health_inputs, OracleMode};
 use crate::instructions::positions::{apply_quote_losses, credit_quote, engine, transfer_quote, QUOTE_INDEX};
-use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
-use crate::state::{Exchange, HaircutRegistry, Portfolio};
+use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED};
+use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+
+/// Accounts per leftover asset after the oracles: vault, insurance account, mint, token
+/// program.
+pub const TAKEOVER_ACCOUNTS: usize = 4;
 
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {
@@ -35,66 +75,176 @@ pub struct ResolveBankruptcy<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+/// A leftover non-quote balance: its slot, collateral index and amount (native units, > 0).
+struct Leftover {
+    slot: usize,
+    collateral: u8,
+    amount: u64,
+}
+
 impl ResolveBankruptcy<'_> {
     pub fn validate(&self) -> Result<()> {
+        require!(!self.exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
         let p = self.portfolio.load()?;
         require!(p.active_positions().next().is_none(), XmarginError::BankruptcyPositionsRemain);
-        let collateral_left = p.active_balances().any(|b| b.collateral != QUOTE_INDEX && b.amount != 0);
-        require!(!collateral_left, XmarginError::BankruptcyCollateralRemains);
         require!(p.balance(QUOTE_INDEX).is_some_and(|b| b.amount < 0), XmarginError::NotBankrupt);
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         let a = &ctx.accounts;
-        let deficit = {
-            let registry = a.registry.load()?;
-            let mut p = a.portfolio.load_mut()?;
-            apply_quote_losses(&mut p, &registry)?;
-            p.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs())
-        };
-        let insurance_paid = deficit.min(a.insurance_vault.amount);
-        transfer_quote(
-            &a.exchange,
-            &a.token_program,
-            &a.quote_mint,
-            &a.insurance_vault,
-            &a.quote_vault,
-            insurance_paid,
+        let leftover = leftover_collateral(&*a.portfolio.load()?);
+        if leftover.is_empty() {
+            require!(ctx.remaining_accounts.is_empty(), XmarginError::BankruptcyAccountsMismatch);
+        } else if take_over_collateral(a, ctx.remaining_accounts, &leftover)? < leftover.len() {
+            // The rest in a next call (see the module documentation).
+            return Ok(());
+        }
+        resolve_deficit(a)
+    }
+}
+
+/// The portfolio's non-quote balances with a positive amount, in slot order (non-quote
+/// balances are never negative: withdrawals and liquidations stop at zero).
+fn leftover_collateral(p: &Portfolio) -> Vec<Leftover> {
+    p.balances
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.active == 1 && b.collateral != QUOTE_INDEX && b.amount > 0)
+        .map(|(slot, b)| Leftover { slot, collateral: b.collateral, amount: b.amount.unsigned_abs() })
+        .collect()
+}
+
+/// Checks insolvency, then moves the first k leftover balances to the insurance fund.
+/// Returns k.
+fn take_over_collateral<'info>(
+    a: &ResolveBankruptcy<'info>,
+    accounts: &'info [AccountInfo<'info>],
+    leftover: &[Leftover],
+) -> Result<usize> {
+    let n = leftover.len();
+    require!(accounts.len() > n, XmarginError::BankruptcyAccountsMismatch);
+    let (oracles, groups) = accounts.split_at(n);
+    let k = groups.len() / TAKEOVER_ACCOUNTS;
+    require!(groups.len() % TAKEOVER_ACCOUNTS == 0 && k <= n, XmarginError::BankruptcyAccountsMismatch);
+
+    let equity = {
+        let (registry, p) = (a.registry.load()?, a.portfolio.load()?);
+        let clock = Clock::get()?;
+        health_inputs(&p, &registry, oracles, &clock, None, None, OracleMode::Strict)?.report()?.equity
+    };
+    require!(equity < Fx::ZERO, XmarginError::BankruptcyCollateralRemains);
+
+    let exchange_key = a.exchange.key();
+    let bump = a.exchange.load()?.bump;
+    for (left, [vault, insurance, mint, token_program]) in
+        leftover.iter().zip(groups.as_chunks::<TAKEOVER_ACCOUNTS>().0)
+    {
+        let config = a.registry.load()?.collaterals[usize::from(left.collateral)];
+        require_keys_eq!(*mint.key, config.mint, XmarginError::BankruptcyAccountsMismatch);
+        require_keys_eq!(*vault.key, config.vault, XmarginError::VaultMismatch);
+        require_keys_eq!(*token_program.key, config.token_program, XmarginError::TokenProgramMismatch);
+        let (expected, _) = Pubkey::find_program_address(
+            &[INSURANCE_SEED, exchange_key.as_ref(), mint.key.as_ref()],
+            &crate::ID,
+        );
+        require_keys_eq!(*insurance.key, expected, XmarginError::InsuranceVaultMismatch);
+        transfer_checked(
+            CpiContext::new_with_signer(
+                config.token_program,
+                TransferChecked {
+                    from: vault.clone(),
+                    mint: mint.clone(),
+                    to: insurance.clone(),
+                    authority: a.exchange.to_account_info(),
+                },
+                &[&[EXCHANGE_SEED, &[bump]]],
+            ),
+            left.amount,
+            config.decimals,
         )?;
-        let socialized = deficit.saturating_sub(insurance_paid);
 
         let mut registry = a.registry.load_mut()?;
-        let total_before = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
-        let index_before = registry.quote_loss_index();
-        let mut index_after = index_before;
-        if socialized > 0 {
-            require!(socialized < total_before, XmarginError::LossExceedsDeposits);
-            index_after = engine(index_after_loss(index_before, total_before, socialized))?;
-            registry.quote_loss_index = index_after.to_bits().to_le_bytes();
-            registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits =
-                total_before.saturating_sub(socialized);
-        }
-        let total_after = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
-        {
-            let mut p = a.portfolio.load_mut()?;
-            let signed = i64::try_from(deficit).map_err(|_| XmarginError::AmountTooLarge)?;
-            credit_quote(&mut p, &mut registry, signed)?;
-            p.quote_loss_snapshot = index_after.to_bits().to_le_bytes();
-        }
-        drop(registry);
-        set_liquidation_state(&a.portfolio, false)?;
-        emit!(BankruptcyResolved {
+        let mut p = a.portfolio.load_mut()?;
+        let balance_before = p.balances[left.slot].amount;
+        p.balances[left.slot].amount = 0;
+        let c = &mut registry.collaterals[usize::from(left.collateral)];
+        let total_deposits_before = c.total_deposits;
+        c.total_deposits = total_deposits_before.saturating_sub(left.amount);
+        emit!(CollateralTakenOver {
             portfolio: a.portfolio.key(),
-            deficit,
-            insurance_paid,
-            socialized,
-            insurance_balance_after: a.insurance_vault.amount.saturating_sub(insurance_paid),
-            total_quote_deposits_before: total_before,
-            total_quote_deposits_after: total_after,
-            loss_index_before: index_before.to_bits(),
-            loss_index_after: index_after.to_bits(),
+            collateral: left.collateral,
+            mint: config.mint,
+            insurance_vault: expected,
+            amount: left.amount,
+            balance_before,
+            balance_after: 0,
+            total_deposits_before,
+            total_deposits_after: c.total_deposits,
+            insurance_balance_after: token_amount(insurance)?,
         });
-        Ok(())
     }
+    Ok(k)
+}
+
+/// The amount of an SPL Token or Token-2022 account (bytes 64..72 of either layout: mint,
+/// owner, amount).
+fn token_amount(info: &AccountInfo) -> Result<u64> {
+    let data = info.try_borrow_data()?;
+    let bytes: [u8; 8] =
+        data.get(64..72).and_then(|b| b.try_into().ok()).ok_or(XmarginError::BankruptcyAccountsMismatch)?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+/// Covers the quote deficit from the insurance vault, socializing any remainder.
+fn resolve_deficit(a: &ResolveBankruptcy<'_>) -> Result<()> {
+    let deficit = {
+        let registry = a.registry.load()?;
+        let mut p = a.portfolio.load_mut()?;
+        apply_quote_losses(&mut p, &registry)?;
+        p.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs())
+    };
+    let insurance_paid = deficit.min(a.insurance_vault.amount);
+    transfer_quote(
+        &a.exchange,
+        &a.token_program,
+        &a.quote_mint,
+        &a.insurance_vault,
+        &a.quote_vault,
+        insurance_paid,
+    )?;
+    let socialized = deficit.saturating_sub(insurance_paid);
+
+    let mut registry = a.registry.load_mut()?;
+    let total_before = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
+    let index_before = registry.quote_loss_index();
+    let mut index_after = index_before;
+    if socialized > 0 {
+        require!(socialized < total_before, XmarginError::LossExceedsDeposits);
+        index_after = engine(index_after_loss(index_before, total_before, socialized))?;
+        registry.quote_loss_index = index_after.to_bits().to_le_bytes();
+        registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits =
+            total_before.saturating_sub(socialized);
+    }
+    let total_after = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
+    {
+        let mut p = a.portfolio.load_mut()?;
+        let signed = i64::try_from(deficit).map_err(|_| XmarginError::AmountTooLarge)?;
+        credit_quote(&mut p, &mut registry, signed)?;
+        p.quote_loss_snapshot = index_after.to_bits().to_le_bytes();
+    }
+    drop(registry);
+    set_liquidation_state(&a.portfolio, false)?;
+    emit!(BankruptcyResolved {
+        portfolio: a.portfolio.key(),
+        deficit,
+        insurance_paid,
+        socialized,
+        insurance_balance_after: a.insurance_vault.amount.saturating_sub(insurance_paid),
+        total_quote_deposits_before: total_before,
+        total_quote_deposits_after: total_after,
+        loss_index_before: index_before.to_bits(),
+        loss_index_after: index_after.to_bits(),
+    });
+    Ok(())
 }

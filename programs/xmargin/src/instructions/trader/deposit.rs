@@ -1,11 +1,20 @@
 //! `deposit`: moves tokens of a listed collateral from the depositor into the vault and
-//! credits the portfolio. Anyone may deposit into any portfolio (a top-up never adds risk).
+//! credits the portfolio.
+//!
+//! Anyone may pay the quote asset into any portfolio (it only lowers a deficit and needs no
+//! oracle), and top up a non-quote balance the portfolio already holds. Only the owner may
+//! deposit a non-quote asset the portfolio holds none of (no balance slot, or a zero
+//! balance): such a deposit adds that asset's oracle to every later health check of the
+//! portfolio, and its dust would be left for a bankruptcy resolution to take over, so a
+//! third party could otherwise burden anyone's portfolio for one native unit per listed
+//! asset (`DepositWouldOpenBalance`).
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 
 use super::collateral_accounts::{listed_collateral, positive_part_change};
 use crate::error::XmarginError;
 use crate::events::CollateralMoved;
+use crate::instructions::positions::QUOTE_INDEX;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
 
@@ -45,6 +54,10 @@ impl Deposit<'_> {
         require!(config.reduce_only == 0, XmarginError::CollateralReduceOnly);
         let portfolio = self.portfolio.load()?;
         let before = portfolio.balance(index).map_or(0, |b| b.amount);
+        require!(
+            index == QUOTE_INDEX || before != 0 || self.depositor.key() == portfolio.owner,
+            XmarginError::DepositWouldOpenBalance
+        );
         let after = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
         let (added, _) = positive_part_change(before, after);
         let total = config.total_deposits.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;

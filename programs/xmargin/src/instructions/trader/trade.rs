@@ -6,11 +6,25 @@
 //! instrument listed and (options) not expired, the price within the band around the oracle
 //! (perps) or the Black-Scholes model price ± a band of spot (options), reduce-only and
 //! open-interest caps. Effects: perps settle funding, then realize PnL pro rata on reduction;
-//! options move the premium; both sides pay fees to the insurance vault. Afterwards each
-//! portfolio must have initial health ≥ 0, or a strictly lower maintenance requirement than
-//! before (a risk-reducing trade is always allowed). A portfolio being liquidated may only
-//! reduce risk, unless the trade brings it back to the liquidation buffer (which ends that
-//! state).
+//! options move the premium; both sides pay fees to the insurance vault.
+//!
+//! Health gate, per side (`check_health`): initial health ≥ 0 afterwards is enough (for a
+//! portfolio being liquidated: back at the liquidation buffer, which ends that state).
+//! Otherwise the trade may not lower the portfolio's health — value minus requirement, so
+//! the cash the fill cost counts — at either level (initial and maintenance, same prices),
+//! and a portfolio left below maintenance health may only fill at the venue's mark or better
+//! (within one tick): an unhealthy portfolio cannot hand its equity to a counterparty (a
+//! colluding second portfolio) at the edge of the band and leave the loss to the insurance
+//! fund. A trade that reduces risk at a fair price always passes, the last lot included.
+//! Failures log both healths before and after (`msg!`).
+//!
+//! Delegates: a side signed by the portfolio's delegate (not its owner) must fill within the
+//! owner's `delegate_max_slippage_bps` of the mark (`DelegateSlippageExceeded`), so a
+//! delegate cannot move the owner's equity to its own portfolio through band-edge fills.
+//!
+//! Who chooses what: the signers choose the price (anywhere in the band), the size and the
+//! counterparty; the oracle is the configured feed account (no choice); the health accounts
+//! are checked one by one against the portfolio's balances and positions.
 //!
 //! Remaining accounts: the taker's health accounts (`health.rs` order, leaving out the traded
 //! underlying, whose market and oracle are named accounts), then the maker's;
@@ -19,23 +33,23 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::bs::greeks;
 use xmargin_risk::collateral::Level;
-use xmargin_risk::fx::{to_native_floor, years_from_seconds};
-use xmargin_risk::marks::MarkedPosition;
+use xmargin_risk::fx::{to_native_floor, years_from_seconds, Checked};
 use xmargin_risk::trading::{fee, open_interest_after};
-use xmargin_risk::UnderlyingMarket;
+use xmargin_risk::{Fx, UnderlyingMarket};
 
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
 use crate::health::{
-    back_above_buffer, current_basis, health_inputs, marked_position, underlying_market, Provided,
+    health_inputs, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
 };
 use crate::instructions::liquidator::set_liquidation_state;
 use crate::instructions::positions::{
-    apply_fill, credit_quote, engine, may_trade, pay_insurance, position_slot, QuoteAccounts,
+    apply_fill, credit_quote, engine, may_trade, pay_insurance, position_slot, PortfolioSnapshot,
+    QuoteAccounts,
 };
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{
-    option_kind, pause, Exchange, HaircutRegistry, LiquidationParams, Market, Portfolio, PositionSlot, BPS,
+    option_kind, pause, Exchange, HaircutRegistry, LiquidationParams, Market, Portfolio, BPS,
     OPTION_FEE_CAP_BPS, PERP_INSTRUMENT,
 };
 
@@ -89,14 +103,30 @@ fn within_band(a: u64, b: u64, reference: u64, band_bps: u16) -> bool {
         <= u128::from(reference).saturating_mul(u128::from(band_bps))
 }
 
+/// Whether a fill of `lots` (this side's, + buys) at `price` is at most `tolerance` worse than
+/// `mark` for this side (all quote native units per underlying unit).
+fn within_adverse(price: u64, mark: u64, lots: i64, tolerance: u64) -> bool {
+    if lots > 0 {
+        price <= mark.saturating_add(tolerance)
+    } else {
+        price >= mark.saturating_sub(tolerance)
+    }
+}
+
+/// `bps` of `spot`, quote native units (rounded down).
+fn bps_of(spot: u64, bps: u16) -> u64 {
+    let v = u128::from(spot).saturating_mul(u128::from(bps)).checked_div(u128::from(BPS)).unwrap_or(0);
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
+
 /// One side of the fill: what it did to the portfolio.
 struct SideResult {
     size_before: i64,
     size_after: i64,
     cash: i64,
     fee: u64,
-    /// The traded slot before the fill (`None`: the instrument was not held).
-    old_slot: Option<PositionSlot>,
+    /// This side's lots (+ bought).
+    lots: i64,
 }
 
 impl Trade<'_> {
@@ -128,10 +158,10 @@ impl Trade<'_> {
         let perp = args.instrument == PERP_INSTRUMENT;
 
         // Prices: the guarded oracle, and for options the model price.
-        let (data, oracle_price, model_price) = {
+        let (data, stable, oracle_price, model_price) = {
             let registry = a.registry.load()?;
             let m = a.market.load()?;
-            let (um, _) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
+            let (um, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
             let spot = engine(to_native_floor(um.spot, quote_decimals))?;
             let model = if perp {
                 require!(
@@ -154,8 +184,33 @@ impl Trade<'_> {
                 );
                 model
             };
-            (um, spot, model)
+            (um, stable_price(&raw)?, spot, model)
         };
+        // The venue's mark of the instrument: the oracle for a perp, the model for an option.
+        let mark = if perp { oracle_price } else { model_price };
+        let tick = a.market.load()?.tick;
+        for (portfolio, signer, lots) in [
+            (&a.taker, a.taker_signer.key(), args.size_lots),
+            (&a.maker, a.maker_signer.key(), 0i64.saturating_sub(args.size_lots)),
+        ] {
+            let p = portfolio.load()?;
+            if p.owner != signer {
+                let tolerance = bps_of(oracle_price, p.delegate_max_slippage_bps).saturating_add(tick);
+                if !within_adverse(args.price, mark, lots, tolerance) {
+                    msg!(
+                        "delegate fill of {} lots at {}: mark {}, owner's slippage {} bps + one tick",
+                        lots,
+                        args.price,
+                        mark,
+                        p.delegate_max_slippage_bps
+                    );
+                    return err!(XmarginError::DelegateSlippageExceeded);
+                }
+            }
+        }
+        // Both portfolios as they were, to value them before the fill at the same prices.
+        let taker_before = PortfolioSnapshot::of(&*a.taker.load()?);
+        let maker_before = PortfolioSnapshot::of(&*a.maker.load()?);
 
         let (taker_side, maker_side, oi_before, oi_after) = {
             let mut registry = a.registry.load_mut()?;
@@ -183,8 +238,6 @@ impl Trade<'_> {
             require!(oi_after <= oi_cap || oi_after <= oi_before, XmarginError::OpenInterestCapExceeded);
             let option_cap = (!perp).then_some(OPTION_FEE_CAP_BPS);
             let mut side = |p: &mut Portfolio, slot: usize, lots: i64, fee_bps: u16| -> Result<SideResult> {
-                let old = p.positions[slot];
-                let old_slot = (old.size != 0).then_some(old);
                 let fill = apply_fill(p, &mut registry, &m, slot, lots, args.price)?;
                 let fee = engine(fee(lots, oracle_price, args.price, lots_per_unit, fee_bps, option_cap))?;
                 credit_quote(
@@ -197,16 +250,18 @@ impl Trade<'_> {
                     size_after: fill.size_after,
                     cash: fill.cash,
                     fee,
-                    old_slot,
+                    lots,
                 })
             };
             let taker_side = side(&mut taker, t_slot, args.size_lots, m.taker_fee_bps)?;
             let maker_side = side(&mut maker, m_slot, 0i64.saturating_sub(args.size_lots), m.maker_fee_bps)?;
             if perp {
                 m.perp_open_interest = oi_after;
-                let mut twap = m.fill_twap();
-                engine(twap.record(args.price, m.last_funding_time, clock.unix_timestamp))?;
-                m.set_fill_twap(&twap);
+                // Funding: the fill's premium over the guarded spot, weighted by its size.
+                let mut premium = m.funding_premium();
+                let max_rate = crate::health::bps(m.max_funding_rate_bps)?;
+                engine(premium.record(args.size_lots, args.price, oracle_price, max_rate))?;
+                m.set_funding_premium(&premium);
             } else {
                 m.series[usize::from(args.instrument)].open_interest = oi_after;
             }
@@ -227,14 +282,36 @@ impl Trade<'_> {
         )?;
 
         let underlying = a.market.load()?.underlying;
-        let traded = Traded { data, market: &a.market, instrument: args.instrument, quote_decimals };
-        let liquidation = a.exchange.load()?.liquidation;
-        let taker_back =
-            check_health(&a.taker, &a.registry, taker_accounts, &clock, &traded, &taker_side, &liquidation)
-                .map_err(|e| e.unwrap_or_else(|| XmarginError::TakerInsufficientHealth.into()))?;
-        let maker_back =
-            check_health(&a.maker, &a.registry, maker_accounts, &clock, &traded, &maker_side, &liquidation)
-                .map_err(|e| e.unwrap_or_else(|| XmarginError::MakerInsufficientHealth.into()))?;
+        let traded = Traded {
+            data,
+            stable_price: stable,
+            market: &a.market,
+            quote_decimals,
+            price: args.price,
+            mark,
+            tick,
+            liquidation: a.exchange.load()?.liquidation,
+        };
+        let taker_back = check_health(
+            &a.taker,
+            taker_before.get(),
+            &a.registry,
+            taker_accounts,
+            &clock,
+            &traded,
+            &taker_side,
+        )
+        .map_err(|e| e.unwrap_or_else(|| XmarginError::TakerInsufficientHealth.into()))?;
+        let maker_back = check_health(
+            &a.maker,
+            maker_before.get(),
+            &a.registry,
+            maker_accounts,
+            &clock,
+            &traded,
+            &maker_side,
+        )
+        .map_err(|e| e.unwrap_or_else(|| XmarginError::MakerInsufficientHealth.into()))?;
         for (portfolio, back) in [(&a.taker, taker_back), (&a.maker, maker_back)] {
             if back {
                 set_liquidation_state(portfolio, false)?;
@@ -266,63 +343,88 @@ impl Trade<'_> {
     }
 }
 
-/// What was traded: the underlying's market data and account, and the instrument.
+/// What was traded: the underlying's market data and account, the fill price and the mark.
 struct Traded<'a, 'info> {
     data: UnderlyingMarket,
+    /// The oracle's EMA price (quote units; zero: none).
+    stable_price: Fx,
     market: &'a AccountLoader<'info, Market>,
-    instrument: u8,
     quote_decimals: u8,
+    /// Fill price and the venue's mark (oracle or model), quote native units per unit.
+    price: u64,
+    mark: u64,
+    tick: u64,
+    liquidation: LiquidationParams,
 }
 
-/// Initial health ≥ 0 after the trade, or a maintenance requirement strictly below the one of
-/// the positions before it (same prices). A portfolio being liquidated may only reduce its
-/// requirement, unless the trade leaves it back at the liquidation buffer (`Ok(true)`: it
-/// leaves the liquidation state). `Err(None)`: the check failed; `Err(Some(e))`: the
-/// computation did.
+/// The side's health gate (module docs). `Ok(true)`: a portfolio being liquidated is back at
+/// the buffer (it leaves that state). `Err(None)`: health fell; `Err(Some(e))`: another
+/// failure (the computation, or `UnhealthyFillOffMark`).
 fn check_health<'info>(
     portfolio: &AccountLoader<'info, Portfolio>,
+    before: &Portfolio,
     registry: &AccountLoader<'info, HaircutRegistry>,
     accounts: &'info [AccountInfo<'info>],
     clock: &Clock,
     traded: &Traded<'_, 'info>,
     side: &SideResult,
-    liquidation: &LiquidationParams,
 ) -> core::result::Result<bool, Option<Error>> {
-    let being_liquidated = portfolio.load().map_err(Some)?.is_being_liquidated();
-    let inner = || -> Result<(bool, bool)> {
+    let inner = || -> Result<Option<bool>> {
         let m = traded.market.load()?;
-        let provided = Provided { market: traded.data, account: &m };
-        let inputs =
-            health_inputs(&*portfolio.load()?, &*registry.load()?, accounts, clock, None, Some(provided))?;
-        if being_liquidated {
-            if back_above_buffer(&inputs, liquidation, traded.quote_decimals)? {
-                return Ok((true, true));
-            }
-        } else if inputs.health(Level::Initial)? >= 0 {
-            return Ok((true, false));
+        let registry = registry.load()?;
+        let p = portfolio.load()?;
+        let inputs_of = |state: &Portfolio| {
+            let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
+            health_inputs(state, &registry, accounts, clock, None, Some(provided), OracleMode::Lenient)
+        };
+        let after_inputs = inputs_of(&p)?;
+        if !p.is_being_liquidated() && after_inputs.health(Level::Initial)? >= 0 {
+            return Ok(Some(false));
         }
-        // Requirements do not offset across underlyings, so only the traded underlying's
-        // maintenance requirement can have changed.
-        let u = traded.data.index;
-        let mut after: Vec<MarkedPosition> = Vec::with_capacity(inputs.positions.len());
-        let mut before: Vec<MarkedPosition> = Vec::with_capacity(inputs.positions.len().saturating_add(1));
-        for (p, key) in inputs.positions.iter().zip(&inputs.instruments).filter(|(_, k)| k.0 == u) {
-            after.push(*p);
-            if key.1 != traded.instrument {
-                before.push(*p);
+        let after = after_inputs.report()?;
+        if p.is_being_liquidated() {
+            let (floor, fraction) = liquidation_buffer(&traded.liquidation, traded.quote_decimals)?;
+            let buffer = floor.max(engine(fraction.mul_c(after.maintenance_requirement))?);
+            if after.initial_health >= 0 && after.maintenance_health >= buffer {
+                return Ok(Some(true));
             }
         }
-        if let Some(old) = &side.old_slot {
-            let basis = current_basis(&*registry.load()?, &traded.data)?;
-            before.push(marked_position(old, &m, &traded.data, &basis, traded.quote_decimals, inputs.now)?);
+        // Below initial health (or still being liquidated): no level's health may fall.
+        let was = inputs_of(before)?.report()?;
+        let kept =
+            after.initial_health >= was.initial_health && after.maintenance_health >= was.maintenance_health;
+        if !kept {
+            msg!(
+                "{}: initial health {} -> {} (requirement {} -> {}), maintenance health {} -> {} (requirement {} -> {})",
+                portfolio.key(),
+                was.initial_health,
+                after.initial_health,
+                was.initial_requirement,
+                after.initial_requirement,
+                was.maintenance_health,
+                after.maintenance_health,
+                was.maintenance_requirement,
+                after.maintenance_requirement
+            );
+            return Ok(None);
         }
-        let reduces = inputs.requirement(u, &after, Level::Maintenance)?
-            < inputs.requirement(u, &before, Level::Maintenance)?;
-        Ok((reduces, false))
+        if after.maintenance_health < 0 && !within_adverse(traded.price, traded.mark, side.lots, traded.tick)
+        {
+            msg!(
+                "{}: maintenance health {} after the trade; fill at {} for {} lots, mark {}",
+                portfolio.key(),
+                after.maintenance_health,
+                traded.price,
+                side.lots,
+                traded.mark
+            );
+            return err!(XmarginError::UnhealthyFillOffMark);
+        }
+        Ok(Some(false))
     };
     match inner() {
-        Ok((true, back)) => Ok(back),
-        Ok((false, _)) => Err(None),
+        Ok(Some(back)) => Ok(back),
+        Ok(None) => Err(None),
         Err(e) => Err(Some(e)),
     }
 }

@@ -12,7 +12,7 @@ use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInt
 use super::collateral_accounts::{listed_collateral, positive_part_change};
 use crate::error::XmarginError;
 use crate::events::{CollateralMoved, LiquidationStateChanged};
-use crate::health::{back_above_buffer, health_inputs};
+use crate::health::{back_above_buffer, health_inputs, OracleMode};
 use crate::instructions::positions::apply_quote_losses;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{liquidation_state, pause, Exchange, HaircutRegistry, Portfolio};
@@ -81,6 +81,7 @@ impl Withdraw<'_> {
                 &clock,
                 Some((collateral, after)),
                 None,
+                OracleMode::Lenient,
             )?;
             // A portfolio being liquidated withdraws only once back at the buffer (and leaves
             // that state); otherwise initial health ≥ 0 is enough.
@@ -90,7 +91,16 @@ impl Withdraw<'_> {
                 let back = back_above_buffer(&inputs, &exchange.liquidation, exchange.quote_decimals)?;
                 require!(back, XmarginError::PortfolioInLiquidation);
             } else {
-                require!(inputs.health(Level::Initial)? >= 0, XmarginError::InsufficientHealth);
+                let health = inputs.health(Level::Initial)?;
+                if health < 0 {
+                    msg!(
+                        "initial health after withdrawing {} of collateral {}: {}",
+                        args.amount,
+                        collateral,
+                        health
+                    );
+                    return err!(XmarginError::InsufficientHealth);
+                }
             }
             (collateral, before, after, cleared)
         };
