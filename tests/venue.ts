@@ -66,7 +66,7 @@ export async function setup() {
     optionBandBps: 200,
     takerFeeBps: 5,
     makerFeeBps: 2,
-    maxFundingRateBps: 10,
+    maxFundingRateBps: 7,
     fundingIntervalSecs: 3_600,
     expiryTimeOfDaySecs: 8 * 3600,
     settlementWindowSecs: 3_600,

@@ -36,7 +36,7 @@ import {
 } from "./liquidation.js";
 import { TOKEN_PROGRAM_ID, vaultPda } from "./pda.js";
 import type { PortfolioState, RegistryState } from "./state.js";
-import { decodePositions, underlyingAccounts, type PositionState } from "./trading.js";
+import { decodePositions, underlyingAccounts, updateMarksIx, type PositionState } from "./trading.js";
 
 /** The outcome of a simulated transaction. */
 export interface Simulation {
@@ -76,7 +76,9 @@ export interface BotConfig {
 export interface Candidate {
   target: PublicKey;
   label: string;
-  ix: TransactionInstruction;
+  /** The transaction's instructions: for an option, `update_marks` of its series then the
+   * liquidation (the program prices option liquidations at marks of the same second). */
+  ixs: TransactionInstruction[];
   /** The liquidator's fee (quote native units) the program would pay, from the event. */
   fee: bigint;
   unitsConsumed: number;
@@ -172,9 +174,9 @@ export class LiquidatorBot {
     if (!mineData) throw new Error("the liquidator portfolio does not exist");
     const mine = this.decode(this.cfg.portfolio, mineData);
     const out: Candidate[] = [];
-    const tryIx = async (label: string, ix: TransactionInstruction) => {
+    const tryIx = async (label: string, ixs: TransactionInstruction[]) => {
       const sim = await this.chain.simulate(
-        [ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP, ix],
+        [ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP, ...ixs],
         [this.cfg.liquidator],
       );
       if (!sim.ok) {
@@ -185,7 +187,7 @@ export class LiquidatorBot {
       if (!event) throw new Error(`${label}: simulated but emitted no liquidation event`);
       const fee = bigField(event, "liquidatorFee");
       this.cfg.log(`  ${label}: fee ${fee} (${sim.unitsConsumed} CU simulated)`);
-      out.push({ target: target.address, label, ix, fee, unitsConsumed: sim.unitsConsumed });
+      out.push({ target: target.address, label, ixs, fee, unitsConsumed: sim.unitsConsumed });
     };
     const seen = new Set<string>();
     for (const pos of target.positions) {
@@ -204,7 +206,9 @@ export class LiquidatorBot {
         targetHealth: this.healthAccounts(target, registry, pos.underlying),
         liquidatorHealth: this.healthAccounts(mine, registry, pos.underlying),
       });
-      await tryIx(`positions u${pos.underlying} ${pos.series === 255 ? "perp" : `series ${pos.series}`}`, ix);
+      const oracle = this.cfg.underlyingOracle(pos.underlying);
+      const ixs = pos.series === 255 ? [ix] : [await updateMarksIx(this.client, pos.underlying, 1 << pos.series, oracle), ix];
+      await tryIx(`positions u${pos.underlying} ${pos.series === 255 ? "perp" : `series ${pos.series}`}`, ixs);
     }
     for (const b of target.state.balances) {
       const c = registry.collaterals[b.collateral];
@@ -227,7 +231,7 @@ export class LiquidatorBot {
         targetHealth: this.healthAccounts(target, registry),
         liquidatorHealth: this.healthAccounts(after, registry),
       });
-      await tryIx(`collateral ${b.collateral}`, ix);
+      await tryIx(`collateral ${b.collateral}`, [ix]);
     }
     return out;
   }
@@ -259,7 +263,7 @@ export class LiquidatorBot {
         continue;
       }
       this.cfg.log(`pick ${best.label} of ${target.address.toBase58()}: fee ${best.fee} (best of ${options.length})`);
-      await this.execute(`liquidation ${best.label}`, [best.ix], best.unitsConsumed, [this.cfg.liquidator]);
+      await this.execute(`liquidation ${best.label}`, best.ixs, best.unitsConsumed, [this.cfg.liquidator]);
       actions += 1;
     }
     for (const target of bankrupt) {

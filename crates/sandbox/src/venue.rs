@@ -33,7 +33,7 @@ pub const MARK_AGE_SECS: u32 = 3_600;
 pub const MARKS_PER_TX: usize = 16;
 
 /// The market parameters the venue uses: 5% perp band, option band 2% of spot, fees 5 / 2 bps,
-/// funding capped at 0.1% per hourly interval, one-hour settlement window.
+/// funding capped at 0.07% per hourly interval (at most the two fees, so wash trades cannot pay), one-hour settlement window.
 pub fn market_args(underlying: u8) -> CreateMarketArgs {
     CreateMarketArgs {
         underlying,
@@ -45,7 +45,7 @@ pub fn market_args(underlying: u8) -> CreateMarketArgs {
         option_band_bps: 200,
         taker_fee_bps: 5,
         maker_fee_bps: 2,
-        max_funding_rate_bps: 10,
+        max_funding_rate_bps: 7,
         funding_interval_secs: 3_600,
         expiry_time_of_day_secs: EXPIRY_TIME_OF_DAY,
         settlement_window_secs: 3_600,

@@ -159,6 +159,8 @@ pub enum XmarginError {
     // ---- markets and trading ----
     #[msg("Market parameters are invalid (tick, lot decimals, bands, fees, funding or expiry grid)")]
     InvalidMarketParams,
+    #[msg("The funding cap must not exceed the taker plus maker fee: wash trades at the cap would pay")]
+    FundingCapAboveFees,
     #[msg("The market account is not this exchange's market of that underlying")]
     MarketMismatch,
     #[msg(
@@ -228,6 +230,8 @@ pub enum XmarginError {
     MarksMissing,
     #[msg("An option series held has marks older than the market's largest age: send update_marks")]
     MarksTooOld,
+    #[msg("Option liquidations price at marks computed in this same second: send update_marks for the series first, in the same transaction")]
+    LiquidationMarksNotFresh,
     #[msg("The spot moved further from a held series' marks than the market allows: send update_marks")]
     MarksSpotDrift,
     #[msg("Implied vol or shock range changed since a held series was marked: send update_marks")]

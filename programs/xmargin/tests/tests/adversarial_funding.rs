@@ -25,8 +25,8 @@ use xmargin_sandbox::{events, program_error_code, Pubkey, TxFailure, TxSuccess};
 const SOL: i64 = 150_000_000;
 /// 10,000 USDC.
 const RICH: u64 = 10_000_000_000;
-/// The venue's funding cap: 0.1% per hourly interval.
-const CAP: f64 = 0.001;
+/// The venue's funding cap: 0.07% per hourly interval (at most the two fees).
+const CAP: f64 = 0.0007;
 const HOUR: i64 = 3_600;
 
 fn assert_error(failure: &TxFailure, expected: XmarginError) {
@@ -100,7 +100,7 @@ fn one_lot_wash_trade_barely_moves_funding_and_nothing_carries_over() {
     perp(&mut v, &c, &d, 1, rich);
     let e = update_funding(&mut v);
     assert_eq!((e.fill_lots, e.open_interest, e.weight), (1, 1_001, 1_001));
-    // The premium (5%) is capped at 0.1% per fill, then weighted by 1 lot of 1,001.
+    // The premium (5%) is capped at 0.07% per fill, then weighted by 1 lot of 1,001.
     assert!((fx_bits_to_f64(e.premium_lots) - CAP).abs() < 1e-12, "premium × lots");
     let rate = rate_of(&e);
     assert!((rate - CAP / 1_001.0).abs() < 1e-12, "rate {rate}, expected cap / 1001");
@@ -115,10 +115,10 @@ fn one_lot_wash_trade_barely_moves_funding_and_nothing_carries_over() {
         assert_eq!((e.rate, e.fill_lots, e.premium_lots), (0, 0, 0), "hour {hour}: no fill, rate 0");
         assert_eq!(e.slope_after, 0, "hour {hour}: nothing carries over");
     }
-    // The 10 SOL long paid one hour of cap / 1001: 10 × 150 × 0.001 / 1001 ≈ 0.0015 USDC
+    // The 10 SOL long paid one hour of cap / 1001: 10 × 150 × 0.0007 / 1001 ≈ 0.00105 USDC
     // (it paid 36 USDC before the fix).
     let owed = pending(&v, &long);
-    assert!((-1_500..=-1_497).contains(&owed), "10 SOL long owes {owed} native units");
+    assert!((-1_050..=-1_047).contains(&owed), "10 SOL long owes {owed} native units");
     let received = pending(&v, &short);
     assert!(owed + received <= 0 && owed + received >= -1, "zero-sum up to rounding: {owed} {received}");
     v.warp(5 * HOUR);
@@ -131,7 +131,7 @@ fn one_lot_wash_trade_barely_moves_funding_and_nothing_carries_over() {
 fn position_opened_a_second_before_update_pays_only_that_second() {
     let mut v = venue();
     let (a, b) = (trader(&mut v, RICH), trader(&mut v, RICH));
-    // Period 1: 10 SOL bought 1% rich (capped at 0.1%, the whole open interest): rate = cap.
+    // Period 1: 10 SOL bought 1% rich (capped at 0.07%, the whole open interest): rate = cap.
     let rich = v.tick_price(SOL as u64 * 101 / 100);
     perp(&mut v, &a, &b, 1_000, rich);
     let e = update_funding(&mut v);
@@ -146,13 +146,13 @@ fn position_opened_a_second_before_update_pays_only_that_second() {
     let e = update_funding(&mut v);
     assert_eq!(e.elapsed_secs, HOUR);
     assert_eq!((e.fill_lots, e.rate), (100, 0), "the period's only fill was at the oracle");
-    // One second of 0.1% × 150 per hour on 1 SOL: 150 × 0.001 / 3600 ≈ 41.7 native units
-    // (a whole period would be 150,000).
+    // One second of 0.07% × 150 per hour on 1 SOL: 150 × 0.0007 / 3600 ≈ 29.2 native units
+    // (a whole period would be 105,000).
     let late = pending(&v, &c);
-    assert!((-42..=-41).contains(&late), "the late long owes {late}");
-    // The 10 SOL long held the whole hour: 10 × 0.15 USDC.
+    assert!((-30..=-29).contains(&late), "the late long owes {late}");
+    // The 10 SOL long held the whole hour: 10 × 0.105 USDC.
     let full = pending(&v, &a);
-    assert!((-1_500_001..=-1_499_999).contains(&full), "the 10 SOL long owes {full}");
+    assert!((-1_050_001..=-1_049_999).contains(&full), "the 10 SOL long owes {full}");
     // Rate 0 from here on: a day later nobody owes more.
     v.warp(24 * HOUR);
     assert_eq!((pending(&v, &c), pending(&v, &a)), (late, full));

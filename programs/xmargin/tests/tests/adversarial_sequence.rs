@@ -51,8 +51,9 @@
 //!    discount it concedes when liquidated while insolvent, or by a socialized haircut — each
 //!    counted and printed with examples (the insurance fund ends up paying them);
 //! 7. the insurance fund (quote + taken-over collateral) loses value only in
-//!    `resolve_bankruptcy`, and then at most the deficit its portfolio had right after the last
-//!    market move plus the growth allowed in 6;
+//!    `resolve_bankruptcy`, and then the fund and the quote holders together bear at most the
+//!    deficit the portfolio had right after the last market move plus the growth allowed in 6,
+//!    the holders only what the fund's quote could not cover;
 //! 8. a self-liquidation (the program allows it: the owner's portfolios together lose the
 //!    insurance share) does not raise the owner's withdrawable value — its solvent portfolios'
 //!    equity plus the insolvent one's floored at zero (a deficit is never paid by its owner).
@@ -342,6 +343,7 @@ struct Stats {
     delegate_worst_ratio: f64,
     collusion_fills: u64,
     self_liquidations: u64,
+    bankruptcy_log: Vec<String>,
     /// The first deficit growths of each tolerated kind: step and operation.
     tolerated_examples: BTreeMap<&'static str, Vec<String>>,
     /// Σ over steps of the portfolios with negative equity.
@@ -378,8 +380,11 @@ struct World {
     candidates: BTreeSet<usize>,
     insolvent: BTreeSet<usize>,
     /// Per portfolio: the deficit that existed right after the last market move, plus the
-    /// growth allowed since (value units).
+    /// growth allowed since (value units); the deficit right after that move alone, and the
+    /// market move after which it went negative (step, operation).
     explained: Vec<i128>,
+    market_deficit: Vec<i128>,
+    negative_since: Vec<Option<(usize, String)>>,
     tokens_q: u64,
     tokens_c: u64,
     perp_fills: u64,
@@ -463,6 +468,8 @@ impl World {
             candidates: BTreeSet::new(),
             insolvent: BTreeSet::new(),
             explained: Vec::new(),
+            market_deficit: Vec::new(),
+            negative_since: Vec::new(),
             tokens_q: 0,
             tokens_c: 0,
             perp_fills: 0,
@@ -483,6 +490,8 @@ impl World {
         w.tokens_q = view.wallet_q.iter().sum::<u64>() + view.vault + view.insurance;
         w.tokens_c = view.wallet_c.iter().sum::<u64>() + view.coll_vault + view.coll_insurance;
         w.explained = vec![0; w.pfs.len()];
+        w.market_deficit = vec![0; w.pfs.len()];
+        w.negative_since = vec![None; w.pfs.len()];
         w.start_value = (0..w.actors.len()).map(|a| w.actor_value(&view, a)).collect();
         w.ledger = vec![BTreeMap::new(); w.actors.len()];
         w
@@ -1152,6 +1161,14 @@ impl World {
         }
         out.desc = format!("{} {}", out.desc, out.must_fail.clone().unwrap_or_default());
         self.op = format!("{kind}: {}", out.desc);
+        if self.pfs[target].owner == self.pfs[liquidator].owner {
+            let equity = self.program_equity(target).map_or("?".into(), |e| (e / S).to_string());
+            out.desc = format!(
+                "{} (self-liquidation; refresh_health equity of the target {equity} native)",
+                out.desc
+            );
+            self.op = format!("{kind}: {}", out.desc);
+        }
         let spot = self.spot(u);
         let value = self.unit_value(u, instrument);
         let result = self.send_budget(ix, &[&kp]);
@@ -1177,18 +1194,23 @@ impl World {
         // The target's side at the transfer price, against the mark.
         let target_gain = i128::from(target_lots) * i128::from(value - price) * PER_LOT;
         let gross = -target_gain;
-        // The mark on the lot grid (100 native: one lot costs whole native units); for a perp
-        // the spot, for an option the program's marks (which may lag the model).
+        // A perp's mark is the spot: the liquidator gains at most the discount (+ its rounding).
+        // An option's is the program's marks, which the event rounds to the lot grid in the
+        // target's favour (under one native unit per lot), like the transfer price.
         let mark = ev.mark_price as i64;
-        if instrument == PERP_INSTRUMENT && (mark - spot).abs() > 100 {
-            self.violation(&format!("perp liquidated at mark {mark} with spot {spot}"));
-        }
-        let at_mark = -i128::from(target_lots) * i128::from(mark - price) * PER_LOT;
-        if at_mark > (i128::from(ev.discount) + 1) * S {
+        let (gain, slack) = if instrument == PERP_INSTRUMENT {
+            if (mark - spot).abs() > 100 {
+                self.violation(&format!("perp liquidated at mark {mark} with spot {spot}"));
+            }
+            (gross, 1)
+        } else {
+            (-i128::from(target_lots) * i128::from(mark - price) * PER_LOT, 1 + i128::from(target_lots.abs()))
+        };
+        if gain > (i128::from(ev.discount) + slack) * S {
             self.violation(&format!(
-                "the liquidator bought {} lots {} native below the mark, the discount is {}",
+                "the liquidator bought {} lots {} native below the mark {mark}, the discount is {}",
                 target_lots.abs(),
-                at_mark / S,
+                gain / S,
                 ev.discount
             ));
         }
@@ -1293,7 +1315,10 @@ impl World {
         let named = ix.accounts.len() - target_accounts.len() - liquidator_accounts.len();
         if self.rng.chance(20) {
             let other = self.v.underlyings[0].oracle;
-            out.must_fail = Some(self.forge_accounts(&mut ix, named, oracle, other));
+            let forged = self.forge_accounts(&mut ix, named, oracle, other);
+            out.desc = format!("{} {forged}", out.desc);
+            self.op = format!("{kind}: {}", out.desc);
+            out.must_fail = Some(forged);
         }
         let cprice = program_spot(self.v.collaterals[0].price);
         let result = self.send_budget(ix, &[&kp]);
@@ -1814,8 +1839,15 @@ impl World {
                 if (pre.vault, pre.insurance, &pre.wallet_q) != (post.vault, post.insurance, &post.wallet_q) {
                     self.violation("tokens moved in a market move");
                 }
-                for (p, e) in self.explained.iter_mut().enumerate() {
-                    *e = (-post.eq[p]).max(0);
+                for p in 0..self.pfs.len() {
+                    let deficit = (-post.eq[p]).max(0);
+                    self.explained[p] = deficit;
+                    self.market_deficit[p] = deficit;
+                    if deficit == 0 {
+                        self.negative_since[p] = None;
+                    } else if self.negative_since[p].is_none() {
+                        self.negative_since[p] = Some((self.step, self.op.clone()));
+                    }
                 }
             }
             Effect::Exact { pf, wallets, insurance, tolerance, delegate_bounds } => {
@@ -1875,6 +1907,8 @@ impl World {
                     }
                 }
                 self.explained[*target] = 0;
+                self.market_deficit[*target] = 0;
+                self.negative_since[*target] = None;
             }
         }
         if !matches!(out.effect, Effect::Market) {
@@ -2021,6 +2055,35 @@ impl World {
         // move caused (plus the growth allowed since).
         let borne = (i128::from(insurance_paid) * S - i128::from(taken) * cprice) + haircuts;
         let explained = self.explained[target] + (n + 2) * S;
+        // Quote holders are haircut only for what the fund could not cover: the portfolio's
+        // deficit (its quote liability less the collateral the fund takes over) beyond the
+        // fund's quote.
+        let deficit_value = (-pre.eq[target]).max(0);
+        let uncovered = (deficit_value - i128::from(pre.insurance) * S).max(0);
+        if haircuts > uncovered + (n + 1) * S {
+            self.violation(&format!(
+                "bankruptcy of pf{target}: its deficit net of the {taken} collateral the fund took over \
+                 is {} native and the fund held {}, yet {} native were socialized: quote holders lost {} \
+                 more than the loss, the insurance fund's value rose {} native",
+                deficit_value / S,
+                pre.insurance,
+                haircuts / S,
+                (haircuts - uncovered) / S,
+                (i128::from(taken) * cprice - i128::from(insurance_paid) * S) / S
+            ));
+        }
+        let since = match &self.negative_since[target] {
+            Some((step, op)) => format!("negative since step {step} [{op}]"),
+            None => "never negative after a market move".into(),
+        };
+        self.stats.bankruptcy_log.push(format!(
+            "step {}: pf{target} deficit {deficit} native (insurance {insurance_paid}, socialized {socialized}, \
+             collateral taken {taken}); {since}; deficit right after the last market move {}, grown since \
+             without one by {}",
+            self.step,
+            self.market_deficit[target] / S,
+            (self.explained[target] - self.market_deficit[target]) / S
+        ));
         if borne > explained {
             self.violation(&format!(
                 "bankruptcy of pf{target} cost {} native, only {} of deficit is explained by market moves",
@@ -2084,21 +2147,29 @@ impl World {
         }
     }
 
+    /// A portfolio's `refresh_health`, if it can be computed now.
+    fn refresh_health(&mut self, pf: usize) -> Result<HealthView, TxFailure> {
+        let key = self.pfs[pf].key;
+        let accounts = self.v.health_accounts(&key, None);
+        let ix = self.v.sb.refresh_health_ix(key, &accounts);
+        let [a, b] = budget_ixs();
+        let landed = self.v.sb.send(&[a, b, ix], &[])?;
+        Ok(<HealthView as anchor_lang::AnchorDeserialize>::deserialize(&mut landed.return_data.as_slice())
+            .expect("health view"))
+    }
+
+    /// The program's equity of a portfolio, value units.
+    fn program_equity(&mut self, pf: usize) -> Option<i128> {
+        self.refresh_health(pf).ok().map(|h| (h.equity * 1_000_000 * S) >> 48)
+    }
+
     /// `refresh_health` of every portfolio: the program's equity against the off-chain one,
     /// and the liquidators' candidates.
     fn sweep(&mut self, view: &View) {
         self.stats.sweeps += 1;
         for pf in 0..self.pfs.len() {
-            let key = self.pfs[pf].key;
-            let accounts = self.v.health_accounts(&key, None);
-            let ix = self.v.sb.refresh_health_ix(key, &accounts);
-            let [a, b] = budget_ixs();
-            match self.v.sb.send(&[a, b, ix], &[]) {
-                Ok(landed) => {
-                    let h = <HealthView as anchor_lang::AnchorDeserialize>::deserialize(
-                        &mut landed.return_data.as_slice(),
-                    )
-                    .expect("health view");
+            match self.refresh_health(pf) {
+                Ok(h) => {
                     self.stats.health_checked += 1;
                     // Equity bits (I80F48 quote units) in value units.
                     let program = (h.equity * 1_000_000 * S) >> 48;
@@ -2213,6 +2284,9 @@ impl World {
         );
         for (why, n) in &s.health_failed {
             println!("    refresh_health failed {n}x: {why}");
+        }
+        for line in &s.bankruptcy_log {
+            println!("  bankruptcy at {line}");
         }
         for (why, (n, native)) in &s.tolerated {
             println!("  deficit growth without a market move, {why}: {n}x, {native} native; e.g.");

@@ -187,7 +187,7 @@ fn insufficient_margin_is_rejected_but_risk_reduction_is_always_allowed() {
 #[test]
 fn funding_moves_from_longs_to_shorts_when_perps_trade_rich() {
     let (mut v, a, b) = two_traders();
-    // Fills 1% above the oracle all period: premium capped at 0.1% per hour.
+    // Fills 1% above the oracle all period: premium capped at 0.07% per hour.
     let rich = v.tick_price(SOL as u64 * 101 / 100);
     v.trade(&a, &b, 0, PERP_INSTRUMENT, 100, rich).unwrap_or_else(|f| panic!("{f}"));
     let early = v.update_funding_ix(0);
@@ -197,26 +197,26 @@ fn funding_moves_from_longs_to_shorts_when_perps_trade_rich() {
     let ix = v.update_funding_ix(0);
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     cu::record("update_funding", "one interval", landed.compute_units, 40_000);
-    // The rate applies from now on: nothing accrued yet, 0.1% per hour from here.
+    // The rate applies from now on: nothing accrued yet, 0.07% per hour from here.
     let m = v.market(0);
     assert_eq!(m.funding_index_at(m.last_funding_time).unwrap().to_bits(), 0, "no slope before");
     let rate = fx_bits_to_f64(i128::from_le_bytes(m.last_funding_rate));
-    assert!((rate - 0.001).abs() < 1e-12, "rate {rate}");
+    assert!((rate - 0.0007).abs() < 1e-12, "rate {rate}");
     v.warp(3_600);
     let index = v.market(0).funding_index_at(v.sb.now().0).unwrap();
-    // 0.1% × 150 USDC per SOL.
-    assert!((index.to_num::<f64>() - 0.15).abs() < 1e-9, "index {index}");
-    // Touching both positions settles 0.15 USDC: longs pay, shorts receive.
+    // 0.07% × 150 USDC per SOL.
+    assert!((index.to_num::<f64>() - 0.105).abs() < 1e-9, "index {index}");
+    // Touching both positions settles 0.105 USDC: longs pay, shorts receive.
     let (qa, qb) = (quote_balance(&v.portfolio(&a)), quote_balance(&v.portfolio(&b)));
     let price = v.tick_price(SOL as u64);
     v.trade(&a, &b, 0, PERP_INSTRUMENT, 100, price).unwrap_or_else(|f| panic!("{f}"));
     let fee_a = xmargin_risk::trading::fee(100, SOL as u64, price, 100, 5, None).unwrap() as i64;
     let fee_b = xmargin_risk::trading::fee(100, SOL as u64, price, 100, 2, None).unwrap() as i64;
     let (pa, pb) = (v.portfolio(&a), v.portfolio(&b));
-    assert_eq!(quote_balance(&pa) - qa, -150_000 - fee_a, "long paid 0.15 USDC (+ fee)");
+    assert_eq!(quote_balance(&pa) - qa, -105_000 - fee_a, "long paid 0.105 USDC (+ fee)");
     // Rounded toward the venue: the short may receive one native unit less.
     let received = quote_balance(&pb) - qb + fee_b;
-    assert!((149_999..=150_000).contains(&received), "short received 0.15 USDC: {received}");
+    assert!((104_999..=105_000).contains(&received), "short received 0.105 USDC: {received}");
     // That period's only fill was at the oracle: zero premium from the next update on.
     let ix = v.update_funding_ix(0);
     v.sb.send(&[ix], &[]).unwrap();

@@ -50,6 +50,8 @@ fn acceptable(code: Option<u32>) -> bool {
         XmarginError::MakerInsufficientHealth,
         XmarginError::InsufficientHealth,
         XmarginError::TooManyPositions,
+        // A portfolio left below maintenance fills only at the mark (issue 13, finding 1).
+        XmarginError::UnhealthyFillOffMark,
     ]
     .iter()
     .any(|e| code == Some(program_error_code(*e)))

@@ -103,6 +103,12 @@ impl CreateMarket<'_> {
         require!(args.underlying < self.registry.load()?.underlying_count, XmarginError::UnknownRiskTarget);
         require!(is_uninitialized(&self.market), XmarginError::MarketMismatch);
         require!(args.is_valid(), XmarginError::InvalidMarketParams);
+        // Funding comes from fill premia, which a trader can fake by trading with itself at
+        // the cap: volume equal to the open interest pins the rate at the cap for a period.
+        // With the cap at most the two fees, that wash volume costs at least what the
+        // capped rate can pay on the open interest, so it never profits.
+        let fees = u32::from(args.taker_fee_bps).saturating_add(u32::from(args.maker_fee_bps));
+        require!(u32::from(args.max_funding_rate_bps) <= fees, XmarginError::FundingCapAboveFees);
         Ok(())
     }
 

@@ -3,7 +3,12 @@
 //! at the mark less the liquidation discount.
 //!
 //! Allowed when liquidations are not paused and the target's maintenance health is
-//! negative. The size is the risk engine's (`crates/risk/src/liquidation.rs`): the least
+//! negative. An option is liquidated only before its expiry (afterwards it waits for its
+//! settlement, `settle_expired`) and at marks computed in the same second (`update_marks`
+//! for the series first, in the same transaction), so the liquidator cannot choose stale
+//! marks whose time value has decayed. A delegate of the liquidator portfolio may sign: the
+//! portfolio then takes over risk at the fresh mark less the discount, a price at least as
+//! good as the mark, which the delegate slippage bound of `trade` allows. The size is the risk engine's (`crates/risk/src/liquidation.rs`): the least
 //! number of lots that brings the target's maintenance health back to the buffer, at most
 //! `max_lots`; when even that cannot, all it may, provided the target's health strictly
 //! improves (`LiquidationWouldNotImprove` otherwise — pick another position, e.g. not the
@@ -80,9 +85,19 @@ impl LiquidatePositions<'_> {
     pub fn validate(&self, args: &LiquidatePositionsArgs) -> Result<()> {
         check_liquidator(&self.exchange, &self.liquidator, &self.target, &self.liquidator_signer.key())?;
         require!(args.max_lots >= 1, XmarginError::InvalidLiquidationSize);
-        let underlying = u16::from(self.market.load()?.underlying);
+        let m = self.market.load()?;
+        let underlying = u16::from(m.underlying);
         let held = self.target.load()?.position_index(underlying, args.instrument).is_some();
         require!(held, XmarginError::NothingToLiquidate);
+        if args.instrument != PERP_INSTRUMENT {
+            // An option is transferred at its mark: the liquidator may not pick stale marks
+            // (time value that has decayed, or survives past expiry) over fresh ones.
+            let now = Clock::get()?.unix_timestamp;
+            let series = m.option_series(args.instrument).ok_or(XmarginError::UnknownInstrument)?;
+            require!(now < series.expiry, XmarginError::OptionExpired);
+            let marks = m.marks.get(usize::from(args.instrument)).ok_or(XmarginError::UnknownInstrument)?;
+            require!(marks.computed_at == now, XmarginError::LiquidationMarksNotFresh);
+        }
         Ok(())
     }
 
