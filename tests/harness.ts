@@ -143,6 +143,15 @@ export class Sandbox {
     return address;
   }
 
+  /** Adds `amount` to a token account (a donation, e.g. to the insurance vault). */
+  addTokens(account: PublicKey, amount: bigint): void {
+    const a = this.getAccount(account);
+    assert.ok(a, "token account exists");
+    const data = Buffer.from(a.data);
+    data.writeBigUInt64LE(data.readBigUInt64LE(64) + amount, 64);
+    this.setAccount(account, data, a.programAddress.toString());
+  }
+
   tokenAmount(account: PublicKey): bigint {
     const a = this.getAccount(account);
     assert.ok(a, "token account exists");

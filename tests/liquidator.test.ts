@@ -16,6 +16,7 @@ import {
   collateralInsurancePda,
   PERP_INSTRUMENT,
   getPortfolioHealth,
+  insuranceVaultPda,
   liquidatePositionsIx,
   marginBudgetIxs,
   sponsoredFeedAccount,
@@ -176,6 +177,8 @@ test("the bot resolves a bankrupt portfolio's leftover collateral into the insur
   const source = s.sb.createTokenAccount(wsol, thin.owner.publicKey, 1n);
   const dust = await client.depositIx({ depositor: thin.owner.publicKey, portfolio: thin.portfolio, mint: wsol, source, tokenProgram: SPL, amount: 1n });
   s.sb.send([dust], [thin.owner]);
+  // The fund takes collateral in kind only when it pays the whole quote liability.
+  s.sb.addTokens(insuranceVaultPda(client.programId, client.exchange), 1_000_000_000n);
   s.publish(90_000_000n);
 
   const lines: string[] = [];

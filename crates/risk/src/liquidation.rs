@@ -92,6 +92,40 @@ pub fn split_discount(total: u64, share_bps: u16) -> Result<(u64, u64)> {
     Ok((total.checked_sub(insurance).ok_or(RiskError::Overflow)?, insurance))
 }
 
+/// The target's equity (quote units: collateral at market value plus positions at their
+/// marks) from its maintenance health and requirement, without another netting pass:
+/// `health + requirement` is weighted collateral plus positions' value, and only the
+/// collateral's weighting is undone here.
+pub fn equity_from_maintenance(
+    health: Fx,
+    requirement: Fx,
+    balances: &[Balance],
+    markets: &[CollateralMarket],
+) -> Result<Fx> {
+    let mut equity = health.add_c(requirement)?;
+    for b in balances {
+        let m = markets
+            .iter()
+            .find(|m| m.index == b.collateral)
+            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        let weighted = crate::collateral::weighted_value(b.amount, m, Level::Maintenance)?;
+        equity = equity.sub_c(weighted)?.add_c(crate::collateral::market_value(b.amount, m)?)?;
+    }
+    Ok(equity)
+}
+
+/// The insurance fund's share of a liquidation discount, bps: the governed share, or all of
+/// it when the target's equity is negative. A discount conceded by an insolvent portfolio is
+/// paid by the insurance fund (and beyond it the depositors), so no liquidator — the owner's
+/// own second portfolio included — may earn it: it returns to the fund that pays it.
+pub fn insurance_share_bps(governed_bps: u16, target_equity: Fx) -> u16 {
+    if target_equity < ZERO {
+        10_000
+    } else {
+        governed_bps
+    }
+}
+
 /// Everything the search evaluates, with the untouched underlyings summed once.
 struct Target<'a> {
     positions: Vec<MarkedPosition>,

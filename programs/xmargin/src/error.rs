@@ -268,6 +268,8 @@ pub enum XmarginError {
     BankruptcyPositionsRemain,
     #[msg("The portfolio still holds non-quote collateral and its equity is not negative: liquidate the collateral instead")]
     BankruptcyCollateralRemains,
+    #[msg("The insurance fund cannot pay the whole quote liability, so it may not take the collateral over: liquidate the collateral first")]
+    InsuranceCannotTakeOverCollateral,
     #[msg("Bankruptcy accounts do not match the leftover collateral: its oracles, then (vault, insurance account, mint, token program) per asset, in balance-slot order")]
     BankruptcyAccountsMismatch,
     #[msg("The portfolio has no quote liability: nothing to resolve")]

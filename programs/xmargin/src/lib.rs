@@ -40,6 +40,10 @@ solana_security_txt::security_txt! {
     policy: "https://github.com/xmargin/xmargin/blob/main/SECURITY.md",
     source_code: "https://github.com/xmargin/xmargin"
 }
+// Library builds (`no-entrypoint`: tests, the CLI) leave the macro out; the dependency is
+// still the program's.
+#[cfg(feature = "no-entrypoint")]
+use solana_security_txt as _;
 
 #[program]
 pub mod xmargin {

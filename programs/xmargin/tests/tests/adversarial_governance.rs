@@ -313,6 +313,11 @@ struct Bankrupt {
 /// 150 → 90; the whole position is liquidated: a quote deficit of about 220 USDC is left,
 /// with the dust, and 10,000 USDC of insurance.
 fn bankrupt_with(dust: &[u64]) -> Bankrupt {
+    bankrupt_with_insurance(dust, 10_000 * USDC)
+}
+
+/// `bankrupt_with`, the insurance fund topped up by `insurance` before the crash.
+fn bankrupt_with_insurance(dust: &[u64], insurance: u64) -> Bankrupt {
     let (mut v, wsol) = venue_with_wsol(8_000);
     let mut assets = vec![wsol];
     for _ in 1..dust.len() {
@@ -328,7 +333,9 @@ fn bankrupt_with(dust: &[u64]) -> Bankrupt {
     }
     v.trade_perp_at_oracle(&target, &maker, 0, 1_000).unwrap_or_else(|f| panic!("{f}"));
     v.set_price(0, 90_000_000);
-    v.fund_insurance(10_000 * USDC).unwrap();
+    if insurance > 0 {
+        v.fund_insurance(insurance).unwrap();
+    }
     v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, u64::MAX)
         .unwrap_or_else(|f| panic!("{f}"));
     let p = v.portfolio(&target);
@@ -409,6 +416,27 @@ fn a_bankrupt_portfolio_with_dust_resolves_and_the_dust_goes_to_insurance() {
     // A deposit cannot block it any more: nothing is left to resolve.
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
     assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::NotBankrupt);
+}
+
+/// When the insurance fund cannot pay the whole quote liability, it may not take collateral
+/// in kind: the liability would be socialized while the fund kept the collateral (quote
+/// holders paying for it). Liquidate the collateral first, or fund insurance.
+#[test]
+fn the_fund_takes_collateral_over_only_when_it_pays_the_whole_liability() {
+    let Bankrupt { mut v, assets, target } = bankrupt_with_insurance(&[1], 0);
+    let mint = mint_of(&v, assets[0]);
+    let keys = watched(&v, &target, &mint);
+    let state = snapshot(&v, &keys);
+    let deficit = -balance_of(&v.portfolio(&target), 0) as u64;
+    assert!(v.vault_balances().1 < deficit, "set-up: the fund is short");
+    let ix = v.resolve_bankruptcy_ix(&target.portfolio);
+    assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::InsuranceCannotTakeOverCollateral);
+    assert_eq!(snapshot(&v, &keys), state, "nothing written");
+    // Neighbour: once the fund can pay, the dust is taken over and the deficit resolved.
+    v.fund_insurance(deficit).unwrap();
+    let ix = v.resolve_bankruptcy_ix(&target.portfolio);
+    v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(balance_of(&v.portfolio(&target), 0), 0);
 }
 
 #[test]
@@ -513,8 +541,50 @@ fn bankruptcy_resolution_waits_while_liquidations_are_paused() {
 
 #[test]
 fn self_liquidation_costs_the_owner_exactly_the_insurance_share() {
-    // The owner's portfolio 0 margins a 10 SOL long with 10 wrapped SOL; SOL falls 150 → 60.
-    // Its portfolio 1, holding 100,000 USDC, liquidates it.
+    // The owner's portfolio 0 margins a 10 SOL long with 10 wrapped SOL; SOL falls 150 → 80
+    // (maintenance health negative, equity positive). Its portfolio 1, holding 100,000 USDC,
+    // liquidates it.
+    let (mut v, wsol) = venue_with_wsol(8_000);
+    let target = v.trader(0).unwrap();
+    let maker = v.trader(RICH).unwrap();
+    v.deposit_collateral(&target, wsol, 10_000_000_000).unwrap();
+    v.trade_perp_at_oracle(&target, &maker, 0, 1_000).unwrap_or_else(|f| panic!("{f}"));
+    let owner = target.owner.insecure_clone();
+    let ix = v.sb.open_portfolio_ix(owner.pubkey(), 1);
+    v.sb.send(&[ix], &[&owner]).unwrap();
+    let second = pda::portfolio(&owner.pubkey(), 1);
+    let quote_account = v.sb.create_token_account(&v.fx.quote_mint, &owner.pubkey(), RICH);
+    let ix = v.sb.deposit_ix(owner.pubkey(), second, v.fx.quote_mint, quote_account, RICH);
+    v.sb.send(&[ix], &[&owner]).unwrap();
+    let own_liquidator = Trader { owner: owner.insecure_clone(), portfolio: second, quote_account };
+    v.set_price(0, 80_000_000);
+    v.set_collateral_price(wsol, 80_000_000);
+
+    let both = |v: &Venue| {
+        let (a, b) = (v.portfolio(&target), v.sb.portfolio(&second).unwrap());
+        (balance_of(&a, 0) + balance_of(&b, 0), balance_of(&a, wsol) + balance_of(&b, wsol))
+    };
+    let (quote0, wsol0) = both(&v);
+    let (vault0, insurance0) = v.vault_balances();
+    let landed = v
+        .liquidate_collateral(&own_liquidator, &target.portfolio, wsol, 1_000_000_000)
+        .unwrap_or_else(|f| panic!("{f}"));
+    let e = events::<CollateralLiquidated>(&landed.logs).pop().expect("event");
+    assert_eq!(e.amount, 1_000_000_000);
+    assert!(e.insurance_fee > 0 && e.liquidator_fee > 0);
+    let (quote1, wsol1) = both(&v);
+    let (vault1, insurance1) = v.vault_balances();
+    assert_eq!(wsol1, wsol0, "the collateral stays with the owner");
+    assert_eq!(quote0 - quote1, e.insurance_fee as i64, "the owner pays exactly the insurance share");
+    assert_eq!(insurance1 - insurance0, e.insurance_fee);
+    assert_eq!(vault0 - vault1, e.insurance_fee);
+}
+
+#[test]
+fn self_liquidation_of_an_insolvent_portfolio_earns_nothing() {
+    // As above, but SOL falls to 60: the target's equity is negative, so the discount it
+    // concedes is the insurance fund's money. The whole discount goes to the fund: the owner's
+    // second portfolio (or any liquidator) earns nothing from the deficit.
     let (mut v, wsol) = venue_with_wsol(8_000);
     let target = v.trader(0).unwrap();
     let maker = v.trader(RICH).unwrap();
@@ -542,11 +612,12 @@ fn self_liquidation_costs_the_owner_exactly_the_insurance_share() {
         .unwrap_or_else(|f| panic!("{f}"));
     let e = events::<CollateralLiquidated>(&landed.logs).pop().expect("event");
     assert_eq!(e.amount, 1_000_000_000);
-    assert!(e.insurance_fee > 0 && e.liquidator_fee > 0);
+    assert!(e.insurance_fee > 0 && e.liquidator_fee == 0, "{} {}", e.insurance_fee, e.liquidator_fee);
+    assert_eq!(e.insurance_fee, e.discount, "the whole discount to insurance");
     let (quote1, wsol1) = both(&v);
     let (vault1, insurance1) = v.vault_balances();
     assert_eq!(wsol1, wsol0, "the collateral stays with the owner");
-    assert_eq!(quote0 - quote1, e.insurance_fee as i64, "the owner pays exactly the insurance share");
+    assert_eq!(quote0 - quote1, e.insurance_fee as i64, "the owner's portfolios lose the whole discount");
     assert_eq!(insurance1 - insurance0, e.insurance_fee);
     assert_eq!(vault0 - vault1, e.insurance_fee);
 }

@@ -134,12 +134,9 @@ struct Expired {
     v: Venue,
     t: Trader,
     call: u8,
-    expiry: i64,
-    x_price: i64,
 }
 
-fn expired_setup(call_lots: i64, perp_lots: i64, extra: Option<&Trader>) -> Expired {
-    let _ = extra;
+fn expired_setup(call_lots: i64, perp_lots: i64) -> Expired {
     let mut v = Venue::new(&[SOL]).unwrap();
     let x = v.list_collateral_asset(9, SOL, 8_000, 9_000).unwrap();
     let expiry = v.expiry_in_days(1);
@@ -178,12 +175,12 @@ fn expired_setup(call_lots: i64, perp_lots: i64, extra: Option<&Trader>) -> Expi
     let slot = v.sb.now().1;
     let q = Quote { price: SOL, conf: (SOL / 10_000) as u64, expo: PRICE_EXPO, publish_time: expiry, slot };
     v.sb.put_pull_oracle_update(address, feed, &q, SOL, expiry - 1);
-    Expired { v, t, call, expiry, x_price }
+    Expired { v, t, call }
 }
 
 #[test]
 fn rt2_options_liquidate_only_before_expiry_at_fresh_marks() {
-    let Expired { mut v, t, call, .. } = expired_setup(-500, 0, None);
+    let Expired { mut v, t, call, .. } = expired_setup(-500, 0);
     let liquidator = trader(&mut v, 100_000 * USDC);
     let keys = [t.portfolio, liquidator.portfolio, v.underlyings[0].market];
     let before: Vec<_> = keys.iter().map(|k| v.sb.svm.get_account(k).unwrap().data).collect();
@@ -238,7 +235,7 @@ fn rt2_option_liquidation_needs_marks_of_the_same_second() {
 // marks (mark − 10%), calls that settle at 0.
 #[test]
 fn rt3_a_delegate_cannot_make_its_owner_buy_expired_calls_through_liquidation() {
-    let Expired { mut v, t: mine, call, .. } = expired_setup(500, 800, None);
+    let Expired { mut v, t: mine, call, .. } = expired_setup(500, 800);
     let owner = trader(&mut v, 100_000 * USDC);
     let d = mine.owner.insecure_clone();
     let ix = v.sb.set_delegate_ix(owner.owner.pubkey(), owner.portfolio, d.pubkey());

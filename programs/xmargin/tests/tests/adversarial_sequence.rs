@@ -87,7 +87,7 @@ use xmargin_sandbox::liquidation::LiquidationAccounts;
 use xmargin_sandbox::venue::{budget_ixs, Trader, Venue, PRICE_EXPO, TICK};
 use xmargin_sandbox::{events, pda, Pubkey, TxFailure, TxSuccess, DEFAULT_TIMELOCK_SECS};
 
-const DEFAULT_SEED: u64 = 0x13ad_5e9e_2026_0001;
+const DEFAULT_SEED: u64 = 0xa;
 const DEFAULT_OPS: usize = 5_000;
 /// One quote unit (USDC) in native units.
 const USDC: u64 = 1_000_000;
@@ -343,6 +343,7 @@ struct Stats {
     delegate_worst_ratio: f64,
     collusion_fills: u64,
     self_liquidations: u64,
+    records_at_expiry: u64,
     bankruptcy_log: Vec<String>,
     /// The first deficit growths of each tolerated kind: step and operation.
     tolerated_examples: BTreeMap<&'static str, Vec<String>>,
@@ -1483,14 +1484,9 @@ impl World {
                 if use_live { "live" } else { "expiry's" }
             ),
         );
-        let mut ix = self.v.record_settlement_ix(u, series);
-        if let (false, Some(update)) = (use_live, archived) {
-            let oracle = self.v.underlyings[usize::from(u)].oracle;
-            if let Some(meta) = ix.accounts.iter_mut().find(|m| m.pubkey == oracle) {
-                meta.pubkey = update;
-            }
-        }
-        let result = self.send(&[ix], &[]);
+        let live = self.v.underlyings[usize::from(u)].oracle;
+        let update = if use_live { live } else { archived.unwrap_or(live) };
+        let result = self.keeper_record(u, usize::from(series), update);
         self.settle(&mut out, &result);
         out
     }
@@ -1567,6 +1563,16 @@ impl World {
                     self.v.sb.svm.set_account(kept, account).expect("kept update");
                     self.expiry_update.insert((u, stop), kept);
                     self.expiry_spot.insert((u, stop), self.spot(u));
+                    // A keeper on time records with the live feed account, whose update is the
+                    // one at expiry.
+                    let due = self.v.market(u).listed_series().iter().position(|s| s.expiry == stop);
+                    if let (Some(i), true) = (due, self.rng.chance(50)) {
+                        let live = self.v.underlyings[usize::from(u)].oracle;
+                        match self.keeper_record(u, i, live) {
+                            Ok(_) => self.stats.records_at_expiry += 1,
+                            Err(f) => self.violation(&format!("recording at expiry with the live feed: {f}")),
+                        }
+                    }
                 }
             }
         }
@@ -1574,6 +1580,16 @@ impl World {
         out.effect = Effect::Market;
         out.ledger = "market";
         out
+    }
+
+    /// `record_settlement_price` of series `i` with the feed update at `update`.
+    fn keeper_record(&mut self, u: u8, i: usize, update: Pubkey) -> Result<TxSuccess, TxFailure> {
+        let mut ix = self.v.record_settlement_ix(u, i as u8);
+        let oracle = self.v.underlyings[usize::from(u)].oracle;
+        if let Some(meta) = ix.accounts.iter_mut().find(|m| m.pubkey == oracle) {
+            meta.pubkey = update;
+        }
+        self.send(&[ix], &[])
     }
 
     /// The keeper's last chance: records every settlement whose window closes now.
@@ -1587,12 +1603,7 @@ impl World {
                     continue;
                 }
                 let Some(update) = self.expiry_update.get(&(u, s.expiry)).copied() else { continue };
-                let mut ix = self.v.record_settlement_ix(u, i as u8);
-                let oracle = self.v.underlyings[usize::from(u)].oracle;
-                if let Some(meta) = ix.accounts.iter_mut().find(|m| m.pubkey == oracle) {
-                    meta.pubkey = update;
-                }
-                match self.send(&[ix], &[]) {
+                match self.keeper_record(u, i, update) {
                     Ok(_) => self.stats.forced_records += 1,
                     Err(f) => self.violation(&format!("the keeper could not record a due settlement: {f}")),
                 }
@@ -2035,11 +2046,18 @@ impl World {
             ));
         }
         let mut haircuts = 0i128;
+        let total = i128::from(pre.quote_total_deposits.max(1));
         for p in (0..self.pfs.len()).filter(|&p| p != target) {
             let d = pre.eq[p] - post.eq[p];
             let q = i128::from(pre.quote[p] - post.quote[p]) * S;
-            if d != q || d < 0 {
-                self.violation(&format!("pf{p} moved {} native in another's bankruptcy", -d / S));
+            // Pro rata: a positive quote balance loses its share of the socialized loss.
+            let share = (i128::from(pre.quote[p].max(0)) * i128::from(socialized) + total - 1) / total + 1;
+            if d != q || d < 0 || d > share * S {
+                self.violation(&format!(
+                    "pf{p} (quote {}) moved {} native in another's bankruptcy, its share is {share}",
+                    pre.quote[p],
+                    -d / S
+                ));
             }
             haircuts += d;
         }
@@ -2063,8 +2081,8 @@ impl World {
         if haircuts > uncovered + (n + 1) * S {
             self.violation(&format!(
                 "bankruptcy of pf{target}: its deficit net of the {taken} collateral the fund took over \
-                 is {} native and the fund held {}, yet {} native were socialized: quote holders lost {} \
-                 more than the loss, the insurance fund's value rose {} native",
+                 is {} native and the fund held {}, yet {} native were socialized: quote holders paid {} \
+                 beyond what the fund could not cover, and the fund's value rose {} native",
                 deficit_value / S,
                 pre.insurance,
                 haircuts / S,
@@ -2261,11 +2279,12 @@ impl World {
         );
         println!(
             "  must-fail operations refused {}, colluding fills {}, delegate-signed fills {} (worst loss {:.0}% of the bound), \
-             settlements the keeper recorded at the window's end {}",
+             settlements recorded at expiry {} / at the window's end {}",
             s.forged_rejected,
             s.collusion_fills,
             s.delegate_fills,
             s.delegate_worst_ratio * 100.0,
+            s.records_at_expiry,
             s.forced_records
         );
         println!(

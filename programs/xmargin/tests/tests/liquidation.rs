@@ -297,7 +297,8 @@ fn balance_of(p: &Portfolio, collateral: u8) -> i64 {
 #[test]
 fn collateral_is_sold_to_repay_the_liability_at_one_discount() {
     // The target margins a 10 SOL perp long with 10 wrapped SOL (9 decimals; weights 80/90%)
-    // and no quote; SOL (both the underlying and the collateral) falls 150 → 60.
+    // and no quote; SOL (both the underlying and the collateral) falls 150 → 80: maintenance
+    // health is negative, equity still positive (a solvent target: the usual fee split).
     let mut v = Venue::new(&[SOL]).unwrap_or_else(|e| panic!("{e}"));
     let wsol = v.list_collateral_asset(9, SOL, 8_000, 9_000).unwrap();
     let target = v.trader(0).unwrap();
@@ -305,8 +306,8 @@ fn collateral_is_sold_to_repay_the_liability_at_one_discount() {
     let liquidator = v.trader(RICH).unwrap();
     v.deposit_collateral(&target, wsol, 10_000_000_000).unwrap();
     v.trade_perp_at_oracle(&target, &maker, 0, 1_000).unwrap_or_else(|f| panic!("{f}"));
-    v.set_price(0, 60_000_000);
-    v.set_collateral_price(wsol, 60_000_000);
+    v.set_price(0, 80_000_000);
+    v.set_collateral_price(wsol, 80_000_000);
     assert!(maintenance(&mut v, &target.portfolio) < 0.0);
     v.mark_all();
     let keys = [target.portfolio, liquidator.portfolio];
@@ -318,7 +319,7 @@ fn collateral_is_sold_to_repay_the_liability_at_one_discount() {
     assert_error(&f, XmarginError::NothingToLiquidate);
     assert_eq!(snapshot(&v, &keys), before);
 
-    // A capped liquidator: exactly 1 SOL for 59.40 USDC (60 less 1%), 20% of the 0.60
+    // A capped liquidator: exactly 1 SOL for 79.20 USDC (80 less 1%), 20% of the 0.80
     // discount to insurance.
     let (vault0, insurance0) = v.vault_balances();
     let q0 = (quote_balance(&v.portfolio(&target)), quote_balance(&v.portfolio(&liquidator)));
@@ -336,22 +337,22 @@ fn collateral_is_sold_to_repay_the_liability_at_one_discount() {
     assert_eq!(balance_of(&l, wsol), 1_000_000_000);
     // The repayment rounds up in the target's favour (0.99 is not exact in binary).
     let repaid = quote_balance(&t) - q0.0;
-    assert!((59_400_000..=59_400_001).contains(&repaid), "{repaid}");
+    assert!((79_200_000..=79_200_001).contains(&repaid), "{repaid}");
     let (vault1, insurance1) = v.vault_balances();
     let to_insurance = (insurance1 - insurance0) as i64;
-    assert!((to_insurance - 120_000).abs() <= 1, "{to_insurance}");
+    assert!((to_insurance - 160_000).abs() <= 1, "{to_insurance}");
     assert_eq!(q0.1 - quote_balance(&l), repaid + to_insurance, "the liquidator pays both");
     assert_eq!(vault0 + insurance0, vault1 + insurance1);
     assert_eq!(t.liquidation_state, liquidation_state::BEING_LIQUIDATED);
     let h1 = maintenance(&mut v, &target.portfolio);
-    // Uncapped: the rest (the buffer is out of reach at a gain of 5.40 per SOL), health
+    // Uncapped: the rest (the buffer is out of reach at a gain of 7.20 per SOL), health
     // improving each time.
     v.liquidate_collateral(&liquidator, &target.portfolio, wsol, u64::MAX).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(balance_of(&v.portfolio(&target), wsol), 0);
     assert!(maintenance(&mut v, &target.portfolio) > h1);
-    // The one discount rate: the liquidator received 10 SOL for 594 USDC.
+    // The one discount rate: the liquidator received 10 SOL for 792 USDC (+ 1.60 to insurance).
     let paid = q0.1 - quote_balance(&v.portfolio(&liquidator));
-    assert!((paid - 595_200_000).abs() <= 2, "{paid}");
+    assert!((paid - 793_600_000).abs() <= 2, "{paid}");
 }
 
 #[test]

@@ -11,8 +11,8 @@
 //! health strictly improves. One discount rate for every asset, on the collateral's value
 //! only (not the sum of an asset and a liability rate), so a liquidator gains nothing by
 //! picking the riskiest collateral. The repayment is rounded up (in the target's favour);
-//! the liquidator pays the insurance share of the discount to the insurance vault and must
-//! keep initial health ≥ 0.
+//! the liquidator pays the insurance share of the discount to the insurance vault (all of it
+//! when the target's equity is negative) and must keep initial health ≥ 0.
 //!
 //! Remaining accounts: the target's health accounts (`health.rs` order, before the call),
 //! then the liquidator's (after the call: the received collateral's oracle in its balance
@@ -21,7 +21,9 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_mantissa, to_native_ceil, to_native_floor};
-use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidationTerms};
+use xmargin_risk::liquidation::{
+    equity_from_maintenance, insurance_share_bps, CollateralLiquidationPlan, CollateralLiquidationTerms,
+};
 
 use super::{check_liquidator, fee_split, set_liquidation_state};
 use crate::error::XmarginError;
@@ -89,7 +91,7 @@ impl LiquidateCollateral<'_> {
         let quote_decimals = a.quote_mint.decimals;
         let params = a.exchange.load()?.liquidation;
 
-        let (plan, price) = {
+        let (plan, price, share_bps) = {
             let registry = a.registry.load()?;
             let config = &registry.collaterals[usize::from(args.collateral)];
             let p = read_price(&a.oracle, &config.oracle, &clock)?;
@@ -109,10 +111,17 @@ impl LiquidateCollateral<'_> {
                 decimals: config.decimals,
                 max_lots: i64::try_from(args.max_amount).unwrap_or(i64::MAX),
             };
-            (inputs.collateral_liquidation_size(terms)?, price)
+            let plan = inputs.collateral_liquidation_size(terms)?;
+            let equity = engine(equity_from_maintenance(
+                plan.health_before,
+                plan.requirement_before,
+                &inputs.balances,
+                &inputs.markets,
+            ))?;
+            (plan, price, insurance_share_bps(params.insurance_share_bps, equity))
         };
 
-        let moved = transfer(a, &args, &plan, quote_decimals, params.insurance_share_bps)?;
+        let moved = transfer(a, &args, &plan, quote_decimals, share_bps)?;
         pay_insurance(
             &a.exchange,
             QuoteAccounts {

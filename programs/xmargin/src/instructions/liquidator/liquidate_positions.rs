@@ -14,7 +14,10 @@
 //! improves (`LiquidationWouldNotImprove` otherwise — pick another position, e.g. not the
 //! hedge leg of a spread). The transfer price is rounded to the lot grid in the target's
 //! favour, so its health is at least the engine's. The discount is split: the insurance
-//! share is paid by the liquidator to the insurance vault, the rest is its fee. Afterwards
+//! share is paid by the liquidator to the insurance vault, the rest is its fee. When the
+//! target's equity is negative, the whole discount goes to the insurance vault (a deficit's
+//! discount is the fund's money: no liquidator, the owner's second portfolio included, earns
+//! it). Afterwards
 //! the liquidator's initial health must be ≥ 0. The target stays in the liquidation state
 //! until a liquidation restores the buffer.
 //!
@@ -25,7 +28,10 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_native, Checked};
-use xmargin_risk::liquidation::{discount_per_unit, position_mark, LiquidationPlan, LiquidationTerms};
+use xmargin_risk::liquidation::{
+    discount_per_unit, equity_from_maintenance, insurance_share_bps, position_mark, LiquidationPlan,
+    LiquidationTerms,
+};
 use xmargin_risk::trading::open_interest_after;
 use xmargin_risk::Fx;
 
@@ -114,7 +120,7 @@ impl LiquidatePositions<'_> {
         let params = a.exchange.load()?.liquidation;
 
         // The plan, from the target's health before.
-        let (data, stable, plan, discount) = {
+        let (data, stable, plan, discount, share_bps) = {
             let registry = a.registry.load()?;
             let m = a.market.load()?;
             let (data, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
@@ -149,10 +155,17 @@ impl LiquidatePositions<'_> {
                 max_lots: i64::try_from(args.max_lots).unwrap_or(i64::MAX),
                 quote: 0,
             };
-            (data, stable, inputs.liquidation_size(index, terms)?, discount)
+            let plan = inputs.liquidation_size(index, terms)?;
+            let equity = engine(equity_from_maintenance(
+                plan.health_before,
+                plan.requirement_before,
+                &inputs.balances,
+                &inputs.markets,
+            ))?;
+            (data, stable, plan, discount, insurance_share_bps(params.insurance_share_bps, equity))
         };
 
-        let fill = transfer(a, &args, &plan, discount, quote_decimals, params.insurance_share_bps)?;
+        let fill = transfer(a, &args, &plan, discount, quote_decimals, share_bps)?;
         let (liquidator_fee, insurance_fee) = (fill.liquidator_fee, fill.insurance_fee);
         pay_insurance(
             &a.exchange,

@@ -49,7 +49,9 @@ pub fn fee_split(discount: Fx, quote_decimals: u8, insurance_share_bps: u16) -> 
 /// else; the owner's two portfolios together then lose exactly the insurance share of the
 /// discount (the liquidator's part stays with the owner, the insurance fund is paid as by
 /// any liquidator). That is no gain over being liquidated by a stranger, who would keep the
-/// liquidator's part, so nothing is extracted from the exchange. Refusing the same owner
+/// liquidator's part, so nothing is extracted from the exchange. Once the target's equity is
+/// negative the whole discount goes to the insurance fund (`insurance_share_bps`): the
+/// deficit's discount is the fund's money, so neither the owner nor anyone else earns it. Refusing the same owner
 /// would also be void: a second key owns a second portfolio for the price of its rent.
 pub fn check_liquidator(
     exchange: &AccountLoader<'_, Exchange>,

@@ -6,7 +6,11 @@
 //! portfolio is insolvent: its equity (Σ balance × oracle price, the quote liability
 //! included: `refresh_health`'s equity), computed with every oracle failure a hard error
 //! (`OracleMode::Strict`), must be negative. Otherwise it fails with
-//! `BankruptcyCollateralRemains`: liquidate the collateral instead. The insurance fund then
+//! `BankruptcyCollateralRemains`: liquidate the collateral instead. If the insurance vault
+//! holds less than the whole quote liability it fails with
+//! `InsuranceCannotTakeOverCollateral` (liquidate the collateral first): the fund takes
+//! collateral in kind only when it pays the whole liability, so a socialized loss never
+//! makes quote holders pay for collateral the fund keeps. The insurance fund then
 //! takes the leftover collateral over: each balance is zeroed, the asset's `total_deposits`
 //! lowered by it, and its tokens moved from the asset's vault to the asset's insurance account
 //! (`[INSURANCE_SEED, exchange, mint]`, created by `list_collateral`, owned by the exchange
@@ -42,7 +46,7 @@
 //! the deficit.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
-use xmargin_risk::socialized::index_after_loss;
+use xmargin_risk::socialized::{balance_after_losses, index_after_loss};
 use xmargin_risk::Fx;
 
 use super::set_liquidation_state;
@@ -134,6 +138,23 @@ fn take_over_collateral<'info>(
         health_inputs(&p, &registry, oracles, &clock, None, None, OracleMode::Strict)?.report()?.equity
     };
     require!(equity < Fx::ZERO, XmarginError::BankruptcyCollateralRemains);
+    // The fund takes the collateral in kind only if it pays the whole quote liability: were
+    // the liability socialized, quote holders would pay for collateral the fund keeps.
+    let liability = {
+        let registry = a.registry.load()?;
+        let p = a.portfolio.load()?;
+        let stored = p.balance(QUOTE_INDEX).map_or(0, |b| b.amount);
+        let snapshot = crate::state::loss_index(p.quote_loss_snapshot);
+        engine(balance_after_losses(stored, registry.quote_loss_index(), snapshot))?.min(0).unsigned_abs()
+    };
+    if a.insurance_vault.amount < liability {
+        msg!(
+            "insurance {} < quote liability {}: liquidate the collateral first",
+            a.insurance_vault.amount,
+            liability
+        );
+        return err!(XmarginError::InsuranceCannotTakeOverCollateral);
+    }
 
     let exchange_key = a.exchange.key();
     let bump = a.exchange.load()?.bump;
