@@ -9,17 +9,18 @@
 //!   publish_time`), so any two valid calls record the same price.
 //!
 //! Each attack is followed by its legitimate neighbour, which must keep working.
+mod common;
+
+use common::{assert_error, pending, quote, update_funding};
 use solana_signer::Signer;
 use xmargin::error::XmarginError;
 use xmargin::events::{FundingUpdated, SettlementRecorded};
 use xmargin::oracle::PYTH_RECEIVER_PROGRAM;
-use xmargin::state::{instrument_kind, Portfolio, PERP_INSTRUMENT};
-use xmargin_risk::fx::Fx;
-use xmargin_risk::trading::pending_funding;
+use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::oracles::{pull_update_bytes, Quote};
 use xmargin_sandbox::venue::{Trader, Venue, PRICE_EXPO};
-use xmargin_sandbox::{events, program_error_code, Pubkey, TxFailure, TxSuccess};
+use xmargin_sandbox::{events, Pubkey};
 
 /// SOL at $150 (quote native units per SOL, 6 decimals).
 const SOL: i64 = 150_000_000;
@@ -28,14 +29,6 @@ const RICH: u64 = 10_000_000_000;
 /// The venue's funding cap: 0.07% per hourly interval (at most the two fees).
 const CAP: f64 = 0.0007;
 const HOUR: i64 = 3_600;
-
-fn assert_error(failure: &TxFailure, expected: XmarginError) {
-    assert_eq!(
-        failure.custom_code(),
-        Some(program_error_code(expected)),
-        "expected {expected:?}, got {failure}"
-    );
-}
 
 fn venue() -> Venue {
     Venue::new(&[SOL]).unwrap_or_else(|e| panic!("{e}"))
@@ -49,35 +42,8 @@ fn perp(v: &mut Venue, taker: &Trader, maker: &Trader, lots: i64, price: u64) {
     v.trade(taker, maker, 0, PERP_INSTRUMENT, lots, price).unwrap_or_else(|f| panic!("{f}"));
 }
 
-/// Warps to the end of the current funding interval and sends `update_funding`.
-fn update_funding(v: &mut Venue) -> FundingUpdated {
-    let due = v.market(0).last_funding_time + HOUR - v.sb.now().0;
-    if due > 0 {
-        v.warp(due);
-    }
-    let ix = v.update_funding_ix(0);
-    let landed: TxSuccess = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
-    let mut e = events::<FundingUpdated>(&landed.logs);
-    assert_eq!(e.len(), 1, "one FundingUpdated event");
-    e.remove(0)
-}
-
 fn rate_of(e: &FundingUpdated) -> f64 {
     fx_bits_to_f64(e.rate)
-}
-
-fn quote(p: &Portfolio) -> i64 {
-    p.balances.iter().find(|b| b.active == 1 && b.collateral == 0).map_or(0, |b| b.amount)
-}
-
-/// The funding the trader's perp position owes now (negative: pays), quote native units,
-/// exactly as the program computes it (index read at the current time).
-fn pending(v: &Venue, t: &Trader) -> i64 {
-    let p: Portfolio = v.portfolio(t);
-    let slot = p.positions.iter().find(|s| s.active == 1 && s.is_perp()).expect("a perp position");
-    let index = v.market(0).funding_index_at(v.sb.now().0).unwrap();
-    let size = Fx::from_num(slot.size) / 100;
-    pending_funding(size, index, slot.funding_snapshot(), 6).unwrap()
 }
 
 // ---------------------------------------------------------------- Finding 4: funding

@@ -7,6 +7,9 @@
 //!     people's portfolios;
 //! 11. the decisions on resolution under pause (refused while liquidations are paused) and on
 //!     self-liquidation (allowed; costs exactly the insurance share).
+mod common;
+
+use common::{assert_error, snapshot};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use xmargin::error::XmarginError;
@@ -18,7 +21,7 @@ use xmargin::state::{
 };
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::venue::{Trader, Venue};
-use xmargin_sandbox::{cu, events, pda, program_error_code, Pubkey, TxFailure, DEFAULT_TIMELOCK_SECS};
+use xmargin_sandbox::{cu, events, pda, Pubkey, TxFailure, DEFAULT_TIMELOCK_SECS};
 
 /// SOL at $150 (quote native units per SOL; 6-decimal quote).
 const SOL: i64 = 150_000_000;
@@ -28,19 +31,6 @@ const RICH: u64 = 100_000 * USDC;
 const GOVERNANCE_CEILING: u64 = 40_000;
 const DEPOSIT_CEILING: u64 = 40_000;
 const RESOLVE_CEILING: u64 = 60_000;
-
-fn assert_error(failure: &TxFailure, expected: XmarginError) {
-    assert_eq!(
-        failure.custom_code(),
-        Some(program_error_code(expected)),
-        "expected {expected:?}, got {failure}"
-    );
-}
-
-/// Raw bytes of accounts a rejected instruction must leave untouched.
-fn snapshot(v: &Venue, keys: &[Pubkey]) -> Vec<Vec<u8>> {
-    keys.iter().map(|k| v.sb.svm.get_account(k).map(|a| a.data).unwrap_or_default()).collect()
-}
 
 fn registry_key() -> Pubkey {
     pda::registry(&pda::exchange())
@@ -539,11 +529,12 @@ fn bankruptcy_resolution_waits_while_liquidations_are_paused() {
     assert_eq!(balance_of(&v.portfolio(&target), 0), 0);
 }
 
-#[test]
-fn self_liquidation_costs_the_owner_exactly_the_insurance_share() {
-    // The owner's portfolio 0 margins a 10 SOL long with 10 wrapped SOL; SOL falls 150 → 80
-    // (maintenance health negative, equity positive). Its portfolio 1, holding 100,000 USDC,
-    // liquidates it.
+/// The owner's portfolio 0 margins a 10 SOL long with 10 wrapped SOL; SOL falls 150 →
+/// `price`; its portfolio 1, holding 100,000 USDC, buys 1 wrapped SOL of it in a collateral
+/// liquidation. Returns the event and the owner's quote lost across both portfolios, after
+/// checking that the collateral stays with the owner and that exactly the event's insurance
+/// fee moved from the quote vault to the insurance vault.
+fn self_liquidate(price: i64) -> (CollateralLiquidated, i64) {
     let (mut v, wsol) = venue_with_wsol(8_000);
     let target = v.trader(0).unwrap();
     let maker = v.trader(RICH).unwrap();
@@ -557,8 +548,8 @@ fn self_liquidation_costs_the_owner_exactly_the_insurance_share() {
     let ix = v.sb.deposit_ix(owner.pubkey(), second, v.fx.quote_mint, quote_account, RICH);
     v.sb.send(&[ix], &[&owner]).unwrap();
     let own_liquidator = Trader { owner: owner.insecure_clone(), portfolio: second, quote_account };
-    v.set_price(0, 80_000_000);
-    v.set_collateral_price(wsol, 80_000_000);
+    v.set_price(0, price);
+    v.set_collateral_price(wsol, price);
 
     let both = |v: &Venue| {
         let (a, b) = (v.portfolio(&target), v.sb.portfolio(&second).unwrap());
@@ -571,53 +562,29 @@ fn self_liquidation_costs_the_owner_exactly_the_insurance_share() {
         .unwrap_or_else(|f| panic!("{f}"));
     let e = events::<CollateralLiquidated>(&landed.logs).pop().expect("event");
     assert_eq!(e.amount, 1_000_000_000);
-    assert!(e.insurance_fee > 0 && e.liquidator_fee > 0);
     let (quote1, wsol1) = both(&v);
     let (vault1, insurance1) = v.vault_balances();
     assert_eq!(wsol1, wsol0, "the collateral stays with the owner");
-    assert_eq!(quote0 - quote1, e.insurance_fee as i64, "the owner pays exactly the insurance share");
     assert_eq!(insurance1 - insurance0, e.insurance_fee);
     assert_eq!(vault0 - vault1, e.insurance_fee);
+    (e, quote0 - quote1)
+}
+
+#[test]
+fn self_liquidation_costs_the_owner_exactly_the_insurance_share() {
+    // SOL at 80: maintenance health negative, equity positive.
+    let (e, lost) = self_liquidate(80_000_000);
+    assert!(e.insurance_fee > 0 && e.liquidator_fee > 0);
+    assert_eq!(lost, e.insurance_fee as i64, "the owner pays exactly the insurance share");
 }
 
 #[test]
 fn self_liquidation_of_an_insolvent_portfolio_earns_nothing() {
-    // As above, but SOL falls to 60: the target's equity is negative, so the discount it
-    // concedes is the insurance fund's money. The whole discount goes to the fund: the owner's
-    // second portfolio (or any liquidator) earns nothing from the deficit.
-    let (mut v, wsol) = venue_with_wsol(8_000);
-    let target = v.trader(0).unwrap();
-    let maker = v.trader(RICH).unwrap();
-    v.deposit_collateral(&target, wsol, 10_000_000_000).unwrap();
-    v.trade_perp_at_oracle(&target, &maker, 0, 1_000).unwrap_or_else(|f| panic!("{f}"));
-    let owner = target.owner.insecure_clone();
-    let ix = v.sb.open_portfolio_ix(owner.pubkey(), 1);
-    v.sb.send(&[ix], &[&owner]).unwrap();
-    let second = pda::portfolio(&owner.pubkey(), 1);
-    let quote_account = v.sb.create_token_account(&v.fx.quote_mint, &owner.pubkey(), RICH);
-    let ix = v.sb.deposit_ix(owner.pubkey(), second, v.fx.quote_mint, quote_account, RICH);
-    v.sb.send(&[ix], &[&owner]).unwrap();
-    let own_liquidator = Trader { owner: owner.insecure_clone(), portfolio: second, quote_account };
-    v.set_price(0, 60_000_000);
-    v.set_collateral_price(wsol, 60_000_000);
-
-    let both = |v: &Venue| {
-        let (a, b) = (v.portfolio(&target), v.sb.portfolio(&second).unwrap());
-        (balance_of(&a, 0) + balance_of(&b, 0), balance_of(&a, wsol) + balance_of(&b, wsol))
-    };
-    let (quote0, wsol0) = both(&v);
-    let (vault0, insurance0) = v.vault_balances();
-    let landed = v
-        .liquidate_collateral(&own_liquidator, &target.portfolio, wsol, 1_000_000_000)
-        .unwrap_or_else(|f| panic!("{f}"));
-    let e = events::<CollateralLiquidated>(&landed.logs).pop().expect("event");
-    assert_eq!(e.amount, 1_000_000_000);
+    // SOL at 60: the target's equity is negative, so the discount it concedes is the insurance
+    // fund's money. The whole discount goes to the fund: the owner's second portfolio (or any
+    // liquidator) earns nothing from the deficit.
+    let (e, lost) = self_liquidate(60_000_000);
     assert!(e.insurance_fee > 0 && e.liquidator_fee == 0, "{} {}", e.insurance_fee, e.liquidator_fee);
     assert_eq!(e.insurance_fee, e.discount, "the whole discount to insurance");
-    let (quote1, wsol1) = both(&v);
-    let (vault1, insurance1) = v.vault_balances();
-    assert_eq!(wsol1, wsol0, "the collateral stays with the owner");
-    assert_eq!(quote0 - quote1, e.insurance_fee as i64, "the owner's portfolios lose the whole discount");
-    assert_eq!(insurance1 - insurance0, e.insurance_fee);
-    assert_eq!(vault0 - vault1, e.insurance_fee);
+    assert_eq!(lost, e.insurance_fee as i64, "the owner's portfolios lose the whole discount");
 }

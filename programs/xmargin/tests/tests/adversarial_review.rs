@@ -11,17 +11,17 @@
 //! - RT3: a delegate signing a liquidation with its owner's portfolio as the liquidator to
 //!   make the owner buy its own expired calls at stale marks. Closed by RT2's rules: the owner's
 //!   portfolio can only take over risk at the fresh mark less the discount.
+mod common;
+
+use common::{pending, quote, update_funding};
 use solana_signer::Signer;
 use xmargin::error::XmarginError;
-use xmargin::events::FundingUpdated;
 use xmargin::instructions::HealthView;
-use xmargin::state::{instrument_kind, Portfolio, PERP_INSTRUMENT};
-use xmargin_risk::fx::Fx;
-use xmargin_risk::trading::pending_funding;
+use xmargin::state::{instrument_kind, PERP_INSTRUMENT};
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::oracles::Quote;
 use xmargin_sandbox::venue::{budget_ixs, Trader, Venue, PRICE_EXPO, TICK};
-use xmargin_sandbox::{events, Pubkey, TxSuccess};
+use xmargin_sandbox::Pubkey;
 
 /// SOL at $150 (quote native units per SOL; 6-decimal quote).
 const SOL: i64 = 150_000_000;
@@ -30,28 +30,6 @@ const HOUR: i64 = 3_600;
 
 fn trader(v: &mut Venue, quote: u64) -> Trader {
     v.trader(quote).unwrap_or_else(|f| panic!("{f}"))
-}
-
-fn quote(p: &Portfolio) -> i64 {
-    p.balances.iter().find(|b| b.active == 1 && b.collateral == 0).map_or(0, |b| b.amount)
-}
-
-fn pending(v: &Venue, t: &Trader) -> i64 {
-    let p: Portfolio = v.portfolio(t);
-    let slot = p.positions.iter().find(|s| s.active == 1 && s.is_perp()).expect("a perp position");
-    let index = v.market(0).funding_index_at(v.sb.now().0).unwrap();
-    let size = Fx::from_num(slot.size) / 100;
-    pending_funding(size, index, slot.funding_snapshot(), 6).unwrap()
-}
-
-fn update_funding(v: &mut Venue) -> FundingUpdated {
-    let due = v.market(0).last_funding_time + HOUR - v.sb.now().0;
-    if due > 0 {
-        v.warp(due);
-    }
-    let ix = v.update_funding_ix(0);
-    let landed: TxSuccess = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
-    events::<FundingUpdated>(&landed.logs).remove(0)
 }
 
 /// Health without a keeper pass (the marks are left as they are).

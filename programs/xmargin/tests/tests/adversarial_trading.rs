@@ -6,29 +6,19 @@
 //! 3. a liquidator choosing the target's oracle account (another posted update, a stale feed);
 //! 7. a spot print above the EMA raising withdrawable health;
 //! 9. an underwater portfolio closing its last lot.
+mod common;
+
+use common::{assert_error, snapshot};
 use solana_signer::Signer;
 use xmargin::error::XmarginError;
 use xmargin::state::{Portfolio, PERP_INSTRUMENT};
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::venue::{budget_ixs, Trader, Venue, TICK};
-use xmargin_sandbox::{cu, program_error_code, Pubkey, TxFailure};
+use xmargin_sandbox::{cu, Pubkey};
 
 /// SOL at $150 (quote native units per SOL; 6-decimal quote).
 const SOL: i64 = 150_000_000;
 const USDC: u64 = 1_000_000;
-
-fn assert_error(failure: &TxFailure, expected: XmarginError) {
-    assert_eq!(
-        failure.custom_code(),
-        Some(program_error_code(expected)),
-        "expected {expected:?}, got {failure}"
-    );
-}
-
-/// Raw bytes of accounts a rejected instruction must leave untouched.
-fn snapshot(v: &Venue, keys: &[Pubkey]) -> Vec<Vec<u8>> {
-    keys.iter().map(|k| v.sb.svm.get_account(k).map(|a| a.data).unwrap_or_default()).collect()
-}
 
 fn watched(v: &Venue, traders: &[&Trader]) -> Vec<Pubkey> {
     let exchange = xmargin_sandbox::pda::exchange();

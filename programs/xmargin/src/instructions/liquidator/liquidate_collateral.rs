@@ -21,11 +21,9 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_mantissa, to_native_ceil, to_native_floor};
-use xmargin_risk::liquidation::{
-    equity_from_maintenance, insurance_share_bps, CollateralLiquidationPlan, CollateralLiquidationTerms,
-};
+use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidationTerms};
 
-use super::{check_liquidator, fee_split, set_liquidation_state};
+use super::{check_liquidator, discount_share_bps, fee_split, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
 use crate::health::{bps, health_inputs, liquidation_buffer, OracleMode};
@@ -112,13 +110,8 @@ impl LiquidateCollateral<'_> {
                 max_lots: i64::try_from(args.max_amount).unwrap_or(i64::MAX),
             };
             let plan = inputs.collateral_liquidation_size(terms)?;
-            let equity = engine(equity_from_maintenance(
-                plan.health_before,
-                plan.requirement_before,
-                &inputs.balances,
-                &inputs.markets,
-            ))?;
-            (plan, price, insurance_share_bps(params.insurance_share_bps, equity))
+            let share = discount_share_bps(&params, plan.health_before, plan.requirement_before, &inputs)?;
+            (plan, price, share)
         };
 
         let moved = transfer(a, &args, &plan, quote_decimals, share_bps)?;

@@ -28,14 +28,11 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_native, Checked};
-use xmargin_risk::liquidation::{
-    discount_per_unit, equity_from_maintenance, insurance_share_bps, position_mark, LiquidationPlan,
-    LiquidationTerms,
-};
+use xmargin_risk::liquidation::{discount_per_unit, position_mark, LiquidationPlan, LiquidationTerms};
 use xmargin_risk::trading::open_interest_after;
 use xmargin_risk::Fx;
 
-use super::{check_liquidator, fee_split, price_in_favour, set_liquidation_state};
+use super::{check_liquidator, discount_share_bps, fee_split, price_in_favour, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::PositionsLiquidated;
 use crate::health::{
@@ -156,13 +153,8 @@ impl LiquidatePositions<'_> {
                 quote: 0,
             };
             let plan = inputs.liquidation_size(index, terms)?;
-            let equity = engine(equity_from_maintenance(
-                plan.health_before,
-                plan.requirement_before,
-                &inputs.balances,
-                &inputs.markets,
-            ))?;
-            (data, stable, plan, discount, insurance_share_bps(params.insurance_share_bps, equity))
+            let share = discount_share_bps(&params, plan.health_before, plan.requirement_before, &inputs)?;
+            (data, stable, plan, discount, share)
         };
 
         let fill = transfer(a, &args, &plan, discount, quote_decimals, share_bps)?;

@@ -10,13 +10,14 @@ pub use resolve_bankruptcy::*;
 
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::{to_native_ceil, to_native_floor, Checked};
-use xmargin_risk::liquidation::split_discount;
+use xmargin_risk::liquidation::{equity_from_maintenance, insurance_share_bps, split_discount};
 use xmargin_risk::Fx;
 
 use crate::error::XmarginError;
 use crate::events::LiquidationStateChanged;
+use crate::health::HealthInputs;
 use crate::instructions::positions::{engine, may_trade};
-use crate::state::{liquidation_state, pause, Exchange, Portfolio};
+use crate::state::{liquidation_state, pause, Exchange, LiquidationParams, Portfolio};
 
 /// A per-unit price (quote units) as quote native units per underlying unit on the lot grid
 /// (a multiple of `lots_per_unit`, so that every lot costs a whole number of native units),
@@ -30,6 +31,25 @@ pub fn price_in_favour(per_unit: Fx, quote_decimals: u8, lots_per_unit: u64, up:
         to_native_floor(per_lot, quote_decimals)
     })?;
     native.checked_mul(lots_per_unit).ok_or(error!(XmarginError::RiskMath))
+}
+
+/// The insurance fund's share (bps) of a liquidation's discount: the governed share, or all
+/// of it when the target's equity — recovered from its maintenance health and requirement
+/// before (`health_before`, `requirement_before`) — is negative: a deficit's discount is the
+/// fund's money, so no liquidator (the owner's second portfolio included) earns it.
+pub fn discount_share_bps(
+    params: &LiquidationParams,
+    health_before: Fx,
+    requirement_before: Fx,
+    target: &HealthInputs,
+) -> Result<u16> {
+    let equity = engine(equity_from_maintenance(
+        health_before,
+        requirement_before,
+        &target.balances,
+        &target.markets,
+    ))?;
+    Ok(insurance_share_bps(params.insurance_share_bps, equity))
 }
 
 /// A discount (quote units) in quote native units, rounded down, with its split:
