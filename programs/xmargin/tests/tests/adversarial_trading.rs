@@ -308,7 +308,12 @@ fn finding_7_a_spot_print_above_the_ema_does_not_raise_withdrawable_health() {
     let keys = watched(&v, &[&long]);
     let before = snapshot(&v, &keys);
     let amount = ((long0.max(0.0) + 1.0) * USDC as f64) as u64;
-    assert_error(&v.withdraw(&long, amount).unwrap_err(), XmarginError::InsufficientHealth);
+    let f = v.withdraw(&long, amount).unwrap_err();
+    assert_error(&f, XmarginError::InsufficientHealth);
+    assert!(
+        f.logs.iter().any(|l| l.contains("initial health") && l.contains("->") && l.contains("requirement")),
+        "the failure logs health before and after and the requirement: {f}"
+    );
     assert_eq!(snapshot(&v, &keys), before);
     // Neighbour: once the EMA follows, the gain (10 SOL × 7.50) counts, and the withdrawal passes.
     v.set_price(0, SOL * 105 / 100);

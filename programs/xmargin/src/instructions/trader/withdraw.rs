@@ -93,11 +93,25 @@ impl Withdraw<'_> {
             } else {
                 let health = inputs.health(Level::Initial)?;
                 if health < 0 {
+                    // What the trader will ask: by how much. Before and after, with the
+                    // requirement (the same before and after: only collateral moves).
+                    let before = health_inputs(
+                        &portfolio,
+                        &registry,
+                        ctx.remaining_accounts,
+                        &clock,
+                        None,
+                        None,
+                        OracleMode::Lenient,
+                    )?
+                    .report()?;
                     msg!(
-                        "initial health after withdrawing {} of collateral {}: {}",
+                        "withdrawing {} of collateral {}: initial health {} -> {} (requirement {})",
                         args.amount,
                         collateral,
-                        health
+                        before.initial_health,
+                        health,
+                        before.initial_requirement
                     );
                     return err!(XmarginError::InsufficientHealth);
                 }
