@@ -52,10 +52,16 @@ pub fn discount_share_bps(
     Ok(insurance_share_bps(params.insurance_share_bps, equity))
 }
 
-/// A discount (quote units) in quote native units, rounded down, with its split:
-/// (total, the liquidator's part, the insurance vault's part).
+/// A discount (quote units) in quote native units with its split: (total, the liquidator's
+/// part, the insurance vault's part). Rounded down, in the liquidator's disfavour of the
+/// fraction it keeps — except when all of it goes to insurance (an insolvent target): then
+/// rounded up, so the liquidator keeps not even the fraction of a native unit.
 pub fn fee_split(discount: Fx, quote_decimals: u8, insurance_share_bps: u16) -> Result<(u64, u64, u64)> {
-    let total = engine(to_native_floor(discount, quote_decimals))?;
+    let total = if insurance_share_bps >= crate::state::BPS {
+        engine(to_native_ceil(discount, quote_decimals))?
+    } else {
+        engine(to_native_floor(discount, quote_decimals))?
+    };
     let (liquidator, insurance) = engine(split_discount(total, insurance_share_bps))?;
     Ok((total, liquidator, insurance))
 }
