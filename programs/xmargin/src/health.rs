@@ -255,10 +255,30 @@ pub fn back_above_buffer(
     params: &LiquidationParams,
     quote_decimals: u8,
 ) -> Result<bool> {
-    let report = inputs.report()?;
+    report_above_buffer(&inputs.report()?, params, quote_decimals)
+}
+
+/// [`back_above_buffer`] of a report already computed.
+pub fn report_above_buffer(
+    report: &MarginReport,
+    params: &LiquidationParams,
+    quote_decimals: u8,
+) -> Result<bool> {
     let (floor, fraction) = liquidation_buffer(params, quote_decimals)?;
     let buffer = floor.max(fraction.mul_c(report.maintenance_requirement).map_err(risk_error)?);
     Ok(report.initial_health >= Fx::ZERO && report.maintenance_health >= buffer)
+}
+
+/// The full report of a portfolio as it is, for its own trader (`OracleMode::Lenient`; the
+/// remaining accounts in this module's order): what `refresh_health` returns and a refused
+/// withdrawal logs.
+pub fn own_report<'info>(
+    portfolio: &Portfolio,
+    registry: &HaircutRegistry,
+    accounts: &'info [AccountInfo<'info>],
+    clock: &Clock,
+) -> Result<MarginReport> {
+    health_inputs(portfolio, registry, accounts, clock, None, None, OracleMode::Lenient)?.report()
 }
 
 /// The margin parameters of every on-chain computation.

@@ -46,7 +46,7 @@
 //! the deficit.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
-use xmargin_risk::socialized::{balance_after_losses, index_after_loss};
+use xmargin_risk::socialized::index_after_loss;
 use xmargin_risk::Fx;
 
 use super::set_liquidation_state;
@@ -142,10 +142,9 @@ fn take_over_collateral<'info>(
     // the liability socialized, quote holders would pay for collateral the fund keeps.
     let liability = {
         let registry = a.registry.load()?;
-        let p = a.portfolio.load()?;
-        let stored = p.balance(QUOTE_INDEX).map_or(0, |b| b.amount);
-        let snapshot = crate::state::loss_index(p.quote_loss_snapshot);
-        engine(balance_after_losses(stored, registry.quote_loss_index(), snapshot))?.min(0).unsigned_abs()
+        let mut p = a.portfolio.load_mut()?;
+        apply_quote_losses(&mut p, &registry)?;
+        p.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs())
     };
     if a.insurance_vault.amount < liability {
         msg!(

@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::HealthReport;
-use crate::health::{health_inputs, OracleMode};
+use crate::health::own_report;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry, Portfolio};
 
@@ -34,16 +34,7 @@ impl RefreshHealth<'_> {
         let a = &ctx.accounts;
         let (portfolio, registry) = (a.portfolio.load()?, a.registry.load()?);
         let clock = Clock::get()?;
-        let report = health_inputs(
-            &portfolio,
-            &registry,
-            ctx.remaining_accounts,
-            &clock,
-            None,
-            None,
-            OracleMode::Lenient,
-        )?
-        .report()?;
+        let report = own_report(&portfolio, &registry, ctx.remaining_accounts, &clock)?;
         let view = HealthView {
             equity: report.equity.to_bits(),
             initial_health: report.initial_health.to_bits(),

@@ -33,14 +33,14 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::bs::greeks;
 use xmargin_risk::collateral::Level;
-use xmargin_risk::fx::{to_native_floor, years_from_seconds, Checked};
+use xmargin_risk::fx::{to_native_floor, years_from_seconds};
 use xmargin_risk::trading::{fee, open_interest_after};
 use xmargin_risk::{Fx, UnderlyingMarket};
 
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
 use crate::health::{
-    health_inputs, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
+    health_inputs, report_above_buffer, stable_price, underlying_market, OracleMode, Provided,
 };
 use crate::instructions::liquidator::set_liquidation_state;
 use crate::instructions::positions::{
@@ -382,12 +382,9 @@ fn check_health<'info>(
             return Ok(Some(false));
         }
         let after = after_inputs.report()?;
-        if p.is_being_liquidated() {
-            let (floor, fraction) = liquidation_buffer(&traded.liquidation, traded.quote_decimals)?;
-            let buffer = floor.max(engine(fraction.mul_c(after.maintenance_requirement))?);
-            if after.initial_health >= 0 && after.maintenance_health >= buffer {
-                return Ok(Some(true));
-            }
+        if p.is_being_liquidated() && report_above_buffer(&after, &traded.liquidation, traded.quote_decimals)?
+        {
+            return Ok(Some(true));
         }
         // Below initial health (or still being liquidated): no level's health may fall.
         let was = inputs_of(before)?.report()?;
