@@ -14,6 +14,7 @@ fn bench(c: &mut Criterion) {
             price: one,
             conf: Fx::ZERO,
             schedule: HaircutSchedule::flat(one, one, one, one),
+            link: None,
         },
         CollateralMarket {
             index: 1,
@@ -25,6 +26,7 @@ fn bench(c: &mut Criterion) {
                 Fx::from_num(1.2),
                 Fx::from_num(1.1),
             ),
+            link: None,
         },
     ];
     let balances = [

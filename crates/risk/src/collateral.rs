@@ -81,6 +81,48 @@ pub enum Level {
     Maintenance,
 }
 
+/// A collateral asset linked to an underlying (wrapped BTC ↔ BTC, an LST ↔ SOL): a positive
+/// balance of it is a long linear exposure of `ratio` underlying units per token in that
+/// underlying's scenario grid, so it nets against the underlying's derivatives, and its
+/// standalone haircut is replaced by the basis haircut (see `links.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollateralLink {
+    /// Underlying index the balance moves with.
+    pub underlying: u16,
+    /// Underlying units per token (> 0, ≤ 10): 1 for a wrapped asset.
+    pub ratio: Fx,
+    /// Basis/liquidity haircuts, fractions of value in [0, 1], initial ≥ maintenance: what
+    /// covers the token's price leaving the underlying's (a depeg, a discount to redeem) and
+    /// selling it in a liquidation.
+    pub basis_initial: Fx,
+    pub basis_maintenance: Fx,
+}
+
+impl CollateralLink {
+    pub const MAX_RATIO: Fx = Fx::lit("10");
+
+    pub fn validate(&self) -> Result<()> {
+        let unit = |w: Fx| w >= ZERO && w <= ONE;
+        let ok = self.ratio > ZERO
+            && self.ratio <= Self::MAX_RATIO
+            && unit(self.basis_initial)
+            && unit(self.basis_maintenance)
+            && self.basis_initial >= self.basis_maintenance;
+        if ok {
+            Ok(())
+        } else {
+            Err(RiskError::InvalidCollateralLink)
+        }
+    }
+
+    pub fn basis(&self, level: Level) -> Fx {
+        match level {
+            Level::Initial => self.basis_initial,
+            Level::Maintenance => self.basis_maintenance,
+        }
+    }
+}
+
 /// Market data of one collateral asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CollateralMarket {
@@ -89,6 +131,8 @@ pub struct CollateralMarket {
     pub price: Fx,
     pub conf: Fx,
     pub schedule: HaircutSchedule,
+    /// The underlying this asset is linked to, if any.
+    pub link: Option<CollateralLink>,
 }
 
 impl CollateralMarket {
@@ -98,6 +142,9 @@ impl CollateralMarket {
         }
         if self.conf < ZERO || self.conf >= self.price {
             return Err(RiskError::InvalidConfidence);
+        }
+        if let Some(link) = &self.link {
+            link.validate()?;
         }
         self.schedule.validate()
     }

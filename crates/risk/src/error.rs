@@ -47,6 +47,12 @@ pub enum RiskError {
     LiquidationWouldNotImprove,
     /// Liquidation terms out of range (negative discount, non-positive buffer or lot, no lots).
     InvalidLiquidationTerms,
+    /// A collateral link is out of range (ratio not in (0, 10], basis haircut not in [0, 1]
+    /// or initial below maintenance).
+    InvalidCollateralLink,
+    /// Offset groups are inconsistent (credit not in [0, 1], fewer than 2 or more than
+    /// `MAX_GROUP_MEMBERS` members, a member repeated or in two groups).
+    InvalidOffsetGroup,
 }
 
 impl fmt::Display for RiskError {
@@ -76,6 +82,8 @@ impl fmt::Display for RiskError {
                 write!(f, "liquidating this position does not improve health")
             }
             RiskError::InvalidLiquidationTerms => write!(f, "invalid liquidation terms"),
+            RiskError::InvalidCollateralLink => write!(f, "invalid collateral link"),
+            RiskError::InvalidOffsetGroup => write!(f, "invalid offset groups"),
         }
     }
 }

@@ -364,10 +364,16 @@ pub struct RequirementBreakdown {
 
 /// The requirement of one underlying's book under `params` (already scaled for initial).
 pub fn requirement(book: &UnderlyingBook, params: &ScenarioParams) -> Result<RequirementBreakdown> {
+    Ok(requirement_parts(book, params)?.0)
+}
+
+/// The requirement of one underlying's book and the convexity add-ons it used.
+pub fn requirement_parts(book: &UnderlyingBook, params: &ScenarioParams) -> Result<(RequirementBreakdown, Addons)> {
     let e = &book.exposure;
     let addon = convexity_addon(&book.short_options, e.spot, params.max_price_shock)?;
     let extreme_addon = convexity_addon(&book.short_options, e.spot, extreme_range(params)?)?;
-    requirement_with_addons(e, params, Addons { grid: addon, extreme: extreme_addon, value_error: ZERO })
+    let addons = Addons { grid: addon, extreme: extreme_addon, value_error: ZERO };
+    Ok((requirement_with_addons(e, params, addons)?, addons))
 }
 
 /// Convexity add-ons of an underlying's net options, per unit of the book (quote units).
@@ -446,4 +452,115 @@ pub fn scenario_table(e: &NetExposure, params: &ScenarioParams) -> Result<Vec<Sc
         }
     }
     Ok(out)
+}
+
+/// The largest loss per unit of long linear exposure and per unit of spot, at one level:
+/// max(P, w·m·P) (grid or weighted extreme move, whichever binds for a delta-one book). A
+/// linked balance that offsets nothing is charged at least this (plus the confidence),
+/// which `links.rs` compares with its standalone haircut.
+pub fn linear_shock(params: &ScenarioParams) -> Result<Fx> {
+    Ok(params.max_price_shock.max(extreme_range(params)?.mul_c(params.extreme_weight)?))
+}
+
+/// One underlying's part in a joint scenario of an offset group (`offsets.rs`): its loss
+/// quadratic, its level's shocks and add-ons, and the parts of its requirement that do not
+/// net (short-option minimum, confidence).
+#[derive(Debug, Clone, Copy)]
+pub struct JointLeg {
+    q: Quadratic,
+    price_range: Fx,
+    vol_down: Fx,
+    vol_up: Fx,
+    extreme_range: Fx,
+    extreme_weight: Fx,
+    addons: Addons,
+    short_option_charge: Fx,
+    confidence: Fx,
+}
+
+impl JointLeg {
+    /// `params` is the level's grid (already scaled for initial); `breakdown` the requirement
+    /// `requirement_with_addons` gave for the same exposure, params and add-ons.
+    pub fn new(
+        e: &NetExposure,
+        params: &ScenarioParams,
+        addons: Addons,
+        breakdown: &RequirementBreakdown,
+    ) -> Result<JointLeg> {
+        Ok(JointLeg {
+            q: Quadratic::of(e)?,
+            price_range: params.max_price_shock,
+            vol_down: params.vol_shock_down,
+            vol_up: params.vol_shock_up,
+            extreme_range: extreme_range(params)?,
+            extreme_weight: params.extreme_weight,
+            addons,
+            short_option_charge: breakdown.short_option_charge,
+            confidence: breakdown.confidence_addon,
+        })
+    }
+}
+
+/// sup over t ∈ [−1, 1] of −(A·t + B·t² + C): the ends, and the vertex −A/(2B) when B > 0.
+fn sup_on_unit(a: Fx, b: Fx, c: Fx) -> Result<Fx> {
+    let at = |t: Fx| -> Result<Fx> { t.mul_c(a.add_c(b.mul_c(t)?)?)?.add_c(c)?.neg_c() };
+    let mut best = at(ONE)?.max(at(ONE.neg_c()?)?);
+    if b > ZERO {
+        let t = a.neg_c()?.div_c(b.mul_c(TWO)?)?;
+        if t.abs() <= ONE {
+            best = best.max(at(t)?);
+        }
+    }
+    Ok(best)
+}
+
+/// R_joint of an offset group: the requirement of the legs when their underlyings move
+/// **together**, each by the same fraction t ∈ [−1, 1] of its own largest shock (grid: P_u;
+/// extreme move: m·P_u), with every underlying's implied vol moving the same way (down, flat
+/// or up by its own shock: vols rise together in a crash). Per vol direction the summed loss
+/// is a quadratic in t, so its supremum is exact. The convexity add-ons, short-option minima
+/// and confidence add-ons do not net: they are summed.
+///
+/// ```text
+/// R_joint = max( max over vol direction of sup_t Σ_u loss_u(t·P_u, v_u) + Σ grid add-ons,
+///                sup_t Σ_u w_u·(price loss_u(t·m_u·P_u) + extreme add-on_u)
+///                  + Σ (1 − w_u)·value error_u,
+///                Σ short-option minima, 0 ) + Σ |Δ_u|·conf_u
+/// ```
+///
+/// Every joint scenario is one scenario of each leg's own grid, so R_joint ≤ Σ R_u; each term
+/// is a supremum of losses linear in the sizes (or a sum of convex add-ons), so R_joint is
+/// convex and positively homogeneous in the sizes.
+pub fn joint_requirement(legs: &[JointLeg]) -> Result<Fx> {
+    let mut grid = ZERO;
+    for direction in 0..3 {
+        let (mut a, mut b, mut c) = (ZERO, ZERO, ZERO);
+        for l in legs {
+            let v = match direction {
+                0 => l.vol_down.neg_c()?,
+                1 => ZERO,
+                _ => l.vol_up,
+            };
+            let Quadratic { a: qa, b: qb, c: qc, d: qd, f: qf } = l.q;
+            let p = l.price_range;
+            a = a.add_c(qa.add_c(qf.mul_c(v)?)?.mul_c(p)?)?;
+            b = b.add_c(qb.mul_c(p)?.mul_c(p)?)?;
+            c = c.add_c(v.mul_c(qc.add_c(qd.mul_c(v)?)?)?)?;
+        }
+        grid = grid.max(sup_on_unit(a, b, c)?);
+    }
+    let (mut ea, mut eb, mut extreme_fixed) = (ZERO, ZERO, ZERO);
+    let (mut short_options, mut confidence) = (ZERO, ZERO);
+    for l in legs {
+        grid = grid.add_c(l.addons.grid)?;
+        let (w, r) = (l.extreme_weight, l.extreme_range);
+        ea = ea.add_c(l.q.a.mul_c(r)?.mul_c(w)?)?;
+        eb = eb.add_c(l.q.b.mul_c(r)?.mul_c(r)?.mul_c(w)?)?;
+        let unweighted = ONE.sub_c(w)?.mul_c(l.addons.value_error)?;
+        extreme_fixed = extreme_fixed.add_c(l.addons.extreme.mul_c(w)?)?.add_c(unweighted)?;
+        short_options = short_options.add_c(l.short_option_charge)?;
+        confidence = confidence.add_c(l.confidence)?;
+    }
+    let extreme = sup_on_unit(ea, eb, ZERO)?.add_c(extreme_fixed)?;
+    Ok(grid.max(extreme).max(short_options).max(ZERO).add_c(confidence)?)
 }

@@ -6,7 +6,9 @@
 //! unit in the liquidator's favour. The target's equity changes by −q·d: its position value
 //! falls by sign·q·v and its quote balance rises by sign·q·v − q·d. Its requirement changes
 //! from R(0) to R(q), the requirement of the underlying's book with the position reduced by
-//! q. Other underlyings are untouched, so they are computed once.
+//! q. Other underlyings are untouched, so they are computed once — except those offset
+//! against it (its offset group, `offsets.rs`), whose requirement moves with it. Linked
+//! collateral (`links.rs`) stays in its underlying's book throughout.
 //!
 //! **Why the search is short and exact.** For a fixed scenario the loss is linear in the
 //! sizes; the grid loss is a supremum of such losses, the convexity add-ons are |size| times
@@ -27,8 +29,12 @@ use alloc::vec::Vec;
 use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{from_native, Checked, Fx, ZERO};
-use crate::margin::{health_from, MarginParams};
-use crate::marks::{marked_books, MarkedPosition, MarkedUnderlying};
+use crate::links::{balance_weighted_value, linked_exposures, LinkedUnderlying};
+use crate::margin::{health_from_linked, MarginParams};
+use crate::marks::{
+    books_requirement, marked_books, marked_books_linked, marked_linked_underlyings, MarkedPosition,
+    MarkedUnderlying,
+};
 
 /// What a liquidation may do (all quote amounts in quote units, sizes in underlying units).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +101,14 @@ pub fn split_discount(total: u64, share_bps: u16) -> Result<(u64, u64)> {
 /// The target's equity (quote units: collateral at market value plus positions at their
 /// marks) from its maintenance health and requirement, without another netting pass:
 /// `health + requirement` is weighted collateral plus positions' value, and only the
-/// collateral's weighting is undone here.
+/// collateral's weighting is undone here (`linked`: as the health was computed, see
+/// `links.rs`).
 pub fn equity_from_maintenance(
     health: Fx,
     requirement: Fx,
     balances: &[Balance],
     markets: &[CollateralMarket],
+    linked: &[LinkedUnderlying],
 ) -> Result<Fx> {
     let mut equity = health.add_c(requirement)?;
     for b in balances {
@@ -108,7 +116,7 @@ pub fn equity_from_maintenance(
             .iter()
             .find(|m| m.index == b.collateral)
             .ok_or(RiskError::UnknownCollateral(b.collateral))?;
-        let weighted = crate::collateral::weighted_value(b.amount, m, Level::Maintenance)?;
+        let weighted = balance_weighted_value(b, m, linked, Level::Maintenance)?;
         equity = equity.sub_c(weighted)?.add_c(crate::collateral::market_value(b.amount, m)?)?;
     }
     Ok(equity)
@@ -128,7 +136,10 @@ pub fn insurance_share_bps(governed_bps: u16, target_equity: Fx) -> u16 {
 
 /// Everything the search evaluates, with the untouched underlyings summed once.
 struct Target<'a> {
+    /// Positions on the target's underlying and on those offset against it.
     positions: Vec<MarkedPosition>,
+    /// Linked collateral exposures on those underlyings.
+    links: Vec<(u16, Fx)>,
     index: usize,
     size: Fx,
     held_lots: i64,
@@ -136,6 +147,7 @@ struct Target<'a> {
     balances: &'a [Balance],
     collateral: &'a [CollateralMarket],
     underlyings: &'a [MarkedUnderlying],
+    linked: Vec<LinkedUnderlying>,
     now: i64,
     params: &'a MarginParams,
     rest_value: Fx,
@@ -152,18 +164,28 @@ impl Target<'_> {
         let units = if lots == self.held_lots { self.size.abs_c()? } else { self.terms.lot.mul_i(lots)? };
         let sign_units = if self.size < ZERO { units.neg_c()? } else { units };
         self.positions[self.index].size = self.size.sub_c(sign_units)?;
-        let mut value = self.rest_value;
-        let mut requirement = self.rest_requirement;
-        for book in marked_books(&self.positions, self.underlyings, self.now)? {
-            value = value.add_c(book.exposure.value)?;
-            requirement =
-                requirement.add_c(book.requirement(self.params, Level::Maintenance)?.requirement)?;
-        }
+        let books = marked_books_linked(&self.positions, &self.links, self.underlyings, self.now)?;
+        let (value, requirement, _) = books_requirement(&books, self.params, Level::Maintenance)?;
+        let value = value.add_c(self.rest_value)?;
+        let requirement = requirement.add_c(self.rest_requirement)?;
         self.requirement = requirement;
         // The target receives sign·q·mark − q·discount in cash.
         let cash = sign_units.mul_c(self.mark)?.sub_c(units.mul_c(self.terms.discount)?)?;
         let balances = with_added(self.balances, self.terms.quote, cash, None)?;
-        health_from(value, requirement, &balances, self.collateral, Level::Maintenance)
+        health_from_linked(value, requirement, &balances, self.collateral, &self.linked, Level::Maintenance)
+    }
+}
+
+/// The linked-valuation data a health computation with `links` needs (none without links).
+fn linked_data(
+    links: &[(u16, Fx)],
+    underlyings: &[MarkedUnderlying],
+    params: &MarginParams,
+) -> Result<Vec<LinkedUnderlying>> {
+    if links.is_empty() {
+        Ok(Vec::new())
+    } else {
+        marked_linked_underlyings(underlyings, params)
     }
 }
 
@@ -292,18 +314,20 @@ pub fn liquidation_size(
     if max < 1 {
         return Err(RiskError::NothingToLiquidate);
     }
+    // The target's underlying and those offset against it are evaluated together.
+    let group = params.offsets.group_of(position.underlying).and_then(|g| params.offsets.groups().get(g));
+    let joint = |u: u16| u == position.underlying || group.is_some_and(|g| g.contains(u));
     let (mine, rest): (Vec<MarkedPosition>, Vec<MarkedPosition>) =
-        positions.iter().partition(|p| p.underlying == position.underlying);
-    let index = positions[..index].iter().filter(|p| p.underlying == position.underlying).count();
-    let (mut rest_value, mut rest_requirement) = (ZERO, ZERO);
-    for book in marked_books(&rest, underlyings, now)? {
-        rest_value = rest_value.add_c(book.exposure.value)?;
-        rest_requirement =
-            rest_requirement.add_c(book.requirement(params, Level::Maintenance)?.requirement)?;
-    }
+        positions.iter().partition(|p| joint(p.underlying));
+    let index = positions[..index].iter().filter(|p| joint(p.underlying)).count();
+    let all_links = linked_exposures(balances, collateral)?;
+    let (links, rest_links): (Vec<(u16, Fx)>, Vec<(u16, Fx)>) = all_links.iter().partition(|(u, _)| joint(*u));
+    let rest_books = marked_books_linked(&rest, &rest_links, underlyings, now)?;
+    let (rest_value, rest_requirement, _) = books_requirement(&rest_books, params, Level::Maintenance)?;
     let mark = position_mark(&position, underlyings, now)?;
     let mut t = Target {
         positions: mine,
+        links,
         index,
         size: position.size,
         held_lots,
@@ -311,6 +335,7 @@ pub fn liquidation_size(
         balances,
         collateral,
         underlyings,
+        linked: linked_data(&all_links, underlyings, params)?,
         now,
         params,
         rest_value,
@@ -411,11 +436,13 @@ pub fn collateral_liquidation_size(
     if held <= ZERO || liability <= ZERO {
         return Err(RiskError::NothingToLiquidate);
     }
-    let (mut value, mut requirement) = (ZERO, ZERO);
-    for book in marked_books(positions, underlyings, now)? {
-        value = value.add_c(book.exposure.value)?;
-        requirement = requirement.add_c(book.requirement(params, Level::Maintenance)?.requirement)?;
-    }
+    // A linked asset is an exposure in its underlying's grid: selling it moves the
+    // requirement, which is then recomputed at every guess; otherwise once.
+    let all_links = linked_exposures(balances, collateral)?;
+    let linked = linked_data(&all_links, underlyings, params)?;
+    let asset_linked = collateral.iter().any(|c| c.index == terms.asset && c.link.is_some());
+    let books = marked_books_linked(positions, &all_links, underlyings, now)?;
+    let (value, requirement, _) = books_requirement(&books, params, Level::Maintenance)?;
     let net_price = terms.price.mul_c(Fx::ONE.sub_c(terms.discount_rate)?)?;
     let units = |lots: i64| from_native(i128::from(lots), terms.decimals);
     let scale = 10i64.checked_pow(u32::from(terms.decimals)).ok_or(RiskError::Overflow)?;
@@ -429,7 +456,15 @@ pub fn collateral_liquidation_size(
         let amount = units(lots)?;
         let repay = amount.mul_c(net_price)?;
         let after = with_added(balances, terms.quote, repay, Some((terms.asset, amount.neg_c()?)))?;
-        health_from(value, requirement, &after, collateral, Level::Maintenance)
+        let (value, requirement) = if asset_linked {
+            let links = linked_exposures(&after, collateral)?;
+            let books = marked_books_linked(positions, &links, underlyings, now)?;
+            let (v, r, _) = books_requirement(&books, params, Level::Maintenance)?;
+            (v, r)
+        } else {
+            (value, requirement)
+        };
+        health_from_linked(value, requirement, &after, collateral, &linked, Level::Maintenance)
     };
     let before = health(0)?;
     if before >= ZERO {

@@ -8,31 +8,52 @@
 //! ```
 //!
 //! Initial health gates new risk and withdrawals; maintenance health gates liquidation.
-//! Requirements do not offset across underlyings (no cross-underlying correlation credit).
+//! Collateral linked to an underlying enters that underlying's grid as a linear exposure
+//! (`links.rs`); governed offset groups credit correlated underlyings (`offsets.rs`):
+//!
+//! ```text
+//! requirement(level) = Σ_u R_u(level) − Σ_groups ρ_g·(Σ_{u∈g} R_u − R_joint,g)
+//! ```
 use alloc::vec::Vec;
 
-use crate::collateral::{market_value, weighted_value, Balance, CollateralMarket, Level};
+use crate::collateral::{market_value, Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
-use crate::grid::{requirement, RequirementBreakdown};
-use crate::portfolio::{books, Market, NetExposure, Position};
+use crate::grid::{requirement_parts, JointLeg, RequirementBreakdown, ScenarioParams};
+use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
+use crate::offsets::{total_credit, OffsetPart, OffsetTable};
+use crate::portfolio::{books, Market, NetExposure, Position, UnderlyingBook};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MarginParams {
     /// Factor (≥ 1) applied to the maintenance grid's price and vol shocks for the initial
     /// requirement.
     pub initial_scale: Fx,
+    /// Correlation offset groups (none: every underlying margined alone).
+    pub offsets: OffsetTable,
 }
 
 impl MarginParams {
-    /// Reference: the initial grid's shocks are 1.5× the maintenance grid's.
-    pub const REFERENCE: MarginParams = MarginParams { initial_scale: Fx::lit("1.5") };
+    /// Reference: the initial grid's shocks are 1.5× the maintenance grid's; no offsets.
+    pub const REFERENCE: MarginParams = MarginParams { initial_scale: Fx::lit("1.5"), offsets: OffsetTable::NONE };
+
+    /// The same parameters with `offsets`.
+    pub fn with_offsets(self, offsets: OffsetTable) -> MarginParams {
+        MarginParams { offsets, ..self }
+    }
 
     pub fn validate(&self) -> Result<()> {
-        if self.initial_scale >= ONE {
-            Ok(())
-        } else {
-            Err(RiskError::InvalidMarginParams)
+        if self.initial_scale < ONE {
+            return Err(RiskError::InvalidMarginParams);
+        }
+        self.offsets.validate()
+    }
+
+    /// The grid of `level` for a maintenance grid `scenario`.
+    pub fn level_params(&self, scenario: &ScenarioParams, level: Level) -> Result<ScenarioParams> {
+        match level {
+            Level::Maintenance => Ok(*scenario),
+            Level::Initial => scenario.scaled(self.initial_scale),
         }
     }
 }
@@ -40,7 +61,10 @@ impl MarginParams {
 /// Per-underlying result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnderlyingReport {
+    /// Positions' and linked collateral's netted exposure.
     pub exposure: NetExposure,
+    /// Underlying units of linked collateral included in `exposure.delta`.
+    pub linked_units: Fx,
     pub initial: RequirementBreakdown,
     pub maintenance: RequirementBreakdown,
 }
@@ -55,48 +79,111 @@ pub struct MarginReport {
     pub weighted_collateral_maintenance: Fx,
     /// Σ position mark values.
     pub positions_value: Fx,
+    /// After offset credits.
     pub initial_requirement: Fx,
     pub maintenance_requirement: Fx,
+    /// Offset credits (quote units) already subtracted from the requirements.
+    pub initial_offset_credit: Fx,
+    pub maintenance_offset_credit: Fx,
     pub initial_health: Fx,
     pub maintenance_health: Fx,
     pub underlyings: Vec<UnderlyingReport>,
 }
 
-/// Requirements of a set of positions (no collateral): (initial, maintenance, per underlying).
+/// Requirements of a set of positions and linked exposures, both levels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirements {
+    /// After offset credits (quote units).
+    pub initial: Fx,
+    pub maintenance: Fx,
+    pub initial_credit: Fx,
+    pub maintenance_credit: Fx,
+    pub underlyings: Vec<UnderlyingReport>,
+}
+
+/// Requirements of a set of positions (no collateral): (initial, maintenance, per underlying),
+/// offset credits of `params` subtracted.
 pub fn requirements(
     positions: &[Position],
     market: &Market<'_>,
     params: &MarginParams,
 ) -> Result<(Fx, Fx, Vec<UnderlyingReport>)> {
+    let r = requirements_linked(positions, &[], market, params)?;
+    Ok((r.initial, r.maintenance, r.underlyings))
+}
+
+/// Adds linked exposures `(underlying, units)` to `books` (a book is created for an
+/// underlying without positions); returns the linked units per book.
+pub(crate) fn add_links(books: &mut Vec<UnderlyingBook>, links: &[(u16, Fx)], market: &Market<'_>) -> Result<Vec<Fx>> {
+    let mut linked: Vec<Fx> = alloc::vec![ZERO; books.len()];
+    for (underlying, units) in links {
+        let slot = match books.iter().position(|b| b.exposure.underlying == *underlying) {
+            Some(i) => i,
+            None => {
+                let u = market.underlying(*underlying)?;
+                u.validate()?;
+                books.push(UnderlyingBook { exposure: NetExposure::empty(u), short_options: Vec::new() });
+                linked.push(ZERO);
+                books.len().saturating_sub(1)
+            }
+        };
+        books[slot].exposure.delta = books[slot].exposure.delta.add_c(*units)?;
+        linked[slot] = linked[slot].add_c(*units)?;
+    }
+    Ok(linked)
+}
+
+/// Requirements of positions plus linked exposures, with offsets (model valuation).
+pub fn requirements_linked(
+    positions: &[Position],
+    links: &[(u16, Fx)],
+    market: &Market<'_>,
+    params: &MarginParams,
+) -> Result<Requirements> {
     params.validate()?;
-    let mut initial = ZERO;
-    let mut maintenance = ZERO;
-    let books = books(positions, market)?;
+    let mut books = books(positions, market)?;
+    let linked = add_links(&mut books, links, market)?;
     let mut reports = Vec::with_capacity(books.len());
-    for book in books {
+    let mut parts: [Vec<OffsetPart>; 2] = [Vec::new(), Vec::new()];
+    let (mut initial, mut maintenance) = (ZERO, ZERO);
+    for (book, linked_units) in books.iter().zip(linked) {
         let scenario = book.exposure.scenario;
-        let maint = requirement(&book, &scenario)?;
-        let init = requirement(&book, &scenario.scaled(params.initial_scale)?)?;
+        let level = |lvl: Level, out: &mut Vec<OffsetPart>| -> Result<RequirementBreakdown> {
+            let p = params.level_params(&scenario, lvl)?;
+            let (r, addons) = requirement_parts(book, &p)?;
+            if params.offsets.group_of(book.exposure.underlying).is_some() {
+                let leg = JointLeg::new(&book.exposure, &p, addons, &r)?;
+                out.push(OffsetPart { underlying: book.exposure.underlying, requirement: r.requirement, leg });
+            }
+            Ok(r)
+        };
+        let [pm, pi] = &mut parts;
+        let maint = level(Level::Maintenance, pm)?;
+        let init = level(Level::Initial, pi)?;
         initial = initial.add_c(init.requirement)?;
         maintenance = maintenance.add_c(maint.requirement)?;
-        reports.push(UnderlyingReport { exposure: book.exposure, initial: init, maintenance: maint });
+        reports.push(UnderlyingReport { exposure: book.exposure, linked_units, initial: init, maintenance: maint });
     }
-    Ok((initial, maintenance, reports))
+    reports.sort_by_key(|r| {
+        market.underlyings.iter().position(|u| u.index == r.exposure.underlying).unwrap_or(usize::MAX)
+    });
+    let maintenance_credit = total_credit(&params.offsets, &parts[0])?;
+    let initial_credit = total_credit(&params.offsets, &parts[1])?;
+    Ok(Requirements {
+        initial: initial.sub_c(initial_credit)?,
+        maintenance: maintenance.sub_c(maintenance_credit)?,
+        initial_credit,
+        maintenance_credit,
+        underlyings: reports,
+    })
 }
 
-/// The validated market data of a balance's asset.
-fn market_of<'a>(collateral: &'a [CollateralMarket], balance: &Balance) -> Result<&'a CollateralMarket> {
-    let m = collateral
-        .iter()
-        .find(|c| c.index == balance.collateral)
-        .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
-    m.validate()?;
-    Ok(m)
+/// The linked-valuation data of every underlying of `market`.
+pub fn linked_underlyings(market: &Market<'_>, params: &MarginParams) -> Result<Vec<LinkedUnderlying>> {
+    market.underlyings.iter().map(|u| LinkedUnderlying::of(u, params)).collect()
 }
 
-/// Health at one level only (`weighted collateral + position values − requirement`): what a
-/// withdrawal (initial) or a liquidation check (maintenance) needs, at about half the cost of
-/// [`margin`].
+/// Health at one level only (`weighted collateral + position values − requirement`).
 pub fn health(
     positions: &[Position],
     balances: &[Balance],
@@ -105,15 +192,18 @@ pub fn health(
     params: &MarginParams,
     level: Level,
 ) -> Result<Fx> {
-    let (initial_requirement, maintenance_requirement, underlyings) =
-        requirements(positions, market, params)?;
-    let requirement = if level == Level::Initial { initial_requirement } else { maintenance_requirement };
-    let positions_value = crate::fx::sum(underlyings.iter().map(|u| u.exposure.value))?;
-    health_from(positions_value, requirement, balances, collateral, level)
+    let links = linked_exposures(balances, collateral)?;
+    let r = requirements_linked(positions, &links, market, params)?;
+    let requirement = if level == Level::Initial { r.initial } else { r.maintenance };
+    let positions_value = crate::fx::sum(r.underlyings.iter().map(|u| u.exposure.value))?;
+    let linked = linked_underlyings(market, params)?;
+    health_from_linked(positions_value, requirement, balances, collateral, &linked, level)
 }
 
 /// Health at `level` of positions worth `positions_value` needing `requirement`, with these
-/// balances: weighted collateral + value − requirement.
+/// balances: weighted collateral + value − requirement. Linked balances are valued alone
+/// (their standalone haircut): use [`health_from_linked`] when the requirement includes
+/// their exposure.
 pub fn health_from(
     positions_value: Fx,
     requirement: Fx,
@@ -121,12 +211,22 @@ pub fn health_from(
     collateral: &[CollateralMarket],
     level: Level,
 ) -> Result<Fx> {
-    let mut total = positions_value.sub_c(requirement)?;
-    for balance in balances {
-        let m = market_of(collateral, balance)?;
-        total = total.add_c(weighted_value(balance.amount, m, level)?)?;
-    }
-    Ok(total)
+    let unlinked: Vec<CollateralMarket> = collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect();
+    health_from_linked(positions_value, requirement, balances, &unlinked, &[], level)
+}
+
+/// As [`health_from`], with linked balances valued as links (`links.rs`): the requirement
+/// must include their exposure.
+pub fn health_from_linked(
+    positions_value: Fx,
+    requirement: Fx,
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    linked: &[LinkedUnderlying],
+    level: Level,
+) -> Result<Fx> {
+    let weighted = weighted_collateral(balances, collateral, linked, level)?;
+    positions_value.sub_c(requirement)?.add_c(weighted)
 }
 
 /// The full margin computation of a portfolio.
@@ -137,40 +237,42 @@ pub fn margin(
     market: &Market<'_>,
     params: &MarginParams,
 ) -> Result<MarginReport> {
-    let (initial_requirement, maintenance_requirement, underlyings) =
-        requirements(positions, market, params)?;
-    report_from(initial_requirement, maintenance_requirement, underlyings, balances, collateral)
+    let links = linked_exposures(balances, collateral)?;
+    let r = requirements_linked(positions, &links, market, params)?;
+    let linked = linked_underlyings(market, params)?;
+    report_from(r, balances, collateral, &linked)
 }
 
-/// The margin report of per-underlying results and balances.
+/// The margin report of requirements and balances.
 pub fn report_from(
-    initial_requirement: Fx,
-    maintenance_requirement: Fx,
-    underlyings: Vec<UnderlyingReport>,
+    r: Requirements,
     balances: &[Balance],
     collateral: &[CollateralMarket],
+    linked: &[LinkedUnderlying],
 ) -> Result<MarginReport> {
-    let positions_value = crate::fx::sum(underlyings.iter().map(|u| u.exposure.value))?;
+    let positions_value = crate::fx::sum(r.underlyings.iter().map(|u| u.exposure.value))?;
     let mut collateral_value = ZERO;
-    let mut weighted_initial = ZERO;
-    let mut weighted_maintenance = ZERO;
     for balance in balances {
-        let m = market_of(collateral, balance)?;
+        let m = collateral
+            .iter()
+            .find(|c| c.index == balance.collateral)
+            .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
         collateral_value = collateral_value.add_c(market_value(balance.amount, m)?)?;
-        weighted_initial = weighted_initial.add_c(weighted_value(balance.amount, m, Level::Initial)?)?;
-        weighted_maintenance =
-            weighted_maintenance.add_c(weighted_value(balance.amount, m, Level::Maintenance)?)?;
     }
+    let weighted_initial = weighted_collateral(balances, collateral, linked, Level::Initial)?;
+    let weighted_maintenance = weighted_collateral(balances, collateral, linked, Level::Maintenance)?;
     Ok(MarginReport {
         equity: collateral_value.add_c(positions_value)?,
         collateral_value,
         weighted_collateral_initial: weighted_initial,
         weighted_collateral_maintenance: weighted_maintenance,
         positions_value,
-        initial_requirement,
-        maintenance_requirement,
-        initial_health: weighted_initial.add_c(positions_value)?.sub_c(initial_requirement)?,
-        maintenance_health: weighted_maintenance.add_c(positions_value)?.sub_c(maintenance_requirement)?,
-        underlyings,
+        initial_requirement: r.initial,
+        maintenance_requirement: r.maintenance,
+        initial_offset_credit: r.initial_credit,
+        maintenance_offset_credit: r.maintenance_credit,
+        initial_health: weighted_initial.add_c(positions_value)?.sub_c(r.initial)?,
+        maintenance_health: weighted_maintenance.add_c(positions_value)?.sub_c(r.maintenance)?,
+        underlyings: r.underlyings,
     })
 }

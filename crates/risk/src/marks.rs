@@ -36,10 +36,12 @@ use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{years_from_seconds, Checked, Fx, HALF, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
-    extreme_range, overstatement_bound, requirement_with_addons, shortfall_bound, Addons,
+    extreme_range, overstatement_bound, requirement_with_addons, shortfall_bound, Addons, JointLeg,
     RequirementBreakdown, ScenarioParams, MAX_SHOCK,
 };
-use crate::margin::{health_from, report_from, MarginParams, MarginReport, UnderlyingReport};
+use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
+use crate::margin::{health_from_linked, report_from, MarginParams, MarginReport, Requirements, UnderlyingReport};
+use crate::offsets::{total_credit, OffsetPart};
 use crate::math::sqrt;
 use crate::portfolio::{signed_mul, BoundTerms, NetExposure, ShortOption, UnderlyingMarket};
 
@@ -113,10 +115,7 @@ pub fn level_params(
     params: &MarginParams,
     level: Level,
 ) -> Result<ScenarioParams> {
-    match level {
-        Level::Maintenance => Ok(*scenario),
-        Level::Initial => scenario.scaled(params.initial_scale),
-    }
+    params.level_params(scenario, level)
 }
 
 /// Marks of one series at `market`'s spot and vol, as of `now`. The bounds cover
@@ -290,6 +289,17 @@ pub struct MarkedPosition {
     /// Signed size, underlying units.
     pub size: Fx,
     pub marks: Option<SeriesMarks>,
+    /// An option's strike and expiry: a call and a put with the same ones, marked on the same
+    /// basis, net their convexity add-ons (put-call parity; see `portfolio::books`). `None`:
+    /// the series' add-ons count alone.
+    pub strike_expiry: Option<(Fx, i64)>,
+}
+
+impl MarkedPosition {
+    /// A perpetual of `size` on `underlying`.
+    pub fn perp(underlying: u16, size: Fx) -> MarkedPosition {
+        MarkedPosition { underlying, size, marks: None, strike_expiry: None }
+    }
 }
 
 /// An underlying's netted exposure at the current spot and its add-ons per level
@@ -305,17 +315,41 @@ pub struct MarkedBook {
 impl MarkedBook {
     /// The requirement at `level`; the initial level includes the stable-price charge.
     pub fn requirement(&self, params: &MarginParams, level: Level) -> Result<RequirementBreakdown> {
+        let (mut r, _, charge) = self.parts(params, level)?;
+        r.requirement = r.requirement.add_c(charge)?;
+        Ok(r)
+    }
+
+    /// The scenario requirement at `level` (without the stable-price charge), its joint-
+    /// scenario terms for offsets, and the stable-price charge (initial level only).
+    pub fn parts(&self, params: &MarginParams, level: Level) -> Result<(RequirementBreakdown, JointLeg, Fx)> {
         let index = usize::from(level == Level::Initial);
         let p = level_params(&self.exposure.scenario, params, level)?;
         let [grid, extreme] = self.addons[index];
-        let mut r = requirement_with_addons(&self.exposure, &p, Addons { grid, extreme, value_error: grid })?;
-        if level == Level::Initial {
-            let e = &self.exposure;
-            let charge = stable_price_charge(e.delta, e.spot, self.stable_price)?;
-            r.requirement = r.requirement.add_c(charge)?;
-        }
-        Ok(r)
+        let addons = Addons { grid, extreme, value_error: grid };
+        let r = requirement_with_addons(&self.exposure, &p, addons)?;
+        let leg = JointLeg::new(&self.exposure, &p, addons, &r)?;
+        let e = &self.exposure;
+        let charge =
+            if level == Level::Initial { stable_price_charge(e.delta, e.spot, self.stable_price)? } else { ZERO };
+        Ok((r, leg, charge))
     }
+}
+
+/// Σ values, the requirement at `level` after offset credits, and the credit, of `books`.
+pub fn books_requirement(books: &[MarkedBook], params: &MarginParams, level: Level) -> Result<(Fx, Fx, Fx)> {
+    let (mut value, mut requirement) = (ZERO, ZERO);
+    let mut parts: Vec<OffsetPart> = Vec::new();
+    for book in books {
+        value = value.add_c(book.exposure.value)?;
+        let (r, leg, charge) = book.parts(params, level)?;
+        requirement = requirement.add_c(r.requirement)?.add_c(charge)?;
+        if params.offsets.group_of(book.exposure.underlying).is_some() {
+            parts.push(OffsetPart { underlying: book.exposure.underlying, requirement: r.requirement, leg });
+        }
+    }
+    let credit = total_credit(&params.offsets, &parts)?;
+    Ok((value, requirement.sub_c(credit)?, credit))
 }
 
 fn new_book(u: &MarkedUnderlying) -> Result<MarkedBook> {
@@ -328,11 +362,35 @@ fn new_book(u: &MarkedUnderlying) -> Result<MarkedBook> {
     })
 }
 
+/// Per-unit convexity bounds `[level][range][side]`.
+type Bounds = [[[Fx; SIDES]; RANGES]; 2];
+
+/// Options of one strike and expiry marked on one basis: their net call-equivalent size and
+/// the larger of their per-unit bounds (a call's and a put's are equal in exact arithmetic).
+struct SeriesNet {
+    strike_expiry: (Fx, i64),
+    basis: MarksBasis,
+    net: Fx,
+    bounds: Bounds,
+}
+
+/// Adds `units` × the bounds of `side` to the book's add-ons.
+fn add_bounds(book: &mut MarkedBook, units: Fx, side: usize, bounds: &Bounds) -> Result<()> {
+    for (addons, bounds) in book.addons.iter_mut().zip(bounds) {
+        for (addon, sides) in addons.iter_mut().zip(bounds) {
+            *addon = addon.add_c(units.mul_c(sides[side])?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Adds one position to its book (an option's value, delta and vega to its reference spot's
-/// group in `groups`); returns the signed option units it adds (0 for a perp).
+/// group in `groups`, its add-ons to `nets` when it has a strike and expiry); returns the
+/// signed option units it adds (0 for a perp).
 fn add_position(
     book: &mut MarkedBook,
     groups: &mut Vec<MarkedGroup>,
+    nets: &mut Vec<SeriesNet>,
     p: &MarkedPosition,
     u: &MarkedUnderlying,
     now: i64,
@@ -370,38 +428,65 @@ fn add_position(
     group.vanna = group.vanna.add_c(vanna)?;
     e.vanna = e.vanna.add_c(vanna)?;
     e.volga = e.volga.add_c(signed_mul(p.size, g.volga)?)?;
-    let side = usize::from(p.size > ZERO);
-    let units = p.size.abs_c()?;
-    for (addons, bounds) in book.addons.iter_mut().zip(&marks.bounds) {
-        for (addon, sides) in addons.iter_mut().zip(bounds) {
-            *addon = addon.add_c(units.mul_c(sides[side])?)?;
-        }
+    match p.strike_expiry {
+        Some(key) => match nets.iter_mut().find(|n| n.strike_expiry == key && n.basis == marks.basis) {
+            Some(n) => {
+                n.net = n.net.add_c(p.size)?;
+                for (mine, theirs) in n.bounds.iter_mut().flatten().flatten().zip(marks.bounds.iter().flatten().flatten()) {
+                    *mine = (*mine).max(*theirs);
+                }
+            }
+            None => nets.push(SeriesNet { strike_expiry: key, basis: marks.basis, net: p.size, bounds: marks.bounds }),
+        },
+        None => add_bounds(book, p.size.abs_c()?, usize::from(p.size > ZERO), &marks.bounds)?,
     }
     Ok(p.size)
 }
 
 /// Per-underlying books of `positions`, in the order of `underlyings` (those without a
-/// position omitted). Each position is one instrument (the program never holds two slots of
-/// the same instrument), so its bound side is its own sign.
+/// position omitted). Each side of an option's add-on applies to the net size of its strike
+/// and expiry (calls and puts together, see `MarkedPosition::strike_expiry`).
 pub fn marked_books(
     positions: &[MarkedPosition],
     underlyings: &[MarkedUnderlying],
     now: i64,
 ) -> Result<Vec<MarkedBook>> {
-    let mut books: Vec<MarkedBook> = Vec::with_capacity(underlyings.len().min(positions.len()));
+    marked_books_linked(positions, &[], underlyings, now)
+}
+
+/// As [`marked_books`], with linked collateral exposures `(underlying, units)` added to their
+/// underlyings' deltas (a book is made for an underlying with only a linked balance).
+pub fn marked_books_linked(
+    positions: &[MarkedPosition],
+    links: &[(u16, Fx)],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+) -> Result<Vec<MarkedBook>> {
+    let mut books: Vec<MarkedBook> = Vec::with_capacity(underlyings.len().min(positions.len().saturating_add(links.len())));
     for u in underlyings {
         let mine = positions.iter().filter(|p| p.underlying == u.market.index);
         let mut book: Option<MarkedBook> = None;
         let mut groups: Vec<MarkedGroup> = Vec::new();
+        let mut nets: Vec<SeriesNet> = Vec::new();
         let mut units = ZERO;
         for p in mine {
             let b = match &mut book {
                 Some(b) => b,
                 None => book.insert(new_book(u)?),
             };
-            units = units.add_c(add_position(b, &mut groups, p, u, now)?)?;
+            units = units.add_c(add_position(b, &mut groups, &mut nets, p, u, now)?)?;
+        }
+        for (_, linked) in links.iter().filter(|(i, _)| *i == u.market.index) {
+            let b = match &mut book {
+                Some(b) => b,
+                None => book.insert(new_book(u)?),
+            };
+            b.exposure.delta = b.exposure.delta.add_c(*linked)?;
         }
         if let Some(mut b) = book {
+            for n in &nets {
+                add_bounds(&mut b, n.net.abs_c()?, usize::from(n.net > ZERO), &n.bounds)?;
+            }
             for g in &groups {
                 g.shift_into(&mut b.exposure, &u.policy)?;
             }
@@ -412,10 +497,22 @@ pub fn marked_books(
     if let Some(p) = positions.iter().find(|p| !underlyings.iter().any(|u| u.market.index == p.underlying)) {
         return Err(RiskError::UnknownUnderlying(p.underlying));
     }
+    if let Some((i, _)) = links.iter().find(|(i, _)| !underlyings.iter().any(|u| u.market.index == *i)) {
+        return Err(RiskError::UnknownUnderlying(*i));
+    }
     Ok(books)
 }
 
-/// Health at one level: weighted collateral + Σ marked values − Σ requirements at `level`.
+/// The linked-valuation data of `underlyings`.
+pub fn marked_linked_underlyings(
+    underlyings: &[MarkedUnderlying],
+    params: &MarginParams,
+) -> Result<Vec<LinkedUnderlying>> {
+    underlyings.iter().map(|u| LinkedUnderlying::of(&u.market, params)).collect()
+}
+
+/// Health at one level: weighted collateral + Σ marked values − the requirement at `level`
+/// (linked collateral in its underlying's grid, offset credits subtracted).
 pub fn marked_health(
     positions: &[MarkedPosition],
     balances: &[Balance],
@@ -426,13 +523,11 @@ pub fn marked_health(
     level: Level,
 ) -> Result<Fx> {
     params.validate()?;
-    let mut value = ZERO;
-    let mut requirement = ZERO;
-    for book in marked_books(positions, underlyings, now)? {
-        value = value.add_c(book.exposure.value)?;
-        requirement = requirement.add_c(book.requirement(params, level)?.requirement)?;
-    }
-    health_from(value, requirement, balances, collateral, level)
+    let links = linked_exposures(balances, collateral)?;
+    let books = marked_books_linked(positions, &links, underlyings, now)?;
+    let (value, requirement, _) = books_requirement(&books, params, level)?;
+    let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
+    health_from_linked(value, requirement, balances, collateral, &linked, level)
 }
 
 /// The full report (both levels, per underlying) from marks.
@@ -445,20 +540,46 @@ pub fn marked_margin(
     params: &MarginParams,
 ) -> Result<MarginReport> {
     params.validate()?;
-    let books = marked_books(positions, underlyings, now)?;
+    let links = linked_exposures(balances, collateral)?;
+    let books = marked_books_linked(positions, &links, underlyings, now)?;
     let mut reports = Vec::with_capacity(books.len());
-    let (mut initial, mut maintenance) = (ZERO, ZERO);
-    for book in books {
-        let report = UnderlyingReport {
-            exposure: book.exposure,
-            initial: book.requirement(params, Level::Initial)?,
-            maintenance: book.requirement(params, Level::Maintenance)?,
-        };
-        initial = initial.add_c(report.initial.requirement)?;
-        maintenance = maintenance.add_c(report.maintenance.requirement)?;
-        reports.push(report);
+    let mut parts: [Vec<OffsetPart>; 2] = [Vec::new(), Vec::new()];
+    let mut totals = [ZERO; 2];
+    for book in &books {
+        let u = book.exposure.underlying;
+        let grouped = params.offsets.group_of(u).is_some();
+        let mut levels = [None; 2];
+        for (i, level) in LEVELS.iter().enumerate() {
+            let (mut r, leg, charge) = book.parts(params, *level)?;
+            if grouped {
+                parts[i].push(OffsetPart { underlying: u, requirement: r.requirement, leg });
+            }
+            r.requirement = r.requirement.add_c(charge)?;
+            totals[i] = totals[i].add_c(r.requirement)?;
+            levels[i] = Some(r);
+        }
+        let linked_units = crate::fx::sum(links.iter().filter(|(i, _)| *i == u).map(|(_, x)| *x))?;
+        let [Some(maintenance), Some(initial)] = levels else { return Err(RiskError::Overflow) };
+        reports.push(UnderlyingReport { exposure: book.exposure, linked_units, initial, maintenance });
     }
-    report_from(initial, maintenance, reports, balances, collateral)
+    let maintenance_credit = total_credit(&params.offsets, &parts[0])?;
+    let initial_credit = total_credit(&params.offsets, &parts[1])?;
+    let maintenance = totals[0].sub_c(maintenance_credit)?;
+    let initial = totals[1].sub_c(initial_credit)?;
+    let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
+    let r = Requirements { initial, maintenance, initial_credit, maintenance_credit, underlyings: reports };
+    report_from(r, balances, collateral, &linked)
+}
+
+/// Σ weighted collateral at `level` with linked balances valued as links.
+pub fn marked_weighted_collateral(
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    underlyings: &[MarkedUnderlying],
+    params: &MarginParams,
+    level: Level,
+) -> Result<Fx> {
+    weighted_collateral(balances, collateral, &marked_linked_underlyings(underlyings, params)?, level)
 }
 
 /// Marks of an expired series whose settlement price is recorded: worth `value` per unit (its

@@ -279,8 +279,8 @@ pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<Underlyi
     let underlyings = market.underlyings.len().min(positions.len());
     let mut books: Vec<UnderlyingBook> = Vec::with_capacity(underlyings);
     let mut option_balance: Vec<Fx> = Vec::with_capacity(underlyings);
-    // Options netted per instrument (slot, instrument, net size, per-unit data): the
-    // convexity add-on applies to net short quantities only.
+    // Options netted per strike and expiry (slot, instrument, net call-equivalent size,
+    // per-unit data): the convexity add-on applies to net quantities only.
     let mut options: Vec<(usize, Instrument, Fx, ShortOption)> = Vec::with_capacity(positions.len());
     for position in positions {
         let u = market.underlying(position.instrument.underlying)?;
@@ -306,7 +306,16 @@ pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<Underlyi
             option_balance[slot] = option_balance[slot].add_c(position.size)?;
         }
         if let Some(unit) = short {
-            match options.iter_mut().find(|o| o.1 == position.instrument) {
+            // A call and a put of one strike and expiry net (put-call parity, r = 0: C − P =
+            // S − K is linear, so a put is a call plus a short forward whose expansion is
+            // exact, and both have the same expansion error): a conversion, reversal or box
+            // is charged its real risk, not each short leg's convexity alone.
+            let same_series = |i: &Instrument| {
+                i.underlying == position.instrument.underlying
+                    && i.strike == position.instrument.strike
+                    && i.expiry == position.instrument.expiry
+            };
+            match options.iter_mut().find(|o| same_series(&o.1)) {
                 Some(o) => o.2 = o.2.add_c(position.size)?,
                 None => options.push((slot, position.instrument, position.size, unit)),
             }

@@ -43,8 +43,9 @@ fn markets(price: f64, weight: f64, tier_weight: f64, tier_above: f64) -> Vec<Co
             price: Fx::ONE,
             conf: Fx::ZERO,
             schedule: HaircutSchedule::flat(Fx::ONE, Fx::ONE, Fx::ONE, Fx::ONE),
+            link: None,
         },
-        CollateralMarket { index: ASSET, price: fx(price), conf: fx(price * 0.001), schedule },
+        CollateralMarket { index: ASSET, price: fx(price), conf: fx(price * 0.001), schedule, link: None },
     ]
 }
 
@@ -93,7 +94,7 @@ proptest! {
         let held = held_native as f64 / 1e6;
         let m = markets(price, weight, tier_weight, held * rng.uniform(0.2, 1.5));
         // A perp long whose requirement the asset and the debt are margining.
-        let positions = vec![MarkedPosition { underlying: 0, size: fx(rng.uniform(0.0, 20.0)), marks: None }];
+        let positions = vec![MarkedPosition { underlying: 0, size: fx(rng.uniform(0.0, 20.0)), marks: None, strike_expiry: None }];
         let base = vec![Balance { collateral: ASSET, amount: xmargin_risk::fx::from_native(held_native, 6).unwrap() }];
         let without_debt = health(&positions, &base, &m).to_num::<f64>();
         // Underwater by up to 30% of the asset's value.

@@ -12,7 +12,7 @@ fn sol(conf: f64) -> CollateralMarket {
     schedule.tiers[0] = Tier { above: fx(1_000.0), initial_weight: fx(0.6), maintenance_weight: fx(0.7) };
     schedule.tiers[1] = Tier { above: fx(10_000.0), initial_weight: fx(0.3), maintenance_weight: fx(0.4) };
     schedule.tier_count = 2;
-    CollateralMarket { index: 1, price: fx(100.0), conf: fx(conf), schedule }
+    CollateralMarket { index: 1, price: fx(100.0), conf: fx(conf), schedule, link: None }
 }
 
 fn value(balance: f64, m: &CollateralMarket, level: Level) -> f64 {
@@ -80,6 +80,7 @@ fn health_is_weighted_collateral_plus_values_minus_requirement() {
         price: Fx::ONE,
         conf: Fx::ZERO,
         schedule: HaircutSchedule::flat(Fx::ONE, Fx::ONE, Fx::ONE, Fx::ONE),
+        link: None,
     };
     let collateral = [usdc, sol(0.5)];
     let balances =
@@ -132,7 +133,7 @@ fn unknown_references_and_bad_market_data_are_specific_errors() {
     bad.scenario = ScenarioParams { price_steps: 2, ..ScenarioParams::REFERENCE };
     let m = Market { now: NOW, underlyings: std::slice::from_ref(&bad) };
     assert_eq!(margin(&[perp(0, 1.0, 1.0)], &[], &[], &m, &p).err(), Some(RiskError::InvalidScenarioParams));
-    let low = MarginParams { initial_scale: fx(0.9) };
+    let low = MarginParams { initial_scale: fx(0.9), offsets: xmargin_risk::offsets::OffsetTable::NONE };
     assert_eq!(margin(&[], &[], &[], &market, &low).err(), Some(RiskError::InvalidMarginParams));
     let huge = [perp(0, 1e20, 1.0)]; // 1e20 × 60,000 is beyond ±6e23
     assert_eq!(margin(&huge, &[], &[], &market, &p).err(), Some(RiskError::Overflow));

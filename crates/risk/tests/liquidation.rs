@@ -41,6 +41,7 @@ fn quote_with(liability: f64) -> Vec<CollateralMarket> {
         price: Fx::ONE,
         conf: Fx::ZERO,
         schedule: HaircutSchedule::flat(Fx::ONE, Fx::ONE, fx(liability), fx(liability)),
+        link: None,
     }]
 }
 
@@ -63,7 +64,8 @@ fn marked(p: &Position, u: &[MarkedUnderlying]) -> MarkedPosition {
     };
     // Sizes in whole lots, as on-chain.
     let size = fx((p.size.to_num::<f64>() / LOT).round() * LOT);
-    MarkedPosition { underlying: p.instrument.underlying, size, marks }
+    let strike_expiry = marks.is_some().then_some((p.instrument.strike, p.instrument.expiry));
+    MarkedPosition { underlying: p.instrument.underlying, size, marks, strike_expiry }
 }
 
 fn random_book(rng: &mut Rng, u: &[MarkedUnderlying]) -> Vec<MarkedPosition> {
@@ -181,7 +183,7 @@ fn requirement_of(p: &MarkedPosition, u: &[MarkedUnderlying]) -> Fx {
 }
 
 fn perp_book(size: f64) -> Vec<MarkedPosition> {
-    vec![MarkedPosition { underlying: 0, size: fx(size), marks: None }]
+    vec![MarkedPosition { underlying: 0, size: fx(size), marks: None, strike_expiry: None }]
 }
 
 fn terms(discount: f64, buffer: f64) -> LiquidationTerms {

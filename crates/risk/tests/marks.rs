@@ -50,7 +50,8 @@ fn marked(book: &[Position], at: &UnderlyingMarket, t0: i64, policy: &MarksPolic
                     )
                 }
             };
-            MarkedPosition { underlying: p.instrument.underlying, size: p.size, marks }
+            let strike_expiry = marks.is_some().then_some((p.instrument.strike, p.instrument.expiry));
+            MarkedPosition { underlying: p.instrument.underlying, size: p.size, marks, strike_expiry }
         })
         .collect()
 }
@@ -257,7 +258,7 @@ fn stable_price_charge_values_gains_at_the_ema() {
 
     let market = common::underlying(0, 105.0, 0.6, 0.0);
     let policy = MarksPolicy { max_drift: fx(0.03), max_age: 3_600 };
-    let perp = MarkedPosition { underlying: 0, size: fx(10.0), marks: None };
+    let perp = MarkedPosition { underlying: 0, size: fx(10.0), marks: None, strike_expiry: None };
     let with = [MarkedUnderlying { market, policy, stable_price: ema }];
     let without = [MarkedUnderlying { market, policy, stable_price: Fx::ZERO }];
     let params = MarginParams::REFERENCE;

@@ -36,6 +36,7 @@ fn collateral() -> (Vec<CollateralMarket>, Vec<Balance>) {
             price: fx(1 + 10 * i64::from(c)),
             conf: Fx::from_num(0.01),
             schedule: HaircutSchedule::flat(w - Fx::from_num(0.05), w, Fx::from_num(1.2), Fx::from_num(1.1)),
+            link: None,
         });
         balances.push(Balance { collateral: c, amount: fx(10_000 / (1 + i64::from(c))) });
     }

@@ -61,7 +61,9 @@ pub fn risk_error(e: RiskError) -> Error {
         RiskError::InvalidScenarioParams
         | RiskError::InvalidHaircutSchedule
         | RiskError::InvalidMarginParams
-        | RiskError::InvalidInstrument => XmarginError::RiskInvalidParameters,
+        | RiskError::InvalidInstrument
+        | RiskError::InvalidCollateralLink
+        | RiskError::InvalidOffsetGroup => XmarginError::RiskInvalidParameters,
         RiskError::UnknownUnderlying(_) | RiskError::UnknownCollateral(_) => {
             XmarginError::RiskUnknownReference
         }
@@ -173,6 +175,11 @@ pub struct HealthInputs {
 }
 
 impl HealthInputs {
+    /// The linked-valuation data of this portfolio's underlyings (`xmargin_risk::links`).
+    pub fn linked(&self) -> Result<Vec<xmargin_risk::links::LinkedUnderlying>> {
+        xmargin_risk::marks::marked_linked_underlyings(&self.underlyings, &PARAMS).map_err(risk_error)
+    }
+
     /// The full margin report (equity, both levels).
     pub fn report(&self) -> Result<MarginReport> {
         marked_margin(&self.positions, &self.balances, &self.markets, &self.underlyings, self.now, &PARAMS)
@@ -336,11 +343,14 @@ pub fn marked_position(
     now: i64,
 ) -> Result<MarkedPosition> {
     let size = from_native(i128::from(slot.size), slot.lot_decimals).map_err(risk_error)?;
+    let mut strike_expiry = None;
     let marks = if slot.is_perp() {
         None
     } else {
         let index = usize::from(slot.series);
         let series = market.series.get(index).ok_or(XmarginError::UnknownInstrument)?;
+        let strike = from_native(i128::from(series.strike), quote_decimals).map_err(risk_error)?;
+        strike_expiry = Some((strike, series.expiry));
         Some(if series.settlement_price != 0 {
             let price = |native: u64| from_native(i128::from(native), quote_decimals).map_err(risk_error);
             let payoff =
@@ -351,7 +361,7 @@ pub fn marked_position(
             market.marks.get(index).ok_or(XmarginError::UnknownInstrument)?.load(basis)?
         })
     };
-    Ok(MarkedPosition { underlying: slot.underlying, size, marks })
+    Ok(MarkedPosition { underlying: slot.underlying, size, marks, strike_expiry })
 }
 
 /// The registry's current marking basis of an underlying (`data`: its market data).
@@ -446,7 +456,7 @@ pub fn health_inputs<'info>(
             continue;
         }
         let index = u16::from(slot.collateral);
-        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config, amount, false)? });
+        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config, amount, false)?, link: None });
         balances.push(Balance {
             collateral: index,
             amount: from_native(i128::from(amount), config.decimals).map_err(risk_error)?,
@@ -501,6 +511,7 @@ pub fn health_inputs<'info>(
         price: Fx::ONE,
         conf: Fx::ZERO,
         schedule: schedule(quote_config, quote_amount, true)?,
+        link: None,
     });
     balances.push(Balance {
         collateral: 0,

@@ -93,7 +93,7 @@ fn marked(positions: &[Position], u: &MarkedUnderlying, now: i64) -> Result<Vec<
                     Some(m.map_err(err)?)
                 }
             };
-            Ok(MarkedPosition { underlying: 0, size: p.size, marks })
+            Ok(MarkedPosition { underlying: 0, size: p.size, marks, strike_expiry: None })
         })
         .collect()
 }
@@ -104,6 +104,7 @@ fn quote() -> [CollateralMarket; 1] {
         price: Fx::ONE,
         conf: Fx::ZERO,
         schedule: HaircutSchedule::flat(Fx::ONE, Fx::ONE, Fx::ONE, Fx::ONE),
+        link: None,
     }]
 }
 

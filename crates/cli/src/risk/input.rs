@@ -217,6 +217,7 @@ pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
             price: fx(price, &f("price"))?,
             conf: fx(c.conf, &f("conf"))?,
             schedule,
+            link: None,
         });
         balances.push(Balance { collateral: index, amount: fx(c.balance, &f("balance"))? });
         collateral_names.push(c.name.clone());
@@ -265,7 +266,7 @@ pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
             if m.initial_scale < 1.0 {
                 bail!("margin.initial_scale: must be >= 1, got {}", m.initial_scale);
             }
-            MarginParams { initial_scale: fx(m.initial_scale, "margin.initial_scale")? }
+            MarginParams { initial_scale: fx(m.initial_scale, "margin.initial_scale")?, offsets: xmargin_risk::offsets::OffsetTable::NONE }
         }
     };
     Ok(Portfolio {

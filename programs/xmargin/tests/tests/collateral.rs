@@ -552,13 +552,15 @@ fn refresh_health_returns_what_the_risk_engine_computes() {
             price: one,
             conf: Fx::ZERO,
             schedule: HaircutSchedule::flat(one, one, one, one),
+            link: None,
         },
-        CollateralMarket { index: 1, price: Fx::from_num(150), conf: Fx::from_num(0.05), schedule: sol },
+        CollateralMarket { index: 1, price: Fx::from_num(150), conf: Fx::from_num(0.05), schedule: sol, link: None },
         CollateralMarket {
             index: 2,
             price: Fx::from_num(3_000),
             conf: Fx::from_num(1),
             schedule: HaircutSchedule::flat(w(7_500), w(8_500), w(12_000), w(11_000)),
+            link: None,
         },
     ];
     let balances = [

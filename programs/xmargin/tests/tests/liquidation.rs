@@ -109,7 +109,7 @@ fn the_program_sizes_exactly_as_the_engine() {
     let positions = v.engine_positions(&target);
     let marked: Vec<_> = positions
         .iter()
-        .map(|p| xmargin_risk::marks::MarkedPosition { underlying: 0, size: p.size, marks: None })
+        .map(|p| xmargin_risk::marks::MarkedPosition { underlying: 0, size: p.size, marks: None, strike_expiry: None })
         .collect();
     let m = v.engine_market(0);
     let u = [xmargin_risk::marks::MarkedUnderlying {
@@ -135,6 +135,7 @@ fn the_program_sizes_exactly_as_the_engine() {
             xmargin_risk::Fx::ONE,
             xmargin_risk::Fx::ONE,
         ),
+        link: None,
     }];
     let f = xmargin_risk::Fx::from_num;
     let discount = discount_per_unit(false, m.spot, m.spot, f(0.01), f(0.1)).unwrap();

@@ -48,6 +48,7 @@ pub fn discount_share_bps(
         requirement_before,
         &target.balances,
         &target.markets,
+        &target.linked()?,
     ))?;
     Ok(insurance_share_bps(params.insurance_share_bps, equity))
 }
