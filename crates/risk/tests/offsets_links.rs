@@ -1,0 +1,365 @@
+//! Capital-efficiency credits (issue 14), as properties:
+//!
+//! - offsets (`offsets.rs`): the requirement is subadditive, positively homogeneous and
+//!   midpoint-convex with a group; ρ = 0 reproduces the engine without offsets bit for bit;
+//!   R never falls below R_joint (the ρ = 1 requirement) nor rises above ΣR_u; long/long
+//!   books earn nothing;
+//! - links (`links.rs`): linking never raises health of a balance that offsets nothing;
+//!   health stays concave in the balance and the sizes; a cash-and-carry nets;
+//! - conversions: a call and a put of one strike and expiry net their convexity add-on;
+//! - liquidation sizing stays exact (least lots, checked against whole-portfolio health)
+//!   with a group and a linked balance.
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level, Tier};
+use xmargin_risk::fx::Fx;
+use xmargin_risk::liquidation::{liquidation_size, LiquidationTerms};
+use xmargin_risk::margin::{health, requirements, MarginParams};
+use xmargin_risk::marks::{compute_marks, marked_health, MarkedPosition, MarkedUnderlying, MarksPolicy};
+use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
+use xmargin_risk::{InstrumentKind, Market, Position, RiskError, UnderlyingMarket};
+
+fn markets() -> [UnderlyingMarket; 2] {
+    [underlying(0, 60_000.0, 0.6, 30.0), underlying(1, 3_000.0, 0.8, 2.0)]
+}
+
+fn grouped(credit: f64) -> MarginParams {
+    let group = OffsetGroup::new(&[0, 1], fx(credit)).unwrap();
+    MarginParams::REFERENCE.with_offsets(OffsetTable::new(&[group]).unwrap())
+}
+
+fn position_strategy() -> impl Strategy<Value = Position> {
+    (0u16..2, 0u8..3, 0.6f64..1.6, 1u32..(365 * 24), -5.0f64..5.0, 0.9f64..1.1).prop_map(
+        |(u, kind, moneyness, hours, size, entry)| {
+            let spot = if u == 0 { 60_000.0 } else { 3_000.0 };
+            let size = if size.abs() < 0.01 { 0.01 } else { size };
+            match kind {
+                0 => perp(u, size, spot * entry),
+                k => {
+                    let kind = if k == 1 { InstrumentKind::Call } else { InstrumentKind::Put };
+                    option(u, kind, (spot * moneyness).round(), f64::from(hours) / 24.0, size)
+                }
+            }
+        },
+    )
+}
+
+fn book() -> impl Strategy<Value = Vec<Position>> {
+    prop::collection::vec(position_strategy(), 1..8)
+}
+
+/// (initial, maintenance) requirements, quote units.
+fn req(positions: &[Position], params: &MarginParams) -> (f64, f64) {
+    let u = markets();
+    let market = Market { now: NOW, underlyings: &u };
+    let (i, m, _) = requirements(positions, &market, params).unwrap();
+    (i.to_num(), m.to_num())
+}
+
+fn tol(x: f64) -> f64 {
+    1e-9 * x.abs() + 1e-6
+}
+
+fn scaled(p: &Position, k: i64) -> Position {
+    Position { size: p.size.checked_mul_int(i128::from(k)).unwrap(), ..*p }
+}
+
+/// Wrapped BTC linked to underlying 0 (BTC), standalone weights 0.8 / 0.9 with a tier.
+fn wbtc(basis: (f64, f64), ratio: f64) -> CollateralMarket {
+    let mut schedule = HaircutSchedule::flat(fx(0.8), fx(0.9), fx(1.25), fx(1.1));
+    schedule.tiers[0] = Tier { above: fx(10.0), initial_weight: fx(0.7), maintenance_weight: fx(0.85) };
+    schedule.tier_count = 1;
+    CollateralMarket {
+        index: 1,
+        price: fx(60_000.0 * ratio),
+        conf: fx(30.0),
+        schedule,
+        link: Some(CollateralLink {
+            underlying: 0,
+            ratio: fx(ratio),
+            basis_initial: fx(basis.0),
+            basis_maintenance: fx(basis.1),
+        }),
+    }
+}
+
+fn unlinked(m: &CollateralMarket) -> CollateralMarket {
+    CollateralMarket { link: None, ..*m }
+}
+
+fn health_of(positions: &[Position], amount: f64, m: &CollateralMarket, params: &MarginParams, level: Level) -> f64 {
+    let u = markets();
+    let market = Market { now: NOW, underlyings: &u };
+    let balances = [Balance { collateral: 1, amount: fx(amount) }];
+    health(positions, &balances, core::slice::from_ref(m), &market, params, level).unwrap().to_num()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn offsets_subadditive(a in book(), b in book(), credit in 0.0f64..=1.0) {
+        let params = grouped(credit);
+        let (ia, ma) = req(&a, &params);
+        let (ib, mb) = req(&b, &params);
+        let mut ab = a.clone();
+        ab.extend_from_slice(&b);
+        let (iab, mab) = req(&ab, &params);
+        prop_assert!(iab <= ia + ib + tol(ia + ib), "initial {} > {} + {}", iab, ia, ib);
+        prop_assert!(mab <= ma + mb + tol(ma + mb), "maintenance {} > {} + {}", mab, ma, mb);
+    }
+
+    #[test]
+    fn offsets_homogeneous(a in book(), k in 2i64..5, credit in 0.0f64..=1.0) {
+        let params = grouped(credit);
+        let (i, m) = req(&a, &params);
+        let big: Vec<Position> = a.iter().map(|p| scaled(p, k)).collect();
+        let (ik, mk) = req(&big, &params);
+        let kf = k as f64;
+        prop_assert!((ik - kf * i).abs() <= tol(kf * i) * 10.0, "initial {} vs {}·{}", ik, kf, i);
+        prop_assert!((mk - kf * m).abs() <= tol(kf * m) * 10.0, "maintenance {} vs {}·{}", mk, kf, m);
+    }
+
+    #[test]
+    fn offsets_midpoint_convex(a in book(), b in book(), credit in 0.0f64..=1.0) {
+        // R(a + b) ≤ R(2a)/2 + R(2b)/2: the midpoint of 2a and 2b.
+        let params = grouped(credit);
+        let double = |x: &[Position]| -> Vec<Position> { x.iter().map(|p| scaled(p, 2)).collect() };
+        let (i2a, m2a) = req(&double(&a), &params);
+        let (i2b, m2b) = req(&double(&b), &params);
+        let mut ab = a.clone();
+        ab.extend_from_slice(&b);
+        let (iab, mab) = req(&ab, &params);
+        prop_assert!(iab <= (i2a + i2b) / 2.0 + tol(i2a + i2b));
+        prop_assert!(mab <= (m2a + m2b) / 2.0 + tol(m2a + m2b));
+    }
+
+    #[test]
+    fn zero_credit_reproduces_no_offsets_exactly(a in book()) {
+        prop_assert_eq!(req(&a, &grouped(0.0)), req(&a, &MarginParams::REFERENCE));
+    }
+
+    #[test]
+    fn between_joint_and_sum(a in book(), credit in 0.0f64..=1.0) {
+        let (i, m) = req(&a, &grouped(credit));
+        let (i_sum, m_sum) = req(&a, &MarginParams::REFERENCE);
+        let (i_joint, m_joint) = req(&a, &grouped(1.0));
+        prop_assert!(i <= i_sum && m <= m_sum, "an offset never adds");
+        prop_assert!(i + tol(i) >= i_joint && m + tol(m) >= m_joint, "R ≥ R_joint: {} < {}", m, m_joint);
+    }
+
+    #[test]
+    fn same_direction_books_earn_nothing(x in 0.01f64..10.0, y in 0.01f64..10.0, short in any::<bool>()) {
+        let sign = if short { -1.0 } else { 1.0 };
+        let book = [perp(0, sign * x, 60_000.0), perp(1, sign * y, 3_000.0)];
+        let (i, m) = req(&book, &grouped(1.0));
+        let (i0, m0) = req(&book, &MarginParams::REFERENCE);
+        prop_assert!((i - i0).abs() <= tol(i0) && (m - m0).abs() <= tol(m0), "{} vs {}", m, m0);
+    }
+
+    #[test]
+    fn linking_never_loosens_an_unhedged_balance(
+        amount in 0.001f64..50.0,
+        basis_m in 0.0f64..0.3,
+        extra in 0.0f64..0.2,
+        ratio in 0.5f64..2.0,
+        others in prop::collection::vec(position_strategy(), 0..4),
+    ) {
+        // Positions only on underlying 1: nothing offsets the linked BTC.
+        let others: Vec<Position> = others.into_iter().map(|p| Position { instrument: xmargin_risk::Instrument { underlying: 1, ..p.instrument }, ..p }).filter(|p| p.instrument.kind == InstrumentKind::Perp).collect();
+        let m = wbtc((basis_m + extra, basis_m), ratio);
+        // With BTC and ETH in a group, only same-direction (long) ETH perps offset nothing.
+        let long: Vec<Position> = others.iter().map(|p| Position { size: p.size.abs(), ..*p }).collect();
+        for (params, others) in [(MarginParams::REFERENCE, &others), (grouped(0.7), &long)] {
+            for level in [Level::Initial, Level::Maintenance] {
+                let linked = health_of(others, amount, &m, &params, level);
+                let alone = health_of(others, amount, &unlinked(&m), &params, level);
+                prop_assert!(linked <= alone + tol(alone), "{:?}: linked {} > standalone {}", level, linked, alone);
+            }
+        }
+    }
+
+    #[test]
+    fn health_concave_in_balance_and_sizes(a in book(), b in book(), x in 0.0f64..20.0, y in 0.0f64..20.0, credit in 0.0f64..=1.0) {
+        let m = wbtc((0.02, 0.01), 1.0);
+        let params = grouped(credit);
+        let double = |v: &[Position]| -> Vec<Position> { v.iter().map(|p| scaled(p, 2)).collect() };
+        let mut ab = a.clone();
+        ab.extend_from_slice(&b);
+        for level in [Level::Initial, Level::Maintenance] {
+            let mid = health_of(&ab, x + y, &m, &params, level);
+            let ends = (health_of(&double(&a), 2.0 * x, &m, &params, level) + health_of(&double(&b), 2.0 * y, &m, &params, level)) / 2.0;
+            prop_assert!(mid + tol(mid) >= ends, "{:?}: h(mid) {} < {}", level, mid, ends);
+        }
+    }
+
+    #[test]
+    fn conversions_net_their_addons(strike in 0.7f64..1.4, days in 1.0f64..120.0, size in 0.1f64..5.0) {
+        let k = (60_000.0 * strike).round();
+        // Long forward by parity (long call, short put) against a short perp: no risk but the
+        // forward's own linear exposure, which the perp cancels.
+        let book = [
+            option(0, InstrumentKind::Call, k, days, size),
+            option(0, InstrumentKind::Put, k, days, -size),
+            perp(0, -size, 60_000.0),
+        ];
+        let u = markets();
+        let market = Market { now: NOW, underlyings: &u };
+        let (_, _, reports) = requirements(&book, &market, &MarginParams::REFERENCE).unwrap();
+        prop_assert_eq!(reports[0].initial.convexity_addon, Fx::ZERO);
+        prop_assert_eq!(reports[0].maintenance.convexity_addon, Fx::ZERO);
+        // A different strike for the put is not a conversion: its add-on stays.
+        let strangle = [book[0], option(0, InstrumentKind::Put, k + 1_000.0, days, -size), book[2]];
+        let (_, _, r2) = requirements(&strangle, &market, &MarginParams::REFERENCE).unwrap();
+        prop_assert!(r2[0].initial.convexity_addon > Fx::ZERO);
+    }
+}
+
+#[test]
+fn cash_and_carry_nets_and_the_naked_balance_does_not() {
+    let m = wbtc((0.02, 0.01), 1.0);
+    let params = MarginParams::REFERENCE;
+    let short = [perp(0, -1.0, 60_000.0)];
+    let carry = health_of(&short, 1.0, &m, &params, Level::Initial);
+    let carry_unlinked = health_of(&short, 1.0, &unlinked(&m), &params, Level::Initial);
+    // Linked: 1 BTC at 59,970 × 0.98 against a flat book (only the confidence add-on left).
+    assert!(carry > carry_unlinked + 20_000.0, "linked {carry} vs unlinked {carry_unlinked}");
+    assert!((carry - 59_970.0 * 0.98).abs() < 10.0, "{carry}");
+}
+
+#[test]
+fn a_linked_balance_needs_its_underlying() {
+    let m = wbtc((0.02, 0.01), 1.0);
+    let u = [markets()[1]];
+    let market = Market { now: NOW, underlyings: &u };
+    let balances = [Balance { collateral: 1, amount: fx(1.0) }];
+    let r = health(&[], &balances, &[m], &market, &MarginParams::REFERENCE, Level::Initial);
+    assert_eq!(r.err(), Some(RiskError::UnknownUnderlying(0)));
+    let bad = CollateralMarket { link: Some(CollateralLink { ratio: Fx::ZERO, ..m.link.unwrap() }), ..m };
+    let u = markets();
+    let market = Market { now: NOW, underlyings: &u };
+    let r = health(&[], &balances, &[bad], &market, &MarginParams::REFERENCE, Level::Initial);
+    assert_eq!(r.err(), Some(RiskError::InvalidCollateralLink));
+}
+
+#[test]
+fn offset_groups_are_validated() {
+    assert_eq!(OffsetGroup::new(&[0], fx(0.5)).err(), Some(RiskError::InvalidOffsetGroup));
+    assert_eq!(OffsetGroup::new(&[0, 0], fx(0.5)).err(), Some(RiskError::InvalidOffsetGroup));
+    assert_eq!(OffsetGroup::new(&[0, 1, 2, 3, 4], fx(0.5)).err(), Some(RiskError::InvalidOffsetGroup));
+    assert_eq!(OffsetGroup::new(&[0, 1], fx(1.5)).err(), Some(RiskError::InvalidOffsetGroup));
+    let a = OffsetGroup::new(&[0, 1], fx(0.5)).unwrap();
+    let b = OffsetGroup::new(&[1, 2], fx(0.5)).unwrap();
+    assert_eq!(OffsetTable::new(&[a, b]).err(), Some(RiskError::InvalidOffsetGroup), "overlap");
+}
+
+// ---- liquidation sizing with a group and a linked balance (marked path) ----
+
+const LOT: f64 = 0.01;
+const QUOTE: u16 = 0;
+const LIABILITY: f64 = 1.05;
+
+fn marked_underlyings() -> Vec<MarkedUnderlying> {
+    [(0u16, 100.0), (1, 2_000.0)]
+        .into_iter()
+        .map(|(i, spot)| MarkedUnderlying {
+            market: underlying(i, spot, 0.6, spot * 0.0005),
+            policy: MarksPolicy { max_drift: fx(0.03), max_age: 3_600 },
+            stable_price: Fx::ZERO,
+        })
+        .collect()
+}
+
+fn collateral() -> Vec<CollateralMarket> {
+    vec![
+        CollateralMarket {
+            index: QUOTE,
+            price: Fx::ONE,
+            conf: Fx::ZERO,
+            schedule: HaircutSchedule::flat(Fx::ONE, Fx::ONE, fx(LIABILITY), fx(LIABILITY)),
+            link: None,
+        },
+        CollateralMarket {
+            index: 1,
+            price: fx(100.0),
+            conf: fx(0.05),
+            schedule: HaircutSchedule::flat(fx(0.8), fx(0.9), fx(1.25), fx(1.1)),
+            link: Some(CollateralLink { underlying: 0, ratio: Fx::ONE, basis_initial: fx(0.02), basis_maintenance: fx(0.01) }),
+        },
+    ]
+}
+
+fn marked(p: &Position, u: &[MarkedUnderlying], params: &MarginParams) -> MarkedPosition {
+    let (marks, strike_expiry) = match p.instrument.kind {
+        InstrumentKind::Perp => (None, None),
+        kind => {
+            let kind = if kind == InstrumentKind::Call { xmargin_risk::bs::OptionKind::Call } else { xmargin_risk::bs::OptionKind::Put };
+            let x = &u[usize::from(p.instrument.underlying)];
+            let marks = compute_marks(kind, p.instrument.strike, p.instrument.expiry, &x.market, NOW, params, &x.policy).unwrap();
+            (Some(marks), Some((p.instrument.strike, p.instrument.expiry)))
+        }
+    };
+    let size = fx((p.size.to_num::<f64>() / LOT).round() * LOT);
+    MarkedPosition { underlying: p.instrument.underlying, size, marks, strike_expiry }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn liquidation_stays_exact_with_group_and_link(seed in any::<u64>(), deficit in 0.001f64..0.3, credit in 0.0f64..=1.0, linked in 0.0f64..5.0, buffer in 0.001f64..0.05) {
+        let u = marked_underlyings();
+        let params = grouped(credit);
+        let c = collateral();
+        let mut rng = common::Rng::new(seed);
+        let n = 1 + rng.below(6) as usize;
+        let mut positions: Vec<MarkedPosition> = Vec::new();
+        while positions.len() < n {
+            let index = rng.below(2) as u16;
+            let p = random_position(&mut rng, index, u[usize::from(index)].market.spot.to_num());
+            let m = marked(&p, &u, &params);
+            let dup = positions.iter().any(|q| q.underlying == m.underlying && q.marks.is_none() == m.marks.is_none() && (m.marks.is_none() || q.strike_expiry == m.strike_expiry));
+            if m.size != Fx::ZERO && !dup {
+                positions.push(m);
+            }
+        }
+        let maint = |pos: &[MarkedPosition], quote: Fx| {
+            let b = [Balance { collateral: QUOTE, amount: quote }, Balance { collateral: 1, amount: fx(linked) }];
+            marked_health(pos, &b, &c, &u, NOW, &params, Level::Maintenance).unwrap()
+        };
+        let without = maint(&positions, Fx::ZERO).to_num::<f64>();
+        let scale = 1.0 + without.abs();
+        let x = -deficit * scale - without;
+        let quote = fx(if x >= 0.0 { x } else { x / LIABILITY });
+        let before = maint(&positions, quote);
+        prop_assume!(before < Fx::ZERO);
+        let balances = [Balance { collateral: QUOTE, amount: quote }, Balance { collateral: 1, amount: fx(linked) }];
+        for i in 0..positions.len() {
+            let terms = LiquidationTerms { discount: Fx::ZERO, buffer: fx(buffer * scale), buffer_fraction: Fx::ZERO, lot: fx(LOT), max_lots: i64::MAX, quote: QUOTE };
+            let held = (positions[i].size.abs().to_num::<f64>() / LOT).round() as i64;
+            let after = |lots: i64, mark: Fx| {
+                let mut p = positions.clone();
+                let units = if lots == held { p[i].size.abs() } else { fx(LOT) * Fx::from_num(lots) };
+                let signed = if p[i].size < Fx::ZERO { -units } else { units };
+                p[i].size -= signed;
+                maint(&p, quote + signed * mark)
+            };
+            match liquidation_size(&positions, i, &balances, &c, &u, NOW, &params, terms) {
+                Ok(plan) => {
+                    prop_assert_eq!(after(plan.lots, plan.mark), plan.health_after, "the plan's health is the whole-portfolio health");
+                    prop_assert_eq!(plan.health_before, before);
+                    if plan.restores_buffer {
+                        prop_assert!(plan.health_after >= terms.buffer);
+                        prop_assert!(after(plan.lots - 1, plan.mark) < terms.buffer, "one lot fewer would do");
+                    } else {
+                        prop_assert_eq!(plan.lots, held);
+                    }
+                }
+                Err(RiskError::LiquidationWouldNotImprove) => {}
+                Err(e) => prop_assert!(false, "unexpected {e:?}"),
+            }
+        }
+    }
+}
