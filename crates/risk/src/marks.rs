@@ -289,9 +289,10 @@ pub struct MarkedPosition {
     /// Signed size, underlying units.
     pub size: Fx,
     pub marks: Option<SeriesMarks>,
-    /// An option's strike and expiry: a call and a put with the same ones, marked on the same
-    /// basis, net their convexity add-ons (put-call parity; see `portfolio::books`). `None`:
-    /// the series' add-ons count alone.
+    /// An option's strike and expiry (only compared for equality: any one unit for all
+    /// positions, the program uses the strike in quote native units): a call and a put with
+    /// the same ones, marked on the same basis, net their convexity add-ons (put-call parity;
+    /// see `portfolio::books`). `None`: the series' add-ons count alone.
     pub strike_expiry: Option<(Fx, i64)>,
 }
 
@@ -315,20 +316,26 @@ pub struct MarkedBook {
 impl MarkedBook {
     /// The requirement at `level`; the initial level includes the stable-price charge.
     pub fn requirement(&self, params: &MarginParams, level: Level) -> Result<RequirementBreakdown> {
-        let (mut r, _, charge) = self.parts(params, level)?;
+        let (mut r, _, charge) = self.parts(params, level, false)?;
         r.requirement = r.requirement.add_c(charge)?;
         Ok(r)
     }
 
     /// The scenario requirement at `level` (without the stable-price charge), its joint-
-    /// scenario terms for offsets, and the stable-price charge (initial level only).
-    pub fn parts(&self, params: &MarginParams, level: Level) -> Result<(RequirementBreakdown, JointLeg, Fx)> {
+    /// scenario terms for offsets when `grouped` (computed only then: they cost a few
+    /// fixed-point products per level), and the stable-price charge (initial level only).
+    pub fn parts(
+        &self,
+        params: &MarginParams,
+        level: Level,
+        grouped: bool,
+    ) -> Result<(RequirementBreakdown, Option<JointLeg>, Fx)> {
         let index = usize::from(level == Level::Initial);
         let p = level_params(&self.exposure.scenario, params, level)?;
         let [grid, extreme] = self.addons[index];
         let addons = Addons { grid, extreme, value_error: grid };
         let r = requirement_with_addons(&self.exposure, &p, addons)?;
-        let leg = JointLeg::new(&self.exposure, &p, addons, &r)?;
+        let leg = if grouped { Some(JointLeg::new(&self.exposure, &p, addons, &r)?) } else { None };
         let e = &self.exposure;
         let charge =
             if level == Level::Initial { stable_price_charge(e.delta, e.spot, self.stable_price)? } else { ZERO };
@@ -342,9 +349,10 @@ pub fn books_requirement(books: &[MarkedBook], params: &MarginParams, level: Lev
     let mut parts: Vec<OffsetPart> = Vec::new();
     for book in books {
         value = value.add_c(book.exposure.value)?;
-        let (r, leg, charge) = book.parts(params, level)?;
+        let grouped = params.offsets.group_of(book.exposure.underlying).is_some();
+        let (r, leg, charge) = book.parts(params, level, grouped)?;
         requirement = requirement.add_c(r.requirement)?.add_c(charge)?;
-        if params.offsets.group_of(book.exposure.underlying).is_some() {
+        if let Some(leg) = leg {
             parts.push(OffsetPart { underlying: book.exposure.underlying, requirement: r.requirement, leg });
         }
     }
@@ -463,11 +471,13 @@ pub fn marked_books_linked(
     now: i64,
 ) -> Result<Vec<MarkedBook>> {
     let mut books: Vec<MarkedBook> = Vec::with_capacity(underlyings.len().min(positions.len().saturating_add(links.len())));
+    // Allocated once and reused per underlying (the on-chain bump allocator never frees).
+    let mut nets: Vec<SeriesNet> = Vec::with_capacity(positions.iter().filter(|p| p.strike_expiry.is_some()).count());
     for u in underlyings {
         let mine = positions.iter().filter(|p| p.underlying == u.market.index);
         let mut book: Option<MarkedBook> = None;
         let mut groups: Vec<MarkedGroup> = Vec::new();
-        let mut nets: Vec<SeriesNet> = Vec::new();
+        nets.clear();
         let mut units = ZERO;
         for p in mine {
             let b = match &mut book {
@@ -550,8 +560,8 @@ pub fn marked_margin(
         let grouped = params.offsets.group_of(u).is_some();
         let mut levels = [None; 2];
         for (i, level) in LEVELS.iter().enumerate() {
-            let (mut r, leg, charge) = book.parts(params, *level)?;
-            if grouped {
+            let (mut r, leg, charge) = book.parts(params, *level, grouped)?;
+            if let Some(leg) = leg {
                 parts[i].push(OffsetPart { underlying: u, requirement: r.requirement, leg });
             }
             r.requirement = r.requirement.add_c(charge)?;
