@@ -24,6 +24,7 @@ import {
   type CollateralRiskParamsArg,
   type ExchangeState,
   type HaircutArg,
+  type OffsetGroupConfigArg,
   type OracleConfigArg,
   type PortfolioState,
   type RawCollateral,
@@ -153,7 +154,19 @@ export class XmarginClient {
     return this.proposeRiskChangeIx({ ...p, change: { collateral: { index: p.index, params: p.params } } });
   }
 
-  /** `propose_risk_change` with any change (collateral, new underlying, underlying edit). */
+  /** `propose_risk_change` for offset group `index` (members and credit; all zero dissolves it). */
+  async proposeOffsetGroupIx(p: {
+    payer: PublicKey;
+    governance: PublicKey;
+    id: bigint;
+    index: number;
+    group: OffsetGroupConfigArg;
+  }): Promise<TransactionInstruction> {
+    return this.proposeRiskChangeIx({ ...p, change: { offsetGroup: { index: p.index, group: p.group } } });
+  }
+
+  /** `propose_risk_change` with any change (collateral, new underlying, underlying edit,
+   * liquidation parameters, offset group). */
   async proposeRiskChangeIx(p: {
     payer: PublicKey;
     governance: PublicKey;
@@ -195,6 +208,15 @@ export class XmarginClient {
   async tightenRiskIx(guardian: PublicKey, collateral: number, params: CollateralRiskParamsArg): Promise<TransactionInstruction> {
     return this.program.methods
       .tightenRisk({ collateral, params })
+      .accountsStrict({ guardian, exchange: this.exchange, registry: this.registry })
+      .instruction();
+  }
+
+  /** `tighten_offsets` (guardian): group `group` becomes `config`, its members unchanged with a
+   * credit no higher (a credit of 0 dissolves it). */
+  async tightenOffsetsIx(guardian: PublicKey, group: number, config: OffsetGroupConfigArg): Promise<TransactionInstruction> {
+    return this.program.methods
+      .tightenOffsets({ group, config })
       .accountsStrict({ guardian, exchange: this.exchange, registry: this.registry })
       .instruction();
   }
@@ -348,6 +370,7 @@ export class XmarginClient {
       collaterals: (raw.collaterals as RawCollateral[]).slice(0, count).map(collateralFromRaw),
       underlyingCount: raw.underlying_count,
       underlyings: camelize<UnderlyingConfigArg[]>((raw.underlyings as unknown[]).slice(0, raw.underlying_count)),
+      offsetGroups: camelize<OffsetGroupConfigArg[]>(raw.offset_groups as unknown[]),
     };
   }
 

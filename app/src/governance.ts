@@ -1,17 +1,33 @@
-// Governance helpers and CLI: shows a human-readable diff of a proposed collateral change,
-// and which parts of it loosen risk, before anything is sent.
+// Governance helpers and CLI: shows a human-readable diff of a proposed collateral change
+// (its link to an underlying included) or offset-group change, and which parts of it loosen
+// risk, before anything is sent.
 //
 //   npx tsx app/src/governance.ts propose-collateral --rpc URL --keypair PATH --index 1 \
-//       [--initial-weight-bps N] [--maintenance-weight-bps N] [--deposit-cap N] [--reduce-only 0|1] [--yes]
+//       [--initial-weight-bps N] [--maintenance-weight-bps N] [--deposit-cap N] [--reduce-only 0|1] \
+//       [--link-underlying U --basis-initial-bps N --basis-maintenance-bps N [--ratio-e9 N] | --unlink] [--yes]
+//   npx tsx app/src/governance.ts propose-offset-group --rpc URL --keypair PATH --index G \
+//       --members 0,1 --credit-bps N [--yes]
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { createInterface } from "node:readline/promises";
 
-import { Connection, Keypair, Transaction, sendAndConfirmTransaction } from "@solana/web3.js";
+import { Connection, Keypair, Transaction, sendAndConfirmTransaction, type TransactionInstruction } from "@solana/web3.js";
 import BN from "bn.js";
 
 import { XmarginClient, rpcAccountSource } from "./client.js";
-import { riskParamsOf, type CollateralRiskParamsArg, type RegistryState } from "./state.js";
+import {
+  LINK_RATIO_ONE,
+  collateralLink,
+  linkTightens,
+  offsetGroup,
+  offsetGroupMembers,
+  riskParamsOf,
+  unlinked,
+  type CollateralLinkArg,
+  type CollateralRiskParamsArg,
+  type OffsetGroupConfigArg,
+  type RegistryState,
+} from "./state.js";
 
 const pct = (bps: number): string => `${(bps / 100).toFixed(2)}%`;
 
@@ -20,6 +36,8 @@ export interface CollateralEdits {
   maintenanceWeightBps?: number;
   depositCap?: bigint;
   reduceOnly?: number;
+  /** The new link (`unlinked()` removes it). */
+  link?: CollateralLinkArg;
 }
 
 /** The current parameters of collateral `index` with `edits` applied. */
@@ -41,8 +59,24 @@ export function planCollateralChange(
   if (edits.maintenanceWeightBps !== undefined) next.haircut.maintenanceAssetWeightBps = edits.maintenanceWeightBps;
   if (edits.depositCap !== undefined) next.depositCap = new BN(edits.depositCap.toString());
   if (edits.reduceOnly !== undefined) next.reduceOnly = edits.reduceOnly;
+  next.link = edits.link ?? { ...old.link };
   return { old, next };
 }
+
+/** A link in words: "none", or "underlying U, R units per token, basis I% / M%". */
+export function describeLink(l: CollateralLinkArg): string {
+  if (l.active !== 1) return "none";
+  const ratio = (BigInt(l.ratioE9.toString()) * 1_000_000n) / LINK_RATIO_ONE;
+  const units = `${ratio / 1_000_000n}.${(ratio % 1_000_000n).toString().padStart(6, "0")}`;
+  return `underlying ${l.underlying}, ${units} units per token, basis ${pct(l.basisInitialBps)} / ${pct(l.basisMaintenanceBps)}`;
+}
+
+const sameLink = (a: CollateralLinkArg, b: CollateralLinkArg): boolean =>
+  a.active === b.active &&
+  a.underlying === b.underlying &&
+  a.basisInitialBps === b.basisInitialBps &&
+  a.basisMaintenanceBps === b.basisMaintenanceBps &&
+  a.ratioE9.toString() === b.ratioE9.toString();
 
 /** One line per changed parameter, marked LOOSENS where the change adds risk. */
 export function diffCollateralParams(old: CollateralRiskParamsArg, next: CollateralRiskParamsArg): string[] {
@@ -75,7 +109,26 @@ export function diffCollateralParams(old: CollateralRiskParamsArg, next: Collate
   if (old.reduceOnly !== next.reduceOnly) {
     lines.push(`reduce-only: ${old.reduceOnly ? "on" : "off"} -> ${next.reduceOnly ? "on" : "off"}${next.reduceOnly ? "" : "   LOOSENS (timelock)"}`);
   }
+  if (!sameLink(old.link, next.link)) {
+    const loosens = !linkTightens(next.link, old.link);
+    lines.push(`link: ${describeLink(old.link)} -> ${describeLink(next.link)}${loosens ? "   LOOSENS (timelock)" : ""}`);
+  }
   return lines;
+}
+
+/** An offset group in words: "none", or "underlyings 0+1, credit 25.00%". */
+export function describeOffsetGroup(g: OffsetGroupConfigArg): string {
+  if (g.memberMask === 0) return "none";
+  return `underlyings ${offsetGroupMembers(g).join("+")}, credit ${pct(g.creditBps)}`;
+}
+
+/** One line for a change of offset group `index`, marked LOOSENS unless only the credit falls
+ * or the group is dissolved (what the guardian may do at once); empty when nothing changes. */
+export function diffOffsetGroup(index: number, old: OffsetGroupConfigArg, next: OffsetGroupConfigArg): string[] {
+  if (old.memberMask === next.memberMask && old.creditBps === next.creditBps) return [];
+  const dissolved = next.memberMask === 0;
+  const loosens = !dissolved && (next.memberMask !== old.memberMask || next.creditBps > old.creditBps);
+  return [`offset group ${index}: ${describeOffsetGroup(old)} -> ${describeOffsetGroup(next)}${loosens ? "   LOOSENS (timelock)" : ""}`];
 }
 
 function arg(argv: string[], name: string): string | undefined {
@@ -83,21 +136,31 @@ function arg(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
+function linkEdit(argv: string[], num: (name: string) => number | undefined): CollateralLinkArg | undefined {
+  if (argv.includes("--unlink")) return unlinked();
+  const underlying = num("--link-underlying");
+  if (underlying === undefined) return undefined;
+  const ratio = arg(argv, "--ratio-e9");
+  return collateralLink({
+    underlying,
+    basisInitialBps: num("--basis-initial-bps") ?? 0,
+    basisMaintenanceBps: num("--basis-maintenance-bps") ?? 0,
+    ratioE9: ratio === undefined ? undefined : BigInt(ratio),
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] !== "propose-collateral") {
-    throw new Error("usage: governance.ts propose-collateral --rpc URL --keypair PATH --index N [edits] [--yes]");
+  const command = argv[0];
+  if (command !== "propose-collateral" && command !== "propose-offset-group") {
+    throw new Error(
+      "usage: governance.ts propose-collateral --rpc URL --keypair PATH --index N [edits] [--yes]\n" +
+        "       governance.ts propose-offset-group --rpc URL --keypair PATH --index G --members 0,1 --credit-bps N [--yes]",
+    );
   }
   const rpc = arg(argv, "--rpc") ?? "http://127.0.0.1:8899";
   const keypairPath = (arg(argv, "--keypair") ?? "~/.config/solana/id.json").replace(/^~\//, `${homedir()}/`);
   const index = Number(arg(argv, "--index"));
   const num = (name: string): number | undefined => (arg(argv, name) === undefined ? undefined : Number(arg(argv, name)));
-  const cap = arg(argv, "--deposit-cap");
-  const edits: CollateralEdits = {
-    initialWeightBps: num("--initial-weight-bps"),
-    maintenanceWeightBps: num("--maintenance-weight-bps"),
-    depositCap: cap === undefined ? undefined : BigInt(cap),
-    reduceOnly: num("--reduce-only"),
-  };
   const connection = new Connection(rpc, "confirmed");
   const governance = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(keypairPath, "utf8")) as number[]));
   const client = new XmarginClient();
@@ -105,9 +168,43 @@ async function main(argv: string[]): Promise<void> {
   const registryData = await source(client.registry);
   const exchange = await client.fetchExchange(source);
   if (!registryData || !exchange) throw new Error(`no exchange at ${client.exchange.toBase58()} on ${rpc}`);
-  const { old, next } = planCollateralChange(client.decodeRegistry(registryData), index, edits);
-  const diff = diffCollateralParams(old, next);
-  console.log(`proposed change to collateral ${index} (executable ${exchange.timelockDelaySecs} s after proposal):`);
+  const registry = client.decodeRegistry(registryData);
+  let diff: string[];
+  let ix: TransactionInstruction;
+  if (command === "propose-offset-group") {
+    const old = registry.offsetGroups[index];
+    if (!old) throw new Error(`offset group ${index} does not exist (${registry.offsetGroups.length} slots)`);
+    const members = (arg(argv, "--members") ?? "").split(",").filter((m) => m !== "").map(Number);
+    const next = offsetGroup(members, num("--credit-bps") ?? 0);
+    diff = diffOffsetGroup(index, old, next);
+    ix = await client.proposeOffsetGroupIx({
+      payer: governance.publicKey,
+      governance: governance.publicKey,
+      id: exchange.nextRiskChangeId,
+      index,
+      group: next,
+    });
+    console.log(`proposed change to offset group ${index} (executable ${exchange.timelockDelaySecs} s after proposal):`);
+  } else {
+    const cap = arg(argv, "--deposit-cap");
+    const edits: CollateralEdits = {
+      initialWeightBps: num("--initial-weight-bps"),
+      maintenanceWeightBps: num("--maintenance-weight-bps"),
+      depositCap: cap === undefined ? undefined : BigInt(cap),
+      reduceOnly: num("--reduce-only"),
+      link: linkEdit(argv, num),
+    };
+    const { old, next } = planCollateralChange(registry, index, edits);
+    diff = diffCollateralParams(old, next);
+    ix = await client.proposeCollateralChangeIx({
+      payer: governance.publicKey,
+      governance: governance.publicKey,
+      id: exchange.nextRiskChangeId,
+      index,
+      params: next,
+    });
+    console.log(`proposed change to collateral ${index} (executable ${exchange.timelockDelaySecs} s after proposal):`);
+  }
   console.log(diff.length ? diff.map((l) => `  ${l}`).join("\n") : "  (no change)");
   if (!diff.length) return;
   if (!argv.includes("--yes")) {
@@ -116,13 +213,6 @@ async function main(argv: string[]): Promise<void> {
     rl.close();
     if (answer.trim().toLowerCase() !== "y") return;
   }
-  const ix = await client.proposeCollateralChangeIx({
-    payer: governance.publicKey,
-    governance: governance.publicKey,
-    id: exchange.nextRiskChangeId,
-    index,
-    params: next,
-  });
   const sig = await sendAndConfirmTransaction(connection, new Transaction().add(ix), [governance]);
   console.log(`proposal ${exchange.nextRiskChangeId} sent: ${sig}`);
 }

@@ -16,6 +16,9 @@ export interface PortfolioHealth {
   maintenanceHealth: number;
   initialRequirement: number;
   maintenanceRequirement: number;
+  /** Correlation offset credits already subtracted from the requirements. */
+  initialOffsetCredit: number;
+  maintenanceOffsetCredit: number;
 }
 
 /** Runs instructions without landing them and returns the program's return data. */
@@ -65,5 +68,7 @@ export async function getPortfolioHealth(
     maintenanceHealth: field("maintenance_health", "maintenanceHealth"),
     initialRequirement: field("initial_requirement", "initialRequirement"),
     maintenanceRequirement: field("maintenance_requirement", "maintenanceRequirement"),
+    initialOffsetCredit: field("initial_offset_credit", "initialOffsetCredit"),
+    maintenanceOffsetCredit: field("maintenance_offset_credit", "maintenanceOffsetCredit"),
   };
 }

@@ -36,7 +36,7 @@ import {
 } from "./liquidation.js";
 import { TOKEN_PROGRAM_ID, vaultPda } from "./pda.js";
 import type { PortfolioState, RegistryState } from "./state.js";
-import { decodePositions, underlyingAccounts, updateMarksIx, type PositionState } from "./trading.js";
+import { decodePositions, linkedUnderlyings, underlyingAccounts, updateMarksIx, type PositionState } from "./trading.js";
 
 /** The outcome of a simulated transaction. */
 export interface Simulation {
@@ -110,7 +110,7 @@ export class LiquidatorBot {
   healthAccounts(p: { state: PortfolioState; positions: PositionState[] }, registry: RegistryState, exclude?: number): PublicKey[] {
     return [
       ...oracleAccounts(p.state, registry, this.cfg.pullAccount),
-      ...underlyingAccounts(this.client, p.positions, this.cfg.underlyingOracle, exclude),
+      ...underlyingAccounts(this.client, p.positions, this.cfg.underlyingOracle, exclude, linkedUnderlyings(p.state, registry)),
     ];
   }
 

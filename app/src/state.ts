@@ -1,6 +1,7 @@
 // Decoded account types, with numeric fields as plain numbers / bigints for display.
 import type { IdlTypes } from "@anchor-lang/core";
 import { PublicKey } from "@solana/web3.js";
+import BN from "bn.js";
 
 import type { Xmargin } from "./idl/xmargin.js";
 
@@ -44,8 +45,12 @@ type Types = IdlTypes<Xmargin>;
 export type OracleConfigArg = Types["oracleConfig"];
 export type HaircutArg = Types["haircut"];
 export type CollateralRiskParamsArg = Types["collateralRiskParams"];
-/** `propose_risk_change`'s argument: `{ collateral: {...} }`, `{ listUnderlying: {...} }` or
- * `{ underlying: {...} }`. */
+/** A collateral's link to an underlying (`active` 0: not linked, every field 0). */
+export type CollateralLinkArg = Types["collateralLink"];
+/** A correlation offset group (`memberMask` 0: unused, every field 0). */
+export type OffsetGroupConfigArg = Types["offsetGroupConfig"];
+/** `propose_risk_change`'s argument: `{ collateral: {...} }`, `{ listUnderlying: {...} }`,
+ * `{ underlying: {...} }`, `{ liquidation: {...} }` or `{ offsetGroup: {...} }`. */
 export type RiskChangeArg = Types["riskChangeArgs"];
 export type UnderlyingConfigArg = Types["underlyingConfig"];
 /** A listed collateral, decoded (same field names as the IDL type). */
@@ -56,6 +61,66 @@ export interface RegistryState {
   underlyingCount: number;
   /** Listed underlyings (active slots only), with their volatility-estimator state. */
   underlyings: UnderlyingConfigArg[];
+  /** Every offset-group slot (`MAX_OFFSET_GROUPS`), unused ones all zero. */
+  offsetGroups: OffsetGroupConfigArg[];
+}
+
+/** Offset-group slots in the registry (programs/xmargin/src/state/registry.rs). */
+export const MAX_OFFSET_GROUPS = 4;
+/** `CollateralLink.ratioE9` of one underlying unit per token. */
+export const LINK_RATIO_ONE = 1_000_000_000n;
+
+/** The all-zero link: not linked (what `tighten_risk` takes to unlink). */
+export function unlinked(): CollateralLinkArg {
+  return { active: 0, underlying: 0, basisInitialBps: 0, basisMaintenanceBps: 0, padding: [0, 0], ratioE9: new BN(0) };
+}
+
+/** An active link to `underlying`: basis haircuts in bps of value, `ratioE9` underlying units
+ * per whole token ×1e9 (default 1:1). */
+export function collateralLink(p: {
+  underlying: number;
+  basisInitialBps: number;
+  basisMaintenanceBps: number;
+  ratioE9?: bigint;
+}): CollateralLinkArg {
+  return {
+    active: 1,
+    underlying: p.underlying,
+    basisInitialBps: p.basisInitialBps,
+    basisMaintenanceBps: p.basisMaintenanceBps,
+    padding: [0, 0],
+    ratioE9: new BN((p.ratioE9 ?? LINK_RATIO_ONE).toString()),
+  };
+}
+
+/** An offset group of the given underlying indexes with correlation credit `creditBps`. */
+export function offsetGroup(members: number[], creditBps: number): OffsetGroupConfigArg {
+  return { memberMask: members.reduce((m, i) => m | (1 << i), 0), creditBps, padding: [0, 0, 0, 0] };
+}
+
+/** The member underlyings of a group, ascending. */
+export function offsetGroupMembers(g: OffsetGroupConfigArg): number[] {
+  return Array.from({ length: 16 }, (_, i) => i).filter((i) => (g.memberMask & (1 << i)) !== 0);
+}
+
+/** Whether `next` is no looser than `current` (the program's `CollateralLink::tightens`):
+ * unlinked, or the same underlying and ratio with neither basis haircut lower. */
+export function linkTightens(next: CollateralLinkArg, current: CollateralLinkArg): boolean {
+  if (next.active !== 1) return true;
+  return (
+    current.active === 1 &&
+    next.underlying === current.underlying &&
+    new BN(next.ratioE9).eq(new BN(current.ratioE9)) &&
+    next.basisInitialBps >= current.basisInitialBps &&
+    next.basisMaintenanceBps >= current.basisMaintenanceBps
+  );
+}
+
+/** Whether `next` is no looser than `current` (the program's `OffsetGroupConfig::tightens`,
+ * what `tighten_offsets` accepts): all zero, or the same members with a credit no higher. */
+export function offsetGroupTightens(next: OffsetGroupConfigArg, current: OffsetGroupConfigArg): boolean {
+  const dissolved = next.memberMask === 0 && next.creditBps === 0;
+  return dissolved || (next.memberMask === current.memberMask && next.creditBps <= current.creditBps);
 }
 
 /**
@@ -115,5 +180,12 @@ export function collateralFromRaw(raw: RawCollateral): CollateralState {
 
 /** The governed parameters of a listed collateral, as `tighten_risk` / a proposal takes them. */
 export function riskParamsOf(c: CollateralState): CollateralRiskParamsArg {
-  return { haircut: c.haircut, oracle: c.oracle, depositCap: c.depositCap, reduceOnly: c.reduceOnly, padding: [0, 0, 0, 0, 0, 0, 0] };
+  return {
+    haircut: c.haircut,
+    oracle: c.oracle,
+    depositCap: c.depositCap,
+    reduceOnly: c.reduceOnly,
+    padding: [0, 0, 0, 0, 0, 0, 0],
+    link: c.link,
+  };
 }

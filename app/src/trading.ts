@@ -7,7 +7,7 @@ import BN from "bn.js";
 
 import type { XmarginClient } from "./client.js";
 import { fxBitsToNumber, type PortfolioHealth, type Simulate } from "./health.js";
-import { camelize } from "./state.js";
+import { camelize, type PortfolioState, type RegistryState } from "./state.js";
 
 export const MARKET_SEED = Buffer.from("market");
 /** `instrument` value of the perpetual (option series are 0..31). */
@@ -60,13 +60,26 @@ export function decodePositions(client: XmarginClient, data: Uint8Array): Positi
  * The health accounts after the collateral oracles: `[market, oracle]` per underlying with a
  * position, ascending, leaving out `exclude` (the traded underlying of a `trade`).
  */
+/**
+ * The underlyings a positive balance of a linked asset is linked to: a linked balance is an
+ * exposure in its underlying's grid, so that underlying's market and oracle are health
+ * accounts even without a position (the program's `health_underlyings`).
+ */
+export function linkedUnderlyings(state: PortfolioState, registry: RegistryState): number[] {
+  return state.balances.flatMap((b) => {
+    const link = registry.collaterals[b.collateral]?.link;
+    return b.amount > 0n && link && link.active === 1 ? [link.underlying] : [];
+  });
+}
+
 export function underlyingAccounts(
   client: XmarginClient,
   positions: PositionState[],
   oracleOf: (underlying: number) => PublicKey,
   exclude?: number,
+  linked: number[] = [],
 ): PublicKey[] {
-  const used = [...new Set(positions.map((p) => p.underlying))].sort((a, b) => a - b);
+  const used = [...new Set([...positions.map((p) => p.underlying), ...linked])].sort((a, b) => a - b);
   return used
     .filter((u) => u !== exclude)
     .flatMap((u) => [marketPda(client.programId, client.exchange, u), oracleOf(u)]);
@@ -256,6 +269,8 @@ function healthOf(client: XmarginClient, data: Uint8Array): PortfolioHealth {
     maintenanceHealth: BN;
     initialRequirement: BN;
     maintenanceRequirement: BN;
+    initialOffsetCredit: BN;
+    maintenanceOffsetCredit: BN;
   };
   return {
     equity: fxBitsToNumber(view.equity),
@@ -263,6 +278,8 @@ function healthOf(client: XmarginClient, data: Uint8Array): PortfolioHealth {
     maintenanceHealth: fxBitsToNumber(view.maintenanceHealth),
     initialRequirement: fxBitsToNumber(view.initialRequirement),
     maintenanceRequirement: fxBitsToNumber(view.maintenanceRequirement),
+    initialOffsetCredit: fxBitsToNumber(view.initialOffsetCredit),
+    maintenanceOffsetCredit: fxBitsToNumber(view.maintenanceOffsetCredit),
   };
 }
 

@@ -562,5 +562,5 @@ pub fn joint_requirement(legs: &[JointLeg]) -> Result<Fx> {
         confidence = confidence.add_c(l.confidence)?;
     }
     let extreme = sup_on_unit(ea, eb, ZERO)?.add_c(extreme_fixed)?;
-    Ok(grid.max(extreme).max(short_options).max(ZERO).add_c(confidence)?)
+    grid.max(extreme).max(short_options).max(ZERO).add_c(confidence)
 }

@@ -29,7 +29,11 @@ use alloc::vec::Vec;
 use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{from_native, Checked, Fx, ZERO};
-use crate::links::{balance_weighted_value, linked_exposures, LinkedUnderlying};
+use crate::links::{linked_exposures, LinkedUnderlying};
+use crate::offsets::OffsetTable;
+
+/// A linked collateral exposure: (underlying, units).
+type LinkedExposure = (u16, Fx);
 use crate::margin::{health_from_linked, MarginParams};
 use crate::marks::{
     books_requirement, marked_books, marked_books_linked, marked_linked_underlyings, MarkedPosition,
@@ -72,6 +76,11 @@ pub struct LiquidationPlan {
     pub restores_buffer: bool,
     /// Requirement evaluations of the one underlying the search used (the cost driver).
     pub evaluations: u32,
+    /// The target's equity before (quote units: collateral at market value, positions at
+    /// their marks).
+    pub equity_before: Fx,
+    /// True when the step was sized on health without credits (see [`liquidation_size`]).
+    pub without_credits: bool,
 }
 
 /// Discount per unit: `rate` × spot, for an option at most `option_cap` × its value — a fee on
@@ -96,30 +105,6 @@ pub fn split_discount(total: u64, share_bps: u16) -> Result<(u64, u64)> {
         .ok_or(RiskError::Overflow)?;
     let insurance = u64::try_from(insurance).map_err(|_| RiskError::Overflow)?;
     Ok((total.checked_sub(insurance).ok_or(RiskError::Overflow)?, insurance))
-}
-
-/// The target's equity (quote units: collateral at market value plus positions at their
-/// marks) from its maintenance health and requirement, without another netting pass:
-/// `health + requirement` is weighted collateral plus positions' value, and only the
-/// collateral's weighting is undone here (`linked`: as the health was computed, see
-/// `links.rs`).
-pub fn equity_from_maintenance(
-    health: Fx,
-    requirement: Fx,
-    balances: &[Balance],
-    markets: &[CollateralMarket],
-    linked: &[LinkedUnderlying],
-) -> Result<Fx> {
-    let mut equity = health.add_c(requirement)?;
-    for b in balances {
-        let m = markets
-            .iter()
-            .find(|m| m.index == b.collateral)
-            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
-        let weighted = balance_weighted_value(b, m, linked, Level::Maintenance)?;
-        equity = equity.sub_c(weighted)?.add_c(crate::collateral::market_value(b.amount, m)?)?;
-    }
-    Ok(equity)
 }
 
 /// The insurance fund's share of a liquidation discount, bps: the governed share, or all of
@@ -153,8 +138,9 @@ struct Target<'a> {
     rest_value: Fx,
     rest_requirement: Fx,
     terms: LiquidationTerms,
-    /// The requirement of the last evaluation.
+    /// The requirement and positions' value of the last evaluation.
     requirement: Fx,
+    value: Fx,
 }
 
 impl Target<'_> {
@@ -169,6 +155,7 @@ impl Target<'_> {
         let value = value.add_c(self.rest_value)?;
         let requirement = requirement.add_c(self.rest_requirement)?;
         self.requirement = requirement;
+        self.value = value;
         // The target receives sign·q·mark − q·discount in cash.
         let cash = sign_units.mul_c(self.mark)?.sub_c(units.mul_c(self.terms.discount)?)?;
         let balances = with_added(self.balances, self.terms.quote, cash, None)?;
@@ -285,6 +272,16 @@ fn buffer_for(buffer: Fx, fraction: Fx, requirement: Fx) -> Result<Fx> {
 /// leaves health no better (the liquidator should pick another position, e.g. not the hedge
 /// leg of a spread); `InvalidLiquidationTerms` for a negative discount or buffer fraction,
 /// a non-positive buffer or lot, or no lots allowed.
+///
+/// **Books that only net with their credits.** A cash-and-carry (linked spot, short perp) or
+/// a pair offset at ρ > ½ cannot be unwound one leg at a time on health *with* the credits:
+/// taking either leg unhedges the other, which raises the requirement by more than the leg
+/// frees. Such a book, once underwater, would be stuck until it is insolvent. So when no
+/// step improves health with the credits, the step is sized on health **without** them (no
+/// links, no offsets: today's engine, under which every such leg frees its own
+/// requirement), and the plan reports the health with the credits before and after
+/// (`without_credits`): the book is unwound leg by leg exactly as it would be without the
+/// credits, never slower.
 #[allow(clippy::too_many_arguments)]
 pub fn liquidation_size(
     positions: &[MarkedPosition],
@@ -304,14 +301,69 @@ pub fn liquidation_size(
     {
         return Err(RiskError::InvalidLiquidationTerms);
     }
+    let mut t = target(positions, index, balances, collateral, underlyings, now, params, terms)?;
+    match plan_for(&mut t) {
+        Err(RiskError::LiquidationWouldNotImprove) if has_credits(collateral, params) => {
+            let plain = without_links(collateral);
+            let plain_params = params.with_offsets(OffsetTable::NONE);
+            let mut p = target(positions, index, balances, &plain, underlyings, now, &plain_params, terms)?;
+            let mut plan = match plan_for(&mut p) {
+                Err(RiskError::NotLiquidatable) => return Err(RiskError::LiquidationWouldNotImprove),
+                other => other?,
+            };
+            // Reported with the credits: what the portfolio looks like before and after.
+            plan.health_before = t.health(0)?;
+            plan.requirement_before = t.requirement;
+            plan.buffer = buffer_for(terms.buffer, terms.buffer_fraction, plan.requirement_before)?;
+            plan.health_after = t.health(plan.lots)?;
+            plan.restores_buffer = plan.health_after >= plan.buffer;
+            plan.without_credits = true;
+            Ok(plan)
+        }
+        other => other,
+    }
+}
+
+/// Whether links or offsets give this portfolio any credit (else there is nothing to fall
+/// back from).
+fn has_credits(collateral: &[CollateralMarket], params: &MarginParams) -> bool {
+    params.offsets.count > 0 || collateral.iter().any(|c| c.link.is_some())
+}
+
+/// The same markets without their links.
+fn without_links(collateral: &[CollateralMarket]) -> Vec<CollateralMarket> {
+    collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect()
+}
+
+/// Σ balances at market value.
+fn market_values(balances: &[Balance], collateral: &[CollateralMarket]) -> Result<Fx> {
+    let mut total = ZERO;
+    for b in balances {
+        let m = collateral.iter().find(|m| m.index == b.collateral).ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        total = total.add_c(crate::collateral::market_value(b.amount, m)?)?;
+    }
+    Ok(total)
+}
+
+/// The search state of liquidating `positions[index]` under `params` and `collateral`.
+#[allow(clippy::too_many_arguments)]
+fn target<'a>(
+    positions: &[MarkedPosition],
+    index: usize,
+    balances: &'a [Balance],
+    collateral: &'a [CollateralMarket],
+    underlyings: &'a [MarkedUnderlying],
+    now: i64,
+    params: &'a MarginParams,
+    terms: LiquidationTerms,
+) -> Result<Target<'a>> {
     let position = *positions.get(index).ok_or(RiskError::NothingToLiquidate)?;
     if position.size == ZERO {
         return Err(RiskError::NothingToLiquidate);
     }
     // Sizes are whole lots on-chain; rounding absorbs the binary representation of decimals.
     let held_lots = position.size.abs_c()?.div_c(terms.lot)?.round().to_num::<i64>();
-    let max = held_lots.min(terms.max_lots);
-    if max < 1 {
+    if held_lots.min(terms.max_lots) < 1 {
         return Err(RiskError::NothingToLiquidate);
     }
     // The target's underlying and those offset against it are evaluated together.
@@ -321,17 +373,17 @@ pub fn liquidation_size(
         positions.iter().partition(|p| joint(p.underlying));
     let index = positions[..index].iter().filter(|p| joint(p.underlying)).count();
     let all_links = linked_exposures(balances, collateral)?;
-    let (links, rest_links): (Vec<(u16, Fx)>, Vec<(u16, Fx)>) = all_links.iter().partition(|(u, _)| joint(*u));
+    let (links, rest_links): (Vec<LinkedExposure>, Vec<LinkedExposure>) =
+        all_links.iter().partition(|(u, _)| joint(*u));
     let rest_books = marked_books_linked(&rest, &rest_links, underlyings, now)?;
     let (rest_value, rest_requirement, _) = books_requirement(&rest_books, params, Level::Maintenance)?;
-    let mark = position_mark(&position, underlyings, now)?;
-    let mut t = Target {
+    Ok(Target {
         positions: mine,
         links,
         index,
         size: position.size,
         held_lots,
-        mark,
+        mark: position_mark(&position, underlyings, now)?,
         balances,
         collateral,
         underlyings,
@@ -342,23 +394,33 @@ pub fn liquidation_size(
         rest_requirement,
         terms,
         requirement: ZERO,
-    };
+        value: ZERO,
+    })
+}
+
+/// The least-lots search on a target (see `liquidation_size`).
+fn plan_for(t: &mut Target<'_>) -> Result<LiquidationPlan> {
+    let terms = t.terms;
+    let max = t.held_lots.min(terms.max_lots);
     let before = t.health(0)?;
     if before >= ZERO {
         return Err(RiskError::NotLiquidatable);
     }
     let requirement_before = t.requirement;
+    let equity_before = t.value.add_c(market_values(t.balances, t.collateral)?)?;
     let buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement_before)?;
     let found = least_restoring(max, before, buffer, |q| t.health(q))?;
     Ok(LiquidationPlan {
         lots: found.lots,
-        mark,
+        mark: t.mark,
         health_before: before,
         health_after: found.health,
         requirement_before,
         buffer,
         restores_buffer: found.health >= buffer,
         evaluations: found.evaluations,
+        equity_before,
+        without_credits: false,
     })
 }
 
@@ -398,6 +460,9 @@ pub struct CollateralLiquidationPlan {
     pub buffer: Fx,
     pub restores_buffer: bool,
     pub evaluations: u32,
+    /// As in `LiquidationPlan`.
+    pub equity_before: Fx,
+    pub without_credits: bool,
 }
 
 /// The least lots of collateral `asset` whose sale to the liquidator, repaying the quote
@@ -413,6 +478,48 @@ pub struct CollateralLiquidationPlan {
 /// `InvalidLiquidationTerms`.
 #[allow(clippy::too_many_arguments)]
 pub fn collateral_liquidation_size(
+    positions: &[MarkedPosition],
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+    params: &MarginParams,
+    terms: CollateralLiquidationTerms,
+) -> Result<CollateralLiquidationPlan> {
+    match collateral_plan(positions, balances, collateral, underlyings, now, params, terms) {
+        // As `liquidation_size`: a linked balance hedging a derivative only nets with its
+        // credit; the step is then sized without credits and reported with them.
+        Err(RiskError::LiquidationWouldNotImprove) if has_credits(collateral, params) => {
+            let plain = without_links(collateral);
+            let plain_params = params.with_offsets(OffsetTable::NONE);
+            let mut plan = match collateral_plan(positions, balances, &plain, underlyings, now, &plain_params, terms) {
+                Err(RiskError::NotLiquidatable) => return Err(RiskError::LiquidationWouldNotImprove),
+                other => other?,
+            };
+            let health_at = |repay: Fx, sold: Fx| -> Result<(Fx, Fx)> {
+                let after = with_added(balances, terms.quote, repay, Some((terms.asset, sold.neg_c()?)))?;
+                let links = linked_exposures(&after, collateral)?;
+                let books = marked_books_linked(positions, &links, underlyings, now)?;
+                let (value, requirement, _) = books_requirement(&books, params, Level::Maintenance)?;
+                let linked = linked_data(&linked_exposures(balances, collateral)?, underlyings, params)?;
+                Ok((health_from_linked(value, requirement, &after, collateral, &linked, Level::Maintenance)?, requirement))
+            };
+            let (before, requirement_before) = health_at(ZERO, ZERO)?;
+            let sold = from_native(i128::from(plan.lots), terms.decimals)?;
+            plan.health_before = before;
+            plan.requirement_before = requirement_before;
+            plan.buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement_before)?;
+            plan.health_after = health_at(plan.repay, sold)?.0;
+            plan.restores_buffer = plan.health_after >= plan.buffer;
+            plan.without_credits = true;
+            Ok(plan)
+        }
+        other => other,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn collateral_plan(
     positions: &[MarkedPosition],
     balances: &[Balance],
     collateral: &[CollateralMarket],
@@ -471,6 +578,7 @@ pub fn collateral_liquidation_size(
         return Err(RiskError::NotLiquidatable);
     }
     let buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement)?;
+    let equity_before = value.add_c(market_values(balances, collateral)?)?;
     let found = least_restoring(max, before, buffer, health)?;
     let gross = units(found.lots)?.mul_c(terms.price)?;
     let repay = units(found.lots)?.mul_c(net_price)?;
@@ -484,6 +592,8 @@ pub fn collateral_liquidation_size(
         buffer,
         restores_buffer: found.health >= buffer,
         evaluations: found.evaluations,
+        equity_before,
+        without_credits: false,
     })
 }
 

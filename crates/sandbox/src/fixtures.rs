@@ -1,6 +1,6 @@
 //! Parameter builders shared by the tests and the demo.
 use xmargin::oracle::OracleConfig;
-use xmargin::state::{Haircut, UnderlyingConfig, WeightTier, MAX_TIERS};
+use xmargin::state::{CollateralLink, Haircut, OffsetGroupConfig, UnderlyingConfig, WeightTier, MAX_TIERS};
 
 /// A haircut schedule: asset weights (bps), liability weights 1.2 / 1.1, and up to four
 /// tiers given as (threshold in native units, initial bps, maintenance bps).
@@ -60,4 +60,29 @@ pub fn underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
         vol_shock: [0; 16],
         reserved: [0; 32],
     }
+}
+
+/// An active collateral link to `underlying`: basis haircuts (bps of value) at the initial
+/// and maintenance level, `ratio_e9` underlying units per whole token ×1e9
+/// (`xmargin::state::LINK_RATIO_ONE` = 1:1).
+pub fn link(
+    underlying: u8,
+    basis_initial_bps: u16,
+    basis_maintenance_bps: u16,
+    ratio_e9: u64,
+) -> CollateralLink {
+    CollateralLink {
+        active: 1,
+        underlying,
+        basis_initial_bps,
+        basis_maintenance_bps,
+        _padding: [0; 2],
+        ratio_e9,
+    }
+}
+
+/// An offset group of the given underlying indexes with credit ρ = `credit_bps`.
+pub fn offset_group(members: &[u8], credit_bps: u16) -> OffsetGroupConfig {
+    let member_mask = members.iter().fold(0u16, |m, i| m | 1u16.checked_shl(u32::from(*i)).unwrap_or(0));
+    OffsetGroupConfig { member_mask, credit_bps, _padding: [0; 4] }
 }

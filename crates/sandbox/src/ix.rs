@@ -4,7 +4,7 @@ use anchor_lang::{AnchorDeserialize, InstructionData, ToAccountMetas};
 use solana_instruction::{AccountMeta, Instruction};
 use xmargin::instructions::{
     AcceptAuthorityArgs, DepositArgs, HealthView, ListCollateralArgs, OpenPortfolioArgs,
-    ProposeAuthorityArgs, RiskChangeArgs, SetDelegateArgs, TightenRiskArgs, WithdrawArgs,
+    ProposeAuthorityArgs, RiskChangeArgs, SetDelegateArgs, TightenOffsetsArgs, TightenRiskArgs, WithdrawArgs,
 };
 use xmargin::state::{HaircutRegistry, Portfolio};
 
@@ -207,6 +207,14 @@ impl Sandbox {
         instruction(
             xmargin::accounts::TightenRisk { guardian, exchange, registry: pda::registry(&exchange) },
             xmargin::instruction::TightenRisk { args },
+        )
+    }
+
+    pub fn tighten_offsets_ix(&self, guardian: Pubkey, args: TightenOffsetsArgs) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::TightenOffsets { guardian, exchange, registry: pda::registry(&exchange) },
+            xmargin::instruction::TightenOffsets { args },
         )
     }
 

@@ -26,6 +26,7 @@ pub use xmargin;
 pub mod cu;
 pub mod engine_view;
 pub mod fixtures;
+pub mod governance;
 pub mod ix;
 pub mod liquidation;
 pub mod oracles;

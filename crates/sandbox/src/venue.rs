@@ -247,8 +247,8 @@ impl Venue {
     }
 
     /// The health accounts of a portfolio: the oracle of every non-quote balance with a
-    /// non-zero amount, in slot order, then `[market, oracle]` per underlying with positions,
-    /// ascending, leaving out `exclude`.
+    /// non-zero amount, in slot order, then `[market, oracle]` per underlying with positions
+    /// or a linked balance, ascending, leaving out `exclude`.
     pub fn health_accounts(&self, portfolio: &Pubkey, exclude: Option<u8>) -> Vec<Pubkey> {
         let p: Portfolio = self.sb.portfolio(portfolio).expect("portfolio");
         self.health_accounts_of(&p, exclude)
@@ -262,7 +262,15 @@ impl Venue {
             .filter(|b| b.active == 1 && b.amount != 0 && b.collateral != 0)
             .filter_map(|b| self.collaterals.iter().find(|c| c.index == b.collateral).map(|c| c.oracle))
             .collect();
-        let mut used: Vec<u16> = p.positions.iter().filter(|s| s.active == 1).map(|s| s.underlying).collect();
+        // Underlyings with a position, and those a positive balance of a linked asset is
+        // linked to (the program's `health_underlyings`).
+        let registry = self.sb.registry();
+        let linked = p.balances.iter().filter(|b| b.active == 1 && b.amount > 0).filter_map(|b| {
+            let link = registry.as_ref()?.collaterals.get(usize::from(b.collateral))?.link;
+            link.is_active().then_some(u16::from(link.underlying))
+        });
+        let mut used: Vec<u16> =
+            p.positions.iter().filter(|s| s.active == 1).map(|s| s.underlying).chain(linked).collect();
         used.sort_unstable();
         used.dedup();
         for u in used {

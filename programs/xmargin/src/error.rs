@@ -97,6 +97,32 @@ pub enum XmarginError {
     RiskChangeMismatch,
     #[msg("The target's parameters changed since this risk change was proposed: propose it again")]
     RiskChangeStale,
+    // Collateral links (`CollateralLink::check`).
+    #[msg(
+        "A collateral link must have active 0 or 1 and zero padding, and an inactive link must be all zero"
+    )]
+    MalformedCollateralLink,
+    #[msg("The quote asset cannot be linked to an underlying")]
+    QuoteAssetCannotBeLinked,
+    #[msg("A collateral link names an underlying that is not listed")]
+    LinkUnderlyingNotListed,
+    #[msg("A collateral link's ratio must be within 1..=10_000_000_000 (underlying units per token x1e9, at most 10)")]
+    InvalidLinkRatio,
+    #[msg("A collateral link's basis haircuts must be at most 10,000 bps, the initial one at least the maintenance one")]
+    InvalidBasisHaircut,
+    // Offset groups (`OffsetGroupConfig::check`, `HaircutRegistry::check_offset_group`).
+    #[msg("An offset group must have zero padding, and an unused group (no members) a zero credit")]
+    MalformedOffsetGroup,
+    #[msg("An offset group must have 2 to 4 member underlyings")]
+    OffsetGroupMemberCount,
+    #[msg("An offset group member is not a listed underlying")]
+    OffsetGroupMemberNotListed,
+    #[msg("An offset group's credit must be at most 10,000 bps")]
+    InvalidOffsetCredit,
+    #[msg("An underlying may belong to at most one offset group")]
+    OffsetGroupsOverlap,
+    #[msg("An offset group's credit rises by more than the exchange's per-change step")]
+    OffsetCreditStepTooLarge,
 
     // ---- portfolios, deposits, withdrawals ----
     #[msg("A portfolio already exists at this owner and index")]

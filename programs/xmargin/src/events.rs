@@ -83,6 +83,9 @@ pub struct HealthReport {
     pub maintenance_health: i128,
     pub initial_requirement: i128,
     pub maintenance_requirement: i128,
+    /// Offset credits subtracted from the requirements (I80F48 bits, quote units).
+    pub initial_offset_credit: i128,
+    pub maintenance_offset_credit: i128,
 }
 
 /// A timelocked change was proposed. `executable_at`: unix seconds.
@@ -362,4 +365,15 @@ pub struct LiquidationParamsChanged {
     pub change_id: u64,
     pub old: crate::state::LiquidationParams,
     pub new: crate::state::LiquidationParams,
+}
+
+/// An offset group changed: a timelocked change executed (`change_id` = the proposal id) or
+/// the guardian lowered its credit or dissolved it (`change_id` = None; a dissolved group's
+/// `new` is all zero).
+#[event]
+pub struct OffsetGroupChanged {
+    pub change_id: Option<u64>,
+    pub group: u8,
+    pub old: crate::state::OffsetGroupConfig,
+    pub new: crate::state::OffsetGroupConfig,
 }

@@ -7,7 +7,9 @@
 //! configured oracle fails with the oracle guard's error.
 //!
 //! Positions follow: after the collateral oracles, **for every underlying with an active
-//! position, by ascending underlying index, its `Market` account then its oracle**
+//! position or linked to by an asset with a positive stored balance (a linked balance is an
+//! exposure in that underlying's grid), by ascending underlying index, its `Market` account
+//! then its oracle**
 //! (`MarketAccountsMismatch` when missing or not that underlying's market). Any oracle
 //! failure on an underlying with positions fails the computation: positions cannot be valued
 //! without a live price. A perp counts as size × spot plus its basis and pending funding
@@ -33,13 +35,14 @@
 //! does: a spot print above the EMA does not raise what gates withdrawals and new risk.
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::intrinsic;
-use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Level, Tier};
+use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level, Tier};
+use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
 use xmargin_risk::fx::{from_mantissa, from_native, Checked, Fx};
 use xmargin_risk::liquidation::{
     CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
 };
 use xmargin_risk::marks::{
-    marked_books, marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying,
+    marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying,
 };
 use xmargin_risk::trading::pending_funding;
 use xmargin_risk::{MarginParams, MarginReport, RiskError, UnderlyingMarket};
@@ -48,7 +51,7 @@ use crate::error::XmarginError;
 use crate::marks::CurrentBasis;
 use crate::oracle::{kind, read_price, OraclePrice};
 use crate::state::{
-    option_kind, CollateralConfig, HaircutRegistry, LiquidationParams, Market as MarketAccount, Portfolio,
+    option_kind, CollateralConfig, HaircutRegistry, MAX_OFFSET_GROUPS, LiquidationParams, Market as MarketAccount, Portfolio,
     PositionSlot, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
 };
 
@@ -172,17 +175,14 @@ pub struct HealthInputs {
     /// Each position's instrument: (underlying, series or `PERP_INSTRUMENT`).
     pub instruments: Vec<(u16, u8)>,
     pub now: i64,
+    /// The registry's margin parameters (offset groups).
+    pub params: MarginParams,
 }
 
 impl HealthInputs {
-    /// The linked-valuation data of this portfolio's underlyings (`xmargin_risk::links`).
-    pub fn linked(&self) -> Result<Vec<xmargin_risk::links::LinkedUnderlying>> {
-        xmargin_risk::marks::marked_linked_underlyings(&self.underlyings, &PARAMS).map_err(risk_error)
-    }
-
     /// The full margin report (equity, both levels).
     pub fn report(&self) -> Result<MarginReport> {
-        marked_margin(&self.positions, &self.balances, &self.markets, &self.underlyings, self.now, &PARAMS)
+        marked_margin(&self.positions, &self.balances, &self.markets, &self.underlyings, self.now, &self.params)
             .map_err(risk_error)
     }
 
@@ -194,7 +194,7 @@ impl HealthInputs {
             &self.markets,
             &self.underlyings,
             self.now,
-            &PARAMS,
+            &self.params,
             level,
         )
         .map_err(risk_error)
@@ -209,7 +209,7 @@ impl HealthInputs {
             &self.markets,
             &self.underlyings,
             self.now,
-            &PARAMS,
+            &self.params,
             terms,
         )
         .map_err(risk_error)
@@ -226,25 +226,10 @@ impl HealthInputs {
             &self.markets,
             &self.underlyings,
             self.now,
-            &PARAMS,
+            &self.params,
             terms,
         )
         .map_err(risk_error)
-    }
-
-    /// The requirement at `level` of `positions` (all on `underlying`) at these prices, e.g.
-    /// the positions before a trade.
-    pub fn requirement(&self, underlying: u16, positions: &[MarkedPosition], level: Level) -> Result<Fx> {
-        let mine: Vec<MarkedUnderlying> =
-            self.underlyings.iter().filter(|u| u.market.index == underlying).copied().collect();
-        let books = marked_books(positions, &mine, self.now).map_err(risk_error)?;
-        let mut total = Fx::ZERO;
-        for book in books {
-            total = total
-                .add_c(book.requirement(&PARAMS, level).map_err(risk_error)?.requirement)
-                .map_err(risk_error)?;
-        }
-        Ok(total)
     }
 }
 
@@ -349,8 +334,9 @@ pub fn marked_position(
     } else {
         let index = usize::from(slot.series);
         let series = market.series.get(index).ok_or(XmarginError::UnknownInstrument)?;
-        let strike = from_native(i128::from(series.strike), quote_decimals).map_err(risk_error)?;
-        strike_expiry = Some((strike, series.expiry));
+        // Only compared for equality: the native strike as an integer (no 128-bit division
+        // per option, which a quote-unit conversion would cost).
+        strike_expiry = Some((Fx::from_num(series.strike), series.expiry));
         Some(if series.settlement_price != 0 {
             let price = |native: u64| from_native(i128::from(native), quote_decimals).map_err(risk_error);
             let payoff =
@@ -378,16 +364,48 @@ pub fn perp_cash(slot: &PositionSlot, funding_index: Fx, quote_decimals: u8) -> 
     slot.quote_basis.checked_add(funding).ok_or(error!(XmarginError::RiskMath))
 }
 
-/// The underlyings with an active position, ascending.
-pub fn position_underlyings(portfolio: &Portfolio) -> Vec<u16> {
+/// The underlyings a health computation needs, ascending: those with an active position and
+/// those a positive stored balance of a linked asset is linked to (its exposure is in that
+/// underlying's grid, `xmargin_risk::links`).
+pub fn health_underlyings(portfolio: &Portfolio, registry: &HaircutRegistry) -> Vec<u16> {
     let mut out: Vec<u16> = Vec::with_capacity(MAX_POSITIONS);
-    for slot in portfolio.active_positions() {
-        if !out.contains(&slot.underlying) {
-            out.push(slot.underlying);
+    let linked = portfolio.active_balances().filter(|b| b.amount > 0).filter_map(|b| {
+        let link = &registry.listed_collaterals().get(usize::from(b.collateral))?.link;
+        link.is_active().then_some(u16::from(link.underlying))
+    });
+    for u in portfolio.active_positions().map(|slot| slot.underlying).chain(linked) {
+        if !out.contains(&u) {
+            out.push(u);
         }
     }
     out.sort_unstable();
     out
+}
+
+/// The engine's view of a registry link (`None`: not linked).
+pub fn engine_link(c: &CollateralConfig) -> Result<Option<CollateralLink>> {
+    let l = &c.link;
+    if !l.is_active() {
+        return Ok(None);
+    }
+    let ratio = Fx::from_num(l.ratio_e9).div_i(1_000_000_000).map_err(risk_error)?;
+    Ok(Some(CollateralLink {
+        underlying: u16::from(l.underlying),
+        ratio,
+        basis_initial: bps(l.basis_initial_bps)?,
+        basis_maintenance: bps(l.basis_maintenance_bps)?,
+    }))
+}
+
+/// The margin parameters of a registry: the reference initial scale and the governed offset
+/// groups.
+pub fn margin_params(registry: &HaircutRegistry) -> Result<MarginParams> {
+    let mut groups: Vec<OffsetGroup> = Vec::with_capacity(MAX_OFFSET_GROUPS);
+    for (_, g) in registry.offset_groups() {
+        let members: Vec<u16> = (0..16u16).filter(|i| g.member_mask & (1 << i) != 0).collect();
+        groups.push(OffsetGroup::new(&members, bps(g.credit_bps)?).map_err(risk_error)?);
+    }
+    Ok(PARAMS.with_offsets(OffsetTable::new(&groups).map_err(risk_error)?))
 }
 
 /// The engine's inputs for the portfolio, with `override_balance` (collateral index, native
@@ -445,8 +463,12 @@ pub fn health_inputs<'info>(
                 from_mantissa(i64::try_from(p.conf).map_err(|_| XmarginError::RiskMath)?, p.expo)
                     .map_err(risk_error)?,
             ),
-            // An asset behind a soft-failing oracle counts for nothing, for its own trader only.
-            Err(e) if mode == OracleMode::Lenient && is_soft(&e) && amount >= 0 => continue,
+            // An asset behind a soft-failing oracle counts for nothing, for its own trader only
+            // — unless it is linked: dropping it would also drop its exposure from its
+            // underlying's grid, which need not lower health.
+            Err(e) if mode == OracleMode::Lenient && is_soft(&e) && amount >= 0 && !config.link.is_active() => {
+                continue
+            }
             Err(e) => {
                 msg!("oracle of collateral {} ({}) failed", slot.collateral, info.key);
                 return Err(e);
@@ -456,13 +478,19 @@ pub fn health_inputs<'info>(
             continue;
         }
         let index = u16::from(slot.collateral);
-        markets.push(CollateralMarket { index, price, conf, schedule: schedule(config, amount, false)?, link: None });
+        markets.push(CollateralMarket {
+            index,
+            price,
+            conf,
+            schedule: schedule(config, amount, false)?,
+            link: engine_link(config)?,
+        });
         balances.push(Balance {
             collateral: index,
             amount: from_native(i128::from(amount), config.decimals).map_err(risk_error)?,
         });
     }
-    let used = position_underlyings(portfolio);
+    let used = health_underlyings(portfolio, registry);
     let slots = portfolio.active_positions().count();
     let mut underlyings: Vec<MarkedUnderlying> = Vec::with_capacity(used.len());
     let mut positions: Vec<MarkedPosition> = Vec::with_capacity(slots);
@@ -517,5 +545,6 @@ pub fn health_inputs<'info>(
         collateral: 0,
         amount: from_native(i128::from(quote_amount), quote_decimals).map_err(risk_error)?,
     });
-    Ok(HealthInputs { markets, balances, underlyings, positions, instruments, now })
+    let params = margin_params(registry)?;
+    Ok(HealthInputs { markets, balances, underlyings, positions, instruments, now, params })
 }

@@ -67,7 +67,8 @@ pub mod xmargin {
         SetPause::handler(ctx, args)
     }
 
-    /// Proposes a timelocked change of collateral or underlying parameters (governance).
+    /// Proposes a timelocked change of collateral, underlying, liquidation or offset-group
+    /// parameters (governance).
     #[access_control(ctx.accounts.validate(&args))]
     pub fn propose_risk_change(ctx: Context<ProposeRiskChange>, args: RiskChangeArgs) -> Result<()> {
         ProposeRiskChange::handler(ctx, args)
@@ -89,6 +90,13 @@ pub mod xmargin {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn tighten_risk(ctx: Context<TightenRisk>, args: TightenRiskArgs) -> Result<()> {
         TightenRisk::handler(ctx, args)
+    }
+
+    /// Lowers an offset group's correlation credit or dissolves the group at once (guardian;
+    /// never raises the credit or changes the members).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn tighten_offsets(ctx: Context<TightenOffsets>, args: TightenOffsetsArgs) -> Result<()> {
+        TightenOffsets::handler(ctx, args)
     }
 
     /// Proposes a new governance or guardian key (governance).

@@ -2,8 +2,11 @@
 //! types. Every semantic error names the offending field, e.g. `positions[2].kind`.
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
-use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Tier, MAX_TIERS};
+use serde_json::Value;
+use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Tier, MAX_TIERS};
 use xmargin_risk::grid::ScenarioParams;
+use xmargin_risk::offsets::{OffsetGroup, OffsetTable, MAX_GROUPS, MAX_GROUP_MEMBERS};
+use xmargin_risk::reference;
 use xmargin_risk::{Fx, Instrument, InstrumentKind, MarginParams, Position, UnderlyingMarket};
 
 #[derive(Deserialize)]
@@ -20,6 +23,16 @@ pub struct PortfolioFile {
     #[serde(default)]
     pub positions: Vec<PositionIn>,
     pub margin: Option<MarginIn>,
+    /// Correlation offset groups; absent: the reference groups whose underlyings are all in
+    /// the book; `[]`: none.
+    pub offsets: Option<Vec<OffsetIn>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetIn {
+    pub underlyings: Vec<String>,
+    pub credit: f64,
 }
 
 #[derive(Deserialize)]
@@ -54,6 +67,14 @@ pub struct CollateralIn {
     pub conf: f64,
     pub balance: f64,
     pub haircut: HaircutIn,
+    /// Links the asset to this underlying (its balance nets against that underlying's
+    /// derivatives).
+    pub underlying: Option<String>,
+    /// Underlying units per token of a linked asset (default 1).
+    pub ratio: Option<f64>,
+    /// Basis/liquidity haircut of a linked asset: a number for both levels or
+    /// `{ "initial": x, "maintenance": y }` (default `reference::LINK_BASIS_HAIRCUT`).
+    pub basis_haircut: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +122,10 @@ pub struct Portfolio {
     pub now: i64,
     pub underlying_names: Vec<String>,
     pub collateral_names: Vec<String>,
+    /// Offset groups by underlying names with their credit, as in `params.offsets`.
+    pub offset_groups: Vec<(Vec<String>, f64)>,
+    /// Whether `offset_groups` are the reference default (no `offsets` in the file).
+    pub offsets_default: bool,
     pub underlyings: Vec<UnderlyingMarket>,
     pub collateral: Vec<CollateralMarket>,
     pub balances: Vec<Balance>,
@@ -211,13 +236,14 @@ pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
                 f("haircut")
             )
         })?;
+        let link = parse_link(c, &underlying_names, &f)?;
         let index = u16::try_from(i).context("too many collateral assets")?;
         collateral.push(CollateralMarket {
             index,
             price: fx(price, &f("price"))?,
             conf: fx(c.conf, &f("conf"))?,
             schedule,
-            link: None,
+            link,
         });
         balances.push(Balance { collateral: index, amount: fx(c.balance, &f("balance"))? });
         collateral_names.push(c.name.clone());
@@ -260,24 +286,162 @@ pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
             entry_price: entry,
         });
     }
-    let params = match &file.margin {
-        None => MarginParams::REFERENCE,
+    let initial_scale = match &file.margin {
+        None => MarginParams::REFERENCE.initial_scale,
         Some(m) => {
             if m.initial_scale < 1.0 {
                 bail!("margin.initial_scale: must be >= 1, got {}", m.initial_scale);
             }
-            MarginParams { initial_scale: fx(m.initial_scale, "margin.initial_scale")?, offsets: xmargin_risk::offsets::OffsetTable::NONE }
+            fx(m.initial_scale, "margin.initial_scale")?
         }
     };
+    let (offsets, offset_groups) = match &file.offsets {
+        Some(groups) => parse_offsets(groups, &underlying_names)?,
+        None => reference_offsets(&underlying_names)?,
+    };
+    let params = MarginParams { initial_scale, offsets };
     Ok(Portfolio {
         description: file.description,
         now,
         underlying_names,
         collateral_names,
+        offset_groups,
+        offsets_default: file.offsets.is_none(),
         underlyings,
         collateral,
         balances,
         positions,
         params,
     })
+}
+
+/// The link of collateral entry `c` (`f` names its fields), if it has an `underlying`.
+fn parse_link(
+    c: &CollateralIn,
+    underlying_names: &[String],
+    f: &dyn Fn(&str) -> String,
+) -> Result<Option<CollateralLink>> {
+    let Some(u) = &c.underlying else {
+        for (field, given) in [("ratio", c.ratio.is_some()), ("basis_haircut", c.basis_haircut.is_some())] {
+            if given {
+                bail!("{}: only for a linked asset (give `underlying`)", f(field));
+            }
+        }
+        return Ok(None);
+    };
+    let underlying = underlying_names
+        .iter()
+        .position(|n| n == u)
+        .ok_or_else(|| anyhow!("{}: unknown underlying {u:?} (not in `underlyings`)", f("underlying")))?;
+    let ratio = c.ratio.unwrap_or(1.0);
+    let max_ratio = CollateralLink::MAX_RATIO.to_num::<f64>();
+    if !(ratio > 0.0 && ratio <= max_ratio) {
+        bail!("{}: must be in (0, {max_ratio}] (underlying units per token), got {ratio}", f("ratio"));
+    }
+    let (basis_initial, basis_maintenance) = match &c.basis_haircut {
+        None => reference::LINK_BASIS_HAIRCUT,
+        Some(v) => parse_basis(v, &f("basis_haircut"))?,
+    };
+    let link = CollateralLink {
+        underlying: u16::try_from(underlying)?,
+        ratio: fx(ratio, &f("ratio"))?,
+        basis_initial,
+        basis_maintenance,
+    };
+    link.validate().map_err(|_| anyhow!("{}: invalid link", f("underlying")))?;
+    Ok(Some(link))
+}
+
+/// A basis haircut: a number for both levels or `{ "initial": x, "maintenance": y }`, each a
+/// fraction in [0, 1], initial ≥ maintenance.
+fn parse_basis(v: &Value, field: &str) -> Result<(Fx, Fx)> {
+    let unit = |x: &Value, name: &str| -> Result<f64> {
+        let x = x.as_f64().ok_or_else(|| anyhow!("{name}: expected a number, got {x}"))?;
+        if !(0.0..=1.0).contains(&x) {
+            bail!("{name}: must be in [0, 1] (a fraction of value), got {x}");
+        }
+        Ok(x)
+    };
+    let (initial, maintenance) = match v {
+        Value::Number(_) => {
+            let x = unit(v, field)?;
+            (x, x)
+        }
+        Value::Object(map) => {
+            if let Some(k) = map.keys().find(|k| !matches!(k.as_str(), "initial" | "maintenance")) {
+                bail!("{field}: unknown field {k:?} (expected \"initial\" and \"maintenance\")");
+            }
+            let level = |name: &str| -> Result<f64> {
+                let key = format!("{field}.{name}");
+                unit(map.get(name).ok_or_else(|| anyhow!("{key}: missing"))?, &key)
+            };
+            (level("initial")?, level("maintenance")?)
+        }
+        other => bail!("{field}: expected a number or {{\"initial\": x, \"maintenance\": y}}, got {other}"),
+    };
+    if initial < maintenance {
+        bail!("{field}: initial ({initial}) must be >= maintenance ({maintenance})");
+    }
+    Ok((fx(initial, &format!("{field}.initial"))?, fx(maintenance, &format!("{field}.maintenance"))?))
+}
+
+type OffsetsOut = (OffsetTable, Vec<(Vec<String>, f64)>);
+
+/// The `offsets` of the file, validated with the offending field named.
+fn parse_offsets(groups: &[OffsetIn], underlying_names: &[String]) -> Result<OffsetsOut> {
+    if groups.len() > MAX_GROUPS {
+        bail!("offsets: at most {MAX_GROUPS} groups, got {}", groups.len());
+    }
+    let mut table = Vec::new();
+    let mut names = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        let f = |name: &str| format!("offsets[{g}].{name}");
+        let n = group.underlyings.len();
+        if !(2..=MAX_GROUP_MEMBERS).contains(&n) {
+            bail!("{}: a group needs 2 to {MAX_GROUP_MEMBERS} underlyings, got {n}", f("underlyings"));
+        }
+        let mut members = Vec::new();
+        for (m, u) in group.underlyings.iter().enumerate() {
+            let field = f(&format!("underlyings[{m}]"));
+            let index = underlying_names
+                .iter()
+                .position(|n| n == u)
+                .ok_or_else(|| anyhow!("{field}: unknown underlying {u:?} (not in `underlyings`)"))?;
+            if group.underlyings[..m].contains(u) {
+                bail!("{field}: {u:?} listed twice in the group");
+            }
+            if let Some(h) = groups[..g].iter().position(|h| h.underlyings.contains(u)) {
+                bail!("{field}: {u:?} is already in offsets[{h}] (groups must be disjoint)");
+            }
+            members.push(u16::try_from(index)?);
+        }
+        if !(0.0..=1.0).contains(&group.credit) {
+            bail!("{}: must be in [0, 1] (correlation credit ρ), got {}", f("credit"), group.credit);
+        }
+        let credit = fx(group.credit, &f("credit"))?;
+        table.push(
+            OffsetGroup::new(&members, credit)
+                .map_err(|_| anyhow!("{}: invalid offset group", f("underlyings")))?,
+        );
+        names.push((group.underlyings.clone(), group.credit));
+    }
+    Ok((OffsetTable::new(&table).map_err(|_| anyhow!("offsets: invalid offset groups"))?, names))
+}
+
+/// The reference offset groups (`reference::OFFSET_GROUPS`) whose underlyings are all in
+/// the book.
+fn reference_offsets(underlying_names: &[String]) -> Result<OffsetsOut> {
+    let mut table = Vec::new();
+    let mut names = Vec::new();
+    for (members, credit) in reference::OFFSET_GROUPS {
+        let indices: Option<Vec<u16>> = members
+            .iter()
+            .map(|m| underlying_names.iter().position(|n| n == m).and_then(|i| u16::try_from(i).ok()))
+            .collect();
+        if let Some(indices) = indices {
+            table.push(OffsetGroup::new(&indices, *credit).map_err(|e| anyhow!("reference offsets: {e}"))?);
+            names.push((members.iter().map(|m| m.to_string()).collect(), credit.to_num::<f64>()));
+        }
+    }
+    Ok((OffsetTable::new(&table).map_err(|e| anyhow!("reference offsets: {e}"))?, names))
 }

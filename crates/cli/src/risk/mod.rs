@@ -4,11 +4,14 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use xmargin_risk::bs::{greeks, OptionKind};
+use xmargin_risk::collateral::{CollateralMarket, Level};
 use xmargin_risk::compare::{compare, Comparison};
 use xmargin_risk::fx::{years_from_seconds, Fx};
 use xmargin_risk::grid::{price_shocks, scenario_table, vol_shocks, ScenarioParams};
-use xmargin_risk::margin::UnderlyingReport;
-use xmargin_risk::{full, margin, MarginReport, Market};
+use xmargin_risk::links::{balance_weighted_value, linked_exposures};
+use xmargin_risk::margin::{linked_underlyings, UnderlyingReport};
+use xmargin_risk::offsets::OffsetTable;
+use xmargin_risk::{full, margin, Instrument, InstrumentKind, MarginReport, Market, Position};
 
 pub mod input;
 
@@ -79,19 +82,100 @@ pub fn run_margin(path: &Path, as_json: bool, with_full: bool) -> Result<()> {
     let report = margin(&p.positions, &p.balances, &p.collateral, &market, &p.params)
         .map_err(|e| anyhow::anyhow!("margin computation failed: {e}"))?;
     let comparison = compare(&p.positions, &market, &p.params).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let full_losses = with_full.then(|| {
-        (
-            full::worst_losses(&p.positions, &market, p.params.initial_scale),
-            full::worst_losses(&p.positions, &market, Fx::ONE),
-        )
-    });
+    let plain = Plain::of(&p, &market)?;
+    let full_losses = if with_full {
+        let book = with_linked_exposure(&p, &market)?;
+        Some((
+            full::worst_losses(&book, &market, p.params.initial_scale),
+            full::worst_losses(&book, &market, Fx::ONE),
+        ))
+    } else {
+        None
+    };
     if as_json {
-        let v = to_json(&p, &report, &comparison, full_losses.as_ref())?;
+        let v = to_json(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?;
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print_text(&p, &report, &comparison, full_losses.as_ref())?;
+        print_text(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?;
     }
     Ok(())
+}
+
+/// The same book with every collateral link removed and no offset groups ("portfolio
+/// without offsets"): what the engine charges without those credits.
+pub struct Plain {
+    pub report: MarginReport,
+    pub comparison: Comparison,
+}
+
+impl Plain {
+    fn of(p: &input::Portfolio, market: &Market<'_>) -> Result<Plain> {
+        let collateral: Vec<CollateralMarket> =
+            p.collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect();
+        let params = p.params.with_offsets(OffsetTable::NONE);
+        let report = margin(&p.positions, &p.balances, &collateral, market, &params)
+            .map_err(|e| anyhow::anyhow!("margin computation failed (without offsets): {e}"))?;
+        let comparison = compare(&p.positions, market, &params).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Plain { report, comparison })
+    }
+}
+
+/// The positions plus, for full revaluation, each linked balance as the linear exposure it
+/// is in its underlying's grid: a perp of B·ratio units entered at the spot.
+fn with_linked_exposure(p: &input::Portfolio, market: &Market<'_>) -> Result<Vec<Position>> {
+    let err = |e: xmargin_risk::RiskError| anyhow::anyhow!("{e}");
+    let mut book = p.positions.clone();
+    for (underlying, units) in linked_exposures(&p.balances, &p.collateral).map_err(err)? {
+        let u = market.underlying(underlying).map_err(err)?;
+        book.push(Position {
+            instrument: Instrument { underlying, kind: InstrumentKind::Perp, strike: Fx::ZERO, expiry: 0 },
+            size: units,
+            entry_price: u.spot,
+        });
+    }
+    Ok(book)
+}
+
+/// What a book locks at the initial level: equity − initial health (haircuts plus
+/// requirement), the quantity the capital-efficiency targets use.
+pub fn locked(r: &MarginReport) -> Fx {
+    r.equity.saturating_sub(r.initial_health)
+}
+
+/// Weighted value of every balance at both levels (linked ones valued as links).
+fn weighted_balances(p: &input::Portfolio, market: &Market<'_>) -> Result<Vec<(Fx, Fx)>> {
+    let err = |e: xmargin_risk::RiskError| anyhow::anyhow!("{e}");
+    let linked = linked_underlyings(market, &p.params).map_err(err)?;
+    p.balances
+        .iter()
+        .zip(&p.collateral)
+        .map(|(b, m)| {
+            Ok((
+                balance_weighted_value(b, m, &linked, Level::Initial).map_err(err)?,
+                balance_weighted_value(b, m, &linked, Level::Maintenance).map_err(err)?,
+            ))
+        })
+        .collect()
+}
+
+/// `x` with at most 4 decimals, trailing zeros dropped (0.6, 0.6015).
+fn short(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// "BTC+ETH ρ 0.6, ..." or "none", with where they came from.
+fn offsets_label(p: &input::Portfolio) -> String {
+    let source = if p.offsets_default { "reference default" } else { "from the book" };
+    if p.offset_groups.is_empty() {
+        return format!("none ({source})");
+    }
+    let groups: Vec<String> = p
+        .offset_groups
+        .iter()
+        .map(|(names, credit)| format!("{} ρ {}", names.join("+"), short(*credit)))
+        .collect();
+    format!("{} ({source})", groups.join(", "))
 }
 
 type FullLosses = (Vec<(u16, f64)>, Vec<(u16, f64)>);
@@ -106,8 +190,10 @@ fn ratio(a: Fx, b: Fx) -> Option<f64> {
 
 fn print_text(
     p: &input::Portfolio,
+    market: &Market<'_>,
     r: &MarginReport,
     c: &Comparison,
+    plain: &Plain,
     full: Option<&FullLosses>,
 ) -> Result<()> {
     if let Some(d) = &p.description {
@@ -119,8 +205,7 @@ fn print_text(
     }
     if !p.balances.is_empty() {
         println!("collateral");
-        for (b, m) in p.balances.iter().zip(&p.collateral) {
-            let w = |lvl| xmargin_risk::collateral::weighted_value(b.amount, m, lvl).map(f);
+        for ((b, m), (wi, wm)) in p.balances.iter().zip(&p.collateral).zip(weighted_balances(p, market)?) {
             println!(
                 "  {:<8} balance {:>16.6} × {:>12.4} ± {:<8.4} = {:>16.2}   weighted initial {:>16.2}  maintenance {:>16.2}",
                 p.collateral_names[usize::from(b.collateral)],
@@ -128,9 +213,22 @@ fn print_text(
                 f(m.price),
                 f(m.conf),
                 f(b.amount) * f(m.price),
-                w(xmargin_risk::collateral::Level::Initial).map_err(|e| anyhow::anyhow!("{e}"))?,
-                w(xmargin_risk::collateral::Level::Maintenance).map_err(|e| anyhow::anyhow!("{e}"))?,
+                f(wi),
+                f(wm),
             );
+            if let Some(link) = &m.link {
+                let w = |lvl| xmargin_risk::collateral::weighted_value(b.amount, m, lvl).map(f);
+                println!(
+                    "           linked to {} (ratio {} underlying units per token; basis haircut initial {:.2}%, maintenance {:.2}%); \
+                     standalone weighted initial {:.2}, maintenance {:.2}",
+                    name(p, link.underlying),
+                    f(link.ratio),
+                    f(link.basis_initial) * 100.0,
+                    f(link.basis_maintenance) * 100.0,
+                    w(Level::Initial).map_err(|e| anyhow::anyhow!("{e}"))?,
+                    w(Level::Maintenance).map_err(|e| anyhow::anyhow!("{e}"))?,
+                );
+            }
         }
         println!();
     }
@@ -152,18 +250,34 @@ fn print_text(
         f(r.weighted_collateral_maintenance)
     );
     println!(
+        "  offset credit          initial {:>14.2}   maintenance {:>14.2}   offsets: {}",
+        f(r.initial_offset_credit),
+        f(r.maintenance_offset_credit),
+        offsets_label(p)
+    );
+    println!(
         "  health                 initial {:>14.2}   maintenance {:>14.2}",
         f(r.initial_health),
         f(r.maintenance_health)
     );
     println!();
-    println!("capital efficiency (initial level, same grid)   requirement   collateral needed");
-    let row = |label: &str, m: &xmargin_risk::compare::ModelRequirement| {
-        println!("  {label:<30} {:>16.2}   {:>16.2}", f(m.requirement), f(m.collateral_needed));
+    println!("capital efficiency (initial level, same grid)");
+    println!(
+        "  {:<34} {:>16}   {:>16}   {:>16}",
+        "", "requirement", "collateral needed", "locked (equity − initial health)"
+    );
+    let row = |label: &str, m: &xmargin_risk::compare::ModelRequirement, locked: Option<Fx>| {
+        let locked = locked.map_or(String::new(), |l| format!("   {:>16.2}", f(l)));
+        println!("  {label:<34} {:>16.2}   {:>16.2}{locked}", f(m.requirement), f(m.collateral_needed));
     };
-    row("portfolio margin (netted)", &c.portfolio);
-    row("naive cross (no netting)", &c.naive_cross);
-    row("isolated (per position)", &c.isolated);
+    row("portfolio margin (netted)", &c.portfolio, Some(locked(r)));
+    row("portfolio without offsets", &plain.comparison.portfolio, Some(locked(&plain.report)));
+    row("naive cross (no netting)", &c.naive_cross, None);
+    row("isolated (per position)", &c.isolated, None);
+    println!(
+        "  (requirement, collateral needed: the positions, offset groups applied; locked: the whole book,"
+    );
+    println!("   linked collateral included; without offsets: no collateral links and no offset groups)");
     let fmt = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
     println!(
         "  PM / naive cross: requirement {}, collateral needed {}",
@@ -174,6 +288,11 @@ fn print_text(
         "  PM / isolated:    requirement {}, collateral needed {}",
         fmt(ratio(c.portfolio.requirement, c.isolated.requirement)),
         fmt(ratio(c.portfolio.collateral_needed, c.isolated.collateral_needed))
+    );
+    println!(
+        "  PM / PM without offsets: requirement {}, locked {}",
+        fmt(ratio(c.portfolio.requirement, plain.comparison.portfolio.requirement)),
+        fmt(ratio(locked(r), locked(&plain.report)))
     );
     Ok(())
 }
@@ -189,6 +308,9 @@ fn print_underlying(p: &input::Portfolio, u: &UnderlyingReport, full: Option<&Fu
         f(market.vol) * 100.0
     );
     print_exposure(e);
+    if u.linked_units != Fx::ZERO {
+        println!("  linked collateral {:.6} units (included in the net delta)", f(u.linked_units));
+    }
     print_grid(e, &e.scenario, "maintenance")?;
     let full_of = |list: &Vec<(u16, f64)>| list.iter().find(|(i, _)| *i == e.underlying).map(|(_, l)| *l);
     for (label, b, full_loss) in [
@@ -257,8 +379,10 @@ pub(crate) fn print_grid(
 
 fn to_json(
     p: &input::Portfolio,
+    market: &Market<'_>,
     r: &MarginReport,
     c: &Comparison,
+    plain: &Plain,
     full: Option<&FullLosses>,
 ) -> Result<Value> {
     let breakdown = |b: &xmargin_risk::grid::RequirementBreakdown| {
@@ -280,6 +404,7 @@ fn to_json(
         let full_of = |list: &Vec<(u16, f64)>| list.iter().find(|(i, _)| *i == e.underlying).map(|(_, l)| *l);
         underlyings.push(json!({
             "name": name(p, e.underlying), "spot": f(e.spot), "conf": f(e.conf),
+            "linked_units": f(u.linked_units),
             "net": {"delta": f(e.delta), "gamma": f(e.gamma), "vega": f(e.vega), "vanna": f(e.vanna),
                      "volga": f(e.volga), "value": f(e.value), "net_short_options": f(e.net_short_options)},
             "maintenance": breakdown(&u.maintenance),
@@ -289,19 +414,52 @@ fn to_json(
         }));
     }
     let model = |m: &xmargin_risk::compare::ModelRequirement| json!({"requirement": f(m.requirement), "collateral_needed": f(m.collateral_needed)});
+    let with_locked = |m: &xmargin_risk::compare::ModelRequirement, report: &MarginReport| {
+        let mut v = model(m);
+        v["locked"] = json!(f(locked(report)));
+        v["health"] =
+            json!({"initial": f(report.initial_health), "maintenance": f(report.maintenance_health)});
+        v
+    };
+    let mut collateral = Vec::new();
+    for ((b, m), (wi, wm)) in p.balances.iter().zip(&p.collateral).zip(weighted_balances(p, market)?) {
+        collateral.push(json!({
+            "name": p.collateral_names[usize::from(b.collateral)], "balance": f(b.amount),
+            "price": f(m.price), "conf": f(m.conf),
+            "weighted": {"initial": f(wi), "maintenance": f(wm)},
+            "link": m.link.map(|l| json!({
+                "underlying": name(p, l.underlying), "ratio": f(l.ratio),
+                "basis_haircut": {"initial": f(l.basis_initial), "maintenance": f(l.basis_maintenance)},
+            })),
+        }));
+    }
+    let offsets = p
+        .offset_groups
+        .iter()
+        .map(|(names, credit)| json!({"underlyings": names, "credit": credit}))
+        .collect::<Vec<_>>();
     Ok(json!({
         "now": p.now,
         "equity": f(r.equity), "collateral_value": f(r.collateral_value), "positions_value": f(r.positions_value),
         "weighted_collateral": {"initial": f(r.weighted_collateral_initial), "maintenance": f(r.weighted_collateral_maintenance)},
         "requirement": {"initial": f(r.initial_requirement), "maintenance": f(r.maintenance_requirement)},
         "health": {"initial": f(r.initial_health), "maintenance": f(r.maintenance_health)},
+        "offset_credit": {"initial": f(r.initial_offset_credit), "maintenance": f(r.maintenance_offset_credit)},
+        "offsets": {"source": if p.offsets_default { "reference" } else { "book" }, "groups": offsets},
+        "collateral": collateral,
         "underlyings": underlyings,
         "comparison": {
-            "portfolio": model(&c.portfolio), "naive_cross": model(&c.naive_cross), "isolated": model(&c.isolated),
+            "portfolio": with_locked(&c.portfolio, r),
+            "portfolio_without_offsets": with_locked(&plain.comparison.portfolio, &plain.report),
+            "naive_cross": model(&c.naive_cross), "isolated": model(&c.isolated),
             "pm_over_naive_cross": {"requirement": ratio(c.portfolio.requirement, c.naive_cross.requirement),
                                     "collateral_needed": ratio(c.portfolio.collateral_needed, c.naive_cross.collateral_needed)},
             "pm_over_isolated": {"requirement": ratio(c.portfolio.requirement, c.isolated.requirement),
                                  "collateral_needed": ratio(c.portfolio.collateral_needed, c.isolated.collateral_needed)},
+            "pm_over_pm_without_offsets": {
+                "requirement": ratio(c.portfolio.requirement, plain.comparison.portfolio.requirement),
+                "locked": ratio(locked(r), locked(&plain.report)),
+            },
         },
     }))
 }

@@ -2,15 +2,28 @@
 //! haircut schedule and caps. One zero-copy account per exchange.
 use anchor_lang::prelude::*;
 
+use crate::error::XmarginError;
 use crate::oracle::OracleConfig;
 
 /// 2: oracle configurations carry the bound price-feed account (`OracleConfig::feed_account`).
-pub const REGISTRY_VERSION: u8 = 2;
+/// 3: collateral links (`CollateralConfig::link`) and correlation offset groups
+/// (`HaircutRegistry::offset_groups`), both taken from reserved bytes; all zero means
+/// unlinked / unused, so a version-2 registry reads as one with no link and no group.
+pub const REGISTRY_VERSION: u8 = 3;
 pub const MAX_COLLATERALS: usize = 16;
 pub const MAX_UNDERLYINGS: usize = 16;
 pub const MAX_TIERS: usize = 4;
 /// Weights are basis points: 10_000 = 1.0.
 pub const BPS: u16 = 10_000;
+/// Correlation offset groups in the registry.
+pub const MAX_OFFSET_GROUPS: usize = 4;
+/// Members of one offset group (at least 2).
+pub const MIN_GROUP_MEMBERS: u32 = 2;
+pub const MAX_GROUP_MEMBERS: u32 = 4;
+/// `CollateralLink::ratio_e9` of one underlying unit per token.
+pub const LINK_RATIO_ONE: u64 = 1_000_000_000;
+/// Largest `CollateralLink::ratio_e9`: 10 underlying units per token.
+pub const MAX_LINK_RATIO_E9: u64 = 10 * LINK_RATIO_ONE;
 
 /// Weights above a balance threshold.
 #[zero_copy]
@@ -61,7 +74,49 @@ pub struct CollateralConfig {
     /// 1: no new deposits (withdrawals and liquidations still work).
     pub reduce_only: u8,
     pub _padding: [u8; 5],
-    pub reserved: [u8; 32],
+    /// The underlying this asset is linked to, if any (governed with the haircut).
+    pub link: CollateralLink,
+    pub reserved: [u8; 16],
+}
+
+/// A collateral asset linked to an underlying (wrapped BTC ↔ BTC; an LST ↔ SOL with a
+/// conversion ratio): a linked balance enters that underlying's scenario grid as a linear
+/// exposure, and the part of it that offsets derivative exposure is charged the basis haircut
+/// below instead of its standalone haircut. Governed through the timelock with the rest of
+/// the collateral's parameters (`CollateralRiskParams::link`); the guardian may only unlink or
+/// raise the basis haircut (`CollateralRiskParams::tightens`). All zero = not linked.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct CollateralLink {
+    /// 1: linked; 0: not linked (then every field is zero).
+    pub active: u8,
+    /// Index of the underlying in the registry (`HaircutRegistry::underlyings`).
+    pub underlying: u8,
+    /// Basis / liquidity haircut of the linked (offsetting) part of a balance, a fraction of
+    /// its value in bps (0..=10_000), at the initial and the maintenance level; initial ≥
+    /// maintenance.
+    pub basis_initial_bps: u16,
+    pub basis_maintenance_bps: u16,
+    pub _padding: [u8; 2],
+    /// Underlying units per whole token, ×1e9 (`LINK_RATIO_ONE` = 1:1, wBTC ↔ BTC; an LST
+    /// worth 1.08 SOL: 1_080_000_000), in 1..=`MAX_LINK_RATIO_E9`.
+    pub ratio_e9: u64,
+}
+
+/// A correlation offset group: underlyings whose margin requirements offset each other by the
+/// credit ρ (the engine's R = Σ R_u − ρ · (Σ R_u − R_joint)). Governed through the timelock
+/// (`change_kind::OFFSET_GROUP`); the guardian may only lower the credit or dissolve the group
+/// (`tighten_offsets`). All zero = unused.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct OffsetGroupConfig {
+    /// Bit i set: underlying index i is a member (2..=`MAX_GROUP_MEMBERS` listed underlyings).
+    pub member_mask: u16,
+    /// Correlation credit ρ, bps (0..=10_000; 10_000 = the whole diversification credit).
+    pub credit_bps: u16,
+    pub _padding: [u8; 4],
 }
 
 /// One listed underlying (used by the trading issue; listed through the timelock).
@@ -131,11 +186,24 @@ pub struct HaircutRegistry {
     /// balances); a portfolio's positive quote balance is worth stored × index / its
     /// snapshot (`Portfolio::quote_loss_snapshot`), applied lazily when it is next touched.
     pub quote_loss_index: [u8; 16],
-    pub reserved: [u8; 240],
+    /// Correlation offset groups (unused ones all zero); pairwise disjoint.
+    pub offset_groups: [OffsetGroupConfig; MAX_OFFSET_GROUPS],
+    pub reserved: [u8; 208],
 }
 
-const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 112 + 80 + 16 + 8 + 32);
+const _: () = assert!(core::mem::size_of::<CollateralLink>() == 16);
+const _: () = assert!(core::mem::size_of::<OffsetGroupConfig>() == 8);
+// Keys, oracle, haircut, cap and total, decimals/bump/flag/padding, link, reserved: 344 bytes
+// as before the link (it took 16 of the 32 reserved bytes).
+const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 112 + 80 + 16 + 8 + 16 + 16);
+const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 344);
 const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 272);
+// Header, collaterals, underlyings, loss index, offset groups, reserved: the size it had
+// before the groups (they took 32 of the 240 reserved bytes).
+const _: () = assert!(
+    core::mem::size_of::<HaircutRegistry>()
+        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 208
+);
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 256
 );
@@ -156,6 +224,111 @@ impl HaircutRegistry {
 
     pub fn collateral_index(&self, mint: &Pubkey) -> Option<usize> {
         self.listed_collaterals().iter().position(|c| c.mint == *mint)
+    }
+
+    /// The used offset groups with their index in `offset_groups`.
+    pub fn offset_groups(&self) -> impl Iterator<Item = (usize, &OffsetGroupConfig)> {
+        self.offset_groups.iter().enumerate().filter(|(_, g)| g.is_used())
+    }
+
+    /// Whether `group` may stand at `index` (< `MAX_OFFSET_GROUPS`) beside the other groups
+    /// as they are now: a valid group (`OffsetGroupConfig::check`) sharing no underlying with
+    /// any other group.
+    pub fn check_offset_group(&self, index: usize, group: &OffsetGroupConfig) -> Result<()> {
+        group.check(self.underlying_count)?;
+        let others =
+            self.offset_groups().filter(|(i, _)| *i != index).fold(0u16, |m, (_, g)| m | g.member_mask);
+        require!(others & group.member_mask == 0, XmarginError::OffsetGroupsOverlap);
+        Ok(())
+    }
+}
+
+impl CollateralLink {
+    /// Whether the asset is linked to an underlying.
+    pub fn is_active(&self) -> bool {
+        self.active == 1
+    }
+
+    /// Checks the link of collateral `collateral` in a registry with `underlying_count`
+    /// listed underlyings (see the field docs), with one error per rule broken.
+    pub fn check(&self, underlying_count: u8, collateral: usize) -> Result<()> {
+        if !self.is_active() {
+            require!(*self == CollateralLink::default(), XmarginError::MalformedCollateralLink);
+            return Ok(());
+        }
+        require!(self._padding == [0; 2], XmarginError::MalformedCollateralLink);
+        require!(collateral != 0, XmarginError::QuoteAssetCannotBeLinked);
+        require!(self.underlying < underlying_count, XmarginError::LinkUnderlyingNotListed);
+        require!((1..=MAX_LINK_RATIO_E9).contains(&self.ratio_e9), XmarginError::InvalidLinkRatio);
+        require!(
+            self.basis_initial_bps <= BPS && self.basis_maintenance_bps <= self.basis_initial_bps,
+            XmarginError::InvalidBasisHaircut
+        );
+        Ok(())
+    }
+
+    /// `check` as a yes/no answer.
+    pub fn is_valid(&self, underlying_count: u8, collateral: usize) -> bool {
+        self.check(underlying_count, collateral).is_ok()
+    }
+
+    /// Whether this link is no looser than `current`: unlinked, or linked to the same
+    /// underlying at the same ratio with neither basis haircut lower. Linking, moving the link
+    /// to another underlying or ratio, or lowering a basis haircut loosens.
+    pub fn tightens(&self, current: &CollateralLink) -> bool {
+        if !self.is_active() {
+            return true;
+        }
+        current.is_active()
+            && self.underlying == current.underlying
+            && self.ratio_e9 == current.ratio_e9
+            && self.basis_initial_bps >= current.basis_initial_bps
+            && self.basis_maintenance_bps >= current.basis_maintenance_bps
+    }
+}
+
+impl OffsetGroupConfig {
+    /// Whether the group has members (an unused group is all zero).
+    pub fn is_used(&self) -> bool {
+        self.member_mask != 0
+    }
+
+    pub fn member_count(&self) -> u32 {
+        self.member_mask.count_ones()
+    }
+
+    /// The member underlyings' indexes, ascending.
+    pub fn members(&self) -> impl Iterator<Item = u8> + '_ {
+        (0u8..16)
+            .filter(move |i| 1u16.checked_shl(u32::from(*i)).is_some_and(|bit| self.member_mask & bit != 0))
+    }
+
+    /// Whether this group is no looser than `current`: dissolved (all zero), or the same
+    /// members with a credit no higher. A member change or a higher credit loosens.
+    pub fn tightens(&self, current: &OffsetGroupConfig) -> bool {
+        *self == OffsetGroupConfig::default()
+            || (self.member_mask == current.member_mask && self.credit_bps <= current.credit_bps)
+    }
+
+    /// Checks the group alone in a registry with `underlying_count` listed underlyings: unused
+    /// and all zero, or 2..=`MAX_GROUP_MEMBERS` listed members and a credit of at most 10_000
+    /// bps; padding zero. (Disjointness from the other groups: `HaircutRegistry::check_offset_group`.)
+    pub fn check(&self, underlying_count: u8) -> Result<()> {
+        require!(self._padding == [0; 4], XmarginError::MalformedOffsetGroup);
+        if !self.is_used() {
+            require!(self.credit_bps == 0, XmarginError::MalformedOffsetGroup);
+            return Ok(());
+        }
+        let count = self.member_count();
+        require!(
+            (MIN_GROUP_MEMBERS..=MAX_GROUP_MEMBERS).contains(&count),
+            XmarginError::OffsetGroupMemberCount
+        );
+        // Members are underlying indexes below `underlying_count` (≤ 16 bits).
+        let listed = 1u32.checked_shl(u32::from(underlying_count)).map_or(u32::MAX, |b| b.wrapping_sub(1));
+        require!(u32::from(self.member_mask) & !listed == 0, XmarginError::OffsetGroupMemberNotListed);
+        require!(self.credit_bps <= BPS, XmarginError::InvalidOffsetCredit);
+        Ok(())
     }
 }
 

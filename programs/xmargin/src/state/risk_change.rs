@@ -1,6 +1,7 @@
 //! Timelocked risk changes: a proposal holds the complete new parameters for one collateral
-//! or underlying (or the liquidation parameters), and the target's parameters as they were
-//! when it was proposed; anyone executes it after the exchange's delay.
+//! (its link to an underlying included), underlying or offset group (or the liquidation
+//! parameters), and the target's parameters as they were when it was proposed; anyone
+//! executes it after the exchange's delay.
 //!
 //! Execution applies a proposal only while the target's governed parameters still equal that
 //! snapshot (else `RiskChangeStale`), and while it is still within the per-change bounds of
@@ -12,7 +13,9 @@
 //! comparison.
 use anchor_lang::prelude::*;
 
-use super::registry::{CollateralConfig, Haircut, UnderlyingConfig, MAX_TIERS};
+use super::registry::{
+    CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, UnderlyingConfig, MAX_TIERS,
+};
 use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
 use crate::health::bps;
@@ -21,7 +24,11 @@ use xmargin_risk::vol::{VolParams, VolState};
 use xmargin_risk::Fx;
 
 /// 2: with the target's parameters at proposal (`*_before`).
-pub const RISK_CHANGE_VERSION: u8 = 2;
+/// 3: collateral parameters carry the collateral's link (`CollateralRiskParams::link`, 16
+/// bytes more each in `collateral` and `collateral_before`), and offset-group changes
+/// (`offset_group`, `offset_group_before`): the account is 48 bytes larger, so a version-2
+/// proposal no longer loads.
+pub const RISK_CHANGE_VERSION: u8 = 3;
 
 /// `RiskChange::kind`.
 pub mod change_kind {
@@ -29,6 +36,8 @@ pub mod change_kind {
     pub const LIST_UNDERLYING: u8 = 2;
     pub const UNDERLYING: u8 = 3;
     pub const LIQUIDATION: u8 = 4;
+    /// Target: the offset group's index (< `MAX_OFFSET_GROUPS`).
+    pub const OFFSET_GROUP: u8 = 5;
 }
 
 /// The governed parameters of one collateral asset.
@@ -43,6 +52,8 @@ pub struct CollateralRiskParams {
     /// 1: no new deposits.
     pub reduce_only: u8,
     pub _padding: [u8; 7],
+    /// The link to an underlying (all zero: not linked).
+    pub link: CollateralLink,
 }
 
 #[account(zero_copy)]
@@ -53,7 +64,8 @@ pub struct RiskChange {
     pub bump: u8,
     /// `change_kind::*`.
     pub kind: u8,
-    /// Collateral or underlying index (for `LIST_UNDERLYING`: the index it will take).
+    /// Collateral, underlying or offset-group index (for `LIST_UNDERLYING`: the index it will
+    /// take).
     pub target: u8,
     pub _padding: [u8; 4],
     pub exchange: Pubkey,
@@ -69,6 +81,8 @@ pub struct RiskChange {
     pub underlying: UnderlyingConfig,
     /// For `LIQUIDATION`.
     pub liquidation: LiquidationParams,
+    /// For `OFFSET_GROUP`.
+    pub offset_group: OffsetGroupConfig,
     /// For `COLLATERAL`: the target's parameters when proposed.
     pub collateral_before: CollateralRiskParams,
     /// For `UNDERLYING`: the target's governed parameters when proposed (its estimator state
@@ -76,10 +90,13 @@ pub struct RiskChange {
     pub underlying_before: UnderlyingConfig,
     /// For `LIQUIDATION`: the exchange's liquidation parameters when proposed.
     pub liquidation_before: LiquidationParams,
+    /// For `OFFSET_GROUP`: the group when proposed.
+    pub offset_group_before: OffsetGroupConfig,
     pub reserved: [u8; 48],
 }
 
-const _: () = assert!(core::mem::size_of::<CollateralRiskParams>() == 80 + 112 + 16);
+// Haircut, oracle, cap and flag, link.
+const _: () = assert!(core::mem::size_of::<CollateralRiskParams>() == 80 + 112 + 16 + 16);
 // Header, then (new parameters, parameters at proposal) for each kind, then reserved bytes.
 const _: () = assert!(
     core::mem::size_of::<RiskChange>()
@@ -87,9 +104,11 @@ const _: () = assert!(
             + 24
             + 2 * (core::mem::size_of::<CollateralRiskParams>()
                 + core::mem::size_of::<UnderlyingConfig>()
-                + core::mem::size_of::<LiquidationParams>())
+                + core::mem::size_of::<LiquidationParams>()
+                + core::mem::size_of::<OffsetGroupConfig>())
             + 48
 );
+const _: () = assert!(core::mem::size_of::<RiskChange>() == 96 + 2 * (224 + 272 + 16 + 8) + 48);
 // Created by CPI in `propose_risk_change`: within the 10 KiB a CPI may allocate.
 const _: () = assert!(RiskChange::SPACE <= 10_240);
 
@@ -109,6 +128,7 @@ impl CollateralRiskParams {
             deposit_cap: c.deposit_cap,
             reduce_only: c.reduce_only,
             _padding: [0; 7],
+            link: c.link,
         }
     }
 
@@ -117,12 +137,22 @@ impl CollateralRiskParams {
         c.oracle = self.oracle;
         c.deposit_cap = self.deposit_cap;
         c.reduce_only = self.reduce_only;
+        c.link = self.link;
     }
 
-    /// Bounds of a timelocked change from `current` (any direction): a valid schedule, each
-    /// weight within `step` bps of its current value, the cap at most doubled, a valid oracle.
-    pub fn check_change(&self, current: &Self, step: u16, is_quote: bool) -> Result<()> {
-        if is_quote {
+    /// Bounds of a timelocked change of collateral `collateral` from `current` (any
+    /// direction), in a registry with `underlying_count` listed underlyings: a valid link
+    /// (`CollateralLink::check`; never on the quote asset), a valid schedule, each weight
+    /// within `step` bps of its current value, the cap at most doubled, a valid oracle.
+    pub fn check_change(
+        &self,
+        current: &Self,
+        step: u16,
+        collateral: usize,
+        underlying_count: u8,
+    ) -> Result<()> {
+        self.link.check(underlying_count, collateral)?;
+        if collateral == 0 {
             self.check_quote_fixed(current)?;
         } else {
             crate::instructions::validate_oracle(&self.oracle)?;
@@ -146,11 +176,12 @@ impl CollateralRiskParams {
     }
 
     /// The quote asset is the unit of account (price 1, weight 1 by definition): its haircut
-    /// and oracle never change, by proposal or by the guardian; its cap and reduce-only flag
-    /// may.
+    /// and oracle never change, by proposal or by the guardian, and it is never linked to an
+    /// underlying (`QuoteAssetCannotBeLinked`); its cap and reduce-only flag may change.
     pub fn check_quote_fixed(&self, current: &Self) -> Result<()> {
+        require!(!self.link.is_active(), XmarginError::QuoteAssetCannotBeLinked);
         require!(
-            self.haircut == current.haircut && self.oracle == current.oracle,
+            self.haircut == current.haircut && self.oracle == current.oracle && self.link == current.link,
             XmarginError::QuoteAssetImmutable
         );
         Ok(())
@@ -158,7 +189,8 @@ impl CollateralRiskParams {
 
     /// Whether every parameter moves only in the safe direction: asset weights down,
     /// liability weights up, same tiers with weights down, cap down, reduce-only on, the same
-    /// oracle with limits no looser.
+    /// oracle with limits no looser, the link removed or its basis haircuts up
+    /// (`CollateralLink::tightens`).
     pub fn tightens(&self, current: &Self) -> bool {
         let (n, o) = (&self.haircut, &current.haircut);
         let mut ok = n.initial_asset_weight_bps <= o.initial_asset_weight_bps
@@ -168,7 +200,8 @@ impl CollateralRiskParams {
             && n.tier_count == o.tier_count
             && self.deposit_cap <= current.deposit_cap
             && self.reduce_only >= current.reduce_only
-            && self.reduce_only <= 1;
+            && self.reduce_only <= 1
+            && self.link.tightens(&current.link);
         let count = usize::from(o.tier_count).min(MAX_TIERS);
         for (nt, ot) in n.tiers[..count].iter().zip(&o.tiers[..count]) {
             ok &= nt.above == ot.above
@@ -313,6 +346,20 @@ impl LiquidationParams {
     pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
         require!(self.is_valid(), XmarginError::InvalidLiquidationParams);
         require!(self.within_step(current, step), XmarginError::WeightStepTooLarge);
+        Ok(())
+    }
+}
+
+impl OffsetGroupConfig {
+    /// Per-change bound of a timelocked change from `current`: the credit rises by at most
+    /// `step` bps (the exchange's `max_weight_step_bps`, itself at most `MAX_WEIGHT_STEP_BPS`
+    /// = 2,500); it may fall, and the members may change, freely. Validity and disjointness
+    /// are checked separately (`HaircutRegistry::check_offset_group`).
+    pub fn check_step(&self, current: &Self, step: u16) -> Result<()> {
+        require!(
+            self.credit_bps <= current.credit_bps.saturating_add(step),
+            XmarginError::OffsetCreditStepTooLarge
+        );
         Ok(())
     }
 }

@@ -6,7 +6,9 @@
 use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
-use crate::events::{CollateralRiskChanged, LiquidationParamsChanged, UnderlyingRiskChanged};
+use crate::events::{
+    CollateralRiskChanged, LiquidationParamsChanged, OffsetGroupChanged, UnderlyingRiskChanged,
+};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{
     change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, RiskChange,
@@ -49,7 +51,7 @@ impl ExecuteRiskChange<'_> {
                     registry.listed_collaterals().get(target).ok_or(XmarginError::UnknownRiskTarget)?;
                 let old = CollateralRiskParams::of(current);
                 require!(old == change.collateral_before, XmarginError::RiskChangeStale);
-                change.collateral.check_change(&old, step, target == 0)?;
+                change.collateral.check_change(&old, step, target, registry.underlying_count)?;
                 change.collateral.apply(&mut registry.collaterals[target]);
                 emit!(CollateralRiskChanged {
                     change_id: Some(change.id),
@@ -100,6 +102,20 @@ impl ExecuteRiskChange<'_> {
                 change.liquidation.check_change(&old, step)?;
                 exchange.liquidation = change.liquidation;
                 emit!(LiquidationParamsChanged { change_id: change.id, old, new: change.liquidation });
+            }
+            change_kind::OFFSET_GROUP => {
+                let old = *registry.offset_groups.get(target).ok_or(XmarginError::UnknownRiskTarget)?;
+                require!(old == change.offset_group_before, XmarginError::RiskChangeStale);
+                // Against the other groups as they are now (one may have taken a member since).
+                registry.check_offset_group(target, &change.offset_group)?;
+                change.offset_group.check_step(&old, step)?;
+                registry.offset_groups[target] = change.offset_group;
+                emit!(OffsetGroupChanged {
+                    change_id: Some(change.id),
+                    group: change.target,
+                    old,
+                    new: change.offset_group
+                });
             }
             _ => return err!(XmarginError::RiskChangeMismatch),
         }

@@ -11,8 +11,8 @@ use crate::events::ExchangeInitialized;
 use crate::oracle::{kind, OracleConfig};
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_VAULT_SEED, REGISTRY_SEED, VAULT_SEED};
 use crate::state::{
-    CollateralConfig, Exchange, Haircut, HaircutRegistry, BPS, MAX_TIMELOCK_DELAY_SECS, MAX_WEIGHT_STEP_BPS,
-    MIN_TIMELOCK_DELAY_SECS, REGISTRY_VERSION,
+    CollateralConfig, CollateralLink, Exchange, Haircut, HaircutRegistry, BPS, MAX_TIMELOCK_DELAY_SECS,
+    MAX_WEIGHT_STEP_BPS, MIN_TIMELOCK_DELAY_SECS, REGISTRY_VERSION,
 };
 use crate::utils::{create_pda_account, create_token_account, create_zero_copy_account};
 
@@ -175,7 +175,8 @@ impl InitializeExchange<'_> {
                 vault_bump: quote_vault_bump,
                 reduce_only: 0,
                 _padding: [0; 5],
-                reserved: [0; 32],
+                link: CollateralLink::default(),
+                reserved: [0; 16],
             };
         }
 

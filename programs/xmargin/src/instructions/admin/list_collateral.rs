@@ -10,7 +10,7 @@ use crate::error::XmarginError;
 use crate::events::CollateralListed;
 use crate::oracle::{kind, OracleConfig};
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED, VAULT_SEED};
-use crate::state::{CollateralConfig, Exchange, Haircut, HaircutRegistry, MAX_COLLATERALS};
+use crate::state::{CollateralConfig, CollateralLink, Exchange, Haircut, HaircutRegistry, MAX_COLLATERALS};
 use crate::utils::{create_token_account, is_uninitialized};
 
 /// Base size of an SPL mint; a Token-2022 mint with extensions is larger.
@@ -134,7 +134,8 @@ impl ListCollateral<'_> {
             vault_bump,
             reduce_only: 0,
             _padding: [0; 5],
-            reserved: [0; 32],
+            link: CollateralLink::default(),
+            reserved: [0; 16],
         };
         registry.collateral_count = index.checked_add(1).ok_or(XmarginError::RegistryFull)?;
         emit!(CollateralListed {

@@ -7,6 +7,7 @@ pub mod list_option_series;
 pub mod propose_risk_change;
 pub mod rotate_authority;
 pub mod set_pause;
+pub mod tighten_offsets;
 pub mod tighten_risk;
 
 pub use cancel_risk_change::*;
@@ -18,4 +19,5 @@ pub use list_option_series::*;
 pub use propose_risk_change::*;
 pub use rotate_authority::*;
 pub use set_pause::*;
+pub use tighten_offsets::*;
 pub use tighten_risk::*;

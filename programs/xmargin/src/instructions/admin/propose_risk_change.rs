@@ -1,7 +1,8 @@
-//! `propose_risk_change` (governance): stores a typed change, and the target's parameters as
-//! they are now, executable by anyone once the exchange's timelock delay has passed and only
-//! while the target still has those parameters (see `state::risk_change`). Loosening risk can
-//! only happen this way.
+//! `propose_risk_change` (governance): stores a typed change (a collateral's parameters and
+//! link, a new or changed underlying, the liquidation parameters, an offset group), and the
+//! target's parameters as they are now, executable by anyone once the exchange's timelock
+//! delay has passed and only while the target still has those parameters (see
+//! `state::risk_change`). Loosening risk can only happen this way.
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
@@ -10,13 +11,13 @@ use crate::events::RiskChangeProposed;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED, RISK_CHANGE_SEED};
 use crate::state::{
     change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, LiquidationParams,
-    RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
+    OffsetGroupConfig, RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
 };
 use crate::utils::create_zero_copy_account;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub enum RiskChangeArgs {
-    /// New governed parameters for listed collateral `index`.
+    /// New governed parameters for listed collateral `index` (its link included).
     Collateral { index: u8, params: CollateralRiskParams },
     /// A new underlying (takes the next free index).
     ListUnderlying { config: UnderlyingConfig },
@@ -24,6 +25,9 @@ pub enum RiskChangeArgs {
     Underlying { index: u8, config: UnderlyingConfig },
     /// New liquidation discount, fee split and buffer.
     Liquidation { params: LiquidationParams },
+    /// New members and credit for offset group `index` (< `MAX_OFFSET_GROUPS`); all zero
+    /// dissolves it.
+    OffsetGroup { index: u8, group: OffsetGroupConfig },
 }
 
 #[derive(Accounts)]
@@ -57,7 +61,8 @@ impl ProposeRiskChange<'_> {
                     .listed_collaterals()
                     .get(usize::from(*index))
                     .ok_or(XmarginError::UnknownRiskTarget)?;
-                params.check_change(&CollateralRiskParams::of(current), step, *index == 0)
+                let old = CollateralRiskParams::of(current);
+                params.check_change(&old, step, usize::from(*index), registry.underlying_count)
             }
             RiskChangeArgs::ListUnderlying { config } => {
                 require!(
@@ -71,6 +76,12 @@ impl ProposeRiskChange<'_> {
                 config.check_change(&registry.underlyings[usize::from(*index)], step)
             }
             RiskChangeArgs::Liquidation { params } => params.check_change(&exchange.liquidation, step),
+            RiskChangeArgs::OffsetGroup { index, group } => {
+                let target = usize::from(*index);
+                let current = registry.offset_groups.get(target).ok_or(XmarginError::UnknownRiskTarget)?;
+                registry.check_offset_group(target, group)?;
+                group.check_step(current, step)
+            }
         }
     }
 
@@ -125,6 +136,10 @@ impl ProposeRiskChange<'_> {
             RiskChangeArgs::Liquidation { params } => {
                 (change.kind, change.liquidation) = (change_kind::LIQUIDATION, params);
                 change.liquidation_before = liquidation_before;
+            }
+            RiskChangeArgs::OffsetGroup { index, group } => {
+                (change.kind, change.target, change.offset_group) = (change_kind::OFFSET_GROUP, index, group);
+                change.offset_group_before = registry.offset_groups[usize::from(index)];
             }
         }
         emit!(RiskChangeProposed {

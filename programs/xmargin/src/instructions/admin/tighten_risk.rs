@@ -1,5 +1,6 @@
 //! `tighten_risk` (guardian): applies new collateral parameters at once, but only when every
-//! parameter moves in the safe direction (see `CollateralRiskParams::tightens`).
+//! parameter moves in the safe direction (see `CollateralRiskParams::tightens`): among them,
+//! unlinking the asset from its underlying or raising its basis haircuts.
 //!
 //! The guardian's domain is the proposal path's: the quote asset's haircut and oracle are
 //! fixed for both (`QuoteAssetImmutable`; zeroing the quote weight would make healthy
@@ -44,6 +45,7 @@ impl TightenRisk<'_> {
         }
         require!(args.params.tightens(&old), XmarginError::GuardianCannotLoosen);
         require!(args.params.haircut.is_valid(), XmarginError::InvalidHaircut);
+        args.params.link.check(registry.underlying_count, usize::from(args.collateral))?;
         Ok(())
     }
 

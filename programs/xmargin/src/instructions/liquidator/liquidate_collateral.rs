@@ -110,7 +110,14 @@ impl LiquidateCollateral<'_> {
                 max_lots: i64::try_from(args.max_amount).unwrap_or(i64::MAX),
             };
             let plan = inputs.collateral_liquidation_size(terms)?;
-            let share = discount_share_bps(&params, plan.health_before, plan.requirement_before, &inputs)?;
+            let share = discount_share_bps(&params, plan.equity_before);
+            if plan.without_credits {
+                msg!(
+                    "no step improves health with link/offset credits: sized without them; health with credits {} -> {}",
+                    plan.health_before,
+                    plan.health_after
+                );
+            }
             (plan, price, share)
         };
 

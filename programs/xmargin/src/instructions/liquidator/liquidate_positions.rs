@@ -153,7 +153,14 @@ impl LiquidatePositions<'_> {
                 quote: 0,
             };
             let plan = inputs.liquidation_size(index, terms)?;
-            let share = discount_share_bps(&params, plan.health_before, plan.requirement_before, &inputs)?;
+            let share = discount_share_bps(&params, plan.equity_before);
+            if plan.without_credits {
+                msg!(
+                    "no step improves health with link/offset credits: sized without them; health with credits {} -> {}",
+                    plan.health_before,
+                    plan.health_after
+                );
+            }
             (data, stable, plan, discount, share)
         };
 

@@ -10,12 +10,11 @@ pub use resolve_bankruptcy::*;
 
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::{to_native_ceil, to_native_floor, Checked};
-use xmargin_risk::liquidation::{equity_from_maintenance, insurance_share_bps, split_discount};
+use xmargin_risk::liquidation::{insurance_share_bps, split_discount};
 use xmargin_risk::Fx;
 
 use crate::error::XmarginError;
 use crate::events::LiquidationStateChanged;
-use crate::health::HealthInputs;
 use crate::instructions::positions::{engine, may_trade};
 use crate::state::{liquidation_state, pause, Exchange, LiquidationParams, Portfolio};
 
@@ -34,23 +33,11 @@ pub fn price_in_favour(per_unit: Fx, quote_decimals: u8, lots_per_unit: u64, up:
 }
 
 /// The insurance fund's share (bps) of a liquidation's discount: the governed share, or all
-/// of it when the target's equity — recovered from its maintenance health and requirement
-/// before (`health_before`, `requirement_before`) — is negative: a deficit's discount is the
-/// fund's money, so no liquidator (the owner's second portfolio included) earns it.
-pub fn discount_share_bps(
-    params: &LiquidationParams,
-    health_before: Fx,
-    requirement_before: Fx,
-    target: &HealthInputs,
-) -> Result<u16> {
-    let equity = engine(equity_from_maintenance(
-        health_before,
-        requirement_before,
-        &target.balances,
-        &target.markets,
-        &target.linked()?,
-    ))?;
-    Ok(insurance_share_bps(params.insurance_share_bps, equity))
+/// of it when the target's equity before (the plan's `equity_before`) is negative: a
+/// deficit's discount is the fund's money, so no liquidator (the owner's second portfolio
+/// included) earns it.
+pub fn discount_share_bps(params: &LiquidationParams, equity_before: Fx) -> u16 {
+    insurance_share_bps(params.insurance_share_bps, equity_before)
 }
 
 /// A discount (quote units) in quote native units with its split: (total, the liquidator's

@@ -17,6 +17,10 @@ pub struct HealthView {
     pub maintenance_health: i128,
     pub initial_requirement: i128,
     pub maintenance_requirement: i128,
+    /// Correlation offset credits already subtracted from the requirements (governed offset
+    /// groups, `xmargin_risk::offsets`).
+    pub initial_offset_credit: i128,
+    pub maintenance_offset_credit: i128,
 }
 
 #[derive(Accounts)]
@@ -41,6 +45,8 @@ impl RefreshHealth<'_> {
             maintenance_health: report.maintenance_health.to_bits(),
             initial_requirement: report.initial_requirement.to_bits(),
             maintenance_requirement: report.maintenance_requirement.to_bits(),
+            initial_offset_credit: report.initial_offset_credit.to_bits(),
+            maintenance_offset_credit: report.maintenance_offset_credit.to_bits(),
         };
         emit!(HealthReport {
             portfolio: a.portfolio.key(),
@@ -49,6 +55,8 @@ impl RefreshHealth<'_> {
             maintenance_health: view.maintenance_health,
             initial_requirement: view.initial_requirement,
             maintenance_requirement: view.maintenance_requirement,
+            initial_offset_credit: view.initial_offset_credit,
+            maintenance_offset_credit: view.maintenance_offset_credit,
         });
         Ok(view)
     }
