@@ -89,7 +89,13 @@ fn unlinked(m: &CollateralMarket) -> CollateralMarket {
     CollateralMarket { link: None, ..*m }
 }
 
-fn health_of(positions: &[Position], amount: f64, m: &CollateralMarket, params: &MarginParams, level: Level) -> f64 {
+fn health_of(
+    positions: &[Position],
+    amount: f64,
+    m: &CollateralMarket,
+    params: &MarginParams,
+    level: Level,
+) -> f64 {
     let u = markets();
     let market = Market { now: NOW, underlyings: &u };
     let balances = [Balance { collateral: 1, amount: fx(amount) }];
@@ -286,7 +292,12 @@ fn collateral() -> Vec<CollateralMarket> {
             price: fx(100.0),
             conf: fx(0.05),
             schedule: HaircutSchedule::flat(fx(0.8), fx(0.9), fx(1.25), fx(1.1)),
-            link: Some(CollateralLink { underlying: 0, ratio: Fx::ONE, basis_initial: fx(0.02), basis_maintenance: fx(0.01) }),
+            link: Some(CollateralLink {
+                underlying: 0,
+                ratio: Fx::ONE,
+                basis_initial: fx(0.02),
+                basis_maintenance: fx(0.01),
+            }),
         },
     ]
 }
@@ -295,9 +306,22 @@ fn marked(p: &Position, u: &[MarkedUnderlying], params: &MarginParams) -> Marked
     let (marks, strike_expiry) = match p.instrument.kind {
         InstrumentKind::Perp => (None, None),
         kind => {
-            let kind = if kind == InstrumentKind::Call { xmargin_risk::bs::OptionKind::Call } else { xmargin_risk::bs::OptionKind::Put };
+            let kind = if kind == InstrumentKind::Call {
+                xmargin_risk::bs::OptionKind::Call
+            } else {
+                xmargin_risk::bs::OptionKind::Put
+            };
             let x = &u[usize::from(p.instrument.underlying)];
-            let marks = compute_marks(kind, p.instrument.strike, p.instrument.expiry, &x.market, NOW, params, &x.policy).unwrap();
+            let marks = compute_marks(
+                kind,
+                p.instrument.strike,
+                p.instrument.expiry,
+                &x.market,
+                NOW,
+                params,
+                &x.policy,
+            )
+            .unwrap();
             (Some(marks), Some((p.instrument.strike, p.instrument.expiry)))
         }
     };
