@@ -368,7 +368,10 @@ pub fn requirement(book: &UnderlyingBook, params: &ScenarioParams) -> Result<Req
 }
 
 /// The requirement of one underlying's book and the convexity add-ons it used.
-pub fn requirement_parts(book: &UnderlyingBook, params: &ScenarioParams) -> Result<(RequirementBreakdown, Addons)> {
+pub fn requirement_parts(
+    book: &UnderlyingBook,
+    params: &ScenarioParams,
+) -> Result<(RequirementBreakdown, Addons)> {
     let e = &book.exposure;
     let addon = convexity_addon(&book.short_options, e.spot, params.max_price_shock)?;
     let extreme_addon = convexity_addon(&book.short_options, e.spot, extreme_range(params)?)?;

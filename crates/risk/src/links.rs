@@ -78,7 +78,10 @@ pub fn linked_exposures(balances: &[Balance], collateral: &[CollateralMarket]) -
         if b.amount <= ZERO {
             continue;
         }
-        let m = collateral.iter().find(|c| c.index == b.collateral).ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        let m = collateral
+            .iter()
+            .find(|c| c.index == b.collateral)
+            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
         if let Some(link) = &m.link {
             link.validate()?;
             out.push((link.underlying, b.amount.mul_c(link.ratio)?));
@@ -101,9 +104,14 @@ pub fn balance_weighted_value(
     let Some(link) = active_link(balance, market) else {
         return Ok(standalone);
     };
-    let u = linked.iter().find(|u| u.index == link.underlying).ok_or(RiskError::UnknownUnderlying(link.underlying))?;
-    let full = balance.amount.mul_c(market.price.sub_c(market.conf)?)?.mul_c(ONE.sub_c(link.basis(level))?)?;
-    let unhedged_charge = balance.amount.mul_c(link.ratio)?.mul_c(u.spot.mul_c(u.shock(level))?.add_c(u.conf)?)?;
+    let u = linked
+        .iter()
+        .find(|u| u.index == link.underlying)
+        .ok_or(RiskError::UnknownUnderlying(link.underlying))?;
+    let full =
+        balance.amount.mul_c(market.price.sub_c(market.conf)?)?.mul_c(ONE.sub_c(link.basis(level))?)?;
+    let unhedged_charge =
+        balance.amount.mul_c(link.ratio)?.mul_c(u.spot.mul_c(u.shock(level))?.add_c(u.conf)?)?;
     Ok(full.min(standalone.add_c(unhedged_charge)?))
 }
 
@@ -116,7 +124,10 @@ pub fn weighted_collateral(
 ) -> Result<Fx> {
     let mut total = ZERO;
     for b in balances {
-        let m = collateral.iter().find(|c| c.index == b.collateral).ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        let m = collateral
+            .iter()
+            .find(|c| c.index == b.collateral)
+            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
         m.validate()?;
         total = total.add_c(balance_weighted_value(b, m, linked, level)?)?;
     }

@@ -339,7 +339,10 @@ fn without_links(collateral: &[CollateralMarket]) -> Vec<CollateralMarket> {
 fn market_values(balances: &[Balance], collateral: &[CollateralMarket]) -> Result<Fx> {
     let mut total = ZERO;
     for b in balances {
-        let m = collateral.iter().find(|m| m.index == b.collateral).ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        let m = collateral
+            .iter()
+            .find(|m| m.index == b.collateral)
+            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
         total = total.add_c(crate::collateral::market_value(b.amount, m)?)?;
     }
     Ok(total)
@@ -492,17 +495,21 @@ pub fn collateral_liquidation_size(
         Err(RiskError::LiquidationWouldNotImprove) if has_credits(collateral, params) => {
             let plain = without_links(collateral);
             let plain_params = params.with_offsets(OffsetTable::NONE);
-            let mut plan = match collateral_plan(positions, balances, &plain, underlyings, now, &plain_params, terms) {
-                Err(RiskError::NotLiquidatable) => return Err(RiskError::LiquidationWouldNotImprove),
-                other => other?,
-            };
+            let mut plan =
+                match collateral_plan(positions, balances, &plain, underlyings, now, &plain_params, terms) {
+                    Err(RiskError::NotLiquidatable) => return Err(RiskError::LiquidationWouldNotImprove),
+                    other => other?,
+                };
             let health_at = |repay: Fx, sold: Fx| -> Result<(Fx, Fx)> {
                 let after = with_added(balances, terms.quote, repay, Some((terms.asset, sold.neg_c()?)))?;
                 let links = linked_exposures(&after, collateral)?;
                 let books = marked_books_linked(positions, &links, underlyings, now)?;
                 let (value, requirement, _) = books_requirement(&books, params, Level::Maintenance)?;
                 let linked = linked_data(&linked_exposures(balances, collateral)?, underlyings, params)?;
-                Ok((health_from_linked(value, requirement, &after, collateral, &linked, Level::Maintenance)?, requirement))
+                Ok((
+                    health_from_linked(value, requirement, &after, collateral, &linked, Level::Maintenance)?,
+                    requirement,
+                ))
             };
             let (before, requirement_before) = health_at(ZERO, ZERO)?;
             let sold = from_native(i128::from(plan.lots), terms.decimals)?;

@@ -35,7 +35,8 @@ pub struct MarginParams {
 
 impl MarginParams {
     /// Reference: the initial grid's shocks are 1.5× the maintenance grid's; no offsets.
-    pub const REFERENCE: MarginParams = MarginParams { initial_scale: Fx::lit("1.5"), offsets: OffsetTable::NONE };
+    pub const REFERENCE: MarginParams =
+        MarginParams { initial_scale: Fx::lit("1.5"), offsets: OffsetTable::NONE };
 
     /// The same parameters with `offsets`.
     pub fn with_offsets(self, offsets: OffsetTable) -> MarginParams {
@@ -114,7 +115,11 @@ pub fn requirements(
 
 /// Adds linked exposures `(underlying, units)` to `books` (a book is created for an
 /// underlying without positions); returns the linked units per book.
-pub(crate) fn add_links(books: &mut Vec<UnderlyingBook>, links: &[(u16, Fx)], market: &Market<'_>) -> Result<Vec<Fx>> {
+pub(crate) fn add_links(
+    books: &mut Vec<UnderlyingBook>,
+    links: &[(u16, Fx)],
+    market: &Market<'_>,
+) -> Result<Vec<Fx>> {
     let mut linked: Vec<Fx> = alloc::vec![ZERO; books.len()];
     for (underlying, units) in links {
         let slot = match books.iter().position(|b| b.exposure.underlying == *underlying) {
@@ -153,7 +158,11 @@ pub fn requirements_linked(
             let (r, addons) = requirement_parts(book, &p)?;
             if params.offsets.group_of(book.exposure.underlying).is_some() {
                 let leg = JointLeg::new(&book.exposure, &p, addons, &r)?;
-                out.push(OffsetPart { underlying: book.exposure.underlying, requirement: r.requirement, leg });
+                out.push(OffsetPart {
+                    underlying: book.exposure.underlying,
+                    requirement: r.requirement,
+                    leg,
+                });
             }
             Ok(r)
         };
@@ -162,7 +171,12 @@ pub fn requirements_linked(
         let init = level(Level::Initial, pi)?;
         initial = initial.add_c(init.requirement)?;
         maintenance = maintenance.add_c(maint.requirement)?;
-        reports.push(UnderlyingReport { exposure: book.exposure, linked_units, initial: init, maintenance: maint });
+        reports.push(UnderlyingReport {
+            exposure: book.exposure,
+            linked_units,
+            initial: init,
+            maintenance: maint,
+        });
     }
     reports.sort_by_key(|r| {
         market.underlyings.iter().position(|u| u.index == r.exposure.underlying).unwrap_or(usize::MAX)
@@ -211,7 +225,8 @@ pub fn health_from(
     collateral: &[CollateralMarket],
     level: Level,
 ) -> Result<Fx> {
-    let unlinked: Vec<CollateralMarket> = collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect();
+    let unlinked: Vec<CollateralMarket> =
+        collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect();
     health_from_linked(positions_value, requirement, balances, &unlinked, &[], level)
 }
 

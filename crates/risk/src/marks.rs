@@ -40,9 +40,11 @@ use crate::grid::{
     RequirementBreakdown, ScenarioParams, MAX_SHOCK,
 };
 use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
-use crate::margin::{health_from_linked, report_from, MarginParams, MarginReport, Requirements, UnderlyingReport};
-use crate::offsets::{total_credit, OffsetPart};
+use crate::margin::{
+    health_from_linked, report_from, MarginParams, MarginReport, Requirements, UnderlyingReport,
+};
 use crate::math::sqrt;
+use crate::offsets::{total_credit, OffsetPart};
 use crate::portfolio::{signed_mul, BoundTerms, NetExposure, ShortOption, UnderlyingMarket};
 
 /// Margin levels, in the order of `SeriesMarks::bounds`' first index.
@@ -337,8 +339,11 @@ impl MarkedBook {
         let r = requirement_with_addons(&self.exposure, &p, addons)?;
         let leg = if grouped { Some(JointLeg::new(&self.exposure, &p, addons, &r)?) } else { None };
         let e = &self.exposure;
-        let charge =
-            if level == Level::Initial { stable_price_charge(e.delta, e.spot, self.stable_price)? } else { ZERO };
+        let charge = if level == Level::Initial {
+            stable_price_charge(e.delta, e.spot, self.stable_price)?
+        } else {
+            ZERO
+        };
         Ok((r, leg, charge))
     }
 }
@@ -440,11 +445,18 @@ fn add_position(
         Some(key) => match nets.iter_mut().find(|n| n.strike_expiry == key && n.basis == marks.basis) {
             Some(n) => {
                 n.net = n.net.add_c(p.size)?;
-                for (mine, theirs) in n.bounds.iter_mut().flatten().flatten().zip(marks.bounds.iter().flatten().flatten()) {
+                for (mine, theirs) in
+                    n.bounds.iter_mut().flatten().flatten().zip(marks.bounds.iter().flatten().flatten())
+                {
                     *mine = (*mine).max(*theirs);
                 }
             }
-            None => nets.push(SeriesNet { strike_expiry: key, basis: marks.basis, net: p.size, bounds: marks.bounds }),
+            None => nets.push(SeriesNet {
+                strike_expiry: key,
+                basis: marks.basis,
+                net: p.size,
+                bounds: marks.bounds,
+            }),
         },
         None => add_bounds(book, p.size.abs_c()?, usize::from(p.size > ZERO), &marks.bounds)?,
     }
@@ -470,9 +482,11 @@ pub fn marked_books_linked(
     underlyings: &[MarkedUnderlying],
     now: i64,
 ) -> Result<Vec<MarkedBook>> {
-    let mut books: Vec<MarkedBook> = Vec::with_capacity(underlyings.len().min(positions.len().saturating_add(links.len())));
+    let mut books: Vec<MarkedBook> =
+        Vec::with_capacity(underlyings.len().min(positions.len().saturating_add(links.len())));
     // Allocated once and reused per underlying (the on-chain bump allocator never frees).
-    let mut nets: Vec<SeriesNet> = Vec::with_capacity(positions.iter().filter(|p| p.strike_expiry.is_some()).count());
+    let mut nets: Vec<SeriesNet> =
+        Vec::with_capacity(positions.iter().filter(|p| p.strike_expiry.is_some()).count());
     for u in underlyings {
         let mine = positions.iter().filter(|p| p.underlying == u.market.index);
         let mut book: Option<MarkedBook> = None;

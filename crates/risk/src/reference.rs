@@ -12,12 +12,12 @@ use crate::{Instrument, InstrumentKind, Position, UnderlyingMarket};
 /// Reference basis/liquidity haircut of collateral linked to its underlying (fractions of
 /// value; initial, maintenance). Calibration: `xmargin calibrate` (see the README's
 /// capital-efficiency section for the table it prints and why these values).
-pub const LINK_BASIS_HAIRCUT: (Fx, Fx) = (Fx::lit("0.02"), Fx::lit("0.01"));
+pub const LINK_BASIS_HAIRCUT: (Fx, Fx) = (Fx::lit("0.055"), Fx::lit("0.035"));
 
 /// Reference correlation credits ρ of the offset groups, by underlying names (groups are
 /// disjoint). Calibration: `xmargin calibrate`, which prints, per pair, the crash-window
 /// correlations and the largest credit with no bad debt in the backtest.
-pub const OFFSET_GROUPS: &[(&[&str], Fx)] = &[(&["BTC", "ETH"], Fx::lit("0.6"))];
+pub const OFFSET_GROUPS: &[(&[&str], Fx)] = &[];
 
 /// The valuation time of the reference book: 2025-01-01 00:00 UTC.
 pub const NOW: i64 = 1_735_689_600;

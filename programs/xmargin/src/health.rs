@@ -36,14 +36,12 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::intrinsic;
 use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level, Tier};
-use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
 use xmargin_risk::fx::{from_mantissa, from_native, Checked, Fx};
 use xmargin_risk::liquidation::{
     CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
 };
-use xmargin_risk::marks::{
-    marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying,
-};
+use xmargin_risk::marks::{marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying};
+use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
 use xmargin_risk::trading::pending_funding;
 use xmargin_risk::{MarginParams, MarginReport, RiskError, UnderlyingMarket};
 
@@ -51,8 +49,8 @@ use crate::error::XmarginError;
 use crate::marks::CurrentBasis;
 use crate::oracle::{kind, read_price, OraclePrice};
 use crate::state::{
-    option_kind, CollateralConfig, HaircutRegistry, MAX_OFFSET_GROUPS, LiquidationParams, Market as MarketAccount, Portfolio,
-    PositionSlot, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
+    option_kind, CollateralConfig, HaircutRegistry, LiquidationParams, Market as MarketAccount, Portfolio,
+    PositionSlot, MAX_OFFSET_GROUPS, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
 };
 
 pub fn risk_error(e: RiskError) -> Error {
@@ -182,8 +180,15 @@ pub struct HealthInputs {
 impl HealthInputs {
     /// The full margin report (equity, both levels).
     pub fn report(&self) -> Result<MarginReport> {
-        marked_margin(&self.positions, &self.balances, &self.markets, &self.underlyings, self.now, &self.params)
-            .map_err(risk_error)
+        marked_margin(
+            &self.positions,
+            &self.balances,
+            &self.markets,
+            &self.underlyings,
+            self.now,
+            &self.params,
+        )
+        .map_err(risk_error)
     }
 
     /// Health at one level only (cheaper: one requirement per underlying).
@@ -466,7 +471,9 @@ pub fn health_inputs<'info>(
             // An asset behind a soft-failing oracle counts for nothing, for its own trader only
             // — unless it is linked: dropping it would also drop its exposure from its
             // underlying's grid, which need not lower health.
-            Err(e) if mode == OracleMode::Lenient && is_soft(&e) && amount >= 0 && !config.link.is_active() => {
+            Err(e)
+                if mode == OracleMode::Lenient && is_soft(&e) && amount >= 0 && !config.link.is_active() =>
+            {
                 continue
             }
             Err(e) => {

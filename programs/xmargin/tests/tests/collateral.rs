@@ -554,7 +554,13 @@ fn refresh_health_returns_what_the_risk_engine_computes() {
             schedule: HaircutSchedule::flat(one, one, one, one),
             link: None,
         },
-        CollateralMarket { index: 1, price: Fx::from_num(150), conf: Fx::from_num(0.05), schedule: sol, link: None },
+        CollateralMarket {
+            index: 1,
+            price: Fx::from_num(150),
+            conf: Fx::from_num(0.05),
+            schedule: sol,
+            link: None,
+        },
         CollateralMarket {
             index: 2,
             price: Fx::from_num(3_000),

@@ -109,7 +109,12 @@ fn the_program_sizes_exactly_as_the_engine() {
     let positions = v.engine_positions(&target);
     let marked: Vec<_> = positions
         .iter()
-        .map(|p| xmargin_risk::marks::MarkedPosition { underlying: 0, size: p.size, marks: None, strike_expiry: None })
+        .map(|p| xmargin_risk::marks::MarkedPosition {
+            underlying: 0,
+            size: p.size,
+            marks: None,
+            strike_expiry: None,
+        })
         .collect();
     let m = v.engine_market(0);
     let u = [xmargin_risk::marks::MarkedUnderlying {
