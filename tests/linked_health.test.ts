@@ -43,6 +43,11 @@ const conf = (price: bigint) => price / 10_000n;
 const units = (price: bigint) => Number(price) / 1e6;
 const WBTC_INITIAL_BPS = 2_500;
 const WBTC_MAINTENANCE_BPS = 9_000;
+/** The link's basis haircuts. The initial one is the least a link may start at beside a 25%
+ * initial weight: one step (25%) below the standalone haircut it replaces, 75%
+ * (`BasisHaircutStepTooLarge` below that). */
+const BASIS_INITIAL_BPS = 5_000;
+const BASIS_MAINTENANCE_BPS = 300;
 /** wBTC native units (8 decimals): one whole token. */
 const ONE_WBTC = 100_000_000n;
 /** Market lots: 4 decimals, so 10,000 lots are one BTC. */
@@ -65,7 +70,7 @@ function haircut(initial: number, maintenance: number): HaircutArg {
 /**
  * An exchange with BTC listed as underlying 0 through the timelock (static shocks) and its
  * market, and wrapped BTC listed as collateral 1, then — in one timelocked proposal —
- * loosened to a 25% initial weight and linked 1:1 to BTC (basis 5% / 3%).
+ * loosened to a 25% initial weight and linked 1:1 to BTC (basis 50% / 3%).
  */
 async function venue() {
   const sb = new Sandbox();
@@ -120,11 +125,11 @@ async function venue() {
   sb.send([list], [governance]);
 
   // Loosen to 25% and link to BTC: both loosen, so through the timelock.
-  const link = collateralLink({ underlying: 0, basisInitialBps: 500, basisMaintenanceBps: 300 });
+  const link = collateralLink({ underlying: 0, basisInitialBps: BASIS_INITIAL_BPS, basisMaintenanceBps: BASIS_MAINTENANCE_BPS });
   const { old, next } = planCollateralChange(await registry(), 1, { initialWeightBps: WBTC_INITIAL_BPS, link });
   assert.deepEqual(diffCollateralParams(old, next), [
     "initial asset weight: 0.00% -> 25.00%   LOOSENS (timelock)",
-    "link: none -> underlying 0, 1.000000 units per token, basis 5.00% / 3.00%   LOOSENS (timelock)",
+    "link: none -> underlying 0, 1.000000 units per token, basis 50.00% / 3.00%   LOOSENS (timelock)",
   ]);
   const linkId = (await exchange()).nextRiskChangeId;
   sb.send([await client.proposeCollateralChangeIx({ payer: sb.payer.publicKey, governance: governance.publicKey, id: linkId, index: 1, params: next })], [governance]);
@@ -257,8 +262,8 @@ test("a linked wBTC balance without any position needs BTC's market and oracle a
   close(h.initialRequirement, charge(1.5), 1e-6, "initial requirement");
   close(h.maintenanceRequirement, charge(1), 1e-6, "maintenance requirement");
   const full = (basis: number) => (units(WBTC) - units(conf(WBTC))) * (1 - basis);
-  close(h.initialHealth, Math.min(full(0.05), STANDALONE_INITIAL + charge(1.5)) - charge(1.5), 1e-6, "initial health");
-  close(h.maintenanceHealth, Math.min(full(0.03), STANDALONE_MAINTENANCE + charge(1)) - charge(1), 1e-6, "maintenance health");
+  close(h.initialHealth, Math.min(full(BASIS_INITIAL_BPS / 10_000), STANDALONE_INITIAL + charge(1.5)) - charge(1.5), 1e-6, "initial health");
+  close(h.maintenanceHealth, Math.min(full(BASIS_MAINTENANCE_BPS / 10_000), STANDALONE_MAINTENANCE + charge(1)) - charge(1), 1e-6, "maintenance health");
   assert.ok(h.maintenanceHealth < STANDALONE_MAINTENANCE - 1_000, `maintenance ${h.maintenanceHealth}`);
   assert.ok(h.initialHealth > 0 && h.maintenanceHealth > h.initialHealth, `initial ${h.initialHealth}, maintenance ${h.maintenanceHealth}`);
   // No offset group: no credit.
@@ -347,7 +352,7 @@ test("a cash-and-carry (linked wBTC, short BTC perp) margins far better linked t
   assert.ok(gain > 0.3 * units(BTC), `initial health ${linked.initialHealth} linked vs ${plain.initialHealth} unlinked`);
   assert.ok(linked.maintenanceHealth > plain.maintenanceHealth, `maintenance ${linked.maintenanceHealth} vs ${plain.maintenanceHealth}`);
   // In numbers (fee 30): linked, the hedged book's requirement is 0 and wBTC counts at the cap,
-  // standalone + charge (the basis term, 95% of value, is higher); unlinked, 25% of wBTC
+  // standalone + charge (the basis term, 50% of value, is higher: 29,967 against 29,164); unlinked, 25% of wBTC
   // against the short's own charge: the link is worth twice the charge, ~28,362.
   close(linked.initialRequirement, 0, 1e-6, "linked initial requirement");
   close(linked.initialHealth, STANDALONE_INITIAL + charge(1.5) - 30, 1e-3, "linked initial health");

@@ -98,10 +98,15 @@ async function venue() {
 
 test("a collateral link goes through the timelock with a readable diff; the guardian unlinks at once", async () => {
   const v = await venue();
-  const link = collateralLink({ underlying: 0, basisInitialBps: 500, basisMaintenanceBps: 300 });
+  // wBTC is listed at 0% initial / 90% maintenance weight: the linked part's basis haircut may
+  // start at most one step (25%) below the standalone haircut it replaces, 100% / 10%.
+  const tooLow = planCollateralChange(await v.registry(), 1, { link: collateralLink({ underlying: 0, basisInitialBps: 500, basisMaintenanceBps: 300 }) });
+  const tooLowIx = await client.proposeCollateralChangeIx({ payer: v.sb.payer.publicKey, governance: v.governance.publicKey, id: (await v.exchange()).nextRiskChangeId, index: 1, params: tooLow.next });
+  assert.equal(v.sb.sendExpectingFailure([tooLowIx], [v.governance]).errorName, "BasisHaircutStepTooLarge");
+  const link = collateralLink({ underlying: 0, basisInitialBps: 7_500, basisMaintenanceBps: 300 });
   const { old, next } = planCollateralChange(await v.registry(), 1, { link });
   assert.deepEqual(diffCollateralParams(old, next), [
-    "link: none -> underlying 0, 1.000000 units per token, basis 5.00% / 3.00%   LOOSENS (timelock)",
+    "link: none -> underlying 0, 1.000000 units per token, basis 75.00% / 3.00%   LOOSENS (timelock)",
   ]);
   const id = (await v.exchange()).nextRiskChangeId;
   const propose = await client.proposeCollateralChangeIx({ payer: v.sb.payer.publicKey, governance: v.governance.publicKey, id, index: 1, params: next });
@@ -114,7 +119,7 @@ test("a collateral link goes through the timelock with a readable diff; the guar
   const linked = (await v.registry()).collaterals[1];
   assert.ok(linked);
   assert.equal(linked.link.active, 1);
-  assert.equal(linked.link.basisInitialBps, 500);
+  assert.equal(linked.link.basisInitialBps, 7_500);
   assert.equal(linked.link.ratioE9.toString(), "1000000000");
 
   // The quote asset is never linked; a ratio of 0 is refused; each with its own error.
@@ -126,11 +131,11 @@ test("a collateral link goes through the timelock with a readable diff; the guar
   assert.equal(v.sb.sendExpectingFailure([zeroIx], [v.governance]).errorName, "InvalidLinkRatio");
 
   // The guardian may not lower a basis haircut, but unlinks at once.
-  const lower = { ...riskParamsOf(linked), link: collateralLink({ underlying: 0, basisInitialBps: 400, basisMaintenanceBps: 300 }) };
+  const lower = { ...riskParamsOf(linked), link: collateralLink({ underlying: 0, basisInitialBps: 7_400, basisMaintenanceBps: 300 }) };
   assert.equal(v.sb.sendExpectingFailure([await client.tightenRiskIx(v.guardian.publicKey, 1, lower)], [v.guardian]).errorName, "GuardianCannotLoosen");
   const unlink = { ...riskParamsOf(linked), link: unlinked() };
   assert.deepEqual(diffCollateralParams(riskParamsOf(linked), unlink), [
-    "link: underlying 0, 1.000000 units per token, basis 5.00% / 3.00% -> none",
+    "link: underlying 0, 1.000000 units per token, basis 75.00% / 3.00% -> none",
   ]);
   const done = v.sb.send([await client.tightenRiskIx(v.guardian.publicKey, 1, unlink)], [v.guardian]);
   recordCu("tighten_risk", "guardian: unlink a collateral", done.computeUnits, CEILING);
@@ -167,6 +172,12 @@ test("an offset group goes through the timelock; the guardian lowers and dissolv
   // Overlap with the group in force is refused.
   const overlap = await propose(1, offsetGroup([1, 2], 1_000));
   assert.equal(v.sb.sendExpectingFailure([overlap.ix], [v.governance]).errorName, "OffsetGroupsOverlap");
+  // A member change keeps no credit: the new members start from 0, one step at a time.
+  const swap = await propose(0, offsetGroup([0, 2], 5_000));
+  assert.equal(v.sb.sendExpectingFailure([swap.ix], [v.governance]).errorName, "OffsetCreditStepTooLarge");
+  // No credit above 50%, whatever the step.
+  const aboveHalf = await propose(0, offsetGroup([0, 1], 5_001));
+  assert.equal(v.sb.sendExpectingFailure([aboveHalf.ix], [v.governance]).errorName, "InvalidOffsetCredit");
 
   // A pending raise goes stale when the guardian lowers the credit.
   const raise = await propose(0, offsetGroup([0, 1], 5_000));

@@ -13,6 +13,7 @@ import {
   getPortfolioHealth,
   marginBudgetIxs,
   marketPda,
+  marksBatches,
   quoteTrade,
   seriesMask,
   tradeIx,
@@ -82,4 +83,20 @@ test("rejections carry their IDL names; stale marks are fixed by the keeper inst
   const keeper = await updateMarksIx(client, 0, seriesMask(0, 1), s.oracle);
   s.sb.send([...marginBudgetIxs(), keeper, await tradeIx(client, perp)], both);
   assert.equal((await positions(s, s.a)).length, 2);
+});
+
+test("marksBatches keeps each call/put pair in one update_marks mask, at most 16 series each", () => {
+  // Sixteen strikes, all calls first then all puts: index-order batches of 16 would split every pair.
+  const listed = [0, 1].flatMap(() => Array.from({ length: 16 }, (_, i) => ({ strike: 150_000_000n + BigInt(i) * 10_000_000n, expiry: 1_800_000_000n })));
+  const batches = marksBatches(listed);
+  assert.equal(batches.length, 2);
+  let covered = 0;
+  for (const mask of batches) {
+    assert.ok(mask.toString(2).replace(/0/g, "").length <= 16);
+    for (let i = 0; i < 16; i++) assert.equal((mask >>> i) & 1, (mask >>> (i + 16)) & 1, `pair ${i} split`);
+    assert.equal(covered & mask, 0);
+    covered = (covered | mask) >>> 0;
+  }
+  assert.equal(covered, 0xffffffff);
+  assert.deepEqual(marksBatches([]), []);
 });

@@ -29,6 +29,10 @@ export interface LiquidatePositionsParams extends QuoteAccounts {
   /** Health accounts without the liquidated underlying: the target's, then the liquidator's. */
   targetHealth: PublicKey[];
   liquidatorHealth: PublicKey[];
+  /** A linked collateral taken over with a short perp, the matching units per lot (a
+   * cash-and-carry unwound both legs together); the liquidator's health accounts must then
+   * hold that collateral's oracle in its slot. */
+  hedgeCollateral?: number;
 }
 
 export interface LiquidateCollateralParams extends QuoteAccounts {
@@ -55,6 +59,7 @@ export async function liquidatePositionsIx(client: XmarginClient, p: LiquidatePo
       instrument: p.instrument,
       maxLots: new BN(p.maxLots.toString()),
       targetHealthAccounts: p.targetHealth.length,
+      hedgeCollateral: p.hedgeCollateral ?? null,
     })
     .accountsStrict({
       liquidatorSigner: p.liquidatorSigner,

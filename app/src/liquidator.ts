@@ -207,6 +207,8 @@ export class LiquidatorBot {
         liquidatorHealth: this.healthAccounts(mine, registry, pos.underlying),
       });
       const oracle = this.cfg.underlyingOracle(pos.underlying);
+      // Fresh marks of the series (and its counterpart, which `update_marks` adds; the
+      // transaction's compute limit comes from this simulation).
       const ixs = pos.series === 255 ? [ix] : [await updateMarksIx(this.client, pos.underlying, 1 << pos.series, oracle), ix];
       await tryIx(`positions u${pos.underlying} ${pos.series === 255 ? "perp" : `series ${pos.series}`}`, ixs);
     }

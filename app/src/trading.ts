@@ -208,9 +208,11 @@ function keeperAccounts(client: XmarginClient, underlying: number, oracle: Publi
 
 /**
  * `update_marks`: recomputes the marks (value, Greeks, convexity bounds) of the series in
- * `seriesMask` (bit i = series i) at the oracle spot. Health computations value options from
- * marks and fail with `MarksMissing` / `MarksTooOld` / `MarksSpotDrift` /
- * `MarksParamsChanged` when they are stale: send this first (~42k CU per series).
+ * `seriesMask` (bit i = series i) at the oracle spot, each with its counterparts (the listed
+ * series of the same strike and expiry and the other kind, so a conversion's legs always
+ * share a basis). Health computations value options from marks and fail with `MarksMissing` /
+ * `MarksTooOld` / `MarksSpotDrift` / `MarksParamsChanged` when they are stale: send this
+ * first (~42k CU per marked series, counterparts included; batch with `marksBatches`).
  */
 export async function updateMarksIx(
   client: XmarginClient,
@@ -224,11 +226,50 @@ export async function updateMarksIx(
     .instruction();
 }
 
-/** The mask of the first `count` series (16 per transaction keeps within the CU limit). */
+/**
+ * The mask of series `from..from + count`. `update_marks` also marks their counterparts, so
+ * a mask of 16 series may mark up to 32: to batch a market's series, use `marksBatches`.
+ */
 export function seriesMask(from: number, count: number): number {
   let mask = 0;
   for (let i = from; i < from + count && i < 32; i++) mask = (mask | (1 << i)) >>> 0;
   return mask;
+}
+
+/** Series marked per `update_marks` transaction (~42k CU each), counterparts included. */
+export const MARKS_PER_TX = 16;
+
+/**
+ * `update_marks` masks covering every series of `listed` (a market's listed series, in index
+ * order), each marking at most `perTx` series once `update_marks` adds the counterparts: a
+ * series and its counterparts (same strike and expiry) always share a mask.
+ */
+export function marksBatches(listed: { strike: bigint; expiry: bigint }[], perTx = MARKS_PER_TX): number[] {
+  const bits = (m: number) => {
+    let n = 0;
+    for (let x = m >>> 0; x !== 0; x = (x & (x - 1)) >>> 0) n++;
+    return n;
+  };
+  const batches: number[] = [];
+  let mask = 0;
+  let done = 0;
+  for (let i = 0; i < listed.length && i < 32; i++) {
+    if ((done & (1 << i)) !== 0) continue;
+    const s = listed[i]!;
+    let group = 0;
+    for (let j = 0; j < listed.length && j < 32; j++) {
+      const t = listed[j]!;
+      if (t.strike === s.strike && t.expiry === s.expiry) group = (group | (1 << j)) >>> 0;
+    }
+    done = (done | group) >>> 0;
+    if (mask !== 0 && bits(mask | group) > perTx) {
+      batches.push(mask);
+      mask = 0;
+    }
+    mask = (mask | group) >>> 0;
+  }
+  if (mask !== 0) batches.push(mask);
+  return batches;
 }
 
 export async function updateFundingIx(client: XmarginClient, underlying: number, oracle: PublicKey): Promise<TransactionInstruction> {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use xmargin_cli::vol_flags::VolFlags;
-use xmargin_cli::{backtest, demo, risk};
+use xmargin_cli::{backtest, calibrate, demo, risk};
 
 #[derive(Parser)]
 #[command(name = "xmargin", version, about = "xmargin portfolio-margin venue: sandbox and tools")]
@@ -52,6 +52,29 @@ enum Command {
         /// The book to chart.
         #[arg(long, value_enum, default_value = "short-strangle")]
         book: backtest::replay::Book,
+        /// Replay the multi-asset books that use the engine's credits (cash-and-carry per
+        /// underlying, β-matched pairs both ways, covered call on spot collateral,
+        /// conversion), without and with the reference credits side by side.
+        #[arg(long)]
+        books: bool,
+        /// With --books: replay the pairs with this offset credit ρ (a group of the pair's
+        /// two underlyings) instead of the reference calibration's groups.
+        #[arg(long, requires = "books")]
+        offset_rho: Option<f64>,
+        #[command(flatten)]
+        vol: VolFlags,
+    },
+    /// Estimate the offset and link parameters from the price data: per pair, hourly-return
+    /// correlations (whole sample, crash windows, 30-day rolling) and the largest offset
+    /// credit ρ whose pair books add no bad debt and no breach on any crash window; per
+    /// underlying, the perp/spot basis moves within the liquidation horizon. Prints the
+    /// table governance would propose.
+    Calibrate {
+        /// Directory of the price files (as `backtest`).
+        #[arg(long, default_value = "../shared/data/prices")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         vol: VolFlags,
     },
@@ -106,7 +129,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Demo { crash_window, data } => {
             demo::run(&xmargin_cli::demo_liquidation::CrashArgs { window: crash_window, data })
         }
-        Command::Backtest { data, underlying, window, csv, json, chart, book, vol } => {
+        Command::Backtest { data, underlying, window, csv, json, chart, book, books, offset_rho, vol } => {
             backtest::run(&backtest::Args {
                 data,
                 underlyings: underlying,
@@ -116,7 +139,12 @@ fn run(cli: Cli) -> Result<()> {
                 chart,
                 chart_book: book,
                 vol: vol.params(),
+                books,
+                offset_rho,
             })
+        }
+        Command::Calibrate { data, json, vol } => {
+            calibrate::run(&calibrate::Args { data, json, vol: vol.params() })
         }
         Command::Risk { command } => match command {
             RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, json } => {

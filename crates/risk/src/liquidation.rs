@@ -30,7 +30,6 @@ use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{from_native, Checked, Fx, ZERO};
 use crate::links::{linked_exposures, LinkedUnderlying};
-use crate::offsets::OffsetTable;
 
 /// A linked collateral exposure: (underlying, units).
 type LinkedExposure = (u16, Fx);
@@ -58,6 +57,19 @@ pub struct LiquidationTerms {
     pub quote: u16,
 }
 
+/// Linked collateral taken over together with a position (`hedged_liquidation_size`): per lot
+/// of the position, `units_per_lot` of collateral `asset` move to the liquidator, who pays
+/// `price` per unit (quote units, the collateral discount already taken off) into the
+/// target's quote balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HedgeTerms {
+    pub asset: u16,
+    /// Collateral units per lot of the position (> 0).
+    pub units_per_lot: Fx,
+    /// Quote units paid per unit of collateral (> 0).
+    pub price: Fx,
+}
+
 /// The liquidation one call performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiquidationPlan {
@@ -79,8 +91,6 @@ pub struct LiquidationPlan {
     /// The target's equity before (quote units: collateral at market value, positions at
     /// their marks).
     pub equity_before: Fx,
-    /// True when the step was sized on health without credits (see [`liquidation_size`]).
-    pub without_credits: bool,
 }
 
 /// Discount per unit: `rate` × spot, for an option at most `option_cap` × its value — a fee on
@@ -138,6 +148,10 @@ struct Target<'a> {
     rest_value: Fx,
     rest_requirement: Fx,
     terms: LiquidationTerms,
+    /// Linked collateral moving with the position, if any.
+    hedge: Option<HedgeTerms>,
+    /// The target's underlying and those offset against it (whose linked exposures move).
+    joint: Vec<u16>,
     /// The requirement and positions' value of the last evaluation.
     requirement: Fx,
     value: Fx,
@@ -158,7 +172,33 @@ impl Target<'_> {
         self.value = value;
         // The target receives sign·q·mark − q·discount in cash.
         let cash = sign_units.mul_c(self.mark)?.sub_c(units.mul_c(self.terms.discount)?)?;
-        let balances = with_added(self.balances, self.terms.quote, cash, None)?;
+        let Some(hedge) = self.hedge else {
+            let balances = with_added(self.balances, self.terms.quote, cash, None)?;
+            return health_from_linked(
+                value,
+                requirement,
+                &balances,
+                self.collateral,
+                &self.linked,
+                Level::Maintenance,
+            );
+        };
+        // With the hedge: the collateral leaves, its price comes in, and its exposure leaves
+        // its underlying's book, which is evaluated again.
+        let sold = hedge.units_per_lot.mul_i(lots)?;
+        let cash = cash.add_c(sold.mul_c(hedge.price)?)?;
+        let balances = with_added(self.balances, self.terms.quote, cash, Some((hedge.asset, sold.neg_c()?)))?;
+        let joint = &self.joint;
+        let links: Vec<LinkedExposure> = linked_exposures(&balances, self.collateral)?
+            .into_iter()
+            .filter(|(u, _)| joint.contains(u))
+            .collect();
+        let books = marked_books_linked(&self.positions, &links, self.underlyings, self.now)?;
+        let (value, requirement, _) = books_requirement(&books, self.params, Level::Maintenance)?;
+        let value = value.add_c(self.rest_value)?;
+        let requirement = requirement.add_c(self.rest_requirement)?;
+        self.requirement = requirement;
+        self.value = value;
         health_from_linked(value, requirement, &balances, self.collateral, &self.linked, Level::Maintenance)
     }
 }
@@ -273,15 +313,15 @@ fn buffer_for(buffer: Fx, fraction: Fx, requirement: Fx) -> Result<Fx> {
 /// leg of a spread); `InvalidLiquidationTerms` for a negative discount or buffer fraction,
 /// a non-positive buffer or lot, or no lots allowed.
 ///
-/// **Books that only net with their credits.** A cash-and-carry (linked spot, short perp) or
-/// a pair offset at ρ > ½ cannot be unwound one leg at a time on health *with* the credits:
-/// taking either leg unhedges the other, which raises the requirement by more than the leg
-/// frees. Such a book, once underwater, would be stuck until it is insolvent. So when no
-/// step improves health with the credits, the step is sized on health **without** them (no
-/// links, no offsets: today's engine, under which every such leg frees its own
-/// requirement), and the plan reports the health with the credits before and after
-/// (`without_credits`): the book is unwound leg by leg exactly as it would be without the
-/// credits, never slower.
+/// **Books that only net with their credits.** A cash-and-carry (linked spot, short perp)
+/// cannot be unwound one leg at a time on health with its credit: taking either leg
+/// unhedges the other, which raises the requirement by more than the leg frees, so both
+/// return `LiquidationWouldNotImprove` and such a book, once under water, stays hedged until
+/// its basis moves (README, "Liquidation stays exact"). Sizing such a step on health without
+/// the credits was tried and reverted: it takes the whole hedge leg to cure a deficit of a
+/// few dollars and leaves a leveraged unhedged book, which the crash backtest turned into
+/// bad debt. Offset groups are capped at ρ ≤ ½ on-chain for the same reason: above it,
+/// taking one leg of an offsetting pair raises the group's requirement.
 #[allow(clippy::too_many_arguments)]
 pub fn liquidation_size(
     positions: &[MarkedPosition],
@@ -301,38 +341,41 @@ pub fn liquidation_size(
     {
         return Err(RiskError::InvalidLiquidationTerms);
     }
-    let mut t = target(positions, index, balances, collateral, underlyings, now, params, terms)?;
-    match plan_for(&mut t) {
-        Err(RiskError::LiquidationWouldNotImprove) if has_credits(collateral, params) => {
-            let plain = without_links(collateral);
-            let plain_params = params.with_offsets(OffsetTable::NONE);
-            let mut p = target(positions, index, balances, &plain, underlyings, now, &plain_params, terms)?;
-            let mut plan = match plan_for(&mut p) {
-                Err(RiskError::NotLiquidatable) => return Err(RiskError::LiquidationWouldNotImprove),
-                other => other?,
-            };
-            // Reported with the credits: what the portfolio looks like before and after.
-            plan.health_before = t.health(0)?;
-            plan.requirement_before = t.requirement;
-            plan.buffer = buffer_for(terms.buffer, terms.buffer_fraction, plan.requirement_before)?;
-            plan.health_after = t.health(plan.lots)?;
-            plan.restores_buffer = plan.health_after >= plan.buffer;
-            plan.without_credits = true;
-            Ok(plan)
-        }
-        other => other,
+    let mut t = target(positions, index, balances, collateral, underlyings, now, params, terms, None)?;
+    plan_for(&mut t)
+}
+
+/// As [`liquidation_size`], with `hedge.units_per_lot` of linked collateral `hedge.asset`
+/// moving to the liquidator with every lot of the position: how a book that only nets with
+/// its link (a cash-and-carry: linked spot, short perp) is unwound, both legs together, sized
+/// on health with the credit (each lot frees the basis haircut of its collateral for the two
+/// discounts). At most the lots the target's balance covers.
+#[allow(clippy::too_many_arguments)]
+pub fn hedged_liquidation_size(
+    positions: &[MarkedPosition],
+    index: usize,
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+    params: &MarginParams,
+    terms: LiquidationTerms,
+    hedge: HedgeTerms,
+) -> Result<LiquidationPlan> {
+    let linked_to =
+        collateral.iter().find(|c| c.index == hedge.asset).and_then(|c| c.link).map(|l| l.underlying);
+    let underlying = positions.get(index).ok_or(RiskError::NothingToLiquidate)?.underlying;
+    if hedge.units_per_lot <= ZERO || hedge.price <= ZERO || linked_to != Some(underlying) {
+        return Err(RiskError::InvalidLiquidationTerms);
     }
-}
-
-/// Whether links or offsets give this portfolio any credit (else there is nothing to fall
-/// back from).
-fn has_credits(collateral: &[CollateralMarket], params: &MarginParams) -> bool {
-    params.offsets.count > 0 || collateral.iter().any(|c| c.link.is_some())
-}
-
-/// The same markets without their links.
-fn without_links(collateral: &[CollateralMarket]) -> Vec<CollateralMarket> {
-    collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect()
+    let held = balances.iter().find(|b| b.collateral == hedge.asset).map_or(ZERO, |b| b.amount);
+    let covered = held.div_c(hedge.units_per_lot)?.floor().to_num::<i64>();
+    if covered < 1 {
+        return Err(RiskError::NothingToLiquidate);
+    }
+    let terms = LiquidationTerms { max_lots: terms.max_lots.min(covered), ..terms };
+    let mut t = target(positions, index, balances, collateral, underlyings, now, params, terms, Some(hedge))?;
+    plan_for(&mut t)
 }
 
 /// Σ balances at market value.
@@ -359,6 +402,7 @@ fn target<'a>(
     now: i64,
     params: &'a MarginParams,
     terms: LiquidationTerms,
+    hedge: Option<HedgeTerms>,
 ) -> Result<Target<'a>> {
     let position = *positions.get(index).ok_or(RiskError::NothingToLiquidate)?;
     if position.size == ZERO {
@@ -375,6 +419,10 @@ fn target<'a>(
     let (mine, rest): (Vec<MarkedPosition>, Vec<MarkedPosition>) =
         positions.iter().partition(|p| joint(p.underlying));
     let index = positions[..index].iter().filter(|p| joint(p.underlying)).count();
+    let joint_underlyings: Vec<u16> = match group {
+        Some(g) => g.members().to_vec(),
+        None => alloc::vec![position.underlying],
+    };
     let all_links = linked_exposures(balances, collateral)?;
     let (links, rest_links): (Vec<LinkedExposure>, Vec<LinkedExposure>) =
         all_links.iter().partition(|(u, _)| joint(*u));
@@ -396,6 +444,8 @@ fn target<'a>(
         rest_value,
         rest_requirement,
         terms,
+        hedge,
+        joint: joint_underlyings,
         requirement: ZERO,
         value: ZERO,
     })
@@ -423,7 +473,6 @@ fn plan_for(t: &mut Target<'_>) -> Result<LiquidationPlan> {
         restores_buffer: found.health >= buffer,
         evaluations: found.evaluations,
         equity_before,
-        without_credits: false,
     })
 }
 
@@ -465,14 +514,14 @@ pub struct CollateralLiquidationPlan {
     pub evaluations: u32,
     /// As in `LiquidationPlan`.
     pub equity_before: Fx,
-    pub without_credits: bool,
 }
 
 /// The least lots of collateral `asset` whose sale to the liquidator, repaying the quote
 /// liability, brings maintenance health to the buffer — at most the target's balance, the
 /// liability (a liquidator repays debt, it does not buy collateral beyond it) and the
 /// liquidator's maximum. The positions are fixed: their value and maintenance requirement
-/// are computed once. Health is concave in the amount (tiered asset weights fall with size,
+/// are computed once (for a linked asset, whose balance is an exposure in its underlying's
+/// grid, at every guess). Health is concave in the amount (tiered asset weights fall with size,
 /// the liability weight exceeds the asset weight), so the search of `liquidation_size`
 /// applies unchanged.
 ///
@@ -481,52 +530,6 @@ pub struct CollateralLiquidationPlan {
 /// `InvalidLiquidationTerms`.
 #[allow(clippy::too_many_arguments)]
 pub fn collateral_liquidation_size(
-    positions: &[MarkedPosition],
-    balances: &[Balance],
-    collateral: &[CollateralMarket],
-    underlyings: &[MarkedUnderlying],
-    now: i64,
-    params: &MarginParams,
-    terms: CollateralLiquidationTerms,
-) -> Result<CollateralLiquidationPlan> {
-    match collateral_plan(positions, balances, collateral, underlyings, now, params, terms) {
-        // As `liquidation_size`: a linked balance hedging a derivative only nets with its
-        // credit; the step is then sized without credits and reported with them.
-        Err(RiskError::LiquidationWouldNotImprove) if has_credits(collateral, params) => {
-            let plain = without_links(collateral);
-            let plain_params = params.with_offsets(OffsetTable::NONE);
-            let mut plan =
-                match collateral_plan(positions, balances, &plain, underlyings, now, &plain_params, terms) {
-                    Err(RiskError::NotLiquidatable) => return Err(RiskError::LiquidationWouldNotImprove),
-                    other => other?,
-                };
-            let health_at = |repay: Fx, sold: Fx| -> Result<(Fx, Fx)> {
-                let after = with_added(balances, terms.quote, repay, Some((terms.asset, sold.neg_c()?)))?;
-                let links = linked_exposures(&after, collateral)?;
-                let books = marked_books_linked(positions, &links, underlyings, now)?;
-                let (value, requirement, _) = books_requirement(&books, params, Level::Maintenance)?;
-                let linked = linked_data(&linked_exposures(balances, collateral)?, underlyings, params)?;
-                Ok((
-                    health_from_linked(value, requirement, &after, collateral, &linked, Level::Maintenance)?,
-                    requirement,
-                ))
-            };
-            let (before, requirement_before) = health_at(ZERO, ZERO)?;
-            let sold = from_native(i128::from(plan.lots), terms.decimals)?;
-            plan.health_before = before;
-            plan.requirement_before = requirement_before;
-            plan.buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement_before)?;
-            plan.health_after = health_at(plan.repay, sold)?.0;
-            plan.restores_buffer = plan.health_after >= plan.buffer;
-            plan.without_credits = true;
-            Ok(plan)
-        }
-        other => other,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn collateral_plan(
     positions: &[MarkedPosition],
     balances: &[Balance],
     collateral: &[CollateralMarket],
@@ -600,7 +603,6 @@ fn collateral_plan(
         restores_buffer: found.health >= buffer,
         evaluations: found.evaluations,
         equity_before,
-        without_credits: false,
     })
 }
 

@@ -23,6 +23,10 @@
 //!   portfolios never lowers the total requirement, and liquidation's search (concave
 //!   health) stays exact.
 //! - **ρ = 0 reproduces the engine without offsets exactly** (nothing is computed).
+//! - **On-chain ρ ≤ ½** (governance cap): for delta legs, taking one leg of an offsetting
+//!   pair changes R_group by (2ρ − 1)·R_leg, which must not be positive, or a book under
+//!   water could not be liquidated one leg at a time. The engine itself accepts ρ ≤ 1 (what-if
+//!   books in the CLI).
 //!
 //! The part of Σ R_u that the credit does not remove, (1 − ρ)·(Σ R_u − R_joint), is what
 //! covers the legs moving apart (the FTX week: SOL −85% against BTC −18% in a day); the

@@ -387,3 +387,56 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn hedged_liquidation_is_exact(seed in any::<u64>(), size in 0.5f64..5.0, linked in 0.5f64..6.0, debt in 0.01f64..0.2, credit in 0.0f64..=0.5, buffer in 0.001f64..0.05) {
+        // A carry (linked spot on underlying 0, short perp) plus random positions, under water:
+        // the liquidator takes lots of the perp with one unit of spot per unit of perp.
+        use xmargin_risk::liquidation::{hedged_liquidation_size, HedgeTerms};
+        let u = marked_underlyings();
+        let params = grouped(credit);
+        let c = collateral();
+        let mut rng = common::Rng::new(seed);
+        let mut positions = vec![MarkedPosition::perp(0, fx(-(size / LOT).round() * LOT))];
+        for _ in 0..rng.below(3) {
+            let p = random_position(&mut rng, 1, 2_000.0);
+            let m = marked(&p, &u, &params);
+            if m.size != Fx::ZERO && m.marks.is_some() && !positions.iter().any(|q| q.strike_expiry == m.strike_expiry) {
+                positions.push(m);
+            }
+        }
+        let maint = |pos: &[MarkedPosition], quote: Fx, spot: Fx| {
+            let b = [Balance { collateral: QUOTE, amount: quote }, Balance { collateral: 1, amount: spot }];
+            marked_health(pos, &b, &c, &u, NOW, &params, Level::Maintenance).unwrap()
+        };
+        let without = maint(&positions, Fx::ZERO, fx(linked)).to_num::<f64>();
+        let scale = 1.0 + without.abs();
+        let x = -debt * scale - without;
+        let quote = fx(if x >= 0.0 { x } else { x / LIABILITY });
+        prop_assume!(maint(&positions, quote, fx(linked)) < Fx::ZERO);
+        let balances = [Balance { collateral: QUOTE, amount: quote }, Balance { collateral: 1, amount: fx(linked) }];
+        let hedge = HedgeTerms { asset: 1, units_per_lot: fx(LOT), price: fx(99.0) };
+        let terms = LiquidationTerms { discount: fx(1.0), buffer: fx(buffer * scale), buffer_fraction: Fx::ZERO, lot: fx(LOT), max_lots: i64::MAX, quote: QUOTE };
+        let held = (positions[0].size.abs().to_num::<f64>() / LOT).round() as i64;
+        let after = |lots: i64, mark: Fx| {
+            let mut p = positions.clone();
+            let units = if lots == held { p[0].size.abs() } else { fx(LOT) * Fx::from_num(lots) };
+            p[0].size += units;
+            let sold = fx(LOT) * Fx::from_num(lots);
+            maint(&p, quote - units * mark - units * fx(1.0) + sold * fx(99.0), fx(linked) - sold)
+        };
+        match hedged_liquidation_size(&positions, 0, &balances, &c, &u, NOW, &params, terms, hedge) {
+            Ok(plan) => {
+                prop_assert_eq!(after(plan.lots, plan.mark), plan.health_after, "the plan's health is the whole-portfolio health");
+                if plan.restores_buffer && plan.lots > 1 {
+                    prop_assert!(after(plan.lots - 1, plan.mark) < terms.buffer, "one lot fewer would do");
+                }
+            }
+            Err(RiskError::LiquidationWouldNotImprove) | Err(RiskError::NothingToLiquidate) => {}
+            Err(e) => prop_assert!(false, "unexpected {e:?}"),
+        }
+    }
+}

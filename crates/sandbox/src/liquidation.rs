@@ -4,6 +4,7 @@ use anchor_lang::prelude::AccountMeta;
 use solana_instruction::Instruction;
 use solana_signer::Signer;
 use xmargin::instructions::{LiquidateCollateralArgs, LiquidatePositionsArgs};
+use xmargin::state::PERP_INSTRUMENT;
 
 use crate::ix::instruction;
 use crate::venue::{budget_ixs, Trader, Venue};
@@ -26,9 +27,28 @@ impl Venue {
         instrument: u8,
         max_lots: u64,
     ) -> Instruction {
+        self.liquidate_positions_hedged_ix(liquidator, target, underlying, instrument, max_lots, None)
+    }
+
+    /// `liquidate_positions`, with linked collateral `hedge` taken over with the position (the
+    /// liquidator's health accounts as they will be: the collateral in its slot).
+    pub fn liquidate_positions_hedged_ix(
+        &self,
+        liquidator: &Trader,
+        target: &Pubkey,
+        underlying: u8,
+        instrument: u8,
+        max_lots: u64,
+        hedge: Option<u8>,
+    ) -> Instruction {
         let exchange = pda::exchange();
         let target_accounts = self.health_accounts(target, Some(underlying));
-        let liquidator_accounts = self.health_accounts(&liquidator.portfolio, Some(underlying));
+        let mut after: xmargin::state::Portfolio =
+            self.sb.portfolio(&liquidator.portfolio).expect("portfolio");
+        if let Some(slot) = hedge.and_then(|c| after.balance_mut_or_insert(c)) {
+            slot.amount = slot.amount.saturating_add(1);
+        }
+        let liquidator_accounts = self.health_accounts_of(&after, Some(underlying));
         let u = &self.underlyings[usize::from(underlying)];
         let mut ix = instruction(
             xmargin::accounts::LiquidatePositions {
@@ -49,6 +69,7 @@ impl Venue {
                     instrument,
                     max_lots,
                     target_health_accounts: target_accounts.len() as u8,
+                    hedge_collateral: hedge,
                 },
             },
         );
@@ -69,6 +90,29 @@ impl Venue {
     ) -> TxResult {
         self.mark_all();
         let ix = self.liquidate_positions_ix(liquidator, target, underlying, instrument, max_lots);
+        let [a, b] = budget_ixs();
+        self.sb.send(&[a, b, ix], &[&liquidator.owner])
+    }
+
+    /// Sends a hedged `liquidate_positions` (the target's short perp on `underlying` with the
+    /// linked collateral `hedge`) after a keeper pass, with the largest budget.
+    pub fn liquidate_carry(
+        &mut self,
+        liquidator: &Trader,
+        target: &Pubkey,
+        underlying: u8,
+        hedge: u8,
+        max_lots: u64,
+    ) -> TxResult {
+        self.mark_all();
+        let ix = self.liquidate_positions_hedged_ix(
+            liquidator,
+            target,
+            underlying,
+            PERP_INSTRUMENT,
+            max_lots,
+            Some(hedge),
+        );
         let [a, b] = budget_ixs();
         self.sb.send(&[a, b, ix], &[&liquidator.owner])
     }
@@ -191,7 +235,8 @@ impl Venue {
     }
 
     /// `resolve_bankruptcy` of a portfolio, with its remaining accounts in the program's order:
-    /// the oracles of its non-zero non-quote balances (its health accounts), then (vault,
+    /// the oracles of its non-zero non-quote balances (equity needs no underlying: links are
+    /// left out), then (vault,
     /// insurance account, mint, token program) of each leftover non-quote balance, slot order.
     pub fn resolve_bankruptcy_ix(&self, portfolio: &Pubkey) -> Instruction {
         let exchange = pda::exchange();
@@ -209,9 +254,8 @@ impl Venue {
         );
         let p: xmargin::state::Portfolio = self.sb.portfolio(portfolio).expect("portfolio");
         let registry = self.sb.registry().expect("registry");
-        ix.accounts.extend(
-            self.health_accounts_of(&p, None).into_iter().map(|k| AccountMeta::new_readonly(k, false)),
-        );
+        ix.accounts
+            .extend(self.collateral_oracles_of(&p).into_iter().map(|k| AccountMeta::new_readonly(k, false)));
         for b in p.balances.iter().filter(|b| b.active == 1 && b.collateral != 0 && b.amount > 0) {
             let c = &registry.collaterals[usize::from(b.collateral)];
             ix.accounts.extend([

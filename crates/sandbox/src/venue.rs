@@ -7,11 +7,11 @@ use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use xmargin::instructions::{
-    CreateMarketArgs, HealthView, ListOptionSeriesArgs, RecordSettlementPriceArgs, RiskChangeArgs, TradeArgs,
-    UpdateMarksArgs,
+    with_counterparts, CreateMarketArgs, HealthView, ListOptionSeriesArgs, RecordSettlementPriceArgs,
+    RiskChangeArgs, TradeArgs, UpdateMarksArgs,
 };
 use xmargin::oracle::{kind, OracleConfig};
-use xmargin::state::{instrument_kind, Market, Portfolio, PERP_INSTRUMENT};
+use xmargin::state::{instrument_kind, Market, OptionSeries, Portfolio, PERP_INSTRUMENT};
 
 use crate::ix::instruction;
 use crate::{pda, ExchangeFixture, Sandbox, SandboxError, TxFailure, TxResult, DEFAULT_TIMELOCK_SECS};
@@ -29,8 +29,34 @@ pub const EXPIRY_TIME_OF_DAY: u32 = 8 * 3600;
 /// for an hour (keepers refresh them well before; the venue's helpers before every trade).
 pub const MARK_DRIFT_BPS: u16 = 300;
 pub const MARK_AGE_SECS: u32 = 3_600;
-/// Series marked per `update_marks` transaction (~35k CU each).
+/// Series marked per `update_marks` transaction (~42k CU each), counterparts included.
 pub const MARKS_PER_TX: usize = 16;
+
+/// `update_marks` masks covering every series of `listed` (a market's listed series), in
+/// index order, each marking at most `per_tx` series once extended with counterparts
+/// (`xmargin::instructions::with_counterparts`): a series and its counterparts (the same
+/// strike and expiry's other kind) always share a mask, so every mask is marked as given and
+/// a conversion's legs share a basis.
+pub fn marks_batches(listed: &[OptionSeries], per_tx: usize) -> Vec<u32> {
+    let mut batches = Vec::new();
+    let (mut mask, mut done) = (0u32, 0u32);
+    for i in 0..listed.len() {
+        if done & (1 << i) != 0 {
+            continue;
+        }
+        let group = with_counterparts(listed, 1 << i);
+        done |= group;
+        if mask != 0 && (mask | group).count_ones() as usize > per_tx {
+            batches.push(mask);
+            mask = 0;
+        }
+        mask |= group;
+    }
+    if mask != 0 {
+        batches.push(mask);
+    }
+    batches
+}
 
 /// The market parameters the venue uses: 5% perp band, option band 2% of spot, fees 5 / 2 bps,
 /// funding capped at 0.07% per hourly interval (at most the two fees, so wash trades cannot pay), one-hour settlement window.
@@ -254,14 +280,19 @@ impl Venue {
         self.health_accounts_of(&p, exclude)
     }
 
-    /// `health_accounts` of a portfolio state (e.g. one predicted after an instruction).
-    pub fn health_accounts_of(&self, p: &Portfolio, exclude: Option<u8>) -> Vec<Pubkey> {
-        let mut out: Vec<Pubkey> = p
-            .balances
+    /// The oracle of every non-quote balance with a non-zero amount, in slot order: the first
+    /// part of the health accounts, and all `resolve_bankruptcy` needs to value equity.
+    pub fn collateral_oracles_of(&self, p: &Portfolio) -> Vec<Pubkey> {
+        p.balances
             .iter()
             .filter(|b| b.active == 1 && b.amount != 0 && b.collateral != 0)
             .filter_map(|b| self.collaterals.iter().find(|c| c.index == b.collateral).map(|c| c.oracle))
-            .collect();
+            .collect()
+    }
+
+    /// `health_accounts` of a portfolio state (e.g. one predicted after an instruction).
+    pub fn health_accounts_of(&self, p: &Portfolio, exclude: Option<u8>) -> Vec<Pubkey> {
+        let mut out = self.collateral_oracles_of(p);
         // Underlyings with a position, and those a positive balance of a linked asset is
         // linked to (the program's `health_underlyings`).
         let registry = self.sb.registry();
@@ -430,13 +461,13 @@ impl Venue {
         )
     }
 
-    /// Marks every listed series of an underlying, `MARKS_PER_TX` per transaction; the
-    /// compute units of each transaction.
+    /// Marks every listed series of an underlying, at most `MARKS_PER_TX` per transaction
+    /// (`marks_batches`: a series and its counterparts in the same one); the compute units of
+    /// each transaction.
     pub fn mark(&mut self, underlying: u8) -> Result<Vec<u64>, TxFailure> {
-        let listed = usize::from(self.market(underlying).series_count);
+        let market = self.market(underlying);
         let mut units = Vec::new();
-        for first in (0..listed).step_by(MARKS_PER_TX) {
-            let mask = (first..listed.min(first + MARKS_PER_TX)).fold(0u32, |m, i| m | (1 << i));
+        for mask in marks_batches(market.listed_series(), MARKS_PER_TX) {
             let ix = self.update_marks_ix(underlying, mask);
             let [a, b] = budget_ixs();
             units.push(self.sb.send(&[a, b, ix], &[])?.compute_units);

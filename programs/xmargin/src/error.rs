@@ -117,11 +117,15 @@ pub enum XmarginError {
     OffsetGroupMemberCount,
     #[msg("An offset group member is not a listed underlying")]
     OffsetGroupMemberNotListed,
-    #[msg("An offset group's credit must be at most 10,000 bps")]
+    #[msg(
+        "An offset group's credit must be at most 5,000 bps (rho <= 1/2: above it, liquidating one leg of an offsetting pair raises the group's requirement by more than it frees)"
+    )]
     InvalidOffsetCredit,
     #[msg("An underlying may belong to at most one offset group")]
     OffsetGroupsOverlap,
-    #[msg("An offset group's credit rises by more than the exchange's per-change step")]
+    #[msg(
+        "An offset group's credit rises by more than the exchange's per-change step (from 0 when its members change)"
+    )]
     OffsetCreditStepTooLarge,
 
     // ---- portfolios, deposits, withdrawals ----
@@ -304,4 +308,16 @@ pub enum XmarginError {
     LossExceedsDeposits,
     #[msg("The insurance account is not the exchange's insurance account of that asset")]
     InsuranceVaultMismatch,
+
+    // ---- appended after the areas above (codes already taken stay put) ----
+    // Collateral links, per-change bound (`CollateralRiskParams::check_change`).
+    #[msg(
+        "A link's basis haircut drops more than the exchange's per-change step below the standalone haircut it replaces (10,000 - asset weight) or below its current value"
+    )]
+    BasisHaircutStepTooLarge,
+    // Hedged liquidation (`liquidate_positions` with `hedge_collateral`).
+    #[msg(
+        "A hedge collateral must be a positive balance of the target linked to the liquidated perp's underlying, the position short, and at least one native unit per lot"
+    )]
+    InvalidHedgeCollateral,
 }

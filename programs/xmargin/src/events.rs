@@ -160,7 +160,8 @@ pub struct MarketCreated {
     pub params: crate::instructions::CreateMarketArgs,
 }
 
-/// Emitted by `update_marks`: which series were marked, at what reference spot (quote
+/// Emitted by `update_marks`: which series were marked (the mask extended with the
+/// counterparts, the same strike and expiry's other kind), at what reference spot (quote
 /// units per underlying unit, I80F48 bits), when (unix seconds), at which implied vol (bps)
 /// and largest maintenance price shock (parts per million) their bounds cover.
 #[event]
@@ -305,6 +306,11 @@ pub struct PositionsLiquidated {
     pub health_after: i128,
     pub buffer: i128,
     pub restores_buffer: bool,
+    /// With a hedged liquidation: the linked collateral taken over with the perp (index),
+    /// its native units, and the quote native units the liquidator paid for it.
+    pub hedge_collateral: Option<u8>,
+    pub hedge_amount: u64,
+    pub hedge_payment: u64,
 }
 
 /// Emitted by `liquidate_collateral`: `amount` native units of collateral `collateral` moved to

@@ -220,6 +220,27 @@ impl HealthInputs {
         .map_err(risk_error)
     }
 
+    /// As `liquidation_size`, with linked collateral moving with the position (`crates/risk`).
+    pub fn hedged_liquidation_size(
+        &self,
+        index: usize,
+        terms: LiquidationTerms,
+        hedge: xmargin_risk::liquidation::HedgeTerms,
+    ) -> Result<LiquidationPlan> {
+        xmargin_risk::liquidation::hedged_liquidation_size(
+            &self.positions,
+            index,
+            &self.balances,
+            &self.markets,
+            &self.underlyings,
+            self.now,
+            &self.params,
+            terms,
+            hedge,
+        )
+        .map_err(risk_error)
+    }
+
     /// The least collateral sale restoring the buffer (`crates/risk`).
     pub fn collateral_liquidation_size(
         &self,
@@ -372,9 +393,9 @@ pub fn perp_cash(slot: &PositionSlot, funding_index: Fx, quote_decimals: u8) -> 
 /// The underlyings a health computation needs, ascending: those with an active position and
 /// those a positive stored balance of a linked asset is linked to (its exposure is in that
 /// underlying's grid, `xmargin_risk::links`).
-pub fn health_underlyings(portfolio: &Portfolio, registry: &HaircutRegistry) -> Vec<u16> {
+pub fn health_underlyings(portfolio: &Portfolio, registry: &HaircutRegistry, links: bool) -> Vec<u16> {
     let mut out: Vec<u16> = Vec::with_capacity(MAX_POSITIONS);
-    let linked = portfolio.active_balances().filter(|b| b.amount > 0).filter_map(|b| {
+    let linked = portfolio.active_balances().filter(|b| links && b.amount > 0).filter_map(|b| {
         let link = &registry.listed_collaterals().get(usize::from(b.collateral))?.link;
         link.is_active().then_some(u16::from(link.underlying))
     });
@@ -428,6 +449,33 @@ pub fn health_inputs<'info>(
     override_balance: Option<(u8, i64)>,
     provided: Option<Provided<'_>>,
     mode: OracleMode,
+) -> Result<HealthInputs> {
+    inputs(portfolio, registry, accounts, clock, override_balance, provided, mode, true)
+}
+
+/// The engine's inputs for valuing a portfolio's **equity** only (collateral at market
+/// value, positions at their marks), strict oracles: collateral links are left out (equity
+/// does not depend on them), so a portfolio without positions needs only its collateral
+/// oracles — `resolve_bankruptcy`, which no linked balance may block.
+pub fn equity_inputs<'info>(
+    portfolio: &Portfolio,
+    registry: &HaircutRegistry,
+    accounts: &'info [AccountInfo<'info>],
+    clock: &Clock,
+) -> Result<HealthInputs> {
+    inputs(portfolio, registry, accounts, clock, None, None, OracleMode::Strict, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn inputs<'info>(
+    portfolio: &Portfolio,
+    registry: &HaircutRegistry,
+    accounts: &'info [AccountInfo<'info>],
+    clock: &Clock,
+    override_balance: Option<(u8, i64)>,
+    provided: Option<Provided<'_>>,
+    mode: OracleMode,
+    links: bool,
 ) -> Result<HealthInputs> {
     // Sized once: the program's bump allocator never frees, so growth by doubling would
     // waste heap.
@@ -490,14 +538,14 @@ pub fn health_inputs<'info>(
             price,
             conf,
             schedule: schedule(config, amount, false)?,
-            link: engine_link(config)?,
+            link: if links { engine_link(config)? } else { None },
         });
         balances.push(Balance {
             collateral: index,
             amount: from_native(i128::from(amount), config.decimals).map_err(risk_error)?,
         });
     }
-    let used = health_underlyings(portfolio, registry);
+    let used = health_underlyings(portfolio, registry, links);
     let slots = portfolio.active_positions().count();
     let mut underlyings: Vec<MarkedUnderlying> = Vec::with_capacity(used.len());
     let mut positions: Vec<MarkedPosition> = Vec::with_capacity(slots);

@@ -178,7 +178,8 @@ pub mod xmargin {
         UpdateFunding::handler(ctx)
     }
 
-    /// Computes the marks (value, Greeks, convexity bounds) of option series (anyone).
+    /// Computes the marks (value, Greeks, convexity bounds) of option series, each with its
+    /// counterpart of the same strike and expiry and the other kind (anyone).
     #[access_control(ctx.accounts.validate(&args))]
     pub fn update_marks(ctx: Context<UpdateMarks>, args: UpdateMarksArgs) -> Result<()> {
         UpdateMarks::handler(ctx, args)

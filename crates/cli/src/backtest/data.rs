@@ -52,6 +52,34 @@ pub fn parse_time(s: &str) -> Result<i64> {
     Ok(days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
+/// Prints the data's own notes call bad (`SOURCES.md`): (file, bar open, what). Clipped by
+/// [`clip_bad_prints`] for the multi-asset books and `calibrate`; the single-underlying
+/// table keeps them, as its README section says.
+pub const BAD_PRINTS: [(&str, &str, &str); 1] = [
+    // "Spot's 4h high was 138, so this is almost certainly a bad or illiquid print. Clip it
+    // or ignore it if you use last-price marks."
+    ("eth_usd_1h.csv", "2020-03-13T02:00:00Z", "high"),
+];
+
+/// Clips the listed bad prints of file `name` to the bar's open/close range; returns how many.
+pub fn clip_bad_prints(name: &str, bars: &mut [Bar]) -> Result<usize> {
+    let mut n = 0;
+    for (file, time, what) in BAD_PRINTS {
+        if file != name {
+            continue;
+        }
+        let t = parse_time(time)?;
+        if let Some(bar) = bars.iter_mut().find(|b| b.time == t) {
+            match what {
+                "high" => bar.high = bar.open.max(bar.close),
+                _ => bar.low = bar.open.min(bar.close),
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 pub fn load(path: &Path) -> Result<Vec<Bar>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut lines = text.lines();

@@ -3,32 +3,62 @@
 //! over the liquidation horizon. At each bar's close, when its maintenance health (from
 //! marks, as on-chain) is negative, a liquidator takes over the least number of lots that
 //! restores the buffer (`xmargin_risk::liquidation`, the program's sizing), position by
-//! position, at the mark less the discount. Bad debt is equity below zero: at a bar's worst
-//! intrabar price (no liquidation inside a bar — pessimistic) or after liquidation could not
-//! restore it.
+//! position, at the mark less the discount — or, for a book holding spot collateral against
+//! a quote liability, buys the least collateral that does (`collateral_liquidation_size`).
+//! Bad debt is equity below zero: at a bar's worst intrabar price (no liquidation inside a
+//! bar — pessimistic) or after liquidation could not restore it.
+//!
+//! A book may span several underlyings (a pair) and hold spot collateral, linked to its
+//! underlying or not ([`Credits`]); its intrabar extremes are taken co-moving: every
+//! series at its low, every series at its high, and the closes (mixing one leg's low with
+//! the other's high would measure each leg's intrabar range, not the spread).
 use anyhow::{anyhow, Result};
 use xmargin_risk::bs::OptionKind;
-use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule, Level};
+use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level};
 use xmargin_risk::full::position_value;
-use xmargin_risk::fx::Checked;
+use xmargin_risk::fx::from_native;
 use xmargin_risk::grid::ScenarioParams;
-use xmargin_risk::liquidation::{discount_per_unit, liquidation_size, LiquidationTerms};
-use xmargin_risk::margin::health_from;
-use xmargin_risk::marks::{compute_marks, marked_books, MarkedPosition, MarkedUnderlying, MarksPolicy};
-use xmargin_risk::{Fx, InstrumentKind, MarginParams, Position, RiskError, UnderlyingMarket};
+use xmargin_risk::liquidation::{
+    collateral_liquidation_size, discount_per_unit, liquidation_size, CollateralLiquidationTerms,
+    LiquidationTerms,
+};
+use xmargin_risk::marks::{
+    compute_marks, marked_health, marked_margin, MarkedPosition, MarkedUnderlying, MarksPolicy,
+};
+use xmargin_risk::offsets::OffsetTable;
+use xmargin_risk::{Fx, InstrumentKind, MarginParams, MarginReport, Position, RiskError, UnderlyingMarket};
 
 use super::data::Bar;
 
 const HOUR: i64 = 3600;
-const PARAMS: MarginParams = MarginParams::REFERENCE;
 /// Liquidation terms of the simulation: 1% of notional per unit, at most 10% of an option's
-/// value; restore maintenance health to 5% of the requirement; lots of 0.001 units.
+/// value (collateral: 1% of its value); restore maintenance health to 5% of the requirement;
+/// lots of 0.001 units.
 const DISCOUNT_RATE: f64 = 0.01;
 const OPTION_DISCOUNT_CAP: f64 = 0.10;
 const BUFFER: f64 = 0.05;
 const LOT: f64 = 0.001;
-/// Liquidation calls per bar (each takes one position).
+/// Decimals of a spot collateral asset: one native unit is one `LOT`.
+const SPOT_DECIMALS: u8 = 3;
+/// Liquidation calls per bar (each takes one position or one collateral asset).
 const CALLS_PER_BAR: usize = 8;
+/// Collateral index of the quote asset; spot asset of underlying i is `1 + i`.
+const QUOTE: u16 = 0;
+
+/// Standalone haircut schedule of every spot collateral asset (the reference books' BTC:
+/// 80% initial, 90% maintenance; liability 1.25 / 1.1).
+pub const SPOT_SCHEDULE: HaircutSchedule = HaircutSchedule {
+    initial_asset_weight: Fx::lit("0.8"),
+    maintenance_asset_weight: Fx::lit("0.9"),
+    initial_liability_weight: Fx::lit("1.25"),
+    maintenance_liability_weight: Fx::lit("1.1"),
+    tiers: [xmargin_risk::collateral::Tier {
+        above: Fx::ZERO,
+        initial_weight: Fx::ZERO,
+        maintenance_weight: Fx::ZERO,
+    }; xmargin_risk::collateral::MAX_TIERS],
+    tier_count: 0,
+};
 
 fn fx(x: f64) -> Fx {
     Fx::from_num(x)
@@ -46,22 +76,103 @@ pub struct BarMarket {
     pub scenario: ScenarioParams,
 }
 
-/// The account: quote cash (perp cost bases included) and positions (perps without entry).
-struct Account {
-    cash: f64,
-    positions: Vec<Position>,
+/// A book's market at one bar: each underlying's (index i = position i), and the price bar
+/// of each spot collateral asset (asset i is underlying i's spot; may be shorter).
+#[derive(Debug, Clone)]
+pub struct BookMarket {
+    pub underlyings: Vec<BarMarket>,
+    pub spot: Vec<Bar>,
 }
 
-impl Account {
-    fn equity(&self, price: f64, vol: f64, now: i64) -> f64 {
-        self.cash + self.positions.iter().map(|p| position_value(p, price, vol, now)).sum::<f64>()
+/// Which of the engine's capital-efficiency credits a margin computation uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credits {
+    /// Correlation offset groups (local underlying indices).
+    pub offsets: OffsetTable,
+    /// Per underlying: its spot collateral linked with this basis haircut (initial,
+    /// maintenance), or valued alone (`None`).
+    pub links: Vec<Option<(Fx, Fx)>>,
+    /// Calls and puts of one strike and expiry net their convexity add-ons.
+    pub net_series: bool,
+}
+
+impl Credits {
+    /// None of them: the engine before the credits.
+    pub fn none() -> Credits {
+        Credits { offsets: OffsetTable::NONE, links: Vec::new(), net_series: false }
+    }
+
+    fn params(&self) -> MarginParams {
+        MarginParams::REFERENCE.with_offsets(self.offsets)
     }
 }
 
-fn underlying(m: &BarMarket) -> MarkedUnderlying {
+/// What a book holds: positions (underlying index = position in the book's market) and
+/// spot collateral units per underlying.
+#[derive(Debug, Clone, Default)]
+pub struct Holding {
+    pub positions: Vec<Position>,
+    pub spot: Vec<f64>,
+}
+
+/// The account: quote cash (perp cost bases included; negative: a liability), spot
+/// collateral and positions (perps without entry).
+struct Account {
+    cash: f64,
+    spot: Vec<f64>,
+    positions: Vec<Position>,
+}
+
+/// A price of every series of a bar: its low, high or close.
+#[derive(Debug, Clone, Copy)]
+pub enum Corner {
+    Low,
+    High,
+    Close,
+}
+
+fn at(bar: &Bar, c: Corner) -> f64 {
+    match c {
+        Corner::Low => bar.low,
+        Corner::High => bar.high,
+        Corner::Close => bar.close,
+    }
+}
+
+/// Value of `holding` (spot collateral and positions; perps against their entry) with every
+/// series at corner `c` of `m`'s bars, each underlying's implied vol from `m`.
+pub fn value(holding: &Holding, m: &BookMarket, c: Corner, now: i64) -> f64 {
+    positions_and_spot_value(&holding.positions, &holding.spot, m, c, now)
+}
+
+fn positions_and_spot_value(
+    positions: &[Position],
+    spot: &[f64],
+    m: &BookMarket,
+    c: Corner,
+    now: i64,
+) -> f64 {
+    let spot: f64 = spot.iter().zip(&m.spot).map(|(units, bar)| units * at(bar, c)).sum();
+    let positions: f64 = positions
+        .iter()
+        .map(|p| {
+            let u = &m.underlyings[usize::from(p.instrument.underlying)];
+            position_value(p, at(&u.bar, c), u.vol, now)
+        })
+        .sum();
+    spot + positions
+}
+
+impl Account {
+    fn equity(&self, m: &BookMarket, c: Corner, now: i64) -> f64 {
+        self.cash + positions_and_spot_value(&self.positions, &self.spot, m, c, now)
+    }
+}
+
+fn underlying(i: usize, m: &BarMarket) -> MarkedUnderlying {
     MarkedUnderlying {
         market: UnderlyingMarket {
-            index: 0,
+            index: i as u16,
             spot: fx(m.bar.close),
             conf: Fx::ZERO,
             vol: fx(m.vol),
@@ -73,12 +184,24 @@ fn underlying(m: &BarMarket) -> MarkedUnderlying {
     }
 }
 
-fn marked(positions: &[Position], u: &MarkedUnderlying, now: i64) -> Result<Vec<MarkedPosition>> {
+fn underlyings(m: &BookMarket) -> Vec<MarkedUnderlying> {
+    m.underlyings.iter().enumerate().map(|(i, u)| underlying(i, u)).collect()
+}
+
+fn marked(
+    positions: &[Position],
+    us: &[MarkedUnderlying],
+    now: i64,
+    credits: &Credits,
+) -> Result<Vec<MarkedPosition>> {
+    let params = credits.params();
     positions
         .iter()
         .map(|p| {
-            let marks = match p.instrument.kind {
-                InstrumentKind::Perp => None,
+            let i = p.instrument.underlying;
+            let u = us.get(usize::from(i)).ok_or_else(|| anyhow!("position on unknown underlying {i}"))?;
+            let (marks, strike_expiry) = match p.instrument.kind {
+                InstrumentKind::Perp => (None, None),
                 kind => {
                     let kind = if kind == InstrumentKind::Call { OptionKind::Call } else { OptionKind::Put };
                     let m = compute_marks(
@@ -87,88 +210,178 @@ fn marked(positions: &[Position], u: &MarkedUnderlying, now: i64) -> Result<Vec<
                         p.instrument.expiry,
                         &u.market,
                         now,
-                        &PARAMS,
+                        &params,
                         &u.policy,
                     );
-                    Some(m.map_err(err)?)
+                    let key = credits.net_series.then_some((p.instrument.strike, p.instrument.expiry));
+                    (Some(m.map_err(err)?), key)
                 }
             };
-            Ok(MarkedPosition { underlying: 0, size: p.size, marks, strike_expiry: None })
+            Ok(MarkedPosition { underlying: i, size: p.size, marks, strike_expiry })
         })
         .collect()
 }
 
-fn quote() -> [CollateralMarket; 1] {
-    [CollateralMarket {
-        index: 0,
+/// The quote asset and each spot asset (linked per `credits`).
+fn collateral(m: &BookMarket, credits: &Credits) -> Vec<CollateralMarket> {
+    let quote = CollateralMarket {
+        index: QUOTE,
         price: Fx::ONE,
         conf: Fx::ZERO,
         schedule: HaircutSchedule::flat(Fx::ONE, Fx::ONE, Fx::ONE, Fx::ONE),
         link: None,
-    }]
+    };
+    let spot = m.spot.iter().enumerate().map(|(i, bar)| CollateralMarket {
+        index: 1 + i as u16,
+        price: fx(bar.close),
+        conf: Fx::ZERO,
+        schedule: SPOT_SCHEDULE,
+        link: credits.links.get(i).copied().flatten().map(|(basis_initial, basis_maintenance)| {
+            CollateralLink { underlying: i as u16, ratio: Fx::ONE, basis_initial, basis_maintenance }
+        }),
+    });
+    std::iter::once(quote).chain(spot).collect()
 }
 
-/// Liquidates at `m`'s close until maintenance health is not negative or no position can
+fn balances(cash: f64, spot: &[f64]) -> Vec<Balance> {
+    let spot = spot
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| **u != 0.0)
+        .map(|(i, u)| Balance { collateral: 1 + i as u16, amount: fx(*u) });
+    std::iter::once(Balance { collateral: QUOTE, amount: fx(cash) }).chain(spot).collect()
+}
+
+/// The engine's report of `holding` with `cash` at `m`'s closes (marks as on-chain).
+pub fn report(holding: &Holding, cash: f64, m: &BookMarket, credits: &Credits) -> Result<MarginReport> {
+    let now = m.underlyings.first().map_or(0, |u| u.bar.time) + HOUR;
+    let us = underlyings(m);
+    let marked = marked(&holding.positions, &us, now, credits)?;
+    marked_margin(
+        &marked,
+        &balances(cash, &holding.spot),
+        &collateral(m, credits),
+        &us,
+        now,
+        &credits.params(),
+    )
+    .map_err(err)
+}
+
+/// The capital a book locks at maintenance: equity − maintenance health (the requirement
+/// plus the collateral's haircuts; the quote cash is weighted 1 and does not matter).
+pub fn locked(holding: &Holding, m: &BookMarket, credits: &Credits) -> Result<f64> {
+    let r = report(holding, 0.0, m, credits)?;
+    Ok((r.equity - r.maintenance_health).to_num())
+}
+
+/// One liquidation the liquidator may perform.
+enum Plan {
+    Position { index: usize, lots: i64, mark: Fx, discount: Fx },
+    Collateral { index: usize, lots: i64, repay: Fx, discount: Fx },
+}
+
+/// Liquidates at `m`'s close until maintenance health is not negative or nothing can
 /// help. Returns the discounts paid.
-fn liquidate(account: &mut Account, m: &BarMarket) -> Result<f64> {
-    let now = m.bar.time + HOUR;
-    let u = [underlying(m)];
+fn liquidate(account: &mut Account, m: &BookMarket, credits: &Credits) -> Result<f64> {
+    let now = m.underlyings[0].bar.time + HOUR;
+    let us = underlyings(m);
+    let params = credits.params();
+    let collateral = collateral(m, credits);
     let mut paid = 0.0;
     for _ in 0..CALLS_PER_BAR {
-        let marked = marked(&account.positions, &u[0], now)?;
-        let balances = [Balance { collateral: 0, amount: fx(account.cash) }];
-        // One netting pass: the books give both the value and the requirement.
-        let (mut value, mut requirement) = (Fx::ZERO, Fx::ZERO);
-        for book in marked_books(&marked, &u, now).map_err(err)? {
-            value = value.add_c(book.exposure.value).map_err(err)?;
-            requirement = requirement
-                .add_c(book.requirement(&PARAMS, Level::Maintenance).map_err(err)?.requirement)
-                .map_err(err)?;
-        }
-        let health = health_from(value, requirement, &balances, &quote(), Level::Maintenance).map_err(err)?;
+        let marked = marked(&account.positions, &us, now, credits)?;
+        let balances = balances(account.cash, &account.spot);
+        // Maintenance health alone first (the common case: nothing to do), the report only
+        // when a liquidation needs its requirement.
+        let health = marked_health(&marked, &balances, &collateral, &us, now, &params, Level::Maintenance)
+            .map_err(err)?;
         if health >= Fx::ZERO {
             break;
         }
-        let buffer = fx((BUFFER * requirement.to_num::<f64>()).max(1e-6));
-        // The liquidator's pick: the position whose plan leaves the best health.
-        let mut best: Option<(usize, xmargin_risk::liquidation::LiquidationPlan, Fx)> = None;
+        let r = marked_margin(&marked, &balances, &collateral, &us, now, &params).map_err(err)?;
+        let buffer = fx((BUFFER * r.maintenance_requirement.to_num::<f64>()).max(1e-6));
+        // The liquidator's pick: the position or collateral whose plan leaves the best health.
+        let mut best: Option<(Plan, Fx)> = None;
+        let mut consider = |plan: Plan, after: Fx| {
+            if best.as_ref().is_none_or(|b| after > b.1) {
+                best = Some((plan, after));
+            }
+        };
         for (i, p) in marked.iter().enumerate() {
-            let mark = p.marks.map_or(fx(m.bar.close), |k| k.greeks.price);
-            let discount = discount_per_unit(
-                p.marks.is_some(),
-                fx(m.bar.close),
-                mark,
-                fx(DISCOUNT_RATE),
-                fx(OPTION_DISCOUNT_CAP),
-            )
-            .map_err(err)?;
+            let close = fx(m.underlyings[usize::from(p.underlying)].bar.close);
+            let mark = p.marks.map_or(close, |k| k.greeks.price);
+            let discount =
+                discount_per_unit(p.marks.is_some(), close, mark, fx(DISCOUNT_RATE), fx(OPTION_DISCOUNT_CAP))
+                    .map_err(err)?;
             let terms = LiquidationTerms {
                 discount,
                 buffer,
                 buffer_fraction: Fx::ZERO,
                 lot: fx(LOT),
                 max_lots: i64::MAX,
-                quote: 0,
+                quote: QUOTE,
             };
-            match liquidation_size(&marked, i, &balances, &quote(), &u, now, &PARAMS, terms) {
-                Ok(plan) if best.as_ref().is_none_or(|b| plan.health_after > b.1.health_after) => {
-                    best = Some((i, plan, discount))
-                }
-                Ok(_) | Err(RiskError::LiquidationWouldNotImprove | RiskError::NothingToLiquidate) => {}
+            match liquidation_size(&marked, i, &balances, &collateral, &us, now, &params, terms) {
+                Ok(plan) => consider(
+                    Plan::Position { index: i, lots: plan.lots, mark: plan.mark, discount },
+                    plan.health_after,
+                ),
+                Err(RiskError::LiquidationWouldNotImprove | RiskError::NothingToLiquidate) => {}
                 Err(e) => return Err(err(e)),
             }
         }
-        let Some((i, plan, discount)) = best else { break };
-        let held = account.positions[i].size.abs().to_num::<f64>();
-        let units = (plan.lots as f64 * LOT).min(held);
-        let sign = account.positions[i].size.to_num::<f64>().signum();
-        account.cash += sign * units * plan.mark.to_num::<f64>() - units * discount.to_num::<f64>();
-        paid += units * discount.to_num::<f64>();
-        let size = account.positions[i].size.to_num::<f64>() - sign * units;
-        if plan.lots as f64 * LOT >= held - LOT / 2.0 {
-            account.positions.remove(i);
-        } else {
-            account.positions[i].size = fx(size);
+        if account.cash < 0.0 {
+            for (i, units) in account.spot.iter().enumerate() {
+                if *units <= 0.0 {
+                    continue;
+                }
+                let terms = CollateralLiquidationTerms {
+                    asset: 1 + i as u16,
+                    quote: QUOTE,
+                    price: fx(m.spot[i].close),
+                    discount_rate: fx(DISCOUNT_RATE),
+                    buffer,
+                    buffer_fraction: Fx::ZERO,
+                    decimals: SPOT_DECIMALS,
+                    max_lots: i64::MAX,
+                };
+                match collateral_liquidation_size(&marked, &balances, &collateral, &us, now, &params, terms) {
+                    Ok(plan) => consider(
+                        Plan::Collateral {
+                            index: i,
+                            lots: plan.lots,
+                            repay: plan.repay,
+                            discount: plan.discount,
+                        },
+                        plan.health_after,
+                    ),
+                    Err(RiskError::LiquidationWouldNotImprove | RiskError::NothingToLiquidate) => {}
+                    Err(e) => return Err(err(e)),
+                }
+            }
+        }
+        match best {
+            None => break,
+            Some((Plan::Position { index: i, lots, mark, discount }, _)) => {
+                let held = account.positions[i].size.abs().to_num::<f64>();
+                let units = (lots as f64 * LOT).min(held);
+                let sign = account.positions[i].size.to_num::<f64>().signum();
+                account.cash += sign * units * mark.to_num::<f64>() - units * discount.to_num::<f64>();
+                paid += units * discount.to_num::<f64>();
+                let size = account.positions[i].size.to_num::<f64>() - sign * units;
+                if lots as f64 * LOT >= held - LOT / 2.0 {
+                    account.positions.remove(i);
+                } else {
+                    account.positions[i].size = fx(size);
+                }
+            }
+            Some((Plan::Collateral { index: i, lots, repay, discount }, _)) => {
+                let units = from_native(i128::from(lots), SPOT_DECIMALS).map_err(err)?.to_num::<f64>();
+                account.spot[i] = (account.spot[i] - units).max(0.0);
+                account.cash += repay.to_num::<f64>();
+                paid += discount.to_num::<f64>();
+            }
         }
     }
     Ok(paid)
@@ -184,43 +397,58 @@ pub struct Outcome {
     pub discounts: f64,
 }
 
-/// The outcome of `positions` opened at `open` with `collateral`, followed over `path` (the
-/// bars of the horizon, each with the model's grid at that hour).
+/// The outcome of `positions` (one underlying, index 0) opened at `open` with `collateral`
+/// quote, followed over `path` (the bars of the horizon, each with the model's grid at that
+/// hour). The single-underlying books of `replay.rs`: series margined alone.
 pub fn follow(
     positions: &[Position],
     collateral: f64,
     open: &BarMarket,
     path: &[BarMarket],
 ) -> Result<Outcome> {
-    let now = open.bar.time + HOUR;
+    let book = |m: &BarMarket| BookMarket { underlyings: vec![*m], spot: Vec::new() };
+    let path: Vec<BookMarket> = path.iter().map(book).collect();
+    let holding = Holding { positions: positions.to_vec(), spot: Vec::new() };
+    follow_book(&holding, collateral, &book(open), &path, &Credits::none())
+}
+
+/// The outcome of `holding` opened at `open` with equity `collateral` (quote cash makes up
+/// the difference, a liability when negative), margined with `credits`, followed over `path`.
+pub fn follow_book(
+    holding: &Holding,
+    collateral: f64,
+    open: &BookMarket,
+    path: &[BookMarket],
+    credits: &Credits,
+) -> Result<Outcome> {
+    let now = open.underlyings[0].bar.time + HOUR;
     // Perps without entry: their cost basis is in the cash, as in the program.
     let positions: Vec<Position> =
-        positions.iter().map(|p| Position { entry_price: Fx::ZERO, ..*p }).collect();
-    let mut account = Account { cash: 0.0, positions };
-    account.cash = collateral - account.equity(open.bar.close, open.vol, now);
+        holding.positions.iter().map(|p| Position { entry_price: Fx::ZERO, ..*p }).collect();
+    let mut account = Account { cash: 0.0, spot: holding.spot.clone(), positions };
+    account.cash = collateral - account.equity(open, Corner::Close, now);
     let mut out = Outcome::default();
     for m in path {
-        let t = m.bar.time + HOUR;
-        let worst = [m.bar.low, m.bar.high, m.bar.close]
+        let t = m.underlyings[0].bar.time + HOUR;
+        let worst = [Corner::Low, Corner::High, Corner::Close]
             .iter()
-            .map(|price| account.equity(*price, m.vol, t))
+            .map(|c| account.equity(m, *c, t))
             .fold(f64::INFINITY, f64::min);
         if worst < 0.0 {
             out.bad_debt = -worst;
             return Ok(out);
         }
-        let paid = liquidate(&mut account, m)?;
+        let paid = liquidate(&mut account, m, credits)?;
         if paid > 0.0 {
             out.liquidated_bars += 1;
             out.discounts += paid;
         }
-        if account.positions.is_empty() {
+        if account.positions.is_empty() && account.spot.iter().all(|u| *u <= 0.0) {
             break;
         }
     }
     Ok(out)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,19 +461,25 @@ mod tests {
         BarMarket { bar, vol: 0.6, scenario: ScenarioParams::REFERENCE }
     }
 
-    fn long_perp() -> Vec<Position> {
+    fn perp(size: f64) -> Position {
         let instrument =
             Instrument { underlying: 0, kind: InstrumentKind::Perp, strike: Fx::ZERO, expiry: 0 };
-        vec![Position { instrument, size: Fx::ONE, entry_price: fx(100.0) }]
+        Position { instrument, size: fx(size), entry_price: fx(100.0) }
+    }
+
+    fn long_perp() -> Vec<Position> {
+        vec![perp(1.0)]
+    }
+
+    fn book(m: BarMarket) -> BookMarket {
+        BookMarket { underlyings: vec![m], spot: vec![m.bar] }
     }
 
     /// The maintenance requirement of one long perp at 100 (collateral of the thinnest
     /// account).
     fn maintenance() -> f64 {
-        let u = [underlying(&bar(0, 100.0, 100.0))];
-        let marked = marked(&long_perp(), &u[0], T0 + HOUR).unwrap();
-        let books = marked_books(&marked, &u, T0 + HOUR).unwrap();
-        books[0].requirement(&PARAMS, Level::Maintenance).unwrap().requirement.to_num()
+        let holding = Holding { positions: long_perp(), spot: Vec::new() };
+        locked(&holding, &book(bar(0, 100.0, 100.0)), &Credits::none()).unwrap()
     }
 
     #[test]
@@ -279,5 +513,35 @@ mod tests {
         assert_eq!(out.bad_debt, 0.0);
         assert!(out.liquidated_bars >= 2, "partial, in several steps: {out:?}");
         assert!(out.discounts > 0.0 && out.discounts < 1.0, "1% of notional at most: {out:?}");
+    }
+
+    #[test]
+    fn a_linked_carry_locks_its_basis_haircut_and_an_unlinked_one_its_haircut_and_perp() {
+        let carry = Holding { positions: vec![perp(-1.0)], spot: vec![1.0] };
+        let m = book(bar(0, 100.0, 100.0));
+        let linked = Credits { links: vec![Some((fx(0.02), fx(0.01)))], ..Credits::none() };
+        // Net delta zero: no requirement; the collateral loses only the 1% basis haircut.
+        assert!((locked(&carry, &m, &linked).unwrap() - 1.0).abs() < 1e-9);
+        // Alone: 10% haircut plus the short perp's 15.75% (the weighted extreme move).
+        assert!((locked(&carry, &m, &Credits::none()).unwrap() - 25.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn spot_collateral_against_a_quote_liability_is_sold_in_a_decline() {
+        // 1 unit of spot (90% maintenance weight) borrowed against down to zero health: a
+        // steady decline is met by selling collateral to repay the liability.
+        let spot = Holding { positions: Vec::new(), spot: vec![1.0] };
+        let open = book(bar(0, 100.0, 100.0));
+        let m = locked(&spot, &open, &Credits::none()).unwrap();
+        assert!((m - 10.0).abs() < 1e-9);
+        let path: Vec<BookMarket> = (1..=24)
+            .map(|i| {
+                let p = 100.0 * 0.985f64.powi(i as i32);
+                book(bar(i, p, p))
+            })
+            .collect();
+        let out = follow_book(&spot, m, &open, &path, &Credits::none()).unwrap();
+        assert_eq!(out.bad_debt, 0.0);
+        assert!(out.liquidated_bars >= 2 && out.discounts > 0.0, "{out:?}");
     }
 }

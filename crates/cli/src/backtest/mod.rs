@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use xmargin_risk::vol::VolParams;
 
+pub mod books;
 pub mod chart;
 pub mod data;
 pub mod liquidate;
@@ -41,6 +42,11 @@ pub struct Args {
     pub chart_book: Book,
     /// Estimator and adaptive-shock parameters (default `VolParams::REFERENCE`).
     pub vol: VolParams,
+    /// Replay the multi-asset books that use the engine's credits (`books.rs`), without and
+    /// with them, instead of the single-underlying books.
+    pub books: bool,
+    /// With `books`: the pairs' offset credit ρ instead of the reference groups'.
+    pub offset_rho: Option<f64>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -65,8 +71,19 @@ fn parse_window(s: &str) -> Result<(String, i64, i64)> {
     Ok((s.to_string(), start, end))
 }
 
+/// `--window A..B`, or every crash window: (name, start, end exclusive), unix seconds.
+pub fn windows(window: Option<&str>) -> Result<Vec<(String, i64, i64)>> {
+    match window {
+        Some(w) => Ok(vec![parse_window(w)?]),
+        None => CRASH_WINDOWS
+            .iter()
+            .map(|(name, a, b)| Ok((name.to_string(), data::parse_time(a)?, data::parse_time(b)? + 86_400)))
+            .collect(),
+    }
+}
+
 /// The hourly files for an underlying, most complete first.
-fn candidates(dir: &Path, underlying: &str) -> Vec<PathBuf> {
+pub(crate) fn candidates(dir: &Path, underlying: &str) -> Vec<PathBuf> {
     let u = underlying.to_lowercase();
     [format!("{u}_usd_1h.csv"), format!("{u}_usd_1h_spot.csv"), format!("{u}_usd_1h_spot_2024-08.csv")]
         .into_iter()
@@ -82,17 +99,33 @@ pub fn run(args: &Args) -> Result<()> {
             args.data.display()
         );
     }
-    let windows: Vec<(String, i64, i64)> = match &args.window {
-        Some(w) => vec![parse_window(w)?],
-        None => CRASH_WINDOWS
-            .iter()
-            .map(|(name, a, b)| Ok((name.to_string(), data::parse_time(a)?, data::parse_time(b)? + 86_400)))
-            .collect::<Result<_>>()?,
-    };
+    let windows = windows(args.window.as_deref())?;
     let params = args.vol;
     params
         .validate()
         .map_err(|e| anyhow::anyhow!("volatility parameters: {e} (need 0 < floor ≤ cap < 1, k > 0, decay in [0, 1), half-lives short ≤ long)"))?;
+    if args.books {
+        if args.csv.is_some() || args.chart.is_some() {
+            bail!("--books replays several price files of --data DIR: it takes neither --csv nor --chart");
+        }
+        if args.offset_rho.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
+            bail!("--offset-rho must be in [0, 1]");
+        }
+        let report = books::run_books(&args.data, &args.underlyings, &windows, &params, args.offset_rho)?;
+        if report.books.is_empty() {
+            bail!(
+                "no price file in {} covers the requested window(s) for the books over {:?}",
+                args.data.display(),
+                args.underlyings
+            );
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            books::print_books(&report, params.horizon_secs / 3600);
+        }
+        return Ok(());
+    }
     let mut results = Vec::new();
     let mut chart: Option<String> = None;
     for underlying in &args.underlyings {

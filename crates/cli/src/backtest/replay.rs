@@ -94,7 +94,7 @@ pub fn positions(book: Book, s: f64, now: i64, vol: f64) -> (Vec<Position>, f64)
 }
 
 /// The maintenance grid of `model` when the estimator's shock is `shock`.
-fn scenario(model: Model, shock: Fx) -> ScenarioParams {
+pub(crate) fn scenario(model: Model, shock: Fx) -> ScenarioParams {
     let mut scenario = ScenarioParams::REFERENCE;
     if model == Model::Adaptive {
         scenario.max_price_shock = shock;

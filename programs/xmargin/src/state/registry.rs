@@ -20,6 +20,12 @@ pub const MAX_OFFSET_GROUPS: usize = 4;
 /// Members of one offset group (at least 2).
 pub const MIN_GROUP_MEMBERS: u32 = 2;
 pub const MAX_GROUP_MEMBERS: u32 = 4;
+/// Largest correlation credit ρ a timelocked change may give an offset group, bps (ρ ≤ ½).
+/// Above ½, taking one leg of an offsetting pair raises the group requirement by more than it
+/// frees (ΔR = (2ρ − 1)·R_leg for delta legs), so a book under water could not be liquidated
+/// one leg at a time. Enforced by `OffsetGroupConfig::check_change` (every proposal and
+/// execution); the guardian only lowers a credit.
+pub const MAX_OFFSET_CREDIT_BPS: u16 = 5_000;
 /// `CollateralLink::ratio_e9` of one underlying unit per token.
 pub const LINK_RATIO_ONE: u64 = 1_000_000_000;
 /// Largest `CollateralLink::ratio_e9`: 10 underlying units per token.
@@ -95,7 +101,13 @@ pub struct CollateralLink {
     pub underlying: u8,
     /// Basis / liquidity haircut of the linked (offsetting) part of a balance, a fraction of
     /// its value in bps (0..=10_000), at the initial and the maintenance level; initial ≥
-    /// maintenance.
+    /// maintenance. It replaces the standalone haircut (10_000 − the asset weight) of that
+    /// part, so a timelocked change that links the asset, moves the link (another underlying
+    /// or ratio) or lowers a basis haircut keeps each one at least one step below the
+    /// standalone haircut of its level (≥ 10_000 − new asset weight − `max_weight_step_bps`,
+    /// initial with the initial weight, maintenance with the maintenance weight), and a
+    /// lowering on a linked asset is at most one step (≥ old − step):
+    /// `BasisHaircutStepTooLarge` (`CollateralRiskParams::check_change`).
     pub basis_initial_bps: u16,
     pub basis_maintenance_bps: u16,
     pub _padding: [u8; 2],
@@ -106,15 +118,18 @@ pub struct CollateralLink {
 
 /// A correlation offset group: underlyings whose margin requirements offset each other by the
 /// credit ρ (the engine's R = Σ R_u − ρ · (Σ R_u − R_joint)). Governed through the timelock
-/// (`change_kind::OFFSET_GROUP`); the guardian may only lower the credit or dissolve the group
-/// (`tighten_offsets`). All zero = unused.
+/// (`change_kind::OFFSET_GROUP`, bounds in `check_change`); the guardian may only lower the
+/// credit or dissolve the group (`tighten_offsets`). All zero = unused.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct OffsetGroupConfig {
     /// Bit i set: underlying index i is a member (2..=`MAX_GROUP_MEMBERS` listed underlyings).
     pub member_mask: u16,
-    /// Correlation credit ρ, bps (0..=10_000; 10_000 = the whole diversification credit).
+    /// Correlation credit ρ, bps (10_000 = the whole diversification credit). Valid entries
+    /// hold 0..=10_000; a timelocked change sets at most `MAX_OFFSET_CREDIT_BPS` (5,000), at
+    /// most one step (`max_weight_step_bps`) above the credit in force, and, when it changes
+    /// the members, at most one step above 0.
     pub credit_bps: u16,
     pub _padding: [u8; 4],
 }
@@ -312,7 +327,9 @@ impl OffsetGroupConfig {
 
     /// Checks the group alone in a registry with `underlying_count` listed underlyings: unused
     /// and all zero, or 2..=`MAX_GROUP_MEMBERS` listed members and a credit of at most 10_000
-    /// bps; padding zero. (Disjointness from the other groups: `HaircutRegistry::check_offset_group`.)
+    /// bps; padding zero. (Disjointness from the other groups: `HaircutRegistry::check_offset_group`;
+    /// the cap `MAX_OFFSET_CREDIT_BPS` and the per-change step of a timelocked change:
+    /// `check_change`; so the guardian may lower a credit left above the cap to any lower value.)
     pub fn check(&self, underlying_count: u8) -> Result<()> {
         require!(self._padding == [0; 4], XmarginError::MalformedOffsetGroup);
         if !self.is_used() {

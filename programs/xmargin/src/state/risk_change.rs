@@ -14,7 +14,8 @@
 use anchor_lang::prelude::*;
 
 use super::registry::{
-    CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, UnderlyingConfig, MAX_TIERS,
+    CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, UnderlyingConfig, BPS,
+    MAX_OFFSET_CREDIT_BPS, MAX_TIERS,
 };
 use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
@@ -143,7 +144,8 @@ impl CollateralRiskParams {
     /// Bounds of a timelocked change of collateral `collateral` from `current` (any
     /// direction), in a registry with `underlying_count` listed underlyings: a valid link
     /// (`CollateralLink::check`; never on the quote asset), a valid schedule, each weight
-    /// within `step` bps of its current value, the cap at most doubled, a valid oracle.
+    /// within `step` bps of its current value, the link's basis haircuts within one step of
+    /// what they replace (`check_link_step`), the cap at most doubled, a valid oracle.
     pub fn check_change(
         &self,
         current: &Self,
@@ -170,8 +172,42 @@ impl CollateralRiskParams {
                 && step_ok(ot.maintenance_weight_bps, nt.maintenance_weight_bps, step);
         }
         require!(ok, XmarginError::WeightStepTooLarge);
+        self.check_link_step(current, step)?;
         let max_cap = current.deposit_cap.saturating_mul(MAX_CAP_GROWTH_FACTOR);
         require!(self.deposit_cap <= max_cap, XmarginError::CapGrowthTooLarge);
+        Ok(())
+    }
+
+    /// Per-change bound of the link (`BasisHaircutStepTooLarge`). The linked part of a
+    /// balance is charged its basis haircut instead of the standalone haircut, 10_000 − the
+    /// asset weight, so linking is a loosening as large as the gap between the two. A change
+    /// that links the asset, moves the link (another underlying or ratio) or lowers a basis
+    /// haircut keeps that basis haircut at least 10_000 − the new asset weight of its level −
+    /// `step` (initial: the initial asset weight; maintenance: the maintenance one); a level
+    /// whose haircut a change to a linked asset leaves alone or raises is not bounded. And on
+    /// an asset linked now, no basis haircut falls by more than `step`. Unlinking is free.
+    fn check_link_step(&self, current: &Self, step: u16) -> Result<()> {
+        let (n, o) = (&self.link, &current.link);
+        if !n.is_active() {
+            return Ok(());
+        }
+        let same_link = o.is_active() && n.underlying == o.underlying && n.ratio_e9 == o.ratio_e9;
+        // Whether one level's new basis haircut is allowed, given its basis haircut now (0
+        // when unlinked) and the level's new asset weight.
+        let level_ok = |new: u16, old: u16, weight: u16| {
+            if same_link && new >= old {
+                return true;
+            }
+            let standalone_floor = BPS.saturating_sub(weight).saturating_sub(step);
+            new >= standalone_floor && (!o.is_active() || new >= old.saturating_sub(step))
+        };
+        let ok = level_ok(n.basis_initial_bps, o.basis_initial_bps, self.haircut.initial_asset_weight_bps)
+            && level_ok(
+                n.basis_maintenance_bps,
+                o.basis_maintenance_bps,
+                self.haircut.maintenance_asset_weight_bps,
+            );
+        require!(ok, XmarginError::BasisHaircutStepTooLarge);
         Ok(())
     }
 
@@ -351,15 +387,17 @@ impl LiquidationParams {
 }
 
 impl OffsetGroupConfig {
-    /// Per-change bound of a timelocked change from `current`: the credit rises by at most
-    /// `step` bps (the exchange's `max_weight_step_bps`, itself at most `MAX_WEIGHT_STEP_BPS`
-    /// = 2,500); it may fall, and the members may change, freely. Validity and disjointness
-    /// are checked separately (`HaircutRegistry::check_offset_group`).
-    pub fn check_step(&self, current: &Self, step: u16) -> Result<()> {
-        require!(
-            self.credit_bps <= current.credit_bps.saturating_add(step),
-            XmarginError::OffsetCreditStepTooLarge
-        );
+    /// Per-change bounds of a timelocked change from `current`: a credit of at most
+    /// `MAX_OFFSET_CREDIT_BPS` (`InvalidOffsetCredit`), rising by at most `step` bps (the
+    /// exchange's `max_weight_step_bps`, itself at most `MAX_WEIGHT_STEP_BPS` = 2,500) from the
+    /// credit in force when the members stay the same, and from 0 when any member is added or
+    /// removed (the credit in force was earned by other members; dissolving the group is a
+    /// member change with credit 0): `OffsetCreditStepTooLarge`. The credit may fall freely.
+    /// Validity and disjointness are checked separately (`HaircutRegistry::check_offset_group`).
+    pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
+        require!(self.credit_bps <= MAX_OFFSET_CREDIT_BPS, XmarginError::InvalidOffsetCredit);
+        let from = if self.member_mask == current.member_mask { current.credit_bps } else { 0 };
+        require!(self.credit_bps <= from.saturating_add(step), XmarginError::OffsetCreditStepTooLarge);
         Ok(())
     }
 }

@@ -588,3 +588,23 @@ fn self_liquidation_of_an_insolvent_portfolio_earns_nothing() {
     assert_eq!(e.insurance_fee, e.discount, "the whole discount to insurance");
     assert_eq!(lost, e.insurance_fee as i64, "the owner's portfolios lose the whole discount");
 }
+
+// ---- issue 14 review: a linked leftover balance must not block a resolution ---------------
+
+#[test]
+fn a_linked_leftover_balance_does_not_block_a_resolution() {
+    // The owner of an insolvent portfolio (no positions) holds dust of an asset linked to an
+    // underlying: equity does not depend on links, so the resolution values it with the
+    // collateral oracles alone (`health::equity_inputs`), as for an unlinked asset.
+    let Bankrupt { mut v, assets, target } = bankrupt_with(&[1]);
+    let wsol = assets[0];
+    v.link_collateral(wsol, xmargin_sandbox::fixtures::link(0, 300, 200, xmargin::state::LINK_RATIO_ONE))
+        .unwrap_or_else(|f| panic!("{f}"));
+    v.publish();
+    assert!(v.sb.registry().unwrap().collaterals[usize::from(wsol)].link.is_active());
+    let full = v.resolve_bankruptcy_ix(&target.portfolio);
+    assert_eq!(full.accounts.len(), 7 + 1 + 4, "named, one oracle, one takeover group: no market");
+    v.sb.send(&[full], &[]).unwrap_or_else(|f| panic!("{f}"));
+    let p = v.portfolio(&target);
+    assert_eq!((balance_of(&p, 0), balance_of(&p, wsol)), (0, 0));
+}

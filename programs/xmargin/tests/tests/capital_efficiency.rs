@@ -1,21 +1,24 @@
 //! Capital-efficiency credits on the compiled .so (issue 14): a cash-and-carry's spot
 //! collateral linked to its underlying frees the margin it locked, a BTC/ETH pair in an
 //! offset group needs less than its legs alone, and a book that only nets with its credits
-//! can still be liquidated once underwater (each step sized without the credits).
+//! (a cash-and-carry) is not unwound one leg at a time once under water but both legs
+//! together (`liquidate_positions` with `hedge_collateral`).
 mod common;
 
 use common::assert_error;
 use xmargin::error::XmarginError;
-use xmargin::events::PositionsLiquidated;
 use xmargin::state::{Portfolio, LINK_RATIO_ONE, PERP_INSTRUMENT};
 use xmargin_risk::reference::LINK_BASIS_HAIRCUT;
 use xmargin_sandbox::fixtures::{link, offset_group};
 use xmargin_sandbox::venue::{Trader, Venue};
-use xmargin_sandbox::{events, TxFailure};
+use xmargin_sandbox::TxFailure;
 
 /// Quote native units per unit (6 decimals).
 const BTC: i64 = 60_000_000_000;
 const ETH: i64 = 3_000_000_000;
+/// A hedged liquidation of a one-underlying carry: 179k CU measured (the search recomputes the
+/// linked book at every guess), with headroom.
+const HEDGED_CEILING: u64 = 200_000;
 /// 1 wBTC in native units (8 decimals).
 const ONE_WBTC: u64 = 100_000_000;
 
@@ -113,7 +116,7 @@ fn a_pair_in_an_offset_group_needs_less_than_its_legs() {
 }
 
 #[test]
-fn an_underwater_carry_is_still_liquidated_leg_by_leg() {
+fn an_underwater_carry_is_unwound_both_legs_together_not_leg_by_leg() {
     let (mut v, wbtc, maker) = venue();
     link_wbtc(&mut v, wbtc);
     let alice = carry(&mut v, wbtc, &maker);
@@ -129,18 +132,59 @@ fn an_underwater_carry_is_still_liquidated_leg_by_leg() {
     });
     let (view, _) = ok(v.health(&alice.portfolio));
     assert!(fx(view.maintenance_health) < 0.0, "under water: {}", fx(view.maintenance_health));
-    // Taking the short perp unhedges the wBTC: with the link's credit no size helps, so the
-    // step is sized on health without credits and goes through.
-    let done = ok(v.liquidate_positions(&liquidator, &alice.portfolio, 0, PERP_INSTRUMENT, u64::MAX));
-    assert!(done.logs.iter().any(|l| l.contains("sized without them")), "{:#?}", done.logs);
-    let event = events::<PositionsLiquidated>(&done.logs).remove(0);
-    assert!(
-        event.target_size_after > event.target_size_before,
-        "{} -> {}",
-        event.target_size_before,
-        event.target_size_after
+    assert!(fx(view.equity) > 0.0, "but solvent: {}", fx(view.equity));
+    // Taking either leg unhedges the other, which raises the requirement by more than the leg
+    // frees: each is refused and nothing moves. The book stays hedged (its remaining risk is
+    // the basis); sizing a leg without the credits was tried and reverted (it left leveraged
+    // unhedged books that the crash backtest turned into bad debt; README).
+    let keys = [alice.portfolio, liquidator.portfolio];
+    let before = common::snapshot(&v, &keys);
+    let perp = v.liquidate_positions(&liquidator, &alice.portfolio, 0, PERP_INSTRUMENT, u64::MAX);
+    assert_error(&perp.expect_err("the hedge leg alone"), XmarginError::LiquidationWouldNotImprove);
+    // The spot leg: the short perp's sale proceeds are quote cash, so a solvent carry has no
+    // quote liability for a collateral liquidation to repay.
+    let spot = v.liquidate_collateral(&liquidator, &alice.portfolio, wbtc, ONE_WBTC);
+    assert_error(&spot.expect_err("the spot leg alone"), XmarginError::NothingToLiquidate);
+    assert_eq!(common::snapshot(&v, &keys), before);
+
+    // Both legs together: the liquidator takes the short perp and the matching wBTC, sized on
+    // health with the credit (each lot frees the basis haircut of its wBTC for two discounts).
+    let done = ok(v.liquidate_carry(&liquidator, &alice.portfolio, 0, wbtc, u64::MAX));
+    xmargin_sandbox::cu::record(
+        "liquidate_positions",
+        "hedged: a cash-and-carry's perp with its linked wBTC",
+        done.compute_units,
+        HEDGED_CEILING,
     );
-    let after: Portfolio = v.portfolio(&alice);
-    let perp = after.positions.iter().find(|s| s.active == 1 && s.is_perp()).map_or(0, |s| s.size);
-    assert!(perp > -100, "the short perp shrank: {perp}");
+    let event = xmargin_sandbox::events::<xmargin::events::PositionsLiquidated>(&done.logs).remove(0);
+    let lots = event.target_size_after - event.target_size_before;
+    assert!(lots > 0, "{} -> {}", event.target_size_before, event.target_size_after);
+    assert_eq!(event.hedge_collateral, Some(wbtc));
+    assert_eq!(event.hedge_amount, lots as u64 * 1_000_000, "1e6 native wBTC per 0.01 BTC lot");
+    assert!(event.health_after > event.health_before);
+    assert!(event.restores_buffer, "the carry is back above the buffer");
+    let (after, _) = ok(v.health(&alice.portfolio));
+    assert!(fx(after.maintenance_health) > 0.0, "{}", fx(after.maintenance_health));
+    let wbtc_left = v.portfolio(&alice).balance(wbtc).map_or(0, |b| b.amount);
+    assert_eq!(wbtc_left, ONE_WBTC as i64 - event.hedge_amount as i64);
+    // The liquidator holds the same hedged package.
+    let (l, _) = ok(v.health(&liquidator.portfolio));
+    assert!(fx(l.initial_health) > 0.0);
+}
+
+#[test]
+fn a_hedge_must_be_a_linked_balance_against_a_short_perp() {
+    let (mut v, wbtc, maker) = venue();
+    let liquidator = ok(v.trader(10_000_000_000_000));
+    // Not linked: refused before anything is read.
+    let alice = carry(&mut v, wbtc, &maker);
+    let unlinked = v.liquidate_carry(&liquidator, &alice.portfolio, 0, wbtc, u64::MAX);
+    assert_error(&unlinked.expect_err("unlinked asset"), XmarginError::InvalidHedgeCollateral);
+    // Linked, but the perp is long (no carry to unwind).
+    link_wbtc(&mut v, wbtc);
+    let bob = ok(v.trader(1_000_000_000));
+    ok(v.deposit_collateral(&bob, wbtc, ONE_WBTC));
+    ok(v.trade_perp_at_oracle(&bob, &maker, 0, 100));
+    let long = v.liquidate_carry(&liquidator, &bob.portfolio, 0, wbtc, u64::MAX);
+    assert_error(&long.expect_err("long perp"), XmarginError::InvalidHedgeCollateral);
 }

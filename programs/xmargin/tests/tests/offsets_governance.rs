@@ -1,10 +1,12 @@
 //! Governance of the capital-efficiency registry entries on the compiled .so (issue 14): a
 //! collateral linked to an underlying and correlation offset groups. Loosening (linking,
 //! moving a link, lowering a basis haircut, forming a group, raising its credit) goes through
-//! the timelock with one bounded step per change; the guardian unlinks, raises a basis
-//! haircut, lowers a credit or dissolves a group at once, and its tightening makes pending
-//! proposals for that target stale. Every refusal has its own error and leaves the registry's
-//! bytes as they were.
+//! the timelock with one bounded step per change: a basis haircut at most one step below the
+//! standalone haircut it replaces and one step below its current value, a credit at most
+//! ½ and one step above the credit in force (above 0 when the members change); the guardian
+//! unlinks, raises a basis haircut, lowers a credit or dissolves a group at once, and its
+//! tightening makes pending proposals for that target stale. Every refusal has its own error
+//! and leaves the registry's bytes as they were.
 mod common;
 
 use common::{assert_error, snapshot};
@@ -13,10 +15,10 @@ use xmargin::error::XmarginError;
 use xmargin::events::{CollateralRiskChanged, OffsetGroupChanged};
 use xmargin::instructions::{RiskChangeArgs, TightenOffsetsArgs, TightenRiskArgs};
 use xmargin::state::{
-    change_kind, CollateralLink, CollateralRiskParams, OffsetGroupConfig, LINK_RATIO_ONE, MAX_LINK_RATIO_E9,
-    MAX_OFFSET_GROUPS,
+    change_kind, CollateralLink, CollateralRiskParams, HaircutRegistry, OffsetGroupConfig, LINK_RATIO_ONE,
+    MAX_LINK_RATIO_E9, MAX_OFFSET_CREDIT_BPS, MAX_OFFSET_GROUPS,
 };
-use xmargin_sandbox::fixtures::{link, offset_group};
+use xmargin_sandbox::fixtures::{haircut, link, offset_group};
 use xmargin_sandbox::venue::Venue;
 use xmargin_sandbox::{cu, events, pda, Pubkey, TxFailure, DEFAULT_TIMELOCK_SECS};
 
@@ -293,14 +295,94 @@ fn the_credit_rises_one_step_per_change() {
     let step = v.sb.exchange().unwrap().max_weight_step_bps;
     assert_eq!(step, 2_500);
     refused_group(&mut v, 0, offset_group(&[0, 1], step + 1), XmarginError::OffsetCreditStepTooLarge);
-    landed(v.set_offset_group(0, offset_group(&[0, 1], step)));
-    refused_group(&mut v, 0, offset_group(&[0, 1], 2 * step + 1), XmarginError::OffsetCreditStepTooLarge);
-    // The step is measured from the group in force, whatever its members become.
-    refused_group(&mut v, 0, offset_group(&[2, 3], 2 * step + 1), XmarginError::OffsetCreditStepTooLarge);
-    landed(v.set_offset_group(0, offset_group(&[0, 1, 2], 2 * step)));
+    landed(v.set_offset_group(0, offset_group(&[0, 1], 1_000)));
+    // The step is measured from the credit in force while the members stay.
+    refused_group(&mut v, 0, offset_group(&[0, 1], 1_000 + step + 1), XmarginError::OffsetCreditStepTooLarge);
+    landed(v.set_offset_group(0, offset_group(&[0, 1], 1_000 + step)));
+    // A member change starts again from 0, even below the credit in force.
+    refused_group(&mut v, 0, offset_group(&[0, 1, 2], step + 1), XmarginError::OffsetCreditStepTooLarge);
+    landed(v.set_offset_group(0, offset_group(&[0, 1, 2], step)));
     // Lowering is not bounded.
     landed(v.set_offset_group(0, offset_group(&[0, 1, 2], 0)));
     assert_eq!(v.offset_group(0), offset_group(&[0, 1, 2], 0));
+}
+
+/// The review's bypass: {BTC, ETH} raised to ½ in two steps, then the credit carried over to
+/// {BTC, SOL} and on to {BTC, ETH, SOL} at ¾, none of it stepped. Any member added or removed
+/// bounds the new credit as if the old one were 0, so each new set of members earns its
+/// credit one step at a time again.
+#[test]
+fn a_member_change_restarts_the_credit_from_zero() {
+    let mut v = venue_with_five();
+    let step = v.sb.exchange().unwrap().max_weight_step_bps;
+    let (btc, eth, sol) = (0, 1, 2);
+    landed(v.set_offset_group(0, offset_group(&[btc, eth], step)));
+    landed(v.set_offset_group(0, offset_group(&[btc, eth], 2 * step)));
+    assert_eq!(v.offset_group(0), offset_group(&[btc, eth], 5_000));
+    // Swapping a member, adding one, removing one (down to another pair): each keeps at most
+    // one step of credit.
+    for members in [&[btc, sol][..], &[btc, eth, sol], &[eth, sol], &[btc, sol, 3]] {
+        refused_group(&mut v, 0, offset_group(members, 2 * step), XmarginError::OffsetCreditStepTooLarge);
+        refused_group(&mut v, 0, offset_group(members, step + 1), XmarginError::OffsetCreditStepTooLarge);
+    }
+    // The swap itself is a legal change at one step, and the next member change again.
+    landed(v.set_offset_group(0, offset_group(&[btc, sol], step)));
+    refused_group(&mut v, 0, offset_group(&[btc, eth, sol], 3 * step), XmarginError::InvalidOffsetCredit);
+    refused_group(
+        &mut v,
+        0,
+        offset_group(&[btc, eth, sol], 2 * step),
+        XmarginError::OffsetCreditStepTooLarge,
+    );
+    landed(v.set_offset_group(0, offset_group(&[btc, eth, sol], step)));
+    // Back to the first pair: again one step.
+    landed(v.set_offset_group(0, offset_group(&[btc, eth], step)));
+    // Dissolving and forming the group again is no way round it either.
+    landed(v.set_offset_group(0, offset_group(&[btc, eth], 2 * step)));
+    landed(v.set_offset_group(0, OffsetGroupConfig::default()));
+    refused_group(&mut v, 0, offset_group(&[btc, eth], 2 * step), XmarginError::OffsetCreditStepTooLarge);
+    // Nor moving the pair to another group slot: a fresh slot starts from 0.
+    refused_group(&mut v, 1, offset_group(&[btc, eth], step + 1), XmarginError::OffsetCreditStepTooLarge);
+    assert_eq!(v.offset_group(0), OffsetGroupConfig::default());
+}
+
+/// ρ ≤ ½: above it, taking one leg of an offsetting pair raises the group's requirement by
+/// more than it frees, so a book under water could not be liquidated one leg at a time.
+#[test]
+fn the_credit_never_exceeds_one_half() {
+    let mut v = venue_with_five();
+    assert_eq!(MAX_OFFSET_CREDIT_BPS, 5_000);
+    landed(v.set_offset_group(0, offset_group(&[0, 1], 2_500)));
+    // Within the step but above the cap.
+    refused_group(
+        &mut v,
+        0,
+        offset_group(&[0, 1], MAX_OFFSET_CREDIT_BPS + 1),
+        XmarginError::InvalidOffsetCredit,
+    );
+    // The cap itself is legal.
+    landed(v.set_offset_group(0, offset_group(&[0, 1], MAX_OFFSET_CREDIT_BPS)));
+    for credit in [MAX_OFFSET_CREDIT_BPS + 1, 7_500, 10_000] {
+        refused_group(&mut v, 0, offset_group(&[0, 1], credit), XmarginError::InvalidOffsetCredit);
+    }
+    // A second group, at the cap as well (two steps).
+    landed(v.set_offset_group(1, offset_group(&[2, 3], MAX_OFFSET_CREDIT_BPS / 2)));
+    landed(v.set_offset_group(1, offset_group(&[2, 3], MAX_OFFSET_CREDIT_BPS)));
+    refused_group(
+        &mut v,
+        1,
+        offset_group(&[2, 3], MAX_OFFSET_CREDIT_BPS + 1),
+        XmarginError::InvalidOffsetCredit,
+    );
+    // A group left above the cap (written before the cap existed) is never raised, but the
+    // guardian lowers it by any amount at once: its path is unaffected.
+    v.sb.patch_zero_copy::<HaircutRegistry>(&registry_key(), |r| r.offset_groups[0].credit_bps = 9_000);
+    refused_group(&mut v, 0, offset_group(&[0, 1], 9_000), XmarginError::InvalidOffsetCredit);
+    landed(v.lower_offset_credit(0, 7_000));
+    assert_eq!(v.offset_group(0), offset_group(&[0, 1], 7_000));
+    // Governance may only bring it under the cap.
+    refused_group(&mut v, 0, offset_group(&[0, 1], 6_000), XmarginError::InvalidOffsetCredit);
+    landed(v.set_offset_group(0, offset_group(&[0, 1], MAX_OFFSET_CREDIT_BPS)));
 }
 
 #[test]
@@ -380,4 +462,117 @@ fn a_stale_group_proposal_cannot_undo_the_guardian() {
     v.warp(DEFAULT_TIMELOCK_SECS);
     assert_error(&v.execute(again).unwrap_err(), XmarginError::RiskChangeStale);
     assert_eq!(v.offset_group(0), OffsetGroupConfig::default());
+}
+
+/// BTC (0) and ETH (1), and an asset at 50% initial and maintenance weight as collateral 1:
+/// standalone, half its value is haircut at both levels.
+fn venue_with_half_weight() -> (Venue, u8) {
+    let mut v = Venue::new(&[BTC, ETH]).unwrap_or_else(|e| panic!("{e}"));
+    let asset = v.list_collateral_asset(8, BTC, 5_000, 5_000).unwrap_or_else(|f| panic!("{f}"));
+    (v, asset)
+}
+
+/// The review's bypass: an asset with 50% weights linked in one change with basis 0 (and 10
+/// units per token). Linking replaces the standalone haircut of the linked part (here 50%) by
+/// the basis haircut, so it may start at most one step below it: ≥ 10,000 − weight − step.
+#[test]
+fn a_link_starts_at_most_one_step_below_the_standalone_haircut() {
+    let (mut v, asset) = venue_with_half_weight();
+    let step = v.sb.exchange().unwrap().max_weight_step_bps;
+    let floor = 10_000 - 5_000 - step;
+    assert_eq!(floor, 2_500);
+    for l in [
+        link(0, 0, 0, MAX_LINK_RATIO_E9),
+        link(0, 0, 0, LINK_RATIO_ONE),
+        link(0, floor - 1, floor - 1, LINK_RATIO_ONE),
+        // Each level on its own.
+        link(0, floor - 1, 0, LINK_RATIO_ONE),
+        link(0, 10_000, floor - 1, LINK_RATIO_ONE),
+    ] {
+        refused_link(&mut v, asset, l, XmarginError::BasisHaircutStepTooLarge);
+    }
+    // The bound uses the weights of the same change: lowering the weights in the proposal
+    // raises the standalone haircut, and with it the floor.
+    let mut params =
+        CollateralRiskParams { link: link(0, floor, floor, LINK_RATIO_ONE), ..v.collateral_params(asset) };
+    params.haircut = haircut(4_000, 5_000, &[]);
+    refused_proposal(
+        &mut v,
+        RiskChangeArgs::Collateral { index: asset, params },
+        XmarginError::BasisHaircutStepTooLarge,
+    );
+    // Exactly at the bound: linked.
+    let at = link(0, floor, floor, LINK_RATIO_ONE);
+    link_through_timelock(&mut v, asset, at);
+    // Moving the link (another underlying, another ratio) is bounded the same way.
+    refused_link(
+        &mut v,
+        asset,
+        link(1, floor - 1, floor - 1, LINK_RATIO_ONE),
+        XmarginError::BasisHaircutStepTooLarge,
+    );
+    refused_link(
+        &mut v,
+        asset,
+        link(0, floor, floor - 1, 2 * LINK_RATIO_ONE),
+        XmarginError::BasisHaircutStepTooLarge,
+    );
+    link_through_timelock(&mut v, asset, link(1, floor, floor, 2 * LINK_RATIO_ONE));
+    // And so is a basis haircut lowered on the linked asset: never below the floor.
+    refused_link(
+        &mut v,
+        asset,
+        link(1, floor - 1, floor - 1, 2 * LINK_RATIO_ONE),
+        XmarginError::BasisHaircutStepTooLarge,
+    );
+    // Governance unlinks, then links again: bounded as any new link.
+    landed(v.link_collateral(asset, CollateralLink::default()));
+    refused_link(&mut v, asset, link(0, 0, 0, LINK_RATIO_ONE), XmarginError::BasisHaircutStepTooLarge);
+    // Raising the weights by one step in the same change lowers the floor with them: a full
+    // step of weight and a full step of basis below the new standalone haircut.
+    let mut params =
+        CollateralRiskParams { link: link(0, 0, 0, LINK_RATIO_ONE), ..v.collateral_params(asset) };
+    params.haircut = haircut(5_000 + step, 5_000 + step, &[]);
+    let id = v.propose(RiskChangeArgs::Collateral { index: asset, params }).unwrap_or_else(|f| panic!("{f}"));
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    landed(v.execute(id));
+    assert_eq!(v.collateral_params(asset), params);
+}
+
+/// A basis haircut on a linked asset falls by at most one step per change (rises freely),
+/// even where the standalone bound is far below.
+#[test]
+fn a_basis_haircut_falls_at_most_one_step_per_change() {
+    // wBTC at 80% / 90%: the standalone bounds (20% − 25%, 10% − 25%) are below 0.
+    let (mut v, wbtc) = venue_with_wbtc();
+    let step = v.sb.exchange().unwrap().max_weight_step_bps;
+    link_through_timelock(&mut v, wbtc, link(0, 10_000, 10_000, LINK_RATIO_ONE));
+    refused_link(&mut v, wbtc, link(0, 0, 0, LINK_RATIO_ONE), XmarginError::BasisHaircutStepTooLarge);
+    refused_link(
+        &mut v,
+        wbtc,
+        link(0, 10_000 - step - 1, 10_000 - step - 1, LINK_RATIO_ONE),
+        XmarginError::BasisHaircutStepTooLarge,
+    );
+    // Each level on its own.
+    refused_link(
+        &mut v,
+        wbtc,
+        link(0, 10_000, 10_000 - step - 1, LINK_RATIO_ONE),
+        XmarginError::BasisHaircutStepTooLarge,
+    );
+    // Moving the link does not reset it.
+    refused_link(&mut v, wbtc, link(1, 500, 300, LINK_RATIO_ONE), XmarginError::BasisHaircutStepTooLarge);
+    // One step per change, at both levels.
+    link_through_timelock(&mut v, wbtc, link(0, 10_000 - step, 10_000 - step, LINK_RATIO_ONE));
+    link_through_timelock(&mut v, wbtc, link(0, 10_000 - 2 * step, 10_000 - 2 * step, LINK_RATIO_ONE));
+    refused_link(
+        &mut v,
+        wbtc,
+        link(0, 10_000 - 2 * step, 10_000 - 3 * step - 1, LINK_RATIO_ONE),
+        XmarginError::BasisHaircutStepTooLarge,
+    );
+    link_through_timelock(&mut v, wbtc, link(0, 10_000 - 2 * step, 10_000 - 3 * step, LINK_RATIO_ONE));
+    // Raising is not bounded.
+    link_through_timelock(&mut v, wbtc, link(0, 10_000, 10_000, LINK_RATIO_ONE));
 }

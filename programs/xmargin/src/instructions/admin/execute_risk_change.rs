@@ -108,7 +108,7 @@ impl ExecuteRiskChange<'_> {
                 require!(old == change.offset_group_before, XmarginError::RiskChangeStale);
                 // Against the other groups as they are now (one may have taken a member since).
                 registry.check_offset_group(target, &change.offset_group)?;
-                change.offset_group.check_step(&old, step)?;
+                change.offset_group.check_change(&old, step)?;
                 registry.offset_groups[target] = change.offset_group;
                 emit!(OffsetGroupChanged {
                     change_id: Some(change.id),

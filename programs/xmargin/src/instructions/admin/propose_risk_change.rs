@@ -80,7 +80,7 @@ impl ProposeRiskChange<'_> {
                 let target = usize::from(*index);
                 let current = registry.offset_groups.get(target).ok_or(XmarginError::UnknownRiskTarget)?;
                 registry.check_offset_group(target, group)?;
-                group.check_step(current, step)
+                group.check_change(current, step)
             }
         }
     }

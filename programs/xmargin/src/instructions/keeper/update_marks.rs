@@ -3,8 +3,20 @@
 //! convexity bounds (`crates/risk/src/marks.rs`) — and stores them in the market. Every
 //! health computation values options from these marks, so keepers send it when the spot
 //! drifts or the marks age; a client whose trade fails with a `Marks*` error sends it first.
-//! Cost: one Black-Scholes evaluation and eight bounds per series (~35k CU), which is why it
-//! is not done inside every health computation.
+//!
+//! Each selected series is marked together with its counterparts: the market's other listed
+//! series of the same strike and expiry (the call of a put, the put of a call). The engine
+//! nets the convexity add-on of a call and a put of one strike and expiry only while their
+//! marks share a basis (`computed_at`, spot, vol, grid); marking one leg of a conversion alone
+//! would split that basis and raise the holder's requirement by the whole un-netted add-on,
+//! which anyone could do right before liquidating it. Marking the pair in one instruction
+//! gives both the same basis, so no mask — an attacker's or a keeper's batch — splits a pair.
+//! The event's `series_mask` is the extended mask (what was marked).
+//!
+//! Cost: one Black-Scholes evaluation and eight bounds per marked series (~42k CU each,
+//! counterparts included), which is why it is not done inside every health computation.
+//! Keepers batch at most 16 series per transaction, counting counterparts (a mask closed
+//! under counterparts, e.g. the sandbox's `Venue::mark`, is marked as given).
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::from_native;
 use xmargin_risk::marks::compute_marks;
@@ -15,12 +27,32 @@ use crate::events::MarksUpdated;
 use crate::health::{risk_error, underlying_market};
 use crate::marks::{bits, marking_market};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
-use crate::state::{option_kind, Exchange, HaircutRegistry, Market};
+use crate::state::{option_kind, Exchange, HaircutRegistry, Market, OptionSeries};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UpdateMarksArgs {
-    /// Bit i set: mark series i. Non-empty; every bit a listed series.
+    /// Bit i set: mark series i (and its counterparts: the listed series of the same strike
+    /// and expiry and the other kind). Non-empty; every bit a listed series.
     pub series_mask: u32,
+}
+
+/// `mask` extended with the counterparts of its series among `listed` (the market's listed
+/// series, at most `MAX_SERIES` = 32): every series of the strike and expiry of a selected one
+/// and the other kind (a listing is unique per kind, strike and expiry). Bits beyond `listed`
+/// are kept as they are (the caller validates them).
+pub fn with_counterparts(listed: &[OptionSeries], mask: u32) -> u32 {
+    let mut out = mask;
+    for (i, s) in listed.iter().enumerate() {
+        if (mask >> i) & 1 == 0 {
+            continue;
+        }
+        for (j, t) in listed.iter().enumerate() {
+            if t.kind != s.kind && t.strike == s.strike && t.expiry == s.expiry {
+                out |= 1 << j;
+            }
+        }
+    }
+    out
 }
 
 #[derive(Accounts)]
@@ -61,8 +93,10 @@ impl UpdateMarks<'_> {
         let (current, _) = underlying_market(&registry, u16::from(underlying), &ctx.accounts.oracle, &clock)?;
         let (at, shock_ppm) = marking_market(&current)?;
         let policy = m.marks_policy()?;
-        for index in 0..m.series.len() {
-            if args.series_mask & (1u32 << index) == 0 {
+        // Validated: every bit a listed series (at most `MAX_SERIES` = 32, the mask's width).
+        let mask = with_counterparts(m.listed_series(), args.series_mask);
+        for index in 0..usize::from(m.series_count).min(m.series.len()) {
+            if mask & (1u32 << index) == 0 {
                 continue;
             }
             let s = m.series[index];
@@ -82,7 +116,7 @@ impl UpdateMarks<'_> {
         emit!(MarksUpdated {
             market: ctx.accounts.market.key(),
             underlying,
-            series_mask: args.series_mask,
+            series_mask: mask,
             spot: i128::from_le_bytes(bits(at.spot)),
             computed_at: now,
             implied_vol_bps: config.implied_vol_bps,

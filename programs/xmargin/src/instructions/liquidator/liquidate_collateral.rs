@@ -111,13 +111,6 @@ impl LiquidateCollateral<'_> {
             };
             let plan = inputs.collateral_liquidation_size(terms)?;
             let share = discount_share_bps(&params, plan.equity_before);
-            if plan.without_credits {
-                msg!(
-                    "no step improves health with link/offset credits: sized without them; health with credits {} -> {}",
-                    plan.health_before,
-                    plan.health_after
-                );
-            }
             (plan, price, share)
         };
 

@@ -28,7 +28,9 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_native, Checked};
-use xmargin_risk::liquidation::{discount_per_unit, position_mark, LiquidationPlan, LiquidationTerms};
+use xmargin_risk::liquidation::{
+    discount_per_unit, position_mark, HedgeTerms, LiquidationPlan, LiquidationTerms,
+};
 use xmargin_risk::trading::open_interest_after;
 use xmargin_risk::Fx;
 
@@ -52,6 +54,10 @@ pub struct LiquidatePositionsArgs {
     pub max_lots: u64,
     /// How many remaining accounts belong to the target's health (the rest: the liquidator's).
     pub target_health_accounts: u8,
+    /// A linked collateral (index) taken over with a short perp, the matching units per lot:
+    /// how a cash-and-carry is unwound, both legs together (module docs). `None`: the
+    /// position alone.
+    pub hedge_collateral: Option<u8>,
 }
 
 #[derive(Accounts)]
@@ -92,6 +98,19 @@ impl LiquidatePositions<'_> {
         let underlying = u16::from(m.underlying);
         let held = self.target.load()?.position_index(underlying, args.instrument).is_some();
         require!(held, XmarginError::NothingToLiquidate);
+        if let Some(c) = args.hedge_collateral {
+            let target = self.target.load()?;
+            let registry = self.registry.load()?;
+            let link = registry.listed_collaterals().get(usize::from(c)).map(|x| x.link);
+            let short = target
+                .position_index(underlying, args.instrument)
+                .is_some_and(|i| target.positions[i].size < 0);
+            let ok = args.instrument == PERP_INSTRUMENT
+                && short
+                && link.is_some_and(|l| l.is_active() && u16::from(l.underlying) == underlying)
+                && target.balance(c).is_some_and(|b| b.amount > 0);
+            require!(ok, XmarginError::InvalidHedgeCollateral);
+        }
         if args.instrument != PERP_INSTRUMENT {
             // An option is transferred at its mark: the liquidator may not pick stale marks
             // (time value that has decayed, or survives past expiry) over fresh ones.
@@ -117,7 +136,7 @@ impl LiquidatePositions<'_> {
         let params = a.exchange.load()?.liquidation;
 
         // The plan, from the target's health before.
-        let (data, stable, plan, discount, share_bps) = {
+        let (data, stable, plan, discount, share_bps, hedge) = {
             let registry = a.registry.load()?;
             let m = a.market.load()?;
             let (data, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
@@ -152,19 +171,25 @@ impl LiquidatePositions<'_> {
                 max_lots: i64::try_from(args.max_lots).unwrap_or(i64::MAX),
                 quote: 0,
             };
-            let plan = inputs.liquidation_size(index, terms)?;
+            let hedge = match args.hedge_collateral {
+                Some(c) => {
+                    Some(hedge_terms(&registry, &inputs, c, m.lot_decimals, bps(params.discount_bps)?)?)
+                }
+                None => None,
+            };
+            let plan = match hedge {
+                Some((terms_h, _)) => inputs.hedged_liquidation_size(index, terms, terms_h)?,
+                None => inputs.liquidation_size(index, terms)?,
+            };
             let share = discount_share_bps(&params, plan.equity_before);
-            if plan.without_credits {
-                msg!(
-                    "no step improves health with link/offset credits: sized without them; health with credits {} -> {}",
-                    plan.health_before,
-                    plan.health_after
-                );
-            }
-            (data, stable, plan, discount, share)
+            (data, stable, plan, discount, share, hedge)
         };
 
         let fill = transfer(a, &args, &plan, discount, quote_decimals, share_bps)?;
+        let hedge_moved = match hedge {
+            Some((h, native_per_lot)) => move_hedge(a, h, native_per_lot, plan.lots, quote_decimals)?,
+            None => (0, 0),
+        };
         let (liquidator_fee, insurance_fee) = (fill.liquidator_fee, fill.insurance_fee);
         pay_insurance(
             &a.exchange,
@@ -211,9 +236,80 @@ impl LiquidatePositions<'_> {
             health_after: plan.health_after.to_bits(),
             buffer: plan.buffer.to_bits(),
             restores_buffer: plan.restores_buffer,
+            hedge_collateral: args.hedge_collateral,
+            hedge_amount: hedge_moved.0,
+            hedge_payment: hedge_moved.1,
         });
         Ok(())
     }
+}
+
+/// The engine's terms of a hedged liquidation with collateral `c` (validated linked to the
+/// perp's underlying), and the collateral's native units per lot of the perp:
+/// ⌊10^decimals / (ratio × 10^lot_decimals)⌋ (the hedge rounds down, leaving the target a
+/// hair more collateral), paid at the health's conservative price less the collateral
+/// discount.
+fn hedge_terms(
+    registry: &HaircutRegistry,
+    inputs: &crate::health::HealthInputs,
+    c: u8,
+    lot_decimals: u8,
+    discount_rate: Fx,
+) -> Result<(HedgeTerms, u64)> {
+    let config = &registry.collaterals[usize::from(c)];
+    let ratio = u128::from(config.link.ratio_e9);
+    let scale = 10u128.checked_pow(u32::from(config.decimals)).ok_or(XmarginError::AmountTooLarge)?;
+    let lot = 10u128.checked_pow(u32::from(lot_decimals)).ok_or(XmarginError::AmountTooLarge)?;
+    let denominator = ratio.checked_mul(lot).ok_or(XmarginError::AmountTooLarge)?;
+    let native_per_lot = scale
+        .checked_mul(1_000_000_000)
+        .and_then(|x| x.checked_div(denominator))
+        .and_then(|x| u64::try_from(x).ok())
+        .filter(|x| *x > 0)
+        .ok_or(XmarginError::InvalidHedgeCollateral)?;
+    let market = inputs
+        .markets
+        .iter()
+        .find(|m| m.index == u16::from(c))
+        .ok_or(XmarginError::InvalidHedgeCollateral)?;
+    let price = engine(market.price.mul_c(engine(Fx::ONE.sub_c(discount_rate))?))?;
+    let units_per_lot = engine(from_native(i128::from(native_per_lot), config.decimals))?;
+    Ok((HedgeTerms { asset: u16::from(c), units_per_lot, price }, native_per_lot))
+}
+
+/// Moves the hedge: `lots` × `native_per_lot` of the collateral from the target to the
+/// liquidator (both in the exchange's vault: a transfer of balances), paid in quote by the
+/// liquidator, rounded up (the target's favour, so its health is at least the engine's).
+/// Returns (collateral native units, quote native units).
+fn move_hedge(
+    a: &LiquidatePositions<'_>,
+    hedge: HedgeTerms,
+    native_per_lot: u64,
+    lots: i64,
+    quote_decimals: u8,
+) -> Result<(u64, u64)> {
+    let mut registry = a.registry.load_mut()?;
+    let mut target = a.target.load_mut()?;
+    let mut liquidator = a.liquidator.load_mut()?;
+    let c = u8::try_from(hedge.asset).map_err(|_| XmarginError::InvalidHedgeCollateral)?;
+    let lots = u64::try_from(lots).map_err(|_| XmarginError::AmountTooLarge)?;
+    let amount = native_per_lot.checked_mul(lots).ok_or(XmarginError::AmountTooLarge)?;
+    let units =
+        engine(hedge.units_per_lot.mul_i(i64::try_from(lots).map_err(|_| XmarginError::AmountTooLarge)?))?;
+    let scale = 10i64.checked_pow(u32::from(quote_decimals)).ok_or(XmarginError::AmountTooLarge)?;
+    let payment: u64 = engine(engine(units.mul_c(hedge.price))?.mul_i(scale))?.ceil().to_num();
+    let from = target.balance_mut_or_insert(c).ok_or(XmarginError::TooManyBalances)?;
+    from.amount = from
+        .amount
+        .checked_sub_unsigned(amount)
+        .filter(|x| *x >= 0)
+        .ok_or(XmarginError::InvalidHedgeCollateral)?;
+    let to = liquidator.balance_mut_or_insert(c).ok_or(XmarginError::TooManyBalances)?;
+    to.amount = to.amount.checked_add_unsigned(amount).ok_or(XmarginError::AmountTooLarge)?;
+    let signed = i64::try_from(payment).map_err(|_| XmarginError::AmountTooLarge)?;
+    credit_quote(&mut target, &mut registry, signed)?;
+    credit_quote(&mut liquidator, &mut registry, signed.checked_neg().ok_or(XmarginError::AmountTooLarge)?)?;
+    Ok((amount, payment))
 }
 
 /// What the transfer did (sizes in lots; prices quote native per unit; amounts quote native).

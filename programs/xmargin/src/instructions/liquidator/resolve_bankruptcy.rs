@@ -52,7 +52,7 @@ use xmargin_risk::Fx;
 use super::set_liquidation_state;
 use crate::error::XmarginError;
 use crate::events::{BankruptcyResolved, CollateralTakenOver};
-use crate::health::{health_inputs, OracleMode};
+use crate::health::equity_inputs;
 use crate::instructions::positions::{apply_quote_losses, credit_quote, engine, transfer_quote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED};
 use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
@@ -135,7 +135,7 @@ fn take_over_collateral<'info>(
     let equity = {
         let (registry, p) = (a.registry.load()?, a.portfolio.load()?);
         let clock = Clock::get()?;
-        health_inputs(&p, &registry, oracles, &clock, None, None, OracleMode::Strict)?.report()?.equity
+        equity_inputs(&p, &registry, oracles, &clock)?.report()?.equity
     };
     require!(equity < Fx::ZERO, XmarginError::BankruptcyCollateralRemains);
     // The fund takes the collateral in kind only if it pays the whole quote liability: were
