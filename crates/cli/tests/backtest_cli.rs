@@ -1,5 +1,8 @@
 //! `xmargin backtest`: a synthetic path of known volatility (coverage near its design level),
 //! the real crash data when ../shared/data/prices is present, and the missing-data error.
+mod common;
+
+use common::Rng;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,22 +12,6 @@ use xmargin_cli::backtest::data::format_time;
 
 fn xmargin(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xmargin")).args(args).env_remove("RUST_BACKTRACE").output().unwrap()
-}
-
-/// xorshift64*, uniform in [0, 1).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// A standard normal draw (Box-Muller).
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.next().max(1e-300), self.next());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
 }
 
 /// An hourly geometric Brownian motion with annual volatility `sigma`, written as OHLC bars

@@ -2,6 +2,9 @@
 //! credits (linked collateral, correlation offsets, conversions) on the crash windows of
 //! ../shared/data/prices when present (each such test says it is skipped otherwise), and
 //! on synthetic correlated paths always.
+mod common;
+
+use common::Rng;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,21 +25,6 @@ fn json(out: &std::process::Output) -> Value {
 fn shared_prices() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/prices");
     dir.is_dir().then_some(dir)
-}
-
-/// xorshift64*, uniform in [0, 1), and standard normals (Box-Muller).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.next().max(1e-300), self.next());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
 }
 
 /// Two hourly geometric Brownian motions (annual vols `sigma`, correlation `rho`) from

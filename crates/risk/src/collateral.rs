@@ -162,6 +162,19 @@ pub fn market_value(balance: Fx, market: &CollateralMarket) -> Result<Fx> {
     balance.mul_c(market.price)
 }
 
+/// Σ of `balances` at market value (quote units).
+pub fn total_market_value(balances: &[Balance], collateral: &[CollateralMarket]) -> Result<Fx> {
+    let mut total = ZERO;
+    for b in balances {
+        let m = collateral
+            .iter()
+            .find(|m| m.index == b.collateral)
+            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        total = total.add_c(market_value(b.amount, m)?)?;
+    }
+    Ok(total)
+}
+
 /// Haircut value for health (quote units): tiered asset weights at `price − conf`, or the
 /// liability weight at `price + conf`.
 pub fn weighted_value(balance: Fx, market: &CollateralMarket, level: Level) -> Result<Fx> {

@@ -333,23 +333,14 @@ pub fn liquidation_size(
     params: &MarginParams,
     terms: LiquidationTerms,
 ) -> Result<LiquidationPlan> {
-    if terms.discount < ZERO
-        || terms.buffer <= ZERO
-        || terms.buffer_fraction < ZERO
-        || terms.lot <= ZERO
-        || terms.max_lots < 1
-    {
-        return Err(RiskError::InvalidLiquidationTerms);
-    }
-    let mut t = target(positions, index, balances, collateral, underlyings, now, params, terms, None)?;
-    plan_for(&mut t)
+    hedged_liquidation_size(positions, index, balances, collateral, underlyings, now, params, terms, None)
 }
 
 /// As [`liquidation_size`], with `hedge.units_per_lot` of linked collateral `hedge.asset`
 /// moving to the liquidator with every lot of the position: how a book that only nets with
 /// its link (a cash-and-carry: linked spot, short perp) is unwound, both legs together, sized
 /// on health with the credit (each lot frees the basis haircut of its collateral for the two
-/// discounts). At most the lots the target's balance covers.
+/// discounts). At most the lots the target's balance covers. `None`: `liquidation_size`.
 #[allow(clippy::too_many_arguments)]
 pub fn hedged_liquidation_size(
     positions: &[MarkedPosition],
@@ -360,8 +351,20 @@ pub fn hedged_liquidation_size(
     now: i64,
     params: &MarginParams,
     terms: LiquidationTerms,
-    hedge: HedgeTerms,
+    hedge: Option<HedgeTerms>,
 ) -> Result<LiquidationPlan> {
+    if terms.discount < ZERO
+        || terms.buffer <= ZERO
+        || terms.buffer_fraction < ZERO
+        || terms.lot <= ZERO
+        || terms.max_lots < 1
+    {
+        return Err(RiskError::InvalidLiquidationTerms);
+    }
+    let Some(hedge) = hedge else {
+        let mut t = target(positions, index, balances, collateral, underlyings, now, params, terms, None)?;
+        return plan_for(&mut t);
+    };
     let linked_to =
         collateral.iter().find(|c| c.index == hedge.asset).and_then(|c| c.link).map(|l| l.underlying);
     let underlying = positions.get(index).ok_or(RiskError::NothingToLiquidate)?.underlying;
@@ -376,19 +379,6 @@ pub fn hedged_liquidation_size(
     let terms = LiquidationTerms { max_lots: terms.max_lots.min(covered), ..terms };
     let mut t = target(positions, index, balances, collateral, underlyings, now, params, terms, Some(hedge))?;
     plan_for(&mut t)
-}
-
-/// Σ balances at market value.
-fn market_values(balances: &[Balance], collateral: &[CollateralMarket]) -> Result<Fx> {
-    let mut total = ZERO;
-    for b in balances {
-        let m = collateral
-            .iter()
-            .find(|m| m.index == b.collateral)
-            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
-        total = total.add_c(crate::collateral::market_value(b.amount, m)?)?;
-    }
-    Ok(total)
 }
 
 /// The search state of liquidating `positions[index]` under `params` and `collateral`.
@@ -460,7 +450,7 @@ fn plan_for(t: &mut Target<'_>) -> Result<LiquidationPlan> {
         return Err(RiskError::NotLiquidatable);
     }
     let requirement_before = t.requirement;
-    let equity_before = t.value.add_c(market_values(t.balances, t.collateral)?)?;
+    let equity_before = t.value.add_c(crate::collateral::total_market_value(t.balances, t.collateral)?)?;
     let buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement_before)?;
     let found = least_restoring(max, before, buffer, |q| t.health(q))?;
     Ok(LiquidationPlan {
@@ -588,7 +578,7 @@ pub fn collateral_liquidation_size(
         return Err(RiskError::NotLiquidatable);
     }
     let buffer = buffer_for(terms.buffer, terms.buffer_fraction, requirement)?;
-    let equity_before = value.add_c(market_values(balances, collateral)?)?;
+    let equity_before = value.add_c(crate::collateral::total_market_value(balances, collateral)?)?;
     let found = least_restoring(max, before, buffer, health)?;
     let gross = units(found.lots)?.mul_c(terms.price)?;
     let repay = units(found.lots)?.mul_c(net_price)?;

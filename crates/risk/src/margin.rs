@@ -16,7 +16,7 @@
 //! ```
 use alloc::vec::Vec;
 
-use crate::collateral::{market_value, Balance, CollateralMarket, Level};
+use crate::collateral::{total_market_value, Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
 use crate::grid::{requirement_parts, JointLeg, RequirementBreakdown, ScenarioParams};
@@ -266,14 +266,7 @@ pub fn report_from(
     linked: &[LinkedUnderlying],
 ) -> Result<MarginReport> {
     let positions_value = crate::fx::sum(r.underlyings.iter().map(|u| u.exposure.value))?;
-    let mut collateral_value = ZERO;
-    for balance in balances {
-        let m = collateral
-            .iter()
-            .find(|c| c.index == balance.collateral)
-            .ok_or(RiskError::UnknownCollateral(balance.collateral))?;
-        collateral_value = collateral_value.add_c(market_value(balance.amount, m)?)?;
-    }
+    let collateral_value = total_market_value(balances, collateral)?;
     let weighted_initial = weighted_collateral(balances, collateral, linked, Level::Initial)?;
     let weighted_maintenance = weighted_collateral(balances, collateral, linked, Level::Maintenance)?;
     Ok(MarginReport {

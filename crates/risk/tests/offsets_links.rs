@@ -22,32 +22,12 @@ use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
 use xmargin_risk::{InstrumentKind, Market, Position, RiskError, UnderlyingMarket};
 
 fn markets() -> [UnderlyingMarket; 2] {
-    [underlying(0, 60_000.0, 0.6, 30.0), underlying(1, 3_000.0, 0.8, 2.0)]
+    two_markets()
 }
 
 fn grouped(credit: f64) -> MarginParams {
     let group = OffsetGroup::new(&[0, 1], fx(credit)).unwrap();
     MarginParams::REFERENCE.with_offsets(OffsetTable::new(&[group]).unwrap())
-}
-
-fn position_strategy() -> impl Strategy<Value = Position> {
-    (0u16..2, 0u8..3, 0.6f64..1.6, 1u32..(365 * 24), -5.0f64..5.0, 0.9f64..1.1).prop_map(
-        |(u, kind, moneyness, hours, size, entry)| {
-            let spot = if u == 0 { 60_000.0 } else { 3_000.0 };
-            let size = if size.abs() < 0.01 { 0.01 } else { size };
-            match kind {
-                0 => perp(u, size, spot * entry),
-                k => {
-                    let kind = if k == 1 { InstrumentKind::Call } else { InstrumentKind::Put };
-                    option(u, kind, (spot * moneyness).round(), f64::from(hours) / 24.0, size)
-                }
-            }
-        },
-    )
-}
-
-fn book() -> impl Strategy<Value = Vec<Position>> {
-    prop::collection::vec(position_strategy(), 1..8)
 }
 
 /// (initial, maintenance) requirements, quote units.
@@ -428,7 +408,7 @@ proptest! {
             let sold = fx(LOT) * Fx::from_num(lots);
             maint(&p, quote - units * mark - units * fx(1.0) + sold * fx(99.0), fx(linked) - sold)
         };
-        match hedged_liquidation_size(&positions, 0, &balances, &c, &u, NOW, &params, terms, hedge) {
+        match hedged_liquidation_size(&positions, 0, &balances, &c, &u, NOW, &params, terms, Some(hedge)) {
             Ok(plan) => {
                 prop_assert_eq!(after(plan.lots, plan.mark), plan.health_after, "the plan's health is the whole-portfolio health");
                 if plan.restores_buffer && plan.lots > 1 {

@@ -7,30 +7,10 @@ use common::*;
 use proptest::prelude::*;
 use xmargin_risk::fx::Fx;
 use xmargin_risk::margin::requirements;
-use xmargin_risk::{InstrumentKind, MarginParams, Market, Position, UnderlyingMarket};
+use xmargin_risk::{MarginParams, Market, Position, UnderlyingMarket};
 
 fn markets() -> [UnderlyingMarket; 2] {
-    [underlying(0, 60_000.0, 0.6, 30.0), underlying(1, 3_000.0, 0.8, 2.0)]
-}
-
-fn position_strategy() -> impl Strategy<Value = Position> {
-    (0u16..2, 0u8..3, 0.6f64..1.6, 1u32..(365 * 24), -5.0f64..5.0, 0.9f64..1.1).prop_map(
-        |(u, kind, moneyness, hours, size, entry)| {
-            let spot = if u == 0 { 60_000.0 } else { 3_000.0 };
-            let size = if size.abs() < 0.01 { 0.01 } else { size };
-            match kind {
-                0 => perp(u, size, spot * entry),
-                k => {
-                    let kind = if k == 1 { InstrumentKind::Call } else { InstrumentKind::Put };
-                    option(u, kind, (spot * moneyness).round(), f64::from(hours) / 24.0, size)
-                }
-            }
-        },
-    )
-}
-
-fn book() -> impl Strategy<Value = Vec<Position>> {
-    prop::collection::vec(position_strategy(), 1..8)
+    two_markets()
 }
 
 /// (initial, maintenance) requirements in quote units, as f64.

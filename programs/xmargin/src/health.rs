@@ -205,27 +205,13 @@ impl HealthInputs {
         .map_err(risk_error)
     }
 
-    /// The least liquidation of position `index` restoring the buffer (`crates/risk`).
-    pub fn liquidation_size(&self, index: usize, terms: LiquidationTerms) -> Result<LiquidationPlan> {
-        xmargin_risk::liquidation::liquidation_size(
-            &self.positions,
-            index,
-            &self.balances,
-            &self.markets,
-            &self.underlyings,
-            self.now,
-            &self.params,
-            terms,
-        )
-        .map_err(risk_error)
-    }
-
-    /// As `liquidation_size`, with linked collateral moving with the position (`crates/risk`).
-    pub fn hedged_liquidation_size(
+    /// The least liquidation of position `index` restoring the buffer, with linked collateral
+    /// `hedge` moving with it if any (`crates/risk`).
+    pub fn liquidation_size(
         &self,
         index: usize,
         terms: LiquidationTerms,
-        hedge: xmargin_risk::liquidation::HedgeTerms,
+        hedge: Option<xmargin_risk::liquidation::HedgeTerms>,
     ) -> Result<LiquidationPlan> {
         xmargin_risk::liquidation::hedged_liquidation_size(
             &self.positions,

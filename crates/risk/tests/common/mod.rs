@@ -79,3 +79,33 @@ pub fn random_position(rng: &mut Rng, u: u16, spot: f64) -> Position {
         }
     }
 }
+
+/// BTC (index 0, 60,000, 60% vol) and ETH (1, 3,000, 80% vol): the markets of the
+/// property tests.
+pub fn two_markets() -> [UnderlyingMarket; 2] {
+    [underlying(0, 60_000.0, 0.6, 30.0), underlying(1, 3_000.0, 0.8, 2.0)]
+}
+
+/// A random perp, call or put on one of `two_markets`: strikes 60%..160% of spot, expiries an
+/// hour to a year, sizes ±0.01..5.
+pub fn position_strategy() -> impl proptest::strategy::Strategy<Value = Position> {
+    use proptest::strategy::Strategy;
+    (0u16..2, 0u8..3, 0.6f64..1.6, 1u32..(365 * 24), -5.0f64..5.0, 0.9f64..1.1).prop_map(
+        |(u, kind, moneyness, hours, size, entry)| {
+            let spot = if u == 0 { 60_000.0 } else { 3_000.0 };
+            let size = if size.abs() < 0.01 { 0.01 } else { size };
+            match kind {
+                0 => perp(u, size, spot * entry),
+                k => {
+                    let kind = if k == 1 { InstrumentKind::Call } else { InstrumentKind::Put };
+                    option(u, kind, (spot * moneyness).round(), f64::from(hours) / 24.0, size)
+                }
+            }
+        },
+    )
+}
+
+/// 1 to 7 random positions (`position_strategy`).
+pub fn book() -> impl proptest::strategy::Strategy<Value = Vec<Position>> {
+    proptest::collection::vec(position_strategy(), 1..8)
+}

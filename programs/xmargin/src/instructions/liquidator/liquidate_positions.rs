@@ -177,10 +177,7 @@ impl LiquidatePositions<'_> {
                 }
                 None => None,
             };
-            let plan = match hedge {
-                Some((terms_h, _)) => inputs.hedged_liquidation_size(index, terms, terms_h)?,
-                None => inputs.liquidation_size(index, terms)?,
-            };
+            let plan = inputs.liquidation_size(index, terms, hedge.map(|(h, _)| h))?;
             let share = discount_share_bps(&params, plan.equity_before);
             (data, stable, plan, discount, share, hedge)
         };
