@@ -3,7 +3,17 @@
 import { PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
 
-import { OracleKind, sponsoredFeedAccount, type OracleConfigArg, type UnderlyingConfigArg } from "../app/src/index.js";
+import assert from "node:assert/strict";
+
+import {
+  OracleKind,
+  sponsoredFeedAccount,
+  type HaircutArg,
+  type OracleConfigArg,
+  type UnderlyingConfigArg,
+  type XmarginClient,
+} from "../app/src/index.js";
+import type { Sandbox } from "./harness.js";
 
 /** An oracle configuration; a pull oracle reads its feed's sponsored account only. */
 export function oracleConfig(source: Buffer, kind: number, legacyProgram = PublicKey.default): OracleConfigArg {
@@ -53,4 +63,48 @@ export function adaptiveUnderlying(feed: Buffer, adaptive = 1): UnderlyingConfig
     volShock: zeros(16),
     reserved: zeros(32),
   };
+}
+
+/** A haircut schedule without tiers: asset weights in bps, liability weights 120% / 110%. */
+export function flatHaircut(initial: number, maintenance: number): HaircutArg {
+  const tier = { above: new BN(0), initialWeightBps: 0, maintenanceWeightBps: 0, padding: [0, 0, 0, 0] };
+  return {
+    initialAssetWeightBps: initial,
+    maintenanceAssetWeightBps: maintenance,
+    initialLiabilityWeightBps: 12_000,
+    maintenanceLiabilityWeightBps: 11_000,
+    tierCount: 0,
+    padding: [0, 0, 0, 0, 0, 0, 0],
+    tiers: [tier, tier, tier, tier],
+  };
+}
+
+/** A fresh exchange (6-decimal USDC quote, one-day timelock, 25% weight step) with its
+ * governance and guardian keys, and readers of its exchange and registry accounts. */
+export async function governedExchange(sb: Sandbox, client: XmarginClient, timelockDelaySecs: number) {
+  const governance = sb.fundedKeypair();
+  const guardian = sb.fundedKeypair();
+  const usdc = sb.createMint(6);
+  const init = await client.initializeExchangeIx({
+    payer: sb.payer.publicKey,
+    upgradeAuthority: sb.upgradeAuthority.publicKey,
+    quoteMint: usdc,
+    governance: governance.publicKey,
+    guardian: guardian.publicKey,
+    timelockDelaySecs,
+    quoteDepositCap: 10n ** 15n,
+    maxWeightStepBps: 2_500,
+  });
+  sb.send([init], [sb.upgradeAuthority]);
+  const exchange = async () => {
+    const ex = await client.fetchExchange((k) => sb.accountData(k));
+    assert.ok(ex);
+    return ex;
+  };
+  const registry = async () => {
+    const data = await sb.accountData(client.registry);
+    assert.ok(data);
+    return client.decodeRegistry(data);
+  };
+  return { governance, guardian, usdc, exchange, registry };
 }

@@ -28,10 +28,9 @@ import {
   underlyingAccounts,
   unlinked,
   vaultPda,
-  type HaircutArg,
   type PortfolioHealth,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, oracleConfig } from "./fixtures.js";
+import { adaptiveUnderlying, flatHaircut, governedExchange, oracleConfig } from "./fixtures.js";
 import { Sandbox } from "./harness.js";
 import { DAY, SPL, client, type Trader } from "./venue.js";
 
@@ -54,19 +53,6 @@ const ONE_WBTC = 100_000_000n;
 const LOT_DECIMALS = 4;
 const ONE_BTC_LOTS = 10_000n;
 
-function haircut(initial: number, maintenance: number): HaircutArg {
-  const tier = { above: new BN(0), initialWeightBps: 0, maintenanceWeightBps: 0, padding: [0, 0, 0, 0] };
-  return {
-    initialAssetWeightBps: initial,
-    maintenanceAssetWeightBps: maintenance,
-    initialLiabilityWeightBps: 12_000,
-    maintenanceLiabilityWeightBps: 11_000,
-    tierCount: 0,
-    padding: [0, 0, 0, 0, 0, 0, 0],
-    tiers: [tier, tier, tier, tier],
-  };
-}
-
 /**
  * An exchange with BTC listed as underlying 0 through the timelock (static shocks) and its
  * market, and wrapped BTC listed as collateral 1, then — in one timelocked proposal —
@@ -74,30 +60,7 @@ function haircut(initial: number, maintenance: number): HaircutArg {
  */
 async function venue() {
   const sb = new Sandbox();
-  const governance = sb.fundedKeypair();
-  const guardian = sb.fundedKeypair();
-  const usdc = sb.createMint(6);
-  const init = await client.initializeExchangeIx({
-    payer: sb.payer.publicKey,
-    upgradeAuthority: sb.upgradeAuthority.publicKey,
-    quoteMint: usdc,
-    governance: governance.publicKey,
-    guardian: guardian.publicKey,
-    timelockDelaySecs: DAY,
-    quoteDepositCap: 10n ** 15n,
-    maxWeightStepBps: 2_500,
-  });
-  sb.send([init], [sb.upgradeAuthority]);
-  const exchange = async () => {
-    const ex = await client.fetchExchange((k) => sb.accountData(k));
-    assert.ok(ex);
-    return ex;
-  };
-  const registry = async () => {
-    const data = await sb.accountData(client.registry);
-    assert.ok(data);
-    return client.decodeRegistry(data);
-  };
+  const { governance, guardian, usdc, exchange, registry } = await governedExchange(sb, client, DAY);
   const execute = async (id: bigint) => sb.send([await client.executeRiskChangeIx(id, sb.payer.publicKey)]);
 
   // BTC listed as an underlying through the timelock.
@@ -119,7 +82,7 @@ async function venue() {
     mint: wbtc,
     tokenProgram: SPL,
     oracle: oracleConfig(wbtcFeed, OracleKind.PythPull),
-    haircut: haircut(0, WBTC_MAINTENANCE_BPS),
+    haircut: flatHaircut(0, WBTC_MAINTENANCE_BPS),
     depositCap: 10n ** 15n,
   });
   sb.send([list], [governance]);

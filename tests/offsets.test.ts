@@ -19,9 +19,8 @@ import {
   planCollateralChange,
   riskParamsOf,
   unlinked,
-  type HaircutArg,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, oracleConfig } from "./fixtures.js";
+import { adaptiveUnderlying, flatHaircut, governedExchange, oracleConfig } from "./fixtures.js";
 import { Sandbox, recordCu } from "./harness.js";
 
 const client = new XmarginClient();
@@ -31,47 +30,11 @@ const CEILING = 40_000;
 // Same ceiling as programs/xmargin/tests/tests/offsets_governance.rs.
 const OFFSETS_CEILING = 10_000;
 
-function haircut(initial: number, maintenance: number): HaircutArg {
-  const tier = { above: new BN(0), initialWeightBps: 0, maintenanceWeightBps: 0, padding: [0, 0, 0, 0] };
-  return {
-    initialAssetWeightBps: initial,
-    maintenanceAssetWeightBps: maintenance,
-    initialLiabilityWeightBps: 12_000,
-    maintenanceLiabilityWeightBps: 11_000,
-    tierCount: 0,
-    padding: [0, 0, 0, 0, 0, 0, 0],
-    tiers: [tier, tier, tier, tier],
-  };
-}
-
 /** An exchange with three underlyings (BTC, ETH, SOL) listed through the timelock and wrapped
  * BTC listed as collateral 1. */
 async function venue() {
   const sb = new Sandbox();
-  const governance = sb.fundedKeypair();
-  const guardian = sb.fundedKeypair();
-  const usdc = sb.createMint(6);
-  const init = await client.initializeExchangeIx({
-    payer: sb.payer.publicKey,
-    upgradeAuthority: sb.upgradeAuthority.publicKey,
-    quoteMint: usdc,
-    governance: governance.publicKey,
-    guardian: guardian.publicKey,
-    timelockDelaySecs: DAY,
-    quoteDepositCap: 10n ** 15n,
-    maxWeightStepBps: 2_500,
-  });
-  sb.send([init], [sb.upgradeAuthority]);
-  const exchange = async () => {
-    const ex = await client.fetchExchange((k) => sb.accountData(k));
-    assert.ok(ex);
-    return ex;
-  };
-  const registry = async () => {
-    const data = await sb.accountData(client.registry);
-    assert.ok(data);
-    return client.decodeRegistry(data);
-  };
+  const { governance, guardian, usdc, exchange, registry } = await governedExchange(sb, client, DAY);
   const ids: bigint[] = [];
   for (const byte of [0x71, 0x72, 0x73]) {
     const id = (await exchange()).nextRiskChangeId;
@@ -88,7 +51,7 @@ async function venue() {
     mint: wbtc,
     tokenProgram: SPL,
     oracle: oracleConfig(Buffer.alloc(32, 0x74), OracleKind.PythPull),
-    haircut: haircut(0, 9_000),
+    haircut: flatHaircut(0, 9_000),
     depositCap: 10n ** 15n,
   });
   sb.send([list], [governance]);
