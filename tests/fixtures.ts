@@ -108,3 +108,26 @@ export async function governedExchange(sb: Sandbox, client: XmarginClient, timel
   };
   return { governance, guardian, usdc, exchange, registry };
 }
+
+/** `create_market` parameters of the suites' markets (5% perp band, 5 / 2 bps fees, hourly
+ * funding capped at 7 bps, marks within 3% and an hour). */
+export function marketParams(lotDecimals: number, tick: bigint) {
+  return {
+    underlying: 0,
+    lotDecimals,
+    tick,
+    minSizeLots: 1n,
+    perpOiCap: 10n ** 9n,
+    perpBandBps: 500,
+    optionBandBps: 200,
+    takerFeeBps: 5,
+    makerFeeBps: 2,
+    maxFundingRateBps: 7,
+    fundingIntervalSecs: 3_600,
+    expiryTimeOfDaySecs: 8 * 3600,
+    settlementWindowSecs: 3_600,
+    maxExpiryDays: 365,
+    maxMarkDriftBps: 300,
+    maxMarkAgeSecs: 3_600,
+  };
+}

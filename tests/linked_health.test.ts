@@ -30,7 +30,7 @@ import {
   vaultPda,
   type PortfolioHealth,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, flatHaircut, governedExchange, oracleConfig } from "./fixtures.js";
+import { adaptiveUnderlying, flatHaircut, governedExchange, marketParams, oracleConfig } from "./fixtures.js";
 import { Sandbox } from "./harness.js";
 import { DAY, SPL, client, type Trader } from "./venue.js";
 
@@ -108,24 +108,7 @@ async function venue() {
     sb.putPullOracle(wbtcOracle, wbtcFeed, wrapped, conf(wrapped), -6);
   };
   publish();
-  const market = await createMarketIx(client, sb.payer.publicKey, governance.publicKey, {
-    underlying: 0,
-    lotDecimals: LOT_DECIMALS,
-    tick: 1_000_000n,
-    minSizeLots: 1n,
-    perpOiCap: 10n ** 9n,
-    perpBandBps: 500,
-    optionBandBps: 200,
-    takerFeeBps: 5,
-    makerFeeBps: 2,
-    maxFundingRateBps: 7,
-    fundingIntervalSecs: 3_600,
-    expiryTimeOfDaySecs: 8 * 3600,
-    settlementWindowSecs: 3_600,
-    maxExpiryDays: 365,
-    maxMarkDriftBps: 300,
-    maxMarkAgeSecs: 3_600,
-  });
+  const market = await createMarketIx(client, sb.payer.publicKey, governance.publicKey, marketParams(LOT_DECIMALS, 1_000_000n));
   sb.send([market], [governance]);
 
   const openPortfolio = async () => {

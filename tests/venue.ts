@@ -15,7 +15,7 @@ import {
   vaultPda,
   type TradeParams,
 } from "../app/src/index.js";
-import { adaptiveUnderlying } from "./fixtures.js";
+import { adaptiveUnderlying, governedExchange, marketParams } from "./fixtures.js";
 import { Sandbox } from "./harness.js";
 
 export const client = new XmarginClient();
@@ -31,49 +31,18 @@ export interface Trader {
 
 export async function setup() {
   const sb = new Sandbox();
-  const governance = sb.fundedKeypair();
-  const usdc = sb.createMint(6);
-  const init = await client.initializeExchangeIx({
-    payer: sb.payer.publicKey,
-    upgradeAuthority: sb.upgradeAuthority.publicKey,
-    quoteMint: usdc,
-    governance: governance.publicKey,
-    guardian: sb.fundedKeypair().publicKey,
-    timelockDelaySecs: DAY,
-    quoteDepositCap: 10n ** 15n,
-    maxWeightStepBps: 2_500,
-  });
-  sb.send([init], [sb.upgradeAuthority]);
+  const { governance, usdc, exchange } = await governedExchange(sb, client, DAY);
   // SOL listed as an underlying through the timelock (static shocks), then its market.
   const feed = Buffer.alloc(32, 0x61);
   const oracle = sponsoredFeedAccount(feed);
-  const ex = await client.fetchExchange((k) => sb.accountData(k));
-  assert.ok(ex);
-  const id = ex.nextRiskChangeId;
+  const id = (await exchange()).nextRiskChangeId;
   const change = { listUnderlying: { config: adaptiveUnderlying(feed, 0) } };
   sb.send([await client.proposeRiskChangeIx({ payer: sb.payer.publicKey, governance: governance.publicKey, id, change })], [governance]);
   sb.warp(DAY);
   sb.send([await client.executeRiskChangeIx(id, sb.payer.publicKey)]);
   const publish = (price: bigint) => sb.putPullOracle(oracle, feed, price, price / 10_000n, -6);
   publish(SOL);
-  const market = await createMarketIx(client, sb.payer.publicKey, governance.publicKey, {
-    underlying: 0,
-    lotDecimals: 2,
-    tick: 10_000n,
-    minSizeLots: 1n,
-    perpOiCap: 10n ** 9n,
-    perpBandBps: 500,
-    optionBandBps: 200,
-    takerFeeBps: 5,
-    makerFeeBps: 2,
-    maxFundingRateBps: 7,
-    fundingIntervalSecs: 3_600,
-    expiryTimeOfDaySecs: 8 * 3600,
-    settlementWindowSecs: 3_600,
-    maxExpiryDays: 365,
-    maxMarkDriftBps: 300,
-    maxMarkAgeSecs: 3_600,
-  });
+  const market = await createMarketIx(client, sb.payer.publicKey, governance.publicKey, marketParams(2, 10_000n));
   sb.send([market], [governance]);
   // A 30-day at-the-money call, on the 08:00 UTC grid.
   const t = sb.now().unixTimestamp + BigInt(30 * DAY);
