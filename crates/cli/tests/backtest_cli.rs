@@ -76,6 +76,21 @@ fn coverage_on_a_known_volatility_path_is_near_design() {
     // (reflection principle): coverage ≥ 99% is its design level, with sampling noise.
     assert!(coverage("Static") >= 0.999);
     assert!(coverage("Adaptive") >= 0.985 && coverage("Adaptive") <= 1.0);
+    // Procyclicality, the worst over the 6 books: every window is long enough for both
+    // horizons; a perp's static margin is a constant fraction, so no increase is below 0.
+    for r in &rows {
+        for key in ["max_1d_increase_ratio", "max_5d_increase_ratio", "peak_to_trough"] {
+            assert!(r[key].as_f64().unwrap() >= 1.0 - 1e-6, "{key}: {r}");
+        }
+        for key in ["max_1d_increase_pct", "max_5d_increase_pct"] {
+            assert!(r[key].as_f64().unwrap() >= -1e-6, "{key}: {r}");
+        }
+    }
+    let jump = |model: &str| {
+        rows.iter().find(|r| r["model"] == model).map(|r| r["max_1d_increase_pct"].as_f64().unwrap()).unwrap()
+    };
+    println!("largest 1-day margin increase: static {:.4}, adaptive {:.4}", jump("Static"), jump("Adaptive"));
+    assert!(jump("Adaptive") > jump("Static"), "the adaptive shock moves the margin more");
 }
 
 fn shared_prices() -> Option<PathBuf> {

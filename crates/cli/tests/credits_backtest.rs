@@ -91,6 +91,20 @@ fn books_replay_with_and_without_credits_on_synthetic_prices() {
     assert!(report["skipped"].as_array().unwrap().is_empty());
     for r in rows {
         assert_eq!(count(r, "without", "observations"), 6 * 24, "{r}");
+        // Procyclicality per book and side (the 1-day base reaches into the 5 days before);
+        // the ratios are null where the margin is 0 (the netted conversion).
+        for side in ["without", "with"] {
+            let v = &r[side];
+            assert!(v["max_1d_increase_pct"].is_f64() && v["max_5d_increase_pct"].is_f64(), "{r}");
+            if pct(r, side, "mean_margin_pct") > 0.0 {
+                assert!(
+                    pct(r, side, "max_1d_increase_ratio") > 0.0 && pct(r, side, "peak_to_trough") >= 1.0,
+                    "{r}"
+                );
+            } else {
+                assert!(v["max_1d_increase_ratio"].is_null() && v["peak_to_trough"].is_null(), "{r}");
+            }
+        }
         let (without, with) = (pct(r, "without", "mean_margin_pct"), pct(r, "with", "mean_margin_pct"));
         match r["kind"].as_str().unwrap() {
             // The linked carry locks the basis haircut alone; its price series is the perp's.

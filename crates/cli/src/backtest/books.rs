@@ -28,7 +28,7 @@ use xmargin_risk::{Fx, Instrument, InstrumentKind, Position};
 use super::data::{self, Bar};
 use super::liquidate::{follow_book, locked, value, BarMarket, BookMarket, Corner, Credits, Holding};
 use super::replay::{implied_vol, scenario, Model};
-use super::stats::{Summary, Tally};
+use super::stats::{Summary, Tally, PRE_WINDOW_SECS};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
@@ -462,6 +462,18 @@ pub fn replay_book(
         models.iter().map(|_| configs.iter().map(|_| Tally::default()).collect()).collect();
     for (i, &time) in a.times.iter().enumerate() {
         let now = time + HOUR;
+        if time >= start - PRE_WINDOW_SECS && time < start {
+            // Before the window: margins only, for the procyclicality metrics.
+            let s: Vec<f64> = a.under.iter().map(|b| b[i].close).collect();
+            let c: Vec<f64> = a.spot.iter().map(|b| b[i].close).collect();
+            let (h, notional) = holding(book, &s, &c, now, beta);
+            for (mi, model) in models.iter().enumerate() {
+                let open = market(a, &est, i, *model);
+                for (ci, credits) in configs.iter().enumerate() {
+                    tallies[mi][ci].record(0, now, locked(&h, &open, credits)?, notional, false);
+                }
+            }
+        }
         if time < start || time >= end {
             continue;
         }
@@ -498,6 +510,7 @@ pub fn replay_book(
                 let margin = locked(&h, &open, credits)?;
                 let outcome = follow_book(&h, margin, &open, &path, credits)?;
                 tallies[mi][ci].add(margin, loss, notional, Some(outcome.bad_debt));
+                tallies[mi][ci].record(0, now, margin, notional, true);
             }
         }
     }

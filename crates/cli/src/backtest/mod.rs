@@ -220,4 +220,34 @@ fn print_table(results: &[WindowResult], horizon_hours: i64) {
             r.file
         );
     }
+    print_procyclicality(results);
+}
+
+/// The procyclicality metrics (`stats::Procyclicality`) per (window, underlying, model),
+/// each the worst over the books, below the coverage table.
+fn print_procyclicality(results: &[WindowResult]) {
+    let ratio = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}×"));
+    let points = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:+.2}", x * 100.0));
+    println!();
+    println!(
+        "procyclicality, worst over the 6 books: largest increase of a book's margin over 1 day and 5 days, as m(t)/m(t−h) and m(t)−m(t−h) in points of notional (t in the window, t−h in it or the 5 days before); peak/trough = max/min margin over the window"
+    );
+    println!(
+        "{:<14} {:<4} {:<9} {:>8} {:>9} {:>8} {:>9} {:>11}",
+        "window", "und.", "model", "1d ×", "1d pts", "5d ×", "5d pts", "peak/trough"
+    );
+    for r in results {
+        let p = &r.summary.procyclicality;
+        println!(
+            "{:<14} {:<4} {:<9} {:>8} {:>9} {:>8} {:>9} {:>11}",
+            r.window,
+            r.underlying,
+            format!("{:?}", r.model).to_lowercase(),
+            ratio(p.max_1d_increase_ratio),
+            points(p.max_1d_increase_pct),
+            ratio(p.max_5d_increase_ratio),
+            points(p.max_5d_increase_pct),
+            ratio(p.peak_to_trough)
+        );
+    }
 }

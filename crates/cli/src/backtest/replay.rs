@@ -9,7 +9,7 @@ use xmargin_risk::{Fx, Instrument, InstrumentKind, MarginParams, Market, Positio
 
 use super::data::Bar;
 use super::liquidate::{follow, BarMarket};
-use super::stats::Tally;
+use super::stats::{Tally, PRE_WINDOW_SECS};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
@@ -181,6 +181,17 @@ pub fn replay_books(
     let mut points = Vec::new();
     for (i, bar) in bars.iter().enumerate() {
         let now = bar.time + HOUR; // the bar's close
+        let (vol, shock) = estimates[i];
+        if bar.time >= start - PRE_WINDOW_SECS && bar.time < start {
+            // Before the window: margins only, for the procyclicality metrics.
+            for (b, &book) in books.iter().enumerate() {
+                let (pos, notional) = positions(book, bar.close, now, vol);
+                for (model, tally) in tallies.iter_mut() {
+                    let m = margin(*model, &pos, bar.close, vol, now, shock)?;
+                    tally.record(b, now, m, notional, false);
+                }
+            }
+        }
         if bar.time < start || bar.time >= end {
             continue;
         }
@@ -189,8 +200,7 @@ pub fn replay_books(
         if future.last().is_none_or(|b| b.time + HOUR < now + horizon) {
             continue; // not a full horizon of data ahead
         }
-        let (vol, shock) = estimates[i];
-        for &book in books {
+        for (b, &book) in books.iter().enumerate() {
             let (pos, notional) = positions(book, bar.close, now, vol);
             let loss = horizon_loss(&pos, bar.close, vol, now, future);
             for (model, tally) in tallies.iter_mut() {
@@ -208,6 +218,7 @@ pub fn replay_books(
                     Some(follow(&pos, m, &at(i), &path)?.bad_debt)
                 };
                 tally.add(m, loss, notional, debt);
+                tally.record(b, now, m, notional, true);
                 points.push(Point {
                     time: now,
                     price: bar.close,
