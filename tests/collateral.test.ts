@@ -22,7 +22,7 @@ import {
   type HaircutArg,
   type OracleConfigArg,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, oracleConfig } from "./fixtures.js";
+import { adaptiveUnderlying, flatHaircut, oracleConfig } from "./fixtures.js";
 import { Sandbox, recordCu } from "./harness.js";
 
 const client = new XmarginClient();
@@ -34,17 +34,9 @@ const DEPOSIT_CEILING = 40_000;
 const WITHDRAW_CEILING = 80_000;
 
 
+/** A listing's haircut: no initial weight (as every listing starts), `maintenance` bps. */
 function haircut(maintenance: number): HaircutArg {
-  const tier = { above: new BN(0), initialWeightBps: 0, maintenanceWeightBps: 0, padding: [0, 0, 0, 0] };
-  return {
-    initialAssetWeightBps: 0,
-    maintenanceAssetWeightBps: maintenance,
-    initialLiabilityWeightBps: 12_000,
-    maintenanceLiabilityWeightBps: 11_000,
-    tierCount: 0,
-    padding: [0, 0, 0, 0, 0, 0, 0],
-    tiers: [tier, tier, tier, tier],
-  };
+  return flatHaircut(0, maintenance);
 }
 
 interface Venue {

@@ -13,7 +13,12 @@ import {
   type UnderlyingConfigArg,
   type XmarginClient,
 } from "../app/src/index.js";
+import type { Keypair } from "@solana/web3.js";
+
 import type { Sandbox } from "./harness.js";
+
+/** SPL Token's program id. */
+export const SPL_TOKEN = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 
 /** An oracle configuration; a pull oracle reads its feed's sponsored account only. */
 export function oracleConfig(source: Buffer, kind: number, legacyProgram = PublicKey.default): OracleConfigArg {
@@ -130,4 +135,27 @@ export function marketParams(lotDecimals: number, tick: bigint) {
     maxMarkDriftBps: 300,
     maxMarkAgeSecs: 3_600,
   };
+}
+
+/** Lists a wrapped BTC (8 decimals, SPL Token) as the next collateral with a pull oracle on
+ * `feed`, no initial weight (as every listing starts) and `maintenanceBps`; returns its mint. */
+export async function listWrappedBtc(
+  sb: Sandbox,
+  client: XmarginClient,
+  governance: Keypair,
+  feed: Buffer,
+  maintenanceBps: number,
+): Promise<PublicKey> {
+  const mint = sb.createMintWith(8, SPL_TOKEN);
+  const list = await client.listCollateralIx({
+    payer: sb.payer.publicKey,
+    governance: governance.publicKey,
+    mint,
+    tokenProgram: SPL_TOKEN,
+    oracle: oracleConfig(feed, OracleKind.PythPull),
+    haircut: flatHaircut(0, maintenanceBps),
+    depositCap: 10n ** 15n,
+  });
+  sb.send([list], [governance]);
+  return mint;
 }

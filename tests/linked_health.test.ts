@@ -10,7 +10,7 @@ import { PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
 
 import {
-  OracleKind,
+  ALL,
   PERP_INSTRUMENT,
   collateralLink,
   createMarketIx,
@@ -19,6 +19,7 @@ import {
   errorCode,
   getPortfolioHealth,
   linkedUnderlyings,
+  liquidatePositionsIx,
   marginBudgetIxs,
   oracleAccounts,
   planCollateralChange,
@@ -30,7 +31,7 @@ import {
   vaultPda,
   type PortfolioHealth,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, flatHaircut, governedExchange, marketParams, oracleConfig } from "./fixtures.js";
+import { adaptiveUnderlying, governedExchange, listWrappedBtc, marketParams } from "./fixtures.js";
 import { Sandbox } from "./harness.js";
 import { DAY, SPL, client, type Trader } from "./venue.js";
 
@@ -75,17 +76,7 @@ async function venue() {
   // Wrapped BTC listed as collateral 1 (no initial weight, as every listing starts).
   const wbtcFeed = Buffer.alloc(32, 0x63);
   const wbtcOracle = sponsoredFeedAccount(wbtcFeed);
-  const wbtc = sb.createMintWith(8, SPL);
-  const list = await client.listCollateralIx({
-    payer: sb.payer.publicKey,
-    governance: governance.publicKey,
-    mint: wbtc,
-    tokenProgram: SPL,
-    oracle: oracleConfig(wbtcFeed, OracleKind.PythPull),
-    haircut: flatHaircut(0, WBTC_MAINTENANCE_BPS),
-    depositCap: 10n ** 15n,
-  });
-  sb.send([list], [governance]);
+  const wbtc = await listWrappedBtc(sb, client, governance, wbtcFeed, WBTC_MAINTENANCE_BPS);
 
   // Loosen to 25% and link to BTC: both loosen, so through the timelock.
   const link = collateralLink({ underlying: 0, basisInitialBps: BASIS_INITIAL_BPS, basisMaintenanceBps: BASIS_MAINTENANCE_BPS });
@@ -282,6 +273,33 @@ test("a cash-and-carry (linked wBTC, short BTC perp) margins far better linked t
   close(linked.equity, units(WBTC) - 30, 1e-3, "equity");
   assert.equal(linked.initialOffsetCredit, 0);
   assert.equal(linked.maintenanceOffsetCredit, 0);
+
+  // `liquidate_positions` with `hedge_collateral` (the carry's perp with its wBTC): the quote
+  // asset is no hedge (`InvalidHedgeCollateral`, from validate); wBTC is, and the healthy carry
+  // is then refused as `NotLiquidatable` — the argument travels and is checked in order.
+  const liquidator = await v.openPortfolio();
+  await v.deposit(liquidator, v.usdc, 100_000_000_000n);
+  const hedged = async (hedgeCollateral: number) =>
+    v.sb.simulateFull([
+      ...marginBudgetIxs(),
+      await liquidatePositionsIx(client, {
+        liquidatorSigner: liquidator.owner.publicKey,
+        liquidator: liquidator.portfolio,
+        target: t.portfolio,
+        underlying: 0,
+        instrument: PERP_INSTRUMENT,
+        maxLots: ALL,
+        oracle: v.btcOracle,
+        quoteMint: v.usdc,
+        quoteVault: vaultPda(client.programId, client.exchange, v.usdc),
+        tokenProgram: SPL,
+        targetHealth: await collateralOracles(v, t),
+        liquidatorHealth: [v.wbtcOracle],
+        hedgeCollateral,
+      }),
+    ], [liquidator.owner]);
+  assert.equal((await hedged(0)).error, "InvalidHedgeCollateral");
+  assert.equal((await hedged(1)).error, "NotLiquidatable");
 
   // The same book, unlinked at once by the guardian (same accounts: the position remains).
   await unlink(v);

@@ -4,11 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
 
 import {
-  OracleKind,
   XmarginClient,
   collateralLink,
   decodeEvents,
@@ -20,11 +18,10 @@ import {
   riskParamsOf,
   unlinked,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, flatHaircut, governedExchange, oracleConfig } from "./fixtures.js";
+import { adaptiveUnderlying, governedExchange, listWrappedBtc } from "./fixtures.js";
 import { Sandbox, recordCu } from "./harness.js";
 
 const client = new XmarginClient();
-const SPL = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 const DAY = 86_400;
 const CEILING = 40_000;
 // Same ceiling as programs/xmargin/tests/tests/offsets_governance.rs.
@@ -44,17 +41,7 @@ async function venue() {
   }
   sb.warp(DAY);
   for (const id of ids) sb.send([await client.executeRiskChangeIx(id, sb.payer.publicKey)]);
-  const wbtc = sb.createMintWith(8, SPL);
-  const list = await client.listCollateralIx({
-    payer: sb.payer.publicKey,
-    governance: governance.publicKey,
-    mint: wbtc,
-    tokenProgram: SPL,
-    oracle: oracleConfig(Buffer.alloc(32, 0x74), OracleKind.PythPull),
-    haircut: flatHaircut(0, 9_000),
-    depositCap: 10n ** 15n,
-  });
-  sb.send([list], [governance]);
+  await listWrappedBtc(sb, client, governance, Buffer.alloc(32, 0x74), 9_000);
   const execute = async (id: bigint) => sb.send([await client.executeRiskChangeIx(id, sb.payer.publicKey)]);
   return { sb, governance, guardian, exchange, registry, execute };
 }

@@ -215,23 +215,8 @@ pub fn health(
 }
 
 /// Health at `level` of positions worth `positions_value` needing `requirement`, with these
-/// balances: weighted collateral + value − requirement. Linked balances are valued alone
-/// (their standalone haircut): use [`health_from_linked`] when the requirement includes
-/// their exposure.
-pub fn health_from(
-    positions_value: Fx,
-    requirement: Fx,
-    balances: &[Balance],
-    collateral: &[CollateralMarket],
-    level: Level,
-) -> Result<Fx> {
-    let unlinked: Vec<CollateralMarket> =
-        collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect();
-    health_from_linked(positions_value, requirement, balances, &unlinked, &[], level)
-}
-
-/// As [`health_from`], with linked balances valued as links (`links.rs`): the requirement
-/// must include their exposure.
+/// balances: weighted collateral + value − requirement. Linked balances are valued as links
+/// (`links.rs`) against `linked`: the requirement must include their exposure.
 pub fn health_from_linked(
     positions_value: Fx,
     requirement: Fx,

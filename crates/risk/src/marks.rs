@@ -39,7 +39,7 @@ use crate::grid::{
     extreme_range, overstatement_bound, requirement_with_addons, shortfall_bound, Addons, JointLeg,
     RequirementBreakdown, ScenarioParams, MAX_SHOCK,
 };
-use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
+use crate::links::{linked_exposures, LinkedUnderlying};
 use crate::margin::{
     health_from_linked, report_from, MarginParams, MarginReport, Requirements, UnderlyingReport,
 };
@@ -593,17 +593,6 @@ pub fn marked_margin(
     let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
     let r = Requirements { initial, maintenance, initial_credit, maintenance_credit, underlyings: reports };
     report_from(r, balances, collateral, &linked)
-}
-
-/// Σ weighted collateral at `level` with linked balances valued as links.
-pub fn marked_weighted_collateral(
-    balances: &[Balance],
-    collateral: &[CollateralMarket],
-    underlyings: &[MarkedUnderlying],
-    params: &MarginParams,
-    level: Level,
-) -> Result<Fx> {
-    weighted_collateral(balances, collateral, &marked_linked_underlyings(underlyings, params)?, level)
 }
 
 /// Marks of an expired series whose settlement price is recorded: worth `value` per unit (its
