@@ -178,13 +178,23 @@ fn a_hedge_must_be_a_linked_balance_against_a_short_perp() {
     let liquidator = ok(v.trader(10_000_000_000_000));
     // Not linked: refused before anything is read.
     let alice = carry(&mut v, wbtc, &maker);
+    let keys = [
+        alice.portfolio,
+        liquidator.portfolio,
+        xmargin_sandbox::pda::registry(&xmargin_sandbox::pda::exchange()),
+    ];
+    let before = common::snapshot(&v, &keys);
     let unlinked = v.liquidate_carry(&liquidator, &alice.portfolio, 0, wbtc, u64::MAX);
     assert_error(&unlinked.expect_err("unlinked asset"), XmarginError::InvalidHedgeCollateral);
+    assert_eq!(common::snapshot(&v, &keys), before, "a refused hedge writes nothing");
     // Linked, but the perp is long (no carry to unwind).
     link_wbtc(&mut v, wbtc);
     let bob = ok(v.trader(1_000_000_000));
     ok(v.deposit_collateral(&bob, wbtc, ONE_WBTC));
     ok(v.trade_perp_at_oracle(&bob, &maker, 0, 100));
+    let keys = [bob.portfolio, liquidator.portfolio];
+    let before = common::snapshot(&v, &keys);
     let long = v.liquidate_carry(&liquidator, &bob.portfolio, 0, wbtc, u64::MAX);
     assert_error(&long.expect_err("long perp"), XmarginError::InvalidHedgeCollateral);
+    assert_eq!(common::snapshot(&v, &keys), before);
 }
