@@ -26,6 +26,12 @@ pub struct VolFlags {
     /// Half-life of the long variance average, hours.
     #[arg(long, default_value_t = 168)]
     pub vol_half_life_long_hours: i64,
+    /// Stressed shock blended into the target (fraction of spot; EMIR art. 28(1)(b)).
+    #[arg(long, default_value_t = 0.0)]
+    pub vol_stressed_shock: f64,
+    /// Weight of the stressed shock in the target, in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub vol_stressed_weight: f64,
 }
 
 impl VolFlags {
@@ -38,6 +44,8 @@ impl VolFlags {
             floor: Fx::saturating_from_num(self.vol_floor),
             cap: Fx::saturating_from_num(self.vol_cap),
             max_decay_per_day: Fx::saturating_from_num(self.vol_max_decay),
+            stressed_shock: Fx::saturating_from_num(self.vol_stressed_shock),
+            stressed_weight: Fx::saturating_from_num(self.vol_stressed_weight),
         }
     }
 }

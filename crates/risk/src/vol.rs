@@ -18,6 +18,18 @@
 //!
 //! so it rises at once when volatility rises and falls by at most the fraction d per day
 //! (anti-procyclical: margin does not collapse right after a crash).
+//!
+//! **Stressed weight (anti-procyclicality, EMIR RTS 153/2013 art. 28(1)(b)).** The quantile
+//! term is blended with a governed *stressed shock* S_st — the shock the data's stressed
+//! period implies (`xmargin calibrate`, README) — at a weight w_st (EMIR asks ≥ 25%):
+//!
+//! ```text
+//! target = clamp((1 − w_st) · k · σ · √horizon + w_st · S_st, floor, cap)
+//! ```
+//!
+//! A quarter of the shock then never moves with current volatility: it is already there when
+//! a crash starts (less procyclical jump) and stays when calm returns (no collapse). w_st = 0
+//! is the plain quantile shock, bit for bit.
 use crate::error::{Result, RiskError};
 use crate::fx::{years_from_seconds, Checked, Fx, LN_2, ONE, ZERO};
 use crate::math::{exp, ln, sqrt};
@@ -37,6 +49,10 @@ pub struct VolParams {
     pub cap: Fx,
     /// Largest fall of the shock per day, as a fraction (0.1 = 10% of its value per day).
     pub max_decay_per_day: Fx,
+    /// Stressed shock S_st (fraction of spot, in [0, cap]) and its weight w_st in the target,
+    /// in [0, 1) (see the module documentation; 0 = no stressed weight).
+    pub stressed_shock: Fx,
+    pub stressed_weight: Fx,
 }
 
 impl VolParams {
@@ -50,6 +66,8 @@ impl VolParams {
         floor: Fx::lit("0.05"),
         cap: Fx::lit("0.6"),
         max_decay_per_day: Fx::lit("0.1"),
+        stressed_shock: ZERO,
+        stressed_weight: ZERO,
     };
 
     pub fn validate(&self) -> Result<()> {
@@ -61,7 +79,11 @@ impl VolParams {
             && self.floor <= self.cap
             && self.cap < ONE
             && self.max_decay_per_day >= ZERO
-            && self.max_decay_per_day < ONE;
+            && self.max_decay_per_day < ONE
+            && self.stressed_shock >= ZERO
+            && self.stressed_shock <= self.cap
+            && self.stressed_weight >= ZERO
+            && self.stressed_weight < ONE;
         if ok {
             Ok(())
         } else {
@@ -106,7 +128,13 @@ impl VolState {
 pub fn target_shock(s: &VolState, p: &VolParams) -> Result<Fx> {
     let sigma = sqrt(s.var_short.max(s.var_long))?;
     let raw = p.k.mul_c(sigma)?.mul_c(sqrt(years_from_seconds(p.horizon_secs)?)?)?;
-    Ok(raw.clamp(p.floor, p.cap))
+    let blended = if p.stressed_weight == ZERO {
+        raw
+    } else {
+        let stressed = p.stressed_weight.mul_c(p.stressed_shock)?;
+        ONE.sub_c(p.stressed_weight)?.mul_c(raw)?.add_c(stressed)?
+    };
+    Ok(blended.clamp(p.floor, p.cap))
 }
 
 /// After this many half-lives the old average's weight (2^-60) is below `Fx` resolution.

@@ -295,6 +295,8 @@ impl UnderlyingConfig {
             floor: bps(self.vol_floor_bps)?,
             cap: bps(self.vol_cap_bps)?,
             max_decay_per_day: bps(self.vol_max_decay_bps)?,
+            stressed_shock: Fx::ZERO,
+            stressed_weight: Fx::ZERO,
         })
     }
 
