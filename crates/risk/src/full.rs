@@ -71,23 +71,47 @@ pub fn loss_at(
 }
 
 /// Full-revaluation worst loss of one underlying's positions under `params`: the grid
-/// points (price × vol), plus the extreme moves ±m·P at weight w (flat vol). The same
-/// scenario set the expansion is evaluated on; add-ons are not part of it.
+/// points (price × vol), plus each tail row's move at its weight (its end points, both ways
+/// for a row both ways). The same scenario set the expansion is evaluated on; add-ons are
+/// not part of it. Vol shocks are scaled per position by its expiry (`VolScaling`).
 pub fn worst_loss(positions: &[&Position], u: &UnderlyingMarket, now: i64, params: &ScenarioParams) -> f64 {
     let prices: Vec<f64> = price_shocks(params).expect("grid").into_iter().map(f).collect();
     let vols: Vec<f64> = vol_shocks(params).expect("grid").into_iter().map(f).collect();
     let mut worst: f64 = 0.0;
     for &v in &vols {
         for &p in &prices {
-            worst = worst.max(loss_at(positions, u, now, p, v));
+            worst = worst.max(loss_at_scaled(positions, u, now, p, v, params));
         }
     }
-    let m = f(crate::grid::extreme_range(params).expect("extreme range"));
-    let w = f(params.extreme_weight);
-    for p in [m, -m] {
-        worst = worst.max(w * loss_at(positions, u, now, p, 0.0));
+    for row in params.tail.rows() {
+        let end = f(params.tail_move(row).expect("tail move"));
+        let ends: &[f64] = if row.both_ways { &[end, -end] } else { &[end] };
+        for &p in ends {
+            worst = worst.max(f(row.weight) * loss_at_scaled(positions, u, now, p, f(row.vol_move), params));
+        }
     }
     worst
+}
+
+/// `loss_at` with each option's vol shock scaled by its expiry scale.
+pub fn loss_at_scaled(
+    positions: &[&Position],
+    u: &UnderlyingMarket,
+    now: i64,
+    price_shock: f64,
+    vol_shock: f64,
+    params: &ScenarioParams,
+) -> f64 {
+    positions
+        .iter()
+        .map(|p| {
+            let scale = match p.instrument.kind {
+                InstrumentKind::Perp => 1.0,
+                _ => f(params.vol_scaling.scale(p.instrument.expiry.saturating_sub(now)).expect("vol scale")),
+            };
+            loss_at(&[*p], u, now, price_shock, vol_shock * scale)
+        })
+        .sum()
 }
 
 /// Per-underlying full-revaluation worst loss of a portfolio (`scale` ≥ 1 for initial).

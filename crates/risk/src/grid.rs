@@ -13,7 +13,9 @@
 //! ```text
 //! max( worst over the rectangle p ∈ [−P, P], v ∈ [−v_down, +v_up] of loss(p, v)
 //!        + convexity add-on (net options' higher-order error bounds at ±P),     grid
-//!      w · (worst over p ∈ [−m·P, m·P] of loss(p, 0) + add-on at m·P),         extreme move
+//!      max over tail rows (p_r = multiple·P, v_r, w_r) of
+//!        w_r · (worst over p on the row's path of loss(p, v_r) + add-on at the
+//!               largest tail move),                                              tail table
 //!      c · S · net short option units )                                       short-option minimum
 //! + |Δ| · conf                                                                 oracle confidence
 //! ```
@@ -27,9 +29,10 @@
 //! Where the expansion is weak — a short option whose strike the move crosses gains gamma
 //! as it goes (third and higher order), and long options' gains are overstated at large
 //! moves — the convexity add-on bounds the error per net option position (see
-//! `shortfall_bound`, `overstatement_bound`); the extreme-move scenario (CME SPAN's "3× the
-//! price scan range, 35% of the loss") and the short-option minimum (SPAN's "short option
-//! minimum") remain as floors. `tests/expansion_vs_full.rs` measures the residual against
+//! `shortfall_bound`, `overstatement_bound`); the tail table (`scenarios.rs`; its reference
+//! keeps CME SPAN's "3× the price scan range, 35% of the loss") and the short-option minimum
+//! (SPAN's "short option minimum") remain as floors. Vol Greeks are per unit of the base vol
+//! shock, each series' scaled by its time to expiry (`scenarios::VolScaling`). `tests/expansion_vs_full.rs` measures the residual against
 //! full revaluation.
 use alloc::vec::Vec;
 
@@ -38,6 +41,7 @@ use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
 use crate::fx::{Checked, Fx, HALF, ONE, TWO, ZERO};
 use crate::portfolio::{NetExposure, ShortOption, UnderlyingBook};
+use crate::scenarios::{TailRow, TailTable, VolScaling};
 
 /// Scenario-grid parameters of one underlying (maintenance level; the initial grid scales
 /// the shocks by `MarginParams::initial_scale`).
@@ -47,31 +51,40 @@ pub struct ScenarioParams {
     pub max_price_shock: Fx,
     /// Grid points per side: the grid is 0, ±P/n, ±2P/n, ..., ±P (2n+1 points, n ≥ 3).
     pub price_steps: u8,
-    /// Implied-vol shock up (absolute: 0.25 = +25 vol points). ≥ 0.
+    /// Implied-vol shock up (absolute: 0.25 = +25 vol points) of a series at the reference
+    /// time to expiry (`vol_scaling`). ≥ 0.
     pub vol_shock_up: Fx,
-    /// Implied-vol shock down (absolute, applied as −). ≥ 0.
+    /// Implied-vol shock down (absolute, applied as −), same convention. ≥ 0.
     pub vol_shock_down: Fx,
-    /// Extreme move multiple m of P (≥ 1; 3 in CME SPAN).
-    pub extreme_multiple: Fx,
-    /// Weight w of the extreme-move loss, in [0, 1] (0.35 in CME SPAN).
-    pub extreme_weight: Fx,
+    /// Tail scenarios (`scenarios.rs`): price moves in multiples of P, vol moves, weights.
+    pub tail: TailTable,
     /// Short-option minimum c, as a fraction of spot per net short option unit. ≥ 0.
     pub short_option_charge: Fx,
+    /// How each series' vol shocks scale with its time to expiry (`scenarios.rs`).
+    pub vol_scaling: VolScaling,
 }
 
 impl ScenarioParams {
     /// Reference parameters for examples and tests (governance sets real ones per
-    /// underlying): ±15% in 3% steps (11 points), extreme move 3×P at
-    /// 35% weight (CME SPAN's extreme-move scenarios), short-option minimum 1% of spot;
-    /// vol +15 / −10 points.
+    /// underlying): ±15% in 3% steps (11 points), the tail table `REFERENCE_TAIL`,
+    /// short-option minimum 1% of spot; vol +15 / −10 points at 30 days, scaled by
+    /// (30 / max(days, 1))^0.3 (Derive's exponent for short-dated options).
     pub const REFERENCE: ScenarioParams = ScenarioParams {
         max_price_shock: Fx::lit("0.15"),
         price_steps: 5,
         vol_shock_up: Fx::lit("0.15"),
         vol_shock_down: Fx::lit("0.10"),
-        extreme_multiple: Fx::lit("3"),
-        extreme_weight: Fx::lit("0.35"),
+        tail: REFERENCE_TAIL,
         short_option_charge: Fx::lit("0.01"),
+        vol_scaling: VolScaling { reference_days: Fx::lit("30"), floor_days: ONE, exponent: Fx::lit("0.3") },
+    };
+
+    /// The parameters of earlier versions: the single extreme move (±3·P at 35%, flat vol)
+    /// and flat vol shocks. The engine reproduces their numbers bit for bit.
+    pub const LEGACY: ScenarioParams = ScenarioParams {
+        tail: TailTable::SPAN_EXTREME,
+        vol_scaling: VolScaling::FLAT,
+        ..ScenarioParams::REFERENCE
     };
 
     pub fn validate(&self) -> Result<()> {
@@ -80,28 +93,47 @@ impl ScenarioParams {
             && self.price_steps >= 3
             && self.vol_shock_up >= ZERO
             && self.vol_shock_down >= ZERO
-            && self.extreme_multiple >= ONE
-            && self.extreme_weight >= ZERO
-            && self.extreme_weight <= ONE
             && self.short_option_charge >= ZERO
             && self.short_option_charge <= ONE;
-        if ok {
-            Ok(())
-        } else {
-            Err(RiskError::InvalidScenarioParams)
+        if !ok {
+            return Err(RiskError::InvalidScenarioParams);
         }
+        self.tail.validate()?;
+        self.vol_scaling.validate()
     }
 
     /// The same grid with price and vol shocks multiplied by `scale` (≥ 1): the initial grid.
+    /// Tail price moves are multiples of P, so they scale with it; tail vol moves scale too.
     pub fn scaled(&self, scale: Fx) -> Result<ScenarioParams> {
         Ok(ScenarioParams {
             max_price_shock: self.max_price_shock.mul_c(scale)?.min(MAX_SHOCK),
             vol_shock_up: self.vol_shock_up.mul_c(scale)?,
             vol_shock_down: self.vol_shock_down.mul_c(scale)?,
+            tail: self.tail.scaled_vol(scale)?,
             ..*self
         })
     }
+
+    /// The price move of a tail row: multiple × P, capped at ±`MAX_SHOCK` (a row both ways:
+    /// the positive end).
+    pub fn tail_move(&self, row: &TailRow) -> Result<Fx> {
+        let magnitude = self.max_price_shock.mul_c(row.price_multiple.abs())?.min(MAX_SHOCK);
+        if row.price_multiple < ZERO {
+            magnitude.neg_c()
+        } else {
+            Ok(magnitude)
+        }
+    }
 }
+
+/// The reference tail table (maintenance; `xmargin backtest` replays it): the old extreme
+/// move ±3·P at 35% (CME SPAN), a crash of −5·P with vol +25 points at 20% and a squeeze of
+/// +5·P with vol +25 points at 12% (Paradex's SCAN weighs its larger up moves less).
+pub const REFERENCE_TAIL: TailTable = TailTable::from_rows([
+    TailRow::both_ways(Fx::lit("3"), ZERO, Fx::lit("0.35")),
+    TailRow::new(Fx::lit("-5"), Fx::lit("0.25"), Fx::lit("0.20")),
+    TailRow::new(Fx::lit("5"), Fx::lit("0.25"), Fx::lit("0.12")),
+]);
 
 /// Loss at price shock p and vol shock v:
 /// −((Δ + vanna·v)·S·p + ½·Γ·(S·p)² + V·v + ½·volga·v²).
@@ -190,9 +222,57 @@ fn worst_flat_vol(q: &Quadratic, range: Fx) -> Result<(Fx, Fx)> {
 /// (the spot would not be positive).
 pub const MAX_SHOCK: Fx = Fx::lit("0.99");
 
-/// The extreme-move range m·P, capped at `MAX_SHOCK`.
-pub fn extreme_range(params: &ScenarioParams) -> Result<Fx> {
-    Ok(params.max_price_shock.mul_c(params.extreme_multiple)?.min(MAX_SHOCK))
+/// The largest tail range: the largest |multiple| of the tail table × P, capped at
+/// `MAX_SHOCK` (0 without rows). The tail's convexity add-on covers ±this range.
+pub fn tail_range(params: &ScenarioParams) -> Result<Fx> {
+    Ok(params.max_price_shock.mul_c(params.tail.largest_multiple())?.min(MAX_SHOCK))
+}
+
+/// The loss at p and v (at flat vol, the same product order as `price_loss`).
+fn loss_at(q: &Quadratic, p: Fx, v: Fx) -> Result<Fx> {
+    if v == ZERO {
+        q.price_loss(p)
+    } else {
+        q.loss(p, v)
+    }
+}
+
+/// The worst expansion loss over a tail row's path at its vol v: p ∈ [0, move] one way
+/// (the ends and the parabola's top between them), p ∈ [−move, move] both ways (the ends
+/// and the top: the spot itself is inside, so it is never the supremum alone).
+fn tail_row_loss(q: &Quadratic, params: &ScenarioParams, row: &TailRow) -> Result<Fx> {
+    let (end, v) = (params.tail_move(row)?, row.vol_move);
+    if row.both_ways {
+        let (up, down) = (loss_at(q, end, v)?, loss_at(q, end.neg_c()?, v)?);
+        let mut worst = up.max(down);
+        if let Some(p) = q.price_vertex(v, end)? {
+            worst = worst.max(loss_at(q, p, v)?);
+        }
+        return Ok(worst);
+    }
+    let mut worst = loss_at(q, end, v)?.max(loss_at(q, ZERO, v)?);
+    if let Some(p) = q.price_vertex(v, end.abs())? {
+        if (p >= ZERO) == (end >= ZERO) || p == ZERO {
+            worst = worst.max(loss_at(q, p, v)?);
+        }
+    }
+    Ok(worst)
+}
+
+/// The weighted loss of one tail row: w·(path loss + tail add-on) + (1 − w)·value error.
+fn weighted_tail_loss(raw: Fx, row: &TailRow, addons: &Addons) -> Result<Fx> {
+    let unweighted = ONE.sub_c(row.weight)?.mul_c(addons.value_error)?;
+    raw.add_c(addons.extreme)?.mul_c(row.weight)?.add_c(unweighted)
+}
+
+/// The worst weighted tail-row loss (0 without rows).
+fn tail_loss(q: &Quadratic, params: &ScenarioParams, addons: &Addons) -> Result<Fx> {
+    let mut worst: Option<Fx> = None;
+    for row in params.tail.rows() {
+        let loss = weighted_tail_loss(tail_row_loss(q, params, row)?, row, addons)?;
+        worst = Some(worst.map_or(loss, |w| w.max(loss)));
+    }
+    Ok(worst.unwrap_or(ZERO))
 }
 
 /// Below this σ√T the Lagrange bound is not used (expired options: gamma is 0).
@@ -352,13 +432,13 @@ pub struct RequirementBreakdown {
     /// Price shock (fraction) and vol shock (vol units) of that worst loss.
     pub worst_price_shock: Fx,
     pub worst_vol_shock: Fx,
-    /// Weighted worst loss of the extreme moves.
-    pub extreme_loss: Fx,
+    /// Worst weighted tail-row loss (`scenarios.rs`).
+    pub tail_loss: Fx,
     /// Short-option minimum charge.
     pub short_option_charge: Fx,
     /// |Δ|·conf.
     pub confidence_addon: Fx,
-    /// max(grid, extreme, short-option) + confidence add-on; never negative.
+    /// max(grid, tail, short-option) + confidence add-on; never negative.
     pub requirement: Fx,
 }
 
@@ -374,7 +454,7 @@ pub fn requirement_parts(
 ) -> Result<(RequirementBreakdown, Addons)> {
     let e = &book.exposure;
     let addon = convexity_addon(&book.short_options, e.spot, params.max_price_shock)?;
-    let extreme_addon = convexity_addon(&book.short_options, e.spot, extreme_range(params)?)?;
+    let extreme_addon = convexity_addon(&book.short_options, e.spot, tail_range(params)?)?;
     let addons = Addons { grid: addon, extreme: extreme_addon, value_error: ZERO };
     Ok((requirement_with_addons(e, params, addons)?, addons))
 }
@@ -384,11 +464,11 @@ pub fn requirement_parts(
 pub struct Addons {
     /// Bound of the expansion's error over the grid's price range ±P.
     pub grid: Fx,
-    /// The same over the extreme range ±m·P.
+    /// The same over the largest tail range (`tail_range`).
     pub extreme: Fx,
     /// Bound of the error of the book's current value itself (0 when options are valued at
     /// the current spot; the grid add-on when they are valued from marks at another spot,
-    /// `marks.rs`). The extreme-move loss is weighted by w < 1, so the part of it that is
+    /// `marks.rs`). A tail row's loss is weighted by w < 1, so the part of it that is
     /// the value's own error must count in full: it adds (1 − w) × this.
     pub value_error: Fx,
 }
@@ -404,18 +484,16 @@ pub fn requirement_with_addons(
     let q = Quadratic::of(e)?;
     let (expansion_worst, worst_price_shock, worst_vol_shock) = worst_on_rectangle(&q, params)?;
     let grid_loss = expansion_worst.add_c(addon)?;
-    let (extreme_raw, _) = worst_flat_vol(&q, extreme_range(params)?)?;
-    let unweighted = ONE.sub_c(params.extreme_weight)?.mul_c(addons.value_error)?;
-    let extreme_loss = extreme_raw.add_c(addons.extreme)?.mul_c(params.extreme_weight)?.add_c(unweighted)?;
+    let tail_loss = tail_loss(&q, params, &addons)?;
     let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;
     let confidence_addon = e.delta.abs_c()?.mul_c(e.conf)?;
-    let core = grid_loss.max(extreme_loss).max(short_option_charge).max(ZERO);
+    let core = grid_loss.max(tail_loss).max(short_option_charge).max(ZERO);
     Ok(RequirementBreakdown {
         grid_loss,
         convexity_addon: addon,
         worst_price_shock,
         worst_vol_shock,
-        extreme_loss,
+        tail_loss,
         short_option_charge,
         confidence_addon,
         requirement: core.add_c(confidence_addon)?,
@@ -458,24 +536,33 @@ pub fn scenario_table(e: &NetExposure, params: &ScenarioParams) -> Result<Vec<Sc
 }
 
 /// The largest loss per unit of long linear exposure and per unit of spot, at one level:
-/// max(P, w·m·P) (grid or weighted extreme move, whichever binds for a delta-one book). A
-/// linked balance that offsets nothing is charged at least this (plus the confidence),
-/// which `links.rs` compares with its standalone haircut.
+/// the largest of P and w·|move| over the tail rows that fall (grid or weighted tail,
+/// whichever binds for a delta-one book). A linked balance that offsets nothing is charged
+/// at least this (plus the confidence), which `links.rs` compares with its standalone
+/// haircut.
 pub fn linear_shock(params: &ScenarioParams) -> Result<Fx> {
-    Ok(params.max_price_shock.max(extreme_range(params)?.mul_c(params.extreme_weight)?))
+    let mut worst = params.max_price_shock;
+    for row in params.tail.rows() {
+        if row.both_ways || row.price_multiple < ZERO {
+            worst = worst.max(params.tail_move(row)?.abs_c()?.mul_c(row.weight)?);
+        }
+    }
+    Ok(worst)
 }
 
 /// One underlying's part in a joint scenario of an offset group (`offsets.rs`): its loss
-/// quadratic, its level's shocks and add-ons, and the parts of its requirement that do not
-/// net (short-option minimum, confidence).
+/// quadratic, its level's shocks, tail and add-ons, and the parts of its requirement that do
+/// not net (short-option minimum, confidence).
 #[derive(Debug, Clone, Copy)]
 pub struct JointLeg {
     q: Quadratic,
     price_range: Fx,
     vol_down: Fx,
     vol_up: Fx,
-    extreme_range: Fx,
-    extreme_weight: Fx,
+    /// The level's grid (tail moves are multiples of its P).
+    params: ScenarioParams,
+    /// The leg's own worst weighted tail loss (what a row it lacks counts in a joint row).
+    own_tail: Fx,
     addons: Addons,
     short_option_charge: Fx,
     confidence: Fx,
@@ -495,8 +582,8 @@ impl JointLeg {
             price_range: params.max_price_shock,
             vol_down: params.vol_shock_down,
             vol_up: params.vol_shock_up,
-            extreme_range: extreme_range(params)?,
-            extreme_weight: params.extreme_weight,
+            params: *params,
+            own_tail: breakdown.tail_loss,
             addons,
             short_option_charge: breakdown.short_option_charge,
             confidence: breakdown.confidence_addon,
@@ -517,23 +604,65 @@ fn sup_on_unit(a: Fx, b: Fx, c: Fx) -> Result<Fx> {
     Ok(best)
 }
 
+/// sup over t ∈ [0, 1] of −(A·t + B·t² + C): both ends, and the vertex when B > 0.
+fn sup_on_half_unit(a: Fx, b: Fx, c: Fx) -> Result<Fx> {
+    let at = |t: Fx| -> Result<Fx> { t.mul_c(a.add_c(b.mul_c(t)?)?)?.add_c(c)?.neg_c() };
+    let mut best = at(ONE)?.max(c.neg_c()?);
+    if b > ZERO {
+        let t = a.neg_c()?.div_c(b.mul_c(TWO)?)?;
+        if t >= ZERO && t <= ONE {
+            best = best.max(at(t)?);
+        }
+    }
+    Ok(best)
+}
+
+/// The joint loss of tail row `k`: the legs that have a k-th row move together by the same
+/// fraction t of their own row's move (t ∈ [−1, 1] when every such row goes both ways, else
+/// t ∈ [0, 1]), each at its own row's vol and weight; a leg without a k-th row counts its own
+/// worst tail loss. Each leg's part is one point of its own row's path, so the joint row is
+/// at most the sum of the legs' tail losses.
+fn joint_tail_row(legs: &[JointLeg], k: usize) -> Result<Fx> {
+    let both_ways = legs.iter().filter_map(|l| l.params.tail.rows().get(k)).all(|r| r.both_ways);
+    let (mut a, mut b, mut c, mut fixed) = (ZERO, ZERO, ZERO, ZERO);
+    for l in legs {
+        let Some(row) = l.params.tail.rows().get(k) else {
+            fixed = fixed.add_c(l.own_tail)?;
+            continue;
+        };
+        let (w, r, v) = (row.weight, l.params.tail_move(row)?, row.vol_move);
+        let Quadratic { a: qa, b: qb, c: qc, d: qd, f: qf } = l.q;
+        // Flat vol: the same products as the old extreme move's (bit for bit).
+        let slope = if v == ZERO { qa } else { qa.add_c(qf.mul_c(v)?)? };
+        a = a.add_c(slope.mul_c(r)?.mul_c(w)?)?;
+        b = b.add_c(qb.mul_c(r)?.mul_c(r)?.mul_c(w)?)?;
+        if v != ZERO {
+            c = c.add_c(v.mul_c(qc.add_c(qd.mul_c(v)?)?)?.mul_c(w)?)?;
+        }
+        let unweighted = ONE.sub_c(w)?.mul_c(l.addons.value_error)?;
+        fixed = fixed.add_c(l.addons.extreme.mul_c(w)?)?.add_c(unweighted)?;
+    }
+    let path = if both_ways { sup_on_unit(a, b, c)? } else { sup_on_half_unit(a, b, c)? };
+    path.add_c(fixed)
+}
+
 /// R_joint of an offset group: the requirement of the legs when their underlyings move
-/// **together**, each by the same fraction t ∈ [−1, 1] of its own largest shock (grid: P_u;
-/// extreme move: m·P_u), with every underlying's implied vol moving the same way (down, flat
-/// or up by its own shock: vols rise together in a crash). Per vol direction the summed loss
-/// is a quadratic in t, so its supremum is exact. The convexity add-ons, short-option minima
-/// and confidence add-ons do not net: they are summed.
+/// **together**, each by the same fraction t ∈ [−1, 1] of its own largest shock P_u, with
+/// every underlying's implied vol moving the same way (down, flat or up by its own shock:
+/// vols rise together in a crash); and in the tail, row by row (`joint_tail_row`). Per vol
+/// direction and per row the summed loss is a quadratic in t, so its supremum is exact. The
+/// convexity add-ons, short-option minima and confidence add-ons do not net: they are
+/// summed.
 ///
 /// ```text
 /// R_joint = max( max over vol direction of sup_t Σ_u loss_u(t·P_u, v_u) + Σ grid add-ons,
-///                sup_t Σ_u w_u·(price loss_u(t·m_u·P_u) + extreme add-on_u)
-///                  + Σ (1 − w_u)·value error_u,
+///                max over rows k of joint tail row k,
 ///                Σ short-option minima, 0 ) + Σ |Δ_u|·conf_u
 /// ```
 ///
-/// Every joint scenario is one scenario of each leg's own grid, so R_joint ≤ Σ R_u; each term
-/// is a supremum of losses linear in the sizes (or a sum of convex add-ons), so R_joint is
-/// convex and positively homogeneous in the sizes.
+/// Every joint scenario is one scenario of each leg's own grid or tail row, so R_joint ≤
+/// Σ R_u; each term is a supremum of losses linear in the sizes (or a sum of convex add-ons
+/// and of the legs' own tails), so R_joint is convex and positively homogeneous in the sizes.
 pub fn joint_requirement(legs: &[JointLeg]) -> Result<Fx> {
     let mut grid = ZERO;
     for direction in 0..3 {
@@ -552,18 +681,17 @@ pub fn joint_requirement(legs: &[JointLeg]) -> Result<Fx> {
         }
         grid = grid.max(sup_on_unit(a, b, c)?);
     }
-    let (mut ea, mut eb, mut extreme_fixed) = (ZERO, ZERO, ZERO);
     let (mut short_options, mut confidence) = (ZERO, ZERO);
     for l in legs {
         grid = grid.add_c(l.addons.grid)?;
-        let (w, r) = (l.extreme_weight, l.extreme_range);
-        ea = ea.add_c(l.q.a.mul_c(r)?.mul_c(w)?)?;
-        eb = eb.add_c(l.q.b.mul_c(r)?.mul_c(r)?.mul_c(w)?)?;
-        let unweighted = ONE.sub_c(w)?.mul_c(l.addons.value_error)?;
-        extreme_fixed = extreme_fixed.add_c(l.addons.extreme.mul_c(w)?)?.add_c(unweighted)?;
         short_options = short_options.add_c(l.short_option_charge)?;
         confidence = confidence.add_c(l.confidence)?;
     }
-    let extreme = sup_on_unit(ea, eb, ZERO)?.add_c(extreme_fixed)?;
-    grid.max(extreme).max(short_options).max(ZERO).add_c(confidence)
+    let rows = legs.iter().map(|l| l.params.tail.rows().len()).max().unwrap_or(0);
+    let mut tail: Option<Fx> = None;
+    for k in 0..rows {
+        let loss = joint_tail_row(legs, k)?;
+        tail = Some(tail.map_or(loss, |t| t.max(loss)));
+    }
+    grid.max(tail.unwrap_or(ZERO)).max(short_options).max(ZERO).add_c(confidence)
 }

@@ -22,6 +22,7 @@ pub mod math;
 pub mod offsets;
 pub mod portfolio;
 pub mod reference;
+pub mod scenarios;
 pub mod socialized;
 pub mod trading;
 pub mod vol;

@@ -17,7 +17,7 @@
 //!
 //! **What covers the error.** The convexity bounds of each series are computed at S0 over
 //! the widened range R' = R·(1 + D) + D (capped at `MAX_SHOCK`), where R is the grid (±P) or
-//! extreme (±m·P) range of the level and D the policy's largest drift |S − S0|/S0: every
+//! largest tail (±multiple·P) range of the level and D the policy's largest drift |S − S0|/S0: every
 //! scenario spot S·(1 + p), |p| ≤ R, is within S0·(1 ± R'). The bounds are suprema over the
 //! interval, so they cover the current value's own error too (p = 0): `Addons::value_error`.
 //! Time: marks are valued at their computation time t0. A short option is worth less (to its
@@ -26,8 +26,8 @@
 //! added to its bounds for the policy's largest age.
 //!
 //! **When marks may be used** (`SeriesMarks::check`): computed (t0 ≠ 0), not older than the
-//! largest age, the same implied vol, the current largest price shock and extreme multiple
-//! not above those the bounds were computed for, |S − S0| ≤ D·S0. Otherwise a specific error:
+//! largest age, the same implied vol and vol scaling, the current largest price shock and
+//! largest tail multiple not above those the bounds were computed for, |S − S0| ≤ D·S0. Otherwise a specific error:
 //! the caller refreshes the marks (a permissionless crank) and retries.
 use alloc::vec::Vec;
 
@@ -36,7 +36,7 @@ use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{years_from_seconds, Checked, Fx, HALF, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
-    extreme_range, overstatement_bound, requirement_with_addons, shortfall_bound, Addons, JointLeg,
+    overstatement_bound, tail_range, requirement_with_addons, shortfall_bound, Addons, JointLeg,
     RequirementBreakdown, ScenarioParams, MAX_SHOCK,
 };
 use crate::links::{linked_exposures, LinkedUnderlying};
@@ -45,11 +45,12 @@ use crate::margin::{
 };
 use crate::math::sqrt;
 use crate::offsets::{total_credit, OffsetPart};
-use crate::portfolio::{signed_mul, BoundTerms, NetExposure, ShortOption, UnderlyingMarket};
+use crate::portfolio::{shock_scaled, signed_mul, BoundTerms, NetExposure, PositionRisk, ShortOption, UnderlyingMarket};
+use crate::scenarios::VolScaling;
 
 /// Margin levels, in the order of `SeriesMarks::bounds`' first index.
 pub const LEVELS: [Level; 2] = [Level::Maintenance, Level::Initial];
-/// Bound ranges: the grid's ±P, then the extreme move's ±m·P.
+/// Bound ranges: the grid's ±P, then the largest tail move's ±multiple·P.
 pub const RANGES: usize = 2;
 /// Bound sides: a net short unit (shortfall bound), then a net long unit (overstatement
 /// bound plus the time-decay allowance).
@@ -92,13 +93,18 @@ pub struct MarksBasis {
     pub spot: Fx,
     /// Implied vol used (fraction per √year).
     pub vol: Fx,
-    /// Maintenance largest price shock P and extreme multiple m the bounds cover.
+    /// Maintenance largest price shock P and largest tail multiple the bounds cover.
     pub max_price_shock: Fx,
-    pub extreme_multiple: Fx,
+    pub tail_multiple: Fx,
+    /// The expiry scaling the vol Greeks were scaled by (`SeriesMarks::greeks`).
+    pub vol_scaling: VolScaling,
 }
 
-/// One option series' marks: per-unit value and Greeks at the basis, and per-unit convexity
-/// bounds `bounds[level][range][side]` (quote units per underlying unit of size).
+/// One option series' marks: per-unit value and Greeks at the basis — vega, vanna and volga
+/// per unit of the underlying's base vol shock (`portfolio::shock_scaled`, with the scale at
+/// the end of the marks' life: the shortest time to expiry they may be used at, so each series
+/// is shocked at least its own expiry-scaled shock) — and per-unit convexity bounds
+/// `bounds[level][range][side]` (quote units per underlying unit of size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeriesMarks {
     pub basis: MarksBasis,
@@ -141,6 +147,11 @@ pub fn compute_marks(
     let seconds = expiry.saturating_sub(now).max(0);
     let t = years_from_seconds(seconds)?;
     let g = greeks(kind, spot, strike, market.vol, t)?;
+    let scale = market.scenario.vol_scaling.scale(seconds.saturating_sub(policy.max_age))?;
+    let shocked = shock_scaled(
+        PositionRisk { value: g.price, delta: g.delta, gamma: g.gamma, vega: g.vega, vanna: g.vanna, volga: g.volga },
+        scale,
+    )?;
     let root_t = sqrt(t)?;
     let std_dev = market.vol.mul_c(root_t)?;
     let unit = ShortOption {
@@ -159,7 +170,7 @@ pub fn compute_marks(
     let mut bounds = [[[ZERO; SIDES]; RANGES]; 2];
     for (level, out) in LEVELS.iter().zip(bounds.iter_mut()) {
         let p = level_params(&market.scenario, params, *level)?;
-        let ranges = [p.max_price_shock, extreme_range(&p)?];
+        let ranges = [p.max_price_shock, tail_range(&p)?];
         for (range, sides) in ranges.into_iter().zip(out.iter_mut()) {
             let r = widened(range, policy.max_drift)?;
             sides[0] = shortfall_bound(&unit, spot, r)?;
@@ -172,9 +183,10 @@ pub fn compute_marks(
             spot,
             vol: market.vol,
             max_price_shock: market.scenario.max_price_shock,
-            extreme_multiple: market.scenario.extreme_multiple,
+            tail_multiple: market.scenario.tail.largest_multiple(),
+            vol_scaling: market.scenario.vol_scaling,
         },
-        greeks: g,
+        greeks: OptionGreeks { vega: shocked.vega, vanna: shocked.vanna, volga: shocked.volga, ..g },
         bounds,
     })
 }
@@ -198,7 +210,8 @@ impl SeriesMarks {
         }
         if market.vol != b.vol
             || market.scenario.max_price_shock > b.max_price_shock
-            || market.scenario.extreme_multiple > b.extreme_multiple
+            || market.scenario.tail.largest_multiple() > b.tail_multiple
+            || market.scenario.vol_scaling != b.vol_scaling
         {
             return Err(RiskError::MarksParamsChanged);
         }
@@ -604,7 +617,8 @@ pub fn settled_marks(value: Fx, market: &UnderlyingMarket, now: i64) -> SeriesMa
             spot: market.spot,
             vol: market.vol,
             max_price_shock: market.scenario.max_price_shock,
-            extreme_multiple: market.scenario.extreme_multiple,
+            tail_multiple: market.scenario.tail.largest_multiple(),
+            vol_scaling: market.scenario.vol_scaling,
         },
         greeks: OptionGreeks { price: value, delta: ZERO, gamma: ZERO, vega: ZERO, vanna: ZERO, volga: ZERO },
         bounds: [[[ZERO; SIDES]; RANGES]; 2],

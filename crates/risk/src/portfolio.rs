@@ -160,6 +160,9 @@ pub struct NetExposure {
     pub conf: Fx,
     pub delta: Fx,
     pub gamma: Fx,
+    /// Vega, vanna and volga per unit of the underlying's base vol shock: each option's
+    /// own Greek times its expiry scale s (s² for volga; `shock_scaled`), so one vol shock v
+    /// of the grid moves every series by its own s·v.
     pub vega: Fx,
     pub vanna: Fx,
     pub volga: Fx,
@@ -266,6 +269,20 @@ fn position_details(
     Ok((risk, Some(unit)))
 }
 
+/// The vol Greeks of an option per unit of its underlying's base vol shock, for a series
+/// whose shocks scale by `s` (`scenarios::VolScaling`): vega·s, vanna·s, volga·s² (its loss
+/// at a shock s·v is then the expansion at v). Sign-magnitude products, so a position and
+/// its mirror stay exact negatives; s = 1 changes nothing.
+pub fn shock_scaled(mut risk: PositionRisk, s: Fx) -> Result<PositionRisk> {
+    if s == ONE {
+        return Ok(risk);
+    }
+    risk.vega = signed_mul(risk.vega, s)?;
+    risk.vanna = signed_mul(risk.vanna, s)?;
+    risk.volga = signed_mul(risk.volga, s.mul_c(s)?)?;
+    Ok(risk)
+}
+
 /// Nets the positions per underlying, in the order of `market.underlyings`; underlyings
 /// with no position are omitted.
 pub fn net_exposures(positions: &[Position], market: &Market<'_>) -> Result<Vec<NetExposure>> {
@@ -284,7 +301,11 @@ pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<Underlyi
     let mut options: Vec<(usize, Instrument, Fx, ShortOption)> = Vec::with_capacity(positions.len());
     for position in positions {
         let u = market.underlying(position.instrument.underlying)?;
-        let (risk, short) = position_details(position, u, market.now)?;
+        let (mut risk, short) = position_details(position, u, market.now)?;
+        if position.instrument.kind != InstrumentKind::Perp {
+            let seconds = position.instrument.expiry.saturating_sub(market.now);
+            risk = shock_scaled(risk, u.scenario.vol_scaling.scale(seconds)?)?;
+        }
         let slot = match books.iter().position(|b| b.exposure.underlying == u.index) {
             Some(i) => i,
             None => {

@@ -1,0 +1,224 @@
+//! The governed shapes of an underlying's stress beyond the grid's rectangle: the
+//! tail-scenario table and the expiry scaling of implied-vol shocks.
+//!
+//! **Tail table.** Up to `MAX_TAIL_ROWS` rows, each a price move (a signed multiple of the
+//! grid's largest price shock P, capped at `MAX_SHOCK`, one way or both ways), an
+//! implied-vol move (absolute, vol units) and a weight w in (0, 1]. A row's loss is the worst
+//! expansion loss over the move's whole path at the row's vol — every price between the spot
+//! and the move (a one-way row: [0, p]; both ways: [−p, p]) — counted at w, plus the
+//! convexity add-on over the largest tail range, also at w; the requirement takes the worst
+//! row. A supremum over a segment of losses linear in the sizes: convex, subadditive and
+//! positively homogeneous, and exact (a quadratic's ends and vertex). Moves are multiples of P, CME SPAN's
+//! convention for its extreme moves (3 × the price scan range at 35%): the tail follows the
+//! adaptive shock and the initial level's scale, and the stressed weight of the adaptive
+//! shock (`vol.rs`) keeps it from shrinking in calm markets. The table `{(−m, 0, w), (+m, 0,
+//! w)}` is the single extreme move of earlier versions, bit for bit. Deribit's extended
+//! table and Paradex's SCAN add larger crash moves with vol up at smaller weights; any such
+//! row fits here.
+//!
+//! **Expiry-scaled vol shocks.** A series with D days to expiry has its vol shocks (grid and
+//! tail rows) multiplied by s = (D_ref / max(D, D_floor))^p (the form Deribit, Derive and
+//! Paradex use: a 1-day option's implied vol moves far more than a 90-day one's). The
+//! engine applies s to the series' vega and vanna and s² to its volga, so the netted book
+//! has one quadratic per underlying and the grid is unchanged. p = 0 gives s = 1 exactly.
+use crate::error::{Result, RiskError};
+use crate::fx::{Checked, Fx, ONE, ZERO};
+use crate::math::{exp, ln};
+
+/// Rows of a tail table (the registry stores this many per underlying).
+pub const MAX_TAIL_ROWS: usize = 4;
+/// Largest |price multiple| of a row: 25 × P (P ≥ 0.04 already reaches `MAX_SHOCK`).
+pub const MAX_TAIL_MULTIPLE: Fx = Fx::lit("25");
+/// Largest |vol move| of a row: 300 vol points.
+pub const MAX_TAIL_VOL_MOVE: Fx = Fx::lit("3");
+
+/// One tail scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TailRow {
+    /// Price move as a signed multiple of the grid's largest price shock P (−3 = down 3·P);
+    /// positive for a row both ways.
+    pub price_multiple: Fx,
+    /// Implied-vol move, absolute (0.2 = +20 vol points), signed.
+    pub vol_move: Fx,
+    /// Weight of the row's loss, in (0, 1].
+    pub weight: Fx,
+    /// The move both ways (±price_multiple·P), as the old extreme move.
+    pub both_ways: bool,
+}
+
+impl TailRow {
+    pub const EMPTY: TailRow = TailRow { price_multiple: ZERO, vol_move: ZERO, weight: ZERO, both_ways: false };
+
+    /// A one-way row.
+    pub const fn new(price_multiple: Fx, vol_move: Fx, weight: Fx) -> TailRow {
+        TailRow { price_multiple, vol_move, weight, both_ways: false }
+    }
+
+    /// A row both ways: ±`multiple`·P.
+    pub const fn both_ways(multiple: Fx, vol_move: Fx, weight: Fx) -> TailRow {
+        TailRow { price_multiple: multiple, vol_move, weight, both_ways: true }
+    }
+}
+
+/// The tail-scenario table of one underlying (rows beyond `len` are `TailRow::EMPTY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TailTable {
+    rows: [TailRow; MAX_TAIL_ROWS],
+    len: u8,
+}
+
+impl TailTable {
+    /// The single extreme move of CME SPAN (and of this engine before the table): ±3·P at
+    /// 35%, flat vol.
+    pub const SPAN_EXTREME: TailTable = TailTable::extreme_move(Fx::lit("3"), Fx::lit("0.35"));
+
+    /// One flat-vol row ±m·P at weight w: the old extreme move.
+    pub const fn extreme_move(multiple: Fx, weight: Fx) -> TailTable {
+        TailTable::from_rows([TailRow::both_ways(multiple, ZERO, weight)])
+    }
+
+    /// A table of the `N` rows given (`N` ≤ `MAX_TAIL_ROWS`), for constants.
+    pub const fn from_rows<const N: usize>(given: [TailRow; N]) -> TailTable {
+        assert!(N <= MAX_TAIL_ROWS, "too many tail rows");
+        let mut rows = [TailRow::EMPTY; MAX_TAIL_ROWS];
+        let mut i = 0;
+        while i < N {
+            rows[i] = given[i];
+            i += 1;
+        }
+        #[allow(clippy::cast_possible_truncation)] // N ≤ MAX_TAIL_ROWS (asserted above)
+        TailTable { rows, len: N as u8 }
+    }
+
+    /// A table of `rows` (at most `MAX_TAIL_ROWS`; validated by `validate`).
+    pub fn new(rows: &[TailRow]) -> Result<TailTable> {
+        if rows.len() > MAX_TAIL_ROWS {
+            return Err(RiskError::InvalidScenarioParams);
+        }
+        let mut table = TailTable { rows: [TailRow::EMPTY; MAX_TAIL_ROWS], len: 0 };
+        for (slot, row) in table.rows.iter_mut().zip(rows) {
+            *slot = *row;
+        }
+        table.len = u8::try_from(rows.len()).map_err(|_| RiskError::InvalidScenarioParams)?;
+        table.validate()?;
+        Ok(table)
+    }
+
+    pub fn rows(&self) -> &[TailRow] {
+        &self.rows[..usize::from(self.len).min(MAX_TAIL_ROWS)]
+    }
+
+    /// Every row: 0 < |multiple| ≤ `MAX_TAIL_MULTIPLE` (positive both ways), |vol move| ≤
+    /// `MAX_TAIL_VOL_MOVE`, weight in (0, 1]; unused rows empty.
+    pub fn validate(&self) -> Result<()> {
+        let rows_ok = self.rows().iter().all(|r| {
+            r.price_multiple != ZERO
+                && (!r.both_ways || r.price_multiple > ZERO)
+                && r.price_multiple.abs() <= MAX_TAIL_MULTIPLE
+                && r.vol_move.abs() <= MAX_TAIL_VOL_MOVE
+                && r.weight > ZERO
+                && r.weight <= ONE
+        });
+        let rest_empty = self.rows.iter().skip(self.rows().len()).all(|r| *r == TailRow::EMPTY);
+        if rows_ok && rest_empty && usize::from(self.len) <= MAX_TAIL_ROWS {
+            Ok(())
+        } else {
+            Err(RiskError::InvalidScenarioParams)
+        }
+    }
+
+    /// The largest |price multiple| (0 for an empty table).
+    pub fn largest_multiple(&self) -> Fx {
+        self.rows().iter().fold(ZERO, |m, r| m.max(r.price_multiple.abs()))
+    }
+
+    /// The same rows with vol moves multiplied by `scale` (the initial level).
+    pub fn scaled_vol(&self, scale: Fx) -> Result<TailTable> {
+        let mut out = *self;
+        for row in out.rows.iter_mut().take(usize::from(self.len)) {
+            row.vol_move = row.vol_move.mul_c(scale)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Expiry scaling of an underlying's vol shocks: s = (reference_days / max(days,
+/// floor_days))^exponent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VolScaling {
+    /// Days to expiry at which s = 1 (30 at Deribit and Derive). > 0.
+    pub reference_days: Fx,
+    /// Shorter times to expiry count as this many days (so s stays finite at expiry). > 0.
+    pub floor_days: Fx,
+    /// p, in [0, 1]; 0 = no scaling.
+    pub exponent: Fx,
+}
+
+impl VolScaling {
+    /// No scaling (s = 1 for every series).
+    pub const FLAT: VolScaling = VolScaling { reference_days: Fx::lit("30"), floor_days: ONE, exponent: ZERO };
+
+    pub fn validate(&self) -> Result<()> {
+        let ok = self.reference_days > ZERO
+            && self.reference_days <= Fx::lit("3650")
+            && self.floor_days > ZERO
+            && self.floor_days <= self.reference_days
+            && self.exponent >= ZERO
+            && self.exponent <= ONE;
+        if ok {
+            Ok(())
+        } else {
+            Err(RiskError::InvalidScenarioParams)
+        }
+    }
+
+    /// s for a series with `seconds` to expiry (≤ 0: expired, counted at the floor).
+    pub fn scale(&self, seconds: i64) -> Result<Fx> {
+        if self.exponent == ZERO {
+            return Ok(ONE);
+        }
+        let days = Fx::from_num(seconds.max(0)).div_i(86_400)?.max(self.floor_days);
+        exp(self.exponent.mul_c(ln(self.reference_days.div_c(days)?)?)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_scaling_is_exactly_one() {
+        for secs in [-5, 0, 3600, 86_400 * 400] {
+            assert_eq!(VolScaling::FLAT.scale(secs).unwrap(), ONE);
+        }
+    }
+
+    #[test]
+    fn scaling_follows_the_power_law() {
+        let s = VolScaling { reference_days: Fx::from_num(30), floor_days: ONE, exponent: Fx::lit("0.3") };
+        let at = |days: f64| s.scale((days * 86_400.0) as i64).unwrap().to_num::<f64>();
+        assert!((at(30.0) - 1.0).abs() < 1e-9);
+        assert!((at(1.0) - 30f64.powf(0.3)).abs() < 1e-6, "{}", at(1.0));
+        assert!((at(90.0) - (1.0f64 / 3.0).powf(0.3)).abs() < 1e-6);
+        assert_eq!(at(0.1), at(1.0), "below the floor: the floor");
+        assert_eq!(s.scale(-100).unwrap(), s.scale(0).unwrap(), "expired: the floor");
+    }
+
+    #[test]
+    fn tables_validate_their_rows() {
+        assert!(TailTable::SPAN_EXTREME.validate().is_ok());
+        assert_eq!(TailTable::SPAN_EXTREME.rows()[0].price_multiple, Fx::from_num(3));
+        assert!(TailTable::SPAN_EXTREME.rows()[0].both_ways);
+        let row = |m: f64, v: f64, w: f64| TailRow::new(Fx::from_num(m), Fx::from_num(v), Fx::from_num(w));
+        assert!(TailTable::new(&[row(-4.0, 0.5, 0.2), row(6.0, 0.3, 0.1)]).is_ok());
+        assert!(TailTable::new(&[row(0.0, 0.5, 0.2)]).is_err(), "no move");
+        assert!(TailTable::new(&[row(-4.0, 0.5, 0.0)]).is_err(), "zero weight");
+        assert!(TailTable::new(&[row(-4.0, 0.5, 1.1)]).is_err(), "weight above 1");
+        assert!(TailTable::new(&[row(-26.0, 0.5, 0.1)]).is_err(), "beyond 25×P");
+        assert!(TailTable::new(&[row(-2.0, 3.5, 0.1)]).is_err(), "vol move beyond 300 points");
+        assert!(TailTable::new(&[row(-2.0, 0.1, 0.1); 5]).is_err(), "too many rows");
+        let both = TailRow::both_ways(Fx::from_num(-2), ZERO, Fx::from_num(0.3));
+        assert!(TailTable::new(&[both]).is_err(), "both ways with a negative multiple");
+        assert!(TailTable::new(&[]).unwrap().rows().is_empty());
+    }
+}
