@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use xmargin_cli::vol_flags::VolFlags;
-use xmargin_cli::{backtest, calibrate, demo, risk};
+use xmargin_cli::{backtest, calibrate, demo, risk, sweep};
 
 #[derive(Parser)]
 #[command(name = "xmargin", version, about = "xmargin portfolio-margin venue: sandbox and tools")]
@@ -68,8 +68,11 @@ enum Command {
     /// correlations (whole sample, crash windows, 30-day rolling) and the largest offset
     /// credit ρ whose pair books add no bad debt and no breach on any crash window; per
     /// underlying, the perp/spot basis moves within the liquidation horizon. Prints the
-    /// table governance would propose.
+    /// table governance would propose. `calibrate sweep`: the adaptive shock's calibration.
+    #[command(args_conflicts_with_subcommands = true)]
     Calibrate {
+        #[command(subcommand)]
+        command: Option<CalibrateCommand>,
         /// Directory of the price files (as `backtest`).
         #[arg(long, default_value = "../shared/data/prices")]
         data: PathBuf,
@@ -83,6 +86,68 @@ enum Command {
         #[command(subcommand)]
         command: RiskCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum CalibrateCommand {
+    /// Sweep the adaptive shock's parameters over every crash window (the backtest's replay,
+    /// adaptive model, 6 books): per point, windows with coverage ≥ 99%, worst coverage, mean
+    /// margin, bad debt and procyclicality; marks the Pareto frontier and chooses the
+    /// reference calibration (targets and rules: `crates/cli/src/sweep.rs`, README). Loads
+    /// the prices once; the default grid takes a few minutes on 2 threads.
+    Sweep {
+        /// Directory of the price files (as `backtest`).
+        #[arg(long, default_value = "../shared/data/prices")]
+        data: PathBuf,
+        /// Every point and the whole per-window detail as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print every point, not only the frontier and the chosen one.
+        #[arg(long)]
+        all: bool,
+        /// Worker threads.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: u16,
+        /// Liquidation horizons, hours.
+        #[arg(long, value_delimiter = ',', default_values_t = [4i64, 8, 12, 24], value_parser = clap::value_parser!(i64).range(1..=720))]
+        horizons: Vec<i64>,
+        /// Quantile multipliers k.
+        #[arg(long = "k", value_delimiter = ',', default_values_t = [3.0, 4.0, 5.0, 6.0])]
+        k: Vec<f64>,
+        /// Floors of the shock, fractions of spot.
+        #[arg(long, value_delimiter = ',', default_values_t = [0.1, 0.15, 0.2, 0.25])]
+        floors: Vec<f64>,
+        /// Caps of the shock, fractions of spot.
+        #[arg(long, value_delimiter = ',', default_values_t = [0.6])]
+        caps: Vec<f64>,
+        /// Half-lives SHORT/LONG in hours, e.g. 12/168,3/168.
+        #[arg(long, value_delimiter = ',', default_values = ["12/168", "3/168"], value_parser = parse_half_lives)]
+        half_lives: Vec<(i64, i64)>,
+        /// Stressed weights w_st (0: none; EMIR asks ≥ 0.25), each with the data's S_st.
+        #[arg(long, value_delimiter = ',', default_values_t = [0.0, 0.25])]
+        stressed_weights: Vec<f64>,
+        /// S_st = k·σ·√horizon with σ this quantile of max(σ_short, σ_long) over every hourly
+        /// close of the perpetual files (1 = the largest).
+        #[arg(long, default_value_t = 0.99)]
+        stressed_quantile: f64,
+        /// Largest fall of the shock per day (one value).
+        #[arg(long, default_value_t = 0.1)]
+        max_decay: f64,
+        /// The longest liquidation horizon the liquidation engine can meet (README): the
+        /// reference is chosen among points with a horizon at most this.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(i64).range(1..=720))]
+        max_horizon_hours: i64,
+    },
+}
+
+/// `SHORT/LONG` half-lives in hours.
+fn parse_half_lives(s: &str) -> Result<(i64, i64), String> {
+    let (a, b) = s.split_once('/').ok_or_else(|| format!("{s:?}: expected SHORT/LONG hours, e.g. 12/168"))?;
+    let hours = |x: &str| x.trim().parse::<i64>().ok().filter(|h| *h > 0);
+    match (hours(a), hours(b)) {
+        (Some(a), Some(b)) if a <= b => Ok((a, b)),
+        _ => Err(format!("{s:?}: expected positive whole hours SHORT/LONG with SHORT ≤ LONG, e.g. 12/168")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -143,9 +208,44 @@ fn run(cli: Cli) -> Result<()> {
                 offset_rho,
             })
         }
-        Command::Calibrate { data, json, vol } => {
+        Command::Calibrate { command: None, data, json, vol } => {
             calibrate::run(&calibrate::Args { data, json, vol: vol.params() })
         }
+        Command::Calibrate {
+            command:
+                Some(CalibrateCommand::Sweep {
+                    data,
+                    json,
+                    all,
+                    threads,
+                    horizons,
+                    k,
+                    floors,
+                    caps,
+                    half_lives,
+                    stressed_weights,
+                    stressed_quantile,
+                    max_decay,
+                    max_horizon_hours,
+                }),
+            ..
+        } => sweep::run(&sweep::Args {
+            data,
+            json,
+            threads: usize::from(threads),
+            grid: sweep::Grid {
+                horizons_hours: horizons,
+                k,
+                floors,
+                caps,
+                half_lives_hours: half_lives,
+                stressed_weights,
+                max_decay,
+            },
+            max_horizon_hours,
+            all,
+            stressed_quantile,
+        }),
         Command::Risk { command } => match command {
             RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, json } => {
                 risk::run_greeks(&risk::GreeksArgs { kind, spot, strike, vol, expiry_secs, json })

@@ -84,11 +84,26 @@ fn full_health(book: &[Position], now_market: &UnderlyingMarket, now: i64, level
     value - full::worst_loss(&refs, now_market, now, &params)
 }
 
-/// The reference grid without vol shocks: the property below is about the price dimension,
-/// drift and time, which is what marks add (the vol dimension is the expansion's own,
-/// measured in expansion_vs_full.rs).
-fn price_only() -> ScenarioParams {
-    ScenarioParams { vol_shock_up: Fx::ZERO, vol_shock_down: Fx::ZERO, ..ScenarioParams::REFERENCE }
+/// The reference grid without the grid's vol shocks: the property below is about the price
+/// dimension, drift and time, which is what marks add (the grid's vol dimension is the
+/// expansion's own, measured in expansion_vs_full.rs). Tail rows keep their vol moves: every
+/// row of the reference table (0), of the old single extreme move (1), or of a crash table
+/// with larger moves and vol spikes (2).
+fn with_tail(choice: usize) -> ScenarioParams {
+    use xmargin_risk::scenarios::{TailRow, TailTable};
+    let row = |m: f64, v: f64, w: f64| TailRow::new(fx(m), fx(v), fx(w));
+    let tail = match choice {
+        0 => ScenarioParams::REFERENCE.tail,
+        1 => ScenarioParams::LEGACY.tail,
+        _ => TailTable::new(&[
+            row(-8.0, 0.5, 0.1),
+            row(-4.0, 0.3, 0.3),
+            row(6.0, 0.2, 0.08),
+            TailRow::both_ways(fx(2.0), fx(-0.1), fx(0.5)),
+        ])
+        .expect("crash table"),
+    };
+    ScenarioParams { vol_shock_up: Fx::ZERO, vol_shock_down: Fx::ZERO, tail, ..ScenarioParams::REFERENCE }
 }
 
 proptest! {
@@ -105,15 +120,16 @@ proptest! {
         drift_used in -1.0f64..1.0,
         max_age in 60i64..(2 * DAY),
         age_used in 0.0f64..1.0,
+        tail in 0usize..3,
     ) {
         let spot = [20.0, 150.0, 60_000.0][spot_choice];
         let mut rng = Rng::new(seed);
         let book = random_book(&mut rng, spot);
         let policy = policy(drift, max_age);
-        let at = market(spot, vol, price_only());
+        let at = market(spot, vol, with_tail(tail));
         let positions = marked(&book, &at, NOW, &policy);
         let now = NOW + (age_used * max_age as f64) as i64;
-        let now_market = market(spot * (1.0 + 0.999 * drift * drift_used), vol, price_only());
+        let now_market = market(spot * (1.0 + 0.999 * drift * drift_used), vol, with_tail(tail));
         let u = MarkedUnderlying { market: now_market, policy, stable_price: Fx::ZERO };
         let notional: f64 = book.iter().map(|p| p.size.to_num::<f64>().abs() * spot).sum();
         for level in [Level::Maintenance, Level::Initial] {

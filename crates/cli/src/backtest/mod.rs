@@ -27,7 +27,7 @@ pub const CRASH_WINDOWS: [(&str, &str, &str); 6] = [
 ];
 
 /// Days of prices fed to the estimator before a window starts.
-const WARMUP_DAYS: i64 = 30;
+pub const WARMUP_DAYS: i64 = 30;
 
 pub struct Args {
     pub data: PathBuf,
@@ -83,13 +83,32 @@ pub fn windows(window: Option<&str>) -> Result<Vec<(String, i64, i64)>> {
 }
 
 /// The hourly files for an underlying, most complete first.
-pub(crate) fn candidates(dir: &Path, underlying: &str) -> Vec<PathBuf> {
+pub fn candidates(dir: &Path, underlying: &str) -> Vec<PathBuf> {
     let u = underlying.to_lowercase();
     [format!("{u}_usd_1h.csv"), format!("{u}_usd_1h_spot.csv"), format!("{u}_usd_1h_spot_2024-08.csv")]
         .into_iter()
         .map(|f| dir.join(f))
         .filter(|p| p.exists())
         .collect()
+}
+
+/// An underlying's price files and their bars, in [`candidates`] order.
+pub type Loaded = Vec<(PathBuf, Vec<data::Bar>)>;
+
+/// Loads `files` (one underlying's, most complete first).
+pub fn load_files(files: Vec<PathBuf>) -> Result<Loaded> {
+    files.into_iter().map(|p| data::load(&p).map(|b| (p, b))).collect()
+}
+
+/// The bars a window replays, from `WARMUP_DAYS` before `start` on, and their file: the first
+/// file with bars from inside the window's first day to a day past its end (a file may start
+/// mid-window: BTC's hourly data starts 2020-03-11 12:00). `None`: no file covers it.
+pub fn window_bars(loaded: &Loaded, start: i64, end: i64) -> Option<(&Path, &[data::Bar])> {
+    let (path, bars) = loaded.iter().find(|(_, b)| {
+        b.first().is_some_and(|f| f.time < start + 86_400) && b.last().is_some_and(|l| l.time >= end + 86_400 - 3600)
+    })?;
+    let from = bars.partition_point(|b| b.time < start - WARMUP_DAYS * 86_400);
+    Some((path.as_path(), &bars[from..]))
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -133,19 +152,12 @@ pub fn run(args: &Args) -> Result<()> {
             Some(p) => vec![p.clone()],
             None => candidates(&args.data, underlying),
         };
-        let loaded: Vec<(PathBuf, Vec<data::Bar>)> =
-            files.into_iter().map(|p| data::load(&p).map(|b| (p, b))).collect::<Result<_>>()?;
+        let loaded = load_files(files)?;
         for (name, start, end) in &windows {
-            // The first file with bars from inside the window's first day to a day past its
-            // end (a file may start mid-window: BTC's hourly data starts 2020-03-11 12:00).
-            let Some((path, bars)) = loaded.iter().find(|(_, b)| {
-                b.first().is_some_and(|f| f.time < *start + 86_400)
-                    && b.last().is_some_and(|l| l.time >= *end + 86_400 - 3600)
-            }) else {
+            let Some((path, bars)) = window_bars(&loaded, *start, *end) else {
                 continue;
             };
-            let from = bars.partition_point(|b| b.time < start - WARMUP_DAYS * 86_400);
-            let (tallies, points) = replay(&bars[from..], *start, *end, &params)?;
+            let (tallies, points) = replay(bars, *start, *end, &params)?;
             if args.chart.is_some() && chart.is_none() {
                 chart = Some(chart::render(
                     &points,
