@@ -62,6 +62,10 @@ pub struct ScenarioParams {
     pub short_option_charge: Fx,
     /// How each series' vol shocks scale with its time to expiry (`scenarios.rs`).
     pub vol_scaling: VolScaling,
+    /// Quote depeg add-on per unit of gross notional (`depeg.rs`), in [0, 1]. Not governed
+    /// per underlying: `MarginParams::level_params` fills it from the quote's current depeg
+    /// (0 in stored parameters and at or above the threshold).
+    pub quote_depeg_charge: Fx,
 }
 
 impl ScenarioParams {
@@ -77,6 +81,7 @@ impl ScenarioParams {
         tail: REFERENCE_TAIL,
         short_option_charge: Fx::lit("0.01"),
         vol_scaling: VolScaling { reference_days: Fx::lit("30"), floor_days: ONE, exponent: Fx::lit("0.3") },
+        quote_depeg_charge: ZERO,
     };
 
     /// The parameters of earlier versions: the single extreme move (±3·P at 35%, flat vol)
@@ -94,7 +99,9 @@ impl ScenarioParams {
             && self.vol_shock_up >= ZERO
             && self.vol_shock_down >= ZERO
             && self.short_option_charge >= ZERO
-            && self.short_option_charge <= ONE;
+            && self.short_option_charge <= ONE
+            && self.quote_depeg_charge >= ZERO
+            && self.quote_depeg_charge <= ONE;
         if !ok {
             return Err(RiskError::InvalidScenarioParams);
         }
@@ -110,6 +117,7 @@ impl ScenarioParams {
             vol_shock_up: self.vol_shock_up.mul_c(scale)?,
             vol_shock_down: self.vol_shock_down.mul_c(scale)?,
             tail: self.tail.scaled_vol(scale)?,
+            quote_depeg_charge: self.quote_depeg_charge.mul_c(scale)?.min(ONE),
             ..*self
         })
     }
@@ -475,7 +483,9 @@ pub struct RequirementBreakdown {
     pub short_option_charge: Fx,
     /// |Δ|·conf.
     pub confidence_addon: Fx,
-    /// max(grid, tail, short-option) + confidence add-on; never negative.
+    /// Quote depeg contingency: charge × spot × gross units (`depeg.rs`).
+    pub depeg_addon: Fx,
+    /// max(grid, tail, short-option) + confidence + depeg add-ons; never negative.
     pub requirement: Fx,
 }
 
@@ -524,6 +534,11 @@ pub fn requirement_with_addons(
     let tail_loss = tail_loss(&q, params, &addons)?;
     let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;
     let confidence_addon = e.delta.abs_c()?.mul_c(e.conf)?;
+    let depeg_addon = if params.quote_depeg_charge == ZERO {
+        ZERO
+    } else {
+        e.gross_units.mul_c(e.spot)?.mul_c(params.quote_depeg_charge)?
+    };
     let core = grid_loss.max(tail_loss).max(short_option_charge).max(ZERO);
     Ok(RequirementBreakdown {
         grid_loss,
@@ -533,7 +548,8 @@ pub fn requirement_with_addons(
         tail_loss,
         short_option_charge,
         confidence_addon,
-        requirement: core.add_c(confidence_addon)?,
+        depeg_addon,
+        requirement: core.add_c(confidence_addon)?.add_c(depeg_addon)?,
     })
 }
 
@@ -589,7 +605,7 @@ pub fn linear_shock(params: &ScenarioParams) -> Result<Fx> {
 
 /// One underlying's part in a joint scenario of an offset group (`offsets.rs`): its loss
 /// quadratic, its level's shocks, tail and add-ons, and the parts of its requirement that do
-/// not net (short-option minimum, confidence).
+/// not net (short-option minimum, confidence and depeg add-ons).
 #[derive(Debug, Clone, Copy)]
 pub struct JointLeg {
     q: Quadratic,
@@ -623,7 +639,7 @@ impl JointLeg {
             own_tail: breakdown.tail_loss,
             addons,
             short_option_charge: breakdown.short_option_charge,
-            confidence: breakdown.confidence_addon,
+            confidence: breakdown.confidence_addon.add_c(breakdown.depeg_addon)?,
         })
     }
 }

@@ -31,30 +31,39 @@ pub struct MarginParams {
     pub initial_scale: Fx,
     /// Correlation offset groups (none: every underlying margined alone).
     pub offsets: OffsetTable,
+    /// The quote depeg add-on per unit of gross notional at maintenance (`depeg.rs`:
+    /// `QuotePeg::charge` of the quote's current price); 0 = none.
+    pub quote_depeg_charge: Fx,
 }
 
 impl MarginParams {
     /// Reference: the initial grid's shocks are 1.5× the maintenance grid's; no offsets.
     pub const REFERENCE: MarginParams =
-        MarginParams { initial_scale: Fx::lit("1.5"), offsets: OffsetTable::NONE };
+        MarginParams { initial_scale: Fx::lit("1.5"), offsets: OffsetTable::NONE, quote_depeg_charge: ZERO };
 
     /// The same parameters with `offsets`.
     pub fn with_offsets(self, offsets: OffsetTable) -> MarginParams {
         MarginParams { offsets, ..self }
     }
 
+    /// The same parameters with a quote depeg charge.
+    pub fn with_quote_depeg(self, quote_depeg_charge: Fx) -> MarginParams {
+        MarginParams { quote_depeg_charge, ..self }
+    }
+
     pub fn validate(&self) -> Result<()> {
-        if self.initial_scale < ONE {
+        if self.initial_scale < ONE || self.quote_depeg_charge < ZERO || self.quote_depeg_charge > ONE {
             return Err(RiskError::InvalidMarginParams);
         }
         self.offsets.validate()
     }
 
-    /// The grid of `level` for a maintenance grid `scenario`.
+    /// The grid of `level` for a maintenance grid `scenario`, with the quote depeg charge.
     pub fn level_params(&self, scenario: &ScenarioParams, level: Level) -> Result<ScenarioParams> {
+        let maintenance = ScenarioParams { quote_depeg_charge: self.quote_depeg_charge, ..*scenario };
         match level {
-            Level::Maintenance => Ok(*scenario),
-            Level::Initial => scenario.scaled(self.initial_scale),
+            Level::Maintenance => Ok(maintenance),
+            Level::Initial => maintenance.scaled(self.initial_scale),
         }
     }
 }

@@ -422,6 +422,7 @@ fn add_position(
     now: i64,
 ) -> Result<Fx> {
     let e = &mut book.exposure;
+    e.gross_units = e.gross_units.add_c(p.size.abs_c()?)?;
     let Some(marks) = &p.marks else {
         e.delta = e.delta.add_c(p.size)?;
         e.value = e.value.add_c(signed_mul(p.size, e.spot)?)?;

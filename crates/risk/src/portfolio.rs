@@ -166,6 +166,8 @@ pub struct NetExposure {
     pub vega: Fx,
     pub vanna: Fx,
     pub volga: Fx,
+    /// Σ |position size| (underlying units): what the quote depeg add-on applies to.
+    pub gross_units: Fx,
     /// Σ position values (quote units).
     pub value: Fx,
     /// max(0, short option units − long option units): what the short-option minimum
@@ -186,6 +188,7 @@ impl NetExposure {
             vega: ZERO,
             vanna: ZERO,
             volga: ZERO,
+            gross_units: ZERO,
             value: ZERO,
             net_short_options: ZERO,
             scenario: u.scenario,
@@ -323,6 +326,7 @@ pub fn books(positions: &[Position], market: &Market<'_>) -> Result<Vec<Underlyi
         e.vanna = e.vanna.add_c(risk.vanna)?;
         e.volga = e.volga.add_c(risk.volga)?;
         e.value = e.value.add_c(risk.value)?;
+        e.gross_units = e.gross_units.add_c(position.size.abs_c()?)?;
         if position.instrument.kind != InstrumentKind::Perp {
             option_balance[slot] = option_balance[slot].add_c(position.size)?;
         }

@@ -133,7 +133,7 @@ fn unknown_references_and_bad_market_data_are_specific_errors() {
     bad.scenario = ScenarioParams { price_steps: 2, ..ScenarioParams::REFERENCE };
     let m = Market { now: NOW, underlyings: std::slice::from_ref(&bad) };
     assert_eq!(margin(&[perp(0, 1.0, 1.0)], &[], &[], &m, &p).err(), Some(RiskError::InvalidScenarioParams));
-    let low = MarginParams { initial_scale: fx(0.9), offsets: xmargin_risk::offsets::OffsetTable::NONE };
+    let low = MarginParams { initial_scale: fx(0.9), ..MarginParams::REFERENCE };
     assert_eq!(margin(&[], &[], &[], &market, &low).err(), Some(RiskError::InvalidMarginParams));
     let huge = [perp(0, 1e20, 1.0)]; // 1e20 × 60,000 is beyond ±6e23
     assert_eq!(margin(&huge, &[], &[], &market, &p).err(), Some(RiskError::Overflow));

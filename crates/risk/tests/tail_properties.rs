@@ -149,3 +149,26 @@ fn short_dated_and_long_dated_options_of_equal_vega_are_charged_apart() {
     println!("maintenance requirement, vol part: 1-day {r1_old:.2} → {r1_new:.2}; 90-day {r90_old:.2} → {r90_new:.2}");
     assert!(r1_new > r1_old && r90_new < r90_old);
 }
+
+/// The quote depeg contingency: a book with USDC at 0.95 is charged more than at 1.00, by
+/// factor × depeg × gross notional at maintenance (× the initial scale at initial), and
+/// nothing at or above the threshold.
+#[test]
+fn a_depegged_quote_raises_the_requirement() {
+    use xmargin_risk::depeg::QuotePeg;
+    let u = two_markets();
+    let book = [perp(0, 2.0, 60_000.0), option(0, InstrumentKind::Put, 55_000.0, 30.0, -3.0), perp(1, -10.0, 3_000.0)];
+    let market = Market { now: NOW, underlyings: &u };
+    let at = |q: f64| {
+        let charge = QuotePeg::REFERENCE.charge(fx(q)).unwrap();
+        let params = MarginParams::REFERENCE.with_quote_depeg(charge);
+        let (i, m, _) = requirements(&book, &market, &params).unwrap();
+        (i.to_num::<f64>(), m.to_num::<f64>())
+    };
+    let (par, depeg) = (at(1.0), at(0.95));
+    assert_eq!(at(0.995), par, "above the threshold: nothing");
+    let gross = (2.0 + 3.0) * 60_000.0 + 10.0 * 3_000.0;
+    let expected = 2.0 * (0.99 - 0.95) * gross;
+    assert!((depeg.1 - par.1 - expected).abs() < 1e-3, "maintenance {par:?} → {depeg:?}");
+    assert!((depeg.0 - par.0 - 1.5 * expected).abs() < 1e-3, "initial {par:?} → {depeg:?}");
+}
