@@ -320,4 +320,29 @@ pub enum XmarginError {
         "A hedge collateral must be a positive balance of the target linked to the liquidated perp's underlying, the position short, and at least one native unit per lot"
     )]
     InvalidHedgeCollateral,
+    // Risk model (issue 15): tail table, expiry scaling, quote depeg contingency.
+    #[msg(
+        "Tail table malformed: at most 4 rows, |multiple| at most 25.00 x P and nonzero, positive both ways, |vol move| at most 30,000 bps, weight 1..=10,000 bps, unused rows, both-ways bits and reserved bytes zero"
+    )]
+    InvalidTailTable,
+    #[msg(
+        "A tail row changes more than one step: weight or vol move beyond the exchange's step, multiple beyond 1.00 x P, or its direction changed"
+    )]
+    TailStepTooLarge,
+    #[msg(
+        "The vol-shock scaling changes more than one step: the exponent beyond the exchange's step, or the reference or floor days while the scaling is on"
+    )]
+    VolScalingStepTooLarge,
+    #[msg(
+        "Quote peg parameters out of range: threshold 0..=10,000 bps, factor 0..=2,000 hundredths, a valid pull oracle when the threshold is set, all zero when not"
+    )]
+    InvalidQuotePeg,
+    #[msg("The quote's peg price is older than its oracle's staleness limit: run update_quote_peg first")]
+    QuotePegStale,
+    #[msg("The quote asset has no peg contingency configured")]
+    QuotePegNotConfigured,
+    #[msg("This quote price was published before the one already recorded")]
+    QuotePegOlderPrice,
+    #[msg("The guardian may only add stress: raise tail weights, add tail rows, raise the stressed shock, or raise the quote peg's threshold or factor")]
+    GuardianCannotLoosenScenario,
 }

@@ -383,3 +383,33 @@ pub struct OffsetGroupChanged {
     pub old: crate::state::OffsetGroupConfig,
     pub new: crate::state::OffsetGroupConfig,
 }
+
+/// The quote's depeg contingency changed: by a timelocked proposal (`change_id`) or by the
+/// guardian raising its threshold or factor (`change_id` = None).
+#[event]
+pub struct QuotePegChanged {
+    pub change_id: Option<u64>,
+    pub old: crate::state::QuotePegParams,
+    pub new: crate::state::QuotePegParams,
+}
+
+/// Emitted by `update_quote_peg`: the quote's conservative USD price (10^−9 USD per quote
+/// unit) and its publish time, before and after, and the depeg charge per unit of gross
+/// notional it implies at maintenance, bps (rounded up).
+#[event]
+pub struct QuotePegUpdated {
+    pub old_price_e9: u64,
+    pub new_price_e9: u64,
+    pub old_price_time: i64,
+    pub new_price_time: i64,
+    pub charge_bps: u32,
+}
+
+/// The guardian added stress to an underlying's scenarios (`tighten_scenario`): tail weights
+/// up, tail rows added, stressed shock up.
+#[event]
+pub struct ScenarioTightened {
+    pub underlying: u8,
+    pub old: crate::state::UnderlyingConfig,
+    pub new: crate::state::UnderlyingConfig,
+}

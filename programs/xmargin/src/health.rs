@@ -365,7 +365,7 @@ pub fn marked_position(
 /// The registry's current marking basis of an underlying (`data`: its market data).
 pub fn current_basis(registry: &HaircutRegistry, data: &UnderlyingMarket) -> Result<CurrentBasis> {
     let config = registry.underlyings.get(usize::from(data.index)).ok_or(XmarginError::UnknownInstrument)?;
-    CurrentBasis::new(config.implied_vol_bps, config.extreme_multiple_tenths, data)
+    CurrentBasis::new(config.implied_vol_bps, config.largest_tail_hundredths(), config.vol_scaling_key(), data)
 }
 
 /// A perp slot's unrealized cash: basis plus funding owed since its snapshot (quote native).
@@ -409,15 +409,41 @@ pub fn engine_link(c: &CollateralConfig) -> Result<Option<CollateralLink>> {
     }))
 }
 
-/// The margin parameters of a registry: the reference initial scale and the governed offset
-/// groups.
-pub fn margin_params(registry: &HaircutRegistry) -> Result<MarginParams> {
+/// The margin parameters of a registry at `now`: the reference initial scale, the governed
+/// offset groups and the quote depeg charge (`quote_depeg_charge`).
+pub fn margin_params(registry: &HaircutRegistry, now: i64, mode: OracleMode) -> Result<MarginParams> {
     let mut groups: Vec<OffsetGroup> = Vec::with_capacity(MAX_OFFSET_GROUPS);
     for (_, g) in registry.offset_groups() {
         let members: Vec<u16> = (0..16u16).filter(|i| g.member_mask & (1 << i) != 0).collect();
         groups.push(OffsetGroup::new(&members, bps(g.credit_bps)?).map_err(risk_error)?);
     }
-    Ok(PARAMS.with_offsets(OffsetTable::new(&groups).map_err(risk_error)?))
+    let charge = quote_depeg_charge(registry, now, mode)?;
+    Ok(PARAMS.with_offsets(OffsetTable::new(&groups).map_err(risk_error)?).with_quote_depeg(charge))
+}
+
+/// The quote depeg charge per unit of gross notional (maintenance), by the action table
+/// (README, "Quote depeg"): none without a contingency; at the recorded price when it is
+/// fresh (within the peg oracle's staleness limit); when stale, at the last recorded price
+/// for the portfolio's own actions (`Lenient`: its own risk, never lighter than what was last
+/// seen) and none for a third party's (`Strict`: nobody is liquidated on a stale peg); never
+/// recorded: the portfolio's own actions are refused (`QuotePegStale`), a third party's
+/// valuation has none.
+pub fn quote_depeg_charge(registry: &HaircutRegistry, now: i64, mode: OracleMode) -> Result<Fx> {
+    let peg = &registry.quote_peg;
+    if peg.params.threshold_bps == 0 {
+        return Ok(Fx::ZERO);
+    }
+    let recorded = peg.price_time != 0;
+    let fresh =
+        recorded && now.saturating_sub(peg.price_time) <= i64::from(peg.params.oracle.max_staleness_secs);
+    match (fresh, mode) {
+        (false, OracleMode::Strict) => Ok(Fx::ZERO),
+        (false, OracleMode::Lenient) if !recorded => err!(XmarginError::QuotePegStale),
+        _ => {
+            let price = from_native(i128::from(peg.price_e9), 9).map_err(risk_error)?;
+            peg.params.peg()?.charge(price).map_err(risk_error)
+        }
+    }
 }
 
 /// The engine's inputs for the portfolio, with `override_balance` (collateral index, native
@@ -586,6 +612,6 @@ fn inputs<'info>(
         collateral: 0,
         amount: from_native(i128::from(quote_amount), quote_decimals).map_err(risk_error)?,
     });
-    let params = margin_params(registry)?;
+    let params = margin_params(registry, now, mode)?;
     Ok(HealthInputs { markets, balances, underlyings, positions, instruments, now, params })
 }

@@ -99,6 +99,13 @@ pub mod xmargin {
         TightenOffsets::handler(ctx, args)
     }
 
+    /// Adds stress at once (guardian): tail weights or rows, the stressed shock, the quote
+    /// peg's threshold or factor.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn tighten_scenario(ctx: Context<TightenScenario>, args: TightenScenarioArgs) -> Result<()> {
+        TightenScenario::handler(ctx, args)
+    }
+
     /// Proposes a new governance or guardian key (governance).
     #[access_control(ctx.accounts.validate(&args))]
     pub fn propose_authority(ctx: Context<ProposeAuthority>, args: ProposeAuthorityArgs) -> Result<()> {
@@ -115,6 +122,12 @@ pub mod xmargin {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn update_volatility(ctx: Context<UpdateVolatility>, args: UpdateVolatilityArgs) -> Result<()> {
         UpdateVolatility::handler(ctx, args)
+    }
+
+    /// Records the quote asset's conservative USD price for the depeg contingency (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn update_quote_peg(ctx: Context<UpdateQuotePeg>) -> Result<()> {
+        UpdateQuotePeg::handler(ctx)
     }
 
     /// Opens the owner's portfolio number `index`.

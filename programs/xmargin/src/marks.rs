@@ -4,6 +4,7 @@ use anchor_lang::prelude::*;
 use xmargin_risk::bs::OptionGreeks;
 use xmargin_risk::fx::{from_native, Checked, Fx};
 use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
+use xmargin_risk::scenarios::VolScaling;
 use xmargin_risk::UnderlyingMarket;
 
 use crate::error::XmarginError;
@@ -30,9 +31,18 @@ pub fn ppm(value: u32) -> Result<Fx> {
     from_native(i128::from(value), 6).map_err(risk_error)
 }
 
-/// Tenths as a multiple (the registry's conversion of `extreme_multiple_tenths`).
-pub fn tenths(value: u8) -> Result<Fx> {
-    Fx::from_num(value).div_i(10).map_err(risk_error)
+/// Hundredths as a multiple (tail price multiples in the registry and in marks).
+pub fn hundredths(value: impl Into<i64>) -> Result<Fx> {
+    Fx::from_num(value.into()).div_i(100).map_err(risk_error)
+}
+
+/// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps).
+pub fn vol_scaling(key: [u16; 3]) -> Result<VolScaling> {
+    Ok(VolScaling {
+        reference_days: Fx::from_num(key[0]),
+        floor_days: Fx::from_num(key[1]).div_i(24).map_err(risk_error)?,
+        exponent: bps(key[2])?,
+    })
 }
 
 impl Market {
@@ -53,32 +63,46 @@ pub fn marking_market(current: &UnderlyingMarket) -> Result<(UnderlyingMarket, u
     Ok((market, shock))
 }
 
-/// The registry's current vol, shock and extreme multiple of an underlying, stored form and
-/// engine form: a series marked under them (the usual case) converts without a division.
+/// The registry's current vol, shock, largest tail multiple and expiry scaling of an
+/// underlying, stored form and engine form: a series marked under them (the usual case)
+/// converts without a division.
 pub struct CurrentBasis {
     pub implied_vol_bps: u32,
     pub vol: Fx,
     pub shock_ppm: u32,
     pub shock: Fx,
-    pub extreme_tenths: u8,
-    pub extreme_multiple: Fx,
+    pub tail_hundredths: u16,
+    pub tail_multiple: Fx,
+    pub vol_scaling_key: [u16; 3],
+    pub vol_scaling: VolScaling,
 }
 
 impl CurrentBasis {
-    pub fn new(implied_vol_bps: u32, extreme_tenths: u8, market: &UnderlyingMarket) -> Result<CurrentBasis> {
+    pub fn new(
+        implied_vol_bps: u32,
+        tail_hundredths: u16,
+        vol_scaling_key: [u16; 3],
+        market: &UnderlyingMarket,
+    ) -> Result<CurrentBasis> {
         let (_, shock_ppm) = marking_market(market)?;
         Ok(CurrentBasis {
             implied_vol_bps,
             vol: market.vol,
             shock_ppm,
             shock: ppm(shock_ppm)?,
-            extreme_tenths,
-            extreme_multiple: market.scenario.extreme_multiple,
+            tail_hundredths,
+            tail_multiple: market.scenario.tail.largest_multiple(),
+            vol_scaling_key,
+            vol_scaling: market.scenario.vol_scaling,
         })
     }
 }
 
 impl SeriesMarksState {
+    fn vol_scaling_key(&self) -> [u16; 3] {
+        [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps]
+    }
+
     /// The engine's marks (`current`: conversions already done for the registry's values).
     pub fn load(&self, current: &CurrentBasis) -> Result<SeriesMarks> {
         let g = |i: usize| fx(&self.greeks[i]);
@@ -104,10 +128,15 @@ impl SeriesMarksState {
                 } else {
                     ppm(self.max_price_shock_ppm)?
                 },
-                extreme_multiple: if self.extreme_multiple_tenths == current.extreme_tenths {
-                    current.extreme_multiple
+                tail_multiple: if self.tail_multiple_hundredths == current.tail_hundredths {
+                    current.tail_multiple
                 } else {
-                    tenths(self.extreme_multiple_tenths)?
+                    hundredths(self.tail_multiple_hundredths)?
+                },
+                vol_scaling: if self.vol_scaling_key() == current.vol_scaling_key {
+                    current.vol_scaling
+                } else {
+                    vol_scaling(self.vol_scaling_key())?
                 },
             },
             greeks: OptionGreeks {
@@ -122,13 +151,15 @@ impl SeriesMarksState {
         })
     }
 
-    /// Stores `m`, computed at the registry's `implied_vol_bps` and extreme multiple and at a
+    /// Stores `m`, computed at `current`'s implied vol, tail and expiry scaling and at a
     /// largest price shock of `shock_ppm`.
-    pub fn store(&mut self, m: &SeriesMarks, implied_vol_bps: u32, shock_ppm: u32, extreme_tenths: u8) {
+    pub fn store(&mut self, m: &SeriesMarks, current: &CurrentBasis, shock_ppm: u32) {
         self.computed_at = m.basis.computed_at;
-        self.implied_vol_bps = implied_vol_bps;
+        self.implied_vol_bps = current.implied_vol_bps;
         self.max_price_shock_ppm = shock_ppm;
-        self.extreme_multiple_tenths = extreme_tenths;
+        self.tail_multiple_hundredths = current.tail_hundredths;
+        [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps] =
+            current.vol_scaling_key;
         self.spot = bits(m.basis.spot);
         let g = &m.greeks;
         self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(bits);

@@ -144,14 +144,19 @@ pub struct SeriesMarksState {
     pub implied_vol_bps: u32,
     /// Maintenance largest price shock the bounds cover, parts per million (rounded up).
     pub max_price_shock_ppm: u32,
-    /// Extreme-move multiple the bounds cover, tenths.
-    pub extreme_multiple_tenths: u8,
-    pub _padding: [u8; 7],
+    /// Largest tail price multiple the bounds cover, hundredths.
+    pub tail_multiple_hundredths: u16,
+    /// The expiry scaling the vol Greeks were scaled by (the registry's reference days,
+    /// floor hours, exponent bps): marks computed under another are refused.
+    pub vol_scaling_reference_days: u16,
+    pub vol_scaling_floor_hours: u16,
+    pub vol_scaling_exponent_bps: u16,
     /// Reference spot S0, quote units per underlying unit.
     pub spot: [u8; 16],
-    /// Price, delta, gamma, vega, vanna, volga of one unit at S0.
+    /// Price, delta, gamma of one unit at S0; vega, vanna, volga per unit of the
+    /// underlying's base vol shock (scaled by the series' expiry scale, `xmargin_risk::marks`).
     pub greeks: [[u8; 16]; 6],
-    /// Per-unit convexity bounds `[level: maintenance, initial][range: grid, extreme][side:
+    /// Per-unit convexity bounds `[level: maintenance, initial][range: grid, largest tail][side:
     /// short, long]`, quote units.
     pub bounds: [[[[u8; 16]; 2]; 2]; 2],
 }

@@ -9,7 +9,13 @@ use crate::oracle::OracleConfig;
 /// 3: collateral links (`CollateralConfig::link`) and correlation offset groups
 /// (`HaircutRegistry::offset_groups`), both taken from reserved bytes; all zero means
 /// unlinked / unused, so a version-2 registry reads as one with no link and no group.
-pub const REGISTRY_VERSION: u8 = 3;
+/// 4: the underlying's tail-scenario table, vol-shock expiry scaling and stressed shock replace
+/// the single extreme move (`UnderlyingConfig`, same size; fields moved: a version-3 registry
+/// must be re-listed, not read); the quote asset's depeg contingency (`CollateralConfig::
+/// quote_peg`, from reserved bytes).
+pub const REGISTRY_VERSION: u8 = 4;
+/// Rows of an underlying's tail table.
+pub const MAX_TAIL_ROWS: usize = xmargin_risk::scenarios::MAX_TAIL_ROWS;
 pub const MAX_COLLATERALS: usize = 16;
 pub const MAX_UNDERLYINGS: usize = 16;
 pub const MAX_TIERS: usize = 4;
@@ -134,43 +140,68 @@ pub struct OffsetGroupConfig {
     pub _padding: [u8; 4],
 }
 
+/// One row of an underlying's tail-scenario table (`xmargin_risk::scenarios`).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct TailRowConfig {
+    /// Price move as a signed multiple of the grid's largest price shock, hundredths (−300 =
+    /// down 3 × P); |value| in 1..=`MAX_TAIL_MULTIPLE_HUNDREDTHS`, positive for a row both ways.
+    pub price_multiple_hundredths: i16,
+    /// Implied-vol move, signed bps of vol (2_500 = +25 vol points), |value| ≤ 30_000.
+    pub vol_move_bps: i16,
+    /// Weight of the row's loss, bps in 1..=10_000.
+    pub weight_bps: u16,
+}
+
+/// Largest |`TailRowConfig::price_multiple_hundredths`|: 25 × P (`scenarios::MAX_TAIL_MULTIPLE`).
+pub const MAX_TAIL_MULTIPLE_HUNDREDTHS: i16 = 2_500;
+/// Largest |`TailRowConfig::vol_move_bps`|: 300 vol points (`scenarios::MAX_TAIL_VOL_MOVE`).
+pub const MAX_TAIL_VOL_MOVE_BPS: i16 = 30_000;
+
 /// One listed underlying (used by the trading issue; listed through the timelock).
 #[zero_copy]
 #[derive(Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct UnderlyingConfig {
     pub oracle: OracleConfig,
-    /// Scenario grid (maintenance): largest price shock, vol shocks, extreme move, all bps.
+    /// Scenario grid (maintenance): largest price shock, vol shocks (at the reference time to
+    /// expiry), short-option minimum, all bps.
     pub max_price_shock_bps: u16,
     pub vol_shock_up_bps: u16,
     pub vol_shock_down_bps: u16,
-    pub extreme_weight_bps: u16,
     pub short_option_charge_bps: u16,
     pub price_steps: u8,
-    /// Extreme move multiple, tenths (30 = 3×).
-    pub extreme_multiple_tenths: u8,
+    /// Rows used in `tail` (0..=`MAX_TAIL_ROWS`); bit k of `tail_both_ways_mask`: row k goes
+    /// both ways (±multiple × P).
+    pub tail_rows: u8,
+    pub tail_both_ways_mask: u8,
+    /// 1: the grid's largest price shock follows `vol_shock` (the adaptive shock) instead of
+    /// `max_price_shock_bps`.
+    pub adaptive: u8,
     /// Implied vol for valuation, bps (6_000 = 60%), within [min, max].
     pub implied_vol_bps: u32,
     pub min_implied_vol_bps: u32,
     pub max_implied_vol_bps: u32,
-    /// 1: the grid's largest price shock follows `vol_shock` (the adaptive shock) instead of
-    /// `max_price_shock_bps`.
-    pub adaptive: u8,
-    pub _padding: [u8; 1],
     /// Realized-volatility estimator (crates/risk/src/vol.rs): quantile multiplier k, shock
-    /// floor and cap, largest fall of the shock per day, all bps (k: 30_000 = 3).
+    /// floor and cap, largest fall of the shock per day, stressed shock and its weight
+    /// (EMIR art. 28(1)(b)), all bps (k: 30_000 = 3).
     pub vol_k_bps: u16,
     pub vol_floor_bps: u16,
     pub vol_cap_bps: u16,
     pub vol_max_decay_bps: u16,
-    pub _padding2: [u8; 2],
+    pub vol_stressed_shock_bps: u16,
+    pub vol_stressed_weight_bps: u16,
+    /// Expiry scaling of the vol shocks (`scenarios::VolScaling`): the reference time to
+    /// expiry, days (1..=3650), and the floor, hours (1..=reference × 24).
+    pub vol_scaling_reference_days: u16,
+    pub vol_scaling_floor_hours: u16,
     /// Half-lives of the short and long averages, the liquidation horizon, and the least time
     /// between two `update_volatility` calls, seconds.
     pub vol_half_life_short_secs: u32,
     pub vol_half_life_long_secs: u32,
     pub vol_horizon_secs: u32,
     pub vol_min_interval_secs: u32,
-    pub _padding3: [u8; 4],
     /// Estimator state, written by `update_volatility`: last update (unix seconds; 0 = none
     /// yet), last price (quote per unit), annualized variances, adaptive shock (fraction).
     /// I80F48 values stored as little-endian bits.
@@ -179,7 +210,11 @@ pub struct UnderlyingConfig {
     pub vol_var_short: [u8; 16],
     pub vol_var_long: [u8; 16],
     pub vol_shock: [u8; 16],
-    pub reserved: [u8; 32],
+    /// The tail-scenario table (rows past `tail_rows` all zero).
+    pub tail: [TailRowConfig; MAX_TAIL_ROWS],
+    /// The expiry scaling's exponent p, bps (0..=10_000; 3_000 = 0.3; 0 = no scaling).
+    pub vol_scaling_exponent_bps: u16,
+    pub reserved: [u8; 6],
 }
 
 #[account(zero_copy)]
@@ -203,8 +238,43 @@ pub struct HaircutRegistry {
     pub quote_loss_index: [u8; 16],
     /// Correlation offset groups (unused ones all zero); pairwise disjoint.
     pub offset_groups: [OffsetGroupConfig; MAX_OFFSET_GROUPS],
-    pub reserved: [u8; 208],
+    /// The quote asset's depeg contingency (`xmargin_risk::depeg`).
+    pub quote_peg: QuotePegConfig,
+    pub reserved: [u8; 72],
 }
+
+/// The governed part of the quote's depeg contingency (`change_kind::QUOTE_PEG`). All zero:
+/// no contingency.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct QuotePegParams {
+    /// The quote's own USD price feed (USDC/USD); a pull or legacy oracle when the threshold
+    /// is set.
+    pub oracle: OracleConfig,
+    /// The add-on applies while the quote's price is below this, bps of 1 USD (9_900 =
+    /// 0.99); 0 = no contingency.
+    pub threshold_bps: u16,
+    /// Multiple of the depeg charged per unit of gross notional, hundredths (200 = 2×),
+    /// 0..=`MAX_QUOTE_PEG_FACTOR_HUNDREDTHS`.
+    pub factor_hundredths: u16,
+    pub _padding: [u8; 4],
+}
+
+/// The quote's depeg contingency: governed parameters and the last price `update_quote_peg`
+/// recorded.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct QuotePegConfig {
+    pub params: QuotePegParams,
+    /// The quote's conservative USD price (min(spot, EMA) − conf), 10^−9 USD per quote unit.
+    pub price_e9: u64,
+    /// Publish time of that price, unix seconds; 0 = never recorded.
+    pub price_time: i64,
+}
+
+/// Largest `QuotePegParams::factor_hundredths`: 20× the depeg (`QuotePeg::MAX_FACTOR`).
+pub const MAX_QUOTE_PEG_FACTOR_HUNDREDTHS: u16 = 2_000;
 
 const _: () = assert!(core::mem::size_of::<CollateralLink>() == 16);
 const _: () = assert!(core::mem::size_of::<OffsetGroupConfig>() == 8);
@@ -212,12 +282,15 @@ const _: () = assert!(core::mem::size_of::<OffsetGroupConfig>() == 8);
 // as before the link (it took 16 of the 32 reserved bytes).
 const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 3 * 32 + 112 + 80 + 16 + 8 + 16 + 16);
 const _: () = assert!(core::mem::size_of::<CollateralConfig>() == 344);
+const _: () = assert!(core::mem::size_of::<TailRowConfig>() == 6);
 const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 272);
-// Header, collaterals, underlyings, loss index, offset groups, reserved: the size it had
-// before the groups (they took 32 of the 240 reserved bytes).
+const _: () = assert!(core::mem::size_of::<QuotePegParams>() == 120);
+const _: () = assert!(core::mem::size_of::<QuotePegConfig>() == 136);
+// Header, collaterals, underlyings, loss index, offset groups, quote peg, reserved: the size
+// it had before the groups and the peg (they took 32 and 136 of the 240 reserved bytes).
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>()
-        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 208
+        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 136 + 72
 );
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 256

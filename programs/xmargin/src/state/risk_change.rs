@@ -18,6 +18,12 @@ use super::registry::{
     MAX_OFFSET_CREDIT_BPS, MAX_TIERS,
 };
 use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
+use super::registry::{
+    QuotePegParams, TailRowConfig, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS, MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS,
+    MAX_TAIL_VOL_MOVE_BPS,
+};
+use xmargin_risk::depeg::QuotePeg;
+use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling};
 use crate::error::XmarginError;
 use crate::health::bps;
 use crate::oracle::OracleConfig;
@@ -29,7 +35,9 @@ use xmargin_risk::Fx;
 /// bytes more each in `collateral` and `collateral_before`), and offset-group changes
 /// (`offset_group`, `offset_group_before`): the account is 48 bytes larger, so a version-2
 /// proposal no longer loads.
-pub const RISK_CHANGE_VERSION: u8 = 3;
+/// 4: `QUOTE_PEG` changes (`quote_peg`, `quote_peg_before`, appended): the account is 240
+/// bytes larger, so a version-3 proposal no longer loads.
+pub const RISK_CHANGE_VERSION: u8 = 4;
 
 /// `RiskChange::kind`.
 pub mod change_kind {
@@ -39,6 +47,8 @@ pub mod change_kind {
     pub const LIQUIDATION: u8 = 4;
     /// Target: the offset group's index (< `MAX_OFFSET_GROUPS`).
     pub const OFFSET_GROUP: u8 = 5;
+    /// The quote's depeg contingency (target 0).
+    pub const QUOTE_PEG: u8 = 6;
 }
 
 /// The governed parameters of one collateral asset.
@@ -94,6 +104,9 @@ pub struct RiskChange {
     /// For `OFFSET_GROUP`: the group when proposed.
     pub offset_group_before: OffsetGroupConfig,
     pub reserved: [u8; 48],
+    /// For `QUOTE_PEG`: the new parameters and those when proposed.
+    pub quote_peg: QuotePegParams,
+    pub quote_peg_before: QuotePegParams,
 }
 
 // Haircut, oracle, cap and flag, link.
@@ -108,8 +121,9 @@ const _: () = assert!(
                 + core::mem::size_of::<LiquidationParams>()
                 + core::mem::size_of::<OffsetGroupConfig>())
             + 48
+            + 2 * core::mem::size_of::<QuotePegParams>()
 );
-const _: () = assert!(core::mem::size_of::<RiskChange>() == 96 + 2 * (224 + 272 + 16 + 8) + 48);
+const _: () = assert!(core::mem::size_of::<RiskChange>() == 96 + 2 * (224 + 272 + 16 + 8) + 48 + 2 * 120);
 // Created by CPI in `propose_risk_change`: within the 10 KiB a CPI may allocate.
 const _: () = assert!(RiskChange::SPACE <= 10_240);
 
@@ -279,10 +293,52 @@ impl UnderlyingConfig {
             price_steps: self.price_steps,
             vol_shock_up: bps(self.vol_shock_up_bps)?,
             vol_shock_down: bps(self.vol_shock_down_bps)?,
-            extreme_multiple: crate::marks::tenths(self.extreme_multiple_tenths)?,
-            extreme_weight: bps(self.extreme_weight_bps)?,
+            tail: self.tail_table()?,
             short_option_charge: bps(self.short_option_charge_bps)?,
+            vol_scaling: self.vol_scaling()?,
+            quote_depeg_charge: Fx::ZERO,
         })
+    }
+
+    /// The used tail rows.
+    pub fn tail_rows(&self) -> &[TailRowConfig] {
+        &self.tail[..usize::from(self.tail_rows).min(MAX_TAIL_ROWS)]
+    }
+
+    /// Whether row `k` goes both ways.
+    pub fn tail_both_ways(&self, k: usize) -> bool {
+        u32::try_from(k).ok().and_then(|k| 1u8.checked_shl(k)).is_some_and(|bit| self.tail_both_ways_mask & bit != 0)
+    }
+
+    /// The tail table as the engine's (validated there: `InvalidUnderlyingConfig` on error).
+    pub fn tail_table(&self) -> Result<TailTable> {
+        let mut rows = [TailRow::EMPTY; MAX_TAIL_ROWS];
+        for (k, (row, stored)) in rows.iter_mut().zip(self.tail_rows()).enumerate() {
+            *row = TailRow {
+                price_multiple: crate::marks::hundredths(stored.price_multiple_hundredths)?,
+                vol_move: bps(stored.vol_move_bps)?,
+                weight: bps(stored.weight_bps)?,
+                both_ways: self.tail_both_ways(k),
+            };
+        }
+        TailTable::new(&rows[..self.tail_rows().len()])
+            .map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))
+    }
+
+    /// The largest |price multiple| of the tail, hundredths (what marks record).
+    pub fn largest_tail_hundredths(&self) -> u16 {
+        self.tail_rows().iter().map(|r| r.price_multiple_hundredths.unsigned_abs()).max().unwrap_or(0)
+    }
+
+    /// The expiry scaling as stored: reference days, floor hours, exponent bps (what marks
+    /// record: marks computed under other values are refused).
+    pub fn vol_scaling_key(&self) -> [u16; 3] {
+        [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps]
+    }
+
+    /// The expiry scaling as the engine's.
+    pub fn vol_scaling(&self) -> Result<VolScaling> {
+        crate::marks::vol_scaling(self.vol_scaling_key())
     }
 
     /// The estimator's governed parameters.
@@ -295,8 +351,8 @@ impl UnderlyingConfig {
             floor: bps(self.vol_floor_bps)?,
             cap: bps(self.vol_cap_bps)?,
             max_decay_per_day: bps(self.vol_max_decay_bps)?,
-            stressed_shock: Fx::ZERO,
-            stressed_weight: Fx::ZERO,
+            stressed_shock: bps(self.vol_stressed_shock_bps)?,
+            stressed_weight: bps(self.vol_stressed_weight_bps)?,
         })
     }
 
@@ -359,6 +415,27 @@ impl UnderlyingConfig {
             && self.implied_vol_bps <= self.max_implied_vol_bps
             && self.max_implied_vol_bps <= MAX_IMPLIED_VOL_BPS;
         require!(vol_ok && self.static_scenario()?.validate().is_ok(), XmarginError::InvalidUnderlyingConfig);
+        self.check_tail_shape()
+    }
+
+    /// The stored tail's shape: at most `MAX_TAIL_ROWS` rows, rows and both-ways bits past
+    /// `tail_rows` zero, multiples and vol moves within their bounds (the engine's
+    /// `TailTable::validate` checks the rest), reserved bytes zero.
+    fn check_tail_shape(&self) -> Result<()> {
+        let used = usize::from(self.tail_rows);
+        let mask_ok = u32::try_from(used)
+            .ok()
+            .and_then(|n| 1u16.checked_shl(n))
+            .is_some_and(|limit| u16::from(self.tail_both_ways_mask) < limit);
+        let ok = used <= MAX_TAIL_ROWS
+            && mask_ok
+            && self.tail[used.min(MAX_TAIL_ROWS)..].iter().all(|r| *r == TailRowConfig::default())
+            && self.tail_rows().iter().all(|r| {
+                r.price_multiple_hundredths.unsigned_abs() <= MAX_TAIL_MULTIPLE_HUNDREDTHS.unsigned_abs()
+                    && r.vol_move_bps.unsigned_abs() <= MAX_TAIL_VOL_MOVE_BPS.unsigned_abs()
+            })
+            && self.reserved == [0; 6];
+        require!(ok, XmarginError::InvalidTailTable);
         Ok(())
     }
 
@@ -368,16 +445,79 @@ impl UnderlyingConfig {
         let ok = step_ok(current.max_price_shock_bps, self.max_price_shock_bps, step)
             && step_ok(current.vol_shock_up_bps, self.vol_shock_up_bps, step)
             && step_ok(current.vol_shock_down_bps, self.vol_shock_down_bps, step)
-            && step_ok(current.extreme_weight_bps, self.extreme_weight_bps, step)
             && step_ok(current.short_option_charge_bps, self.short_option_charge_bps, step)
             && step_ok(current.vol_k_bps, self.vol_k_bps, step)
             && step_ok(current.vol_floor_bps, self.vol_floor_bps, step)
             && step_ok(current.vol_cap_bps, self.vol_cap_bps, step)
-            && step_ok(current.vol_max_decay_bps, self.vol_max_decay_bps, step);
+            && step_ok(current.vol_max_decay_bps, self.vol_max_decay_bps, step)
+            && step_ok(current.vol_stressed_shock_bps, self.vol_stressed_shock_bps, step)
+            && step_ok(current.vol_stressed_weight_bps, self.vol_stressed_weight_bps, step);
         require!(ok, XmarginError::WeightStepTooLarge);
+        self.check_tail_step(current, step)?;
+        self.check_vol_scaling_step(current, step)
+    }
+
+    /// Per-change bounds of the tail (`TailStepTooLarge`): row k of the new table against row
+    /// k of the current one (a missing row counts as weight 0, so adding or removing a row is
+    /// a weight change from or to 0): weight within `step` bps, the same direction (both
+    /// ways, or the same sign), the multiple within 1.00 × P and the vol move within `step`
+    /// bps of vol.
+    fn check_tail_step(&self, current: &Self, step: u16) -> Result<()> {
+        let rows = usize::from(self.tail_rows.max(current.tail_rows)).min(MAX_TAIL_ROWS);
+        let mut ok = true;
+        for k in 0..rows {
+            let (n, o) = (self.tail_rows().get(k), current.tail_rows().get(k));
+            let (nw, ow) = (n.map_or(0, |r| r.weight_bps), o.map_or(0, |r| r.weight_bps));
+            ok &= step_ok(ow, nw, step);
+            if let (Some(n), Some(o)) = (n, o) {
+                let same_way = self.tail_both_ways(k) == current.tail_both_ways(k)
+                    && (n.price_multiple_hundredths > 0) == (o.price_multiple_hundredths > 0);
+                ok &= same_way
+                    && n.price_multiple_hundredths.abs_diff(o.price_multiple_hundredths) <= MAX_TAIL_MULTIPLE_STEP
+                    && n.vol_move_bps.abs_diff(o.vol_move_bps) <= step;
+            }
+        }
+        require!(ok, XmarginError::TailStepTooLarge);
         Ok(())
     }
+
+    /// Per-change bound of the expiry scaling (`VolScalingStepTooLarge`): the exponent within
+    /// `step` bps; the reference and floor only change while the scaling is off before and
+    /// after (p = 0), so moving them is two changes through p = 0, each within its step.
+    fn check_vol_scaling_step(&self, current: &Self, step: u16) -> Result<()> {
+        let (n, o) = (self.vol_scaling_key(), current.vol_scaling_key());
+        let same_shape = n[..2] == o[..2] || (n[2] == 0 && o[2] == 0);
+        require!(same_shape && step_ok(o[2], n[2], step), XmarginError::VolScalingStepTooLarge);
+        Ok(())
+    }
+
+    /// Whether `self` only adds stress to `current` (the guardian's `tighten_scenario`): the
+    /// same parameters but for tail rows whose weights rose and rows added after the current
+    /// ones, and a stressed shock no lower (its weight unchanged). Each only adds scenarios or
+    /// raises the adaptive shock's target, so no requirement falls.
+    pub fn only_adds_stress(&self, current: &Self) -> bool {
+        let mut same = *self;
+        same.tail = current.tail;
+        same.tail_rows = current.tail_rows;
+        same.tail_both_ways_mask = current.tail_both_ways_mask;
+        same.vol_stressed_shock_bps = current.vol_stressed_shock_bps;
+        let kept = current.tail_rows().iter().enumerate().all(|(k, o)| {
+            self.tail_rows().get(k).is_some_and(|n| {
+                n.price_multiple_hundredths == o.price_multiple_hundredths
+                    && n.vol_move_bps == o.vol_move_bps
+                    && n.weight_bps >= o.weight_bps
+                    && self.tail_both_ways(k) == current.tail_both_ways(k)
+            })
+        });
+        same.governed() == current.governed()
+            && kept
+            && self.tail_rows >= current.tail_rows
+            && self.vol_stressed_shock_bps >= current.vol_stressed_shock_bps
+    }
 }
+
+/// Largest change of a tail row's price multiple per timelocked change, hundredths (1.00 × P).
+pub const MAX_TAIL_MULTIPLE_STEP: u16 = 100;
 
 impl LiquidationParams {
     /// A timelocked change: within bounds, and every field within `step` bps of `current`.
@@ -401,6 +541,58 @@ impl OffsetGroupConfig {
         let from = if self.member_mask == current.member_mask { current.credit_bps } else { 0 };
         require!(self.credit_bps <= from.saturating_add(step), XmarginError::OffsetCreditStepTooLarge);
         Ok(())
+    }
+}
+
+/// Largest fall of the quote peg's factor per timelocked change, hundredths (1× the depeg).
+pub const MAX_QUOTE_PEG_FACTOR_STEP: u16 = 100;
+
+impl QuotePegParams {
+    /// All zero (no contingency), or a threshold in 1..=10_000 bps, a factor of at most
+    /// `MAX_QUOTE_PEG_FACTOR_HUNDREDTHS` and a valid Pyth oracle; padding zero
+    /// (`InvalidQuotePeg`).
+    pub fn check(&self) -> Result<()> {
+        require!(self._padding == [0; 4], XmarginError::InvalidQuotePeg);
+        if self.threshold_bps == 0 {
+            require!(*self == QuotePegParams::default(), XmarginError::InvalidQuotePeg);
+            return Ok(());
+        }
+        let ok = self.threshold_bps <= BPS
+            && self.factor_hundredths <= MAX_QUOTE_PEG_FACTOR_HUNDREDTHS
+            && self.oracle.kind != crate::oracle::kind::QUOTE;
+        require!(ok, XmarginError::InvalidQuotePeg);
+        crate::instructions::validate_oracle(&self.oracle)
+    }
+
+    /// Per-change bounds of a timelocked change from `current`: valid (`check`); the threshold
+    /// falls by at most `step` bps and the factor by at most `MAX_QUOTE_PEG_FACTOR_STEP`
+    /// (`WeightStepTooLarge`); rises are free (they only add margin). Removing the
+    /// contingency is stepping the threshold down to 0.
+    pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
+        self.check()?;
+        let ok = self.threshold_bps >= current.threshold_bps.saturating_sub(step)
+            && (self.threshold_bps == 0
+                || self.factor_hundredths >= current.factor_hundredths.saturating_sub(MAX_QUOTE_PEG_FACTOR_STEP));
+        require!(ok, XmarginError::WeightStepTooLarge);
+        Ok(())
+    }
+
+    /// Whether this only raises the contingency (the guardian's `tighten_scenario`): the same
+    /// oracle, threshold and factor no lower, the contingency already on.
+    pub fn tightens(&self, current: &Self) -> bool {
+        current.threshold_bps > 0
+            && self.oracle == current.oracle
+            && self.threshold_bps >= current.threshold_bps
+            && self.factor_hundredths >= current.factor_hundredths
+            && self._padding == [0; 4]
+    }
+
+    /// The engine's parameters.
+    pub fn peg(&self) -> Result<QuotePeg> {
+        Ok(QuotePeg {
+            threshold: bps(self.threshold_bps)?,
+            factor: crate::marks::hundredths(self.factor_hundredths)?,
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::{
-    CollateralRiskChanged, LiquidationParamsChanged, OffsetGroupChanged, UnderlyingRiskChanged,
+    CollateralRiskChanged, LiquidationParamsChanged, OffsetGroupChanged, QuotePegChanged, UnderlyingRiskChanged,
 };
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{
@@ -116,6 +116,18 @@ impl ExecuteRiskChange<'_> {
                     old,
                     new: change.offset_group
                 });
+            }
+            change_kind::QUOTE_PEG => {
+                let old = registry.quote_peg.params;
+                require!(old == change.quote_peg_before, XmarginError::RiskChangeStale);
+                change.quote_peg.check_change(&old, step)?;
+                let peg = &mut registry.quote_peg;
+                peg.params = change.quote_peg;
+                if peg.params.oracle != old.oracle {
+                    // A price read from another feed says nothing of this one.
+                    (peg.price_e9, peg.price_time) = (0, 0);
+                }
+                emit!(QuotePegChanged { change_id: Some(change.id), old, new: change.quote_peg });
             }
             _ => return err!(XmarginError::RiskChangeMismatch),
         }

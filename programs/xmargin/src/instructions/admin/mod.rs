@@ -9,6 +9,7 @@ pub mod rotate_authority;
 pub mod set_pause;
 pub mod tighten_offsets;
 pub mod tighten_risk;
+pub mod tighten_scenario;
 
 pub use cancel_risk_change::*;
 pub use create_market::*;
@@ -21,3 +22,4 @@ pub use rotate_authority::*;
 pub use set_pause::*;
 pub use tighten_offsets::*;
 pub use tighten_risk::*;
+pub use tighten_scenario::*;

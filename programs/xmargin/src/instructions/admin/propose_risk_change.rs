@@ -1,5 +1,6 @@
 //! `propose_risk_change` (governance): stores a typed change (a collateral's parameters and
-//! link, a new or changed underlying, the liquidation parameters, an offset group), and the
+//! link, a new or changed underlying, the liquidation parameters, an offset group, the quote's
+//! depeg contingency), and the
 //! target's parameters as they are now, executable by anyone once the exchange's timelock
 //! delay has passed and only while the target still has those parameters (see
 //! `state::risk_change`). Loosening risk can only happen this way.
@@ -11,7 +12,7 @@ use crate::events::RiskChangeProposed;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED, RISK_CHANGE_SEED};
 use crate::state::{
     change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, LiquidationParams,
-    OffsetGroupConfig, RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
+    OffsetGroupConfig, QuotePegParams, RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
 };
 use crate::utils::create_zero_copy_account;
 
@@ -28,6 +29,8 @@ pub enum RiskChangeArgs {
     /// New members and credit for offset group `index` (< `MAX_OFFSET_GROUPS`); all zero
     /// dissolves it.
     OffsetGroup { index: u8, group: OffsetGroupConfig },
+    /// New depeg contingency of the quote asset (all zero removes it).
+    QuotePeg { params: QuotePegParams },
 }
 
 #[derive(Accounts)]
@@ -82,6 +85,7 @@ impl ProposeRiskChange<'_> {
                 registry.check_offset_group(target, group)?;
                 group.check_change(current, step)
             }
+            RiskChangeArgs::QuotePeg { params } => params.check_change(&registry.quote_peg.params, step),
         }
     }
 
@@ -140,6 +144,10 @@ impl ProposeRiskChange<'_> {
             RiskChangeArgs::OffsetGroup { index, group } => {
                 (change.kind, change.target, change.offset_group) = (change_kind::OFFSET_GROUP, index, group);
                 change.offset_group_before = registry.offset_groups[usize::from(index)];
+            }
+            RiskChangeArgs::QuotePeg { params } => {
+                (change.kind, change.quote_peg) = (change_kind::QUOTE_PEG, params);
+                change.quote_peg_before = registry.quote_peg.params;
             }
         }
         emit!(RiskChangeProposed {

@@ -2,10 +2,12 @@ pub mod record_settlement_price;
 pub mod settle_expired;
 pub mod update_funding;
 pub mod update_marks;
+pub mod update_quote_peg;
 pub mod update_volatility;
 
 pub use record_settlement_price::*;
 pub use settle_expired::*;
 pub use update_funding::*;
 pub use update_marks::*;
+pub use update_quote_peg::*;
 pub use update_volatility::*;

@@ -24,7 +24,7 @@ use xmargin_risk::MarginParams;
 
 use crate::error::XmarginError;
 use crate::events::MarksUpdated;
-use crate::health::{risk_error, underlying_market};
+use crate::health::{current_basis, risk_error, underlying_market};
 use crate::marks::{bits, marking_market};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{option_kind, Exchange, HaircutRegistry, Market, OptionSeries};
@@ -88,10 +88,10 @@ impl UpdateMarks<'_> {
         let registry = ctx.accounts.registry.load()?;
         let mut m = ctx.accounts.market.load_mut()?;
         let underlying = m.underlying;
-        let config = &registry.underlyings[usize::from(underlying)];
         let quote_decimals = registry.collaterals[0].decimals;
         let (current, _) = underlying_market(&registry, u16::from(underlying), &ctx.accounts.oracle, &clock)?;
         let (at, shock_ppm) = marking_market(&current)?;
+        let basis = current_basis(&registry, &current)?;
         let policy = m.marks_policy()?;
         // Validated: every bit a listed series (at most `MAX_SERIES` = 32, the mask's width).
         let mask = with_counterparts(m.listed_series(), args.series_mask);
@@ -111,7 +111,7 @@ impl UpdateMarks<'_> {
                 &policy,
             )
             .map_err(risk_error)?;
-            m.marks[index].store(&marks, config.implied_vol_bps, shock_ppm, config.extreme_multiple_tenths);
+            m.marks[index].store(&marks, &basis, shock_ppm);
         }
         emit!(MarksUpdated {
             market: ctx.accounts.market.key(),
@@ -119,7 +119,7 @@ impl UpdateMarks<'_> {
             series_mask: mask,
             spot: i128::from_le_bytes(bits(at.spot)),
             computed_at: now,
-            implied_vol_bps: config.implied_vol_bps,
+            implied_vol_bps: basis.implied_vol_bps,
             max_price_shock_ppm: shock_ppm,
         });
         Ok(())

@@ -1,0 +1,67 @@
+//! `tighten_scenario` (guardian): adds stress at once, without the timelock, to an
+//! underlying's scenarios (tail weights up, tail rows added after the current ones, the
+//! adaptive shock's stressed shock up) or to the quote's depeg contingency (threshold or
+//! factor up, same oracle). Everything else — and every loosening, and the vol-shock expiry
+//! scaling, whose change raises some series' shocks and lowers others' — goes through the
+//! timelock (`propose_risk_change`); anything else is `GuardianCannotLoosenScenario`. A
+//! tightening makes pending proposals for the same target stale (`RiskChangeStale`).
+use anchor_lang::prelude::*;
+
+use crate::error::XmarginError;
+use crate::events::{QuotePegChanged, ScenarioTightened};
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{Exchange, HaircutRegistry, QuotePegParams, UnderlyingConfig};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub enum TightenScenarioArgs {
+    /// Listed underlying `index`'s new governed parameters (its estimator state is kept).
+    Underlying { index: u8, config: UnderlyingConfig },
+    /// The quote's new depeg contingency.
+    QuotePeg { params: QuotePegParams },
+}
+
+#[derive(Accounts)]
+pub struct TightenScenario<'info> {
+    pub guardian: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+}
+
+impl TightenScenario<'_> {
+    pub fn validate(&self, args: &TightenScenarioArgs) -> Result<()> {
+        require_keys_eq!(self.guardian.key(), self.exchange.load()?.guardian, XmarginError::NotGuardian);
+        let registry = self.registry.load()?;
+        match args {
+            TightenScenarioArgs::Underlying { index, config } => {
+                require!(*index < registry.underlying_count, XmarginError::UnknownRiskTarget);
+                let current = &registry.underlyings[usize::from(*index)];
+                require!(config.only_adds_stress(current), XmarginError::GuardianCannotLoosenScenario);
+                config.check()
+            }
+            TightenScenarioArgs::QuotePeg { params } => {
+                require!(params.tightens(&registry.quote_peg.params), XmarginError::GuardianCannotLoosenScenario);
+                params.check()
+            }
+        }
+    }
+
+    pub fn handler(ctx: Context<Self>, args: TightenScenarioArgs) -> Result<()> {
+        let mut registry = ctx.accounts.registry.load_mut()?;
+        match args {
+            TightenScenarioArgs::Underlying { index, config } => {
+                let slot = &mut registry.underlyings[usize::from(index)];
+                let old = *slot;
+                slot.apply_params(&config);
+                emit!(ScenarioTightened { underlying: index, old, new: *slot });
+            }
+            TightenScenarioArgs::QuotePeg { params } => {
+                let old = registry.quote_peg.params;
+                registry.quote_peg.params = params;
+                emit!(QuotePegChanged { change_id: None, old, new: params });
+            }
+        }
+        Ok(())
+    }
+}

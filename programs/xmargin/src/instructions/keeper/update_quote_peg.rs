@@ -1,0 +1,63 @@
+//! `update_quote_peg` (anyone): reads the quote asset's own USD price feed (USDC/USD) through
+//! the oracle guard and records its conservative price, min(spot, EMA) − conf, and publish
+//! time for the depeg contingency (`xmargin_risk::depeg`, README "Quote depeg"). Health reads
+//! the recorded price: fresh, it prices the add-on; stale, it follows the action table
+//! (`health::quote_depeg_charge`). A price older than the recorded one is refused, so nobody
+//! can roll the record back to a better moment.
+use anchor_lang::prelude::*;
+use xmargin_risk::fx::{from_mantissa, Checked};
+
+use crate::error::XmarginError;
+use crate::events::QuotePegUpdated;
+use crate::health::{conservative_price, risk_error};
+use crate::oracle::read_price;
+use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::{Exchange, HaircutRegistry};
+
+#[derive(Accounts)]
+pub struct UpdateQuotePeg<'info> {
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
+    /// CHECK: the oracle guard checks it against the quote peg's oracle configuration.
+    pub oracle: UncheckedAccount<'info>,
+}
+
+/// 10^9: `QuotePegConfig::price_e9` units per USD.
+const E9: i64 = 1_000_000_000;
+
+impl UpdateQuotePeg<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let registry = self.registry.load()?;
+        require!(registry.quote_peg.params.threshold_bps > 0, XmarginError::QuotePegNotConfigured);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let clock = Clock::get()?;
+        let mut registry = ctx.accounts.registry.load_mut()?;
+        let peg = &mut registry.quote_peg;
+        let read = read_price(&ctx.accounts.oracle, &peg.params.oracle, &clock)?;
+        require!(read.publish_time >= peg.price_time, XmarginError::QuotePegOlderPrice);
+        // The lower of spot and EMA (an asset's conservative price), less the confidence: a
+        // lower quote price is a larger add-on.
+        let conf = i64::try_from(read.conf).map_err(|_| error!(XmarginError::RiskMath))?;
+        let low = conservative_price(read.price, read.ema_price, 1).saturating_sub(conf).max(1);
+        let price = from_mantissa(low, read.expo).map_err(risk_error)?;
+        let price_e9 = price.mul_i(E9).map_err(risk_error)?.to_num::<i64>().max(1);
+        let new_price_e9 = u64::try_from(price_e9).map_err(|_| error!(XmarginError::RiskMath))?;
+        let charge = peg.params.peg()?.charge(price).map_err(risk_error)?;
+        let charge_bps = crate::marks::shock_ppm(charge)?.div_ceil(100);
+        let (old_price_e9, old_price_time) = (peg.price_e9, peg.price_time);
+        (peg.price_e9, peg.price_time) = (new_price_e9, read.publish_time);
+        emit!(QuotePegUpdated {
+            old_price_e9,
+            new_price_e9,
+            old_price_time,
+            new_price_time: read.publish_time,
+            charge_bps,
+        });
+        Ok(())
+    }
+}
