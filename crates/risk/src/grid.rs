@@ -80,7 +80,7 @@ impl ScenarioParams {
         vol_shock_down: Fx::lit("0.10"),
         tail: REFERENCE_TAIL,
         short_option_charge: Fx::lit("0.01"),
-        vol_scaling: VolScaling { reference_days: Fx::lit("30"), floor_days: ONE, exponent: Fx::lit("0.3") },
+        vol_scaling: VolScaling::of(Fx::lit("30"), ONE, Fx::lit("0.3")),
         quote_depeg_charge: ZERO,
     };
 
@@ -125,12 +125,18 @@ impl ScenarioParams {
     /// The price move of a tail row: multiple × P, capped at ±`MAX_SHOCK` (a row both ways:
     /// the positive end).
     pub fn tail_move(&self, row: &TailRow) -> Result<Fx> {
-        let magnitude = self.max_price_shock.mul_c(row.price_multiple.abs())?.min(MAX_SHOCK);
-        if row.price_multiple < ZERO {
-            magnitude.neg_c()
-        } else {
-            Ok(magnitude)
-        }
+        tail_move(self.max_price_shock, row)
+    }
+}
+
+/// multiple × `p_max`, capped at ±`MAX_SHOCK` (`ScenarioParams::tail_move`).
+fn tail_move(p_max: Fx, row: &TailRow) -> Result<Fx> {
+    let multiple = row.price_multiple();
+    let magnitude = p_max.mul_c(multiple.abs())?.min(MAX_SHOCK);
+    if multiple < ZERO {
+        magnitude.neg_c()
+    } else {
+        Ok(magnitude)
     }
 }
 
@@ -242,7 +248,7 @@ pub fn tail_range(params: &ScenarioParams) -> Result<Fx> {
 /// scenarios). At flat vol the box is a segment: its ends and the parabola's top (for a
 /// row both ways the spot is inside the segment, so it is never the supremum alone).
 fn tail_row_loss(q: &Quadratic, params: &ScenarioParams, row: &TailRow) -> Result<Fx> {
-    let (end, v) = (params.tail_move(row)?, row.vol_move);
+    let (end, v) = (params.tail_move(row)?, row.vol_move());
     let (p_lo, p_hi) = if row.both_ways { (end.neg_c()?, end) } else { (end.min(ZERO), end.max(ZERO)) };
     if v != ZERO {
         return worst_on_box(q, (p_lo, p_hi), (v.min(ZERO), v.max(ZERO)));
@@ -306,8 +312,8 @@ fn worst_on_box(q: &Quadratic, (p_lo, p_hi): (Fx, Fx), (v_lo, v_hi): (Fx, Fx)) -
 
 /// The weighted loss of one tail row: w·(path loss + tail add-on) + (1 − w)·value error.
 fn weighted_tail_loss(raw: Fx, row: &TailRow, addons: &Addons) -> Result<Fx> {
-    let unweighted = ONE.sub_c(row.weight)?.mul_c(addons.value_error)?;
-    raw.add_c(addons.extreme)?.mul_c(row.weight)?.add_c(unweighted)
+    let unweighted = ONE.sub_c(row.weight())?.mul_c(addons.value_error)?;
+    raw.add_c(addons.extreme)?.mul_c(row.weight())?.add_c(unweighted)
 }
 
 /// The worst weighted tail-row loss (0 without rows).
@@ -596,8 +602,8 @@ pub fn scenario_table(e: &NetExposure, params: &ScenarioParams) -> Result<Vec<Sc
 pub fn linear_shock(params: &ScenarioParams) -> Result<Fx> {
     let mut worst = params.max_price_shock;
     for row in params.tail.rows() {
-        if row.both_ways || row.price_multiple < ZERO {
-            worst = worst.max(params.tail_move(row)?.abs_c()?.mul_c(row.weight)?);
+        if row.both_ways || row.price_multiple() < ZERO {
+            worst = worst.max(params.tail_move(row)?.abs_c()?.mul_c(row.weight())?);
         }
     }
     Ok(worst)
@@ -612,8 +618,8 @@ pub struct JointLeg {
     price_range: Fx,
     vol_down: Fx,
     vol_up: Fx,
-    /// The level's grid (tail moves are multiples of its P).
-    params: ScenarioParams,
+    /// The level's tail (its moves are multiples of `price_range`).
+    tail: TailTable,
     /// The leg's own worst weighted tail loss (what a row it lacks counts in a joint row).
     own_tail: Fx,
     addons: Addons,
@@ -635,7 +641,7 @@ impl JointLeg {
             price_range: params.max_price_shock,
             vol_down: params.vol_shock_down,
             vol_up: params.vol_shock_up,
-            params: *params,
+            tail: params.tail,
             own_tail: breakdown.tail_loss,
             addons,
             short_option_charge: breakdown.short_option_charge,
@@ -676,14 +682,14 @@ fn sup_on_half_unit(a: Fx, b: Fx, c: Fx) -> Result<Fx> {
 /// worst tail loss. Each leg's part is one point of its own row's path, so the joint row is
 /// at most the sum of the legs' tail losses.
 fn joint_tail_row(legs: &[JointLeg], k: usize) -> Result<Fx> {
-    let both_ways = legs.iter().filter_map(|l| l.params.tail.rows().get(k)).all(|r| r.both_ways);
+    let both_ways = legs.iter().filter_map(|l| l.tail.rows().get(k)).all(|r| r.both_ways);
     let (mut a, mut b, mut c, mut fixed) = (ZERO, ZERO, ZERO, ZERO);
     for l in legs {
-        let Some(row) = l.params.tail.rows().get(k) else {
+        let Some(row) = l.tail.rows().get(k) else {
             fixed = fixed.add_c(l.own_tail)?;
             continue;
         };
-        let (w, r, v) = (row.weight, l.params.tail_move(row)?, row.vol_move);
+        let (w, r, v) = (row.weight(), tail_move(l.price_range, row)?, row.vol_move());
         let Quadratic { a: qa, b: qb, c: qc, d: qd, f: qf } = l.q;
         // Flat vol: the same products as the old extreme move's (bit for bit).
         let slope = if v == ZERO { qa } else { qa.add_c(qf.mul_c(v)?)? };
@@ -740,7 +746,7 @@ pub fn joint_requirement(legs: &[JointLeg]) -> Result<Fx> {
         short_options = short_options.add_c(l.short_option_charge)?;
         confidence = confidence.add_c(l.confidence)?;
     }
-    let rows = legs.iter().map(|l| l.params.tail.rows().len()).max().unwrap_or(0);
+    let rows = legs.iter().map(|l| l.tail.rows().len()).max().unwrap_or(0);
     let mut tail: Option<Fx> = None;
     for k in 0..rows {
         let loss = joint_tail_row(legs, k)?;

@@ -34,6 +34,8 @@
 //!
 //! Groups are disjoint (an underlying is in at most one), so requirements stay additive
 //! across groups.
+use alloc::vec::Vec;
+
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
 use crate::grid::{joint_requirement, JointLeg};
@@ -155,22 +157,21 @@ pub fn group_credit(group: &OffsetGroup, parts: &[OffsetPart]) -> Result<Fx> {
     if group.credit <= ZERO {
         return Ok(ZERO);
     }
-    let mut legs = [None; MAX_GROUP_MEMBERS];
-    let (mut n, mut sum) = (0usize, ZERO);
+    // On the heap: a leg carries its tail table, and four of them would crowd the 4 KiB
+    // sBPF stack frame.
+    let mut legs: Vec<JointLeg> = Vec::with_capacity(MAX_GROUP_MEMBERS);
+    let mut sum = ZERO;
     for p in parts.iter().filter(|p| group.contains(p.underlying)) {
-        let slot = legs.get_mut(n).ok_or(RiskError::InvalidOffsetGroup)?;
-        *slot = Some(p.leg);
-        n = n.saturating_add(1);
+        if legs.len() == MAX_GROUP_MEMBERS {
+            return Err(RiskError::InvalidOffsetGroup);
+        }
+        legs.push(p.leg);
         sum = sum.add_c(p.requirement)?;
     }
-    if n < 2 {
+    if legs.len() < 2 {
         return Ok(ZERO);
     }
-    let mut joint_legs = [legs[0].ok_or(RiskError::InvalidOffsetGroup)?; MAX_GROUP_MEMBERS];
-    for (dst, src) in joint_legs.iter_mut().zip(legs.iter().flatten()) {
-        *dst = *src;
-    }
-    let joint = joint_requirement(&joint_legs[..n])?;
+    let joint = joint_requirement(&legs)?;
     group.credit.mul_c(sum.sub_c(joint)?.max(ZERO))
 }
 

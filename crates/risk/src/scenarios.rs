@@ -25,6 +25,32 @@ use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
 use crate::math::{exp, ln};
 
+/// A scenario-table parameter held in 64 bits: the `Fx` bits of a value with |x| < 2^15
+/// (I16F48, the same 48 fractional bits), so widening to `Fx` is exact and free. Scenario
+/// parameters travel inside every netted exposure; at 16 bytes each they would overflow the
+/// 4 KiB sBPF stack frames the health computation runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Compact(i64);
+
+impl Compact {
+    /// `x` in 64 bits (for constants: |x| < 2^15 is checked at compile time).
+    pub const fn of(x: Fx) -> Compact {
+        let bits = x.to_bits();
+        assert!(bits >= i64::MIN as i128 && bits <= i64::MAX as i128, "scenario parameter out of range");
+        #[allow(clippy::cast_possible_truncation)] // range asserted above
+        Compact(bits as i64)
+    }
+
+    /// `x` in 64 bits, or `InvalidScenarioParams` when |x| ≥ 2^15.
+    pub fn new(x: Fx) -> Result<Compact> {
+        i64::try_from(x.to_bits()).map(Compact).map_err(|_| RiskError::InvalidScenarioParams)
+    }
+
+    pub const fn fx(self) -> Fx {
+        Fx::from_bits(self.0 as i128)
+    }
+}
+
 /// Rows of a tail table (the registry stores this many per underlying).
 pub const MAX_TAIL_ROWS: usize = 4;
 /// Largest |price multiple| of a row: 25 × P (P ≥ 0.04 already reaches `MAX_SHOCK`).
@@ -35,28 +61,58 @@ pub const MAX_TAIL_VOL_MOVE: Fx = Fx::lit("3");
 /// One tail scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TailRow {
-    /// Price move as a signed multiple of the grid's largest price shock P (−3 = down 3·P);
-    /// positive for a row both ways.
-    pub price_multiple: Fx,
-    /// Implied-vol move, absolute (0.2 = +20 vol points), signed.
-    pub vol_move: Fx,
-    /// Weight of the row's loss, in (0, 1].
-    pub weight: Fx,
+    price_multiple: Compact,
+    vol_move: Compact,
+    weight: Compact,
     /// The move both ways (±price_multiple·P), as the old extreme move.
     pub both_ways: bool,
 }
 
 impl TailRow {
-    pub const EMPTY: TailRow = TailRow { price_multiple: ZERO, vol_move: ZERO, weight: ZERO, both_ways: false };
+    pub const EMPTY: TailRow = TailRow::new(ZERO, ZERO, ZERO);
 
-    /// A one-way row.
+    /// A one-way row (values beyond 2^15 do not compile in constants; at run time, use
+    /// `TailTable::new`, which validates far tighter bounds).
     pub const fn new(price_multiple: Fx, vol_move: Fx, weight: Fx) -> TailRow {
-        TailRow { price_multiple, vol_move, weight, both_ways: false }
+        TailRow {
+            price_multiple: Compact::of(price_multiple),
+            vol_move: Compact::of(vol_move),
+            weight: Compact::of(weight),
+            both_ways: false,
+        }
     }
 
     /// A row both ways: ±`multiple`·P.
     pub const fn both_ways(multiple: Fx, vol_move: Fx, weight: Fx) -> TailRow {
-        TailRow { price_multiple: multiple, vol_move, weight, both_ways: true }
+        let mut row = TailRow::new(multiple, vol_move, weight);
+        row.both_ways = true;
+        row
+    }
+
+    /// A row from run-time values (`InvalidScenarioParams` when a value is beyond 2^15).
+    pub fn checked(price_multiple: Fx, vol_move: Fx, weight: Fx, both_ways: bool) -> Result<TailRow> {
+        Ok(TailRow {
+            price_multiple: Compact::new(price_multiple)?,
+            vol_move: Compact::new(vol_move)?,
+            weight: Compact::new(weight)?,
+            both_ways,
+        })
+    }
+
+    /// Price move as a signed multiple of the grid's largest price shock P (−3 = down 3·P);
+    /// positive for a row both ways.
+    pub const fn price_multiple(&self) -> Fx {
+        self.price_multiple.fx()
+    }
+
+    /// Implied-vol move, absolute (0.2 = +20 vol points), signed.
+    pub const fn vol_move(&self) -> Fx {
+        self.vol_move.fx()
+    }
+
+    /// Weight of the row's loss, in (0, 1].
+    pub const fn weight(&self) -> Fx {
+        self.weight.fx()
     }
 }
 
@@ -112,12 +168,13 @@ impl TailTable {
     /// `MAX_TAIL_VOL_MOVE`, weight in (0, 1]; unused rows empty.
     pub fn validate(&self) -> Result<()> {
         let rows_ok = self.rows().iter().all(|r| {
-            r.price_multiple != ZERO
-                && (!r.both_ways || r.price_multiple > ZERO)
-                && r.price_multiple.abs() <= MAX_TAIL_MULTIPLE
-                && r.vol_move.abs() <= MAX_TAIL_VOL_MOVE
-                && r.weight > ZERO
-                && r.weight <= ONE
+            let (m, v, w) = (r.price_multiple(), r.vol_move(), r.weight());
+            m != ZERO
+                && (!r.both_ways || m > ZERO)
+                && m.abs() <= MAX_TAIL_MULTIPLE
+                && v.abs() <= MAX_TAIL_VOL_MOVE
+                && w > ZERO
+                && w <= ONE
         });
         let rest_empty = self.rows.iter().skip(self.rows().len()).all(|r| *r == TailRow::EMPTY);
         if rows_ok && rest_empty && usize::from(self.len) <= MAX_TAIL_ROWS {
@@ -129,14 +186,14 @@ impl TailTable {
 
     /// The largest |price multiple| (0 for an empty table).
     pub fn largest_multiple(&self) -> Fx {
-        self.rows().iter().fold(ZERO, |m, r| m.max(r.price_multiple.abs()))
+        self.rows().iter().fold(ZERO, |m, r| m.max(r.price_multiple().abs()))
     }
 
     /// The same rows with vol moves multiplied by `scale` (the initial level).
     pub fn scaled_vol(&self, scale: Fx) -> Result<TailTable> {
         let mut out = *self;
         for row in out.rows.iter_mut().take(usize::from(self.len)) {
-            row.vol_move = row.vol_move.mul_c(scale)?;
+            row.vol_move = Compact::new(row.vol_move().mul_c(scale)?)?;
         }
         Ok(out)
     }
@@ -146,25 +203,58 @@ impl TailTable {
 /// floor_days))^exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VolScaling {
-    /// Days to expiry at which s = 1 (30 at Deribit and Derive). > 0.
-    pub reference_days: Fx,
-    /// Shorter times to expiry count as this many days (so s stays finite at expiry). > 0.
-    pub floor_days: Fx,
-    /// p, in [0, 1]; 0 = no scaling.
-    pub exponent: Fx,
+    reference_days: Compact,
+    floor_days: Compact,
+    exponent: Compact,
 }
 
 impl VolScaling {
     /// No scaling (s = 1 for every series).
-    pub const FLAT: VolScaling = VolScaling { reference_days: Fx::lit("30"), floor_days: ONE, exponent: ZERO };
+    pub const FLAT: VolScaling = VolScaling::of(Fx::lit("30"), ONE, ZERO);
+
+    /// For constants (values beyond 2^15 do not compile).
+    pub const fn of(reference_days: Fx, floor_days: Fx, exponent: Fx) -> VolScaling {
+        VolScaling {
+            reference_days: Compact::of(reference_days),
+            floor_days: Compact::of(floor_days),
+            exponent: Compact::of(exponent),
+        }
+    }
+
+    /// From run-time values, validated (`validate`).
+    pub fn new(reference_days: Fx, floor_days: Fx, exponent: Fx) -> Result<VolScaling> {
+        let s = VolScaling {
+            reference_days: Compact::new(reference_days)?,
+            floor_days: Compact::new(floor_days)?,
+            exponent: Compact::new(exponent)?,
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Days to expiry at which s = 1 (30 at Deribit and Derive). > 0.
+    pub const fn reference_days(&self) -> Fx {
+        self.reference_days.fx()
+    }
+
+    /// Shorter times to expiry count as this many days (so s stays finite at expiry). > 0.
+    pub const fn floor_days(&self) -> Fx {
+        self.floor_days.fx()
+    }
+
+    /// p, in [0, 1]; 0 = no scaling.
+    pub const fn exponent(&self) -> Fx {
+        self.exponent.fx()
+    }
 
     pub fn validate(&self) -> Result<()> {
-        let ok = self.reference_days > ZERO
-            && self.reference_days <= Fx::lit("3650")
-            && self.floor_days > ZERO
-            && self.floor_days <= self.reference_days
-            && self.exponent >= ZERO
-            && self.exponent <= ONE;
+        let (reference, floor, p) = (self.reference_days(), self.floor_days(), self.exponent());
+        let ok = reference > ZERO
+            && reference <= Fx::lit("3650")
+            && floor > ZERO
+            && floor <= reference
+            && p >= ZERO
+            && p <= ONE;
         if ok {
             Ok(())
         } else {
@@ -174,11 +264,12 @@ impl VolScaling {
 
     /// s for a series with `seconds` to expiry (≤ 0: expired, counted at the floor).
     pub fn scale(&self, seconds: i64) -> Result<Fx> {
-        if self.exponent == ZERO {
+        let p = self.exponent();
+        if p == ZERO {
             return Ok(ONE);
         }
-        let days = Fx::from_num(seconds.max(0)).div_i(86_400)?.max(self.floor_days);
-        exp(self.exponent.mul_c(ln(self.reference_days.div_c(days)?)?)?)
+        let days = Fx::from_num(seconds.max(0)).div_i(86_400)?.max(self.floor_days());
+        exp(p.mul_c(ln(self.reference_days().div_c(days)?)?)?)
     }
 }
 
@@ -195,7 +286,7 @@ mod tests {
 
     #[test]
     fn scaling_follows_the_power_law() {
-        let s = VolScaling { reference_days: Fx::from_num(30), floor_days: ONE, exponent: Fx::lit("0.3") };
+        let s = VolScaling::of(Fx::lit("30"), ONE, Fx::lit("0.3"));
         let at = |days: f64| s.scale((days * 86_400.0) as i64).unwrap().to_num::<f64>();
         assert!((at(30.0) - 1.0).abs() < 1e-9);
         assert!((at(1.0) - 30f64.powf(0.3)).abs() < 1e-6, "{}", at(1.0));
@@ -207,7 +298,7 @@ mod tests {
     #[test]
     fn tables_validate_their_rows() {
         assert!(TailTable::SPAN_EXTREME.validate().is_ok());
-        assert_eq!(TailTable::SPAN_EXTREME.rows()[0].price_multiple, Fx::from_num(3));
+        assert_eq!(TailTable::SPAN_EXTREME.rows()[0].price_multiple(), Fx::from_num(3));
         assert!(TailTable::SPAN_EXTREME.rows()[0].both_ways);
         let row = |m: f64, v: f64, w: f64| TailRow::new(Fx::from_num(m), Fx::from_num(v), Fx::from_num(w));
         assert!(TailTable::new(&[row(-4.0, 0.5, 0.2), row(6.0, 0.3, 0.1)]).is_ok());

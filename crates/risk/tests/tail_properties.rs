@@ -25,7 +25,7 @@ fn scenario() -> impl Strategy<Value = ScenarioParams> {
     (proptest::collection::vec(row(), 0..=MAX_TAIL_ROWS), 0.0f64..0.6, 0.25f64..3.0).prop_map(|(rows, p, floor)| {
         ScenarioParams {
             tail: TailTable::new(&rows).expect("valid rows"),
-            vol_scaling: VolScaling { reference_days: fx(30.0), floor_days: fx(floor), exponent: fx(p) },
+            vol_scaling: VolScaling::new(fx(30.0), fx(floor), fx(p)).unwrap(),
             ..ScenarioParams::REFERENCE
         }
     })

@@ -1,6 +1,6 @@
 //! Parameter builders shared by the tests and the demo.
 use xmargin::oracle::OracleConfig;
-use xmargin::state::{CollateralLink, Haircut, OffsetGroupConfig, UnderlyingConfig, WeightTier, MAX_TIERS};
+use xmargin::state::{CollateralLink, Haircut, OffsetGroupConfig, TailRowConfig, UnderlyingConfig, WeightTier, MAX_TIERS};
 
 /// A haircut schedule: asset weights (bps), liability weights 1.2 / 1.1, and up to four
 /// tiers given as (threshold in native units, initial bps, maintenance bps).
@@ -25,41 +25,60 @@ pub fn haircut(initial: u16, maintenance: u16, tiers: &[(u64, u16, u16)]) -> Hai
     h
 }
 
-/// An underlying with the reference grid (±15% in 3% steps, vol +15/−10 points, extreme 3×
-/// at 35%, short-option minimum 1%), 60% implied vol, and the reference estimator (k = 3,
-/// 5%–60% shocks, 10%/day decay, half-lives 12 h / 7 days, one-day horizon, hourly updates).
+/// An underlying with the reference grid (`ScenarioParams::REFERENCE`: ±15% in 3% steps, vol
+/// +15/−10 points at 30 days scaled by (30/max(days, 1))^0.3, the tail ±3·P at 35%, −5·P with
+/// vol +25 points at 20%, +5·P with vol +25 points at 12%, short-option minimum 1%), 60%
+/// implied vol, and the reference estimator (k = 3, 5%–60% shocks, 10%/day decay, half-lives
+/// 12 h / 7 days, one-day horizon, hourly updates).
 pub fn underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
+    let row = |price_multiple_hundredths, vol_move_bps, weight_bps| TailRowConfig {
+        price_multiple_hundredths,
+        vol_move_bps,
+        weight_bps,
+    };
     UnderlyingConfig {
         oracle,
         max_price_shock_bps: 1_500,
         vol_shock_up_bps: 1_500,
         vol_shock_down_bps: 1_000,
-        extreme_weight_bps: 3_500,
         short_option_charge_bps: 100,
         price_steps: 5,
-        extreme_multiple_tenths: 30,
+        tail_rows: 3,
+        tail_both_ways_mask: 0b001,
+        adaptive: u8::from(adaptive),
         implied_vol_bps: 6_000,
         min_implied_vol_bps: 1_000,
         max_implied_vol_bps: 30_000,
-        adaptive: u8::from(adaptive),
-        _padding: [0; 1],
         vol_k_bps: 30_000,
         vol_floor_bps: 500,
         vol_cap_bps: 6_000,
         vol_max_decay_bps: 1_000,
-        _padding2: [0; 2],
+        vol_stressed_shock_bps: 0,
+        vol_stressed_weight_bps: 0,
+        vol_scaling_reference_days: 30,
+        vol_scaling_floor_hours: 24,
         vol_half_life_short_secs: 12 * 3600,
         vol_half_life_long_secs: 7 * 86_400,
         vol_horizon_secs: 86_400,
         vol_min_interval_secs: 3600,
-        _padding3: [0; 4],
         vol_last_time: 0,
         vol_last_price: [0; 16],
         vol_var_short: [0; 16],
         vol_var_long: [0; 16],
         vol_shock: [0; 16],
-        reserved: [0; 32],
+        tail: [row(300, 0, 3_500), row(-500, 2_500, 2_000), row(500, 2_500, 1_200), TailRowConfig::default()],
+        vol_scaling_exponent_bps: 3_000,
+        reserved: [0; 6],
     }
+}
+
+/// `underlying` with the parameters of earlier versions (`ScenarioParams::LEGACY`): the single
+/// extreme move ±3·P at 35%, flat vol shocks.
+pub fn legacy_underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
+    let mut u = underlying(oracle, adaptive);
+    u.tail = [TailRowConfig { price_multiple_hundredths: 300, vol_move_bps: 0, weight_bps: 3_500 }, TailRowConfig::default(), TailRowConfig::default(), TailRowConfig::default()];
+    (u.tail_rows, u.tail_both_ways_mask, u.vol_scaling_exponent_bps) = (1, 1, 0);
+    u
 }
 
 /// An active collateral link to `underlying`: basis haircuts (bps of value) at the initial

@@ -31,18 +31,33 @@ pub fn ppm(value: u32) -> Result<Fx> {
     from_native(i128::from(value), 6).map_err(risk_error)
 }
 
-/// Hundredths as a multiple (tail price multiples in the registry and in marks).
+/// Hundredths as a multiple (tail price multiples in the registry and in marks). The
+/// magnitude is divided unsigned (sBPF has no signed division) and the sign put back.
 pub fn hundredths(value: impl Into<i64>) -> Result<Fx> {
-    Fx::from_num(value.into()).div_i(100).map_err(risk_error)
+    let value: i64 = value.into();
+    let magnitude = Fx::from_num(value.unsigned_abs()).div_i(100).map_err(risk_error)?;
+    if value < 0 {
+        magnitude.neg_c().map_err(risk_error)
+    } else {
+        Ok(magnitude)
+    }
+}
+
+/// A signed bps value as a fraction (`bps` for a field that may be negative; unsigned
+/// division, as `hundredths`).
+pub fn signed_bps(value: i16) -> Result<Fx> {
+    let magnitude = bps(value.unsigned_abs())?;
+    if value < 0 {
+        magnitude.neg_c().map_err(risk_error)
+    } else {
+        Ok(magnitude)
+    }
 }
 
 /// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps).
 pub fn vol_scaling(key: [u16; 3]) -> Result<VolScaling> {
-    Ok(VolScaling {
-        reference_days: Fx::from_num(key[0]),
-        floor_days: Fx::from_num(key[1]).div_i(24).map_err(risk_error)?,
-        exponent: bps(key[2])?,
-    })
+    VolScaling::new(Fx::from_num(key[0]), Fx::from_num(key[1]).div_i(24).map_err(risk_error)?, bps(key[2])?)
+        .map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))
 }
 
 impl Market {

@@ -4,7 +4,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use serde_json::Value;
 use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Tier, MAX_TIERS};
+use xmargin_risk::depeg::QuotePeg;
 use xmargin_risk::grid::ScenarioParams;
+use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling, MAX_TAIL_ROWS};
 use xmargin_risk::offsets::{OffsetGroup, OffsetTable, MAX_GROUPS, MAX_GROUP_MEMBERS};
 use xmargin_risk::reference;
 use xmargin_risk::{Fx, Instrument, InstrumentKind, MarginParams, Position, UnderlyingMarket};
@@ -53,9 +55,41 @@ pub struct GridIn {
     pub price_steps: u8,
     pub vol_shock_up: f64,
     pub vol_shock_down: f64,
-    pub extreme_multiple: f64,
-    pub extreme_weight: f64,
     pub short_option_charge: f64,
+    /// Tail rows (default: the reference table).
+    pub tail: Option<Vec<TailRowIn>>,
+    /// Expiry scaling of the vol shocks (default: the reference scaling).
+    pub vol_scaling: Option<VolScalingIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TailRowIn {
+    /// Signed multiple of max_price_shock (positive with both_ways).
+    pub price_multiple: f64,
+    #[serde(default)]
+    pub vol_move: f64,
+    pub weight: f64,
+    #[serde(default)]
+    pub both_ways: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolScalingIn {
+    pub reference_days: f64,
+    pub floor_days: f64,
+    pub exponent: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteIn {
+    /// The quote asset's USD price (1 = at par).
+    pub price: f64,
+    /// Depeg threshold and factor (default: the reference, 0.99 and 2).
+    pub threshold: Option<f64>,
+    pub factor: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -113,7 +147,14 @@ pub struct PositionIn {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarginIn {
+    #[serde(default = "reference_initial_scale")]
     pub initial_scale: f64,
+    /// The quote's USD price and depeg contingency (default: at par, no add-on).
+    pub quote: Option<QuoteIn>,
+}
+
+fn reference_initial_scale() -> f64 {
+    MarginParams::REFERENCE.initial_scale.to_num()
 }
 
 /// The parsed, validated portfolio.
@@ -131,6 +172,35 @@ pub struct Portfolio {
     pub balances: Vec<Balance>,
     pub positions: Vec<Position>,
     pub params: MarginParams,
+}
+
+/// The tail table of a grid's `tail` rows, each checked with its index in the message.
+fn tail_table(rows: &[TailRowIn], field: &str) -> Result<TailTable> {
+    if rows.len() > MAX_TAIL_ROWS {
+        bail!("{field}: at most {MAX_TAIL_ROWS} rows, got {}", rows.len());
+    }
+    let mut table = Vec::with_capacity(rows.len());
+    for (k, r) in rows.iter().enumerate() {
+        let bad = || {
+            anyhow!(
+                "{field}[{k}]: need 0 < |price_multiple| <= 25 (positive with both_ways), |vol_move| <= 3, weight in (0, 1]"
+            )
+        };
+        let row = TailRow::checked(
+            fx(r.price_multiple, &format!("{field}[{k}].price_multiple"))?,
+            fx(r.vol_move, &format!("{field}[{k}].vol_move"))?,
+            fx(r.weight, &format!("{field}[{k}].weight"))?,
+            r.both_ways,
+        )
+        .map_err(|_| bad())?;
+        TailTable::new(&[row]).map_err(|_| {
+            anyhow!(
+                "{field}[{k}]: need 0 < |price_multiple| <= 25 (positive with both_ways), |vol_move| <= 3, weight in (0, 1]"
+            )
+        })?;
+        table.push(row);
+    }
+    TailTable::new(&table).map_err(|e| anyhow!("{field}: {e}"))
 }
 
 pub fn fx(value: f64, field: &str) -> Result<Fx> {
@@ -168,15 +238,33 @@ pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
                 price_steps: g.price_steps,
                 vol_shock_up: fx(g.vol_shock_up, &f("grid.vol_shock_up"))?,
                 vol_shock_down: fx(g.vol_shock_down, &f("grid.vol_shock_down"))?,
-                extreme_multiple: fx(g.extreme_multiple, &f("grid.extreme_multiple"))?,
-                extreme_weight: fx(g.extreme_weight, &f("grid.extreme_weight"))?,
+                tail: match &g.tail {
+                    None => ScenarioParams::REFERENCE.tail,
+                    Some(rows) => tail_table(rows, &f("grid.tail"))?,
+                },
                 short_option_charge: fx(g.short_option_charge, &f("grid.short_option_charge"))?,
+                vol_scaling: match &g.vol_scaling {
+                    None => ScenarioParams::REFERENCE.vol_scaling,
+                    Some(v) => VolScaling::new(
+                        fx(v.reference_days, &f("grid.vol_scaling.reference_days"))?,
+                        fx(v.floor_days, &f("grid.vol_scaling.floor_days"))?,
+                        fx(v.exponent, &f("grid.vol_scaling.exponent"))?,
+                    )
+                    .map_err(|_| {
+                        anyhow!(
+                            "{}: need 0 < floor_days <= reference_days <= 3650 and exponent in [0, 1]",
+                            f("grid.vol_scaling")
+                        )
+                    })?,
+                },
+                quote_depeg_charge: Fx::ZERO,
             },
         };
         scenario.validate().map_err(|_| {
             anyhow!(
                 "{}: invalid grid (need 0 < max_price_shock < 1, price_steps >= 3, shocks >= 0, \
-                 extreme_multiple >= 1, extreme_weight and short_option_charge in [0, 1])",
+                 short_option_charge in [0, 1], vol_scaling with 0 < floor_days <= reference_days <= 3650 \
+                 and exponent in [0, 1])",
                 f("grid")
             )
         })?;
@@ -299,7 +387,23 @@ pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
         Some(groups) => parse_offsets(groups, &underlying_names)?,
         None => reference_offsets(&underlying_names)?,
     };
-    let params = MarginParams { initial_scale, offsets };
+    let quote_depeg_charge = match file.margin.as_ref().and_then(|m| m.quote.as_ref()) {
+        None => Fx::ZERO,
+        Some(q) => {
+            if !(q.price > 0.0) {
+                bail!("margin.quote.price: must be positive, got {}", q.price);
+            }
+            let peg = QuotePeg {
+                threshold: q.threshold.map_or(Ok(QuotePeg::REFERENCE.threshold), |t| fx(t, "margin.quote.threshold"))?,
+                factor: q.factor.map_or(Ok(QuotePeg::REFERENCE.factor), |t| fx(t, "margin.quote.factor"))?,
+            };
+            peg.validate().map_err(|_| {
+                anyhow!("margin.quote: threshold must be in [0, 1] and factor in [0, 20]")
+            })?;
+            peg.charge(fx(q.price, "margin.quote.price")?).map_err(|e| anyhow!("margin.quote: {e}"))?
+        }
+    };
+    let params = MarginParams { initial_scale, offsets, quote_depeg_charge };
     Ok(Portfolio {
         description: file.description,
         now,

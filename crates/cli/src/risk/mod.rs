@@ -318,15 +318,16 @@ fn print_underlying(p: &input::Portfolio, u: &UnderlyingReport, full: Option<&Fu
         ("initial", &u.initial, full.and_then(|f| full_of(&f.0))),
     ] {
         println!(
-            "  {label:<11} requirement {:>14.2} = max(grid {:.2} [worst at price {:+.2}%, vol {:+.1} pts; incl. convexity add-on {:.2}], extreme {:.2}, short-option min {:.2}) + confidence {:.2}",
+            "  {label:<11} requirement {:>14.2} = max(grid {:.2} [worst at price {:+.2}%, vol {:+.1} pts; incl. convexity add-on {:.2}], tail {:.2}, short-option min {:.2}) + confidence {:.2} + depeg {:.2}",
             f(b.requirement),
             f(b.grid_loss),
             f(b.worst_price_shock) * 100.0,
             f(b.worst_vol_shock) * 100.0,
             f(b.convexity_addon),
-            f(b.extreme_loss),
+            f(b.tail_loss),
             f(b.short_option_charge),
-            f(b.confidence_addon)
+            f(b.confidence_addon),
+            f(b.depeg_addon)
         );
         if let Some(loss) = full_loss {
             let covered = f(b.requirement) + 1e-6 >= loss;
@@ -389,8 +390,9 @@ fn to_json(
         json!({
             "requirement": f(b.requirement), "grid_loss": f(b.grid_loss),
             "worst_price_shock": f(b.worst_price_shock), "worst_vol_shock": f(b.worst_vol_shock),
-            "convexity_addon": f(b.convexity_addon), "extreme_loss": f(b.extreme_loss),
+            "convexity_addon": f(b.convexity_addon), "tail_loss": f(b.tail_loss),
             "short_option_charge": f(b.short_option_charge), "confidence_addon": f(b.confidence_addon),
+            "depeg_addon": f(b.depeg_addon),
         })
     };
     let mut underlyings = Vec::new();

@@ -314,15 +314,15 @@ impl UnderlyingConfig {
     pub fn tail_table(&self) -> Result<TailTable> {
         let mut rows = [TailRow::EMPTY; MAX_TAIL_ROWS];
         for (k, (row, stored)) in rows.iter_mut().zip(self.tail_rows()).enumerate() {
-            *row = TailRow {
-                price_multiple: crate::marks::hundredths(stored.price_multiple_hundredths)?,
-                vol_move: bps(stored.vol_move_bps)?,
-                weight: bps(stored.weight_bps)?,
-                both_ways: self.tail_both_ways(k),
-            };
+            *row = TailRow::checked(
+                crate::marks::hundredths(stored.price_multiple_hundredths)?,
+                crate::marks::signed_bps(stored.vol_move_bps)?,
+                bps(stored.weight_bps)?,
+                self.tail_both_ways(k),
+            )
+            .map_err(|_| error!(XmarginError::InvalidTailTable))?;
         }
-        TailTable::new(&rows[..self.tail_rows().len()])
-            .map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))
+        TailTable::new(&rows[..self.tail_rows().len()]).map_err(|_| error!(XmarginError::InvalidTailTable))
     }
 
     /// The largest |price multiple| of the tail, hundredths (what marks record).
