@@ -110,13 +110,14 @@ impl ScenarioParams {
     }
 
     /// The same grid with price and vol shocks multiplied by `scale` (≥ 1): the initial grid.
-    /// Tail price moves are multiples of P, so they scale with it; tail vol moves scale too.
+    /// Tail price moves are multiples of P, so they scale with it; a tail row's vol move
+    /// stays (each row's path at initial then contains its path at maintenance, so no row
+    /// charges less at initial — a larger vol move with a capped price move need not).
     pub fn scaled(&self, scale: Fx) -> Result<ScenarioParams> {
         Ok(ScenarioParams {
             max_price_shock: self.max_price_shock.mul_c(scale)?.min(MAX_SHOCK),
             vol_shock_up: self.vol_shock_up.mul_c(scale)?,
             vol_shock_down: self.vol_shock_down.mul_c(scale)?,
-            tail: self.tail.scaled_vol(scale)?,
             quote_depeg_charge: self.quote_depeg_charge.mul_c(scale)?.min(ONE),
             ..*self
         })
@@ -242,69 +243,28 @@ pub fn tail_range(params: &ScenarioParams) -> Result<Fx> {
     Ok(params.max_price_shock.mul_c(params.tail.largest_multiple())?.min(MAX_SHOCK))
 }
 
-/// The worst expansion loss over a tail row's path: every price between the spot and the
-/// move (one way: [0, move]; both ways: [−move, move]) at every vol between the current one
-/// and the row's (a box, so a larger move or vol move — the initial level — only adds
-/// scenarios). At flat vol the box is a segment: its ends and the parabola's top (for a
-/// row both ways the spot is inside the segment, so it is never the supremum alone).
+/// The worst expansion loss over a tail row's path at the row's vol v: every price between
+/// the spot and the move (one way: [0, move], both ways: [−move, move]) — the ends and the
+/// parabola's top between them (both ways, the spot is inside the segment, so it is never
+/// the supremum alone). The initial level scales P, so its path contains the maintenance
+/// one at the same vol: a tail row never charges less at initial.
 fn tail_row_loss(q: &Quadratic, params: &ScenarioParams, row: &TailRow) -> Result<Fx> {
-    let (end, v) = (params.tail_move(row)?, row.vol_move());
-    let (p_lo, p_hi) = if row.both_ways { (end.neg_c()?, end) } else { (end.min(ZERO), end.max(ZERO)) };
-    if v != ZERO {
-        return worst_on_box(q, (p_lo, p_hi), (v.min(ZERO), v.max(ZERO)));
-    }
+    let end = params.tail_move(row)?;
+    // Without vol exposure (a perp book) the vol move changes nothing: the flat-vol products,
+    // exactly equal and cheaper.
+    let v = if q.c == ZERO && q.d == ZERO && q.f == ZERO { ZERO } else { row.vol_move() };
+    let at = |p: Fx| if v == ZERO { q.price_loss(p) } else { q.loss(p, v) };
     if row.both_ways {
-        let (up, down) = (q.price_loss(end)?, q.price_loss(end.neg_c()?)?);
-        let mut worst = up.max(down);
-        if let Some(p) = q.price_vertex(ZERO, end)? {
-            worst = worst.max(q.price_loss(p)?);
+        let mut worst = at(end)?.max(at(end.neg_c()?)?);
+        if let Some(p) = q.price_vertex(v, end)? {
+            worst = worst.max(at(p)?);
         }
         return Ok(worst);
     }
-    let mut worst = q.price_loss(end)?.max(ZERO);
-    if let Some(p) = q.price_vertex(ZERO, end.abs())? {
-        if p >= p_lo && p <= p_hi {
-            worst = worst.max(q.price_loss(p)?);
-        }
-    }
-    Ok(worst)
-}
-
-/// The supremum of the loss quadratic over the box p ∈ [p_lo, p_hi], v ∈ [v_lo, v_hi]: the
-/// corners, each edge's vertex, and the interior critical point when the loss is concave
-/// there (the same candidates as `worst_on_rectangle`, for any box).
-fn worst_on_box(q: &Quadratic, (p_lo, p_hi): (Fx, Fx), (v_lo, v_hi): (Fx, Fx)) -> Result<Fx> {
-    let Quadratic { a, b, c, d, f } = *q;
-    let mut worst = Fx::MIN;
-    let mut consider = |p: Fx, v: Fx| -> Result<()> {
-        worst = worst.max(q.loss(p, v)?);
-        Ok(())
-    };
-    for p in [p_lo, p_hi] {
-        for v in [v_lo, v_hi] {
-            consider(p, v)?;
-        }
-        if d > ZERO {
-            let v = c.add_c(f.mul_c(p)?)?.neg_c()?.div_c(d.mul_c(TWO)?)?;
-            if v >= v_lo && v <= v_hi {
-                consider(p, v)?;
-            }
-        }
-    }
-    if b > ZERO {
-        for v in [v_lo, v_hi] {
-            let p = a.add_c(f.mul_c(v)?)?.neg_c()?.div_c(b.mul_c(TWO)?)?;
-            if p >= p_lo && p <= p_hi {
-                consider(p, v)?;
-            }
-        }
-        let det = b.mul_c(d)?.mul_i(4)?.sub_c(f.mul_c(f)?)?;
-        if d > ZERO && det > ZERO {
-            let p = f.mul_c(c)?.sub_c(a.mul_c(d)?.mul_c(TWO)?)?.div_c(det)?;
-            let v = f.mul_c(a)?.sub_c(c.mul_c(b)?.mul_c(TWO)?)?.div_c(det)?;
-            if p >= p_lo && p <= p_hi && v >= v_lo && v <= v_hi {
-                consider(p, v)?;
-            }
+    let mut worst = at(end)?.max(at(ZERO)?);
+    if let Some(p) = q.price_vertex(v, end.abs())? {
+        if (p >= ZERO) == (end >= ZERO) || p == ZERO {
+            worst = worst.max(at(p)?);
         }
     }
     Ok(worst)

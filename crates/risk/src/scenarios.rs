@@ -188,15 +188,6 @@ impl TailTable {
     pub fn largest_multiple(&self) -> Fx {
         self.rows().iter().fold(ZERO, |m, r| m.max(r.price_multiple().abs()))
     }
-
-    /// The same rows with vol moves multiplied by `scale` (the initial level).
-    pub fn scaled_vol(&self, scale: Fx) -> Result<TailTable> {
-        let mut out = *self;
-        for row in out.rows.iter_mut().take(usize::from(self.len)) {
-            row.vol_move = Compact::new(row.vol_move().mul_c(scale)?)?;
-        }
-        Ok(out)
-    }
 }
 
 /// Expiry scaling of an underlying's vol shocks: s = (reference_days / max(days,

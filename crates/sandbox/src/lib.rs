@@ -31,6 +31,7 @@ pub mod ix;
 pub mod liquidation;
 pub mod oracles;
 pub mod pda;
+pub mod risk_model;
 pub mod tokens;
 pub mod venue;
 

@@ -1,0 +1,333 @@
+//! The risk model's governed parameters on the compiled .so (issue 15): an underlying's tail
+//! table, vol-shock expiry scaling and stressed shock, and the quote's depeg contingency.
+//! Loosening goes through the timelock one bounded step at a time; the guardian only adds
+//! stress (`tighten_scenario`); a depegged quote raises requirements, and a stale or missing
+//! peg price follows the action table (README, "Quote depeg"): the portfolio's own actions
+//! use the last recorded price (refused when none was ever recorded), a third party's
+//! valuation none. Every refusal has its own error and leaves the registry as it was.
+mod common;
+
+use common::{assert_error, snapshot};
+use solana_signer::Signer;
+use xmargin::error::XmarginError;
+use xmargin::events::{QuotePegChanged, QuotePegUpdated, ScenarioTightened, UnderlyingRiskChanged};
+use xmargin::instructions::{RiskChangeArgs, TightenScenarioArgs};
+use xmargin::state::{instrument_kind, TailRowConfig, UnderlyingConfig, PERP_INSTRUMENT};
+use xmargin_sandbox::ix::fx_bits_to_f64;
+use xmargin_sandbox::oracles::{sponsored_feed_account, Quote};
+use xmargin_sandbox::risk_model::{quote_peg_params, QUOTE_PEG_FEED};
+use xmargin_sandbox::venue::{Trader, Venue};
+use xmargin_sandbox::{cu, events, pda, Pubkey, TxFailure, TxSuccess, DEFAULT_TIMELOCK_SECS};
+
+/// BTC at 60,000 quote per unit (6-decimal quote, native units).
+const BTC: i64 = 60_000_000_000;
+const GOVERNANCE_CEILING: u64 = 40_000;
+/// `update_quote_peg` reads one oracle and writes one registry entry.
+const PEG_CEILING: u64 = 20_000;
+/// `tighten_scenario` copies one underlying's parameters (272 bytes) and logs both.
+const TIGHTEN_CEILING: u64 = 20_000;
+
+fn registry_key() -> Pubkey {
+    pda::registry(&pda::exchange())
+}
+
+fn landed(result: Result<TxSuccess, TxFailure>) -> TxSuccess {
+    result.unwrap_or_else(|f| panic!("{f}"))
+}
+
+fn refused(v: &mut Venue, action: impl FnOnce(&mut Venue) -> Result<TxSuccess, TxFailure>, expected: XmarginError) {
+    let keys = [registry_key(), pda::exchange()];
+    let before = snapshot(v, &keys);
+    assert_error(&action(v).expect_err("refused"), expected);
+    assert_eq!(snapshot(v, &keys), before, "a refusal ({expected:?}) changed nothing");
+}
+
+fn refused_proposal(v: &mut Venue, index: u8, config: UnderlyingConfig, expected: XmarginError) {
+    refused(v, |v| v.propose(RiskChangeArgs::Underlying { index, config }).map(|_| unreachable_success()), expected);
+}
+
+/// `propose` returns an id, not a transaction: a stand-in for the success branch the refusal
+/// helpers never take.
+fn unreachable_success() -> TxSuccess {
+    panic!("the proposal should have been refused")
+}
+
+/// (maintenance requirement, initial requirement, maintenance health) of a portfolio.
+fn requirements(v: &mut Venue, portfolio: &Pubkey) -> Result<(f64, f64, f64), TxFailure> {
+    let (h, _) = v.health(portfolio)?;
+    Ok((
+        fx_bits_to_f64(h.maintenance_requirement),
+        fx_bits_to_f64(h.initial_requirement),
+        fx_bits_to_f64(h.maintenance_health),
+    ))
+}
+
+/// A trader long `lots` of the BTC perp (0.01 BTC each) against a maker, with `quote` native
+/// units of collateral.
+fn long_btc(v: &mut Venue, quote: u64, lots: i64) -> (Trader, Trader) {
+    let taker = v.trader(quote).unwrap_or_else(|f| panic!("{f}"));
+    let maker = v.trader(1_000_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    landed(v.trade_perp_at_oracle(&taker, &maker, 0, lots));
+    (taker, maker)
+}
+
+#[test]
+fn a_depegged_quote_raises_the_requirement() {
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    let (taker, _maker) = long_btc(&mut v, 20_000_000_000, 100);
+    let (par_m, par_i, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    // The contingency waits for the timelock.
+    let params = quote_peg_params(9_900, 200);
+    let id = v.propose_quote_peg(params).unwrap_or_else(|f| panic!("{f}"));
+    assert_error(&v.execute(id).unwrap_err(), XmarginError::TimelockNotExpired);
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    let done = landed(v.execute(id));
+    cu::record("execute_risk_change", "quote depeg contingency", done.compute_units, GOVERNANCE_CEILING);
+    let event = events::<QuotePegChanged>(&done.logs).remove(0);
+    assert_eq!((event.change_id, event.old, event.new), (Some(id), Default::default(), params));
+    // Never recorded: the portfolio's own actions are refused until a keeper records a price.
+    assert_error(&v.health(&taker.portfolio).unwrap_err(), XmarginError::QuotePegStale);
+    assert_error(&v.withdraw(&taker, 1).unwrap_err(), XmarginError::QuotePegStale);
+    v.post_quote_price(1_000_000);
+    let done = landed(v.update_quote_peg());
+    cu::record("update_quote_peg", "records the quote's USD price", done.compute_units, PEG_CEILING);
+    assert_eq!(events::<QuotePegUpdated>(&done.logs).remove(0).charge_bps, 0);
+    let at_par = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!((at_par.0, at_par.1), (par_m, par_i), "at par: no add-on");
+    // USDC at 0.95 (spot and EMA; the recorded price is less the 0.01% confidence): the add-on
+    // is 2 × (0.99 − q) of the 60,000 gross notional, × 1.5 at initial.
+    v.post_quote_price(950_000);
+    let done = landed(v.update_quote_peg());
+    let updated = events::<QuotePegUpdated>(&done.logs).remove(0);
+    assert_eq!(updated.new_price_e9, 949_905_000, "min(spot, EMA) − conf");
+    assert_eq!(updated.charge_bps, 802, "2 × (0.99 − 0.949905), rounded up");
+    let (m, i, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    let charge = 2.0 * (0.99 - 0.949_905);
+    assert!((m - par_m - charge * 60_000.0).abs() < 1e-3, "maintenance {par_m} → {m}");
+    assert!((i - par_i - 1.5 * charge * 60_000.0).abs() < 1e-3, "initial {par_i} → {i}");
+    println!("USDC 1.00 → 0.95: maintenance {par_m:.2} → {m:.2}, initial {par_i:.2} → {i:.2}");
+    // A price published before the recorded one cannot roll the record back.
+    let (now, slot) = v.sb.now();
+    let older = Quote { price: 1_000_000, conf: 100, expo: -6, publish_time: now - 30, slot };
+    v.sb.put_pull_oracle(sponsored_feed_account(QUOTE_PEG_FEED), QUOTE_PEG_FEED, &older, true);
+    refused(&mut v, |v| v.update_quote_peg(), XmarginError::QuotePegOlderPrice);
+}
+
+#[test]
+fn a_stale_peg_follows_the_action_table() {
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    // Initial requirement ≈ 14.2k at par: 14.5k of collateral leaves maintenance health ≈ 5k,
+    // less than the add-on at 0.94 (2 × 0.05 × 60,000 = 6,000).
+    let (target, _maker) = long_btc(&mut v, 14_500_000_000, 100);
+    let liquidator = v.trader(100_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    landed(v.set_quote_peg(quote_peg_params(9_900, 200)));
+    v.post_quote_price(940_000);
+    landed(v.update_quote_peg());
+    let (_, _, fresh) = requirements(&mut v, &target.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    assert!(fresh < 0.0, "fresh depeg: under water ({fresh})");
+    // Stale (older than the peg oracle's 60 s): the target's own view keeps the last recorded
+    // price, but a liquidator may not act on it (no add-on for a third party).
+    v.warp(120);
+    let (_, _, own) = requirements(&mut v, &target.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    assert!((own - fresh).abs() < 1.0, "own actions: the last recorded price ({own} vs {fresh})");
+    let keys = [target.portfolio, liquidator.portfolio];
+    let before = snapshot(&v, &keys);
+    let f = v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, 10).unwrap_err();
+    assert_error(&f, XmarginError::NotLiquidatable);
+    assert_eq!(snapshot(&v, &keys), before);
+    // Fresh again: the liquidation goes through.
+    v.post_quote_price(940_000);
+    landed(v.update_quote_peg());
+    landed(v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, 10));
+}
+
+#[test]
+fn quote_peg_governance_is_bounded_and_the_guardian_only_raises_it() {
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    refused(&mut v, |v| v.update_quote_peg(), XmarginError::QuotePegNotConfigured);
+    let bad = |threshold, factor| quote_peg_params(threshold, factor);
+    for (params, why) in [
+        (bad(10_001, 200), "threshold above 1"),
+        (bad(9_900, 2_001), "factor above 20"),
+        (xmargin::state::QuotePegParams { factor_hundredths: 100, ..Default::default() }, "off but not zero"),
+        (
+            xmargin::state::QuotePegParams { _padding: [1, 0, 0, 0], ..quote_peg_params(9_900, 200) },
+            "padding",
+        ),
+    ] {
+        let keys = [registry_key(), pda::exchange()];
+        let before = snapshot(&v, &keys);
+        assert_error(&v.propose_quote_peg(params).unwrap_err(), XmarginError::InvalidQuotePeg);
+        assert_eq!(snapshot(&v, &keys), before, "{why}");
+    }
+    landed(v.set_quote_peg(quote_peg_params(9_900, 200)));
+    // Lowering goes one step at a time (the exchange's step: 2,500 bps; the factor 1×).
+    for (params, expected) in [
+        (quote_peg_params(7_399, 200), XmarginError::WeightStepTooLarge),
+        (quote_peg_params(9_900, 99), XmarginError::WeightStepTooLarge),
+    ] {
+        let keys = [registry_key(), pda::exchange()];
+        let before = snapshot(&v, &keys);
+        assert_error(&v.propose_quote_peg(params).unwrap_err(), expected);
+        assert_eq!(snapshot(&v, &keys), before);
+    }
+    landed(v.set_quote_peg(quote_peg_params(7_400, 100)));
+    // The guardian raises the threshold or factor at once, and never lowers them.
+    let done = landed(v.tighten_scenario(TightenScenarioArgs::QuotePeg { params: quote_peg_params(9_900, 300) }));
+    cu::record("tighten_scenario", "guardian: raise the quote peg", done.compute_units, TIGHTEN_CEILING);
+    let event = events::<QuotePegChanged>(&done.logs).remove(0);
+    assert_eq!((event.change_id, event.old, event.new), (None, quote_peg_params(7_400, 100), quote_peg_params(9_900, 300)));
+    for params in [quote_peg_params(9_800, 300), quote_peg_params(9_900, 200), Default::default()] {
+        refused(
+            &mut v,
+            |v| v.tighten_scenario(TightenScenarioArgs::QuotePeg { params }),
+            XmarginError::GuardianCannotLoosenScenario,
+        );
+    }
+    // A pending loosening is stale once the guardian tightened.
+    let id = v.propose_quote_peg(quote_peg_params(9_000, 300)).unwrap_or_else(|f| panic!("{f}"));
+    landed(v.tighten_scenario(TightenScenarioArgs::QuotePeg { params: quote_peg_params(9_950, 300) }));
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    refused(&mut v, |v| v.execute(id), XmarginError::RiskChangeStale);
+}
+
+/// A valid change of the reference underlying's tail: row 1 (−5 × P) weighs 20% → `w`.
+fn with_crash_weight(c: UnderlyingConfig, w: u16) -> UnderlyingConfig {
+    let mut c = c;
+    c.tail[1].weight_bps = w;
+    c
+}
+
+#[test]
+fn tail_and_scaling_change_one_step_at_a_time() {
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    let current = v.underlying_config(0);
+    assert_eq!((current.tail_rows, current.vol_scaling_exponent_bps), (3, 3_000));
+    // Steps: weights and vol moves by the exchange's step (2,500 bps), multiples by 1.00 × P,
+    // the same direction; the exponent by the step; the reference and floor only while off.
+    let mut cases: Vec<(UnderlyingConfig, XmarginError)> = Vec::new();
+    cases.push((with_crash_weight(current, 4_501), XmarginError::TailStepTooLarge));
+    let mut far = current;
+    far.tail[1].price_multiple_hundredths = -601;
+    cases.push((far, XmarginError::TailStepTooLarge));
+    let mut flipped = current;
+    flipped.tail[1].price_multiple_hundredths = 500;
+    cases.push((flipped, XmarginError::TailStepTooLarge));
+    let mut both = current;
+    both.tail_both_ways_mask = 0b011;
+    cases.push((both, XmarginError::InvalidTailTable));
+    let mut dropped = current;
+    dropped.tail_rows = 2;
+    dropped.tail[2] = TailRowConfig::default();
+    // Row 2 weighs 12%: dropping it is a weight step of 1,200 ≤ 2,500, allowed; dropping a
+    // heavier row is not.
+    let mut heavy = current;
+    heavy.tail_rows = 0;
+    heavy.tail_both_ways_mask = 0;
+    heavy.tail = Default::default();
+    cases.push((heavy, XmarginError::TailStepTooLarge));
+    let mut exponent = current;
+    exponent.vol_scaling_exponent_bps = 5_501;
+    cases.push((exponent, XmarginError::VolScalingStepTooLarge));
+    let mut reference = current;
+    reference.vol_scaling_reference_days = 60;
+    cases.push((reference, XmarginError::VolScalingStepTooLarge));
+    let mut stressed = current;
+    stressed.vol_stressed_weight_bps = 2_501;
+    cases.push((stressed, XmarginError::WeightStepTooLarge));
+    let mut zero_weight = current;
+    zero_weight.tail[2].weight_bps = 0;
+    cases.push((zero_weight, XmarginError::InvalidTailTable));
+    let mut past_rows = current;
+    past_rows.tail[3] = TailRowConfig { price_multiple_hundredths: -800, vol_move_bps: 0, weight_bps: 100 };
+    cases.push((past_rows, XmarginError::InvalidTailTable));
+    let mut reserved = current;
+    reserved.reserved = [1, 0, 0, 0, 0, 0];
+    cases.push((reserved, XmarginError::InvalidTailTable));
+    let mut beyond = current;
+    beyond.tail[1].price_multiple_hundredths = -2_501;
+    cases.push((beyond, XmarginError::InvalidTailTable));
+    for (config, expected) in cases {
+        refused_proposal(&mut v, 0, config, expected);
+    }
+    // Within the steps, through the timelock: a heavier crash row, the row dropped, the
+    // exponent a step down, the stressed shock on.
+    let done = landed(v.change_underlying(0, with_crash_weight(current, 4_500)));
+    let event = events::<UnderlyingRiskChanged>(&done.logs).remove(0);
+    assert_eq!((event.old.tail[1].weight_bps, event.new.tail[1].weight_bps), (2_000, 4_500));
+    dropped.tail[1].weight_bps = 4_500;
+    landed(v.change_underlying(0, dropped));
+    assert_eq!(v.underlying_config(0).tail_rows, 2);
+    let mut next = v.underlying_config(0);
+    next.vol_scaling_exponent_bps = 500;
+    next.vol_stressed_shock_bps = 2_000;
+    next.vol_stressed_weight_bps = 2_500;
+    landed(v.change_underlying(0, next));
+    assert_eq!(v.underlying_config(0), next);
+}
+
+#[test]
+fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    let (taker, _maker) = long_btc(&mut v, 20_000_000_000, 100);
+    // A short 1-day call: its marks carry the expiry-scaled vol Greeks and the tail range.
+    let expiry = v.expiry_in_days(1);
+    let series = v.list_series(0, instrument_kind::CALL, 66_000_000_000, expiry).unwrap_or_else(|f| panic!("{f}"));
+    let writer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    let buyer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    v.mark_all();
+    let premium = v.market(0).marks[usize::from(series)].greeks[0];
+    let price = v.tick_price(((fx_bits_to_f64(i128::from_le_bytes(premium)) * 1e6) as u64).max(10_000));
+    landed(v.trade(&buyer, &writer, 0, series, 10, price));
+    let (before_m, _, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    let current = v.underlying_config(0);
+    // Not the guardian; then loosenings: a lighter row, a row removed, the exponent, another
+    // stressed weight.
+    let stranger = v.sb.funded_keypair();
+    let mut tighter = current;
+    tighter.tail_rows = 4;
+    tighter.tail[3] = TailRowConfig { price_multiple_hundredths: -700, vol_move_bps: 3_000, weight_bps: 3_000 };
+    let ix =
+        v.tighten_scenario_ix(stranger.pubkey(), TightenScenarioArgs::Underlying { index: 0, config: tighter });
+    refused(&mut v, |v| v.sb.send(&[ix], &[&stranger]), XmarginError::NotGuardian);
+    let mut lighter = current;
+    lighter.tail[0].weight_bps = 3_000;
+    let mut fewer = current;
+    fewer.tail_rows = 2;
+    fewer.tail[2] = TailRowConfig::default();
+    let mut exponent = current;
+    exponent.vol_scaling_exponent_bps = 3_500;
+    let mut weight = current;
+    weight.vol_stressed_weight_bps = 2_500;
+    let mut moved = current;
+    moved.tail[1].price_multiple_hundredths = -600;
+    for config in [lighter, fewer, exponent, weight, moved] {
+        refused(
+            &mut v,
+            |v| v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config }),
+            XmarginError::GuardianCannotLoosenScenario,
+        );
+    }
+    // A pending proposal, then the guardian adds a crash row −7 × P with vol +30 points at 30%
+    // and raises the stressed shock: at once, the proposal stale, the perp book charged more.
+    let id = v.propose(RiskChangeArgs::Underlying { index: 0, config: with_crash_weight(current, 1_000) }).unwrap();
+    tighter.vol_stressed_shock_bps = 1_000;
+    let done = landed(v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: tighter }));
+    cu::record("tighten_scenario", "guardian: add a tail row", done.compute_units, TIGHTEN_CEILING);
+    let event = events::<ScenarioTightened>(&done.logs).remove(0);
+    assert_eq!((event.underlying, event.old.tail_rows, event.new.tail_rows), (0, 3, 4));
+    assert_eq!(v.underlying_config(0), tighter);
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    refused(&mut v, |v| v.execute(id), XmarginError::RiskChangeStale);
+    // The option writer's marks covered ±5 × P: the new −7 × P row needs new marks.
+    let accounts = v.health_accounts(&writer.portfolio, None);
+    let ix = v.sb.refresh_health_ix(writer.portfolio, &accounts);
+    let [a, b] = xmargin_sandbox::venue::budget_ixs();
+    assert_error(&v.sb.send(&[a, b, ix], &[]).unwrap_err(), XmarginError::MarksParamsChanged);
+    let (after_m, _, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    // 1 BTC long: the −7 × P row at 30% (P = 15%: a 99% fall, capped) charges 29.7% of 60,000.
+    assert!(after_m > before_m, "{before_m} → {after_m}");
+    assert!((after_m - 0.3 * 0.99 * 60_000.0).abs() < 20.0, "{after_m}");
+    let marks = v.market(0).marks[usize::from(series)];
+    assert_eq!((marks.tail_multiple_hundredths, marks.vol_scaling_exponent_bps), (700, 3_000));
+}
