@@ -250,22 +250,19 @@ pub fn tail_range(params: &ScenarioParams) -> Result<Fx> {
 /// one at the same vol: a tail row never charges less at initial.
 fn tail_row_loss(q: &Quadratic, params: &ScenarioParams, row: &TailRow) -> Result<Fx> {
     let end = params.tail_move(row)?;
-    // Without vol exposure (a perp book) the vol move changes nothing: the flat-vol products,
-    // exactly equal and cheaper.
+    // At the row's vol v the loss is −(p·(slope + b·p) + vol part), slope = a + f·v and vol
+    // part = v·(c + d·v) computed once. Without vol exposure (a perp book) the vol move
+    // changes nothing: v = 0 gives the flat-vol products exactly (slope = a, vol part 0).
     let v = if q.c == ZERO && q.d == ZERO && q.f == ZERO { ZERO } else { row.vol_move() };
-    let at = |p: Fx| if v == ZERO { q.price_loss(p) } else { q.loss(p, v) };
-    if row.both_ways {
-        let mut worst = at(end)?.max(at(end.neg_c()?)?);
-        if let Some(p) = q.price_vertex(v, end)? {
-            worst = worst.max(at(p)?);
-        }
-        return Ok(worst);
-    }
-    let mut worst = at(end)?.max(at(ZERO)?);
-    if let Some(p) = q.price_vertex(v, end.abs())? {
-        if (p >= ZERO) == (end >= ZERO) || p == ZERO {
-            worst = worst.max(at(p)?);
-        }
+    let (slope, vol_part) =
+        if v == ZERO { (q.a, ZERO) } else { (q.a.add_c(q.f.mul_c(v)?)?, v.mul_c(q.c.add_c(q.d.mul_c(v)?)?)?) };
+    let at = |p: Fx| -> Result<Fx> { p.mul_c(slope.add_c(q.b.mul_c(p)?)?)?.add_c(vol_part)?.neg_c() };
+    // The top of the parabola when long gamma: −slope/(2b).
+    let vertex = if q.b > ZERO { Some(slope.neg_c()?.div_c(q.b.mul_c(TWO)?)?) } else { None };
+    let (lo, hi) = if row.both_ways { (end.neg_c()?, end) } else { (end.min(ZERO), end.max(ZERO)) };
+    let mut worst = at(lo)?.max(at(hi)?);
+    if let Some(p) = vertex.filter(|p| *p >= lo && *p <= hi) {
+        worst = worst.max(at(p)?);
     }
     Ok(worst)
 }

@@ -137,6 +137,30 @@ pub fn compute_marks(
     params: &MarginParams,
     policy: &MarksPolicy,
 ) -> Result<SeriesMarks> {
+    let scale = marks_vol_scale(market, expiry, now, policy)?;
+    compute_marks_scaled(kind, strike, expiry, market, now, params, policy, scale)
+}
+
+/// The expiry scale of the vol Greeks a series expiring at `expiry` is marked with at `now`:
+/// the scale at the end of the marks' life (`SeriesMarks`). The same for every series of one
+/// expiry, so a crank marking several computes it once per expiry.
+pub fn marks_vol_scale(market: &UnderlyingMarket, expiry: i64, now: i64, policy: &MarksPolicy) -> Result<Fx> {
+    let seconds = expiry.saturating_sub(now).max(0);
+    market.scenario.vol_scaling.scale(seconds.saturating_sub(policy.max_age))
+}
+
+/// `compute_marks` with the vol scale already known (`marks_vol_scale` of the same inputs).
+#[allow(clippy::too_many_arguments)]
+pub fn compute_marks_scaled(
+    kind: OptionKind,
+    strike: Fx,
+    expiry: i64,
+    market: &UnderlyingMarket,
+    now: i64,
+    params: &MarginParams,
+    policy: &MarksPolicy,
+    scale: Fx,
+) -> Result<SeriesMarks> {
     market.validate()?;
     params.validate()?;
     policy.validate()?;
@@ -147,7 +171,6 @@ pub fn compute_marks(
     let seconds = expiry.saturating_sub(now).max(0);
     let t = years_from_seconds(seconds)?;
     let g = greeks(kind, spot, strike, market.vol, t)?;
-    let scale = market.scenario.vol_scaling.scale(seconds.saturating_sub(policy.max_age))?;
     let shocked = shock_scaled(
         PositionRisk { value: g.price, delta: g.delta, gamma: g.gamma, vega: g.vega, vanna: g.vanna, volga: g.volga },
         scale,

@@ -214,13 +214,19 @@ impl VolScaling {
 
     /// From run-time values, validated (`validate`).
     pub fn new(reference_days: Fx, floor_days: Fx, exponent: Fx) -> Result<VolScaling> {
-        let s = VolScaling {
+        let s = VolScaling::from_parts(reference_days, floor_days, exponent)?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// From run-time values, not validated (what a record says it was computed under, only
+    /// compared with the parameters in force: a never-written record is all zero).
+    pub fn from_parts(reference_days: Fx, floor_days: Fx, exponent: Fx) -> Result<VolScaling> {
+        Ok(VolScaling {
             reference_days: Compact::new(reference_days)?,
             floor_days: Compact::new(floor_days)?,
             exponent: Compact::new(exponent)?,
-        };
-        s.validate()?;
-        Ok(s)
+        })
     }
 
     /// Days to expiry at which s = 1 (30 at Deribit and Derive). > 0.

@@ -54,10 +54,15 @@ pub fn signed_bps(value: i16) -> Result<Fx> {
     }
 }
 
-/// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps).
-pub fn vol_scaling(key: [u16; 3]) -> Result<VolScaling> {
-    VolScaling::new(Fx::from_num(key[0]), Fx::from_num(key[1]).div_i(24).map_err(risk_error)?, bps(key[2])?)
-        .map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))
+/// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps),
+/// validated when `checked` (the registry's; a series' record is only compared).
+pub fn vol_scaling(key: [u16; 3], checked: bool) -> Result<VolScaling> {
+    let (reference, floor) = (Fx::from_num(key[0]), Fx::from_num(key[1]).div_i(24).map_err(risk_error)?);
+    let scaling = VolScaling::from_parts(reference, floor, bps(key[2])?).map_err(risk_error)?;
+    if checked {
+        scaling.validate().map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))?;
+    }
+    Ok(scaling)
 }
 
 impl Market {
@@ -151,7 +156,7 @@ impl SeriesMarksState {
                 vol_scaling: if self.vol_scaling_key() == current.vol_scaling_key {
                     current.vol_scaling
                 } else {
-                    vol_scaling(self.vol_scaling_key())?
+                    vol_scaling(self.vol_scaling_key(), false)?
                 },
             },
             greeks: OptionGreeks {

@@ -338,7 +338,7 @@ impl UnderlyingConfig {
 
     /// The expiry scaling as the engine's.
     pub fn vol_scaling(&self) -> Result<VolScaling> {
-        crate::marks::vol_scaling(self.vol_scaling_key())
+        crate::marks::vol_scaling(self.vol_scaling_key(), true)
     }
 
     /// The estimator's governed parameters.

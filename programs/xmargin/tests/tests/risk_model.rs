@@ -317,13 +317,13 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let event = events::<ScenarioTightened>(&done.logs).remove(0);
     assert_eq!((event.underlying, event.old.tail_rows, event.new.tail_rows), (0, 3, 4));
     assert_eq!(v.underlying_config(0), tighter);
-    v.warp(DEFAULT_TIMELOCK_SECS);
-    refused(&mut v, |v| v.execute(id), XmarginError::RiskChangeStale);
     // The option writer's marks covered ±5 × P: the new −7 × P row needs new marks.
     let accounts = v.health_accounts(&writer.portfolio, None);
     let ix = v.sb.refresh_health_ix(writer.portfolio, &accounts);
     let [a, b] = xmargin_sandbox::venue::budget_ixs();
     assert_error(&v.sb.send(&[a, b, ix], &[]).unwrap_err(), XmarginError::MarksParamsChanged);
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    refused(&mut v, |v| v.execute(id), XmarginError::RiskChangeStale);
     let (after_m, _, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
     // 1 BTC long: the −7 × P row at 30% (P = 15%: a 99% fall, capped) charges 29.7% of 60,000.
     assert!(after_m > before_m, "{before_m} → {after_m}");

@@ -19,7 +19,8 @@
 //! under counterparts, e.g. the sandbox's `Venue::mark`, is marked as given).
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::from_native;
-use xmargin_risk::marks::compute_marks;
+use xmargin_risk::marks::{compute_marks_scaled, marks_vol_scale};
+use xmargin_risk::Fx;
 use xmargin_risk::MarginParams;
 
 use crate::error::XmarginError;
@@ -95,13 +96,23 @@ impl UpdateMarks<'_> {
         let policy = m.marks_policy()?;
         // Validated: every bit a listed series (at most `MAX_SERIES` = 32, the mask's width).
         let mask = with_counterparts(m.listed_series(), args.series_mask);
+        // The vol scale depends on the expiry only: once per expiry (an exp and a ln each).
+        let mut scales: Vec<(i64, Fx)> = Vec::with_capacity(4);
         for index in 0..usize::from(m.series_count).min(m.series.len()) {
             if mask & (1u32 << index) == 0 {
                 continue;
             }
             let s = m.series[index];
             let strike = from_native(i128::from(s.strike), quote_decimals).map_err(risk_error)?;
-            let marks = compute_marks(
+            let scale = match scales.iter().find(|(e, _)| *e == s.expiry) {
+                Some((_, scale)) => *scale,
+                None => {
+                    let scale = marks_vol_scale(&at, s.expiry, now, &policy).map_err(risk_error)?;
+                    scales.push((s.expiry, scale));
+                    scale
+                }
+            };
+            let marks = compute_marks_scaled(
                 option_kind(s.kind),
                 strike,
                 s.expiry,
@@ -109,6 +120,7 @@ impl UpdateMarks<'_> {
                 now,
                 &MarginParams::REFERENCE,
                 &policy,
+                scale,
             )
             .map_err(risk_error)?;
             m.marks[index].store(&marks, &basis, shock_ppm);

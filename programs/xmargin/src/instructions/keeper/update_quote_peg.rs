@@ -5,7 +5,7 @@
 //! (`health::quote_depeg_charge`). A price older than the recorded one is refused, so nobody
 //! can roll the record back to a better moment.
 use anchor_lang::prelude::*;
-use xmargin_risk::fx::{from_mantissa, Checked};
+use xmargin_risk::fx::from_native;
 
 use crate::error::XmarginError;
 use crate::events::QuotePegUpdated;
@@ -24,8 +24,15 @@ pub struct UpdateQuotePeg<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
-/// 10^9: `QuotePegConfig::price_e9` units per USD.
-const E9: i64 = 1_000_000_000;
+/// A positive mantissa at `expo` in 10^−9 units, exact when `expo` ≥ −9 and rounded down
+/// otherwise (unsigned arithmetic: sBPF has no signed division).
+fn price_e9(mantissa: i64, expo: i32) -> Result<u64> {
+    let m = mantissa.unsigned_abs();
+    let shift = expo.checked_add(9).ok_or(XmarginError::RiskMath)?;
+    let scale = |e: i32| 10u64.checked_pow(e.unsigned_abs()).ok_or(XmarginError::RiskMath);
+    let e9 = if shift >= 0 { m.checked_mul(scale(shift)?).ok_or(XmarginError::RiskMath)? } else { m / scale(shift)? };
+    Ok(e9.max(1))
+}
 
 impl UpdateQuotePeg<'_> {
     pub fn validate(&self) -> Result<()> {
@@ -44,9 +51,8 @@ impl UpdateQuotePeg<'_> {
         // lower quote price is a larger add-on.
         let conf = i64::try_from(read.conf).map_err(|_| error!(XmarginError::RiskMath))?;
         let low = conservative_price(read.price, read.ema_price, 1).saturating_sub(conf).max(1);
-        let price = from_mantissa(low, read.expo).map_err(risk_error)?;
-        let price_e9 = price.mul_i(E9).map_err(risk_error)?.to_num::<i64>().max(1);
-        let new_price_e9 = u64::try_from(price_e9).map_err(|_| error!(XmarginError::RiskMath))?;
+        let new_price_e9 = price_e9(low, read.expo)?;
+        let price = from_native(i128::from(new_price_e9), 9).map_err(risk_error)?;
         let charge = peg.params.peg()?.charge(price).map_err(risk_error)?;
         let charge_bps = crate::marks::shock_ppm(charge)?.div_ceil(100);
         let (old_price_e9, old_price_time) = (peg.price_e9, peg.price_time);
