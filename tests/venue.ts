@@ -31,7 +31,7 @@ export interface Trader {
 
 export async function setup() {
   const sb = new Sandbox();
-  const { governance, usdc, exchange } = await governedExchange(sb, client, DAY);
+  const { governance, guardian, usdc, exchange, registry } = await governedExchange(sb, client, DAY);
   // SOL listed as an underlying through the timelock (static shocks), then its market.
   const feed = Buffer.alloc(32, 0x61);
   const oracle = sponsoredFeedAccount(feed);
@@ -59,7 +59,7 @@ export async function setup() {
     sb.send([deposit], [owner]);
     return { owner, portfolio };
   };
-  return { sb, governance, usdc, oracle, publish, trader, a: await trader(), b: await trader() };
+  return { sb, governance, guardian, usdc, exchange, registry, oracle, publish, trader, a: await trader(), b: await trader() };
 }
 
 export type Setup = Awaited<ReturnType<typeof setup>>;

@@ -27,9 +27,11 @@ import {
   type OffsetGroupConfigArg,
   type OracleConfigArg,
   type PortfolioState,
+  type QuotePegState,
   type RawCollateral,
   type RegistryState,
   type RiskChangeArg,
+  type TightenScenarioArg,
   type UnderlyingConfigArg,
 } from "./state.js";
 
@@ -221,6 +223,26 @@ export class XmarginClient {
       .instruction();
   }
 
+  /** `tighten_scenario` (guardian): adds stress at once — `{ underlying: { index, config } }`
+   * (tail weights up, rows appended, stressed shock up) or `{ quotePeg: { params } }` (the
+   * peg's threshold or factor up, same feed). Anything else fails with
+   * `GuardianCannotLoosenScenario`. */
+  async tightenScenarioIx(guardian: PublicKey, args: TightenScenarioArg): Promise<TransactionInstruction> {
+    return this.program.methods
+      .tightenScenario(args)
+      .accountsStrict({ guardian, exchange: this.exchange, registry: this.registry })
+      .instruction();
+  }
+
+  /** `update_quote_peg`: permissionless crank recording the quote asset's USD price from
+   * the peg's feed account (`oracle`) for the depeg contingency. */
+  async updateQuotePegIx(oracle: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods
+      .updateQuotePeg()
+      .accountsStrict({ exchange: this.exchange, registry: this.registry, oracle })
+      .instruction();
+  }
+
   /** `role`: 0 governance, 1 guardian. */
   async proposeAuthorityIx(governance: PublicKey, role: number, newAuthority: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
@@ -371,6 +393,7 @@ export class XmarginClient {
       underlyingCount: raw.underlying_count,
       underlyings: camelize<UnderlyingConfigArg[]>((raw.underlyings as unknown[]).slice(0, raw.underlying_count)),
       offsetGroups: camelize<OffsetGroupConfigArg[]>(raw.offset_groups as unknown[]),
+      quotePeg: camelize<QuotePegState>(raw.quote_peg as unknown),
     };
   }
 

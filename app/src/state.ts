@@ -63,7 +63,16 @@ export interface RegistryState {
   underlyings: UnderlyingConfigArg[];
   /** Every offset-group slot (`MAX_OFFSET_GROUPS`), unused ones all zero. */
   offsetGroups: OffsetGroupConfigArg[];
+  /** The quote's depeg contingency: governed `params` (threshold 0: none) and the last
+   * recorded price (`priceE9`, 10^−9 USD per quote unit; `priceTime` 0: never). */
+  quotePeg: QuotePegState;
 }
+
+/** The quote's governed depeg contingency (`propose_risk_change` `{ quotePeg: { params } }`). */
+export type QuotePegParamsArg = Types["quotePegParams"];
+export type QuotePegState = Types["quotePegConfig"];
+/** `tighten_scenario`'s argument: `{ underlying: { index, config } }` or `{ quotePeg: { params } }`. */
+export type TightenScenarioArg = Types["tightenScenarioArgs"];
 
 /** Offset-group slots in the registry (programs/xmargin/src/state/registry.rs). */
 export const MAX_OFFSET_GROUPS = 4;
