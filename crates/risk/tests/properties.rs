@@ -6,24 +6,13 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use xmargin_risk::fx::Fx;
-use xmargin_risk::margin::requirements;
-use xmargin_risk::{MarginParams, Market, Position, UnderlyingMarket};
+use xmargin_risk::{Position, UnderlyingMarket};
 
 fn markets() -> [UnderlyingMarket; 2] {
     two_markets()
 }
 
-/// (initial, maintenance) requirements in quote units, as f64.
-fn req(positions: &[Position], underlyings: &[UnderlyingMarket]) -> (f64, f64) {
-    let market = Market { now: NOW, underlyings };
-    let (i, m, _) = requirements(positions, &market, &MarginParams::REFERENCE).unwrap();
-    (i.to_num(), m.to_num())
-}
-
-/// Rounding tolerance: 1e-9 relative plus a micro-unit of quote.
-fn tol(x: f64) -> f64 {
-    1e-9 * x.abs() + 1e-6
-}
+use common::requirement_pair as req;
 
 fn negated(p: &Position) -> Position {
     Position { size: -p.size, ..*p }

@@ -39,16 +39,7 @@ fn markets(s: ScenarioParams) -> [UnderlyingMarket; 2] {
     m
 }
 
-/// (initial, maintenance), quote units.
-fn req(positions: &[Position], underlyings: &[UnderlyingMarket]) -> (f64, f64) {
-    let market = Market { now: NOW, underlyings };
-    let (i, m, _) = requirements(positions, &market, &MarginParams::REFERENCE).unwrap();
-    (i.to_num(), m.to_num())
-}
-
-fn tol(x: f64) -> f64 {
-    1e-9 * x.abs() + 1e-6
-}
+use common::requirement_pair as req;
 
 fn times(p: &Position, k: f64) -> Position {
     Position { size: fx(p.size.to_num::<f64>() * k), ..*p }

@@ -109,3 +109,17 @@ pub fn position_strategy() -> impl proptest::strategy::Strategy<Value = Position
 pub fn book() -> impl proptest::strategy::Strategy<Value = Vec<Position>> {
     proptest::collection::vec(position_strategy(), 1..8)
 }
+
+/// (initial, maintenance) requirements of `positions` at `NOW` under the reference margin
+/// parameters, in quote units.
+pub fn requirement_pair(positions: &[Position], underlyings: &[UnderlyingMarket]) -> (f64, f64) {
+    let market = xmargin_risk::Market { now: NOW, underlyings };
+    let (i, m, _) =
+        xmargin_risk::margin::requirements(positions, &market, &xmargin_risk::MarginParams::REFERENCE).unwrap();
+    (i.to_num(), m.to_num())
+}
+
+/// Rounding tolerance: 1e-9 relative plus a micro-unit of quote.
+pub fn tol(x: f64) -> f64 {
+    1e-9 * x.abs() + 1e-6
+}
