@@ -45,13 +45,14 @@ impl QuotePeg {
     }
 
     /// The charge per unit of gross notional (maintenance) at quote price `q` (USD per quote
-    /// unit, > 0): factor · max(0, threshold − q).
+    /// unit, > 0): factor · max(0, threshold − q), at most 1 (the whole notional: beyond it a
+    /// deeper depeg adds nothing the add-on could cover, and `MarginParams` accepts no more).
     pub fn charge(&self, q: Fx) -> Result<Fx> {
         self.validate()?;
         if q <= ZERO {
             return Err(RiskError::NonPositivePrice);
         }
-        self.factor.mul_c(self.threshold.sub_c(q)?.max(ZERO))
+        Ok(self.factor.mul_c(self.threshold.sub_c(q)?.max(ZERO))?.min(ONE))
     }
 }
 
@@ -68,6 +69,10 @@ mod tests {
         assert!(p.charge(Fx::lit("0.90")).unwrap() > p.charge(Fx::lit("0.95")).unwrap());
         assert_eq!(QuotePeg::NONE.charge(Fx::lit("0.5")).unwrap(), ZERO);
         assert!(p.charge(ZERO).is_err());
+        // A deep depeg with a large factor charges the whole notional, never more.
+        let steep = QuotePeg { threshold: Fx::lit("0.99"), factor: Fx::lit("20") };
+        assert_eq!(steep.charge(Fx::lit("0.93")).unwrap(), ONE);
+        assert_eq!(steep.charge(Fx::lit("0.000001")).unwrap(), ONE);
         assert!(QuotePeg { threshold: Fx::lit("1.1"), factor: ONE }.validate().is_err());
         assert!(QuotePeg { threshold: ONE, factor: Fx::lit("21") }.validate().is_err());
     }

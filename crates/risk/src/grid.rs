@@ -577,7 +577,7 @@ pub struct JointLeg {
     vol_up: Fx,
     /// The level's tail (its moves are multiples of `price_range`).
     tail: TailTable,
-    /// The leg's own worst weighted tail loss (what a row it lacks counts in a joint row).
+    /// The leg's own worst weighted tail loss (what it counts when the group's tables differ).
     own_tail: Fx,
     addons: Addons,
     short_option_charge: Fx,
@@ -633,20 +633,15 @@ fn sup_on_half_unit(a: Fx, b: Fx, c: Fx) -> Result<Fx> {
     Ok(best)
 }
 
-/// The joint loss of tail row `k`: the legs that have a k-th row move together by the same
-/// fraction t of their own row's move (t ∈ [−1, 1] when every such row goes both ways, else
-/// t ∈ [0, 1]), each at its own row's vol and weight; a leg without a k-th row counts its own
-/// worst tail loss. Each leg's part is one point of its own row's path, so the joint row is
-/// at most the sum of the legs' tail losses.
-fn joint_tail_row(legs: &[JointLeg], k: usize) -> Result<Fx> {
-    let both_ways = legs.iter().filter_map(|l| l.tail.rows().get(k)).all(|r| r.both_ways);
+/// The joint loss of tail row `k` of legs sharing one tail table: the legs move together by
+/// the same fraction t of their own row's move (t ∈ [−1, 1] both ways, else t ∈ [0, 1]),
+/// each at the row's vol and weight. Each leg's part is one point of its own row's path, so
+/// the joint row is at most the sum of the legs' tail losses.
+fn joint_tail_row(legs: &[JointLeg], row: &TailRow) -> Result<Fx> {
+    let (w, v) = (row.weight(), row.vol_move());
     let (mut a, mut b, mut c, mut fixed) = (ZERO, ZERO, ZERO, ZERO);
     for l in legs {
-        let Some(row) = l.tail.rows().get(k) else {
-            fixed = fixed.add_c(l.own_tail)?;
-            continue;
-        };
-        let (w, r, v) = (row.weight(), tail_move(l.price_range, row)?, row.vol_move());
+        let r = tail_move(l.price_range, row)?;
         let Quadratic { a: qa, b: qb, c: qc, d: qd, f: qf } = l.q;
         // Flat vol: the same products as the old extreme move's (bit for bit).
         let slope = if v == ZERO { qa } else { qa.add_c(qf.mul_c(v)?)? };
@@ -658,14 +653,32 @@ fn joint_tail_row(legs: &[JointLeg], k: usize) -> Result<Fx> {
         let unweighted = ONE.sub_c(w)?.mul_c(l.addons.value_error)?;
         fixed = fixed.add_c(l.addons.extreme.mul_c(w)?)?.add_c(unweighted)?;
     }
-    let path = if both_ways { sup_on_unit(a, b, c)? } else { sup_on_half_unit(a, b, c)? };
+    let path = if row.both_ways { sup_on_unit(a, b, c)? } else { sup_on_half_unit(a, b, c)? };
     path.add_c(fixed)
+}
+
+/// The tail part of R_joint: the worst joint row when every leg has the same tail table;
+/// otherwise the legs' own tail losses summed (rows of different tables are not the same
+/// scenario, and netting them would let a change that only adds stress to one leg — a row
+/// appended, a weight raised — lower the group's requirement).
+fn joint_tail(legs: &[JointLeg]) -> Result<Fx> {
+    let Some(first) = legs.first() else { return Ok(ZERO) };
+    if legs.iter().any(|l| l.tail != first.tail) {
+        return legs.iter().try_fold(ZERO, |sum, l| sum.add_c(l.own_tail));
+    }
+    let mut tail: Option<Fx> = None;
+    for row in first.tail.rows() {
+        let loss = joint_tail_row(legs, row)?;
+        tail = Some(tail.map_or(loss, |t| t.max(loss)));
+    }
+    Ok(tail.unwrap_or(ZERO))
 }
 
 /// R_joint of an offset group: the requirement of the legs when their underlyings move
 /// **together**, each by the same fraction t ∈ [−1, 1] of its own largest shock P_u, with
 /// every underlying's implied vol moving the same way (down, flat or up by its own shock:
-/// vols rise together in a crash); and in the tail, row by row (`joint_tail_row`). Per vol
+/// vols rise together in a crash); and in the tail, row by row when the legs share one tail
+/// table (`joint_tail`). Per vol
 /// direction and per row the summed loss is a quadratic in t, so its supremum is exact. The
 /// convexity add-ons, short-option minima and confidence add-ons do not net: they are
 /// summed.
@@ -703,11 +716,5 @@ pub fn joint_requirement(legs: &[JointLeg]) -> Result<Fx> {
         short_options = short_options.add_c(l.short_option_charge)?;
         confidence = confidence.add_c(l.confidence)?;
     }
-    let rows = legs.iter().map(|l| l.tail.rows().len()).max().unwrap_or(0);
-    let mut tail: Option<Fx> = None;
-    for k in 0..rows {
-        let loss = joint_tail_row(legs, k)?;
-        tail = Some(tail.map_or(loss, |t| t.max(loss)));
-    }
-    grid.max(tail.unwrap_or(ZERO)).max(short_options).max(ZERO).add_c(confidence)
+    grid.max(joint_tail(legs)?).max(short_options).max(ZERO).add_c(confidence)
 }

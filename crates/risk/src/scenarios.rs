@@ -190,8 +190,13 @@ impl TailTable {
     }
 }
 
+/// Bounds of an expiry scale s: a series' vol shocks are between a quarter and five times the
+/// base shocks (the reference, p = 0.3 over 1 to 365 days, spans 2.77 to 0.47).
+pub const MIN_SCALE: Fx = Fx::lit("0.25");
+pub const MAX_SCALE: Fx = Fx::lit("5");
+
 /// Expiry scaling of an underlying's vol shocks: s = (reference_days / max(days,
-/// floor_days))^exponent.
+/// floor_days))^exponent, within [`MIN_SCALE`, `MAX_SCALE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VolScaling {
     reference_days: Compact,
@@ -259,14 +264,17 @@ impl VolScaling {
         }
     }
 
-    /// s for a series with `seconds` to expiry (≤ 0: expired, counted at the floor).
+    /// s for a series with `seconds` to expiry (≤ 0: expired, counted at the floor), clamped
+    /// to [`MIN_SCALE`, `MAX_SCALE`]: the power law is a model of how implied vols move, and
+    /// the quadratic expansion has no error bound in the vol dimension, so neither a tiny
+    /// shock for long-dated series nor a huge one (volga × s²) is taken at face value.
     pub fn scale(&self, seconds: i64) -> Result<Fx> {
         let p = self.exponent();
         if p == ZERO {
             return Ok(ONE);
         }
         let days = Fx::from_num(seconds.max(0)).div_i(86_400)?.max(self.floor_days());
-        exp(p.mul_c(ln(self.reference_days().div_c(days)?)?)?)
+        Ok(exp(p.mul_c(ln(self.reference_days().div_c(days)?)?)?)?.clamp(MIN_SCALE, MAX_SCALE))
     }
 }
 
@@ -290,6 +298,10 @@ mod tests {
         assert!((at(90.0) - (1.0f64 / 3.0).powf(0.3)).abs() < 1e-6);
         assert_eq!(at(0.1), at(1.0), "below the floor: the floor");
         assert_eq!(s.scale(-100).unwrap(), s.scale(0).unwrap(), "expired: the floor");
+        let steep = VolScaling::of(Fx::lit("365"), Fx::lit("0.05"), ONE);
+        assert_eq!(steep.scale(0).unwrap(), MAX_SCALE, "clamped above");
+        let flat_long = VolScaling::of(Fx::lit("1"), Fx::lit("1"), ONE);
+        assert_eq!(flat_long.scale(3650 * 86_400).unwrap(), MIN_SCALE, "clamped below");
     }
 
     #[test]

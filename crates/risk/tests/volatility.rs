@@ -14,8 +14,11 @@ fn f(x: Fx) -> f64 {
 }
 
 fn start(vol: f64) -> VolState {
-    let p = VolParams::REFERENCE;
-    update(&VolState::new(fx(vol), &p).unwrap(), fx(100.0), T0, &p).unwrap()
+    start_with(vol, &VolParams::REFERENCE)
+}
+
+fn start_with(vol: f64, p: &VolParams) -> VolState {
+    update(&VolState::new(fx(vol), p).unwrap(), fx(100.0), T0, p).unwrap()
 }
 
 #[test]
@@ -39,8 +42,18 @@ fn constant_price_decays_estimates_and_shock_to_the_floor() {
 
 #[test]
 fn a_ten_percent_jump_raises_the_shock_at_once() {
-    let p = VolParams::REFERENCE;
-    let mut s = start(0.3);
+    // A one-day horizon with k = 3 and a 5% floor (the reference of earlier versions): the
+    // jump moves the quantile term well above the floor. (At the reference 4-hour horizon the
+    // 21% floor still binds after one 10% hour.)
+    let p = VolParams {
+        k: fx(3.0),
+        horizon_secs: 86_400,
+        floor: fx(0.05),
+        stressed_shock: Fx::ZERO,
+        stressed_weight: Fx::ZERO,
+        ..VolParams::REFERENCE
+    };
+    let mut s = start_with(0.3, &p);
     for h in 1..=48 {
         s = update(&s, fx(100.0), T0 + h * HOUR, &p).unwrap();
     }

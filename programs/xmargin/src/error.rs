@@ -345,4 +345,10 @@ pub enum XmarginError {
     QuotePegOlderPrice,
     #[msg("The guardian may only add stress: raise tail weights, add tail rows, raise the stressed shock, or raise the quote peg's threshold or factor")]
     GuardianCannotLoosenScenario,
+    #[msg(
+        "The guardian may not change the tail table of an underlying in an offset group (legs net their tails only when their tables are the same): dissolve the group first, or use the timelock"
+    )]
+    GroupedTailChange,
+    #[msg("The quote peg's oracle may only change while the contingency is off (threshold 0)")]
+    QuotePegOracleLocked,
 }

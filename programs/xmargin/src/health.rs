@@ -132,12 +132,20 @@ fn schedule(c: &CollateralConfig, amount: i64, both_sides: bool) -> Result<Hairc
     Ok(s)
 }
 
-/// How a health computation treats a soft oracle failure of a collateral asset.
+/// How a health computation treats a soft oracle failure of a collateral asset, and a stale
+/// quote peg price (`quote_depeg_charge`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OracleMode {
-    /// The portfolio's own trader acts: the asset counts for nothing (can only lower health).
+    /// The portfolio's own trader acts: the asset counts for nothing (can only lower health);
+    /// a stale or never-recorded peg price refuses the action (`QuotePegStale`: a keeper, or
+    /// the trader in the same transaction, records a fresh one first).
     Lenient,
-    /// A third party acts on the portfolio: any oracle failure fails the computation.
+    /// A liquidator's own portfolio, checked after it took a position or collateral: as
+    /// `Lenient` for collateral; a stale peg price counts at its last recorded value (none if
+    /// never recorded), so an outage of the quote's feed cannot halt liquidations.
+    Liquidator,
+    /// A third party acts on the portfolio: any oracle failure fails the computation; a stale
+    /// peg price adds nothing (nobody is liquidated on a stale peg).
     Strict,
 }
 
@@ -422,12 +430,10 @@ pub fn margin_params(registry: &HaircutRegistry, now: i64, mode: OracleMode) -> 
 }
 
 /// The quote depeg charge per unit of gross notional (maintenance), by the action table
-/// (README, "Quote depeg"): none without a contingency; at the recorded price when it is
-/// fresh (within the peg oracle's staleness limit); when stale, at the last recorded price
-/// for the portfolio's own actions (`Lenient`: its own risk, never lighter than what was last
-/// seen) and none for a third party's (`Strict`: nobody is liquidated on a stale peg); never
-/// recorded: the portfolio's own actions are refused (`QuotePegStale`), a third party's
-/// valuation has none.
+/// (README, "Risk engine"): none without a contingency; at the recorded price when it is
+/// fresh (within the peg oracle's staleness limit); when stale or never recorded, by `mode`:
+/// the portfolio's own actions are refused (`QuotePegStale`), a liquidator's own check uses
+/// the last recorded price (none if never recorded), a third party's valuation adds nothing.
 pub fn quote_depeg_charge(registry: &HaircutRegistry, now: i64, mode: OracleMode) -> Result<Fx> {
     let peg = &registry.quote_peg;
     if peg.params.threshold_bps == 0 {
@@ -438,7 +444,8 @@ pub fn quote_depeg_charge(registry: &HaircutRegistry, now: i64, mode: OracleMode
         recorded && now.saturating_sub(peg.price_time) <= i64::from(peg.params.oracle.max_staleness_secs);
     match (fresh, mode) {
         (false, OracleMode::Strict) => Ok(Fx::ZERO),
-        (false, OracleMode::Lenient) if !recorded => err!(XmarginError::QuotePegStale),
+        (false, OracleMode::Lenient) => err!(XmarginError::QuotePegStale),
+        (false, OracleMode::Liquidator) if !recorded => Ok(Fx::ZERO),
         _ => {
             let price = from_native(i128::from(peg.price_e9), 9).map_err(risk_error)?;
             peg.params.peg()?.charge(price).map_err(risk_error)
@@ -532,7 +539,7 @@ fn inputs<'info>(
             // — unless it is linked: dropping it would also drop its exposure from its
             // underlying's grid, which need not lower health.
             Err(e)
-                if mode == OracleMode::Lenient && is_soft(&e) && amount >= 0 && !config.link.is_active() =>
+                if mode != OracleMode::Strict && is_soft(&e) && amount >= 0 && !config.link.is_active() =>
             {
                 continue
             }

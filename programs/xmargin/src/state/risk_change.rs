@@ -564,12 +564,19 @@ impl QuotePegParams {
         crate::instructions::validate_oracle(&self.oracle)
     }
 
-    /// Per-change bounds of a timelocked change from `current`: valid (`check`); the threshold
+    /// Per-change bounds of a timelocked change from `current`: valid (`check`); the feed
+    /// changes only while the contingency is off (`QuotePegOracleLocked`); the threshold
     /// falls by at most `step` bps and the factor by at most `MAX_QUOTE_PEG_FACTOR_STEP`
     /// (`WeightStepTooLarge`); rises are free (they only add margin). Removing the
     /// contingency is stepping the threshold down to 0.
     pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
         self.check()?;
+        // Another feed could read above the threshold and remove the add-on in one change:
+        // the feed changes only while the contingency is off (stepped down to 0 first).
+        require!(
+            self.oracle == current.oracle || current.threshold_bps == 0 || self.threshold_bps == 0,
+            XmarginError::QuotePegOracleLocked
+        );
         let ok = self.threshold_bps >= current.threshold_bps.saturating_sub(step)
             && (self.threshold_bps == 0
                 || self.factor_hundredths >= current.factor_hundredths.saturating_sub(MAX_QUOTE_PEG_FACTOR_STEP));

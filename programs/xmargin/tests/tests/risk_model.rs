@@ -125,11 +125,11 @@ fn a_stale_peg_follows_the_action_table() {
     landed(v.update_quote_peg());
     let (_, _, fresh) = requirements(&mut v, &target.portfolio).unwrap_or_else(|f| panic!("{f}"));
     assert!(fresh < 0.0, "fresh depeg: under water ({fresh})");
-    // Stale (older than the peg oracle's 60 s): the target's own view keeps the last recorded
-    // price, but a liquidator may not act on it (no add-on for a third party).
+    // Stale (older than the peg oracle's 60 s): the portfolio's own actions wait for a fresh
+    // record, and a liquidator may not act on the stale one (no add-on for a third party).
     v.warp(120);
-    let (_, _, own) = requirements(&mut v, &target.portfolio).unwrap_or_else(|f| panic!("{f}"));
-    assert!((own - fresh).abs() < 1.0, "own actions: the last recorded price ({own} vs {fresh})");
+    assert_error(&v.health(&target.portfolio).unwrap_err(), XmarginError::QuotePegStale);
+    assert_error(&v.withdraw(&target, 1).unwrap_err(), XmarginError::QuotePegStale);
     let keys = [target.portfolio, liquidator.portfolio];
     let before = snapshot(&v, &keys);
     let f = v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, 10).unwrap_err();
@@ -138,7 +138,16 @@ fn a_stale_peg_follows_the_action_table() {
     // Fresh again: the liquidation goes through.
     v.post_quote_price(940_000);
     landed(v.update_quote_peg());
+    let (_, _, own) = requirements(&mut v, &target.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    assert!((own - fresh).abs() < 1.0, "the same depeg, the same health ({own} vs {fresh})");
     landed(v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, 10));
+    // The peg's feed goes quiet and BTC falls 25%: the target is under water without any
+    // add-on, and the liquidator, now holding a perp, is checked at the last recorded peg
+    // price — a stale peg feed does not halt liquidations — while its own withdrawal waits.
+    v.warp(120);
+    v.set_price(0, BTC * 75 / 100);
+    landed(v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, 10));
+    assert_error(&v.withdraw(&liquidator, 1).unwrap_err(), XmarginError::QuotePegStale);
 }
 
 #[test]
@@ -172,6 +181,10 @@ fn quote_peg_governance_is_bounded_and_the_guardian_only_raises_it() {
         assert_eq!(snapshot(&v, &keys), before);
     }
     landed(v.set_quote_peg(quote_peg_params(7_400, 100)));
+    // The feed changes only while the contingency is off: another feed could read at par.
+    let mut other = quote_peg_params(7_400, 100);
+    other.oracle.max_staleness_secs = 30;
+    refused(&mut v, |v| v.propose_quote_peg(other).map(|_| unreachable_success()), XmarginError::QuotePegOracleLocked);
     // The guardian raises the threshold or factor at once, and never lowers them.
     let done = landed(v.tighten_scenario(TightenScenarioArgs::QuotePeg { params: quote_peg_params(9_900, 300) }));
     cu::record("tighten_scenario", "guardian: raise the quote peg", done.compute_units, TIGHTEN_CEILING);
@@ -302,6 +315,7 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let mut moved = current;
     moved.tail[1].price_multiple_hundredths = -600;
     for config in [lighter, fewer, exponent, weight, moved] {
+        // (each refused below)
         refused(
             &mut v,
             |v| v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config }),
@@ -330,4 +344,28 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     assert!((after_m - 0.3 * 0.99 * 60_000.0).abs() < 20.0, "{after_m}");
     let marks = v.market(0).marks[usize::from(series)];
     assert_eq!((marks.tail_multiple_hundredths, marks.vol_scaling_exponent_bps), (700, 3_000));
+}
+
+#[test]
+fn the_guardian_leaves_a_grouped_underlyings_tail_alone() {
+    let mut v = Venue::new(&[BTC, 3_000_000_000]).unwrap_or_else(|e| panic!("{e}"));
+    landed(v.set_offset_group(0, xmargin_sandbox::fixtures::offset_group(&[0, 1], 2_500)));
+    // Legs net their tails only with identical tables: appending a row to BTC alone, or
+    // raising one of its weights, could make the group's requirement fall once ETH follows.
+    let mut heavier = v.underlying_config(0);
+    heavier.tail[2].weight_bps = 2_000;
+    refused(
+        &mut v,
+        |v| v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: heavier }),
+        XmarginError::GroupedTailChange,
+    );
+    // The stressed shock of a grouped underlying may still rise at once.
+    let mut stressed = v.underlying_config(0);
+    stressed.vol_stressed_shock_bps = 1_500;
+    landed(v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: stressed }));
+    // Dissolve the group first, then the tail may take more weight.
+    landed(v.lower_offset_credit(0, 0));
+    heavier.vol_stressed_shock_bps = 1_500;
+    landed(v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: heavier }));
+    assert_eq!(v.underlying_config(0).tail[2].weight_bps, 2_000);
 }

@@ -3,8 +3,12 @@
 //! adaptive shock's stressed shock up) or to the quote's depeg contingency (threshold or
 //! factor up, same oracle). Everything else — and every loosening, and the vol-shock expiry
 //! scaling, whose change raises some series' shocks and lowers others' — goes through the
-//! timelock (`propose_risk_change`); anything else is `GuardianCannotLoosenScenario`. A
-//! tightening makes pending proposals for the same target stale (`RiskChangeStale`).
+//! timelock (`propose_risk_change`); anything else is `GuardianCannotLoosenScenario`. The
+//! tail of an underlying in an offset group does not change here (`GroupedTailChange`: legs
+//! net their tails only when their tables are the same, so adding stress to one leg could
+//! lower the group's requirement); the guardian dissolves the group first
+//! (`tighten_offsets`). A tightening makes pending proposals for the same target stale
+//! (`RiskChangeStale`).
 use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
@@ -38,6 +42,14 @@ impl TightenScenario<'_> {
                 require!(*index < registry.underlying_count, XmarginError::UnknownRiskTarget);
                 let current = &registry.underlyings[usize::from(*index)];
                 require!(config.only_adds_stress(current), XmarginError::GuardianCannotLoosenScenario);
+                // A grouped underlying's legs net their tails only with identical tables, so
+                // appending a row or raising a weight on one leg could make the group's tables
+                // equal and its requirement lower (`xmargin_risk::grid::joint_requirement`).
+                let grouped = registry.offset_groups().any(|(_, g)| g.members().any(|m| m == *index));
+                let same_tail = config.tail == current.tail
+                    && config.tail_rows == current.tail_rows
+                    && config.tail_both_ways_mask == current.tail_both_ways_mask;
+                require!(!grouped || same_tail, XmarginError::GroupedTailChange);
                 config.check()
             }
             TightenScenarioArgs::QuotePeg { params } => {

@@ -10,7 +10,7 @@ use xmargin_risk::fx::from_native;
 use crate::error::XmarginError;
 use crate::events::QuotePegUpdated;
 use crate::health::{conservative_price, risk_error};
-use crate::oracle::read_price;
+use crate::oracle::{read_price, OracleConfig};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry};
 
@@ -45,7 +45,10 @@ impl UpdateQuotePeg<'_> {
         let clock = Clock::get()?;
         let mut registry = ctx.accounts.registry.load_mut()?;
         let peg = &mut registry.quote_peg;
-        let read = read_price(&ctx.accounts.oracle, &peg.params.oracle, &clock)?;
+        // Every guard but the confidence ratio: a depeg widens the confidence, and the price
+        // recorded is already less the confidence (a wider one only adds margin).
+        let config = OracleConfig { max_conf_bps: u32::MAX, ..peg.params.oracle };
+        let read = read_price(&ctx.accounts.oracle, &config, &clock)?;
         require!(read.publish_time >= peg.price_time, XmarginError::QuotePegOlderPrice);
         // The lower of spot and EMA (an asset's conservative price), less the confidence: a
         // lower quote price is a larger add-on.

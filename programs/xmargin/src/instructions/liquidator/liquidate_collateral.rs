@@ -133,7 +133,7 @@ impl LiquidateCollateral<'_> {
                 &clock,
                 None,
                 None,
-                OracleMode::Lenient,
+                OracleMode::Liquidator,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }

@@ -209,7 +209,7 @@ impl LiquidatePositions<'_> {
                 &clock,
                 None,
                 Some(Provided { market: data, stable_price: stable, account: &m }),
-                OracleMode::Lenient,
+                OracleMode::Liquidator,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }
