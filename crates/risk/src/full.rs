@@ -87,7 +87,8 @@ pub fn worst_loss(positions: &[&Position], u: &UnderlyingMarket, now: i64, param
         let end = f(params.tail_move(row).expect("tail move"));
         let ends: &[f64] = if row.both_ways { &[end, -end] } else { &[end] };
         for &p in ends {
-            worst = worst.max(f(row.weight()) * loss_at_scaled(positions, u, now, p, f(row.vol_move()), params));
+            worst =
+                worst.max(f(row.weight()) * loss_at_scaled(positions, u, now, p, f(row.vol_move()), params));
         }
     }
     worst

@@ -254,8 +254,11 @@ fn tail_row_loss(q: &Quadratic, params: &ScenarioParams, row: &TailRow) -> Resul
     // part = v·(c + d·v) computed once. Without vol exposure (a perp book) the vol move
     // changes nothing: v = 0 gives the flat-vol products exactly (slope = a, vol part 0).
     let v = if q.c == ZERO && q.d == ZERO && q.f == ZERO { ZERO } else { row.vol_move() };
-    let (slope, vol_part) =
-        if v == ZERO { (q.a, ZERO) } else { (q.a.add_c(q.f.mul_c(v)?)?, v.mul_c(q.c.add_c(q.d.mul_c(v)?)?)?) };
+    let (slope, vol_part) = if v == ZERO {
+        (q.a, ZERO)
+    } else {
+        (q.a.add_c(q.f.mul_c(v)?)?, v.mul_c(q.c.add_c(q.d.mul_c(v)?)?)?)
+    };
     let at = |p: Fx| -> Result<Fx> { p.mul_c(slope.add_c(q.b.mul_c(p)?)?)?.add_c(vol_part)?.neg_c() };
     // The top of the parabola when long gamma: −slope/(2b).
     let vertex = if q.b > ZERO { Some(slope.neg_c()?.div_c(q.b.mul_c(TWO)?)?) } else { None };

@@ -36,7 +36,7 @@ use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{years_from_seconds, Checked, Fx, HALF, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
-    overstatement_bound, tail_range, requirement_with_addons, shortfall_bound, Addons, JointLeg,
+    overstatement_bound, requirement_with_addons, shortfall_bound, tail_range, Addons, JointLeg,
     RequirementBreakdown, ScenarioParams, MAX_SHOCK,
 };
 use crate::links::{linked_exposures, LinkedUnderlying};
@@ -45,7 +45,9 @@ use crate::margin::{
 };
 use crate::math::sqrt;
 use crate::offsets::{total_credit, OffsetPart};
-use crate::portfolio::{shock_scaled, signed_mul, BoundTerms, NetExposure, PositionRisk, ShortOption, UnderlyingMarket};
+use crate::portfolio::{
+    shock_scaled, signed_mul, BoundTerms, NetExposure, PositionRisk, ShortOption, UnderlyingMarket,
+};
 use crate::scenarios::VolScaling;
 
 /// Margin levels, in the order of `SeriesMarks::bounds`' first index.
@@ -172,7 +174,14 @@ pub fn compute_marks_scaled(
     let t = years_from_seconds(seconds)?;
     let g = greeks(kind, spot, strike, market.vol, t)?;
     let shocked = shock_scaled(
-        PositionRisk { value: g.price, delta: g.delta, gamma: g.gamma, vega: g.vega, vanna: g.vanna, volga: g.volga },
+        PositionRisk {
+            value: g.price,
+            delta: g.delta,
+            gamma: g.gamma,
+            vega: g.vega,
+            vanna: g.vanna,
+            volga: g.volga,
+        },
         scale,
     )?;
     let root_t = sqrt(t)?;

@@ -140,7 +140,8 @@ impl TailTable {
         let mut i = 0;
         while i < N {
             rows[i] = given[i];
-            i += 1;
+            // i < N ≤ MAX_TAIL_ROWS: no overflow.
+            i = i.saturating_add(1);
         }
         #[allow(clippy::cast_possible_truncation)] // N ≤ MAX_TAIL_ROWS (asserted above)
         TailTable { rows, len: N as u8 }

@@ -68,8 +68,16 @@ fn marked(book: &[Position], u: &[UnderlyingMarket; 2], params: &MarginParams) -
                         xmargin_risk::bs::OptionKind::Put
                     };
                     Some(
-                        compute_marks(kind, p.instrument.strike, p.instrument.expiry, market, NOW, params, &policy)
-                            .unwrap(),
+                        compute_marks(
+                            kind,
+                            p.instrument.strike,
+                            p.instrument.expiry,
+                            market,
+                            NOW,
+                            params,
+                            &policy,
+                        )
+                        .unwrap(),
                     )
                 }
             };

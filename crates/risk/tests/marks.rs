@@ -187,7 +187,9 @@ fn exposure_at_the_reference_spot_is_exact() {
             // 1-day floor); volga's by its square.
             let gross = |g: fn(&xmargin_risk::portfolio::PositionRisk) -> Fx| -> f64 {
                 book.iter()
-                    .map(|p| g(&xmargin_risk::portfolio::position_risk(p, &at, NOW).unwrap()).to_num::<f64>().abs())
+                    .map(|p| {
+                        g(&xmargin_risk::portfolio::position_risk(p, &at, NOW).unwrap()).to_num::<f64>().abs()
+                    })
                     .sum()
             };
             let pairs = [
@@ -197,7 +199,10 @@ fn exposure_at_the_reference_spot_is_exact() {
             ];
             for (marked, exact, gross) in pairs {
                 let (marked, exact) = (marked.to_num::<f64>(), exact.to_num::<f64>());
-                assert!((marked - exact).abs() <= gross * 30f64.powf(0.3) * 0.03 + 1e-6, "{marked} vs {exact}");
+                assert!(
+                    (marked - exact).abs() <= gross * 30f64.powf(0.3) * 0.03 + 1e-6,
+                    "{marked} vs {exact}"
+                );
             }
         }
     }

@@ -12,23 +12,25 @@ use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling, MAX_TAIL_ROWS};
 use xmargin_risk::{InstrumentKind, MarginParams, Market, Position, UnderlyingMarket};
 
 fn row() -> impl Strategy<Value = TailRow> {
-    (1.0f64..8.0, any::<bool>(), -0.3f64..0.6, 0.05f64..1.0, any::<bool>()).prop_map(|(m, down, v, w, both)| {
-        if both {
-            TailRow::both_ways(fx(m), fx(v), fx(w))
-        } else {
-            TailRow::new(fx(if down { -m } else { m }), fx(v), fx(w))
-        }
-    })
+    (1.0f64..8.0, any::<bool>(), -0.3f64..0.6, 0.05f64..1.0, any::<bool>()).prop_map(
+        |(m, down, v, w, both)| {
+            if both {
+                TailRow::both_ways(fx(m), fx(v), fx(w))
+            } else {
+                TailRow::new(fx(if down { -m } else { m }), fx(v), fx(w))
+            }
+        },
+    )
 }
 
 fn scenario() -> impl Strategy<Value = ScenarioParams> {
-    (proptest::collection::vec(row(), 0..=MAX_TAIL_ROWS), 0.0f64..0.6, 0.25f64..3.0).prop_map(|(rows, p, floor)| {
-        ScenarioParams {
+    (proptest::collection::vec(row(), 0..=MAX_TAIL_ROWS), 0.0f64..0.6, 0.25f64..3.0).prop_map(
+        |(rows, p, floor)| ScenarioParams {
             tail: TailTable::new(&rows).expect("valid rows"),
             vol_scaling: VolScaling::new(fx(30.0), fx(floor), fx(p)).unwrap(),
             ..ScenarioParams::REFERENCE
-        }
-    })
+        },
+    )
 }
 
 fn markets(s: ScenarioParams) -> [UnderlyingMarket; 2] {
@@ -117,7 +119,10 @@ fn short_dated_and_long_dated_options_of_equal_vega_are_charged_apart() {
     };
     let old = (loss(1.0, size_1d, ScenarioParams::LEGACY), loss(90.0, 1.0, ScenarioParams::LEGACY));
     let new = (loss(1.0, size_1d, ScenarioParams::REFERENCE), loss(90.0, 1.0, ScenarioParams::REFERENCE));
-    println!("vol-up loss, 1-day vs 90-day of equal vega: flat {:.2} vs {:.2}; scaled {:.2} vs {:.2}", old.0, old.1, new.0, new.1);
+    println!(
+        "vol-up loss, 1-day vs 90-day of equal vega: flat {:.2} vs {:.2}; scaled {:.2} vs {:.2}",
+        old.0, old.1, new.0, new.1
+    );
     assert!((old.0 / old.1 - 1.0).abs() < 0.05, "flat shocks: alike ({old:?})");
     let ratio = new.0 / new.1;
     assert!((ratio - 90f64.powf(0.3)).abs() < 0.2, "scaled: {ratio}");
@@ -148,7 +153,11 @@ fn short_dated_and_long_dated_options_of_equal_vega_are_charged_apart() {
 fn a_depegged_quote_raises_the_requirement() {
     use xmargin_risk::depeg::QuotePeg;
     let u = two_markets();
-    let book = [perp(0, 2.0, 60_000.0), option(0, InstrumentKind::Put, 55_000.0, 30.0, -3.0), perp(1, -10.0, 3_000.0)];
+    let book = [
+        perp(0, 2.0, 60_000.0),
+        option(0, InstrumentKind::Put, 55_000.0, 30.0, -3.0),
+        perp(1, -10.0, 3_000.0),
+    ];
     let market = Market { now: NOW, underlyings: &u };
     let at = |q: f64| {
         let charge = QuotePeg::REFERENCE.charge(fx(q)).unwrap();

@@ -1,6 +1,8 @@
 //! Parameter builders shared by the tests and the demo.
 use xmargin::oracle::OracleConfig;
-use xmargin::state::{CollateralLink, Haircut, OffsetGroupConfig, TailRowConfig, UnderlyingConfig, WeightTier, MAX_TIERS};
+use xmargin::state::{
+    CollateralLink, Haircut, OffsetGroupConfig, TailRowConfig, UnderlyingConfig, WeightTier, MAX_TIERS,
+};
 
 /// A haircut schedule: asset weights (bps), liability weights 1.2 / 1.1, and up to four
 /// tiers given as (threshold in native units, initial bps, maintenance bps).
@@ -76,7 +78,12 @@ pub fn underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
 /// extreme move ±3·P at 35%, flat vol shocks.
 pub fn legacy_underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
     let mut u = underlying(oracle, adaptive);
-    u.tail = [TailRowConfig { price_multiple_hundredths: 300, vol_move_bps: 0, weight_bps: 3_500 }, TailRowConfig::default(), TailRowConfig::default(), TailRowConfig::default()];
+    u.tail = [
+        TailRowConfig { price_multiple_hundredths: 300, vol_move_bps: 0, weight_bps: 3_500 },
+        TailRowConfig::default(),
+        TailRowConfig::default(),
+        TailRowConfig::default(),
+    ];
     (u.tail_rows, u.tail_both_ways_mask, u.vol_scaling_exponent_bps) = (1, 1, 0);
     u
 }

@@ -373,7 +373,12 @@ pub fn marked_position(
 /// The registry's current marking basis of an underlying (`data`: its market data).
 pub fn current_basis(registry: &HaircutRegistry, data: &UnderlyingMarket) -> Result<CurrentBasis> {
     let config = registry.underlyings.get(usize::from(data.index)).ok_or(XmarginError::UnknownInstrument)?;
-    CurrentBasis::new(config.implied_vol_bps, config.largest_tail_hundredths(), config.vol_scaling_key(), data)
+    CurrentBasis::new(
+        config.implied_vol_bps,
+        config.largest_tail_hundredths(),
+        config.vol_scaling_key(),
+        data,
+    )
 }
 
 /// A perp slot's unrealized cash: basis plus funding owed since its snapshot (quote native).

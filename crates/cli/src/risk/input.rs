@@ -6,9 +6,9 @@ use serde_json::Value;
 use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Tier, MAX_TIERS};
 use xmargin_risk::depeg::QuotePeg;
 use xmargin_risk::grid::ScenarioParams;
-use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling, MAX_TAIL_ROWS};
 use xmargin_risk::offsets::{OffsetGroup, OffsetTable, MAX_GROUPS, MAX_GROUP_MEMBERS};
 use xmargin_risk::reference;
+use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling, MAX_TAIL_ROWS};
 use xmargin_risk::{Fx, Instrument, InstrumentKind, MarginParams, Position, UnderlyingMarket};
 
 #[derive(Deserialize)]
@@ -390,16 +390,17 @@ pub fn parse(text: &str, default_now: i64) -> Result<Portfolio> {
     let quote_depeg_charge = match file.margin.as_ref().and_then(|m| m.quote.as_ref()) {
         None => Fx::ZERO,
         Some(q) => {
-            if !(q.price > 0.0) {
+            if q.price.is_nan() || q.price <= 0.0 {
                 bail!("margin.quote.price: must be positive, got {}", q.price);
             }
             let peg = QuotePeg {
-                threshold: q.threshold.map_or(Ok(QuotePeg::REFERENCE.threshold), |t| fx(t, "margin.quote.threshold"))?,
+                threshold: q
+                    .threshold
+                    .map_or(Ok(QuotePeg::REFERENCE.threshold), |t| fx(t, "margin.quote.threshold"))?,
                 factor: q.factor.map_or(Ok(QuotePeg::REFERENCE.factor), |t| fx(t, "margin.quote.factor"))?,
             };
-            peg.validate().map_err(|_| {
-                anyhow!("margin.quote: threshold must be in [0, 1] and factor in [0, 20]")
-            })?;
+            peg.validate()
+                .map_err(|_| anyhow!("margin.quote: threshold must be in [0, 1] and factor in [0, 20]"))?;
             peg.charge(fx(q.price, "margin.quote.price")?).map_err(|e| anyhow!("margin.quote: {e}"))?
         }
     };

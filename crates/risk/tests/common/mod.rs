@@ -115,7 +115,8 @@ pub fn book() -> impl proptest::strategy::Strategy<Value = Vec<Position>> {
 pub fn requirement_pair(positions: &[Position], underlyings: &[UnderlyingMarket]) -> (f64, f64) {
     let market = xmargin_risk::Market { now: NOW, underlyings };
     let (i, m, _) =
-        xmargin_risk::margin::requirements(positions, &market, &xmargin_risk::MarginParams::REFERENCE).unwrap();
+        xmargin_risk::margin::requirements(positions, &market, &xmargin_risk::MarginParams::REFERENCE)
+            .unwrap();
     (i.to_num(), m.to_num())
 }
 

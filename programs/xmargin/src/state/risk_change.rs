@@ -17,16 +17,16 @@ use super::registry::{
     CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, UnderlyingConfig, BPS,
     MAX_OFFSET_CREDIT_BPS, MAX_TIERS,
 };
-use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use super::registry::{
-    QuotePegParams, TailRowConfig, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS, MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS,
-    MAX_TAIL_VOL_MOVE_BPS,
+    QuotePegParams, TailRowConfig, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS, MAX_TAIL_MULTIPLE_HUNDREDTHS,
+    MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS,
 };
-use xmargin_risk::depeg::QuotePeg;
-use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling};
+use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
 use crate::health::bps;
 use crate::oracle::OracleConfig;
+use xmargin_risk::depeg::QuotePeg;
+use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling};
 use xmargin_risk::vol::{VolParams, VolState};
 use xmargin_risk::Fx;
 
@@ -307,7 +307,10 @@ impl UnderlyingConfig {
 
     /// Whether row `k` goes both ways.
     pub fn tail_both_ways(&self, k: usize) -> bool {
-        u32::try_from(k).ok().and_then(|k| 1u8.checked_shl(k)).is_some_and(|bit| self.tail_both_ways_mask & bit != 0)
+        u32::try_from(k)
+            .ok()
+            .and_then(|k| 1u8.checked_shl(k))
+            .is_some_and(|bit| self.tail_both_ways_mask & bit != 0)
     }
 
     /// The tail table as the engine's (validated there: `InvalidUnderlyingConfig` on error).
@@ -473,7 +476,8 @@ impl UnderlyingConfig {
                 let same_way = self.tail_both_ways(k) == current.tail_both_ways(k)
                     && (n.price_multiple_hundredths > 0) == (o.price_multiple_hundredths > 0);
                 ok &= same_way
-                    && n.price_multiple_hundredths.abs_diff(o.price_multiple_hundredths) <= MAX_TAIL_MULTIPLE_STEP
+                    && n.price_multiple_hundredths.abs_diff(o.price_multiple_hundredths)
+                        <= MAX_TAIL_MULTIPLE_STEP
                     && n.vol_move_bps.abs_diff(o.vol_move_bps) <= step;
             }
         }
@@ -579,7 +583,8 @@ impl QuotePegParams {
         );
         let ok = self.threshold_bps >= current.threshold_bps.saturating_sub(step)
             && (self.threshold_bps == 0
-                || self.factor_hundredths >= current.factor_hundredths.saturating_sub(MAX_QUOTE_PEG_FACTOR_STEP));
+                || self.factor_hundredths
+                    >= current.factor_hundredths.saturating_sub(MAX_QUOTE_PEG_FACTOR_STEP));
         require!(ok, XmarginError::WeightStepTooLarge);
         Ok(())
     }

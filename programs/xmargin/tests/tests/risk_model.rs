@@ -35,7 +35,11 @@ fn landed(result: Result<TxSuccess, TxFailure>) -> TxSuccess {
     result.unwrap_or_else(|f| panic!("{f}"))
 }
 
-fn refused(v: &mut Venue, action: impl FnOnce(&mut Venue) -> Result<TxSuccess, TxFailure>, expected: XmarginError) {
+fn refused(
+    v: &mut Venue,
+    action: impl FnOnce(&mut Venue) -> Result<TxSuccess, TxFailure>,
+    expected: XmarginError,
+) {
     let keys = [registry_key(), pda::exchange()];
     let before = snapshot(v, &keys);
     assert_error(&action(v).expect_err("refused"), expected);
@@ -43,7 +47,11 @@ fn refused(v: &mut Venue, action: impl FnOnce(&mut Venue) -> Result<TxSuccess, T
 }
 
 fn refused_proposal(v: &mut Venue, index: u8, config: UnderlyingConfig, expected: XmarginError) {
-    refused(v, |v| v.propose(RiskChangeArgs::Underlying { index, config }).map(|_| unreachable_success()), expected);
+    refused(
+        v,
+        |v| v.propose(RiskChangeArgs::Underlying { index, config }).map(|_| unreachable_success()),
+        expected,
+    );
 }
 
 /// `propose` returns an id, not a transaction: a stand-in for the success branch the refusal
@@ -184,12 +192,20 @@ fn quote_peg_governance_is_bounded_and_the_guardian_only_raises_it() {
     // The feed changes only while the contingency is off: another feed could read at par.
     let mut other = quote_peg_params(7_400, 100);
     other.oracle.max_staleness_secs = 30;
-    refused(&mut v, |v| v.propose_quote_peg(other).map(|_| unreachable_success()), XmarginError::QuotePegOracleLocked);
+    refused(
+        &mut v,
+        |v| v.propose_quote_peg(other).map(|_| unreachable_success()),
+        XmarginError::QuotePegOracleLocked,
+    );
     // The guardian raises the threshold or factor at once, and never lowers them.
-    let done = landed(v.tighten_scenario(TightenScenarioArgs::QuotePeg { params: quote_peg_params(9_900, 300) }));
+    let done =
+        landed(v.tighten_scenario(TightenScenarioArgs::QuotePeg { params: quote_peg_params(9_900, 300) }));
     cu::record("tighten_scenario", "guardian: raise the quote peg", done.compute_units, TIGHTEN_CEILING);
     let event = events::<QuotePegChanged>(&done.logs).remove(0);
-    assert_eq!((event.change_id, event.old, event.new), (None, quote_peg_params(7_400, 100), quote_peg_params(9_900, 300)));
+    assert_eq!(
+        (event.change_id, event.old, event.new),
+        (None, quote_peg_params(7_400, 100), quote_peg_params(9_900, 300))
+    );
     for params in [quote_peg_params(9_800, 300), quote_peg_params(9_900, 200), Default::default()] {
         refused(
             &mut v,
@@ -285,7 +301,8 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let (taker, _maker) = long_btc(&mut v, 20_000_000_000, 100);
     // A short 1-day call: its marks carry the expiry-scaled vol Greeks and the tail range.
     let expiry = v.expiry_in_days(1);
-    let series = v.list_series(0, instrument_kind::CALL, 66_000_000_000, expiry).unwrap_or_else(|f| panic!("{f}"));
+    let series =
+        v.list_series(0, instrument_kind::CALL, 66_000_000_000, expiry).unwrap_or_else(|f| panic!("{f}"));
     let writer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
     let buyer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
     v.mark_all();
@@ -299,9 +316,12 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let stranger = v.sb.funded_keypair();
     let mut tighter = current;
     tighter.tail_rows = 4;
-    tighter.tail[3] = TailRowConfig { price_multiple_hundredths: -700, vol_move_bps: 3_000, weight_bps: 3_000 };
-    let ix =
-        v.tighten_scenario_ix(stranger.pubkey(), TightenScenarioArgs::Underlying { index: 0, config: tighter });
+    tighter.tail[3] =
+        TailRowConfig { price_multiple_hundredths: -700, vol_move_bps: 3_000, weight_bps: 3_000 };
+    let ix = v.tighten_scenario_ix(
+        stranger.pubkey(),
+        TightenScenarioArgs::Underlying { index: 0, config: tighter },
+    );
     refused(&mut v, |v| v.sb.send(&[ix], &[&stranger]), XmarginError::NotGuardian);
     let mut lighter = current;
     lighter.tail[0].weight_bps = 3_000;
@@ -324,7 +344,9 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     }
     // A pending proposal, then the guardian adds a crash row −7 × P with vol +30 points at 30%
     // and raises the stressed shock: at once, the proposal stale, the perp book charged more.
-    let id = v.propose(RiskChangeArgs::Underlying { index: 0, config: with_crash_weight(current, 1_000) }).unwrap();
+    let id = v
+        .propose(RiskChangeArgs::Underlying { index: 0, config: with_crash_weight(current, 1_000) })
+        .unwrap();
     tighter.vol_stressed_shock_bps = 1_000;
     let done = landed(v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: tighter }));
     cu::record("tighten_scenario", "guardian: add a tail row", done.compute_units, TIGHTEN_CEILING);

@@ -7,7 +7,8 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::{
-    CollateralRiskChanged, LiquidationParamsChanged, OffsetGroupChanged, QuotePegChanged, UnderlyingRiskChanged,
+    CollateralRiskChanged, LiquidationParamsChanged, OffsetGroupChanged, QuotePegChanged,
+    UnderlyingRiskChanged,
 };
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{

@@ -53,7 +53,10 @@ impl TightenScenario<'_> {
                 config.check()
             }
             TightenScenarioArgs::QuotePeg { params } => {
-                require!(params.tightens(&registry.quote_peg.params), XmarginError::GuardianCannotLoosenScenario);
+                require!(
+                    params.tightens(&registry.quote_peg.params),
+                    XmarginError::GuardianCannotLoosenScenario
+                );
                 params.check()
             }
         }

@@ -30,7 +30,11 @@ fn price_e9(mantissa: i64, expo: i32) -> Result<u64> {
     let m = mantissa.unsigned_abs();
     let shift = expo.checked_add(9).ok_or(XmarginError::RiskMath)?;
     let scale = |e: i32| 10u64.checked_pow(e.unsigned_abs()).ok_or(XmarginError::RiskMath);
-    let e9 = if shift >= 0 { m.checked_mul(scale(shift)?).ok_or(XmarginError::RiskMath)? } else { m / scale(shift)? };
+    let e9 = if shift >= 0 {
+        m.checked_mul(scale(shift)?).ok_or(XmarginError::RiskMath)?
+    } else {
+        m.checked_div(scale(shift)?).ok_or(XmarginError::RiskMath)?
+    };
     Ok(e9.max(1))
 }
 
