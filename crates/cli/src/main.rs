@@ -45,8 +45,12 @@ enum Command {
         csv: Option<PathBuf>,
         #[arg(long)]
         json: bool,
-        /// Write an SVG chart (price; static and adaptive margin and the next-24 h loss, % of
-        /// notional) of one book, for the first underlying over the first window.
+        /// The static and adaptive lines as the README's Markdown tables (coverage and bad
+        /// debt; procyclicality).
+        #[arg(long, conflicts_with_all = ["json", "books"])]
+        markdown: bool,
+        /// Write an SVG chart (price; static and adaptive margin and the loss over the next
+        /// horizon, % of notional) of one book, for the first underlying over the first window.
         #[arg(long)]
         chart: Option<PathBuf>,
         /// The book to chart.
@@ -92,9 +96,9 @@ enum Command {
 enum CalibrateCommand {
     /// Sweep the adaptive shock's parameters over every crash window (the backtest's replay,
     /// adaptive model, 6 books): per point, windows with coverage ≥ 99%, worst coverage, mean
-    /// margin, bad debt and procyclicality; marks the Pareto frontier and chooses the
-    /// reference calibration (targets and rules: `crates/cli/src/sweep.rs`, README). Loads
-    /// the prices once; the default grid takes a few minutes on 2 threads.
+    /// margin and procyclicality (bad debt for the frontier); marks the Pareto frontier and
+    /// chooses the reference calibration (targets and rules: `crates/cli/src/sweep.rs`,
+    /// README). Loads the prices once; the default grid takes a few minutes on 2 threads.
     Sweep {
         /// Directory of the price files (as `backtest`).
         #[arg(long, default_value = "../shared/data/prices")]
@@ -105,26 +109,31 @@ enum CalibrateCommand {
         /// Print every point, not only the frontier and the chosen one.
         #[arg(long)]
         all: bool,
+        /// The README's Markdown tables: the frontier, the points meeting every target, the
+        /// chosen point per window.
+        #[arg(long, conflicts_with_all = ["json", "all"])]
+        markdown: bool,
         /// Worker threads.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
         threads: u16,
-        /// Liquidation horizons, hours.
+        /// Liquidation horizons, hours (comma-separated, e.g. 4,8,12,24).
         #[arg(long, value_delimiter = ',', default_values_t = [4i64, 8, 12, 24], value_parser = clap::value_parser!(i64).range(1..=720))]
         horizons: Vec<i64>,
-        /// Quantile multipliers k.
-        #[arg(long = "k", value_delimiter = ',', default_values_t = [3.0, 4.0, 5.0, 6.0])]
+        /// Quantile multipliers k (comma-separated).
+        #[arg(long = "k", value_delimiter = ',', default_values_t = [4.0, 5.0, 6.0])]
         k: Vec<f64>,
-        /// Floors of the shock, fractions of spot.
-        #[arg(long, value_delimiter = ',', default_values_t = [0.1, 0.15, 0.2, 0.25])]
+        /// Floors of the shock, fractions of spot (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [0.15, 0.2, 0.25])]
         floors: Vec<f64>,
-        /// Caps of the shock, fractions of spot.
-        #[arg(long, value_delimiter = ',', default_values_t = [0.6])]
+        /// Caps of the shock, fractions of spot (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [0.4, 0.6])]
         caps: Vec<f64>,
         /// Half-lives SHORT/LONG in hours, e.g. 12/168,3/168.
-        #[arg(long, value_delimiter = ',', default_values = ["12/168", "3/168"], value_parser = parse_half_lives)]
+        #[arg(long, value_delimiter = ',', default_values = ["12/168", "4/168"], value_parser = parse_half_lives)]
         half_lives: Vec<(i64, i64)>,
-        /// Stressed weights w_st (0: none; EMIR asks ≥ 0.25), each with the data's S_st.
-        #[arg(long, value_delimiter = ',', default_values_t = [0.0, 0.25])]
+        /// Stressed weights w_st (comma-separated; 0: none; EMIR asks ≥ 0.25), each with the data's
+        /// S_st.
+        #[arg(long, value_delimiter = ',', default_values_t = [0.0, 0.25, 0.5])]
         stressed_weights: Vec<f64>,
         /// S_st = k·σ·√horizon with σ this quantile of max(σ_short, σ_long) over every hourly
         /// close of the perpetual files (1 = the largest).
@@ -133,10 +142,17 @@ enum CalibrateCommand {
         /// Largest fall of the shock per day (one value).
         #[arg(long, default_value_t = 0.1)]
         max_decay: f64,
-        /// The longest liquidation horizon the liquidation engine can meet (README): the
-        /// reference is chosen among points with a horizon at most this.
+        /// The shortest liquidation horizon the liquidation engine can meet (README): the
+        /// reference is chosen among points with a horizon at least this.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(i64).range(1..=720))]
-        max_horizon_hours: i64,
+        min_horizon_hours: i64,
+        /// Skip the refinement around the first choice (k ± 0.5, floor ± 1 and 2 points).
+        #[arg(long)]
+        no_refine: bool,
+        /// Replay the bad debt of every point (default: the frontier's and the chosen one's;
+        /// about five times the work).
+        #[arg(long)]
+        bad_debt_all: bool,
     },
 }
 
@@ -194,20 +210,31 @@ fn run(cli: Cli) -> Result<()> {
         Command::Demo { crash_window, data } => {
             demo::run(&xmargin_cli::demo_liquidation::CrashArgs { window: crash_window, data })
         }
-        Command::Backtest { data, underlying, window, csv, json, chart, book, books, offset_rho, vol } => {
-            backtest::run(&backtest::Args {
-                data,
-                underlyings: underlying,
-                window,
-                csv,
-                json,
-                chart,
-                chart_book: book,
-                vol: vol.params(),
-                books,
-                offset_rho,
-            })
-        }
+        Command::Backtest {
+            data,
+            underlying,
+            window,
+            csv,
+            json,
+            markdown,
+            chart,
+            book,
+            books,
+            offset_rho,
+            vol,
+        } => backtest::run(&backtest::Args {
+            data,
+            underlyings: underlying,
+            window,
+            csv,
+            json,
+            markdown,
+            chart,
+            chart_book: book,
+            vol: vol.params(),
+            books,
+            offset_rho,
+        }),
         Command::Calibrate { command: None, data, json, vol } => {
             calibrate::run(&calibrate::Args { data, json, vol: vol.params() })
         }
@@ -217,6 +244,7 @@ fn run(cli: Cli) -> Result<()> {
                     data,
                     json,
                     all,
+                    markdown,
                     threads,
                     horizons,
                     k,
@@ -226,7 +254,9 @@ fn run(cli: Cli) -> Result<()> {
                     stressed_weights,
                     stressed_quantile,
                     max_decay,
-                    max_horizon_hours,
+                    min_horizon_hours,
+                    no_refine,
+                    bad_debt_all,
                 }),
             ..
         } => sweep::run(&sweep::Args {
@@ -242,9 +272,12 @@ fn run(cli: Cli) -> Result<()> {
                 stressed_weights,
                 max_decay,
             },
-            max_horizon_hours,
+            min_horizon_hours,
+            refine: !no_refine,
             all,
             stressed_quantile,
+            bad_debt_all,
+            markdown,
         }),
         Command::Risk { command } => match command {
             RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, json } => {

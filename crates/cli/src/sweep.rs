@@ -3,9 +3,10 @@
 //!
 //! The price files are loaded once; every point of a grid over the liquidation horizon, k,
 //! floor, cap, the short/long half-lives and the stressed weight is replayed through the
-//! backtest's own code path (`backtest::replay::replay_models`, the adaptive model alone,
-//! the 6 single-underlying books, every crash window with data: 17 (window, underlying)
-//! pairs), so a rerun after an engine change regenerates the numbers. Per point:
+//! backtest's own code path (`backtest::replay::replay_models`: the adaptive model alone, the
+//! 6 single-underlying books, every crash window with data — 17 (window, underlying) pairs),
+//! so a rerun after an engine change regenerates the numbers. Work is split in (point,
+//! window) jobs over `--threads` threads. Per point:
 //!
 //! - **windows ≥ 99%**: windows whose adaptive coverage (share of the window's hours × books
 //!   where maintenance margin ≥ the worst loss over the next horizon) is at least 99%;
@@ -14,21 +15,28 @@
 //!   backtest table's `mean margin` column: margin / notional averaged over the window's hours
 //!   and 6 books), each window weighing the same; the mean over all observations is in the
 //!   JSON (`mean_margin_pct_observations`);
-//! - **bad debt**: accounts opened at maintenance margin that end with bad debt under partial
-//!   liquidation (`backtest::liquidate`), summed over the windows, and the worst as % of
-//!   notional;
 //! - **procyclicality** (`backtest::stats::Procyclicality`, each already the worst over the 6
 //!   books): the worst over the windows of the largest 1-day increase (ratio and points of
-//!   notional), the largest 5-day increase and the peak-to-trough ratio; and how many windows
-//!   report a 1-day increase at all.
+//!   notional), of the largest 5-day increase and of the peak-to-trough ratio; and how many
+//!   windows report a 1-day increase at all;
+//! - **bad debt**: accounts opened at maintenance margin that end with bad debt under partial
+//!   liquidation (`backtest::liquidate`), summed over the windows, and the worst as % of
+//!   notional. That replay is 4/5 of the work and no objective of the frontier or the choice,
+//!   so it runs in a second pass, for the frontier points and the chosen one only (`null` for
+//!   the others; `--bad-debt-all`: every point). The second pass recomputes everything else
+//!   too and must find the same figures (checked).
 //!
-//! **Stressed shock S_st** (EMIR RTS 153/2013 art. 28(1)(b)): for a point with a stressed
-//! weight, S_st is the largest quantile term k·max(σ_short, σ_long)·√horizon the estimator
-//! (`xmargin_risk::vol::update`, seeded at 60% as in the backtest, that point's half-lives)
-//! reaches on any hourly close of the perpetual files `{btc,eth,sol}_usd_1h.csv`
-//! (2020-03 to 2024-06, every close: the stressed period is the data's worst), rounded up
-//! to a basis point and at most the point's cap. It is one number for the three
-//! underlyings (the reference is one `VolParams`); it is in-sample, like the whole sweep.
+//! **Stressed shock S_st** (EMIR RTS 153/2013 art. 28(1)(b): at least 25% weight on stressed
+//! observations). For a point with a stressed weight, S_st = k·σ_st·√horizon, rounded up to
+//! a basis point and at most the point's cap, where σ_st is the 99% quantile
+//! (`--stressed-quantile`; 1 = the largest) of max(σ_short, σ_long) over every hourly close
+//! of the perpetual files `{btc,eth,sol}_usd_1h.csv` pooled (2020-03 to 2024-06, ≈ 96,000
+//! closes), the estimator (`xmargin_risk::vol::update`, seeded at 60% as in the backtest)
+//! run with that point's half-lives: the quantile term the estimator itself reaches in the
+//! data's most stressed 1% of hours (≈ 40 days: the crash windows). Not the largest: that is
+//! one hour's wick (σ_short 987% at SOL 2021-05-19 14:00 with a 12-hour half-life) and puts
+//! S_st at the cap for every point. One number for the three underlyings (the reference is
+//! one `VolParams`); in-sample, like the whole sweep.
 //!
 //! **Frontier.** A point is on the Pareto frontier when no other point is at least as good
 //! on all four of: windows ≥ 99% (more), worst coverage (higher), mean margin (lower), and
@@ -39,14 +47,19 @@
 //!
 //! **Choice.** The targets: windows ≥ 99% ≥ 15, worst coverage ≥ 97%, mean margin ≤ 19.8% of
 //! notional, a 1-day increase reported for every window. Among the points meeting all of
-//! them with a horizon the liquidation engine can meet (`--max-horizon-hours`, README), the
-//! reference is the one with the smallest worst 1-day increase (points), ties to the lower
-//! mean margin: the targets bound coverage and cost, procyclicality is what is left to
-//! minimize. Such a point is on the frontier (a point dominating it would meet the targets
+//! them with a horizon the liquidation engine can meet (at least `--min-horizon-hours`,
+//! README), the reference is the one with the smallest worst 1-day increase (points), ties to
+//! the lower mean margin: the targets bound coverage and cost, procyclicality is what is left
+//! to minimize. Such a point is on the frontier (a point dominating it would meet the targets
 //! too and be no worse on the 1-day increase). When none meets them, the frontier point
 //! closest to them is reported: the least sum of shortfalls, each in its own unit (windows
 //! short of 15, percentage points of coverage below 97%, percentage points of margin above
 //! 19.8%, windows without a 1-day increase).
+//!
+//! **Refinement.** Unless `--no-refine`, the grid's first choice is refined: k ± 0.5 and the
+//! floor ± 1 and 2 points of spot around it (its horizon, cap, half-lives and stressed weight
+//! kept, S_st recomputed for each k) are replayed too, the frontier marked again over all
+//! points and the choice made again (those points are flagged `refined`).
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -162,13 +175,19 @@ pub struct Args {
     /// Worker threads (each replays whole points).
     pub threads: usize,
     pub grid: Grid,
-    /// The longest liquidation horizon the liquidation engine can meet: the reference is
-    /// chosen among points with a horizon at most this.
-    pub max_horizon_hours: i64,
+    /// The shortest liquidation horizon the liquidation engine can meet (README): the
+    /// reference is chosen among points with a horizon at least this.
+    pub min_horizon_hours: i64,
+    /// Refine around the first choice (module docs).
+    pub refine: bool,
     /// Print every point, not only the frontier.
     pub all: bool,
     /// The quantile of the data's σ that defines S_st (module docs; 1 = the largest).
     pub stressed_quantile: f64,
+    /// Replay the bad debt of every point, not only of the frontier and the chosen one.
+    pub bad_debt_all: bool,
+    /// The README's Markdown tables instead of the text tables.
+    pub markdown: bool,
 }
 
 /// One (window, underlying) of a point: the backtest's adaptive line.
@@ -195,8 +214,10 @@ pub struct PointResult {
     pub mean_margin_pct: f64,
     /// Mean margin over every observation of every window.
     pub mean_margin_pct_observations: f64,
-    pub bad_debt_accounts: usize,
-    pub worst_bad_debt_pct: f64,
+    /// Bad-debt accounts over the windows and the worst (fraction of notional); `None`: not
+    /// replayed for this point (module docs).
+    pub bad_debt_accounts: Option<usize>,
+    pub worst_bad_debt_pct: Option<f64>,
     /// Each the worst (largest) over the windows.
     pub max_1d_increase_ratio: Option<f64>,
     pub max_1d_increase_pct: Option<f64>,
@@ -209,6 +230,8 @@ pub struct PointResult {
     /// Sum of the shortfalls from the targets (0 when met; module docs).
     pub target_distance: f64,
     pub frontier: bool,
+    /// A point of the refinement around the first choice (not of the grid).
+    pub refined: bool,
     pub per_window: Vec<WindowLine>,
 }
 
@@ -232,7 +255,7 @@ pub struct Targets {
     pub worst_coverage: f64,
     pub mean_margin_pct: f64,
     pub one_day_increase_every_window: bool,
-    pub max_horizon_hours: i64,
+    pub min_horizon_hours: i64,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -307,16 +330,23 @@ impl CrashData {
         cases
     }
 
-    /// The largest max(σ_short, σ_long) the estimator reaches over the data with these
-    /// half-lives (S_st = k·σ_max·√horizon, module docs).
+    /// The stressed σ with these half-lives: the `quantile` of the estimator's
+    /// max(σ_short, σ_long) over every close of the perpetual files (S_st = k·σ_st·√horizon,
+    /// module docs).
     pub fn stressed_sigma(&self, short_h: i64, long_h: i64, quantile: f64) -> Result<StressedSigma> {
         let files: Vec<(String, &Loaded)> = self.underlyings.iter().map(|(u, l)| (u.clone(), l)).collect();
         stressed_sigma(&files, short_h, long_h, quantile)
     }
 }
 
-/// Replays every point over every case of `data`, `threads` (point, case) pairs at a time.
-pub fn evaluate(data: &CrashData, points: &[Calibration], threads: usize) -> Result<Vec<PointResult>> {
+/// Replays every point over every case of `data`, `threads` (point, case) pairs at a time;
+/// with the bad-debt replay when `bad_debt`.
+pub fn evaluate(
+    data: &CrashData,
+    points: &[Calibration],
+    threads: usize,
+    bad_debt: bool,
+) -> Result<Vec<PointResult>> {
     let began = Instant::now();
     let cases = data.cases();
     let jobs = points.len() * cases.len();
@@ -333,17 +363,18 @@ pub fn evaluate(data: &CrashData, points: &[Calibration], threads: usize) -> Res
                     break;
                 }
                 let (c, case) = (&points[j / cases.len()], &cases[j % cases.len()]);
-                let line = replay_case(c, case);
+                let line = replay_case(c, case, bad_debt);
                 failed.fetch_or(line.is_err(), Ordering::Relaxed);
                 if let Ok(mut v) = results.lock() {
                     v[j] = Some(line);
                 }
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if progress && n % (cases.len() * 10) == 0 {
+                if progress && n.is_multiple_of(cases.len() * 10) {
                     eprintln!(
-                        "sweep: {}/{} points, {:.0} s",
+                        "sweep: {}/{} points{}, {:.0} s",
                         n / cases.len(),
                         points.len(),
+                        if bad_debt { " (with bad debt)" } else { "" },
                         began.elapsed().as_secs_f64()
                     );
                 }
@@ -367,9 +398,11 @@ pub fn evaluate(data: &CrashData, points: &[Calibration], threads: usize) -> Res
 }
 
 /// One (window, underlying) of one point: the backtest's replay, the adaptive model alone.
-fn replay_case(c: &Calibration, case: &Case) -> Result<WindowLine> {
-    let (tallies, _) = replay_models(case.bars, case.start, case.end, &c.params(), &BOOKS, &[Model::Adaptive])
-        .with_context(|| format!("{} {}", case.window, case.underlying))?;
+fn replay_case(c: &Calibration, case: &Case, bad_debt: bool) -> Result<WindowLine> {
+    let params = c.params();
+    let (tallies, _) =
+        replay_models(case.bars, case.start, case.end, &params, &BOOKS, &[Model::Adaptive], bad_debt)
+            .with_context(|| format!("{} {}", case.window, case.underlying))?;
     Ok(WindowLine {
         window: case.window.to_string(),
         underlying: case.underlying.to_string(),
@@ -381,7 +414,12 @@ fn replay_case(c: &Calibration, case: &Case) -> Result<WindowLine> {
 /// The stressed σ of a pair of half-lives: the `quantile` of max(σ_short, σ_long) over every
 /// close of each underlying's first hourly file (the perpetual's), pooled; and the largest,
 /// with where.
-fn stressed_sigma(files: &[(String, &Loaded)], short_h: i64, long_h: i64, quantile: f64) -> Result<StressedSigma> {
+fn stressed_sigma(
+    files: &[(String, &Loaded)],
+    short_h: i64,
+    long_h: i64,
+    quantile: f64,
+) -> Result<StressedSigma> {
     let params = VolParams {
         half_life_short_secs: short_h * HOUR,
         half_life_long_secs: long_h * HOUR,
@@ -395,7 +433,8 @@ fn stressed_sigma(files: &[(String, &Loaded)], short_h: i64, long_h: i64, quanti
         let mut state = VolState::new(Fx::from_num(SEED_VOL), &params).map_err(err)?;
         for bar in bars {
             state = update(&state, Fx::from_num(bar.close), bar.time + HOUR, &params).map_err(err)?;
-            let sigma = state.sigma_short().map_err(err)?.max(state.sigma_long().map_err(err)?).to_num::<f64>();
+            let sigma =
+                state.sigma_short().map_err(err)?.max(state.sigma_long().map_err(err)?).to_num::<f64>();
             all.push(sigma);
             if sigma > max {
                 max = sigma;
@@ -421,19 +460,19 @@ pub fn quantile_of(x: &mut [f64], q: f64) -> f64 {
     x.get(rank - 1).copied().unwrap_or(0.0)
 }
 
-/// S_st of a point: k·σ_max·√horizon rounded up to a basis point, at most the cap.
-pub fn stressed_shock(sigma_max: f64, k: f64, horizon_hours: i64, cap: f64) -> f64 {
-    let raw = k * sigma_max * ((horizon_hours * HOUR) as f64 / YEAR_SECS).sqrt();
+/// S_st of a point: k·σ_st·√horizon rounded up to a basis point, at most the cap.
+pub fn stressed_shock(sigma_st: f64, k: f64, horizon_hours: i64, cap: f64) -> f64 {
+    let raw = k * sigma_st * ((horizon_hours * HOUR) as f64 / YEAR_SECS).sqrt();
     ((raw * 10_000.0).ceil() / 10_000.0).min(cap)
 }
 
 impl Grid {
-    /// Every valid combination (S_st from `sigma_max` per half-life pair).
-    fn points(&self, sigma_max: &[(i64, i64, f64)]) -> Vec<Calibration> {
+    /// Every valid combination (S_st from σ_st per half-life pair: (short, long, σ_st)).
+    fn points(&self, sigma_st: &[(i64, i64, f64)]) -> Vec<Calibration> {
         let mut out = Vec::new();
         for &h in &self.horizons_hours {
             for &(hs, hl) in &self.half_lives_hours {
-                let sigma = sigma_max.iter().find(|s| s.0 == hs && s.1 == hl).map_or(0.0, |s| s.2);
+                let sigma = sigma_st.iter().find(|s| s.0 == hs && s.1 == hl).map_or(0.0, |s| s.2);
                 for &k in &self.k {
                     for &cap in &self.caps {
                         for &floor in &self.floors {
@@ -491,8 +530,11 @@ pub fn aggregate(calibration: Calibration, lines: Vec<WindowLine>) -> PointResul
             .map(|l| l.summary.mean_margin_pct * l.summary.observations as f64)
             .sum::<f64>()
             / observations.max(1) as f64,
-        bad_debt_accounts: lines.iter().filter_map(|l| l.summary.bad_debt_accounts).sum(),
-        worst_bad_debt_pct: lines.iter().filter_map(|l| l.summary.worst_bad_debt_pct).fold(0.0, f64::max),
+        bad_debt_accounts: lines.iter().map(|l| l.summary.bad_debt_accounts).sum(),
+        worst_bad_debt_pct: lines
+            .iter()
+            .map(|l| l.summary.worst_bad_debt_pct)
+            .try_fold(0.0, |w: f64, x| x.map(|x| w.max(x))),
         max_1d_increase_ratio: None,
         max_1d_increase_pct: None,
         max_5d_increase_ratio: None,
@@ -505,6 +547,7 @@ pub fn aggregate(calibration: Calibration, lines: Vec<WindowLine>) -> PointResul
         meets_targets: false,
         target_distance: 0.0,
         frontier: false,
+        refined: false,
         per_window: Vec::new(),
     };
     for l in &lines {
@@ -561,8 +604,8 @@ pub fn mark_frontier(points: &mut [PointResult]) {
 }
 
 /// The reference among `points` (module docs) and why; `None` when there is no point.
-pub fn choose(points: &[PointResult], max_horizon_hours: i64) -> Option<(usize, String)> {
-    let eligible = |p: &PointResult| p.calibration.horizon_hours <= max_horizon_hours;
+pub fn choose(points: &[PointResult], min_horizon_hours: i64) -> Option<(usize, String)> {
+    let eligible = |p: &PointResult| p.calibration.horizon_hours >= min_horizon_hours;
     let key = |p: &PointResult| (one_day(p), p.mean_margin_pct);
     let best_met = points
         .iter()
@@ -574,30 +617,62 @@ pub fn choose(points: &[PointResult], max_horizon_hours: i64) -> Option<(usize, 
         return Some((
             i,
             format!(
-                "meets every target; of the {n} points that do with a horizon ≤ {max_horizon_hours} h, the smallest worst largest 1-day margin increase (points of notional), ties to the lower mean margin"
+                "meets every target; of the {n} points that do with a horizon ≥ {min_horizon_hours} h, the smallest worst largest 1-day margin increase (points of notional), ties to the lower mean margin"
             ),
         ));
     }
-    let closest = points
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.frontier && eligible(p))
-        .min_by(|a, b| {
-            (a.1.target_distance, key(a.1))
-                .partial_cmp(&(b.1.target_distance, key(b.1)))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })?;
+    let closest = points.iter().enumerate().filter(|(_, p)| p.frontier && eligible(p)).min_by(|a, b| {
+        (a.1.target_distance, key(a.1))
+            .partial_cmp(&(b.1.target_distance, key(b.1)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    })?;
     Some((
         closest.0,
         format!(
-            "NO point with a horizon ≤ {max_horizon_hours} h meets every target: the frontier point closest to them (sum of shortfalls {:.2})",
+            "NO point with a horizon ≥ {min_horizon_hours} h meets every target: the frontier point closest to them (sum of shortfalls {:.2})",
             closest.1.target_distance
         ),
     ))
 }
 
+/// The refinement around a first choice `c`: k ± 0.5 and the floor ± 1 and 2 points of spot,
+/// the rest of `c` kept (S_st recomputed for each k), less the points already in `grid`.
+pub fn refinement(c: &Calibration, grid: &[Calibration], sigma: &[(i64, i64, f64)]) -> Vec<Calibration> {
+    let round = |x: f64| (x * 10_000.0).round() / 10_000.0;
+    let sigma = sigma
+        .iter()
+        .find(|s| s.0 == c.half_life_short_hours && s.1 == c.half_life_long_hours)
+        .map_or(0.0, |s| s.2);
+    let mut out: Vec<Calibration> = Vec::new();
+    for dk in [-0.5, 0.0, 0.5] {
+        for df in [-0.02, -0.01, 0.0, 0.01, 0.02] {
+            let k = round(c.k + dk);
+            let mut p = Calibration { k, floor: round(c.floor + df), ..*c };
+            if p.stressed_weight > 0.0 {
+                p.stressed_shock = stressed_shock(sigma, k, p.horizon_hours, p.cap);
+            }
+            let known =
+                |q: &Calibration| q.k == p.k && q.floor == p.floor && q.stressed_shock == p.stressed_shock;
+            let same = |q: &Calibration| {
+                known(q)
+                    && q.horizon_hours == p.horizon_hours
+                    && q.cap == p.cap
+                    && q.half_life_short_hours == p.half_life_short_hours
+                    && q.half_life_long_hours == p.half_life_long_hours
+                    && q.stressed_weight == p.stressed_weight
+                    && q.max_decay == p.max_decay
+            };
+            if p.params().validate().is_ok() && !grid.iter().any(same) && !out.iter().any(same) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// Loads the data once, replays every point (over `threads` threads), marks the frontier and
-/// chooses the reference.
+/// chooses the reference; then, with `refine`, replays the refinement around that choice and
+/// chooses again among all points.
 pub fn sweep(args: &Args) -> Result<SweepReport> {
     let began = Instant::now();
     if !(args.stressed_quantile > 0.0 && args.stressed_quantile <= 1.0) {
@@ -616,10 +691,38 @@ pub fn sweep(args: &Args) -> Result<SweepReport> {
     if grid.is_empty() {
         bail!("the grid has no valid point (need 0 < floor ≤ cap < 1, k > 0, short half-life ≤ long)");
     }
-    let mut points = evaluate(&data, &grid, args.threads)?;
+    let mut points = evaluate(&data, &grid, args.threads, args.bad_debt_all)?;
     mark_frontier(&mut points);
-    let (chosen, chosen_why) =
-        choose(&points, args.max_horizon_hours).context("no grid point within the horizon bound")?;
+    let bound = || format!("no grid point with a horizon ≥ {} h", args.min_horizon_hours);
+    let (mut chosen, mut chosen_why) = choose(&points, args.min_horizon_hours).with_context(bound)?;
+    if args.refine {
+        let around = refinement(&points[chosen].calibration, &grid, &sigma);
+        let mut refined = evaluate(&data, &around, args.threads, args.bad_debt_all)?;
+        for p in &mut refined {
+            p.refined = true;
+        }
+        points.extend(refined);
+        mark_frontier(&mut points);
+        (chosen, chosen_why) = choose(&points, args.min_horizon_hours).with_context(bound)?;
+    }
+    // Second pass: the bad debt of the frontier and the chosen point.
+    let pending: Vec<usize> = (0..points.len())
+        .filter(|&i| (points[i].frontier || i == chosen) && points[i].bad_debt_accounts.is_none())
+        .collect();
+    let calibrations: Vec<Calibration> = pending.iter().map(|&i| points[i].calibration).collect();
+    for (i, with) in pending.into_iter().zip(evaluate(&data, &calibrations, args.threads, true)?) {
+        let p = &mut points[i];
+        let same = with.windows_at_99 == p.windows_at_99
+            && with.worst_coverage == p.worst_coverage
+            && with.mean_margin_pct == p.mean_margin_pct
+            && with.max_1d_increase_pct == p.max_1d_increase_pct;
+        if !same {
+            bail!("the bad-debt pass of {:?} changed its other figures", p.calibration);
+        }
+        p.bad_debt_accounts = with.bad_debt_accounts;
+        p.worst_bad_debt_pct = with.worst_bad_debt_pct;
+        p.per_window = with.per_window;
+    }
     Ok(SweepReport {
         data: args.data.display().to_string(),
         grid: args.grid.clone(),
@@ -628,7 +731,7 @@ pub fn sweep(args: &Args) -> Result<SweepReport> {
             worst_coverage: TARGET_WORST_COVERAGE,
             mean_margin_pct: TARGET_MEAN_MARGIN,
             one_day_increase_every_window: true,
-            max_horizon_hours: args.max_horizon_hours,
+            min_horizon_hours: args.min_horizon_hours,
         },
         stressed,
         chosen_meets_targets: points[chosen].meets_targets,
@@ -643,10 +746,150 @@ pub fn run(args: &Args) -> Result<()> {
     let report = sweep(args)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if args.markdown {
+        print_markdown(&report);
     } else {
         print(&report, args.all);
     }
     Ok(())
+}
+
+/// A point's figures as Markdown cells (after its calibration's).
+fn markdown_cells(p: &PointResult) -> String {
+    let ratio = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}×"));
+    let points = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:+.1}", x * 100.0));
+    format!(
+        "{}/{} | {:.2}% ({}) | {:.2}% | {} | {} / {} | {} / {} | {}",
+        p.windows_at_99,
+        p.windows,
+        p.worst_coverage * 100.0,
+        p.worst_window,
+        p.mean_margin_pct * 100.0,
+        p.bad_debt_accounts.map_or("-".into(), |n| n.to_string()),
+        ratio(p.max_1d_increase_ratio),
+        points(p.max_1d_increase_pct),
+        ratio(p.max_5d_increase_ratio),
+        points(p.max_5d_increase_pct),
+        ratio(p.peak_to_trough)
+    )
+}
+
+/// The README's tables: the frontier (points differing only in a floor that never binds
+/// merged into one row), the points meeting every target, and the chosen point per window.
+pub fn print_markdown(r: &SweepReport) {
+    let head = "| horizon | k | floor | cap | half-lives | w_st (S_st) | windows ≥ 99% | worst coverage | mean margin | bad-debt accounts | largest 1-day increase × / points | 5-day × / points | peak/trough | |";
+    let rule = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+    let same_but_floor = |a: &PointResult, b: &PointResult| {
+        let (x, y) = (&a.calibration, &b.calibration);
+        Calibration { floor: 0.0, stressed_shock: 0.0, ..*x }
+            == Calibration { floor: 0.0, stressed_shock: 0.0, ..*y }
+            && x.stressed_shock == y.stressed_shock
+            && markdown_cells(a) == markdown_cells(b)
+    };
+    let row = |group: &[&PointResult], chosen: bool| {
+        let p = group[0];
+        let c = &p.calibration;
+        let floors: Vec<String> = group.iter().map(|q| pct(q.calibration.floor)).collect();
+        let note = [
+            (chosen, "**chosen**"),
+            (p.meets_targets && !chosen, "meets the targets"),
+            (p.refined, "refinement"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, s)| *s)
+        .collect::<Vec<_>>()
+        .join(", ");
+        format!(
+            "| {} h | {} | {} | {} | {}/{} h | {} | {} | {} |",
+            c.horizon_hours,
+            c.k,
+            floors.join(", "),
+            pct(c.cap),
+            c.half_life_short_hours,
+            c.half_life_long_hours,
+            if c.stressed_weight > 0.0 {
+                format!("{} ({:.2}%)", c.stressed_weight, c.stressed_shock * 100.0)
+            } else {
+                "0".into()
+            },
+            markdown_cells(p),
+            note
+        )
+    };
+    let mut frontier: Vec<usize> = (0..r.points.len()).filter(|&i| r.points[i].frontier).collect();
+    frontier.sort_by(|&a, &b| {
+        let (p, q) = (&r.points[a], &r.points[b]);
+        (p.calibration.horizon_hours, p.mean_margin_pct, p.calibration.floor)
+            .partial_cmp(&(q.calibration.horizon_hours, q.mean_margin_pct, q.calibration.floor))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in frontier {
+        match groups.iter_mut().find(|g| same_but_floor(&r.points[g[0]], &r.points[i])) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    println!(
+        "Frontier: {} of {} points ({} rows; floors listed together give the same figures), by horizon and mean margin.",
+        groups.iter().map(Vec::len).sum::<usize>(),
+        r.points.len(),
+        groups.len()
+    );
+    println!();
+    println!("{head}");
+    println!("{rule}");
+    for g in &groups {
+        let points: Vec<&PointResult> = g.iter().map(|&i| &r.points[i]).collect();
+        println!("{}", row(&points, g.contains(&r.chosen)));
+    }
+    let mut met: Vec<usize> = (0..r.points.len()).filter(|&i| r.points[i].meets_targets).collect();
+    met.sort_by(|&a, &b| r.points[a].mean_margin_pct.total_cmp(&r.points[b].mean_margin_pct));
+    println!();
+    println!("Points meeting every target: {}.", met.len());
+    println!();
+    println!("{head}");
+    println!("{rule}");
+    for &i in &met {
+        println!("{}", row(&[&r.points[i]], i == r.chosen));
+    }
+    let c = &r.points[r.chosen];
+    println!();
+    println!("Chosen: {}. Per window (`xmargin backtest {}`):", r.chosen_why, c.calibration.command_line());
+    println!();
+    println!(
+        "| window | underlying | coverage | mean margin | bad-debt accounts | largest 1-day increase × / points | 5-day × / points | peak/trough |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let ratio = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}×"));
+    let points = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:+.1}", x * 100.0));
+    for l in &c.per_window {
+        let (s, p) = (&l.summary, &l.summary.procyclicality);
+        println!(
+            "| {} | {} | {:.2}% | {:.2}% | {} | {} / {} | {} / {} | {} |",
+            l.window,
+            l.underlying,
+            s.coverage * 100.0,
+            s.mean_margin_pct * 100.0,
+            s.bad_debt_accounts.map_or("-".into(), |n| n.to_string()),
+            ratio(p.max_1d_increase_ratio),
+            points(p.max_1d_increase_pct),
+            ratio(p.max_5d_increase_ratio),
+            points(p.max_5d_increase_pct),
+            ratio(p.peak_to_trough)
+        );
+    }
+}
+
+/// A fraction as a percentage with one decimal when it has one (22.5%, 20%).
+fn pct(x: f64) -> String {
+    let p = (x * 1000.0).round() / 10.0;
+    if p.fract() == 0.0 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
 }
 
 fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
@@ -656,17 +899,18 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 fn row(p: &PointResult, chosen: bool) -> String {
     let c = &p.calibration;
     let marks = format!(
-        "{}{}{}",
+        "{}{}{}{}",
         if chosen { "*" } else { "" },
         if p.frontier { "F" } else { "" },
-        if p.meets_targets { "T" } else { "" }
+        if p.meets_targets { "T" } else { "" },
+        if p.refined { "R" } else { "" }
     );
     format!(
-        "{:>3} {:>4} {:>5.0}% {:>4.0}% {:>7} {:>4.2} {:>5} {:>5} {:>7.2}% {:<18} {:>7.2}% {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>5}",
+        "{:>3} {:>4} {:>6} {:>5} {:>7} {:>4.2} {:>5} {:>5} {:>7.2}% {:<18} {:>7.2}% {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>5}",
         c.horizon_hours,
         c.k,
-        c.floor * 100.0,
-        c.cap * 100.0,
+        pct(c.floor),
+        pct(c.cap),
         format!("{}/{}", c.half_life_short_hours, c.half_life_long_hours),
         c.stressed_weight,
         if c.stressed_weight > 0.0 { format!("{:.1}%", c.stressed_shock * 100.0) } else { "-".into() },
@@ -674,7 +918,7 @@ fn row(p: &PointResult, chosen: bool) -> String {
         p.worst_coverage * 100.0,
         p.worst_window,
         p.mean_margin_pct * 100.0,
-        p.bad_debt_accounts,
+        p.bad_debt_accounts.map_or("-".into(), |n| n.to_string()),
         opt(p.max_1d_increase_ratio, |x| format!("{x:.2}×")),
         opt(p.max_1d_increase_pct, |x| format!("{:+.1}", x * 100.0)),
         opt(p.max_5d_increase_ratio, |x| format!("{x:.2}×")),
@@ -734,16 +978,17 @@ pub fn print(r: &SweepReport, all: bool) {
     }
     let t = &r.targets;
     println!(
-        "targets: coverage ≥ 99% on ≥ {} windows, none below {:.0}%, mean margin ≤ {:.1}% of notional, a 1-day increase on every window; horizon ≤ {} h",
+        "targets: coverage ≥ 99% on ≥ {} windows, none below {:.0}%, mean margin ≤ {:.1}% of notional, a 1-day increase on every window; horizon ≥ {} h",
         t.windows_at_99,
         t.worst_coverage * 100.0,
         t.mean_margin_pct * 100.0,
-        t.max_horizon_hours
+        t.min_horizon_hours
     );
     println!(
-        "columns: windows ≥ 99% coverage; worst window coverage; mean margin (mean of the windows' mean margins, % notional); bad-debt accounts; worst over windows of the largest 1-day / 5-day increase (× and points of notional) and peak/trough. F = Pareto frontier (windows ≥ 99%, worst coverage, mean margin, 1-day points), T = meets the targets, * = chosen"
+        "columns: windows ≥ 99% coverage; worst window coverage; mean margin (mean of the windows' mean margins, % notional); bad-debt accounts; worst over windows of the largest 1-day / 5-day increase (× and points of notional) and peak/trough. F = Pareto frontier (windows ≥ 99%, worst coverage, mean margin, 1-day points), T = meets the targets, R = refinement around the first choice, * = chosen"
     );
-    let mut shown: Vec<usize> = (0..r.points.len()).filter(|&i| all || r.points[i].frontier || i == r.chosen).collect();
+    let mut shown: Vec<usize> =
+        (0..r.points.len()).filter(|&i| all || r.points[i].frontier || i == r.chosen).collect();
     shown.sort_by(|&a, &b| {
         let (p, q) = (&r.points[a], &r.points[b]);
         (p.calibration.horizon_hours, p.mean_margin_pct)
@@ -764,7 +1009,17 @@ pub fn print(r: &SweepReport, all: bool) {
     println!("replay it: xmargin backtest {}", c.calibration.command_line());
     println!(
         "{:<14} {:<4} {:>6} {:>9} {:>12} {:>9} {:>8} {:>9} {:>8} {:>9} {:>11}",
-        "window", "und.", "obs.", "coverage", "mean margin", "bad debt", "1d ×", "1d pts", "5d ×", "5d pts", "peak/trough"
+        "window",
+        "und.",
+        "obs.",
+        "coverage",
+        "mean margin",
+        "bad debt",
+        "1d ×",
+        "1d pts",
+        "5d ×",
+        "5d pts",
+        "peak/trough"
     );
     for l in &c.per_window {
         let (s, p) = (&l.summary, &l.summary.procyclicality);
@@ -775,7 +1030,7 @@ pub fn print(r: &SweepReport, all: bool) {
             s.observations,
             s.coverage * 100.0,
             s.mean_margin_pct * 100.0,
-            s.bad_debt_accounts.unwrap_or(0),
+            s.bad_debt_accounts.map_or("-".into(), |n| n.to_string()),
             opt(p.max_1d_increase_ratio, |x| format!("{x:.2}×")),
             opt(p.max_1d_increase_pct, |x| format!("{:+.2}", x * 100.0)),
             opt(p.max_5d_increase_ratio, |x| format!("{x:.2}×")),
@@ -829,12 +1084,12 @@ mod tests {
         assert!((points[3].target_distance - 10.2).abs() < 1e-9 && points[4].target_distance == 17.0);
         // The least 1-day increase among those meeting the targets.
         assert_eq!(choose(&points, 4).unwrap().0, 0);
-        // Beyond the horizon bound nothing is eligible.
-        assert!(choose(&points, 2).is_none());
+        // Below the shortest horizon the engine can meet nothing is eligible.
+        assert!(choose(&points, 8).is_none());
         // Without a point meeting them: the closest frontier point.
         let mut points = vec![result(14, 0.979, 0.200, Some(0.30)), result(17, 0.995, 0.300, Some(0.10))];
         mark_frontier(&mut points);
-        let (i, why) = choose(&points, 24).unwrap();
+        let (i, why) = choose(&points, 1).unwrap();
         assert_eq!(i, 0);
         assert!(why.starts_with("NO point"));
     }

@@ -1,15 +1,16 @@
 //! `xmargin backtest` flags for the adaptive-shock parameters, so governance can replay a
-//! proposed calibration before proposing it. Defaults are `VolParams::REFERENCE`.
+//! proposed calibration before proposing it. Defaults are `VolParams::REFERENCE` (chosen by
+//! `xmargin calibrate sweep`, `sweep.rs`), checked below.
 use xmargin_risk::vol::VolParams;
 use xmargin_risk::Fx;
 
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct VolFlags {
     /// Quantile multiplier k of the adaptive shock.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 4.0)]
     pub vol_k: f64,
     /// Smallest adaptive shock, fraction of spot.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.21)]
     pub vol_floor: f64,
     /// Largest adaptive shock, fraction of spot.
     #[arg(long, default_value_t = 0.6)]
@@ -21,16 +22,16 @@ pub struct VolFlags {
     #[arg(long, default_value_t = 12)]
     pub vol_half_life_short_hours: i64,
     /// Liquidation horizon, hours: the shock's √horizon scaling and the loss window replayed.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 4)]
     pub vol_horizon_hours: i64,
     /// Half-life of the long variance average, hours.
     #[arg(long, default_value_t = 168)]
     pub vol_half_life_long_hours: i64,
     /// Stressed shock blended into the target (fraction of spot; EMIR art. 28(1)(b)).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.2708)]
     pub vol_stressed_shock: f64,
     /// Weight of the stressed shock in the target, in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.25)]
     pub vol_stressed_weight: f64,
 }
 

@@ -37,6 +37,8 @@ pub struct Args {
     /// A CSV to use instead of the data directory's files (single underlying).
     pub csv: Option<PathBuf>,
     pub json: bool,
+    /// The README's Markdown tables instead of the text tables.
+    pub markdown: bool,
     /// Write an SVG chart of `chart_book` for the first underlying over the first window.
     pub chart: Option<PathBuf>,
     pub chart_book: Book,
@@ -105,7 +107,8 @@ pub fn load_files(files: Vec<PathBuf>) -> Result<Loaded> {
 /// mid-window: BTC's hourly data starts 2020-03-11 12:00). `None`: no file covers it.
 pub fn window_bars(loaded: &Loaded, start: i64, end: i64) -> Option<(&Path, &[data::Bar])> {
     let (path, bars) = loaded.iter().find(|(_, b)| {
-        b.first().is_some_and(|f| f.time < start + 86_400) && b.last().is_some_and(|l| l.time >= end + 86_400 - 3600)
+        b.first().is_some_and(|f| f.time < start + 86_400)
+            && b.last().is_some_and(|l| l.time >= end + 86_400 - 3600)
     })?;
     let from = bars.partition_point(|b| b.time < start - WARMUP_DAYS * 86_400);
     Some((path.as_path(), &bars[from..]))
@@ -190,10 +193,87 @@ pub fn run(args: &Args) -> Result<()> {
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
+    } else if args.markdown {
+        print_markdown(&results, params.horizon_secs / 3600);
     } else {
         print_table(&results, params.horizon_secs / 3600);
     }
     Ok(())
+}
+
+/// The static and adaptive lines side by side per (window, underlying), as the README's two
+/// Markdown tables: coverage and bad debt, then procyclicality; and the bad-debt totals.
+fn print_markdown(results: &[WindowResult], horizon_hours: i64) {
+    let line = |w: &WindowResult, model: Model| {
+        results.iter().find(|r| r.window == w.window && r.underlying == w.underlying && r.model == model)
+    };
+    // (static, adaptive) per (window, underlying), in the table's order.
+    let pairs: Vec<(&WindowResult, Option<&WindowResult>)> =
+        results.iter().filter(|r| r.model == Model::Static).map(|r| (r, line(r, Model::Adaptive))).collect();
+    let coverage = |r: Option<&WindowResult>| {
+        r.map_or("-".into(), |r| {
+            let s = &r.summary;
+            let debt = match (s.bad_debt_accounts, s.worst_bad_debt_pct) {
+                (Some(0), _) | (None, _) => "0".to_string(),
+                (Some(n), Some(w)) => format!("{n} ({:.1}%)", w * 100.0),
+                (Some(n), None) => n.to_string(),
+            };
+            format!(
+                "{} / {:.2}% / {:.2}% / {debt}",
+                s.breaches,
+                s.coverage * 100.0,
+                s.mean_margin_pct * 100.0
+            )
+        })
+    };
+    println!(
+        "| window | underlying | static: breaches / coverage / mean margin / bad-debt accounts (worst, % notional) | adaptive: the same |"
+    );
+    println!("|---|---|---|---|");
+    for (w, ad) in &pairs {
+        println!("| {} | {} | {} | {} |", w.window, w.underlying, coverage(Some(w)), coverage(*ad));
+    }
+    let total = |model: Model| {
+        let rs = results.iter().filter(|r| r.model == model);
+        let debt: usize = rs.clone().filter_map(|r| r.summary.bad_debt_accounts).sum();
+        let n: usize = rs.map(|r| r.summary.observations).sum();
+        (debt, n)
+    };
+    let ((sd, sn), (ad, an)) = (total(Model::Static), total(Model::Adaptive));
+    println!();
+    println!(
+        "Loss horizon {horizon_hours} h. Over the {} windows: {sd} of {sn} static accounts and {ad} of {an} adaptive accounts end with bad debt.",
+        pairs.len()
+    );
+    println!();
+    let ratio = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}×"));
+    let points = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:+.1}", x * 100.0));
+    let procyclicality = |r: Option<&WindowResult>| {
+        r.map_or("-".into(), |r| {
+            let p = &r.summary.procyclicality;
+            format!(
+                "{} / {} / {} / {} / {}",
+                ratio(p.max_1d_increase_ratio),
+                points(p.max_1d_increase_pct),
+                ratio(p.max_5d_increase_ratio),
+                points(p.max_5d_increase_pct),
+                ratio(p.peak_to_trough)
+            )
+        })
+    };
+    println!(
+        "| window | underlying | static: 1-day × / points, 5-day × / points, peak/trough | adaptive: the same |"
+    );
+    println!("|---|---|---|---|");
+    for (w, ad) in &pairs {
+        println!(
+            "| {} | {} | {} | {} |",
+            w.window,
+            w.underlying,
+            procyclicality(Some(w)),
+            procyclicality(*ad)
+        );
+    }
 }
 
 fn print_table(results: &[WindowResult], horizon_hours: i64) {

@@ -169,11 +169,13 @@ pub fn replay_books(
     params: &VolParams,
     books: &[Book],
 ) -> Result<Replay> {
-    replay_models(bars, start, end, params, books, &MODELS)
+    replay_models(bars, start, end, params, books, &MODELS, true)
 }
 
 /// [`replay_books`] restricted to `models` (the calibration sweep replays the adaptive model
-/// alone: the same computation per model, a third of the work).
+/// alone: the same computation per model, a third of the work), and without the bad-debt
+/// replay (`liquidate.rs`, most of the work) unless `bad_debt`: the tallies' bad debt is then
+/// `None`, every other figure the same.
 pub fn replay_models(
     bars: &[Bar],
     start: i64,
@@ -181,6 +183,7 @@ pub fn replay_models(
     params: &VolParams,
     books: &[Book],
     models: &[Model],
+    bad_debt: bool,
 ) -> Result<Replay> {
     let horizon = params.horizon_secs;
     // The estimator over every bar first: implied vol and adaptive shock at each close.
@@ -219,7 +222,7 @@ pub fn replay_models(
             for (model, tally) in tallies.iter_mut() {
                 let m = margin(*model, &pos, bar.close, vol, now, shock)?;
                 // Bad debt under partial liquidation, for the portfolio-margin models.
-                let debt = if *model == Model::Isolated {
+                let debt = if *model == Model::Isolated || !bad_debt {
                     None
                 } else {
                     let at = |j: usize| BarMarket {
