@@ -44,8 +44,8 @@ export function adaptiveUnderlying(feed: Buffer, adaptive = 1): UnderlyingConfig
     volShockDownBps: 1_000,
     shortOptionChargeBps: 100,
     priceSteps: 5,
-    // The reference tail: ±3 × P at 35%, −5 × P with vol +25 points at 20%, +5 × P with vol
-    // +25 points at 12%; vol shocks scaled by (30 / max(days, 1))^0.3.
+    // The reference tail: ±3 × P at 35%, −3 × P with vol +25 points at 35%, +3 × P with vol
+    // +25 points at 20%; vol shocks scaled by (30 / max(days, 1))^0.3.
     tailRows: 3,
     tailBothWaysMask: 0b001,
     adaptive,
@@ -71,8 +71,8 @@ export function adaptiveUnderlying(feed: Buffer, adaptive = 1): UnderlyingConfig
     volShock: zeros(16),
     tail: [
       { priceMultipleHundredths: 300, volMoveBps: 0, weightBps: 3_500 },
-      { priceMultipleHundredths: -500, volMoveBps: 2_500, weightBps: 2_000 },
-      { priceMultipleHundredths: 500, volMoveBps: 2_500, weightBps: 1_200 },
+      { priceMultipleHundredths: -300, volMoveBps: 2_500, weightBps: 3_500 },
+      { priceMultipleHundredths: 300, volMoveBps: 2_500, weightBps: 2_000 },
       { priceMultipleHundredths: 0, volMoveBps: 0, weightBps: 0 },
     ],
     volScalingExponentBps: 3_000,

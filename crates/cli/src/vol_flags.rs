@@ -19,7 +19,7 @@ pub struct VolFlags {
     #[arg(long, default_value_t = 0.1)]
     pub vol_max_decay: f64,
     /// Half-life of the short variance average, hours.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 4)]
     pub vol_half_life_short_hours: i64,
     /// Liquidation horizon, hours: the shock's √horizon scaling and the loss window replayed.
     #[arg(long, default_value_t = 4)]
@@ -28,10 +28,10 @@ pub struct VolFlags {
     #[arg(long, default_value_t = 168)]
     pub vol_half_life_long_hours: i64,
     /// Stressed shock blended into the target (fraction of spot; EMIR art. 28(1)(b)).
-    #[arg(long, default_value_t = 0.2708)]
+    #[arg(long, default_value_t = 0.2799)]
     pub vol_stressed_shock: f64,
     /// Weight of the stressed shock in the target, in [0, 1).
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.5)]
     pub vol_stressed_weight: f64,
 }
 

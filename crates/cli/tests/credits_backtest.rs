@@ -13,6 +13,11 @@ use serde_json::Value;
 use xmargin_cli::backtest::data::format_time;
 use xmargin_risk::reference::{LINK_BASIS_HAIRCUT, OFFSET_GROUPS};
 
+/// How much more margin (fraction of notional, mean over a window) a covered call on linked
+/// spot may lock than the same book unlinked: the tail table's crash row charges the linked
+/// spot's crash loss in the grid (measured: up to 0.45 points).
+const COVERED_CALL_LINK_ALLOWANCE: f64 = 0.01;
+
 fn xmargin(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xmargin")).args(args).env_remove("RUST_BACKTRACE").output().unwrap()
 }
@@ -114,11 +119,19 @@ fn books_replay_with_and_without_credits_on_synthetic_prices() {
                 assert!(without > with + 0.04 && count(r, "with", "breaches") == 0, "{r}");
                 assert!(r["prices"].as_str().unwrap().contains("no basis"));
             }
-            "CoveredCallSpot" => assert!(with < without, "{r}"),
+            // With the tail table's crash row the linked spot's crash loss counts in the grid
+            // (15% of its value at P = 15%) where its standalone haircut is 10%: a covered
+            // call may lock slightly more with the link (README, "Risk model").
+            "CoveredCallSpot" => assert!(with < without + COVERED_CALL_LINK_ALLOWANCE, "{r}"),
             "Conversion" => assert!(with < 1e-9 && without > 0.01, "{r}"),
-            // No reference group (the calibration proposes none): the same computation.
+            // Pairs of a reference group (BTC/ETH) get the credit; the others the same
+            // computation as without.
             "Pair" => {
-                assert!(r["credit"].is_null() && with == without, "{r}");
+                if r["credit"].is_null() {
+                    assert!(with == without, "{r}");
+                } else {
+                    assert!(with < without, "{r}");
+                }
                 assert!(r["beta"].as_f64().unwrap() > 0.0);
             }
             k => panic!("unexpected book kind {k}"),
@@ -227,8 +240,9 @@ fn reference_credits_add_no_bad_debt_on_the_crash_windows() {
         if d1 > 0 {
             still.push(format!("{at}: {d1} (without: {d0})"));
         }
+        let allowance = if r["kind"] == "CoveredCallSpot" { COVERED_CALL_LINK_ALLOWANCE } else { 0.0 };
         assert!(
-            pct(r, "with", "mean_margin_pct") < pct(r, "without", "mean_margin_pct"),
+            pct(r, "with", "mean_margin_pct") < pct(r, "without", "mean_margin_pct") + allowance,
             "{at}: the credit does not lower the margin"
         );
     }
@@ -269,7 +283,8 @@ fn the_reference_calibration_is_what_calibrate_proposes() {
     assert!((initial - LINK_BASIS_HAIRCUT.0.to_num::<f64>()).abs() < 1e-9, "{link:?}");
     assert!((maintenance - LINK_BASIS_HAIRCUT.1.to_num::<f64>()).abs() < 1e-9, "{link:?}");
     // What the data says: BTC/ETH correlation holds in every crash window; the SOL pairs'
-    // falls to about 0.6 in the FTX week; SOL's perp/spot basis moved > 20% within a day.
+    // falls to about 0.6 in the FTX week; SOL's perp/spot basis moved > 10% within the 4-hour
+    // horizon (12.4%; 23.9% within a day).
     let pairs = c["pairs"].as_array().unwrap();
     let window = |pair: &str, w: &str| -> f64 {
         let p = pairs.iter().find(|p| p["pair"] == pair).unwrap();
@@ -282,5 +297,5 @@ fn the_reference_calibration_is_what_calibrate_proposes() {
     }
     assert!(window("BTC/SOL", "2022-11 FTX") < 0.65 && window("ETH/SOL", "2022-11 FTX") < 0.65);
     let sol = c["basis"].as_array().unwrap().iter().find(|b| b["underlying"] == "SOL").unwrap();
-    assert!(sol["worst_loss_horizon"].as_f64().unwrap() > 0.2);
+    assert!(sol["worst_loss_horizon"].as_f64().unwrap() > 0.1);
 }

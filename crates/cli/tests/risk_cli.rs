@@ -27,8 +27,8 @@ fn margin_json(book: &str) -> Value {
 const REFERENCE_RATIOS: [(&str, f64, f64); 7] = [
     ("delta_hedged_long_straddle.json", 0.732, 0.452),
     ("covered_call.json", 0.698, 0.717),
-    ("short_strangle.json", 0.853, 0.863),
-    ("calendar_spread.json", 0.496, 0.442),
+    ("short_strangle.json", 0.801, 0.814),
+    ("calendar_spread.json", 0.499, 0.445),
     ("perp_basis_vs_spot.json", 1.0, 1.0),
     ("cash_and_carry.json", 1.0, 1.0),
     ("btc_long_eth_short.json", 1.0, 1.0),
@@ -53,7 +53,13 @@ fn reference_books_match_the_readme_and_full_revaluation() {
         let pm_req = num(c, "/pm_over_naive_cross/requirement");
         let pm_coll = num(c, "/pm_over_isolated/collateral_needed");
         if v["offsets"]["groups"].as_array().unwrap().is_empty() {
-            assert_eq!((pm_req, pm_coll), (got_req, got_coll), "{book}: no offset group, yet PM differs");
+            // The same requirement computed twice (portfolio and without offsets): equal up to
+            // the f64 division of the ratio.
+            let same = (pm_req - got_req).abs() < 1e-12 && (pm_coll - got_coll).abs() < 1e-12;
+            assert!(
+                same,
+                "{book}: no offset group, yet PM differs: {pm_req} {pm_coll} vs {got_req} {got_coll}"
+            );
         } else {
             assert!(pm_req <= got_req + 1e-9 && pm_coll <= got_coll + 1e-9, "{book}: offsets raised PM");
         }

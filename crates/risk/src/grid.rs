@@ -142,12 +142,16 @@ fn tail_move(p_max: Fx, row: &TailRow) -> Result<Fx> {
 }
 
 /// The reference tail table (maintenance; `xmargin backtest` replays it): the old extreme
-/// move ±3·P at 35% (CME SPAN), a crash of −5·P with vol +25 points at 20% and a squeeze of
-/// +5·P with vol +25 points at 12% (Paradex's SCAN weighs its larger up moves less).
+/// move ±3·P at 35% (CME SPAN), the same fall with implied vol up 25 points at 35% (a crash
+/// comes with a vol spike: March 2020's −40% hour), and the same rise with vol up 25 points
+/// at 20% (a squeeze; Paradex's SCAN weighs its up moves less). Moves stay within ±3·P: the
+/// add-on that corrects the expansion of long options grows with the largest move (about as
+/// its square), and larger multiples charged long-gamma books for moves the adaptive P
+/// already scales into (3·P at the 21% floor is a 63% move).
 pub const REFERENCE_TAIL: TailTable = TailTable::from_rows([
     TailRow::both_ways(Fx::lit("3"), ZERO, Fx::lit("0.35")),
-    TailRow::new(Fx::lit("-5"), Fx::lit("0.25"), Fx::lit("0.20")),
-    TailRow::new(Fx::lit("5"), Fx::lit("0.25"), Fx::lit("0.12")),
+    TailRow::new(Fx::lit("-3"), Fx::lit("0.25"), Fx::lit("0.35")),
+    TailRow::new(Fx::lit("3"), Fx::lit("0.25"), Fx::lit("0.20")),
 ]);
 
 /// Loss at price shock p and vol shock v:

@@ -59,23 +59,23 @@ impl VolParams {
     /// Reference parameters, chosen from the crash data by `xmargin calibrate sweep`
     /// (`crates/cli/src/sweep.rs`; README, "Reference calibration"): a 4-hour liquidation
     /// horizon (what the liquidation engine can meet, README), k = 4, shocks between 21% and
-    /// 60% falling at most 10% per day, half-lives 12 h and 7 days, and a 25% weight on the
-    /// stressed shock S_st = 27.08% (k·σ_st·√4 h, σ_st = 317%: the 99% quantile of the
+    /// 60% falling at most 10% per day, half-lives 4 h and 7 days, and a 50% weight on the
+    /// stressed shock S_st = 27.99% (k·σ_st·√4 h, σ_st = 327%: the 99% quantile of the
     /// estimator's max(σ_short, σ_long) over the 2020–2024 hourly BTC/ETH/SOL perpetual
-    /// closes). Of the 446 points swept it is the one meeting every target — adaptive
-    /// coverage ≥ 99% on ≥ 15 of the 17 crash windows (15), none below 97% (97.92%), mean
-    /// margin ≤ 19.8% of notional (19.67%), a 1-day increase on every window — with the
-    /// smallest worst 1-day margin increase (+32.1 points of notional, 2.46×).
+    /// closes, with these half-lives). Of the 446 points swept it is the one meeting every
+    /// target — adaptive coverage ≥ 99% on ≥ 15 of the 17 crash windows (15), none below 97%
+    /// (97.92%), mean margin ≤ 19.8% of notional (19.79%), a 1-day increase on every window —
+    /// with the smallest worst 1-day margin increase (+31.7 points of notional, 2.43×).
     pub const REFERENCE: VolParams = VolParams {
-        half_life_short_secs: 12 * 3600,
+        half_life_short_secs: 4 * 3600,
         half_life_long_secs: 7 * 86_400,
         k: Fx::lit("4"),
         horizon_secs: 4 * 3600,
         floor: Fx::lit("0.21"),
         cap: Fx::lit("0.6"),
         max_decay_per_day: Fx::lit("0.1"),
-        stressed_shock: Fx::lit("0.2708"),
-        stressed_weight: Fx::lit("0.25"),
+        stressed_shock: Fx::lit("0.2799"),
+        stressed_weight: Fx::lit("0.5"),
     };
 
     pub fn validate(&self) -> Result<()> {

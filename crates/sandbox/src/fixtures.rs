@@ -28,10 +28,11 @@ pub fn haircut(initial: u16, maintenance: u16, tiers: &[(u64, u16, u16)]) -> Hai
 }
 
 /// An underlying with the reference grid (`ScenarioParams::REFERENCE`: ±15% in 3% steps, vol
-/// +15/−10 points at 30 days scaled by (30/max(days, 1))^0.3, the tail ±3·P at 35%, −5·P with
-/// vol +25 points at 20%, +5·P with vol +25 points at 12%, short-option minimum 1%), 60%
-/// implied vol, and the reference estimator (k = 3, 5%–60% shocks, 10%/day decay, half-lives
-/// 12 h / 7 days, one-day horizon, hourly updates).
+/// +15/−10 points at 30 days scaled by (30/max(days, 1))^0.3, the tail ±3·P at 35%, −3·P with
+/// vol +25 points at 35%, +3·P with vol +25 points at 20%, short-option minimum 1%), 60%
+/// implied vol, and the estimator of earlier versions (k = 3, 5%–60% shocks, 10%/day decay,
+/// half-lives 12 h / 7 days, one-day horizon, no stressed weight, hourly updates; the
+/// reference calibration, `VolParams::REFERENCE`, is what `xmargin calibrate sweep` chose).
 pub fn underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
     let row = |price_multiple_hundredths, vol_move_bps, weight_bps| TailRowConfig {
         price_multiple_hundredths,
@@ -68,7 +69,7 @@ pub fn underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
         vol_var_short: [0; 16],
         vol_var_long: [0; 16],
         vol_shock: [0; 16],
-        tail: [row(300, 0, 3_500), row(-500, 2_500, 2_000), row(500, 2_500, 1_200), TailRowConfig::default()],
+        tail: [row(300, 0, 3_500), row(-300, 2_500, 3_500), row(300, 2_500, 2_000), TailRowConfig::default()],
         vol_scaling_exponent_bps: 3_000,
         reserved: [0; 6],
     }

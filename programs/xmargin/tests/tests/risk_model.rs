@@ -220,7 +220,7 @@ fn quote_peg_governance_is_bounded_and_the_guardian_only_raises_it() {
     refused(&mut v, |v| v.execute(id), XmarginError::RiskChangeStale);
 }
 
-/// A valid change of the reference underlying's tail: row 1 (−5 × P) weighs 20% → `w`.
+/// A change of the reference underlying's tail: row 1 (−3 × P, vol +25 points) weighs 35% → `w`.
 fn with_crash_weight(c: UnderlyingConfig, w: u16) -> UnderlyingConfig {
     let mut c = c;
     c.tail[1].weight_bps = w;
@@ -235,12 +235,12 @@ fn tail_and_scaling_change_one_step_at_a_time() {
     // Steps: weights and vol moves by the exchange's step (2,500 bps), multiples by 1.00 × P,
     // the same direction; the exponent by the step; the reference and floor only while off.
     let mut cases: Vec<(UnderlyingConfig, XmarginError)> = Vec::new();
-    cases.push((with_crash_weight(current, 4_501), XmarginError::TailStepTooLarge));
+    cases.push((with_crash_weight(current, 6_001), XmarginError::TailStepTooLarge));
     let mut far = current;
-    far.tail[1].price_multiple_hundredths = -601;
+    far.tail[1].price_multiple_hundredths = -401;
     cases.push((far, XmarginError::TailStepTooLarge));
     let mut flipped = current;
-    flipped.tail[1].price_multiple_hundredths = 500;
+    flipped.tail[1].price_multiple_hundredths = 300;
     cases.push((flipped, XmarginError::TailStepTooLarge));
     let mut both = current;
     both.tail_both_ways_mask = 0b011;
@@ -248,7 +248,7 @@ fn tail_and_scaling_change_one_step_at_a_time() {
     let mut dropped = current;
     dropped.tail_rows = 2;
     dropped.tail[2] = TailRowConfig::default();
-    // Row 2 weighs 12%: dropping it is a weight step of 1,200 ≤ 2,500, allowed; dropping a
+    // Row 2 weighs 20%: dropping it is a weight step of 2,000 ≤ 2,500, allowed; dropping a
     // heavier row is not.
     let mut heavy = current;
     heavy.tail_rows = 0;
@@ -281,10 +281,10 @@ fn tail_and_scaling_change_one_step_at_a_time() {
     }
     // Within the steps, through the timelock: a heavier crash row, the row dropped, the
     // exponent a step down, the stressed shock on.
-    let done = landed(v.change_underlying(0, with_crash_weight(current, 4_500)));
+    let done = landed(v.change_underlying(0, with_crash_weight(current, 6_000)));
     let event = events::<UnderlyingRiskChanged>(&done.logs).remove(0);
-    assert_eq!((event.old.tail[1].weight_bps, event.new.tail[1].weight_bps), (2_000, 4_500));
-    dropped.tail[1].weight_bps = 4_500;
+    assert_eq!((event.old.tail[1].weight_bps, event.new.tail[1].weight_bps), (3_500, 6_000));
+    dropped.tail[1].weight_bps = 6_000;
     landed(v.change_underlying(0, dropped));
     assert_eq!(v.underlying_config(0).tail_rows, 2);
     let mut next = v.underlying_config(0);
@@ -333,7 +333,7 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let mut weight = current;
     weight.vol_stressed_weight_bps = 2_500;
     let mut moved = current;
-    moved.tail[1].price_multiple_hundredths = -600;
+    moved.tail[1].price_multiple_hundredths = -400;
     for config in [lighter, fewer, exponent, weight, moved] {
         // (each refused below)
         refused(
@@ -353,7 +353,7 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let event = events::<ScenarioTightened>(&done.logs).remove(0);
     assert_eq!((event.underlying, event.old.tail_rows, event.new.tail_rows), (0, 3, 4));
     assert_eq!(v.underlying_config(0), tighter);
-    // The option writer's marks covered ±5 × P: the new −7 × P row needs new marks.
+    // The option writer's marks covered ±3 × P: the new −7 × P row needs new marks.
     let accounts = v.health_accounts(&writer.portfolio, None);
     let ix = v.sb.refresh_health_ix(writer.portfolio, &accounts);
     let [a, b] = xmargin_sandbox::venue::budget_ixs();
@@ -375,7 +375,7 @@ fn the_guardian_leaves_a_grouped_underlyings_tail_alone() {
     // Legs net their tails only with identical tables: appending a row to BTC alone, or
     // raising one of its weights, could make the group's requirement fall once ETH follows.
     let mut heavier = v.underlying_config(0);
-    heavier.tail[2].weight_bps = 2_000;
+    heavier.tail[2].weight_bps = 2_500;
     refused(
         &mut v,
         |v| v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: heavier }),
@@ -389,5 +389,5 @@ fn the_guardian_leaves_a_grouped_underlyings_tail_alone() {
     landed(v.lower_offset_credit(0, 0));
     heavier.vol_stressed_shock_bps = 1_500;
     landed(v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: heavier }));
-    assert_eq!(v.underlying_config(0).tail[2].weight_bps, 2_000);
+    assert_eq!(v.underlying_config(0).tail[2].weight_bps, 2_500);
 }
