@@ -176,7 +176,7 @@ export class XmarginClient {
     change: RiskChangeArg;
   }): Promise<TransactionInstruction> {
     return this.program.methods
-      .proposeRiskChange(p.change)
+      .proposeRiskChange({ id: new BN(p.id.toString()), change: p.change })
       .accountsStrict({
         payer: p.payer,
         governance: p.governance,

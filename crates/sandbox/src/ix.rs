@@ -4,7 +4,7 @@ use anchor_lang::{AnchorDeserialize, InstructionData, ToAccountMetas};
 use solana_instruction::{AccountMeta, Instruction};
 use xmargin::instructions::{
     AcceptAuthorityArgs, DepositArgs, HealthView, ListCollateralArgs, OpenPortfolioArgs,
-    ProposeAuthorityArgs, RiskChangeArgs, SetDelegateArgs, TightenOffsetsArgs, TightenRiskArgs, WithdrawArgs,
+    ProposeAuthorityArgs, ProposeRiskChangeArgs, RiskChangeArgs, SetDelegateArgs, TightenOffsetsArgs, TightenRiskArgs, WithdrawArgs,
 };
 use xmargin::state::{HaircutRegistry, Portfolio};
 
@@ -171,7 +171,7 @@ impl Sandbox {
                 risk_change: pda::risk_change(&exchange, id),
                 system_program: anchor_lang::system_program::ID,
             },
-            xmargin::instruction::ProposeRiskChange { args },
+            xmargin::instruction::ProposeRiskChange { args: ProposeRiskChangeArgs { id, change: args } },
         );
         (ix, id)
     }

@@ -351,4 +351,6 @@ pub enum XmarginError {
     GroupedTailChange,
     #[msg("The quote peg's oracle may only change while the contingency is off (threshold 0)")]
     QuotePegOracleLocked,
+    #[msg("The proposal id must be the exchange's next_risk_change_id (its address is derived from it)")]
+    RiskChangeIdMismatch,
 }

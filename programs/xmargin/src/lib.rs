@@ -70,7 +70,7 @@ pub mod xmargin {
     /// Proposes a timelocked change of collateral, underlying, liquidation or offset-group
     /// parameters (governance).
     #[access_control(ctx.accounts.validate(&args))]
-    pub fn propose_risk_change(ctx: Context<ProposeRiskChange>, args: RiskChangeArgs) -> Result<()> {
+    pub fn propose_risk_change(ctx: Context<ProposeRiskChange>, args: ProposeRiskChangeArgs) -> Result<()> {
         ProposeRiskChange::handler(ctx, args)
     }
 

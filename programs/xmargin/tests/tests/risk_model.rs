@@ -391,3 +391,37 @@ fn the_guardian_leaves_a_grouped_underlyings_tail_alone() {
     landed(v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config: heavier }));
     assert_eq!(v.underlying_config(0).tail[2].weight_bps, 2_500);
 }
+
+/// The proposal's address is derived from its id, an argument since the IDL must state the
+/// seed: an id other than the exchange's next one is refused, and nothing is created.
+#[test]
+fn a_proposal_id_other_than_the_next_is_refused() {
+    use anchor_lang::{InstructionData, ToAccountMetas};
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    let exchange = pda::exchange();
+    let next = v.sb.exchange().expect("exchange").next_risk_change_id;
+    let governance = v.fx.governance.insecure_clone();
+    for id in [next + 1, next.wrapping_sub(1)] {
+        let args = xmargin::instructions::ProposeRiskChangeArgs {
+            id,
+            change: RiskChangeArgs::QuotePeg { params: quote_peg_params(9_900, 200) },
+        };
+        let ix = solana_instruction::Instruction {
+            program_id: xmargin::ID,
+            accounts: xmargin::accounts::ProposeRiskChange {
+                payer: v.sb.payer_key(),
+                governance: governance.pubkey(),
+                exchange,
+                registry: registry_key(),
+                risk_change: pda::risk_change(&exchange, id),
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: xmargin::instruction::ProposeRiskChange { args }.data(),
+        };
+        refused(&mut v, |v| v.sb.send(&[ix], &[&governance]), XmarginError::RiskChangeIdMismatch);
+        assert!(v.sb.svm.get_account(&pda::risk_change(&exchange, id)).is_none_or(|a| a.data.is_empty()));
+    }
+    // The next id, through the same arguments, is proposed.
+    assert_eq!(v.propose_quote_peg(quote_peg_params(9_900, 200)).unwrap_or_else(|f| panic!("{f}")), next);
+}

@@ -33,7 +33,17 @@ pub enum RiskChangeArgs {
     QuotePeg { params: QuotePegParams },
 }
 
+/// `propose_risk_change`'s arguments: the proposal's id (the exchange's
+/// `next_risk_change_id`, which the proposal's address is derived from — an argument so that
+/// the IDL states the seed and any IDL-driven client derives the address) and the change.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ProposeRiskChangeArgs {
+    pub id: u64,
+    pub change: RiskChangeArgs,
+}
+
 #[derive(Accounts)]
+#[instruction(args: ProposeRiskChangeArgs)]
 pub struct ProposeRiskChange<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
@@ -42,20 +52,19 @@ pub struct ProposeRiskChange<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
-    /// CHECK: the proposal PDA for `exchange.next_risk_change_id`, created here.
-    #[account(
-        mut,
-        seeds = [RISK_CHANGE_SEED, exchange.key().as_ref(), &exchange.load()?.next_risk_change_id.to_le_bytes()],
-        bump
-    )]
+    /// CHECK: the proposal PDA for `args.id` (= `exchange.next_risk_change_id`, checked in
+    /// `validate`), created here.
+    #[account(mut, seeds = [RISK_CHANGE_SEED, exchange.key().as_ref(), &args.id.to_le_bytes()], bump)]
     pub risk_change: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
 impl ProposeRiskChange<'_> {
-    pub fn validate(&self, args: &RiskChangeArgs) -> Result<()> {
+    pub fn validate(&self, args: &ProposeRiskChangeArgs) -> Result<()> {
         let exchange = self.exchange.load()?;
         require_keys_eq!(self.governance.key(), exchange.governance, XmarginError::NotGovernance);
+        require!(args.id == exchange.next_risk_change_id, XmarginError::RiskChangeIdMismatch);
+        let args = &args.change;
         let registry = self.registry.load()?;
         let step = exchange.max_weight_step_bps;
         match args {
@@ -89,7 +98,8 @@ impl ProposeRiskChange<'_> {
         }
     }
 
-    pub fn handler(ctx: Context<Self>, args: RiskChangeArgs) -> Result<()> {
+    pub fn handler(ctx: Context<Self>, args: ProposeRiskChangeArgs) -> Result<()> {
+        let args = args.change;
         let a = &ctx.accounts;
         let now = Clock::get()?.unix_timestamp;
         let (id, executable_at, exchange_key, liquidation_before) = {
