@@ -206,6 +206,57 @@ fn bad_input_names_the_field() {
         "collateral[0].haircut",
     );
     with_book(&format!(r#"{{{U}, "margin": {{"initial_scale": 0.5}}}}"#), "margin.initial_scale");
+    // The risk model's inputs (issue 15): tail rows, the expiry scaling, the quote's price.
+    const G: &str = r#""max_price_shock": 0.15, "price_steps": 5, "vol_shock_up": 0.15, "vol_shock_down": 0.1, "short_option_charge": 0.01"#;
+    let grid = |extra: &str| {
+        format!(
+            r#"{{"underlyings": [{{"name": "BTC", "price": 60000, "vol": 0.6, "grid": {{{G}, {extra}}}}}]}}"#
+        )
+    };
+    with_book(
+        &grid(r#""tail": [{"price_multiple": -3, "weight": 0.35}, {"price_multiple": 0, "weight": 0.2}]"#),
+        "underlyings[0].grid.tail[1]",
+    );
+    with_book(&grid(r#""tail": [{"price_multiple": -3, "weight": 1.5}]"#), "underlyings[0].grid.tail[0]");
+    with_book(
+        &grid(r#""tail": [{"price_multiple": -3, "weight": 0.3, "both_ways": true}]"#),
+        "underlyings[0].grid.tail[0]",
+    );
+    with_book(
+        &grid(r#""tail": [{"price_multiple": -3, "weight": 0.3, "vol": 0.2}]"#),
+        "malformed portfolio JSON",
+    );
+    with_book(
+        &grid(r#""vol_scaling": {"reference_days": 30, "floor_days": 60, "exponent": 0.3}"#),
+        "underlyings[0].grid.vol_scaling",
+    );
+    with_book(
+        &grid(r#""vol_scaling": {"reference_days": 30, "floor_days": 1, "exponent": 1.5}"#),
+        "underlyings[0].grid.vol_scaling",
+    );
+    with_book(&format!(r#"{{{U}, "margin": {{"quote": {{"price": 0}}}}}}"#), "margin.quote.price");
+    with_book(&format!(r#"{{{U}, "margin": {{"quote": {{"price": 0.95, "factor": 30}}}}}}"#), "margin.quote");
+}
+
+/// A depegged quote (0.95, the reference 0.99 × 2) charges 2 × 0.04 of the gross notional more
+/// at maintenance (× 1.5 at initial), and nothing at par.
+#[test]
+fn a_depegged_quote_raises_the_cli_requirement() {
+    let book = |quote: &str| {
+        format!(
+            r#"{{{U}, "positions": [{{"underlying": "BTC", "kind": "perp", "size": 1}}, {{"underlying": "BTC", "kind": "put", "strike": 54000, "expiry_days": 30, "size": -2}}]{quote}}}"#
+        )
+    };
+    let par = margin_json_of(&book(""));
+    let at_par = margin_json_of(&book(r#", "margin": {"quote": {"price": 1.0}}"#));
+    let depeg = margin_json_of(&book(r#", "margin": {"quote": {"price": 0.95}}"#));
+    let m = |v: &Value| num(v, "/underlyings/0/maintenance/requirement");
+    let i = |v: &Value| num(v, "/underlyings/0/initial/requirement");
+    assert_eq!((m(&at_par), i(&at_par)), (m(&par), i(&par)));
+    let addon = 2.0 * 0.04 * 3.0 * 60_000.0;
+    assert!((m(&depeg) - m(&par) - addon).abs() < 1e-6, "{} → {}", m(&par), m(&depeg));
+    assert!((i(&depeg) - i(&par) - 1.5 * addon).abs() < 1e-6, "{} → {}", i(&par), i(&depeg));
+    assert!((num(&depeg, "/underlyings/0/maintenance/depeg_addon") - addon).abs() < 1e-6);
 }
 
 fn num(v: &Value, pointer: &str) -> f64 {
