@@ -14,12 +14,9 @@
 use anchor_lang::prelude::*;
 
 use super::registry::{
-    CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, UnderlyingConfig, BPS,
-    MAX_OFFSET_CREDIT_BPS, MAX_TIERS,
-};
-use super::registry::{
-    QuotePegParams, TailRowConfig, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS, MAX_TAIL_MULTIPLE_HUNDREDTHS,
-    MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS,
+    CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, QuotePegParams, TailRowConfig,
+    UnderlyingConfig, WeightTier, BPS, MAX_OFFSET_CREDIT_BPS, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS,
+    MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS, MAX_TIERS,
 };
 use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
@@ -242,32 +239,56 @@ impl CollateralRiskParams {
     /// oracle with limits no looser, the link removed or its basis haircuts up
     /// (`CollateralLink::tightens`).
     pub fn tightens(&self, current: &Self) -> bool {
-        let (n, o) = (&self.haircut, &current.haircut);
-        let mut ok = n.initial_asset_weight_bps <= o.initial_asset_weight_bps
-            && n.maintenance_asset_weight_bps <= o.maintenance_asset_weight_bps
-            && n.initial_liability_weight_bps >= o.initial_liability_weight_bps
-            && n.maintenance_liability_weight_bps >= o.maintenance_liability_weight_bps
-            && n.tier_count == o.tier_count
-            && self.deposit_cap <= current.deposit_cap
-            && self.reduce_only >= current.reduce_only
-            && self.reduce_only <= 1
-            && self.link.tightens(&current.link);
+        // Exhaustive destructuring: a field added to any of these structs fails to compile
+        // here until its safe direction is written down.
+        let CollateralRiskParams { haircut: n, oracle: no, deposit_cap, reduce_only, _padding: _, link } =
+            self;
+        let Haircut {
+            initial_asset_weight_bps,
+            maintenance_asset_weight_bps,
+            initial_liability_weight_bps,
+            maintenance_liability_weight_bps,
+            tier_count,
+            _padding: _,
+            tiers,
+        } = n;
+        let o = &current.haircut;
+        let mut ok = *initial_asset_weight_bps <= o.initial_asset_weight_bps
+            && *maintenance_asset_weight_bps <= o.maintenance_asset_weight_bps
+            && *initial_liability_weight_bps >= o.initial_liability_weight_bps
+            && *maintenance_liability_weight_bps >= o.maintenance_liability_weight_bps
+            && *tier_count == o.tier_count
+            && *deposit_cap <= current.deposit_cap
+            && *reduce_only >= current.reduce_only
+            && *reduce_only <= 1
+            && link.tightens(&current.link);
         let count = usize::from(o.tier_count).min(MAX_TIERS);
-        for (nt, ot) in n.tiers[..count].iter().zip(&o.tiers[..count]) {
-            ok &= nt.above == ot.above
-                && nt.initial_weight_bps <= ot.initial_weight_bps
-                && nt.maintenance_weight_bps <= ot.maintenance_weight_bps;
+        for (nt, ot) in tiers[..count].iter().zip(&o.tiers[..count]) {
+            let WeightTier { above, initial_weight_bps, maintenance_weight_bps, _padding: _ } = nt;
+            ok &= *above == ot.above
+                && *initial_weight_bps <= ot.initial_weight_bps
+                && *maintenance_weight_bps <= ot.maintenance_weight_bps;
         }
-        let (no, oo) = (&self.oracle, &current.oracle);
+        let OracleConfig {
+            source,
+            legacy_program,
+            feed_account,
+            kind,
+            _padding: _,
+            max_staleness_secs,
+            max_staleness_slots,
+            max_conf_bps,
+        } = no;
+        let oo = &current.oracle;
         let slots_tighter = oo.max_staleness_slots == 0
-            || (no.max_staleness_slots > 0 && no.max_staleness_slots <= oo.max_staleness_slots);
-        ok && no.kind == oo.kind
-            && no.source == oo.source
-            && no.legacy_program == oo.legacy_program
-            && no.feed_account == oo.feed_account
-            && no.max_staleness_secs <= oo.max_staleness_secs
+            || (*max_staleness_slots > 0 && *max_staleness_slots <= oo.max_staleness_slots);
+        ok && *kind == oo.kind
+            && *source == oo.source
+            && *legacy_program == oo.legacy_program
+            && *feed_account == oo.feed_account
+            && *max_staleness_secs <= oo.max_staleness_secs
             && slots_tighter
-            && no.max_conf_bps <= oo.max_conf_bps
+            && *max_conf_bps <= oo.max_conf_bps
     }
 }
 
@@ -592,11 +613,13 @@ impl QuotePegParams {
     /// Whether this only raises the contingency (the guardian's `tighten_scenario`): the same
     /// oracle, threshold and factor no lower, the contingency already on.
     pub fn tightens(&self, current: &Self) -> bool {
+        // Exhaustive: a new field fails to compile here until its safe direction is written.
+        let QuotePegParams { oracle, threshold_bps, factor_hundredths, _padding } = self;
         current.threshold_bps > 0
-            && self.oracle == current.oracle
-            && self.threshold_bps >= current.threshold_bps
-            && self.factor_hundredths >= current.factor_hundredths
-            && self._padding == [0; 4]
+            && *oracle == current.oracle
+            && *threshold_bps >= current.threshold_bps
+            && *factor_hundredths >= current.factor_hundredths
+            && *_padding == [0; 4]
     }
 
     /// The engine's parameters.
