@@ -4,7 +4,8 @@ use anchor_lang::{AnchorDeserialize, InstructionData, ToAccountMetas};
 use solana_instruction::{AccountMeta, Instruction};
 use xmargin::instructions::{
     AcceptAuthorityArgs, DepositArgs, HealthView, ListCollateralArgs, OpenPortfolioArgs,
-    ProposeAuthorityArgs, ProposeRiskChangeArgs, RiskChangeArgs, SetDelegateArgs, TightenOffsetsArgs, TightenRiskArgs, WithdrawArgs,
+    ProposeAuthorityArgs, ProposeRiskChangeArgs, RiskChangeArgs, SetDelegateArgs, TightenOffsetsArgs,
+    TightenRiskArgs, WithdrawArgs,
 };
 use xmargin::state::{HaircutRegistry, Portfolio};
 
