@@ -191,11 +191,6 @@ impl Quadratic {
         price.add_c(vol)?.neg_c()
     }
 
-    /// −p·(a + b·p): the loss at flat vol.
-    fn price_loss(&self, p: Fx) -> Result<Fx> {
-        p.mul_c(self.a.add_c(self.b.mul_c(p)?)?)?.neg_c()
-    }
-
     /// The p ∈ [−range, range] where the loss at vol shock v peaks inside the range: the top
     /// of the parabola, p* = −(a + f·v)/(2b), when long gamma (b > 0).
     fn price_vertex(&self, v: Fx, range: Fx) -> Result<Option<Fx>> {
@@ -211,30 +206,6 @@ impl Quadratic {
 /// The vol-only part of `scenario_loss`: −(V·v + ½·volga·v²).
 pub fn vol_loss(e: &NetExposure, v: Fx) -> Result<Fx> {
     e.vega.mul_c(v)?.add_c(e.volga.mul_c(v)?.mul_c(v)?.mul_c(HALF)?)?.neg_c()
-}
-
-/// Loss of the price part alone (flat vol) at shock p: −(Δ·S·p + ½·Γ·(S·p)²).
-pub fn price_loss(e: &NetExposure, p: Fx) -> Result<Fx> {
-    Quadratic::of(e)?.price_loss(p)
-}
-
-/// The worst price loss at flat vol for p in [−range, range], and the p where it occurs: a
-/// parabola in p, so its end points, and its vertex when Γ > 0.
-pub fn worst_price_loss(e: &NetExposure, range: Fx) -> Result<(Fx, Fx)> {
-    worst_flat_vol(&Quadratic::of(e)?, range)
-}
-
-fn worst_flat_vol(q: &Quadratic, range: Fx) -> Result<(Fx, Fx)> {
-    let low = range.neg_c()?;
-    let (up, down) = (q.price_loss(range)?, q.price_loss(low)?);
-    let mut worst = if up >= down { (up, range) } else { (down, low) };
-    if let Some(p) = q.price_vertex(ZERO, range)? {
-        let at_vertex = q.price_loss(p)?;
-        if at_vertex > worst.0 {
-            worst = (at_vertex, p);
-        }
-    }
-    Ok(worst)
 }
 
 /// Largest price shock evaluated, grid or extreme: a fall of 100% or more has no meaning

@@ -11,7 +11,9 @@ use xmargin::state::{HaircutRegistry, Portfolio};
 
 use crate::{pda, Sandbox, TxFailure};
 
-pub(crate) fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+/// An xmargin instruction from its Anchor accounts and data (for tests that build one by hand:
+/// another signer, a chosen account).
+pub fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction { program_id: xmargin::ID, accounts: accounts.to_account_metas(None), data: data.data() }
 }
 

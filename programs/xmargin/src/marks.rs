@@ -31,23 +31,21 @@ pub fn ppm(value: u32) -> Result<Fx> {
     from_native(i128::from(value), 6).map_err(risk_error)
 }
 
-/// Hundredths as a multiple (tail price multiples in the registry and in marks). The
-/// magnitude is divided unsigned (sBPF has no signed division) and the sign put back.
+/// Hundredths as a multiple (tail price multiples in the registry and in marks).
 pub fn hundredths(value: impl Into<i64>) -> Result<Fx> {
     let value: i64 = value.into();
-    let magnitude = Fx::from_num(value.unsigned_abs()).div_i(100).map_err(risk_error)?;
-    if value < 0 {
-        magnitude.neg_c().map_err(risk_error)
-    } else {
-        Ok(magnitude)
-    }
+    with_sign(Fx::from_num(value.unsigned_abs()).div_i(100).map_err(risk_error)?, value < 0)
 }
 
-/// A signed bps value as a fraction (`bps` for a field that may be negative; unsigned
-/// division, as `hundredths`).
+/// A signed bps value as a fraction (`bps` for a field that may be negative).
 pub fn signed_bps(value: i16) -> Result<Fx> {
-    let magnitude = bps(value.unsigned_abs())?;
-    if value < 0 {
+    with_sign(bps(value.unsigned_abs())?, value < 0)
+}
+
+/// `magnitude`, negated when `negative`: signed conversions divide the magnitude unsigned
+/// (sBPF has no signed division) and put the sign back.
+fn with_sign(magnitude: Fx, negative: bool) -> Result<Fx> {
+    if negative {
         magnitude.neg_c().map_err(risk_error)
     } else {
         Ok(magnitude)
@@ -171,12 +169,12 @@ impl SeriesMarksState {
         })
     }
 
-    /// Stores `m`, computed at `current`'s implied vol, tail and expiry scaling and at a
-    /// largest price shock of `shock_ppm`.
-    pub fn store(&mut self, m: &SeriesMarks, current: &CurrentBasis, shock_ppm: u32) {
+    /// Stores `m`, computed at `current`'s implied vol, largest price shock (rounded up to
+    /// ppm), tail and expiry scaling.
+    pub fn store(&mut self, m: &SeriesMarks, current: &CurrentBasis) {
         self.computed_at = m.basis.computed_at;
         self.implied_vol_bps = current.implied_vol_bps;
-        self.max_price_shock_ppm = shock_ppm;
+        self.max_price_shock_ppm = current.shock_ppm;
         self.tail_multiple_hundredths = current.tail_hundredths;
         [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps] =
             current.vol_scaling_key;

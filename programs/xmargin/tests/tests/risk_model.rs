@@ -396,7 +396,6 @@ fn the_guardian_leaves_a_grouped_underlyings_tail_alone() {
 /// seed: an id other than the exchange's next one is refused, and nothing is created.
 #[test]
 fn a_proposal_id_other_than_the_next_is_refused() {
-    use anchor_lang::{InstructionData, ToAccountMetas};
     let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
     let exchange = pda::exchange();
     let next = v.sb.exchange().expect("exchange").next_risk_change_id;
@@ -406,22 +405,48 @@ fn a_proposal_id_other_than_the_next_is_refused() {
             id,
             change: RiskChangeArgs::QuotePeg { params: quote_peg_params(9_900, 200) },
         };
-        let ix = solana_instruction::Instruction {
-            program_id: xmargin::ID,
-            accounts: xmargin::accounts::ProposeRiskChange {
+        let ix = xmargin_sandbox::ix::instruction(
+            xmargin::accounts::ProposeRiskChange {
                 payer: v.sb.payer_key(),
                 governance: governance.pubkey(),
                 exchange,
                 registry: registry_key(),
                 risk_change: pda::risk_change(&exchange, id),
                 system_program: anchor_lang::system_program::ID,
-            }
-            .to_account_metas(None),
-            data: xmargin::instruction::ProposeRiskChange { args }.data(),
-        };
+            },
+            xmargin::instruction::ProposeRiskChange { args },
+        );
         refused(&mut v, |v| v.sb.send(&[ix], &[&governance]), XmarginError::RiskChangeIdMismatch);
         assert!(v.sb.svm.get_account(&pda::risk_change(&exchange, id)).is_none_or(|a| a.data.is_empty()));
     }
     // The next id, through the same arguments, is proposed.
     assert_eq!(v.propose_quote_peg(quote_peg_params(9_900, 200)).unwrap_or_else(|f| panic!("{f}")), next);
+}
+
+/// The keeper and the guardian choose their accounts and rows: another feed's price account
+/// is refused by the oracle guard, and a malformed appended row by the table's checks; each
+/// leaves the registry as it was.
+#[test]
+fn a_crank_with_another_feed_and_a_malformed_guardian_row_are_refused() {
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    landed(v.set_quote_peg(quote_peg_params(9_900, 200)));
+    // A real, fresh price account of another feed (BTC's), well above the threshold.
+    let other = v.underlyings[0].oracle;
+    let exchange = pda::exchange();
+    let ix = xmargin_sandbox::ix::instruction(
+        xmargin::accounts::UpdateQuotePeg { exchange, registry: registry_key(), oracle: other },
+        xmargin::instruction::UpdateQuotePeg {},
+    );
+    refused(&mut v, |v| v.sb.send(&[ix], &[]), XmarginError::OracleWrongAccount);
+    // A row appended with weight 0, or beyond 25 × P: refused before anything is stored.
+    for (weight_bps, price_multiple_hundredths) in [(0, -400), (1_000, -2_600)] {
+        let mut config = v.underlying_config(0);
+        config.tail_rows = 4;
+        config.tail[3] = TailRowConfig { price_multiple_hundredths, vol_move_bps: 0, weight_bps };
+        refused(
+            &mut v,
+            |v| v.tighten_scenario(TightenScenarioArgs::Underlying { index: 0, config }),
+            XmarginError::InvalidTailTable,
+        );
+    }
 }

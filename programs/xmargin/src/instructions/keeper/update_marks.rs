@@ -91,7 +91,9 @@ impl UpdateMarks<'_> {
         let underlying = m.underlying;
         let quote_decimals = registry.collaterals[0].decimals;
         let (current, _) = underlying_market(&registry, u16::from(underlying), &ctx.accounts.oracle, &clock)?;
-        let (at, shock_ppm) = marking_market(&current)?;
+        // The market the marks are computed at: its largest shock rounded up to what they
+        // record (`basis.shock_ppm`).
+        let (at, _) = marking_market(&current)?;
         let basis = current_basis(&registry, &current)?;
         let policy = m.marks_policy()?;
         // Validated: every bit a listed series (at most `MAX_SERIES` = 32, the mask's width).
@@ -123,7 +125,7 @@ impl UpdateMarks<'_> {
                 scale,
             )
             .map_err(risk_error)?;
-            m.marks[index].store(&marks, &basis, shock_ppm);
+            m.marks[index].store(&marks, &basis);
         }
         emit!(MarksUpdated {
             market: ctx.accounts.market.key(),
@@ -132,7 +134,7 @@ impl UpdateMarks<'_> {
             spot: i128::from_le_bytes(bits(at.spot)),
             computed_at: now,
             implied_vol_bps: basis.implied_vol_bps,
-            max_price_shock_ppm: shock_ppm,
+            max_price_shock_ppm: basis.shock_ppm,
         });
         Ok(())
     }
