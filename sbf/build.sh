@@ -22,7 +22,7 @@ log "building xmargin.so (target $SBF_TARGET_JSON)"
 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
 __CARGO_TESTS_ONLY_SRC_ROOT="$SRC_ROOT" \
 RUSTFLAGS="-C panic=abort -C relocation-model=static -C passes=lower-atomic -C link-arg=--llvm-args=-bpf-stack-size=${SBF_STACK_SIZE:-4096}" \
-  cargo build --release --locked -p xmargin -p xmargin-risk-bench \
+  cargo build --release --locked -p xmargin -p xmargin-risk-bench ${SBF_FEATURES:+--features "xmargin/$SBF_FEATURES"} \
     --target "$SBF_TARGET_JSON" \
     -Z build-std=std,panic_abort -Z json-target-spec
 

@@ -165,16 +165,16 @@ pub fn scenario_loss(e: &NetExposure, p: Fx, v: Fx) -> Result<Fx> {
 /// and evaluating each candidate in Horner form (4 multiplications instead of 9) is what
 /// keeps the grid affordable on-chain, where it runs for every underlying at every level.
 #[derive(Debug, Clone, Copy)]
-struct Quadratic {
-    a: Fx,
-    b: Fx,
-    c: Fx,
-    d: Fx,
-    f: Fx,
+pub(crate) struct Quadratic {
+    pub(crate) a: Fx,
+    pub(crate) b: Fx,
+    pub(crate) c: Fx,
+    pub(crate) d: Fx,
+    pub(crate) f: Fx,
 }
 
 impl Quadratic {
-    fn of(e: &NetExposure) -> Result<Quadratic> {
+    pub(crate) fn of(e: &NetExposure) -> Result<Quadratic> {
         Ok(Quadratic {
             a: e.delta.mul_c(e.spot)?,
             b: e.gamma.mul_c(e.spot)?.mul_c(e.spot)?.mul_c(HALF)?,
@@ -468,11 +468,46 @@ pub fn requirement_with_addons(
     params: &ScenarioParams,
     addons: Addons,
 ) -> Result<RequirementBreakdown> {
-    let addon = addons.grid;
     let q = Quadratic::of(e)?;
-    let (expansion_worst, worst_price_shock, worst_vol_shock) = worst_on_rectangle(&q, params)?;
-    let grid_loss = expansion_worst.add_c(addon)?;
+    let worst = worst_on_rectangle(&q, params)?;
     let tail_loss = tail_loss(&q, params, &addons)?;
+    assemble(e, params, addons, worst, tail_loss)
+}
+
+/// [`requirement_with_addons`] with the worst losses computed in 64-bit integers
+/// (`grid64.rs`): never below it, above it by at most ~10^−7 of the book's largest loss
+/// coefficient; the exact computation when an input is outside the integer path's bounds.
+/// What health uses (marks path, on-chain and in the scanner).
+pub fn requirement_bounded(
+    e: &NetExposure,
+    params: &ScenarioParams,
+    addons: Addons,
+) -> Result<RequirementBreakdown> {
+    crate::trace::mark("grid: start");
+    let q = Quadratic::of(e)?;
+    let Some(w) = crate::grid64::worst(&q, params) else {
+        return requirement_with_addons(e, params, addons);
+    };
+    crate::trace::mark("grid: rectangle and tail");
+    let mut tail: Option<Fx> = None;
+    for (raw, row) in w.rows[..w.row_count].iter().zip(params.tail.rows()) {
+        let loss = weighted_tail_loss(*raw, row, &addons)?;
+        tail = Some(tail.map_or(loss, |t| t.max(loss)));
+    }
+    crate::trace::mark("grid: tail weights");
+    assemble(e, params, addons, w.grid, tail.unwrap_or(ZERO))
+}
+
+/// The requirement from the worst grid loss (and where) and the worst weighted tail loss.
+fn assemble(
+    e: &NetExposure,
+    params: &ScenarioParams,
+    addons: Addons,
+    (expansion_worst, worst_price_shock, worst_vol_shock): (Fx, Fx, Fx),
+    tail_loss: Fx,
+) -> Result<RequirementBreakdown> {
+    let addon = addons.grid;
+    let grid_loss = expansion_worst.add_c(addon)?;
     let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;
     let confidence_addon = e.delta.abs_c()?.mul_c(e.conf)?;
     let depeg_addon = if params.quote_depeg_charge == ZERO {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod full;
 pub mod fx;
 pub mod grid;
+mod grid64;
 pub mod links;
 pub mod liquidation;
 pub mod margin;
@@ -25,6 +26,7 @@ pub mod portfolio;
 pub mod reference;
 pub mod scenarios;
 pub mod socialized;
+pub mod trace;
 pub mod trading;
 pub mod vol;
 

@@ -36,7 +36,7 @@ use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{years_from_seconds, Checked, Fx, HALF, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
-    overstatement_bound, requirement_with_addons, shortfall_bound, tail_range, Addons, JointLeg,
+    overstatement_bound, requirement_bounded, shortfall_bound, tail_range, Addons, JointLeg,
     RequirementBreakdown, ScenarioParams, MAX_SHOCK,
 };
 use crate::links::{linked_exposures, LinkedUnderlying};
@@ -381,7 +381,7 @@ impl MarkedBook {
         let p = level_params(&self.exposure.scenario, params, level)?;
         let [grid, extreme] = self.addons[index];
         let addons = Addons { grid, extreme, value_error: grid };
-        let r = requirement_with_addons(&self.exposure, &p, addons)?;
+        let r = requirement_bounded(&self.exposure, &p, addons)?;
         let leg = if grouped { Some(JointLeg::new(&self.exposure, &p, addons, &r)?) } else { None };
         let e = &self.exposure;
         let charge = if level == Level::Initial {
@@ -612,6 +612,7 @@ pub fn marked_margin(
     params.validate()?;
     let links = linked_exposures(balances, collateral)?;
     let books = marked_books_linked(positions, &links, underlyings, now)?;
+    crate::trace::mark("engine: books netted");
     let mut reports = Vec::with_capacity(books.len());
     let mut parts: [Vec<OffsetPart>; 2] = [Vec::new(), Vec::new()];
     let mut totals = [ZERO; 2];
@@ -631,6 +632,7 @@ pub fn marked_margin(
         let linked_units = crate::fx::sum(links.iter().filter(|(i, _)| *i == u).map(|(_, x)| *x))?;
         let [Some(maintenance), Some(initial)] = levels else { return Err(RiskError::Overflow) };
         reports.push(UnderlyingReport { exposure: book.exposure, linked_units, initial, maintenance });
+        crate::trace::mark("engine: one underlying, both levels");
     }
     let maintenance_credit = total_credit(&params.offsets, &parts[0])?;
     let initial_credit = total_credit(&params.offsets, &parts[1])?;
@@ -638,7 +640,10 @@ pub fn marked_margin(
     let initial = totals[1].sub_c(initial_credit)?;
     let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
     let r = Requirements { initial, maintenance, initial_credit, maintenance_credit, underlyings: reports };
-    report_from(r, balances, collateral, &linked)
+    crate::trace::mark("engine: credits");
+    let report = report_from(r, balances, collateral, &linked);
+    crate::trace::mark("engine: collateral and report");
+    report
 }
 
 /// Marks of an expired series whose settlement price is recorded: worth `value` per unit (its

@@ -215,6 +215,17 @@ impl Sandbox {
         let tx = Transaction::new(&all, message, self.svm.latest_blockhash());
         let result = self.svm.send_transaction(tx);
         self.svm.expire_blockhash();
+        if let Some(filter) = std::env::var_os("XMARGIN_PRINT_LOGS") {
+            // Profiling aid (README, "Scaling on Solana"): the logs of every transaction
+            // whose logs contain the filter, e.g. the `cu-trace` marks of one instruction.
+            let logs = match &result {
+                Ok(meta) => &meta.logs,
+                Err(failed) => &failed.meta.logs,
+            };
+            if logs.iter().any(|l| l.contains(filter.to_string_lossy().as_ref())) {
+                eprintln!("{}", logs.join("\n"));
+            }
+        }
         match result {
             Ok(meta) => Ok(success(meta)),
             Err(failed) => Err(TxFailure {

@@ -160,6 +160,31 @@ pub fn process(_program: &Pubkey, _accounts: &[AccountInfo], data: &[u8]) -> Pro
             sol_log_compute_units();
             msg!("primitive {} result bits {}", stage, acc.to_bits());
         }
+        // Integer primitives, 10 of each on loop-carried values: i64 multiply, i64 × i64 → i128,
+        // i128 >> 20 back to i64 (checked), i64 division, i128 division by an i64.
+        30..=34 => {
+            let mut a: i64 = core::hint::black_box(123_456_789);
+            let b: i64 = core::hint::black_box(987_654_321);
+            let mut w: i128 = core::hint::black_box(1);
+            for i in 0..10i64 {
+                match stage {
+                    30 => a = a.wrapping_mul(b).wrapping_add(i),
+                    31 => w = i128::from(a.wrapping_add(i)).wrapping_mul(i128::from(b)).wrapping_add(w),
+                    32 => {
+                        let p = i128::from(a).wrapping_mul(i128::from(b >> 10));
+                        a = i64::try_from(p >> 20).map_err(|_| ProgramError::Custom(4))?.wrapping_add(i);
+                    }
+                    33 => a = (a.unsigned_abs() / (b.wrapping_add(i) | 1).unsigned_abs()) as i64 + b,
+                    _ => {
+                        w = (w.wrapping_add(i128::from(a)) << 40)
+                            .checked_div(i128::from(b) + i128::from(i))
+                            .unwrap_or(0)
+                    }
+                }
+            }
+            sol_log_compute_units();
+            msg!("int {} {} {}", stage, a, w);
+        }
         _ => return Err(ProgramError::InvalidInstructionData),
     }
     Ok(())

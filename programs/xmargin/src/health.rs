@@ -569,6 +569,7 @@ fn inputs<'info>(
             amount: from_native(i128::from(amount), config.decimals).map_err(risk_error)?,
         });
     }
+    xmargin_risk::trace::mark("inputs: collateral");
     let used = health_underlyings(portfolio, registry, links);
     let slots = portfolio.active_positions().count();
     let mut underlyings: Vec<MarkedUnderlying> = Vec::with_capacity(used.len());
@@ -611,6 +612,7 @@ fn inputs<'info>(
             }
         }
     }
+    xmargin_risk::trace::mark("inputs: underlyings and positions");
     require!(next.next().is_none(), XmarginError::OracleAccountsMismatch);
     // The quote market is always present: a liquidation may credit a portfolio with none.
     markets.push(CollateralMarket {
@@ -625,5 +627,6 @@ fn inputs<'info>(
         amount: from_native(i128::from(quote_amount), quote_decimals).map_err(risk_error)?,
     });
     let params = margin_params(registry, now, mode)?;
+    xmargin_risk::trace::mark("inputs: quote and params");
     Ok(HealthInputs { markets, balances, underlyings, positions, instruments, now, params })
 }

@@ -59,6 +59,16 @@ fn risk_engine_cost_on_sbpf() {
             assert!(cu / 10 <= 15_000, "a Black-Scholes evaluation costs {} CU", cu / 10);
         }
     }
+    for (s, name) in [
+        (30u8, "i64 multiply"),
+        (31, "i64 × i64 → i128"),
+        (32, "i64 × i64 >> 20 → i64"),
+        (33, "u64 divide"),
+        (34, "i128 divide"),
+    ] {
+        let cu = stage(&mut sb, s).expect("primitive fits");
+        println!("  {name:<32} {:>8} each (×10)", cu / 10);
+    }
     let netting = stage(&mut sb, 1);
     println!("  netting 32 positions (24 options)  {}", show(netting));
     assert!(netting.is_some(), "netting must fit one transaction");

@@ -35,10 +35,12 @@ pub struct RefreshHealth<'info> {
 
 impl RefreshHealth<'_> {
     pub fn handler<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<HealthView> {
+        xmargin_risk::trace::mark("refresh_health: accounts loaded");
         let a = &ctx.accounts;
         let (portfolio, registry) = (a.portfolio.load()?, a.registry.load()?);
         let clock = Clock::get()?;
         let report = own_report(&portfolio, &registry, ctx.remaining_accounts, &clock)?;
+        xmargin_risk::trace::mark("report");
         let view = HealthView {
             equity: report.equity.to_bits(),
             initial_health: report.initial_health.to_bits(),
