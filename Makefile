@@ -57,7 +57,8 @@ ts-typecheck: setup-node sbf
 ts-test: setup-node sbf
 	npm test
 
-## target/cu-report.json: every measured instruction and scenario, from the Rust and TS suites.
+## target/cu-report.json: every measured instruction and scenario, from the Rust and TS suites,
+## and the write locks of the hot instructions with the throughput they allow.
 cu: setup sbf
 	rm -rf target/cu
 	$(CARGO) test --locked -p xmargin-litesvm-tests

@@ -11,7 +11,7 @@
 //! already are): A = ⌊a/Q⌋, … Shocks are integers in units of 2^−`SHOCK_BITS`, rounded
 //! outward (the rectangle's edges and the tail paths' ends away from the spot, so the
 //! integer domain contains the exact one). Bounds proved by the checks in [`Scaled::of`] and
-//! [`Shocks::of`]: |A…F| < 2^30, |p| ≤ 2^24, |v| < 2^27, hence every intermediate is below
+//! [`Shocks::of`]: |A…F| ≤ 2^30, |p| ≤ 2^24, |v| < 2^27, hence every intermediate is below
 //! 2^62 (see `eval`); inputs outside them return `None` and the caller uses the exact path.
 //!
 //! **Error.** At one (p, v), with V = max|v| (vol units) over the candidates:
@@ -24,8 +24,9 @@
 //! The margin added to every result is (6 + 3V + V²) Q (and the row term), so the result is
 //! never below the exact supremum (nor below `grid.rs`'s, whose own rounding is ~2^−47 of the
 //! largest coefficient, well inside one Q ≤ 2^−29 of it), and above it by at most twice the
-//! margins plus the loss over the outward rounding of the domain (2^−24 of a shock). With
-//! Q ≤ 2^−29 of the largest coefficient and V ≤ 3 this is under 2·10^−6 of the book's
+//! margins plus the loss over the outward rounding of the domain (2^−24 of a shock; a tail
+//! row's end, multiple × P, under 2.1 · 2^−24: P is taken to 2^−33 there). With
+//! Q ≤ 2^−29 of the largest coefficient and V ≤ 3 this is about 2.5·10^−6 of the book's
 //! largest coefficient, the row term dominating; `tests/grid64.rs` asserts both sides (at
 //! most 4·10^−6) over random books from dust to 10^12 quote units.
 use crate::fx::{Fx, FRAC_BITS};
@@ -42,12 +43,18 @@ const COEF_BITS: u32 = 30;
 const MAX_VOL: i64 = 1 << 27;
 /// Largest |price multiple| of a tail row, in shock units (`scenarios::MAX_TAIL_MULTIPLE`).
 const MAX_MULTIPLE: i64 = 25 << SHOCK_BITS;
+/// Fractional bits of P in a tail row's end (multiple × P): rounding P to 2^−24 there would
+/// move a 25 × P end by up to 25 · 2^−24; at 2^−33 the product is still below 2^62.
+const FINE_BITS: u32 = 33;
+const FINE_DROP: u32 = FRAC_BITS - FINE_BITS;
+const FINE_ROUND_UP: i128 = (1 << FINE_DROP) - 1;
+const FINE_ONE_LESS: i64 = (1 << FINE_BITS) - 1;
 /// Bits an `Fx` shock drops, and half of its last kept unit.
 const DROP: u32 = FRAC_BITS - SHOCK_BITS;
 const ROUND_UP: i128 = (1 << DROP) - 1;
 const HALF_SHOCK: Fx = Fx::from_bits(1 << (DROP - 1));
 
-/// The loss's coefficients in quanta of 2^`shift` `Fx` bits, each below 2^30 in magnitude.
+/// The loss's coefficients in quanta of 2^`shift` `Fx` bits, each at most 2^30 in magnitude.
 #[derive(Debug, Clone, Copy)]
 struct Scaled {
     a: i64,
@@ -66,12 +73,12 @@ impl Scaled {
         let shift = bits.saturating_sub(COEF_BITS);
         // `>>` floors (toward −∞): each coefficient is at most one quantum below its value.
         let [a, b, c, d, f] = all.map(|x| i64::try_from(x >> shift).unwrap_or(i64::MAX));
-        let within = [a, b, c, d, f].iter().all(|x| x.unsigned_abs() < 1 << COEF_BITS);
+        let within = [a, b, c, d, f].iter().all(|x| x.unsigned_abs() <= 1 << COEF_BITS);
         within.then_some(Scaled { a, b, c, d, f, shift })
     }
 
     /// L(p, v) in quanta × 2^−24: −(p·(A + B·p + F·v) + v·(C + D·v)), each product shifted
-    /// back once. With |A…F| < 2^30, |p| ≤ 2^24 and |v| < 2^27: B·p < 2^54, F·v < 2^57, the
+    /// back once. With |A…F| ≤ 2^30, |p| ≤ 2^24 and |v| < 2^27: B·p < 2^54, F·v < 2^57, the
     /// first factor < 2^34 and times p < 2^58; D·v < 2^57, the second factor < 2^34 and
     /// times v < 2^61; the sum < 2^62.
     fn eval(&self, p: i64, v: i64) -> i64 {
@@ -134,11 +141,14 @@ impl Shocks {
         let v_lo = shock(params.vol_shock_down, true)?.wrapping_neg();
         let v_hi = shock(params.vol_shock_up, true)?;
         let cap = shock(MAX_SHOCK, true)?;
+        // P in 2^−33 units, rounded up (≤ 2^33 exactly when `p_max` ≤ 2^24, checked below).
+        let p_fine = params.max_price_shock.to_bits().checked_add(FINE_ROUND_UP)? >> FINE_DROP;
+        let p_fine = i64::try_from(p_fine).ok()?;
         let mut largest = v_lo.unsigned_abs().max(v_hi.unsigned_abs());
         let mut rows = [(0, 0, 0); MAX_TAIL_ROWS];
         let table = params.tail.rows();
         for (out, row) in rows.iter_mut().zip(table) {
-            let (lo, hi) = row_path(row, p_max, cap)?;
+            let (lo, hi) = row_path(row, p_fine, cap)?;
             // The row's vol is a point, not an edge: rounded to nearest (its error is in the margin).
             let v = shock(row.vol_move().checked_add(HALF_SHOCK)?, false)?;
             largest = largest.max(v.unsigned_abs());
@@ -152,14 +162,15 @@ impl Shocks {
 }
 
 /// A tail row's price path [lo, hi] in shock units, its end multiple × P rounded away from
-/// the spot and capped at `MAX_SHOCK` (rounded up).
-fn row_path(row: &TailRow, p_max: i64, cap: i64) -> Option<(i64, i64)> {
+/// the spot (`p_fine`: P in 2^−`FINE_BITS` units, rounded up) and capped at `MAX_SHOCK`
+/// (rounded up).
+fn row_path(row: &TailRow, p_fine: i64, cap: i64) -> Option<(i64, i64)> {
     let multiple = shock(row.price_multiple().abs(), true)?;
     if multiple > MAX_MULTIPLE {
         return None;
     }
-    // < 2^29 × 2^24: no overflow.
-    let end = multiple.wrapping_mul(p_max).wrapping_add(SHOCK_ONE.wrapping_sub(1)) >> SHOCK_BITS;
+    // ≤ 25·2^24 × 2^33 < 2^62 when P ≤ 1 (beyond, `Shocks::of` discards the result).
+    let end = multiple.wrapping_mul(p_fine).wrapping_add(FINE_ONE_LESS) >> FINE_BITS;
     let end = end.min(cap);
     Some(if row.both_ways {
         (end.wrapping_neg(), end)

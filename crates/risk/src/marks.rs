@@ -363,33 +363,44 @@ pub struct MarkedBook {
 impl MarkedBook {
     /// The requirement at `level`; the initial level includes the stable-price charge.
     pub fn requirement(&self, params: &MarginParams, level: Level) -> Result<RequirementBreakdown> {
-        let (mut r, _, charge) = self.parts(params, level, false)?;
-        r.requirement = r.requirement.add_c(charge)?;
+        let mut r = self.scenario_requirement(params, level)?;
+        r.requirement = r.requirement.add_c(self.stable_charge(level)?)?;
         Ok(r)
     }
 
-    /// The scenario requirement at `level` (without the stable-price charge), its joint-
-    /// scenario terms for offsets when `grouped` (computed only then: they cost a few
-    /// fixed-point products per level), and the stable-price charge (initial level only).
-    pub fn parts(
+    /// The add-ons of `level` (the value error is the grid add-on: marks are shifted).
+    fn level_addons(&self, level: Level) -> Addons {
+        let [grid, extreme] = self.addons[usize::from(level == Level::Initial)];
+        Addons { grid, extreme, value_error: grid }
+    }
+
+    /// The scenario requirement at `level`, without the stable-price charge.
+    pub fn scenario_requirement(&self, params: &MarginParams, level: Level) -> Result<RequirementBreakdown> {
+        let p = level_params(&self.exposure.scenario, params, level)?;
+        requirement_bounded(&self.exposure, &p, self.level_addons(level))
+    }
+
+    /// The stable-price charge (initial level only; zero at maintenance).
+    pub fn stable_charge(&self, level: Level) -> Result<Fx> {
+        let e = &self.exposure;
+        match level {
+            Level::Initial => stable_price_charge(e.delta, e.spot, self.stable_price),
+            Level::Maintenance => Ok(ZERO),
+        }
+    }
+
+    /// The joint-scenario terms for offsets of the scenario requirement `r` at `level`.
+    /// Separate from [`Self::scenario_requirement`] and computed only for a grouped
+    /// underlying: they cost a few fixed-point products, and returning them with every
+    /// requirement cost ~2k compute units of copying on sBPF (measured).
+    pub fn joint_leg(
         &self,
         params: &MarginParams,
         level: Level,
-        grouped: bool,
-    ) -> Result<(RequirementBreakdown, Option<JointLeg>, Fx)> {
-        let index = usize::from(level == Level::Initial);
+        r: &RequirementBreakdown,
+    ) -> Result<JointLeg> {
         let p = level_params(&self.exposure.scenario, params, level)?;
-        let [grid, extreme] = self.addons[index];
-        let addons = Addons { grid, extreme, value_error: grid };
-        let r = requirement_bounded(&self.exposure, &p, addons)?;
-        let leg = if grouped { Some(JointLeg::new(&self.exposure, &p, addons, &r)?) } else { None };
-        let e = &self.exposure;
-        let charge = if level == Level::Initial {
-            stable_price_charge(e.delta, e.spot, self.stable_price)?
-        } else {
-            ZERO
-        };
-        Ok((r, leg, charge))
+        JointLeg::new(&self.exposure, &p, self.level_addons(level), r)
     }
 }
 
@@ -399,10 +410,10 @@ pub fn books_requirement(books: &[MarkedBook], params: &MarginParams, level: Lev
     let mut parts: Vec<OffsetPart> = Vec::new();
     for book in books {
         value = value.add_c(book.exposure.value)?;
-        let grouped = params.offsets.group_of(book.exposure.underlying).is_some();
-        let (r, leg, charge) = book.parts(params, level, grouped)?;
-        requirement = requirement.add_c(r.requirement)?.add_c(charge)?;
-        if let Some(leg) = leg {
+        let r = book.scenario_requirement(params, level)?;
+        requirement = requirement.add_c(r.requirement)?.add_c(book.stable_charge(level)?)?;
+        if params.offsets.group_of(book.exposure.underlying).is_some() {
+            let leg = book.joint_leg(params, level, &r)?;
             parts.push(OffsetPart { underlying: book.exposure.underlying, requirement: r.requirement, leg });
         }
     }
@@ -621,11 +632,12 @@ pub fn marked_margin(
         let grouped = params.offsets.group_of(u).is_some();
         let mut levels = [None; 2];
         for (i, level) in LEVELS.iter().enumerate() {
-            let (mut r, leg, charge) = book.parts(params, *level, grouped)?;
-            if let Some(leg) = leg {
+            let mut r = book.scenario_requirement(params, *level)?;
+            if grouped {
+                let leg = book.joint_leg(params, *level, &r)?;
                 parts[i].push(OffsetPart { underlying: u, requirement: r.requirement, leg });
             }
-            r.requirement = r.requirement.add_c(charge)?;
+            r.requirement = r.requirement.add_c(book.stable_charge(*level)?)?;
             totals[i] = totals[i].add_c(r.requirement)?;
             levels[i] = Some(r);
         }

@@ -584,6 +584,7 @@ fn inputs<'info>(
                 stable_price: stable,
             });
             let basis = current_basis(registry, &data)?;
+            xmargin_risk::trace::mark("inputs: policy and basis");
             for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
                 positions.push(marked_position(slot, m, &data, &basis, quote_decimals, now)?);
                 instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
@@ -592,6 +593,7 @@ fn inputs<'info>(
                     quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
                 }
             }
+            xmargin_risk::trace::mark("inputs: positions of one underlying");
             Ok(())
         };
         match &provided {
@@ -605,9 +607,11 @@ fn inputs<'info>(
                     XmarginError::MarketAccountsMismatch
                 );
                 let oracle = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
+                xmargin_risk::trace::mark("inputs: market account");
                 let (data, price) = underlying_market(registry, u, oracle, clock).inspect_err(|_| {
                     msg!("oracle of underlying {} ({}) failed", u, oracle.key);
                 })?;
+                xmargin_risk::trace::mark("inputs: oracle and scenario");
                 add(data, stable_price(&price)?, &m)?;
             }
         }

@@ -1,0 +1,34 @@
+//! The 64-bit-limb division (`fx::div_small`, what `div_i`, `from_native` and
+//! `from_mantissa` use for divisors below 2^32) gives the library's 128-bit quotient bit for
+//! bit, truncated (`div_i`) or floored (`from_native`), over the whole `Fx` range.
+use proptest::prelude::*;
+use xmargin_risk::fx::{div_small, from_native, Checked};
+use xmargin_risk::Fx;
+
+fn any_bits() -> impl Strategy<Value = i128> {
+    prop_oneof![any::<i128>(), any::<i64>().prop_map(i128::from), (-1i128 << 70)..(1i128 << 70)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5000))]
+    #[test]
+    fn div_small_is_the_library_quotient(n in any::<u128>(), d in 1u32..) {
+        let (q, r) = div_small(n, d);
+        prop_assert_eq!(q, n / u128::from(d));
+        prop_assert_eq!(u128::from(r), n % u128::from(d));
+    }
+
+    #[test]
+    fn div_i_truncates_as_fixed_does(bits in any_bits(), d in prop_oneof![1i64..20_000, 1i64..=i64::from(u32::MAX), any::<i64>()]) {
+        prop_assume!(d != 0);
+        let x = Fx::from_bits(bits);
+        prop_assert_eq!(x.div_i(d).ok(), x.checked_div_int(i128::from(d)));
+    }
+
+    #[test]
+    fn from_native_floors(amount in any::<i64>(), decimals in 0u8..=18) {
+        let scale = 10i128.pow(u32::from(decimals));
+        let expected = (i128::from(amount) << 48).div_euclid(scale);
+        prop_assert_eq!(from_native(i128::from(amount), decimals).unwrap().to_bits(), expected);
+    }
+}
