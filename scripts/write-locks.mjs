@@ -31,6 +31,7 @@ export const HOT_INSTRUCTIONS = [
   "liquidate_collateral",
   "hedge_collateral",
   "settle_expired",
+  "sweep_fees",
   "update_marks",
   "update_funding",
   "update_volatility",
@@ -123,19 +124,22 @@ export function classifyAccount(account) {
 /// on an entry no longer written (shrink this list as the gap closes). The goal is every
 /// entry empty.
 export const VENUE_WRITE_ALLOWLIST = {
-  // Registry: the quote asset's `total_deposits` (deposit cap), moved by every quote credit
-  // (`credit_quote`: cash, realized PnL, fees); quote vault → insurance vault: the fees
-  // (`pay_insurance`).
-  trade: ["registry", "quote_vault", "insurance_vault"],
+  // Fees accrue in the market and Σ positive quote balances has a shard in each market
+  // (`positions::PositiveQuote`): a trade writes the two portfolios and its market only.
+  trade: [],
   // Registry: the asset's `total_deposits` (deposit cap).
   deposit: ["registry"],
   withdraw: ["registry"],
-  // As `trade`: quote credits in the registry; the insurance share of the liquidation
-  // discount from the quote vault to the insurance vault.
-  liquidate_positions: ["registry", "quote_vault", "insurance_vault"],
+  // As `trade`: the insurance share accrues in the market.
+  liquidate_positions: [],
+  // Not split yet: quote credits in the registry's quote total, the insurance share paid
+  // from the quote vault to the insurance vault at once.
   liquidate_collateral: ["registry", "quote_vault", "insurance_vault"],
-  // Registry: the quote total, as expired options become quote balances (`credit_quote`).
-  settle_expired: ["registry"],
+  // The quote payoffs' shard is the market's.
+  settle_expired: [],
+  // The crank that moves a market's accrued fees: the one writer of the two vaults for
+  // trades and position liquidations, once per market whenever a keeper sweeps.
+  sweep_fees: ["quote_vault", "insurance_vault"],
   update_marks: [],
   update_funding: [],
   // Keeper updates kept in the registry (the volatility state, the quote's USD price).

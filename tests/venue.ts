@@ -86,9 +86,6 @@ export async function trade(s: Setup, instrument: number, sizeLots: bigint, pric
     sizeLots,
     price,
     oracle: s.oracle,
-    quoteMint: s.usdc,
-    quoteVault: vaultPda(client.programId, client.exchange, s.usdc),
-    tokenProgram: SPL,
     takerHealth: await health(s, taker, 0),
     makerHealth: await health(s, maker, 0),
   };

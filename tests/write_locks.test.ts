@@ -130,7 +130,9 @@ test("the CU used: the largest measured, 32-position scenarios for trade and liq
   const trade = report.find((r) => r.instruction === "trade");
   assert.ok(trade);
   assert.equal(trade.cu, 549_175);
-  assert.equal(trade.per_block.venue_wide["32"], Math.floor(12e6 / 549_175));
+  // No venue-wide lock: per market the 12M account limit, across 32 markets the block's 48M.
+  assert.equal(trade.per_block.per_market, Math.floor(12e6 / 549_175));
+  assert.equal(trade.per_block.venue_wide["32"], Math.floor(48e6 / 549_175));
   const deposit = report.find((r) => r.instruction === "deposit");
   assert.ok(deposit);
   assert.equal(deposit.cu, null);

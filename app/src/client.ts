@@ -381,6 +381,7 @@ export class XmarginClient {
       createdAt: BigInt(raw.created_at.toString()),
       nextRiskChangeId: BigInt(raw.next_risk_change_id.toString()),
       maxWeightStepBps: raw.max_weight_step_bps,
+      marketMask: raw.market_mask,
     };
   }
 

@@ -6,7 +6,7 @@ import BN from "bn.js";
 import type { XmarginClient } from "./client.js";
 import { oracleAccounts } from "./health.js";
 import { collateralInsurancePda } from "./pda.js";
-import type { PortfolioState, RegistryState } from "./state.js";
+import type { ExchangeState, PortfolioState, RegistryState } from "./state.js";
 import { marketPda } from "./trading.js";
 
 /** The quote asset's accounts every liquidation instruction names. */
@@ -16,7 +16,8 @@ export interface QuoteAccounts {
   tokenProgram: PublicKey;
 }
 
-export interface LiquidatePositionsParams extends QuoteAccounts {
+/** Fees and the insurance share accrue in the market (`sweepFeesIx` moves them): no vault. */
+export interface LiquidatePositionsParams {
   liquidatorSigner: PublicKey;
   liquidator: PublicKey;
   target: PublicKey;
@@ -69,10 +70,6 @@ export async function liquidatePositionsIx(client: XmarginClient, p: LiquidatePo
       target: p.target,
       market: marketPda(client.programId, client.exchange, p.underlying),
       oracle: p.oracle,
-      quoteVault: p.quoteVault,
-      insuranceVault: client.insuranceVault,
-      quoteMint: p.quoteMint,
-      tokenProgram: p.tokenProgram,
     })
     .remainingAccounts([...p.targetHealth, ...p.liquidatorHealth].map(ro))
     .instruction();
@@ -138,11 +135,23 @@ export function bankruptcyLeftover(
   return { oracles: oracleAccounts(portfolio, registry, pullAccount), takeovers };
 }
 
-/** `resolve_bankruptcy`; `leftover` is required when the portfolio still holds non-quote collateral. */
+/** The `Market` of every created market (the exchange's `marketMask`), by ascending underlying:
+ * what `resolve_bankruptcy` needs last (Σ positive quote balances is kept in their shards). */
+export function createdMarkets(client: XmarginClient, exchange: ExchangeState): PublicKey[] {
+  const out: PublicKey[] = [];
+  for (let u = 0; u < 16; u++) {
+    if ((exchange.marketMask & (1 << u)) !== 0) out.push(marketPda(client.programId, client.exchange, u));
+  }
+  return out;
+}
+
+/** `resolve_bankruptcy`; `leftover` is required when the portfolio still holds non-quote collateral;
+ * `markets` are `createdMarkets` (writable: their shards are folded into the registry). */
 export async function resolveBankruptcyIx(
   client: XmarginClient,
   portfolio: PublicKey,
   q: QuoteAccounts,
+  markets: PublicKey[],
   leftover: BankruptcyLeftover = { oracles: [], takeovers: [] },
 ): Promise<TransactionInstruction> {
   const rw = (pubkey: PublicKey) => ({ pubkey, isSigner: false, isWritable: true });
@@ -160,6 +169,7 @@ export async function resolveBankruptcyIx(
     .remainingAccounts([
       ...leftover.oracles.map(ro),
       ...leftover.takeovers.flatMap((t) => [rw(t.vault), rw(t.insurance), ro(t.mint), ro(t.tokenProgram)]),
+      ...markets.map(rw),
     ])
     .instruction();
 }

@@ -31,6 +31,7 @@ import {
   decodeEvents,
   liquidateCollateralIx,
   liquidatePositionsIx,
+  createdMarkets,
   resolveBankruptcyIx,
   type QuoteAccounts,
 } from "./liquidation.js";
@@ -104,6 +105,13 @@ export class LiquidatorBot {
     const data = await this.chain.account(this.client.registry);
     if (!data) throw new Error("registry account not found: is this the right program and cluster?");
     return this.client.decodeRegistry(data);
+  }
+
+  /** The created markets (`resolve_bankruptcy` folds their shares of Σ positive quote balances). */
+  private async markets(): Promise<PublicKey[]> {
+    const data = await this.chain.account(this.client.exchange);
+    if (!data) throw new Error("exchange account not found: is this the right program and cluster?");
+    return createdMarkets(this.client, this.client.decodeExchange(data));
   }
 
   /** A portfolio's health accounts (collateral oracles, then markets), without `exclude`. */
@@ -195,7 +203,6 @@ export class LiquidatorBot {
       if (seen.has(key)) continue;
       seen.add(key);
       const ix = await liquidatePositionsIx(this.client, {
-        ...this.cfg.quote,
         liquidatorSigner: this.cfg.liquidator.publicKey,
         liquidator: this.cfg.portfolio,
         target: target.address,
@@ -270,7 +277,7 @@ export class LiquidatorBot {
     }
     for (const target of bankrupt) {
       const leftover = bankruptcyLeftover(this.client, target.state, registry, this.cfg.pullAccount);
-      const ix = await resolveBankruptcyIx(this.client, target.address, this.cfg.quote, leftover);
+      const ix = await resolveBankruptcyIx(this.client, target.address, this.cfg.quote, await this.markets(), leftover);
       const sim = await this.chain.simulate([ix], []);
       if (!sim.ok) {
         this.cfg.log(`bankrupt ${target.address.toBase58()}: resolution refused (${sim.error ?? "failed"})`);

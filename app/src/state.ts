@@ -30,6 +30,8 @@ export interface ExchangeState {
   createdAt: bigint;
   nextRiskChangeId: bigint;
   maxWeightStepBps: number;
+  /** Bit u: the market of underlying u exists. */
+  marketMask: number;
 }
 
 /** Names of the set pause flags, e.g. ["Trading"]. */

@@ -98,9 +98,6 @@ export interface TradeParams {
   /** Quote native units per underlying unit, a multiple of the tick. */
   price: bigint;
   oracle: PublicKey;
-  quoteMint: PublicKey;
-  quoteVault: PublicKey;
-  tokenProgram: PublicKey;
   /** Health accounts of each side (collateral oracles, then `underlyingAccounts` without the traded underlying). */
   takerHealth: PublicKey[];
   makerHealth: PublicKey[];
@@ -125,10 +122,6 @@ export async function tradeIx(client: XmarginClient, p: TradeParams): Promise<Tr
       maker: p.maker,
       market: marketPda(client.programId, client.exchange, p.underlying),
       oracle: p.oracle,
-      quoteVault: p.quoteVault,
-      insuranceVault: client.insuranceVault,
-      quoteMint: p.quoteMint,
-      tokenProgram: p.tokenProgram,
     })
     .remainingAccounts([...p.takerHealth, ...p.makerHealth].map(ro))
     .instruction();
@@ -299,6 +292,27 @@ export async function settleExpiredIx(client: XmarginClient, portfolio: PublicKe
       registry: client.registry,
       portfolio,
       market: marketPda(client.programId, client.exchange, underlying),
+    })
+    .instruction();
+}
+
+/** `sweep_fees`: a market's accrued fees and liquidation insurance shares move from the quote
+ * vault to the insurance vault (anyone; `NothingToSweep` when none accrued). */
+export async function sweepFeesIx(
+  client: XmarginClient,
+  underlying: number,
+  quote: { quoteMint: PublicKey; quoteVault: PublicKey; tokenProgram: PublicKey },
+): Promise<TransactionInstruction> {
+  return client.program.methods
+    .sweepFees()
+    .accountsStrict({
+      exchange: client.exchange,
+      registry: client.registry,
+      market: marketPda(client.programId, client.exchange, underlying),
+      quoteVault: quote.quoteVault,
+      insuranceVault: client.insuranceVault,
+      quoteMint: quote.quoteMint,
+      tokenProgram: quote.tokenProgram,
     })
     .instruction();
 }

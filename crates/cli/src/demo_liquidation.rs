@@ -133,6 +133,8 @@ pub fn run(args: &CrashArgs) -> Result<LiquidationSummary> {
             s.lots_taken += taken;
             s.liquidator_fees += e.liquidator_fee;
             s.insurance_fees += e.insurance_fee;
+            // A keeper moves the fees accrued in the market to the insurance vault.
+            v.sweep_all_fees().map_err(fail)?;
             let (after, buffer) = (fx_bits_to_f64(e.health_after), fx_bits_to_f64(e.buffer));
             s.health_after.push(after);
             s.buffers.push(buffer);

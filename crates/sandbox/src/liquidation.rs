@@ -59,10 +59,6 @@ impl Venue {
                 target: *target,
                 market: u.market,
                 oracle: u.oracle,
-                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
-                insurance_vault: pda::insurance_vault(&exchange),
-                quote_mint: self.fx.quote_mint,
-                token_program: self.sb.token_program_of(&self.fx.quote_mint),
             },
             xmargin::instruction::LiquidatePositions {
                 args: LiquidatePositionsArgs {
@@ -265,6 +261,11 @@ impl Venue {
                 AccountMeta::new_readonly(c.token_program, false),
             ]);
         }
+        // Every created market, ascending underlying: Σ positive quote balances is kept in
+        // their shards too.
+        let mask = self.sb.exchange().expect("exchange").market_mask;
+        let markets = self.underlyings.iter().filter(|u| mask & (1 << u.index) != 0).map(|u| u.market);
+        ix.accounts.extend(markets.map(|k| AccountMeta::new(k, false)));
         ix
     }
 

@@ -426,10 +426,6 @@ impl Venue {
                 maker: maker.portfolio,
                 market: u.market,
                 oracle: u.oracle,
-                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
-                insurance_vault: pda::insurance_vault(&exchange),
-                quote_mint: self.fx.quote_mint,
-                token_program: self.sb.token_program_of(&self.fx.quote_mint),
             },
             xmargin::instruction::Trade {
                 args: TradeArgs {
@@ -556,6 +552,62 @@ impl Venue {
             },
             xmargin::instruction::SettleExpired {},
         )
+    }
+
+    /// `sweep_fees` of one market: its accrued fees to the insurance vault.
+    pub fn sweep_fees_ix(&self, underlying: u8) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::SweepFees {
+                exchange,
+                registry: pda::registry(&exchange),
+                market: self.underlyings[usize::from(underlying)].market,
+                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
+                insurance_vault: pda::insurance_vault(&exchange),
+                quote_mint: self.fx.quote_mint,
+                token_program: self.sb.token_program_of(&self.fx.quote_mint),
+            },
+            xmargin::instruction::SweepFees {},
+        )
+    }
+
+    /// Σ of the markets' accrued fees (owed to insurance, still in the quote vault), quote
+    /// native units.
+    pub fn fees_accrued(&self) -> u64 {
+        let markets = self.underlyings.iter().map(|u| u.market);
+        markets
+            .filter_map(|m| self.sb.zero_copy_account::<xmargin::state::Market>(&m))
+            .map(|m| m.fees_accrued)
+            .sum()
+    }
+
+    /// Σ positive quote balances as the program keeps it: the registry's quote
+    /// `total_deposits` plus every market's `positive_quote_delta`.
+    pub fn positive_quote_total(&self) -> i128 {
+        let registry = self.sb.registry().map_or(0, |r| r.collaterals[0].total_deposits);
+        let markets = self.underlyings.iter().map(|u| u.market);
+        let shards: i128 = markets
+            .filter_map(|m| self.sb.zero_copy_account::<xmargin::state::Market>(&m))
+            .map(|m| i128::from(m.positive_quote_delta))
+            .sum();
+        i128::from(registry) + shards
+    }
+
+    /// `sweep_fees` of every market with accrued fees (what a keeper does); returns the
+    /// amount swept.
+    pub fn sweep_all_fees(&mut self) -> Result<u64, TxFailure> {
+        let mut swept = 0u64;
+        for u in 0..self.underlyings.len() {
+            let market = self.underlyings[u].market;
+            let accrued =
+                self.sb.zero_copy_account::<xmargin::state::Market>(&market).map_or(0, |m| m.fees_accrued);
+            if accrued > 0 {
+                let ix = self.sweep_fees_ix(u as u8);
+                self.sb.send(&[ix], &[])?;
+                swept += accrued;
+            }
+        }
+        Ok(swept)
     }
 
     /// `refresh_health` of a portfolio with its health accounts, and its compute units.

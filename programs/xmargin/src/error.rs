@@ -353,4 +353,10 @@ pub enum XmarginError {
     QuotePegOracleLocked,
     #[msg("The proposal id must be the exchange's next_risk_change_id (its address is derived from it)")]
     RiskChangeIdMismatch,
+    #[msg(
+        "resolve_bankruptcy needs the Market account of every created market (the exchange's market_mask), writable, by ascending underlying, after the other remaining accounts"
+    )]
+    BankruptcyMarketsMismatch,
+    #[msg("This market has no accrued fees to sweep")]
+    NothingToSweep,
 }

@@ -217,6 +217,16 @@ pub struct TradeFilled {
     pub open_interest_after: u64,
 }
 
+/// `sweep_fees`: a market's accrued fees moved to the insurance vault (quote native units).
+#[event]
+pub struct FeesSwept {
+    pub market: Pubkey,
+    pub underlying: u8,
+    pub amount: u64,
+    pub insurance_balance_before: u64,
+    pub insurance_balance_after: u64,
+}
+
 /// Emitted by `update_funding`. The period's rate = `premium_lots` / `weight` (capped), a
 /// fraction of the oracle price per funding interval; it applies from now on as the index's
 /// slope. I80F48 values are bits (divide by 2^48): `premium_lots` in fraction × lots, `rate` a

@@ -213,6 +213,13 @@ pub mod xmargin {
         SettleExpired::handler(ctx)
     }
 
+    /// Moves a market's accrued fees and liquidation insurance shares from the quote vault to
+    /// the insurance vault (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
+        SweepFees::handler(ctx)
+    }
+
     /// Takes over part of an underwater portfolio's position at the mark less the discount,
     /// sized by the risk engine to restore its maintenance buffer (liquidator's owner or
     /// delegate). Remaining accounts: target's then liquidator's health accounts.
@@ -238,7 +245,8 @@ pub mod xmargin {
     /// socializing any remainder over quote holders through the loss index; leftover
     /// collateral of an insolvent portfolio goes to the insurance fund (anyone; not while
     /// liquidations are paused). Remaining accounts: leftover collateral oracles, then
-    /// (vault, insurance account, mint, token program) per leftover asset.
+    /// (vault, insurance account, mint, token program) per leftover asset, then every
+    /// created market (writable, ascending underlying).
     #[access_control(ctx.accounts.validate())]
     pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         ResolveBankruptcy::handler(ctx)

@@ -1,6 +1,9 @@
 //! Position and quote-cash bookkeeping shared by `trade`, `settle_expired` and the funding
 //! settlement: every change of a quote balance goes through `credit_quote`, which also keeps
-//! the quote asset's Σ positive balances (`total_deposits`) exact.
+//! Σ positive quote balances exact — in shards (`PositiveQuote`): the registry's quote
+//! `total_deposits` for deposits, withdrawals and the collateral instructions, each market's
+//! `positive_quote_delta` for what happens in that market, so a trade writes no venue-wide
+//! account. `resolve_bankruptcy` sums the shards and folds them back into the registry.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::socialized::balance_after_losses;
@@ -68,6 +71,28 @@ pub fn transfer_quote<'info>(
 /// Index of the quote asset in the registry.
 pub const QUOTE_INDEX: u8 = 0;
 
+/// Where a change of Σ positive quote balances is recorded (see the module documentation).
+pub enum PositiveQuote<'a> {
+    /// The registry's quote `total_deposits` (quote native units).
+    Registry(&'a mut u64),
+    /// A market's `positive_quote_delta`, or a local sum added to it afterwards.
+    Market(&'a mut i64),
+}
+
+impl PositiveQuote<'_> {
+    fn record(&mut self, added: u64, removed: u64) -> Result<()> {
+        match self {
+            PositiveQuote::Registry(total) => **total = total.saturating_add(added).saturating_sub(removed),
+            PositiveQuote::Market(delta) => {
+                let change = i64::try_from(i128::from(added).saturating_sub(i128::from(removed)))
+                    .map_err(|_| XmarginError::AmountTooLarge)?;
+                **delta = delta.checked_add(change).ok_or(XmarginError::AmountTooLarge)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes the socialized losses into the portfolio's stored quote balance and moves its
 /// snapshot to the registry's index. Called before any quote balance is read for a write;
 /// `total_deposits` already counts the loss (`resolve_bankruptcy` lowered it).
@@ -86,10 +111,12 @@ pub fn apply_quote_losses(portfolio: &mut Portfolio, registry: &HaircutRegistry)
 }
 
 /// Adds `amount` (quote native units, signed) to the portfolio's quote balance, after
-/// applying socialized losses. Returns the balance before and after.
+/// applying socialized losses (the registry's index), and records the change of Σ positive
+/// quote balances in `sink`. Returns the balance before and after.
 pub fn credit_quote(
     portfolio: &mut Portfolio,
-    registry: &mut HaircutRegistry,
+    registry: &HaircutRegistry,
+    sink: &mut PositiveQuote<'_>,
     amount: i64,
 ) -> Result<(i64, i64)> {
     apply_quote_losses(portfolio, registry)?;
@@ -98,8 +125,7 @@ pub fn credit_quote(
     let after = before.checked_add(amount).ok_or(XmarginError::AmountTooLarge)?;
     slot.amount = after;
     let (added, removed) = positive_part_change(before, after);
-    let config = &mut registry.collaterals[usize::from(QUOTE_INDEX)];
-    config.total_deposits = config.total_deposits.saturating_add(added).saturating_sub(removed);
+    sink.record(added, removed)?;
     Ok((before, after))
 }
 
@@ -135,7 +161,8 @@ pub fn position_slot(portfolio: &mut Portfolio, market: &Market, instrument: u8)
 /// Returns the amount credited (negative: paid).
 pub fn settle_funding(
     portfolio: &mut Portfolio,
-    registry: &mut HaircutRegistry,
+    registry: &HaircutRegistry,
+    sink: &mut PositiveQuote<'_>,
     slot: usize,
     index: Fx,
     quote_decimals: u8,
@@ -146,7 +173,7 @@ pub fn settle_funding(
         perp_cash(&p, index, quote_decimals)?.checked_sub(p.quote_basis).ok_or(XmarginError::RiskMath)?;
     portfolio.positions[slot].funding_snapshot = index.to_bits().to_le_bytes();
     if funding != 0 {
-        credit_quote(portfolio, registry, funding)?;
+        credit_quote(portfolio, registry, sink, funding)?;
     }
     Ok(funding)
 }
@@ -165,7 +192,8 @@ pub struct SideFill {
 /// freed when flat. Shared by `trade` and `liquidate_positions`.
 pub fn apply_fill(
     p: &mut Portfolio,
-    registry: &mut HaircutRegistry,
+    registry: &HaircutRegistry,
+    sink: &mut PositiveQuote<'_>,
     market: &Market,
     slot: usize,
     lots: i64,
@@ -176,18 +204,18 @@ pub fn apply_fill(
     let old = p.positions[slot];
     let cash = if old.is_perp() {
         let index = market.funding_index_at(Clock::get()?.unix_timestamp)?;
-        let funding = settle_funding(p, registry, slot, index, quote_decimals)?;
+        let funding = settle_funding(p, registry, sink, slot, index, quote_decimals)?;
         let pos = PerpPosition { size: old.size, basis: old.quote_basis };
         let (new, realized) = engine(apply_perp_fill(pos, lots, price, lots_per_unit))?;
         p.positions[slot].size = new.size;
         p.positions[slot].quote_basis = new.basis;
-        credit_quote(p, registry, realized)?;
+        credit_quote(p, registry, sink, realized)?;
         funding.checked_add(realized).ok_or(XmarginError::AmountTooLarge)?
     } else {
         let premium = engine(notional(lots, price, lots_per_unit))?;
         p.positions[slot].size = old.size.checked_add(lots).ok_or(XmarginError::AmountTooLarge)?;
         let cash = premium.checked_neg().ok_or(XmarginError::AmountTooLarge)?;
-        credit_quote(p, registry, cash)?;
+        credit_quote(p, registry, sink, cash)?;
         cash
     };
     let size_after = p.positions[slot].size;

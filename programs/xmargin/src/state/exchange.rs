@@ -57,7 +57,10 @@ pub struct Exchange {
     pub next_risk_change_id: u64,
     /// Largest move of any weight in one timelocked change, basis points.
     pub max_weight_step_bps: u16,
-    pub _padding1: [u8; 6],
+    /// Bit u set: the market of underlying u exists (`create_market`); `resolve_bankruptcy`
+    /// reads every market's share of Σ positive quote balances.
+    pub market_mask: u16,
+    pub _padding1: [u8; 4],
     /// Liquidation discount, fee split and buffer (governed through the timelock).
     pub liquidation: LiquidationParams,
     /// Reserved for future fields; zero.

@@ -15,7 +15,9 @@ use xmargin_risk::Fx;
 use crate::health::risk_error;
 
 /// 2: size-weighted funding premium and a per-second funding slope replace the fill TWAP.
-pub const MARKET_VERSION: u8 = 2;
+/// 3: fees accrue in the market (`fees_accrued`, `sweep_fees`) and the market keeps its share
+/// of Σ positive quote balances (`positive_quote_delta`), both in former reserved bytes.
+pub const MARKET_VERSION: u8 = 3;
 pub const MAX_SERIES: usize = 32;
 /// `TradeArgs::instrument` value naming the perpetual (option series are 0..MAX_SERIES).
 pub const PERP_INSTRUMENT: u8 = u8::MAX;
@@ -128,7 +130,16 @@ pub struct Market {
     pub series: [OptionSeries; MAX_SERIES],
     /// Each series' marks (`update_marks`), same index as `series`.
     pub marks: [SeriesMarksState; MAX_SERIES],
-    pub reserved: [u8; 64],
+    /// Fees and liquidations' insurance shares charged in this market and not yet moved to
+    /// the insurance vault (`sweep_fees`), quote native units. They stay in the quote vault
+    /// until swept: a trade writes no venue-wide account (README, "Scaling on Solana").
+    pub fees_accrued: u64,
+    /// This market's share of Σ positive quote balances (quote native units, signed): the
+    /// change its fills, liquidations, funding and settlements made to that sum. Σ over the
+    /// markets plus the registry's quote `total_deposits` is the sum a socialized loss is
+    /// spread over (`resolve_bankruptcy`), kept without an account every trade would write.
+    pub positive_quote_delta: i64,
+    pub reserved: [u8; 48],
 }
 
 /// A series' marks as stored (`xmargin_risk::marks::SeriesMarks`): values are I80F48 bits,

@@ -358,7 +358,7 @@ fn a_bankrupt_portfolio_with_dust_resolves_and_the_dust_goes_to_insurance() {
     let keys = watched(&v, &target, &mint);
     let state = snapshot(&v, &keys);
     let full = v.resolve_bankruptcy_ix(&target.portfolio);
-    assert_eq!(full.accounts.len(), 7 + 1 + 4, "named, one oracle, one takeover group");
+    assert_eq!(full.accounts.len(), 7 + 1 + 4 + 1, "named, one oracle, one takeover group, the market");
 
     // Refusals, each with its error and nothing written: without the takeover accounts, with
     // the vault named as the insurance account, with a stale oracle.
@@ -438,21 +438,22 @@ fn leftover_collateral_beyond_one_transaction_is_taken_over_in_steps() {
     let (wsol_mint, usdt_mint) = (mint_of(&v, wsol), mint_of(&v, usdt));
     let exchange = pda::exchange();
     let full = v.resolve_bankruptcy_ix(&target.portfolio);
-    assert_eq!(full.accounts.len(), 7 + 2 + 2 * 4);
+    assert_eq!(full.accounts.len(), 7 + 2 + 2 * 4 + 1);
     // Groups out of balance-slot order are refused.
     let mut keys = watched(&v, &target, &wsol_mint);
     keys.extend([pda::vault(&exchange, &usdt_mint), pda::collateral_insurance(&exchange, &usdt_mint)]);
     let state = snapshot(&v, &keys);
     let mut swapped = full.clone();
-    let (first_group, second_group) = swapped.accounts[9..].split_at_mut(4);
+    let (first_group, second_group) = swapped.accounts[9..17].split_at_mut(4);
     first_group.swap_with_slice(second_group);
     assert_error(&v.sb.send(&[swapped], &[]).unwrap_err(), XmarginError::BankruptcyAccountsMismatch);
     assert_eq!(snapshot(&v, &keys), state);
 
     // Step 1: the first asset only; the deficit waits.
     let quote0 = balance_of(&v.portfolio(&target), 0);
+    // (The markets stay: always the last accounts.)
     let mut first = full.clone();
-    first.accounts.truncate(7 + 2 + 4);
+    first.accounts.drain(7 + 2 + 4..7 + 2 + 2 * 4);
     let landed = v.sb.send(&[first], &[]).unwrap_or_else(|f| panic!("{f}"));
     cu::record(
         "resolve_bankruptcy",
@@ -470,7 +471,7 @@ fn leftover_collateral_beyond_one_transaction_is_taken_over_in_steps() {
 
     // Step 2: the rest, and the deficit.
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
-    assert_eq!(ix.accounts.len(), 7 + 1 + 4);
+    assert_eq!(ix.accounts.len(), 7 + 1 + 4 + 1);
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(events::<CollateralTakenOver>(&landed.logs).len(), 1);
     assert_eq!(events::<xmargin::events::BankruptcyResolved>(&landed.logs).len(), 1);
@@ -603,7 +604,11 @@ fn a_linked_leftover_balance_does_not_block_a_resolution() {
     v.publish();
     assert!(v.sb.registry().unwrap().collaterals[usize::from(wsol)].link.is_active());
     let full = v.resolve_bankruptcy_ix(&target.portfolio);
-    assert_eq!(full.accounts.len(), 7 + 1 + 4, "named, one oracle, one takeover group: no market");
+    assert_eq!(
+        full.accounts.len(),
+        7 + 1 + 4 + 1,
+        "named, one oracle, one takeover group (no market account for the link), the market"
+    );
     v.sb.send(&[full], &[]).unwrap_or_else(|f| panic!("{f}"));
     let p = v.portfolio(&target);
     assert_eq!((balance_of(&p, 0), balance_of(&p, wsol)), (0, 0));

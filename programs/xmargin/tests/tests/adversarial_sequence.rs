@@ -34,7 +34,8 @@
 //!    [0, 2 × perp fills + open perps + 2 × portfolios per socialized loss] native units
 //!    (fills are zero-sum, fees go to insurance, funding and haircuts round toward the venue);
 //!    so Σ over actors of (equity + withdrawn − deposited) + insurance + dust is constant; and
-//!    the quote `total_deposits` covers Σ positive quote balances;
+//!    the quote `total_deposits` plus the markets' `positive_quote_delta` shards cover Σ
+//!    positive quote balances (the insurance fund counts the markets' unswept fees);
 //! 4. a rejected operation changes no byte of any account it names, and one that had to be
 //!    rejected (forged signer or account, price outside the band or the delegate's slippage)
 //!    is;
@@ -261,12 +262,17 @@ struct View {
     oi: BTreeMap<(u8, u8), u64>,
     coll_total_deposits: u64,
     quote_total_deposits: u64,
+    /// Σ markets' `fees_accrued` (included in `insurance`).
+    accrued: u64,
 }
 
 /// What a landed operation may do to values.
 enum Effect {
     /// No value moves.
     Nothing,
+    /// `sweep_fees`: this many quote tokens move from the vault to the insurance vault, which
+    /// were the fund's already (accrued in a market); no equity or wallet moves.
+    FeesSwept(u64),
     /// A market move: values move with prices, time or vol; no token moves.
     Market,
     /// Exact moves: Δ equity per portfolio, Δ wallet tokens per actor (quote, collateral),
@@ -636,6 +642,12 @@ impl World {
         let token = |k: &Pubkey| self.v.sb.token_amount(k).unwrap_or(0);
         let exchange = pda::exchange();
         let vault = token(&pda::vault(&exchange, &self.v.fx.quote_mint));
+        // Fees accrued in the markets are the insurance fund's, held in the quote vault until
+        // `sweep_fees`; Σ positive quote balances is kept in shards (registry + markets).
+        let accrued: u64 = markets.iter().map(|m| m.fees_accrued).sum();
+        claims += i128::from(accrued) * S;
+        let shards: i64 = markets.iter().map(|m| m.positive_quote_delta).sum();
+        let quote_total = i128::from(registry.collaterals[0].total_deposits) + i128::from(shards);
         View {
             eq,
             quote,
@@ -644,7 +656,8 @@ impl World {
             wallet_q: self.actors.iter().map(|a| token(&a.wallet)).collect(),
             wallet_c: self.actors.iter().map(|a| token(&a.coll_wallet)).collect(),
             vault,
-            insurance: token(&pda::insurance_vault(&exchange)),
+            insurance: token(&pda::insurance_vault(&exchange)) + accrued,
+            accrued,
             coll_vault: token(&pda::vault(&exchange, &self.coll_mint)),
             coll_insurance: token(&pda::collateral_insurance(&exchange, &self.coll_mint)),
             cprice,
@@ -653,7 +666,7 @@ impl World {
             sizes,
             oi,
             coll_total_deposits: registry.collaterals[usize::from(self.coll_index)].total_deposits,
-            quote_total_deposits: registry.collaterals[0].total_deposits,
+            quote_total_deposits: u64::try_from(quote_total).expect("Σ positive quote balances ≥ 0"),
         }
     }
 
@@ -770,7 +783,8 @@ impl World {
             515..=594 => self.op_liquidate_positions(),
             595..=624 => self.op_liquidate_collateral(),
             625..=654 => self.op_resolve_bankruptcy(),
-            655..=684 => self.op_update_funding(),
+            655..=669 => self.op_update_funding(),
+            670..=684 => self.op_sweep_fees(),
             685..=744 => self.op_update_marks(),
             745..=764 => self.op_record_settlement(),
             765..=794 => self.op_settle_expired(),
@@ -1409,6 +1423,22 @@ impl World {
         out
     }
 
+    /// A keeper sweeps a market's accrued fees to the insurance vault: no equity moves and the
+    /// insurance fund (vault plus unswept fees) is unchanged; nothing accrued is refused.
+    fn op_sweep_fees(&mut self) -> Outcome {
+        let u = self.rng.below(2) as u8;
+        let accrued = self.v.market(u).fees_accrued;
+        let mut out = self.begin("sweep fees", format!("underlying {u}, accrued {accrued}"));
+        if accrued == 0 {
+            out.must_fail = Some("NothingToSweep".into());
+        }
+        let ix = self.v.sweep_fees_ix(u);
+        let result = self.send(&[ix], &[]);
+        self.settle(&mut out, &result);
+        out.effect = Effect::FeesSwept(accrued);
+        out
+    }
+
     /// Replaces an instruction's oracle with another feed's or a copy (5 in 100).
     fn maybe_forge_oracle(&mut self, ix: &mut Instruction, u: u8, out: &mut Outcome) {
         if !self.rng.chance(5) {
@@ -1846,6 +1876,17 @@ impl World {
         let mut growth_allowed: Vec<Option<(i128, &'static str)>> = vec![None; n];
         match &out.effect {
             Effect::Nothing => self.check_unchanged(pre, post, "an operation that moves no value"),
+            Effect::FeesSwept(amount) => {
+                let ok = pre.eq == post.eq
+                    && pre.wallet_q == post.wallet_q
+                    && pre.vault - post.vault == *amount
+                    && pre.accrued - post.accrued == *amount
+                    && pre.insurance == post.insurance
+                    && (pre.coll_vault, pre.coll_insurance) == (post.coll_vault, post.coll_insurance);
+                if !ok {
+                    self.violation(&format!("sweep of {amount}: vault {} -> {}", pre.vault, post.vault));
+                }
+            }
             Effect::Market => {
                 if (pre.vault, pre.insurance, &pre.wallet_q) != (post.vault, post.insurance, &post.wallet_q) {
                     self.violation("tokens moved in a market move");
@@ -1950,7 +1991,8 @@ impl World {
 
     /// Invariants 1–3 on one state.
     fn check_global(&mut self, v: &View) {
-        let q = v.wallet_q.iter().sum::<u64>() + v.vault + v.insurance;
+        // (`insurance` counts the markets' unswept fees, which are tokens in the vault.)
+        let q = v.wallet_q.iter().sum::<u64>() + v.vault + v.insurance - v.accrued;
         if q != self.tokens_q {
             self.violation(&format!("quote tokens {q}, at the start {}", self.tokens_q));
         }

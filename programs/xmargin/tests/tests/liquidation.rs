@@ -68,6 +68,8 @@ fn one_call_restores_the_buffer_and_no_further() {
     let before = fx_bits_to_f64(view.maintenance_health);
     let requirement = fx_bits_to_f64(view.maintenance_requirement);
     assert!(before < 0.0, "underwater: {before}");
+    // The trades' fees go to insurance first, so that what the liquidation adds shows alone.
+    v.sweep_all_fees().unwrap();
     let (vault0, insurance0) = v.vault_balances();
     let landed = v
         .liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, u64::MAX)
@@ -89,6 +91,9 @@ fn one_call_restores_the_buffer_and_no_further() {
     assert!(fx_bits_to_f64(v.health(&liquidator.portfolio).unwrap().0.initial_health) >= 0.0);
     // Fee split: the discount is 1% of the notional at 126; 20% goes to insurance.
     let discount = taken as f64 / 100.0 * 126.0 * 0.01;
+    // The insurance share accrued in the market; swept, it is in the insurance vault.
+    assert!(v.fees_accrued() > 0);
+    v.sweep_all_fees().unwrap();
     let (vault1, insurance1) = v.vault_balances();
     let to_insurance = insurance1 - insurance0;
     // (The discount per unit is 1% of the Fx spot: the last native unit may round down.)
@@ -258,10 +263,30 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
     assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::BankruptcyPositionsRemain);
     v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, u64::MAX).unwrap();
     let deficit = -quote_balance(&v.portfolio(&target)) as u64;
+    v.sweep_all_fees().unwrap();
     let (vault0, insurance0) = v.vault_balances();
     assert!(insurance0 < deficit, "fees alone do not cover it");
-    let total0 = v.sb.registry().unwrap().collaterals[0].total_deposits;
+    // Σ positive quote balances: the registry's shard plus the markets' (folded by the
+    // resolution into the registry, each market's set to 0).
+    let total0 = u64::try_from(v.positive_quote_total()).unwrap();
+    assert_ne!(v.market(0).positive_quote_delta, 0, "set-up: trades moved quote through the market");
+    // Without every market's shard the sum would be wrong: a missing market, a read-only one
+    // or another account in its place is refused, and nothing is written.
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
+    let market = v.underlyings[0].market;
+    let shard = |v: &Venue| (v.market(0).positive_quote_delta, v.market(0).fees_accrued);
+    let before = (shard(&v), v.sb.registry().unwrap().collaterals[0].total_deposits, v.vault_balances());
+    let mut missing = ix.clone();
+    missing.accounts.retain(|m| m.pubkey != market);
+    let mut read_only = ix.clone();
+    read_only.accounts.iter_mut().filter(|m| m.pubkey == market).for_each(|m| m.is_writable = false);
+    let mut other = ix.clone();
+    other.accounts.iter_mut().filter(|m| m.pubkey == market).for_each(|m| m.pubkey = v.underlyings[0].oracle);
+    for bad in [missing, read_only, other] {
+        assert_error(&v.sb.send(&[bad], &[]).unwrap_err(), XmarginError::BankruptcyMarketsMismatch);
+    }
+    let after = (shard(&v), v.sb.registry().unwrap().collaterals[0].total_deposits, v.vault_balances());
+    assert_eq!(before, after, "refusals wrote nothing");
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     assert!(landed.logs.iter().any(|l| l.starts_with("Program data: ")), "event emitted");
     let (vault1, insurance1) = v.vault_balances();
@@ -270,6 +295,7 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
     let socialized = deficit - insurance0;
     let registry = v.sb.registry().unwrap();
     assert_eq!(registry.collaterals[0].total_deposits, total0 - socialized);
+    assert_eq!(v.market(0).positive_quote_delta, 0, "folded into the registry");
     let index = registry.quote_loss_index().to_num::<f64>();
     let expected = (total0 - socialized) as f64 / total0 as f64;
     assert!((index - expected).abs() < 1e-12, "{index} vs {expected}");

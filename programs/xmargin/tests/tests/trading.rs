@@ -58,9 +58,19 @@ fn perp_fill_opens_offsetting_positions_and_pays_fees() {
     // Fees: 5 bps (taker) and 2 bps (maker) of 150 USDC.
     assert_eq!(RICH as i64 - quote_balance(&pa), 75_000);
     assert_eq!(RICH as i64 - quote_balance(&pb), 30_000);
+    // They accrue in the market; `sweep_fees` moves them to the insurance vault.
+    assert_eq!(v.market(0).fees_accrued, 105_000);
+    assert_eq!(v.vault_balances(), (2 * RICH, 0));
+    let landed = v.sb.send(&[v.sweep_fees_ix(0)], &[]).unwrap_or_else(|f| panic!("{f}"));
+    cu::record("sweep_fees", "one market", landed.compute_units, 30_000);
     let (vault, insurance) = v.vault_balances();
     assert_eq!(insurance, 105_000);
     assert_eq!(vault, 2 * RICH - 105_000);
+    assert_eq!(v.market(0).fees_accrued, 0);
+    // Nothing left: refused, nothing written.
+    let f = v.sb.send(&[v.sweep_fees_ix(0)], &[]).unwrap_err();
+    assert_error(&f, XmarginError::NothingToSweep);
+    assert_eq!(v.vault_balances(), (2 * RICH - 105_000, 105_000));
     assert_eq!(v.market(0).perp_open_interest, 100);
     // Closing at a higher price realizes the PnL into the quote balance; the slot is freed.
     v.set_price(0, 160_000_000);

@@ -102,6 +102,9 @@ impl Book {
             })
             .sum();
         let (vault, insurance) = self.v.vault_balances();
+        // Fees accrued in the markets are claims of the insurance fund on the quote vault.
+        let accrued = self.v.fees_accrued();
+        let (claims, insurance) = (claims + i128::from(accrued), insurance + accrued);
         let dust = i128::from(vault) - claims;
         assert!(dust >= 0, "step {step}: claims {claims} exceed the vault {vault}");
         let open_perps = portfolios
@@ -135,16 +138,16 @@ impl Book {
                 break s;
             }
         };
-        let insurance_before = self.v.vault_balances().1;
+        let insurance_before = self.v.fees_accrued();
         match self.v.trade(&self.traders[a], &self.traders[b], u, i, size, price) {
             Ok(_) => {
-                self.fees += self.v.vault_balances().1 - insurance_before;
+                self.fees += self.v.fees_accrued() - insurance_before;
                 // The fee moved is exactly the fee charged (checked against the schedule).
                 let oracle = self.v.underlyings[usize::from(u)].price as u64;
                 let cap = (i != PERP_INSTRUMENT).then_some(1_250);
                 let expected = xmargin_risk::trading::fee(size, oracle, price, 100, 5, cap).unwrap()
                     + xmargin_risk::trading::fee(size, oracle, price, 100, 2, cap).unwrap();
-                assert_eq!(self.v.vault_balances().1 - insurance_before, expected, "fee schedule");
+                assert_eq!(self.v.fees_accrued() - insurance_before, expected, "fee schedule");
                 if i == PERP_INSTRUMENT {
                     self.perp_trades += 1;
                 }

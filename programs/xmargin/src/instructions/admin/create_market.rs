@@ -83,7 +83,8 @@ pub struct CreateMarket<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
     pub governance: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    /// Written: the market's bit in `market_mask`.
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
@@ -146,6 +147,10 @@ impl CreateMarket<'_> {
         m.max_mark_drift_bps = args.max_mark_drift_bps;
         m.max_mark_age_secs = args.max_mark_age_secs;
         m.last_funding_time = Clock::get()?.unix_timestamp;
+        drop(data);
+        // The registry holds at most 16 underlyings (`validate`: underlying < underlying_count).
+        let bit = 1u16.checked_shl(u32::from(args.underlying)).ok_or(XmarginError::UnknownRiskTarget)?;
+        a.exchange.load_mut()?.market_mask |= bit;
         emit!(MarketCreated { market: info.key(), underlying: args.underlying, params: args });
         Ok(())
     }

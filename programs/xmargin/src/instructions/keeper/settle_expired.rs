@@ -1,12 +1,14 @@
 //! `settle_expired` (anyone): turns every expired option of the portfolio in this market
 //! whose settlement price is recorded into its intrinsic value in the quote balance
 //! (size × intrinsic, exact: longs receive exactly what shorts pay) and frees the slots.
+//! Writes the portfolio and the market only (the market's `positive_quote_delta` records the
+//! change of Σ positive quote balances).
 use anchor_lang::prelude::*;
 use xmargin_risk::trading::settlement_payoff;
 
 use crate::error::XmarginError;
 use crate::events::PositionSettled;
-use crate::instructions::positions::{credit_quote, engine};
+use crate::instructions::positions::{credit_quote, engine, PositiveQuote};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{option_kind, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot};
 
@@ -14,7 +16,7 @@ use crate::state::{option_kind, Exchange, HaircutRegistry, Market, Portfolio, Po
 pub struct SettleExpired<'info> {
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(mut, constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
@@ -28,7 +30,7 @@ pub struct SettleExpired<'info> {
 
 impl SettleExpired<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
-        let mut registry = ctx.accounts.registry.load_mut()?;
+        let registry = ctx.accounts.registry.load()?;
         let mut portfolio = ctx.accounts.portfolio.load_mut()?;
         let mut m = ctx.accounts.market.load_mut()?;
         let lots_per_unit = m.lots_per_unit();
@@ -50,7 +52,12 @@ impl SettleExpired<'_> {
                 series.settlement_price,
                 lots_per_unit,
             ))?;
-            let (before, after) = credit_quote(&mut portfolio, &mut registry, payoff)?;
+            let (before, after) = credit_quote(
+                &mut portfolio,
+                &registry,
+                &mut PositiveQuote::Market(&mut m.positive_quote_delta),
+                payoff,
+            )?;
             let s = &mut m.series[usize::from(p.series)];
             s.open_interest = s.open_interest.saturating_sub(p.size.max(0).unsigned_abs());
             portfolio.positions[i] = PositionSlot::default();

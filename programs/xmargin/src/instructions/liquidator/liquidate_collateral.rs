@@ -27,7 +27,9 @@ use super::{check_liquidator, discount_share_bps, fee_split, set_liquidation_sta
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
 use crate::health::{bps, health_inputs, liquidation_buffer, OracleMode};
-use crate::instructions::positions::{credit_quote, engine, pay_insurance, QuoteAccounts, QUOTE_INDEX};
+use crate::instructions::positions::{
+    credit_quote, engine, pay_insurance, PositiveQuote, QuoteAccounts, QUOTE_INDEX,
+};
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry, Portfolio};
@@ -193,12 +195,15 @@ fn transfer(
     let l = liquidator.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;
     l.amount = l.amount.checked_add(signed).ok_or(XmarginError::AmountTooLarge)?;
     let repaid_signed = i64::try_from(repaid).map_err(|_| XmarginError::AmountTooLarge)?;
-    credit_quote(&mut target, &mut registry, repaid_signed)?;
+    let mut total = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
+    credit_quote(&mut target, &registry, &mut PositiveQuote::Registry(&mut total), repaid_signed)?;
     let paid = repaid.checked_add(insurance_fee).ok_or(XmarginError::AmountTooLarge)?;
     credit_quote(
         &mut liquidator,
-        &mut registry,
+        &registry,
+        &mut PositiveQuote::Registry(&mut total),
         0i64.checked_sub_unsigned(paid).ok_or(XmarginError::AmountTooLarge)?,
     )?;
+    registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits = total;
     Ok(Moved { amount, repaid, discount, liquidator_fee, insurance_fee })
 }

@@ -14,18 +14,20 @@
 //! improves (`LiquidationWouldNotImprove` otherwise — pick another position, e.g. not the
 //! hedge leg of a spread). The transfer price is rounded to the lot grid in the target's
 //! favour, so its health is at least the engine's. The discount is split: the insurance
-//! share is paid by the liquidator to the insurance vault, the rest is its fee. When the
-//! target's equity is negative, the whole discount goes to the insurance vault (a deficit's
+//! share is paid by the liquidator (accrued in the market, moved to the insurance vault by
+//! `sweep_fees`), the rest is its fee. When the target's equity is negative, the whole
+//! discount goes to insurance (a deficit's
 //! discount is the fund's money: no liquidator, the owner's second portfolio included, earns
 //! it). Afterwards
 //! the liquidator's initial health must be ≥ 0. The target stays in the liquidation state
 //! until a liquidation restores the buffer.
 //!
+//! Write locks: the target, the liquidator and the market only.
+//!
 //! Remaining accounts: the target's health accounts (`health.rs` order, leaving out the
 //! liquidated underlying, whose market and oracle are named accounts), then the liquidator's
 //! (after the transfer; same rule); `target_health_accounts` says where the split is.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_native, Checked};
 use xmargin_risk::liquidation::{
@@ -40,9 +42,7 @@ use crate::events::PositionsLiquidated;
 use crate::health::{
     bps, health_inputs, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
 };
-use crate::instructions::positions::{
-    apply_fill, credit_quote, engine, pay_insurance, position_slot, QuoteAccounts,
-};
+use crate::instructions::positions::{apply_fill, credit_quote, engine, position_slot, PositiveQuote};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PERP_INSTRUMENT};
 
@@ -66,7 +66,7 @@ pub struct LiquidatePositions<'info> {
     pub liquidator_signer: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(mut, constraint = liquidator.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub liquidator: AccountLoader<'info, Portfolio>,
@@ -80,14 +80,6 @@ pub struct LiquidatePositions<'info> {
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
     pub oracle: UncheckedAccount<'info>,
-    #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
-    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut, address = exchange.load()?.insurance_vault @ XmarginError::VaultMismatch)]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = exchange.load()?.quote_mint @ XmarginError::CollateralNotListed)]
-    pub quote_mint: InterfaceAccount<'info, Mint>,
-    #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
-    pub token_program: Interface<'info, TokenInterface>,
 }
 
 impl LiquidatePositions<'_> {
@@ -132,7 +124,7 @@ impl LiquidatePositions<'_> {
         let split = usize::from(args.target_health_accounts);
         require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
         let (target_accounts, liquidator_accounts) = ctx.remaining_accounts.split_at(split);
-        let quote_decimals = a.quote_mint.decimals;
+        let quote_decimals = a.exchange.load()?.quote_decimals;
         let params = a.exchange.load()?.liquidation;
 
         // The plan, from the target's health before.
@@ -188,16 +180,6 @@ impl LiquidatePositions<'_> {
             None => (0, 0),
         };
         let (liquidator_fee, insurance_fee) = (fill.liquidator_fee, fill.insurance_fee);
-        pay_insurance(
-            &a.exchange,
-            QuoteAccounts {
-                vault: &a.quote_vault,
-                insurance_vault: &a.insurance_vault,
-                mint: &a.quote_mint,
-                token_program: &a.token_program,
-            },
-            insurance_fee,
-        )?;
 
         // The liquidator must be able to carry what it took.
         {
@@ -285,7 +267,8 @@ fn move_hedge(
     lots: i64,
     quote_decimals: u8,
 ) -> Result<(u64, u64)> {
-    let mut registry = a.registry.load_mut()?;
+    let registry = a.registry.load()?;
+    let mut m = a.market.load_mut()?;
     let mut target = a.target.load_mut()?;
     let mut liquidator = a.liquidator.load_mut()?;
     let c = u8::try_from(hedge.asset).map_err(|_| XmarginError::InvalidHedgeCollateral)?;
@@ -304,8 +287,14 @@ fn move_hedge(
     let to = liquidator.balance_mut_or_insert(c).ok_or(XmarginError::TooManyBalances)?;
     to.amount = to.amount.checked_add_unsigned(amount).ok_or(XmarginError::AmountTooLarge)?;
     let signed = i64::try_from(payment).map_err(|_| XmarginError::AmountTooLarge)?;
-    credit_quote(&mut target, &mut registry, signed)?;
-    credit_quote(&mut liquidator, &mut registry, signed.checked_neg().ok_or(XmarginError::AmountTooLarge)?)?;
+    let mut sink = PositiveQuote::Market(&mut m.positive_quote_delta);
+    credit_quote(&mut target, &registry, &mut sink, signed)?;
+    credit_quote(
+        &mut liquidator,
+        &registry,
+        &mut sink,
+        signed.checked_neg().ok_or(XmarginError::AmountTooLarge)?,
+    )?;
     Ok((amount, payment))
 }
 
@@ -333,7 +322,7 @@ fn transfer(
     quote_decimals: u8,
     insurance_share_bps: u16,
 ) -> Result<Fill> {
-    let mut registry = a.registry.load_mut()?;
+    let registry = a.registry.load()?;
     let mut m = a.market.load_mut()?;
     let mut target = a.target.load_mut()?;
     let mut liquidator = a.liquidator.load_mut()?;
@@ -354,14 +343,23 @@ fn transfer(
     let (discount_native, liquidator_fee, insurance_fee) =
         fee_split(engine(units.mul_c(discount))?, quote_decimals, insurance_share_bps)?;
 
-    let target_after = apply_fill(&mut target, &mut registry, &m, t_slot, target_lots, price)?.size_after;
-    let liquidator_fill = apply_fill(&mut liquidator, &mut registry, &m, l_slot, liquidator_lots, price)?;
+    let mut positive_delta = 0i64;
+    let mut sink = PositiveQuote::Market(&mut positive_delta);
+    let target_after =
+        apply_fill(&mut target, &registry, &mut sink, &m, t_slot, target_lots, price)?.size_after;
+    let liquidator_fill =
+        apply_fill(&mut liquidator, &registry, &mut sink, &m, l_slot, liquidator_lots, price)?;
     let (liquidator_before, liquidator_after) = (liquidator_fill.size_before, liquidator_fill.size_after);
     credit_quote(
         &mut liquidator,
-        &mut registry,
+        &registry,
+        &mut sink,
         0i64.checked_sub_unsigned(insurance_fee).ok_or(XmarginError::AmountTooLarge)?,
     )?;
+    m.positive_quote_delta =
+        m.positive_quote_delta.checked_add(positive_delta).ok_or(XmarginError::AmountTooLarge)?;
+    // The insurance share stays in the quote vault, owed to insurance, until `sweep_fees`.
+    m.fees_accrued = m.fees_accrued.checked_add(insurance_fee).ok_or(XmarginError::AmountTooLarge)?;
 
     // Open interest can only fall: the liquidator's position grows by what the target's shrinks.
     let oi_before =

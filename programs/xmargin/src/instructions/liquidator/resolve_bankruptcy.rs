@@ -21,7 +21,12 @@
 //! **The deficit** (unchanged by the above). The insurance vault pays what it can into the
 //! quote vault. Any remainder is socialized over every positive quote balance: the registry's
 //! `quote_loss_index` is multiplied by (1 − remainder / Σ positive quote balances) and Σ is
-//! lowered by the remainder, so no loop over accounts is needed; each portfolio's balance
+//! lowered by the remainder, so no loop over accounts is needed. Σ is kept in shards so that
+//! no trade writes a venue-wide account: the registry's quote `total_deposits` plus every
+//! market's `positive_quote_delta` (`positions::PositiveQuote`); this instruction sums them
+//! and folds the markets' shards into the registry (each set to 0). Fees accrued in the
+//! markets and not yet swept (`sweep_fees`) are not in the insurance vault yet: a resolver
+//! that wants them counted sweeps first; each portfolio's balance
 //! takes the haircut when it is next read or written (`positions::apply_quote_losses`). The
 //! insurance fund is not credited with the taken-over collateral's value: it holds the tokens
 //! instead, having paid the whole deficit. Always emits `BankruptcyResolved`.
@@ -38,9 +43,12 @@
 //! 1. the oracle of every non-quote balance with a non-zero amount, in balance-slot order
 //!    (`health.rs`'s order; with no positions there are no market accounts);
 //! 2. for the first k ≥ 1 of those balances (same order), four accounts each: the asset's
-//!    vault (writable), its insurance account (writable), its mint, its token program.
+//!    vault (writable), its insurance account (writable), its mint, its token program;
+//! 3. the `Market` account of every created market (`Exchange::market_mask`), by ascending
+//!    underlying, writable (`BankruptcyMarketsMismatch` when one is missing, extra or out of
+//!    order).
 //!
-//! None without leftover collateral. When k is below the number of leftover balances (all of
+//! Only the markets without leftover collateral. When k is below the number of leftover balances (all of
 //! them do not fit in one transaction: 4 accounts each), those k are taken over and the call
 //! ends there; a next call, with the oracles of those left, takes over the rest and resolves
 //! the deficit.
@@ -53,9 +61,11 @@ use super::set_liquidation_state;
 use crate::error::XmarginError;
 use crate::events::{BankruptcyResolved, CollateralTakenOver};
 use crate::health::equity_inputs;
-use crate::instructions::positions::{apply_quote_losses, credit_quote, engine, transfer_quote, QUOTE_INDEX};
+use crate::instructions::positions::{
+    apply_quote_losses, credit_quote, engine, transfer_quote, PositiveQuote, QUOTE_INDEX,
+};
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED};
-use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+use crate::state::{pause, Exchange, HaircutRegistry, Market, Portfolio};
 
 /// Accounts per leftover asset after the oracles: vault, insurance account, mint, token
 /// program.
@@ -97,14 +107,21 @@ impl ResolveBankruptcy<'_> {
 
     pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         let a = &ctx.accounts;
+        let markets = usize::try_from(a.exchange.load()?.market_mask.count_ones()).unwrap_or(usize::MAX);
+        let split = ctx
+            .remaining_accounts
+            .len()
+            .checked_sub(markets)
+            .ok_or(XmarginError::BankruptcyMarketsMismatch)?;
+        let (accounts, markets) = ctx.remaining_accounts.split_at(split);
         let leftover = leftover_collateral(&*a.portfolio.load()?);
         if leftover.is_empty() {
-            require!(ctx.remaining_accounts.is_empty(), XmarginError::BankruptcyAccountsMismatch);
-        } else if take_over_collateral(a, ctx.remaining_accounts, &leftover)? < leftover.len() {
+            require!(accounts.is_empty(), XmarginError::BankruptcyAccountsMismatch);
+        } else if take_over_collateral(a, accounts, &leftover)? < leftover.len() {
             // The rest in a next call (see the module documentation).
             return Ok(());
         }
-        resolve_deficit(a)
+        resolve_deficit(a, markets)
     }
 }
 
@@ -216,8 +233,33 @@ fn token_amount(info: &AccountInfo) -> Result<u64> {
     Ok(u64::from_le_bytes(bytes))
 }
 
+/// Σ positive quote balances: the registry's shard plus every market's, `markets` checked to be
+/// exactly the created markets in ascending order; each market's shard is folded into the
+/// returned sum and set to 0 (the caller writes the sum into the registry).
+fn fold_market_shards<'info>(
+    a: &ResolveBankruptcy<'info>,
+    registry_total: u64,
+    markets: &'info [AccountInfo<'info>],
+) -> Result<u64> {
+    let mask = a.exchange.load()?.market_mask;
+    let mut expected = (0u8..16).filter(|u| mask & (1 << u) != 0);
+    let mut total = i128::from(registry_total);
+    for info in markets {
+        let loader =
+            AccountLoader::<Market>::try_from(info).map_err(|_| XmarginError::BankruptcyMarketsMismatch)?;
+        require!(info.is_writable, XmarginError::BankruptcyMarketsMismatch);
+        let mut m = loader.load_mut()?;
+        let ok = m.exchange == a.exchange.key() && expected.next() == Some(m.underlying);
+        require!(ok, XmarginError::BankruptcyMarketsMismatch);
+        total = total.saturating_add(i128::from(m.positive_quote_delta));
+        m.positive_quote_delta = 0;
+    }
+    require!(expected.next().is_none(), XmarginError::BankruptcyMarketsMismatch);
+    u64::try_from(total).map_err(|_| error!(XmarginError::AmountTooLarge))
+}
+
 /// Covers the quote deficit from the insurance vault, socializing any remainder.
-fn resolve_deficit(a: &ResolveBankruptcy<'_>) -> Result<()> {
+fn resolve_deficit<'info>(a: &ResolveBankruptcy<'info>, markets: &'info [AccountInfo<'info>]) -> Result<()> {
     let deficit = {
         let registry = a.registry.load()?;
         let mut p = a.portfolio.load_mut()?;
@@ -235,8 +277,13 @@ fn resolve_deficit(a: &ResolveBankruptcy<'_>) -> Result<()> {
     )?;
     let socialized = deficit.saturating_sub(insurance_paid);
 
+    let total_before = fold_market_shards(
+        a,
+        a.registry.load()?.collaterals[usize::from(QUOTE_INDEX)].total_deposits,
+        markets,
+    )?;
     let mut registry = a.registry.load_mut()?;
-    let total_before = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
+    registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits = total_before;
     let index_before = registry.quote_loss_index();
     let mut index_after = index_before;
     if socialized > 0 {
@@ -250,7 +297,9 @@ fn resolve_deficit(a: &ResolveBankruptcy<'_>) -> Result<()> {
     {
         let mut p = a.portfolio.load_mut()?;
         let signed = i64::try_from(deficit).map_err(|_| XmarginError::AmountTooLarge)?;
-        credit_quote(&mut p, &mut registry, signed)?;
+        let mut total = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
+        credit_quote(&mut p, &registry, &mut PositiveQuote::Registry(&mut total), signed)?;
+        registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits = total;
         p.quote_loss_snapshot = index_after.to_bits().to_le_bytes();
     }
     drop(registry);

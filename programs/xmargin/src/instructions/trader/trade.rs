@@ -6,7 +6,12 @@
 //! instrument listed and (options) not expired, the price within the band around the oracle
 //! (perps) or the Black-Scholes model price ± a band of spot (options), reduce-only and
 //! open-interest caps. Effects: perps settle funding, then realize PnL pro rata on reduction;
-//! options move the premium; both sides pay fees to the insurance vault.
+//! options move the premium; both sides pay fees, which accrue in the market and move to the
+//! insurance vault with the permissionless `sweep_fees`.
+//!
+//! Write locks: the two portfolios and the traded market only (the registry is read; the
+//! change of Σ positive quote balances is the market's `positive_quote_delta`), so trades in
+//! different markets run in parallel (README, "Scaling on Solana").
 //!
 //! Health gate, per side (`check_health`): initial health ≥ 0 afterwards is enough (for a
 //! portfolio being liquidated: back at the liquidation buffer, which ends that state).
@@ -30,7 +35,6 @@
 //! underlying, whose market and oracle are named accounts), then the maker's;
 //! `taker_health_accounts` says where the split is.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::bs::greeks;
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{to_native_floor, years_from_seconds};
@@ -44,8 +48,7 @@ use crate::health::{
 };
 use crate::instructions::liquidator::set_liquidation_state;
 use crate::instructions::positions::{
-    apply_fill, credit_quote, engine, may_trade, pay_insurance, position_slot, PortfolioSnapshot,
-    QuoteAccounts,
+    apply_fill, credit_quote, engine, may_trade, position_slot, PortfolioSnapshot, PositiveQuote,
 };
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{
@@ -73,7 +76,7 @@ pub struct Trade<'info> {
     pub maker_signer: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(mut, constraint = taker.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub taker: AccountLoader<'info, Portfolio>,
@@ -87,14 +90,6 @@ pub struct Trade<'info> {
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
     pub oracle: UncheckedAccount<'info>,
-    #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
-    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut, address = exchange.load()?.insurance_vault @ XmarginError::VaultMismatch)]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = exchange.load()?.quote_mint @ XmarginError::CollateralNotListed)]
-    pub quote_mint: InterfaceAccount<'info, Mint>,
-    #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
-    pub token_program: Interface<'info, TokenInterface>,
 }
 
 /// |a − b| ≤ band_bps × reference / 10_000, in integers.
@@ -154,7 +149,7 @@ impl Trade<'_> {
         let split = usize::from(args.taker_health_accounts);
         require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
         let (taker_accounts, maker_accounts) = ctx.remaining_accounts.split_at(split);
-        let quote_decimals = a.quote_mint.decimals;
+        let quote_decimals = a.exchange.load()?.quote_decimals;
         let perp = args.instrument == PERP_INSTRUMENT;
 
         // Prices: the guarded oracle, and for options the model price.
@@ -213,7 +208,7 @@ impl Trade<'_> {
         let maker_before = PortfolioSnapshot::of(&*a.maker.load()?);
 
         let (taker_side, maker_side, oi_before, oi_after) = {
-            let mut registry = a.registry.load_mut()?;
+            let registry = a.registry.load()?;
             let mut m = a.market.load_mut()?;
             let mut taker = a.taker.load_mut()?;
             let mut maker = a.maker.load_mut()?;
@@ -237,12 +232,16 @@ impl Trade<'_> {
             let oi_after = engine(open_interest_after(oi_before, t_before, t_after, m_before, m_after))?;
             require!(oi_after <= oi_cap || oi_after <= oi_before, XmarginError::OpenInterestCapExceeded);
             let option_cap = (!perp).then_some(OPTION_FEE_CAP_BPS);
+            // The fill's change of Σ positive quote balances, added to the market below.
+            let mut positive_delta = 0i64;
             let mut side = |p: &mut Portfolio, slot: usize, lots: i64, fee_bps: u16| -> Result<SideResult> {
-                let fill = apply_fill(p, &mut registry, &m, slot, lots, args.price)?;
+                let mut sink = PositiveQuote::Market(&mut positive_delta);
+                let fill = apply_fill(p, &registry, &mut sink, &m, slot, lots, args.price)?;
                 let fee = engine(fee(lots, oracle_price, args.price, lots_per_unit, fee_bps, option_cap))?;
                 credit_quote(
                     p,
-                    &mut registry,
+                    &registry,
+                    &mut sink,
                     0i64.checked_sub_unsigned(fee).ok_or(XmarginError::AmountTooLarge)?,
                 )?;
                 Ok(SideResult {
@@ -255,6 +254,11 @@ impl Trade<'_> {
             };
             let taker_side = side(&mut taker, t_slot, args.size_lots, m.taker_fee_bps)?;
             let maker_side = side(&mut maker, m_slot, 0i64.saturating_sub(args.size_lots), m.maker_fee_bps)?;
+            m.positive_quote_delta =
+                m.positive_quote_delta.checked_add(positive_delta).ok_or(XmarginError::AmountTooLarge)?;
+            // Fees stay in the quote vault, owed to insurance, until `sweep_fees`.
+            let fees = taker_side.fee.checked_add(maker_side.fee).ok_or(XmarginError::AmountTooLarge)?;
+            m.fees_accrued = m.fees_accrued.checked_add(fees).ok_or(XmarginError::AmountTooLarge)?;
             if perp {
                 m.perp_open_interest = oi_after;
                 // Funding: the fill's premium over the guarded spot, weighted by its size.
@@ -267,19 +271,6 @@ impl Trade<'_> {
             }
             (taker_side, maker_side, oi_before, oi_after)
         };
-
-        // Fees leave the quote vault for the insurance vault.
-        let fees = taker_side.fee.checked_add(maker_side.fee).ok_or(XmarginError::AmountTooLarge)?;
-        pay_insurance(
-            &a.exchange,
-            QuoteAccounts {
-                vault: &a.quote_vault,
-                insurance_vault: &a.insurance_vault,
-                mint: &a.quote_mint,
-                token_program: &a.token_program,
-            },
-            fees,
-        )?;
 
         let underlying = a.market.load()?.underlying;
         let traded = Traded {
