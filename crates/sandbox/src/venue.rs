@@ -581,10 +581,10 @@ impl Venue {
             .sum()
     }
 
-    /// Σ positive quote balances as the program keeps it: the registry's quote
-    /// `total_deposits` plus every market's `positive_quote_delta`.
+    /// Σ positive quote balances as the program keeps it: the registry's
+    /// `quote_positive_delta` plus every market's.
     pub fn positive_quote_total(&self) -> i128 {
-        let registry = self.sb.registry().map_or(0, |r| r.collaterals[0].total_deposits);
+        let registry = self.sb.registry().map_or(0, |r| r.quote_positive_delta);
         let markets = self.underlyings.iter().map(|u| u.market);
         let shards: i128 = markets
             .filter_map(|m| self.sb.zero_copy_account::<xmargin::state::Market>(&m))

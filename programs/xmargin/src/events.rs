@@ -70,6 +70,8 @@ pub struct CollateralMoved {
     pub amount: i64,
     pub balance_before: i64,
     pub balance_after: i64,
+    /// The asset's Σ positive balances after (`CollateralConfig::total_deposits`); for the
+    /// quote asset, whose sum is kept in shards, the quote vault's balance after.
     pub total_deposits_after: u64,
 }
 

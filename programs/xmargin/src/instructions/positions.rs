@@ -1,7 +1,7 @@
 //! Position and quote-cash bookkeeping shared by `trade`, `settle_expired` and the funding
 //! settlement: every change of a quote balance goes through `credit_quote`, which also keeps
-//! Σ positive quote balances exact — in shards (`PositiveQuote`): the registry's quote
-//! `total_deposits` for deposits, withdrawals and the collateral instructions, each market's
+//! Σ positive quote balances exact — in shards (`PositiveQuote`): the registry's
+//! `quote_positive_delta` for deposits, withdrawals and the collateral instructions, each market's
 //! `positive_quote_delta` for what happens in that market, so a trade writes no venue-wide
 //! account. `resolve_bankruptcy` sums the shards and folds them back into the registry.
 use anchor_lang::prelude::*;
@@ -71,31 +71,26 @@ pub fn transfer_quote<'info>(
 /// Index of the quote asset in the registry.
 pub const QUOTE_INDEX: u8 = 0;
 
-/// Where a change of Σ positive quote balances is recorded (see the module documentation).
-pub enum PositiveQuote<'a> {
-    /// The registry's quote `total_deposits` (quote native units).
-    Registry(&'a mut u64),
-    /// A market's `positive_quote_delta`, or a local sum added to it afterwards.
-    Market(&'a mut i64),
-}
+/// Where a change of Σ positive quote balances is recorded (see the module documentation): a
+/// signed shard — the registry's `quote_positive_delta`, a market's, or a local sum added to
+/// one afterwards. Profits made in a market and withdrawn leave the market's shard positive
+/// and the registry's negative: only the sum of the shards is Σ ≥ 0.
+pub struct PositiveQuote<'a>(pub &'a mut i64);
 
 impl PositiveQuote<'_> {
-    fn record(&mut self, added: u64, removed: u64) -> Result<()> {
-        match self {
-            PositiveQuote::Registry(total) => **total = total.saturating_add(added).saturating_sub(removed),
-            PositiveQuote::Market(delta) => {
-                let change = i64::try_from(i128::from(added).saturating_sub(i128::from(removed)))
-                    .map_err(|_| XmarginError::AmountTooLarge)?;
-                **delta = delta.checked_add(change).ok_or(XmarginError::AmountTooLarge)?;
-            }
-        }
+    /// Records a change of Σ positive quote balances: `added` − `removed`.
+    pub fn record(&mut self, added: u64, removed: u64) -> Result<()> {
+        let change = i64::try_from(i128::from(added).saturating_sub(i128::from(removed)))
+            .map_err(|_| XmarginError::AmountTooLarge)?;
+        *self.0 = self.0.checked_add(change).ok_or(XmarginError::AmountTooLarge)?;
         Ok(())
     }
 }
 
 /// Writes the socialized losses into the portfolio's stored quote balance and moves its
 /// snapshot to the registry's index. Called before any quote balance is read for a write;
-/// `total_deposits` already counts the loss (`resolve_bankruptcy` lowered it).
+/// the shards of Σ positive quote balances already count the loss (`resolve_bankruptcy`
+/// lowered their sum).
 pub fn apply_quote_losses(portfolio: &mut Portfolio, registry: &HaircutRegistry) -> Result<()> {
     let index = registry.quote_loss_index();
     let snapshot = loss_index(portfolio.quote_loss_snapshot);

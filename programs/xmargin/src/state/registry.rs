@@ -13,7 +13,10 @@ use crate::oracle::OracleConfig;
 /// the single extreme move (`UnderlyingConfig`, same size; fields moved: a version-3 registry
 /// must be re-listed, not read); the quote asset's depeg contingency (`CollateralConfig::
 /// quote_peg`, from reserved bytes).
-pub const REGISTRY_VERSION: u8 = 4;
+/// 5: Σ positive quote balances in shards (`quote_positive_delta` here, from reserved bytes,
+/// and one per market); the quote asset's `total_deposits` is no longer kept (its deposit cap
+/// applies to the quote vault's balance).
+pub const REGISTRY_VERSION: u8 = 5;
 /// Rows of an underlying's tail table.
 pub const MAX_TAIL_ROWS: usize = xmargin_risk::scenarios::MAX_TAIL_ROWS;
 pub const MAX_COLLATERALS: usize = 16;
@@ -77,9 +80,10 @@ pub struct CollateralConfig {
     pub token_program: Pubkey,
     pub oracle: OracleConfig,
     pub haircut: Haircut,
-    /// Largest Σ deposits allowed, native units.
+    /// Largest Σ deposits allowed, native units (the quote asset: the quote vault's balance).
     pub deposit_cap: u64,
-    /// Σ of all portfolios' positive balances, native units.
+    /// Σ of all portfolios' positive balances, native units. Not kept for the quote asset
+    /// (0; `HaircutRegistry::quote_positive_delta` and the markets' shards instead).
     pub total_deposits: u64,
     pub decimals: u8,
     pub vault_bump: u8,
@@ -240,7 +244,14 @@ pub struct HaircutRegistry {
     pub offset_groups: [OffsetGroupConfig; MAX_OFFSET_GROUPS],
     /// The quote asset's depeg contingency (`xmargin_risk::depeg`).
     pub quote_peg: QuotePegConfig,
-    pub reserved: [u8; 72],
+    /// The registry's shard of Σ positive quote balances, quote native units, signed: what
+    /// quote deposits, withdrawals, `liquidate_collateral` and `resolve_bankruptcy` changed
+    /// (`positions::PositiveQuote`); each market holds the rest (`Market::
+    /// positive_quote_delta`), so trades do not write the registry. A shard alone may be
+    /// negative (profits made in a market and withdrawn); the sum never is.
+    /// `resolve_bankruptcy` folds the markets' shards into this one.
+    pub quote_positive_delta: i64,
+    pub reserved: [u8; 64],
 }
 
 /// The governed part of the quote's depeg contingency (`change_kind::QUOTE_PEG`). All zero:
@@ -290,7 +301,7 @@ const _: () = assert!(core::mem::size_of::<QuotePegConfig>() == 136);
 // it had before the groups and the peg (they took 32 and 136 of the 240 reserved bytes).
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>()
-        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 136 + 72
+        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 136 + 8 + 64
 );
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 256

@@ -34,7 +34,7 @@
 //!    [0, 2 × perp fills + open perps + 2 × portfolios per socialized loss] native units
 //!    (fills are zero-sum, fees go to insurance, funding and haircuts round toward the venue);
 //!    so Σ over actors of (equity + withdrawn − deposited) + insurance + dust is constant; and
-//!    the quote `total_deposits` plus the markets' `positive_quote_delta` shards cover Σ
+//!    the registry's and the markets' `positive_quote_delta` shards cover Σ
 //!    positive quote balances (the insurance fund counts the markets' unswept fees);
 //! 4. a rejected operation changes no byte of any account it names, and one that had to be
 //!    rejected (forged signer or account, price outside the band or the delegate's slippage)
@@ -647,7 +647,7 @@ impl World {
         let accrued: u64 = markets.iter().map(|m| m.fees_accrued).sum();
         claims += i128::from(accrued) * S;
         let shards: i64 = markets.iter().map(|m| m.positive_quote_delta).sum();
-        let quote_total = i128::from(registry.collaterals[0].total_deposits) + i128::from(shards);
+        let quote_total = i128::from(registry.quote_positive_delta) + i128::from(shards);
         View {
             eq,
             quote,

@@ -55,7 +55,7 @@ impl SettleExpired<'_> {
             let (before, after) = credit_quote(
                 &mut portfolio,
                 &registry,
-                &mut PositiveQuote::Market(&mut m.positive_quote_delta),
+                &mut PositiveQuote(&mut m.positive_quote_delta),
                 payoff,
             )?;
             let s = &mut m.series[usize::from(p.series)];

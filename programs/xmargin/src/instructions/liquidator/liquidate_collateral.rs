@@ -195,15 +195,15 @@ fn transfer(
     let l = liquidator.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;
     l.amount = l.amount.checked_add(signed).ok_or(XmarginError::AmountTooLarge)?;
     let repaid_signed = i64::try_from(repaid).map_err(|_| XmarginError::AmountTooLarge)?;
-    let mut total = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
-    credit_quote(&mut target, &registry, &mut PositiveQuote::Registry(&mut total), repaid_signed)?;
+    let mut shard = registry.quote_positive_delta;
+    credit_quote(&mut target, &registry, &mut PositiveQuote(&mut shard), repaid_signed)?;
     let paid = repaid.checked_add(insurance_fee).ok_or(XmarginError::AmountTooLarge)?;
     credit_quote(
         &mut liquidator,
         &registry,
-        &mut PositiveQuote::Registry(&mut total),
+        &mut PositiveQuote(&mut shard),
         0i64.checked_sub_unsigned(paid).ok_or(XmarginError::AmountTooLarge)?,
     )?;
-    registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits = total;
+    registry.quote_positive_delta = shard;
     Ok(Moved { amount, repaid, discount, liquidator_fee, insurance_fee })
 }

@@ -287,7 +287,7 @@ fn move_hedge(
     let to = liquidator.balance_mut_or_insert(c).ok_or(XmarginError::TooManyBalances)?;
     to.amount = to.amount.checked_add_unsigned(amount).ok_or(XmarginError::AmountTooLarge)?;
     let signed = i64::try_from(payment).map_err(|_| XmarginError::AmountTooLarge)?;
-    let mut sink = PositiveQuote::Market(&mut m.positive_quote_delta);
+    let mut sink = PositiveQuote(&mut m.positive_quote_delta);
     credit_quote(&mut target, &registry, &mut sink, signed)?;
     credit_quote(
         &mut liquidator,
@@ -344,7 +344,7 @@ fn transfer(
         fee_split(engine(units.mul_c(discount))?, quote_decimals, insurance_share_bps)?;
 
     let mut positive_delta = 0i64;
-    let mut sink = PositiveQuote::Market(&mut positive_delta);
+    let mut sink = PositiveQuote(&mut positive_delta);
     let target_after =
         apply_fill(&mut target, &registry, &mut sink, &m, t_slot, target_lots, price)?.size_after;
     let liquidator_fill =

@@ -238,12 +238,12 @@ fn token_amount(info: &AccountInfo) -> Result<u64> {
 /// returned sum and set to 0 (the caller writes the sum into the registry).
 fn fold_market_shards<'info>(
     a: &ResolveBankruptcy<'info>,
-    registry_total: u64,
+    registry_shard: i64,
     markets: &'info [AccountInfo<'info>],
 ) -> Result<u64> {
     let mask = a.exchange.load()?.market_mask;
     let mut expected = (0u8..16).filter(|u| mask & (1 << u) != 0);
-    let mut total = i128::from(registry_total);
+    let mut total = i128::from(registry_shard);
     for info in markets {
         let loader =
             AccountLoader::<Market>::try_from(info).map_err(|_| XmarginError::BankruptcyMarketsMismatch)?;
@@ -255,6 +255,7 @@ fn fold_market_shards<'info>(
         m.positive_quote_delta = 0;
     }
     require!(expected.next().is_none(), XmarginError::BankruptcyMarketsMismatch);
+    // A sum of positive balances: never negative unless the bookkeeping is wrong.
     u64::try_from(total).map_err(|_| error!(XmarginError::AmountTooLarge))
 }
 
@@ -277,29 +278,27 @@ fn resolve_deficit<'info>(a: &ResolveBankruptcy<'info>, markets: &'info [Account
     )?;
     let socialized = deficit.saturating_sub(insurance_paid);
 
-    let total_before = fold_market_shards(
-        a,
-        a.registry.load()?.collaterals[usize::from(QUOTE_INDEX)].total_deposits,
-        markets,
-    )?;
+    let total_before = fold_market_shards(a, a.registry.load()?.quote_positive_delta, markets)?;
+    let signed_total = |t: u64| i64::try_from(t).map_err(|_| error!(XmarginError::AmountTooLarge));
     let mut registry = a.registry.load_mut()?;
-    registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits = total_before;
+    registry.quote_positive_delta = signed_total(total_before)?;
     let index_before = registry.quote_loss_index();
     let mut index_after = index_before;
+    let mut total_after = total_before;
     if socialized > 0 {
         require!(socialized < total_before, XmarginError::LossExceedsDeposits);
         index_after = engine(index_after_loss(index_before, total_before, socialized))?;
         registry.quote_loss_index = index_after.to_bits().to_le_bytes();
-        registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits =
-            total_before.saturating_sub(socialized);
+        total_after = total_before.saturating_sub(socialized);
+        registry.quote_positive_delta = signed_total(total_after)?;
     }
-    let total_after = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
     {
         let mut p = a.portfolio.load_mut()?;
         let signed = i64::try_from(deficit).map_err(|_| XmarginError::AmountTooLarge)?;
-        let mut total = registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits;
-        credit_quote(&mut p, &registry, &mut PositiveQuote::Registry(&mut total), signed)?;
-        registry.collaterals[usize::from(QUOTE_INDEX)].total_deposits = total;
+        // From −deficit to 0: no change of Σ positive balances, recorded all the same.
+        let mut shard = registry.quote_positive_delta;
+        credit_quote(&mut p, &registry, &mut PositiveQuote(&mut shard), signed)?;
+        registry.quote_positive_delta = shard;
         p.quote_loss_snapshot = index_after.to_bits().to_le_bytes();
     }
     drop(registry);

@@ -14,7 +14,7 @@ use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInt
 use super::collateral_accounts::{listed_collateral, positive_part_change};
 use crate::error::XmarginError;
 use crate::events::CollateralMoved;
-use crate::instructions::positions::QUOTE_INDEX;
+use crate::instructions::positions::{PositiveQuote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
 
@@ -60,7 +60,10 @@ impl Deposit<'_> {
         );
         let after = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
         let (added, _) = positive_part_change(before, after);
-        let total = config.total_deposits.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
+        // The quote asset's Σ positive balances is kept in shards no deposit can read: its cap
+        // applies to the tokens in the quote vault.
+        let held = if index == QUOTE_INDEX { self.vault.amount } else { config.total_deposits };
+        let total = held.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
         require!(total <= config.deposit_cap, XmarginError::DepositCapExceeded);
         let has_slot = portfolio.balance(index).is_some() || portfolio.balances.iter().any(|b| b.active == 0);
         require!(has_slot, XmarginError::TooManyBalances);
@@ -91,18 +94,24 @@ impl Deposit<'_> {
         let before = slot.amount;
         slot.amount = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
         let after = slot.amount;
-        let config = &mut registry.collaterals[index];
         let (added, _) = positive_part_change(before, after);
-        config.total_deposits =
-            config.total_deposits.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
+        let total_after = if collateral == QUOTE_INDEX {
+            PositiveQuote(&mut registry.quote_positive_delta).record(added, 0)?;
+            a.vault.amount.checked_add(args.amount).ok_or(XmarginError::AmountTooLarge)?
+        } else {
+            let config = &mut registry.collaterals[index];
+            config.total_deposits =
+                config.total_deposits.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
+            config.total_deposits
+        };
         emit!(CollateralMoved {
             portfolio: a.portfolio.key(),
-            mint: config.mint,
+            mint: a.mint.key(),
             collateral,
             amount: args.amount as i64,
             balance_before: before,
             balance_after: after,
-            total_deposits_after: config.total_deposits,
+            total_deposits_after: total_after,
         });
         Ok(())
     }

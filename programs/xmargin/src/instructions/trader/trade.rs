@@ -235,7 +235,7 @@ impl Trade<'_> {
             // The fill's change of Σ positive quote balances, added to the market below.
             let mut positive_delta = 0i64;
             let mut side = |p: &mut Portfolio, slot: usize, lots: i64, fee_bps: u16| -> Result<SideResult> {
-                let mut sink = PositiveQuote::Market(&mut positive_delta);
+                let mut sink = PositiveQuote(&mut positive_delta);
                 let fill = apply_fill(p, &registry, &mut sink, &m, slot, lots, args.price)?;
                 let fee = engine(fee(lots, oracle_price, args.price, lots_per_unit, fee_bps, option_cap))?;
                 credit_quote(

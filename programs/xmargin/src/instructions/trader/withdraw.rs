@@ -13,7 +13,7 @@ use super::collateral_accounts::{listed_collateral, positive_part_change};
 use crate::error::XmarginError;
 use crate::events::{CollateralMoved, LiquidationStateChanged};
 use crate::health::{back_above_buffer, health_inputs, own_report, OracleMode};
-use crate::instructions::positions::apply_quote_losses;
+use crate::instructions::positions::{apply_quote_losses, PositiveQuote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{liquidation_state, pause, Exchange, HaircutRegistry, Portfolio};
 use xmargin_risk::collateral::Level;
@@ -132,9 +132,15 @@ impl Withdraw<'_> {
         }
         let slot = portfolio.balance_mut_or_insert(collateral).ok_or(XmarginError::TooManyBalances)?;
         slot.amount = after;
-        let config = &mut registry.collaterals[usize::from(collateral)];
         let (_, removed) = positive_part_change(before, after);
-        config.total_deposits = config.total_deposits.saturating_sub(removed);
+        let total_after = if collateral == QUOTE_INDEX {
+            PositiveQuote(&mut registry.quote_positive_delta).record(0, removed)?;
+            a.vault.amount.saturating_sub(args.amount)
+        } else {
+            let config = &mut registry.collaterals[usize::from(collateral)];
+            config.total_deposits = config.total_deposits.saturating_sub(removed);
+            config.total_deposits
+        };
         emit!(CollateralMoved {
             portfolio: a.portfolio.key(),
             mint,
@@ -142,7 +148,7 @@ impl Withdraw<'_> {
             amount: after.saturating_sub(before),
             balance_before: before,
             balance_after: after,
-            total_deposits_after: config.total_deposits,
+            total_deposits_after: total_after,
         });
         Ok(())
     }
