@@ -2043,6 +2043,16 @@ impl World {
                 v.quote_total_deposits
             ));
         }
+        // Nor above it, but for the socialized losses' rounding: a shard kept wrong (e.g. a
+        // registry shard floored at 0 after profits made in a market were withdrawn) would
+        // socialize a later loss over more than there is.
+        let over = i128::from(v.quote_total_deposits) - i128::from(positive);
+        if over > self.social_dust {
+            self.violation(&format!(
+                "Σ positive quote shards {} exceed Σ positive balances {positive} by {over}",
+                v.quote_total_deposits
+            ));
+        }
     }
 
     fn check_unchanged(&mut self, pre: &View, post: &View, what: &str) {
