@@ -59,10 +59,13 @@ export const SCOPE_BY_NAME = {
   // `[MARKET_SEED, exchange, market.underlying]`: the seeds read the market's own data, which
   // the IDL cannot express. One per underlying.
   market: "market",
-  // `address = registry.collaterals[0].vault`: the quote asset's vault, which every trade,
-  // liquidation and settlement of the venue moves quote through. (Its seeds,
+  // `address = registry.collaterals[0].vault`: the quote asset's vault, which the fee sweep,
+  // collateral liquidations and bankruptcy resolutions move quote through. (Its seeds,
   // `[VAULT_SEED, exchange, quote_mint]`, show only in `initialize_exchange`.)
   quote_vault: "venue",
+  // `address = exchange.quote_ledger`: the quote asset's own state (its shard of Σ positive
+  // quote balances), written by quote deposits and withdrawals only among the hot paths.
+  quote_ledger: "asset",
   // `address = exchange.insurance_vault`: the venue's single insurance fund.
   insurance_vault: "venue",
   // Checked against the registry's entry for `mint` (`listed_collateral`): one per
@@ -127,14 +130,15 @@ export const VENUE_WRITE_ALLOWLIST = {
   // Fees accrue in the market and Σ positive quote balances has a shard in each market
   // (`positions::PositiveQuote`): a trade writes the two portfolios and its market only.
   trade: [],
-  // Registry: the asset's `total_deposits` (deposit cap).
-  deposit: ["registry"],
-  withdraw: ["registry"],
+  // The deposit cap applies to the vault; a quote deposit or withdrawal also writes the
+  // quote ledger (the quote asset's own state).
+  deposit: [],
+  withdraw: [],
   // As `trade`: the insurance share accrues in the market.
   liquidate_positions: [],
-  // Not split yet: quote credits in the registry's quote total, the insurance share paid
-  // from the quote vault to the insurance vault at once.
-  liquidate_collateral: ["registry", "quote_vault", "insurance_vault"],
+  // Not split yet: the insurance share is paid from the quote vault to the insurance vault
+  // at once (its quote credits go to the quote ledger).
+  liquidate_collateral: ["quote_vault", "insurance_vault"],
   // The quote payoffs' shard is the market's.
   settle_expired: [],
   // The crank that moves a market's accrued fees: the one writer of the two vaults for

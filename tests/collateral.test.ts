@@ -214,7 +214,7 @@ test("deposits and withdrawals across three assets keep the vaults whole; health
   ];
   const sources = assets.map(([mint, , amount]) => v.sb.createTokenAccount(mint, owner.publicKey, amount));
   for (const [i, [mint, tokenProgram, amount]] of assets.entries()) {
-    const ix = await client.depositIx({ depositor: owner.publicKey, portfolio, mint, source: sources[i]!, tokenProgram, amount });
+    const ix = await client.depositIx({ depositor: owner.publicKey, portfolio, mint, source: sources[i]!, tokenProgram, amount, quote: mint.equals(v.usdc) });
     const landed = v.sb.send([ix], [owner]);
     recordCu("deposit", `asset ${i}`, landed.computeUnits, DEPOSIT_CEILING);
   }
@@ -236,7 +236,7 @@ test("deposits and withdrawals across three assets keep the vaults whole; health
   assert.ok(Math.abs(health.maintenanceHealth - (10_000 + 20 * 149.95 * 0.9 + 1.5 * 2_999 * 0.85)) < 1e-6);
 
   const destination = v.sb.createTokenAccount(v.sol, owner.publicKey, 0n);
-  const withdraw = await client.withdrawIx({ owner: owner.publicKey, portfolio, mint: v.sol, destination, tokenProgram: SPL, amount: 5_000_000_000n, oracles });
+  const withdraw = await client.withdrawIx({ owner: owner.publicKey, portfolio, mint: v.sol, destination, tokenProgram: SPL, amount: 5_000_000_000n, oracles, quote: false });
   const landed = v.sb.send([withdraw], [owner]);
   recordCu("withdraw", "SPL asset, 3 balances, 2 oracles", landed.computeUnits, WITHDRAW_CEILING);
   assert.equal(v.sb.tokenAmount(destination), 5_000_000_000n);
@@ -245,12 +245,12 @@ test("deposits and withdrawals across three assets keep the vaults whole; health
   // A delegate can trade (later) but never withdraw.
   const delegate = v.sb.fundedKeypair();
   v.sb.send([await client.setDelegateIx(owner.publicKey, portfolio, delegate.publicKey)], [owner]);
-  const stolen = await client.withdrawIx({ owner: delegate.publicKey, portfolio, mint: v.usdc, destination: sources[0]!, tokenProgram: SPL, amount: 1n, oracles });
+  const stolen = await client.withdrawIx({ owner: delegate.publicKey, portfolio, mint: v.usdc, destination: sources[0]!, tokenProgram: SPL, amount: 1n, oracles, quote: true });
   assert.equal(v.sb.sendExpectingFailure([stolen], [delegate]).errorName, "NotPortfolioOwner");
 
   // A stale SOL price does not block withdrawing USDC (SOL then counts for nothing).
   v.sb.warp(120);
-  const usdcOut = await client.withdrawIx({ owner: owner.publicKey, portfolio, mint: v.usdc, destination: sources[0]!, tokenProgram: SPL, amount: 1_000_000_000n, oracles });
+  const usdcOut = await client.withdrawIx({ owner: owner.publicKey, portfolio, mint: v.usdc, destination: sources[0]!, tokenProgram: SPL, amount: 1_000_000_000n, oracles, quote: true });
   v.sb.send([usdcOut], [owner]);
   await invariant();
 
@@ -261,7 +261,7 @@ test("deposits and withdrawals across three assets keep the vaults whole; health
       if (d[s + 9] === 1 && d[s + 8] === 0) d.writeBigInt64LE(-100_000_000n, s);
     }
   });
-  const needsSol = await client.withdrawIx({ owner: owner.publicKey, portfolio, mint: v.eth, destination: v.sb.createTokenAccount(v.eth, owner.publicKey, 0n), tokenProgram: TOKEN_2022, amount: 150_000_000n, oracles });
+  const needsSol = await client.withdrawIx({ owner: owner.publicKey, portfolio, mint: v.eth, destination: v.sb.createTokenAccount(v.eth, owner.publicKey, 0n), tokenProgram: TOKEN_2022, amount: 150_000_000n, oracles, quote: false });
   assert.equal(v.sb.sendExpectingFailure([needsSol], [owner]).errorName, "InsufficientHealth");
 });
 
@@ -271,15 +271,16 @@ test("bad accounts are refused by name: wrong vault, unlisted mint, someone else
   v.sb.send([await client.openPortfolioIx(v.sb.payer.publicKey, owner.publicKey)], [owner]);
   const portfolio = client.portfolio(owner.publicKey);
   const usdc = v.sb.createTokenAccount(v.usdc, owner.publicKey, 1_000n);
-  const ix = await client.depositIx({ depositor: owner.publicKey, portfolio, mint: v.usdc, source: usdc, tokenProgram: SPL, amount: 10n });
-  ix.keys[5]!.pubkey = v.sb.createTokenAccount(v.usdc, v.sb.payer.publicKey, 0n);
+  const ix = await client.depositIx({ depositor: owner.publicKey, portfolio, mint: v.usdc, source: usdc, tokenProgram: SPL, amount: 10n, quote: true });
+  // (keys: depositor, exchange, registry, quote ledger, portfolio, mint, vault, ...)
+  ix.keys[6]!.pubkey = v.sb.createTokenAccount(v.usdc, v.sb.payer.publicKey, 0n);
   assert.equal(v.sb.sendExpectingFailure([ix], [owner]).errorName, "VaultMismatch");
   const fake = v.sb.createMintWith(6, SPL);
   const fakeSource = v.sb.createTokenAccount(fake, owner.publicKey, 1_000n);
-  const fakeIx = await client.depositIx({ depositor: owner.publicKey, portfolio, mint: fake, source: fakeSource, tokenProgram: SPL, amount: 10n });
-  fakeIx.keys[5]!.pubkey = vaultPda(client.programId, client.exchange, v.usdc);
+  const fakeIx = await client.depositIx({ depositor: owner.publicKey, portfolio, mint: fake, source: fakeSource, tokenProgram: SPL, amount: 10n, quote: false });
+  fakeIx.keys[6]!.pubkey = vaultPda(client.programId, client.exchange, v.usdc);
   assert.equal(v.sb.sendExpectingFailure([fakeIx], [owner]).errorName, "CollateralNotListed");
-  assert.equal(v.sb.sendExpectingFailure([await client.depositIx({ depositor: owner.publicKey, portfolio, mint: v.usdc, source: usdc, tokenProgram: SPL, amount: 0n })], [owner]).errorName, "ZeroAmount");
+  assert.equal(v.sb.sendExpectingFailure([await client.depositIx({ depositor: owner.publicKey, portfolio, mint: v.usdc, source: usdc, tokenProgram: SPL, amount: 0n, quote: true })], [owner]).errorName, "ZeroAmount");
   const other = v.sb.fundedKeypair();
   const close = await client.closePortfolioIx(other.publicKey, portfolio);
   assert.equal(v.sb.sendExpectingFailure([close], [other]).errorName, "NotPortfolioOwner");

@@ -15,6 +15,7 @@ import {
   collateralInsurancePda,
   exchangePda,
   insuranceVaultPda,
+  quoteLedgerPda,
   portfolioPda,
   registryPda,
   riskChangePda,
@@ -58,6 +59,8 @@ test("every PDA of the IDL resolves, by Anchor's account resolution, to the prog
             return registryPda(programId, exchange);
           case "initialize_exchange.insurance_vault":
             return insuranceVaultPda(programId, exchange);
+          case "initialize_exchange.quote_ledger":
+            return quoteLedgerPda(programId, exchange);
           case "initialize_exchange.quote_vault":
             return vaultPda(programId, exchange, given.quoteMint!);
           case "list_collateral.vault":

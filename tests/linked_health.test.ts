@@ -109,7 +109,7 @@ async function venue() {
   };
   const deposit = async (t: Trader, mint: PublicKey, amount: bigint) => {
     const source = sb.createTokenAccount(mint, t.owner.publicKey, amount);
-    sb.send([await client.depositIx({ depositor: t.owner.publicKey, portfolio: t.portfolio, mint, source, tokenProgram: SPL, amount })], [t.owner]);
+    sb.send([await client.depositIx({ depositor: t.owner.publicKey, portfolio: t.portfolio, mint, source, tokenProgram: SPL, amount, quote: mint.equals(usdc) })], [t.owner]);
   };
   return { sb, governance, guardian, usdc, wbtc, btcOracle, wbtcOracle, registry, publish, openPortfolio, deposit };
 }

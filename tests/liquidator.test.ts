@@ -175,7 +175,7 @@ test("the bot resolves a bankrupt portfolio's leftover collateral into the insur
   const liquidator = await s.trader(100_000_000_000n);
   await buyPerp(s, thin, 1_000n);
   const source = s.sb.createTokenAccount(wsol, thin.owner.publicKey, 1n);
-  const dust = await client.depositIx({ depositor: thin.owner.publicKey, portfolio: thin.portfolio, mint: wsol, source, tokenProgram: SPL, amount: 1n });
+  const dust = await client.depositIx({ depositor: thin.owner.publicKey, portfolio: thin.portfolio, mint: wsol, source, tokenProgram: SPL, amount: 1n, quote: false });
   s.sb.send([dust], [thin.owner]);
   // The fund takes collateral in kind only when it pays the whole quote liability.
   s.sb.addTokens(insuranceVaultPda(client.programId, client.exchange), 1_000_000_000n);

@@ -55,7 +55,7 @@ export async function setup() {
     sb.send([await client.openPortfolioIx(sb.payer.publicKey, owner.publicKey)], [owner]);
     const portfolio = client.portfolio(owner.publicKey);
     const source = sb.createTokenAccount(usdc, owner.publicKey, usdcAmount);
-    const deposit = await client.depositIx({ depositor: owner.publicKey, portfolio, mint: usdc, source, tokenProgram: SPL, amount: usdcAmount });
+    const deposit = await client.depositIx({ depositor: owner.publicKey, portfolio, mint: usdc, source, tokenProgram: SPL, amount: usdcAmount, quote: true });
     sb.send([deposit], [owner]);
     return { owner, portfolio };
   };

@@ -11,6 +11,7 @@ import {
   collateralInsurancePda,
   exchangePda,
   insuranceVaultPda,
+  quoteLedgerPda,
   portfolioPda,
   programDataPda,
   registryPda,
@@ -86,6 +87,10 @@ export class XmarginClient {
     return insuranceVaultPda(this.programId, this.exchange);
   }
 
+  get quoteLedger(): PublicKey {
+    return quoteLedgerPda(this.programId, this.exchange);
+  }
+
   async initializeExchangeIx(p: InitializeExchangeParams): Promise<TransactionInstruction> {
     return this.program.methods
       .initializeExchange({
@@ -103,6 +108,7 @@ export class XmarginClient {
         exchange: this.exchange,
         insuranceVault: this.insuranceVault,
         registry: this.registry,
+        quoteLedger: this.quoteLedger,
         quoteVault: vaultPda(this.programId, this.exchange, p.quoteMint),
         quoteMint: p.quoteMint,
         tokenProgram: TOKEN_PROGRAM_ID,
@@ -295,6 +301,8 @@ export class XmarginClient {
     return this.program.methods.closePortfolio().accountsStrict({ owner, portfolio }).instruction();
   }
 
+  /** `deposit`; `quote`: the mint is the exchange's quote mint (only then is the quote ledger
+   * passed: a non-quote deposit writes no account shared beyond its vault). */
   async depositIx(p: {
     depositor: PublicKey;
     portfolio: PublicKey;
@@ -302,6 +310,7 @@ export class XmarginClient {
     source: PublicKey;
     tokenProgram: PublicKey;
     amount: bigint;
+    quote: boolean;
   }): Promise<TransactionInstruction> {
     return this.program.methods
       .deposit({ amount: new BN(p.amount.toString()) })
@@ -309,6 +318,7 @@ export class XmarginClient {
         depositor: p.depositor,
         exchange: this.exchange,
         registry: this.registry,
+        quoteLedger: p.quote ? this.quoteLedger : null,
         portfolio: p.portfolio,
         mint: p.mint,
         vault: vaultPda(this.programId, this.exchange, p.mint),
@@ -318,7 +328,8 @@ export class XmarginClient {
       .instruction();
   }
 
-  /** `withdraw`; `oracles` as returned by `oracleAccounts` for the portfolio. */
+  /** `withdraw`; `oracles` as returned by `oracleAccounts` for the portfolio; `quote` as for
+   * `depositIx`. */
   async withdrawIx(p: {
     owner: PublicKey;
     portfolio: PublicKey;
@@ -327,6 +338,7 @@ export class XmarginClient {
     tokenProgram: PublicKey;
     amount: bigint;
     oracles: PublicKey[];
+    quote: boolean;
   }): Promise<TransactionInstruction> {
     return this.program.methods
       .withdraw({ amount: new BN(p.amount.toString()) })
@@ -334,6 +346,7 @@ export class XmarginClient {
         owner: p.owner,
         exchange: this.exchange,
         registry: this.registry,
+        quoteLedger: p.quote ? this.quoteLedger : null,
         portfolio: p.portfolio,
         mint: p.mint,
         vault: vaultPda(this.programId, this.exchange, p.mint),

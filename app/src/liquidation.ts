@@ -86,6 +86,7 @@ export async function liquidateCollateralIx(client: XmarginClient, p: LiquidateC
       liquidatorSigner: p.liquidatorSigner,
       exchange: client.exchange,
       registry: client.registry,
+      quoteLedger: client.quoteLedger,
       liquidator: p.liquidator,
       target: p.target,
       oracle: p.oracle,
@@ -160,6 +161,7 @@ export async function resolveBankruptcyIx(
     .accountsStrict({
       exchange: client.exchange,
       registry: client.registry,
+      quoteLedger: client.quoteLedger,
       portfolio,
       quoteVault: q.quoteVault,
       insuranceVault: client.insuranceVault,

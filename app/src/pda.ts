@@ -34,6 +34,12 @@ export const REGISTRY_SEED = Buffer.from("registry");
 export const VAULT_SEED = Buffer.from("vault");
 export const PORTFOLIO_SEED = Buffer.from("portfolio");
 
+export const QUOTE_LEDGER_SEED = Buffer.from("quote_ledger");
+/** The quote asset's ledger: its shard of Σ positive quote balances (quote deposits, withdrawals). */
+export function quoteLedgerPda(programId: PublicKey, exchange: PublicKey): PublicKey {
+  return PublicKey.findProgramAddressSync([QUOTE_LEDGER_SEED, exchange.toBuffer()], programId)[0];
+}
+
 export function registryPda(programId: PublicKey, exchange: PublicKey): PublicKey {
   return PublicKey.findProgramAddressSync([REGISTRY_SEED, exchange.toBuffer()], programId)[0];
 }

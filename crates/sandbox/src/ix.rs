@@ -105,6 +105,7 @@ impl Sandbox {
                 depositor,
                 exchange,
                 registry: pda::registry(&exchange),
+                quote_ledger: self.quote_ledger_for(&mint),
                 portfolio,
                 mint,
                 vault: pda::vault(&exchange, &mint),
@@ -113,6 +114,12 @@ impl Sandbox {
             },
             xmargin::instruction::Deposit { args: DepositArgs { amount } },
         )
+    }
+
+    /// The quote ledger for a deposit or withdrawal of `mint`: the quote asset's only.
+    pub fn quote_ledger_for(&self, mint: &Pubkey) -> Option<Pubkey> {
+        let quote = self.exchange().is_some_and(|e| e.quote_mint == *mint);
+        quote.then(|| pda::quote_ledger(&pda::exchange()))
     }
 
     /// `withdraw` with `oracles` as remaining accounts (see the program's health.rs order).
@@ -131,6 +138,7 @@ impl Sandbox {
                 owner,
                 exchange,
                 registry: pda::registry(&exchange),
+                quote_ledger: self.quote_ledger_for(&mint),
                 portfolio,
                 mint,
                 vault: pda::vault(&exchange, &mint),

@@ -313,6 +313,7 @@ impl Sandbox {
             exchange,
             insurance_vault: pda::insurance_vault(&exchange),
             registry: pda::registry(&exchange),
+            quote_ledger: pda::quote_ledger(&exchange),
             quote_vault: pda::vault(&exchange, &quote_mint),
             quote_mint,
             token_program: spl_token_interface::ID,

@@ -130,6 +130,7 @@ impl Venue {
                 liquidator_signer: liquidator.owner.pubkey(),
                 exchange,
                 registry: pda::registry(&exchange),
+                quote_ledger: pda::quote_ledger(&exchange),
                 liquidator: liquidator.portfolio,
                 target: *target,
                 oracle,
@@ -240,6 +241,7 @@ impl Venue {
             xmargin::accounts::ResolveBankruptcy {
                 exchange,
                 registry: pda::registry(&exchange),
+                quote_ledger: pda::quote_ledger(&exchange),
                 portfolio: *portfolio,
                 quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
                 insurance_vault: pda::insurance_vault(&exchange),

@@ -10,6 +10,11 @@ pub fn exchange() -> Pubkey {
     Pubkey::find_program_address(&[EXCHANGE_SEED], &xmargin::ID).0
 }
 
+/// The quote asset's ledger (its shard of Σ positive quote balances).
+pub fn quote_ledger(exchange: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[xmargin::seeds::QUOTE_LEDGER_SEED, exchange.as_ref()], &xmargin::ID).0
+}
+
 pub fn insurance_vault(exchange: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[INSURANCE_VAULT_SEED, exchange.as_ref()], &xmargin::ID).0
 }

@@ -581,16 +581,24 @@ impl Venue {
             .sum()
     }
 
-    /// Σ positive quote balances as the program keeps it: the registry's
-    /// `quote_positive_delta` plus every market's.
+    /// Σ positive quote balances as the program keeps it: the quote ledger's shard plus every
+    /// market's.
     pub fn positive_quote_total(&self) -> i128 {
-        let registry = self.sb.registry().map_or(0, |r| r.quote_positive_delta);
+        let registry = self.quote_ledger_shard();
         let markets = self.underlyings.iter().map(|u| u.market);
         let shards: i128 = markets
             .filter_map(|m| self.sb.zero_copy_account::<xmargin::state::Market>(&m))
             .map(|m| i128::from(m.positive_quote_delta))
             .sum();
         i128::from(registry) + shards
+    }
+
+    /// The quote ledger's shard of Σ positive quote balances.
+    pub fn quote_ledger_shard(&self) -> i64 {
+        let ledger = pda::quote_ledger(&pda::exchange());
+        self.sb
+            .zero_copy_account::<xmargin::state::QuoteLedger>(&ledger)
+            .map_or(0, |l| l.positive_quote_delta)
     }
 
     /// `sweep_fees` of every market with accrued fees (what a keeper does); returns the

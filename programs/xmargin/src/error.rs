@@ -359,4 +359,6 @@ pub enum XmarginError {
     BankruptcyMarketsMismatch,
     #[msg("This market has no accrued fees to sweep")]
     NothingToSweep,
+    #[msg("The quote ledger is passed for a quote deposit or withdrawal, and only then (a non-quote one writes no shared account)")]
+    QuoteLedgerMismatch,
 }

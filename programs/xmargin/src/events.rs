@@ -70,9 +70,8 @@ pub struct CollateralMoved {
     pub amount: i64,
     pub balance_before: i64,
     pub balance_after: i64,
-    /// The asset's Σ positive balances after (`CollateralConfig::total_deposits`); for the
-    /// quote asset, whose sum is kept in shards, the quote vault's balance after.
-    pub total_deposits_after: u64,
+    /// Tokens in the asset's vault after (what its deposit cap applies to).
+    pub vault_balance_after: u64,
 }
 
 /// Emitted by `refresh_health` (also its return data). Quote units as I80F48 bits
@@ -371,8 +370,8 @@ pub struct CollateralTakenOver {
     pub amount: u64,
     pub balance_before: i64,
     pub balance_after: i64,
-    pub total_deposits_before: u64,
-    pub total_deposits_after: u64,
+    /// Tokens left in the asset's vault after the transfer.
+    pub vault_balance_after: u64,
     /// Tokens in the insurance account after the transfer.
     pub insurance_balance_after: u64,
 }

@@ -18,5 +18,8 @@ pub const VAULT_SEED: &[u8] = b"vault";
 pub const PORTFOLIO_SEED: &[u8] = b"portfolio";
 /// Timelocked risk change: `[RISK_CHANGE_SEED, exchange, id (u64 little-endian)]`.
 pub const RISK_CHANGE_SEED: &[u8] = b"risk_change";
+/// The quote asset's ledger (its shard of Σ positive quote balances):
+/// `[QUOTE_LEDGER_SEED, exchange]`.
+pub const QUOTE_LEDGER_SEED: &[u8] = b"quote_ledger";
 /// Trading market of an underlying: `[MARKET_SEED, exchange, underlying index (u8)]`.
 pub const MARKET_SEED: &[u8] = b"market";

@@ -1,9 +1,9 @@
 //! Position and quote-cash bookkeeping shared by `trade`, `settle_expired` and the funding
 //! settlement: every change of a quote balance goes through `credit_quote`, which also keeps
-//! Σ positive quote balances exact — in shards (`PositiveQuote`): the registry's
-//! `quote_positive_delta` for deposits, withdrawals and the collateral instructions, each market's
+//! Σ positive quote balances exact — in shards (`PositiveQuote`): the quote ledger's
+//! (`QuoteLedger`) for quote deposits, withdrawals and the collateral instructions, each market's
 //! `positive_quote_delta` for what happens in that market, so a trade writes no venue-wide
-//! account. `resolve_bankruptcy` sums the shards and folds them back into the registry.
+//! account. `resolve_bankruptcy` sums the shards and folds them into the quote ledger's.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::socialized::balance_after_losses;
@@ -72,9 +72,9 @@ pub fn transfer_quote<'info>(
 pub const QUOTE_INDEX: u8 = 0;
 
 /// Where a change of Σ positive quote balances is recorded (see the module documentation): a
-/// signed shard — the registry's `quote_positive_delta`, a market's, or a local sum added to
+/// signed shard — the quote ledger's `positive_quote_delta`, a market's, or a local sum added to
 /// one afterwards. Profits made in a market and withdrawn leave the market's shard positive
-/// and the registry's negative: only the sum of the shards is Σ ≥ 0.
+/// and the ledger's negative: only the sum of the shards is Σ ≥ 0.
 pub struct PositiveQuote<'a>(pub &'a mut i64);
 
 impl PositiveQuote<'_> {

@@ -63,12 +63,15 @@ pub struct Exchange {
     pub _padding1: [u8; 4],
     /// Liquidation discount, fee split and buffer (governed through the timelock).
     pub liquidation: LiquidationParams,
+    /// The quote asset's ledger (`[QUOTE_LEDGER_SEED, exchange]`), checked by address.
+    pub quote_ledger: Pubkey,
     /// Reserved for future fields; zero.
-    pub reserved: [u8; 160],
+    pub reserved: [u8; 128],
 }
 
 const _: () = assert!(core::mem::size_of::<LiquidationParams>() == 16);
 const _: () = assert!(core::mem::size_of::<Exchange>() == 8 + 4 * 32 + 2 * 8 + 256);
+const _: () = assert!(core::mem::size_of::<Exchange>() == 8 + 5 * 32 + 2 * 8 + 224);
 
 /// How liquidations are priced and sized. All basis points (10_000 = 1).
 #[zero_copy]

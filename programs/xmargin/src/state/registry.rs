@@ -13,9 +13,9 @@ use crate::oracle::OracleConfig;
 /// the single extreme move (`UnderlyingConfig`, same size; fields moved: a version-3 registry
 /// must be re-listed, not read); the quote asset's depeg contingency (`CollateralConfig::
 /// quote_peg`, from reserved bytes).
-/// 5: Σ positive quote balances in shards (`quote_positive_delta` here, from reserved bytes,
-/// and one per market); the quote asset's `total_deposits` is no longer kept (its deposit cap
-/// applies to the quote vault's balance).
+/// 5: `CollateralConfig::total_deposits` is no longer kept (deposit caps apply to the vault's
+/// balance) and Σ positive quote balances moved to shards (`QuoteLedger`, one per market), so
+/// that deposits, withdrawals and trades do not write the registry.
 pub const REGISTRY_VERSION: u8 = 5;
 /// Rows of an underlying's tail table.
 pub const MAX_TAIL_ROWS: usize = xmargin_risk::scenarios::MAX_TAIL_ROWS;
@@ -80,10 +80,10 @@ pub struct CollateralConfig {
     pub token_program: Pubkey,
     pub oracle: OracleConfig,
     pub haircut: Haircut,
-    /// Largest Σ deposits allowed, native units (the quote asset: the quote vault's balance).
+    /// Largest balance of the asset's vault a deposit may leave, native units.
     pub deposit_cap: u64,
-    /// Σ of all portfolios' positive balances, native units. Not kept for the quote asset
-    /// (0; `HaircutRegistry::quote_positive_delta` and the markets' shards instead).
+    /// Retired in registry version 5 (always 0): the Σ of positive balances it kept was
+    /// written by every deposit and withdrawal; caps now apply to the vault's balance.
     pub total_deposits: u64,
     pub decimals: u8,
     pub vault_bump: u8,
@@ -244,14 +244,7 @@ pub struct HaircutRegistry {
     pub offset_groups: [OffsetGroupConfig; MAX_OFFSET_GROUPS],
     /// The quote asset's depeg contingency (`xmargin_risk::depeg`).
     pub quote_peg: QuotePegConfig,
-    /// The registry's shard of Σ positive quote balances, quote native units, signed: what
-    /// quote deposits, withdrawals, `liquidate_collateral` and `resolve_bankruptcy` changed
-    /// (`positions::PositiveQuote`); each market holds the rest (`Market::
-    /// positive_quote_delta`), so trades do not write the registry. A shard alone may be
-    /// negative (profits made in a market and withdrawn); the sum never is.
-    /// `resolve_bankruptcy` folds the markets' shards into this one.
-    pub quote_positive_delta: i64,
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 72],
 }
 
 /// The governed part of the quote's depeg contingency (`change_kind::QUOTE_PEG`). All zero:
@@ -301,7 +294,7 @@ const _: () = assert!(core::mem::size_of::<QuotePegConfig>() == 136);
 // it had before the groups and the peg (they took 32 and 136 of the 240 reserved bytes).
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>()
-        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 136 + 8 + 64
+        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 136 + 72
 );
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 256

@@ -358,15 +358,15 @@ fn a_bankrupt_portfolio_with_dust_resolves_and_the_dust_goes_to_insurance() {
     let keys = watched(&v, &target, &mint);
     let state = snapshot(&v, &keys);
     let full = v.resolve_bankruptcy_ix(&target.portfolio);
-    assert_eq!(full.accounts.len(), 7 + 1 + 4 + 1, "named, one oracle, one takeover group, the market");
+    assert_eq!(full.accounts.len(), 8 + 1 + 4 + 1, "named, one oracle, one takeover group, the market");
 
     // Refusals, each with its error and nothing written: without the takeover accounts, with
     // the vault named as the insurance account, with a stale oracle.
     let mut ix = full.clone();
-    ix.accounts.truncate(8);
+    ix.accounts.truncate(9);
     assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::BankruptcyAccountsMismatch);
     let mut ix = full.clone();
-    ix.accounts[9].pubkey = pda::vault(&exchange, &mint);
+    ix.accounts[10].pubkey = pda::vault(&exchange, &mint);
     assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::InsuranceVaultMismatch);
     v.sb.warp(61);
     assert_error(&v.sb.send(std::slice::from_ref(&full), &[]).unwrap_err(), XmarginError::OracleStale);
@@ -376,7 +376,6 @@ fn a_bankrupt_portfolio_with_dust_resolves_and_the_dust_goes_to_insurance() {
     // The neighbour: with its accounts, the dust goes to the insurance fund and the deficit
     // is resolved as before.
     let deficit = -balance_of(&v.portfolio(&target), 0) as u64;
-    let total0 = v.sb.registry().unwrap().collaterals[usize::from(wsol)].total_deposits;
     let vault0 = v.sb.token_amount(&pda::vault(&exchange, &mint)).unwrap();
     let (_, insurance0) = v.vault_balances();
     let landed = v.sb.send(&[full], &[]).unwrap_or_else(|f| panic!("{f}"));
@@ -389,7 +388,6 @@ fn a_bankrupt_portfolio_with_dust_resolves_and_the_dust_goes_to_insurance() {
     let p = v.portfolio(&target);
     assert_eq!((balance_of(&p, 0), balance_of(&p, wsol)), (0, 0));
     assert_eq!(p.liquidation_state, liquidation_state::NORMAL);
-    assert_eq!(v.sb.registry().unwrap().collaterals[usize::from(wsol)].total_deposits, total0 - 1);
     assert_eq!(v.sb.token_amount(&pda::vault(&exchange, &mint)), Some(vault0 - 1));
     assert_eq!(v.sb.token_amount(&pda::collateral_insurance(&exchange, &mint)), Some(1));
     assert_eq!(insurance0 - v.vault_balances().1, deficit, "insurance covers the deficit");
@@ -398,7 +396,7 @@ fn a_bankrupt_portfolio_with_dust_resolves_and_the_dust_goes_to_insurance() {
     let e = &taken[0];
     assert_eq!((e.portfolio, e.collateral, e.mint, e.amount), (target.portfolio, wsol, mint, 1));
     assert_eq!((e.balance_before, e.balance_after), (1, 0));
-    assert_eq!((e.total_deposits_before, e.total_deposits_after), (total0, total0 - 1));
+    assert_eq!(e.vault_balance_after, vault0 - 1);
     assert_eq!(
         (e.insurance_vault, e.insurance_balance_after),
         (pda::collateral_insurance(&exchange, &mint), 1)
@@ -438,13 +436,13 @@ fn leftover_collateral_beyond_one_transaction_is_taken_over_in_steps() {
     let (wsol_mint, usdt_mint) = (mint_of(&v, wsol), mint_of(&v, usdt));
     let exchange = pda::exchange();
     let full = v.resolve_bankruptcy_ix(&target.portfolio);
-    assert_eq!(full.accounts.len(), 7 + 2 + 2 * 4 + 1);
+    assert_eq!(full.accounts.len(), 8 + 2 + 2 * 4 + 1);
     // Groups out of balance-slot order are refused.
     let mut keys = watched(&v, &target, &wsol_mint);
     keys.extend([pda::vault(&exchange, &usdt_mint), pda::collateral_insurance(&exchange, &usdt_mint)]);
     let state = snapshot(&v, &keys);
     let mut swapped = full.clone();
-    let (first_group, second_group) = swapped.accounts[9..17].split_at_mut(4);
+    let (first_group, second_group) = swapped.accounts[10..18].split_at_mut(4);
     first_group.swap_with_slice(second_group);
     assert_error(&v.sb.send(&[swapped], &[]).unwrap_err(), XmarginError::BankruptcyAccountsMismatch);
     assert_eq!(snapshot(&v, &keys), state);
@@ -453,7 +451,7 @@ fn leftover_collateral_beyond_one_transaction_is_taken_over_in_steps() {
     let quote0 = balance_of(&v.portfolio(&target), 0);
     // (The markets stay: always the last accounts.)
     let mut first = full.clone();
-    first.accounts.drain(7 + 2 + 4..7 + 2 + 2 * 4);
+    first.accounts.drain(8 + 2 + 4..8 + 2 + 2 * 4);
     let landed = v.sb.send(&[first], &[]).unwrap_or_else(|f| panic!("{f}"));
     cu::record(
         "resolve_bankruptcy",
@@ -471,7 +469,7 @@ fn leftover_collateral_beyond_one_transaction_is_taken_over_in_steps() {
 
     // Step 2: the rest, and the deficit.
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
-    assert_eq!(ix.accounts.len(), 7 + 1 + 4 + 1);
+    assert_eq!(ix.accounts.len(), 8 + 1 + 4 + 1);
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(events::<CollateralTakenOver>(&landed.logs).len(), 1);
     assert_eq!(events::<xmargin::events::BankruptcyResolved>(&landed.logs).len(), 1);
@@ -606,7 +604,7 @@ fn a_linked_leftover_balance_does_not_block_a_resolution() {
     let full = v.resolve_bankruptcy_ix(&target.portfolio);
     assert_eq!(
         full.accounts.len(),
-        7 + 1 + 4 + 1,
+        8 + 1 + 4 + 1,
         "named, one oracle, one takeover group (no market account for the link), the market"
     );
     v.sb.send(&[full], &[]).unwrap_or_else(|f| panic!("{f}"));

@@ -26,7 +26,7 @@
 //!
 //! **Invariants after every step** (a failure names the seed, the step and the operation):
 //! 1. tokens are conserved per mint (wallets + vault + insurance accounts); the collateral
-//!    vault holds exactly Σ collateral balances (= its `total_deposits`);
+//!    vault holds exactly Σ collateral balances;
 //! 2. every instrument's sizes sum to zero over all portfolios (less what `settle_expired` has
 //!    already paid out of a settled series) and open interest = Σ long sizes;
 //! 3. the quote vault holds what portfolios can claim: vault − Σ (quote balance after losses,
@@ -647,7 +647,7 @@ impl World {
         let accrued: u64 = markets.iter().map(|m| m.fees_accrued).sum();
         claims += i128::from(accrued) * S;
         let shards: i64 = markets.iter().map(|m| m.positive_quote_delta).sum();
-        let quote_total = i128::from(registry.quote_positive_delta) + i128::from(shards);
+        let quote_total = i128::from(self.v.quote_ledger_shard()) + i128::from(shards);
         View {
             eq,
             quote,
@@ -2001,12 +2001,10 @@ impl World {
             self.violation(&format!("collateral tokens {c}, at the start {}", self.tokens_c));
         }
         let held: i64 = v.coll.iter().sum();
-        if held as u64 != v.coll_vault
-            || v.coll_total_deposits != v.coll_vault
-            || v.coll.iter().any(|&b| b < 0)
-        {
+        // (Registry v5 keeps no total: the deposit cap applies to the vault itself.)
+        if held as u64 != v.coll_vault || v.coll_total_deposits != 0 || v.coll.iter().any(|&b| b < 0) {
             self.violation(&format!(
-                "collateral vault {} vs Σ balances {held} vs total_deposits {}",
+                "collateral vault {} vs Σ balances {held}; retired total_deposits {}",
                 v.coll_vault, v.coll_total_deposits
             ));
         }

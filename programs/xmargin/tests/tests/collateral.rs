@@ -1,6 +1,7 @@
 //! The collateral side on the compiled .so: listing, portfolios, deposits, health-checked
 //! withdrawals, the oracle action table, and account-substitution attacks. After every
 //! successful step the vault invariant (Σ portfolio balances = vault balance) is checked.
+use solana_instruction::AccountMeta;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use xmargin::error::XmarginError;
@@ -198,15 +199,16 @@ impl Venue {
             let balances: Vec<i64> = traders.iter().map(|t| self.balance(t, i)).collect();
             let vault = self.sb.token_amount(&pda::vault(&pda::exchange(), &asset.mint)).unwrap();
             assert_eq!(balances.iter().sum::<i64>(), vault as i64, "asset {i}: Σ balances vs vault");
-            let positive: i64 = balances.iter().filter(|b| **b > 0).sum();
-            // The quote asset's Σ positive balances is kept in shards (no market here: all
-            // of it in the registry's).
-            let kept = if asset.index == 0 {
-                u64::try_from(registry.quote_positive_delta).unwrap()
-            } else {
-                registry.collaterals[usize::from(asset.index)].total_deposits
-            };
-            assert_eq!(kept, positive as u64, "asset {i}: total deposits");
+            // Σ positive quote balances is kept in shards (no market here: all of it in the
+            // quote ledger's); no other asset keeps a total (registry v5: caps apply to the
+            // vault, which the line above checks).
+            if asset.index == 0 {
+                let positive: i64 = balances.iter().filter(|b| **b > 0).sum();
+                let ledger = xmargin_sandbox::pda::quote_ledger(&xmargin_sandbox::pda::exchange());
+                let shard = self.sb.zero_copy_account::<xmargin::state::QuoteLedger>(&ledger).unwrap();
+                assert_eq!(shard.positive_quote_delta, positive, "Σ positive quote balances");
+            }
+            assert_eq!(registry.collaterals[usize::from(asset.index)].total_deposits, 0, "retired");
         }
     }
 }
@@ -335,15 +337,24 @@ fn deposit_rejections_move_nothing() {
     assert_eq!(failure.custom_code(), Some(3012), "Anchor AccountNotInitialized (vault): {failure}");
     // ...and naming the real USDC vault for it is caught by the listing check.
     let mut ix = v.sb.deposit_ix(t.owner.pubkey(), t.portfolio, fake, fake_account, 10);
-    ix.accounts[5].pubkey = pda::vault(&pda::exchange(), &v.usdc.mint);
+    ix.accounts[6].pubkey = pda::vault(&pda::exchange(), &v.usdc.mint);
     assert_error(&v.sb.send(&[ix], &[&t.owner]).unwrap_err(), XmarginError::CollateralNotListed);
     // The SOL vault named for a USDC deposit.
     let mut ix = v.sb.deposit_ix(t.owner.pubkey(), t.portfolio, v.usdc.mint, t.accounts[0], 10);
-    ix.accounts[5].pubkey = pda::vault(&pda::exchange(), &v.sol.mint);
+    ix.accounts[6].pubkey = pda::vault(&pda::exchange(), &v.sol.mint);
     assert!(v.sb.send(&[ix], &[&t.owner]).is_err(), "a vault of another mint is refused");
     let mut ix = v.sb.deposit_ix(t.owner.pubkey(), t.portfolio, v.usdc.mint, t.accounts[0], 10);
-    ix.accounts[5].pubkey = v.sb.create_token_account(&v.usdc.mint, &v.sb.payer_key(), 0);
+    ix.accounts[6].pubkey = v.sb.create_token_account(&v.usdc.mint, &v.sb.payer_key(), 0);
     assert_error(&v.sb.send(&[ix], &[&t.owner]).unwrap_err(), XmarginError::VaultMismatch);
+    // The quote ledger goes with a quote deposit, and only with it (a non-quote deposit
+    // writes no account shared beyond its vault).
+    let mut ix = v.sb.deposit_ix(t.owner.pubkey(), t.portfolio, v.usdc.mint, t.accounts[0], 10);
+    ix.accounts[3] = AccountMeta::new_readonly(xmargin::ID, false);
+    assert_error(&v.sb.send(&[ix], &[&t.owner]).unwrap_err(), XmarginError::QuoteLedgerMismatch);
+    let mut ix = v.sb.deposit_ix(t.owner.pubkey(), t.portfolio, v.sol.mint, t.accounts[1], 10);
+    assert_eq!(ix.accounts[3].pubkey, xmargin::ID, "no ledger for SOL");
+    ix.accounts[3] = AccountMeta::new(pda::quote_ledger(&pda::exchange()), false);
+    assert_error(&v.sb.send(&[ix], &[&t.owner]).unwrap_err(), XmarginError::QuoteLedgerMismatch);
     // Reduce-only (set by the guardian): no deposits, withdrawals still work.
     let mut p = xmargin::state::CollateralRiskParams::of(&v.sb.registry().unwrap().collaterals[1]);
     p.reduce_only = 1;

@@ -275,7 +275,7 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
     let market = v.underlyings[0].market;
     let shard = |v: &Venue| (v.market(0).positive_quote_delta, v.market(0).fees_accrued);
-    let before = (shard(&v), v.sb.registry().unwrap().quote_positive_delta, v.vault_balances());
+    let before = (shard(&v), v.quote_ledger_shard(), v.vault_balances());
     let mut missing = ix.clone();
     missing.accounts.retain(|m| m.pubkey != market);
     let mut read_only = ix.clone();
@@ -285,7 +285,7 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
     for bad in [missing, read_only, other] {
         assert_error(&v.sb.send(&[bad], &[]).unwrap_err(), XmarginError::BankruptcyMarketsMismatch);
     }
-    let after = (shard(&v), v.sb.registry().unwrap().quote_positive_delta, v.vault_balances());
+    let after = (shard(&v), v.quote_ledger_shard(), v.vault_balances());
     assert_eq!(before, after, "refusals wrote nothing");
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     assert!(landed.logs.iter().any(|l| l.starts_with("Program data: ")), "event emitted");
@@ -294,7 +294,7 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
     assert_eq!(vault1, vault0 + insurance0);
     let socialized = deficit - insurance0;
     let registry = v.sb.registry().unwrap();
-    assert_eq!(registry.quote_positive_delta, i64::try_from(total0 - socialized).unwrap());
+    assert_eq!(v.quote_ledger_shard(), i64::try_from(total0 - socialized).unwrap());
     assert_eq!(v.market(0).positive_quote_delta, 0, "folded into the registry");
     let index = registry.quote_loss_index().to_num::<f64>();
     let expected = (total0 - socialized) as f64 / total0 as f64;

@@ -9,10 +9,11 @@ use anchor_spl::token::{self, InitializeAccount3, Mint, Token, TokenAccount};
 use crate::error::XmarginError;
 use crate::events::ExchangeInitialized;
 use crate::oracle::{kind, OracleConfig};
-use crate::seeds::{EXCHANGE_SEED, INSURANCE_VAULT_SEED, REGISTRY_SEED, VAULT_SEED};
+use crate::seeds::{EXCHANGE_SEED, INSURANCE_VAULT_SEED, QUOTE_LEDGER_SEED, REGISTRY_SEED, VAULT_SEED};
 use crate::state::{
-    CollateralConfig, CollateralLink, Exchange, Haircut, HaircutRegistry, BPS, MAX_TIMELOCK_DELAY_SECS,
-    MAX_WEIGHT_STEP_BPS, MIN_TIMELOCK_DELAY_SECS, REGISTRY_VERSION,
+    CollateralConfig, CollateralLink, Exchange, Haircut, HaircutRegistry, QuoteLedger, BPS,
+    MAX_TIMELOCK_DELAY_SECS, MAX_WEIGHT_STEP_BPS, MIN_TIMELOCK_DELAY_SECS, QUOTE_LEDGER_VERSION,
+    REGISTRY_VERSION,
 };
 use crate::utils::{create_pda_account, create_token_account, create_zero_copy_account};
 
@@ -57,6 +58,10 @@ pub struct InitializeExchange<'info> {
     /// CHECK: the haircut registry PDA, created by this instruction.
     #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump)]
     pub registry: UncheckedAccount<'info>,
+    /// CHECK: the quote asset's ledger PDA (its shard of Σ positive quote balances), created
+    /// by this instruction.
+    #[account(mut, seeds = [QUOTE_LEDGER_SEED, exchange.key().as_ref()], bump)]
+    pub quote_ledger: UncheckedAccount<'info>,
     /// CHECK: the quote asset's collateral vault PDA, created by this instruction.
     #[account(mut, seeds = [VAULT_SEED, exchange.key().as_ref(), quote_mint.key().as_ref()], bump)]
     pub quote_vault: UncheckedAccount<'info>,
@@ -180,6 +185,23 @@ impl InitializeExchange<'_> {
             };
         }
 
+        let ledger_info = accounts.quote_ledger.to_account_info();
+        let ledger_bump = ctx.bumps.quote_ledger;
+        create_zero_copy_account(
+            &payer,
+            &ledger_info,
+            QuoteLedger::SPACE,
+            QuoteLedger::DISCRIMINATOR,
+            &[QUOTE_LEDGER_SEED, exchange_key.as_ref(), &[ledger_bump]],
+        )?;
+        {
+            let mut data = ledger_info.try_borrow_mut_data()?;
+            let ledger: &mut QuoteLedger = bytemuck::from_bytes_mut(&mut data[8..QuoteLedger::SPACE]);
+            ledger.version = QUOTE_LEDGER_VERSION;
+            ledger.bump = ledger_bump;
+            ledger.exchange = exchange_key;
+        }
+
         let now = Clock::get()?.unix_timestamp;
         let mut data = exchange_info.try_borrow_mut_data()?;
         let exchange: &mut Exchange = bytemuck::from_bytes_mut(&mut data[8..Exchange::SPACE]);
@@ -195,6 +217,7 @@ impl InitializeExchange<'_> {
             now,
             args.max_weight_step_bps,
         );
+        exchange.quote_ledger = ledger_info.key();
 
         emit!(ExchangeInitialized {
             exchange: exchange_key,

@@ -32,7 +32,7 @@ use crate::instructions::positions::{
 };
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
-use crate::state::{Exchange, HaircutRegistry, Portfolio};
+use crate::state::{Exchange, HaircutRegistry, Portfolio, QuoteLedger};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LiquidateCollateralArgs {
@@ -50,8 +50,11 @@ pub struct LiquidateCollateral<'info> {
     pub liquidator_signer: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
+    /// The quote asset's ledger: the repayment's change of Σ positive quote balances.
+    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    pub quote_ledger: AccountLoader<'info, QuoteLedger>,
     #[account(mut, constraint = liquidator.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub liquidator: AccountLoader<'info, Portfolio>,
     #[account(mut, constraint = target.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
@@ -179,7 +182,7 @@ fn transfer(
     quote_decimals: u8,
     insurance_share_bps: u16,
 ) -> Result<Moved> {
-    let mut registry = a.registry.load_mut()?;
+    let registry = a.registry.load()?;
     let mut target = a.target.load_mut()?;
     let mut liquidator = a.liquidator.load_mut()?;
     let amount = u64::try_from(plan.lots).map_err(|_| XmarginError::AmountTooLarge)?;
@@ -195,15 +198,15 @@ fn transfer(
     let l = liquidator.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;
     l.amount = l.amount.checked_add(signed).ok_or(XmarginError::AmountTooLarge)?;
     let repaid_signed = i64::try_from(repaid).map_err(|_| XmarginError::AmountTooLarge)?;
-    let mut shard = registry.quote_positive_delta;
-    credit_quote(&mut target, &registry, &mut PositiveQuote(&mut shard), repaid_signed)?;
+    let mut ledger = a.quote_ledger.load_mut()?;
+    let mut sink = PositiveQuote(&mut ledger.positive_quote_delta);
+    credit_quote(&mut target, &registry, &mut sink, repaid_signed)?;
     let paid = repaid.checked_add(insurance_fee).ok_or(XmarginError::AmountTooLarge)?;
     credit_quote(
         &mut liquidator,
         &registry,
-        &mut PositiveQuote(&mut shard),
+        &mut sink,
         0i64.checked_sub_unsigned(paid).ok_or(XmarginError::AmountTooLarge)?,
     )?;
-    registry.quote_positive_delta = shard;
     Ok(Moved { amount, repaid, discount, liquidator_fee, insurance_fee })
 }

@@ -11,8 +11,7 @@
 //! `InsuranceCannotTakeOverCollateral` (liquidate the collateral first): the fund takes
 //! collateral in kind only when it pays the whole liability, so a socialized loss never
 //! makes quote holders pay for collateral the fund keeps. The insurance fund then
-//! takes the leftover collateral over: each balance is zeroed, the asset's `total_deposits`
-//! lowered by it, and its tokens moved from the asset's vault to the asset's insurance account
+//! takes the leftover collateral over: each balance is zeroed and its tokens moved from the asset's vault to the asset's insurance account
 //! (`[INSURANCE_SEED, exchange, mint]`, created by `list_collateral`, owned by the exchange
 //! PDA); one `CollateralTakenOver` event each. So no deposit blocks a resolution: whatever
 //! collateral is there is taken over (and a third party cannot open a non-quote balance in
@@ -22,9 +21,9 @@
 //! quote vault. Any remainder is socialized over every positive quote balance: the registry's
 //! `quote_loss_index` is multiplied by (1 − remainder / Σ positive quote balances) and Σ is
 //! lowered by the remainder, so no loop over accounts is needed. Σ is kept in shards so that
-//! no trade writes a venue-wide account: the registry's quote `total_deposits` plus every
+//! no trade writes a venue-wide account: the quote ledger's (`QuoteLedger`) plus every
 //! market's `positive_quote_delta` (`positions::PositiveQuote`); this instruction sums them
-//! and folds the markets' shards into the registry (each set to 0). Fees accrued in the
+//! and folds the markets' shards into the ledger's (each set to 0). Fees accrued in the
 //! markets and not yet swept (`sweep_fees`) are not in the insurance vault yet: a resolver
 //! that wants them counted sweeps first; each portfolio's balance
 //! takes the haircut when it is next read or written (`positions::apply_quote_losses`). The
@@ -65,7 +64,7 @@ use crate::instructions::positions::{
     apply_quote_losses, credit_quote, engine, transfer_quote, PositiveQuote, QUOTE_INDEX,
 };
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED};
-use crate::state::{pause, Exchange, HaircutRegistry, Market, Portfolio};
+use crate::state::{pause, Exchange, HaircutRegistry, Market, Portfolio, QuoteLedger};
 
 /// Accounts per leftover asset after the oracles: vault, insurance account, mint, token
 /// program.
@@ -77,6 +76,10 @@ pub struct ResolveBankruptcy<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
+    /// The quote asset's ledger: the markets' shards of Σ positive quote balances are folded
+    /// into it.
+    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    pub quote_ledger: AccountLoader<'info, QuoteLedger>,
     #[account(mut, constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
     #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
@@ -201,13 +204,10 @@ fn take_over_collateral<'info>(
             config.decimals,
         )?;
 
-        let mut registry = a.registry.load_mut()?;
         let mut p = a.portfolio.load_mut()?;
         let balance_before = p.balances[left.slot].amount;
         p.balances[left.slot].amount = 0;
-        let c = &mut registry.collaterals[usize::from(left.collateral)];
-        let total_deposits_before = c.total_deposits;
-        c.total_deposits = total_deposits_before.saturating_sub(left.amount);
+        let vault_balance_after = token_amount(vault)?;
         emit!(CollateralTakenOver {
             portfolio: a.portfolio.key(),
             collateral: left.collateral,
@@ -216,8 +216,7 @@ fn take_over_collateral<'info>(
             amount: left.amount,
             balance_before,
             balance_after: 0,
-            total_deposits_before,
-            total_deposits_after: c.total_deposits,
+            vault_balance_after,
             insurance_balance_after: token_amount(insurance)?,
         });
     }
@@ -233,9 +232,9 @@ fn token_amount(info: &AccountInfo) -> Result<u64> {
     Ok(u64::from_le_bytes(bytes))
 }
 
-/// Σ positive quote balances: the registry's shard plus every market's, `markets` checked to be
-/// exactly the created markets in ascending order; each market's shard is folded into the
-/// returned sum and set to 0 (the caller writes the sum into the registry).
+/// Σ positive quote balances: the quote ledger's shard plus every market's, `markets` checked
+/// to be exactly the created markets in ascending order; each market's shard is folded into
+/// the returned sum and set to 0 (the caller writes the sum into the ledger).
 fn fold_market_shards<'info>(
     a: &ResolveBankruptcy<'info>,
     registry_shard: i64,
@@ -278,10 +277,11 @@ fn resolve_deficit<'info>(a: &ResolveBankruptcy<'info>, markets: &'info [Account
     )?;
     let socialized = deficit.saturating_sub(insurance_paid);
 
-    let total_before = fold_market_shards(a, a.registry.load()?.quote_positive_delta, markets)?;
+    let total_before = fold_market_shards(a, a.quote_ledger.load()?.positive_quote_delta, markets)?;
     let signed_total = |t: u64| i64::try_from(t).map_err(|_| error!(XmarginError::AmountTooLarge));
+    let mut ledger = a.quote_ledger.load_mut()?;
+    ledger.positive_quote_delta = signed_total(total_before)?;
     let mut registry = a.registry.load_mut()?;
-    registry.quote_positive_delta = signed_total(total_before)?;
     let index_before = registry.quote_loss_index();
     let mut index_after = index_before;
     let mut total_after = total_before;
@@ -290,18 +290,17 @@ fn resolve_deficit<'info>(a: &ResolveBankruptcy<'info>, markets: &'info [Account
         index_after = engine(index_after_loss(index_before, total_before, socialized))?;
         registry.quote_loss_index = index_after.to_bits().to_le_bytes();
         total_after = total_before.saturating_sub(socialized);
-        registry.quote_positive_delta = signed_total(total_after)?;
+        ledger.positive_quote_delta = signed_total(total_after)?;
     }
     {
         let mut p = a.portfolio.load_mut()?;
         let signed = i64::try_from(deficit).map_err(|_| XmarginError::AmountTooLarge)?;
         // From −deficit to 0: no change of Σ positive balances, recorded all the same.
-        let mut shard = registry.quote_positive_delta;
-        credit_quote(&mut p, &registry, &mut PositiveQuote(&mut shard), signed)?;
-        registry.quote_positive_delta = shard;
+        credit_quote(&mut p, &registry, &mut PositiveQuote(&mut ledger.positive_quote_delta), signed)?;
         p.quote_loss_snapshot = index_after.to_bits().to_le_bytes();
     }
     drop(registry);
+    drop(ledger);
     set_liquidation_state(&a.portfolio, false)?;
     emit!(BankruptcyResolved {
         portfolio: a.portfolio.key(),

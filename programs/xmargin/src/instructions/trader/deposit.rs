@@ -16,7 +16,7 @@ use crate::error::XmarginError;
 use crate::events::CollateralMoved;
 use crate::instructions::positions::{PositiveQuote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
-use crate::state::{pause, Exchange, HaircutRegistry, Portfolio};
+use crate::state::{pause, Exchange, HaircutRegistry, Portfolio, QuoteLedger};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DepositArgs {
@@ -29,8 +29,12 @@ pub struct Deposit<'info> {
     pub depositor: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
+    /// The quote asset's ledger, for the quote asset only (`QuoteLedgerMismatch`): a
+    /// non-quote deposit or withdrawal writes no account shared beyond its asset's vault.
+    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    pub quote_ledger: Option<AccountLoader<'info, QuoteLedger>>,
     #[account(mut, constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
     #[account(mint::token_program = token_program)]
@@ -58,12 +62,10 @@ impl Deposit<'_> {
             index == QUOTE_INDEX || before != 0 || self.depositor.key() == portfolio.owner,
             XmarginError::DepositWouldOpenBalance
         );
-        let after = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
-        let (added, _) = positive_part_change(before, after);
-        // The quote asset's Σ positive balances is kept in shards no deposit can read: its cap
-        // applies to the tokens in the quote vault.
-        let held = if index == QUOTE_INDEX { self.vault.amount } else { config.total_deposits };
-        let total = held.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
+        before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
+        require!((index == QUOTE_INDEX) == self.quote_ledger.is_some(), XmarginError::QuoteLedgerMismatch);
+        // The cap applies to the tokens in the vault (no deposit writes a venue-wide total).
+        let total = self.vault.amount.checked_add(args.amount).ok_or(XmarginError::DepositCapExceeded)?;
         require!(total <= config.deposit_cap, XmarginError::DepositCapExceeded);
         let has_slot = portfolio.balance(index).is_some() || portfolio.balances.iter().any(|b| b.active == 0);
         require!(has_slot, XmarginError::TooManyBalances);
@@ -85,7 +87,7 @@ impl Deposit<'_> {
             args.amount,
             a.mint.decimals,
         )?;
-        let mut registry = a.registry.load_mut()?;
+        let registry = a.registry.load()?;
         let mut portfolio = a.portfolio.load_mut()?;
         crate::instructions::positions::apply_quote_losses(&mut portfolio, &registry)?;
         let index = registry.collateral_index(&a.mint.key()).ok_or(XmarginError::CollateralNotListed)?;
@@ -94,16 +96,11 @@ impl Deposit<'_> {
         let before = slot.amount;
         slot.amount = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
         let after = slot.amount;
-        let (added, _) = positive_part_change(before, after);
-        let total_after = if collateral == QUOTE_INDEX {
-            PositiveQuote(&mut registry.quote_positive_delta).record(added, 0)?;
-            a.vault.amount.checked_add(args.amount).ok_or(XmarginError::AmountTooLarge)?
-        } else {
-            let config = &mut registry.collaterals[index];
-            config.total_deposits =
-                config.total_deposits.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
-            config.total_deposits
-        };
+        if let Some(ledger) = &a.quote_ledger {
+            let (added, _) = positive_part_change(before, after);
+            PositiveQuote(&mut ledger.load_mut()?.positive_quote_delta).record(added, 0)?;
+        }
+        let vault_after = a.vault.amount.checked_add(args.amount).ok_or(XmarginError::AmountTooLarge)?;
         emit!(CollateralMoved {
             portfolio: a.portfolio.key(),
             mint: a.mint.key(),
@@ -111,7 +108,7 @@ impl Deposit<'_> {
             amount: args.amount as i64,
             balance_before: before,
             balance_after: after,
-            total_deposits_after: total_after,
+            vault_balance_after: vault_after,
         });
         Ok(())
     }

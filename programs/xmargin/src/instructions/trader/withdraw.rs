@@ -15,7 +15,7 @@ use crate::events::{CollateralMoved, LiquidationStateChanged};
 use crate::health::{back_above_buffer, health_inputs, own_report, OracleMode};
 use crate::instructions::positions::{apply_quote_losses, PositiveQuote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
-use crate::state::{liquidation_state, pause, Exchange, HaircutRegistry, Portfolio};
+use crate::state::{liquidation_state, pause, Exchange, HaircutRegistry, Portfolio, QuoteLedger};
 use xmargin_risk::collateral::Level;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +29,12 @@ pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
+    /// The quote asset's ledger, for the quote asset only (`QuoteLedgerMismatch`): a
+    /// non-quote deposit or withdrawal writes no account shared beyond its asset's vault.
+    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    pub quote_ledger: Option<AccountLoader<'info, QuoteLedger>>,
     #[account(
         mut,
         has_one = owner @ XmarginError::NotPortfolioOwner,
@@ -53,6 +57,7 @@ impl Withdraw<'_> {
         let registry = self.registry.load()?;
         let index =
             listed_collateral(&registry, &self.mint.key(), &self.vault.key(), &self.token_program.key())?;
+        require!((index == QUOTE_INDEX) == self.quote_ledger.is_some(), XmarginError::QuoteLedgerMismatch);
         let portfolio = self.portfolio.load()?;
         let balance = portfolio.balance(index).map_or(0, |b| b.amount);
         require!(balance > 0 && args.amount <= balance.unsigned_abs(), XmarginError::InsufficientBalance);
@@ -124,7 +129,6 @@ impl Withdraw<'_> {
             args.amount,
             a.mint.decimals,
         )?;
-        let mut registry = a.registry.load_mut()?;
         let mut portfolio = a.portfolio.load_mut()?;
         if cleared {
             portfolio.liquidation_state = liquidation_state::NORMAL;
@@ -132,15 +136,11 @@ impl Withdraw<'_> {
         }
         let slot = portfolio.balance_mut_or_insert(collateral).ok_or(XmarginError::TooManyBalances)?;
         slot.amount = after;
-        let (_, removed) = positive_part_change(before, after);
-        let total_after = if collateral == QUOTE_INDEX {
-            PositiveQuote(&mut registry.quote_positive_delta).record(0, removed)?;
-            a.vault.amount.saturating_sub(args.amount)
-        } else {
-            let config = &mut registry.collaterals[usize::from(collateral)];
-            config.total_deposits = config.total_deposits.saturating_sub(removed);
-            config.total_deposits
-        };
+        if let Some(ledger) = &a.quote_ledger {
+            let (_, removed) = positive_part_change(before, after);
+            PositiveQuote(&mut ledger.load_mut()?.positive_quote_delta).record(0, removed)?;
+        }
+        let vault_after = a.vault.amount.saturating_sub(args.amount);
         emit!(CollateralMoved {
             portfolio: a.portfolio.key(),
             mint,
@@ -148,7 +148,7 @@ impl Withdraw<'_> {
             amount: after.saturating_sub(before),
             balance_before: before,
             balance_after: after,
-            total_deposits_after: total_after,
+            vault_balance_after: vault_after,
         });
         Ok(())
     }
