@@ -80,6 +80,11 @@ impl Checked for Fx {
     }
     #[inline]
     fn mul_i(self, rhs: i64) -> Result<Fx> {
+        // Fast path: the raw value fits an i64, so the exact product fits an i128 (|p| <
+        // 2^126): one native multiply instead of the library's overflow-checked 128-bit one.
+        if let Ok(a) = i64::try_from(self.to_bits()) {
+            return Ok(Fx::from_bits(i128::from(a).wrapping_mul(i128::from(rhs))));
+        }
         self.checked_mul_int(i128::from(rhs)).ok_or(RiskError::Overflow)
     }
     #[inline]
@@ -140,6 +145,12 @@ fn floor_div_small(n: i128, d: u32) -> Result<i128> {
     } else {
         q.wrapping_neg().wrapping_sub(1)
     })
+}
+
+/// x·½ rounded toward −∞: exactly `x.mul_c(HALF)` (which shifts the product right, flooring)
+/// by one shift instead of a multiply (~85 compute units on sBPF). Cannot overflow.
+pub fn half(x: Fx) -> Fx {
+    Fx::from_bits(x.to_bits() >> 1)
 }
 
 /// `Σ items`, checked.

@@ -39,7 +39,7 @@ use alloc::vec::Vec;
 use crate::bs::intrinsic;
 use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
-use crate::fx::{Checked, Fx, HALF, ONE, TWO, ZERO};
+use crate::fx::{half, Checked, Fx, HALF, ONE, TWO, ZERO};
 use crate::portfolio::{NetExposure, ShortOption, UnderlyingBook};
 use crate::scenarios::{TailRow, TailTable, VolScaling};
 
@@ -114,13 +114,7 @@ impl ScenarioParams {
     /// stays (each row's path at initial then contains its path at maintenance, so no row
     /// charges less at initial — a larger vol move with a capped price move need not).
     pub fn scaled(&self, scale: Fx) -> Result<ScenarioParams> {
-        Ok(ScenarioParams {
-            max_price_shock: self.max_price_shock.mul_c(scale)?.min(MAX_SHOCK),
-            vol_shock_up: self.vol_shock_up.mul_c(scale)?,
-            vol_shock_down: self.vol_shock_down.mul_c(scale)?,
-            quote_depeg_charge: self.quote_depeg_charge.mul_c(scale)?.min(ONE),
-            ..*self
-        })
+        Ok(LevelShocks::of(self).scaled(scale)?.params(self))
     }
 
     /// The price move of a tail row: multiple × P, capped at ±`MAX_SHOCK` (a row both ways:
@@ -177,9 +171,9 @@ impl Quadratic {
     pub(crate) fn of(e: &NetExposure) -> Result<Quadratic> {
         Ok(Quadratic {
             a: e.delta.mul_c(e.spot)?,
-            b: e.gamma.mul_c(e.spot)?.mul_c(e.spot)?.mul_c(HALF)?,
+            b: half(e.gamma.mul_c(e.spot)?.mul_c(e.spot)?),
             c: e.vega,
-            d: e.volga.mul_c(HALF)?,
+            d: half(e.volga),
             f: e.vanna.mul_c(e.spot)?,
         })
     }
@@ -471,7 +465,90 @@ pub fn requirement_with_addons(
     let q = Quadratic::of(e)?;
     let worst = worst_on_rectangle(&q, params)?;
     let tail_loss = tail_loss(&q, params, &addons)?;
-    assemble(e, params, addons, worst, tail_loss)
+    let fixed = FixedCharges::of(e, params.short_option_charge)?;
+    assemble(e, &fixed, params.quote_depeg_charge, addons, worst, tail_loss)
+}
+
+/// The shocks that differ between margin levels (`MarginParams::level_shocks`): the rest of
+/// a level's grid is the maintenance `ScenarioParams`. Passed instead of a whole scaled copy
+/// of the parameters (256 bytes, copied per underlying and level).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelShocks {
+    pub max_price_shock: Fx,
+    pub vol_shock_up: Fx,
+    pub vol_shock_down: Fx,
+    pub quote_depeg_charge: Fx,
+}
+
+impl LevelShocks {
+    /// The shocks of `params` as they are.
+    pub fn of(params: &ScenarioParams) -> LevelShocks {
+        LevelShocks {
+            max_price_shock: params.max_price_shock,
+            vol_shock_up: params.vol_shock_up,
+            vol_shock_down: params.vol_shock_down,
+            quote_depeg_charge: params.quote_depeg_charge,
+        }
+    }
+
+    /// Price and vol shocks multiplied by `scale` (`ScenarioParams::scaled`).
+    pub fn scaled(&self, scale: Fx) -> Result<LevelShocks> {
+        Ok(LevelShocks {
+            max_price_shock: self.max_price_shock.mul_c(scale)?.min(MAX_SHOCK),
+            vol_shock_up: self.vol_shock_up.mul_c(scale)?,
+            vol_shock_down: self.vol_shock_down.mul_c(scale)?,
+            quote_depeg_charge: self.quote_depeg_charge.mul_c(scale)?.min(ONE),
+        })
+    }
+
+    /// `base` with these shocks (the level's whole grid).
+    pub fn params(&self, base: &ScenarioParams) -> ScenarioParams {
+        ScenarioParams {
+            max_price_shock: self.max_price_shock,
+            vol_shock_up: self.vol_shock_up,
+            vol_shock_down: self.vol_shock_down,
+            quote_depeg_charge: self.quote_depeg_charge,
+            ..*base
+        }
+    }
+}
+
+/// The charges of a book that are the same at every margin level: the short-option minimum
+/// (its fraction is not scaled) and the confidence add-on.
+#[derive(Debug, Clone, Copy)]
+struct FixedCharges {
+    short_option_charge: Fx,
+    confidence_addon: Fx,
+}
+
+impl FixedCharges {
+    fn of(e: &NetExposure, short_option_fraction: Fx) -> Result<FixedCharges> {
+        Ok(FixedCharges {
+            short_option_charge: e.net_short_options.mul_c(e.spot)?.mul_c(short_option_fraction)?,
+            confidence_addon: e.delta.abs_c()?.mul_c(e.conf)?,
+        })
+    }
+}
+
+/// What a book's requirement needs at every level, computed once per book: its loss
+/// quadratic in 64-bit form (`grid64.rs`; `None` outside its bounds: the exact path then
+/// recomputes it) and its level-independent charges. Health evaluates two levels per
+/// underlying.
+#[derive(Debug, Clone, Copy)]
+pub struct BookTerms {
+    scaled: Option<crate::grid64::Scaled>,
+    fixed: FixedCharges,
+}
+
+impl BookTerms {
+    /// The terms of `e` under a grid whose short-option minimum is `short_option_fraction`.
+    pub fn of(e: &NetExposure, short_option_fraction: Fx) -> Result<BookTerms> {
+        let q = Quadratic::of(e)?;
+        Ok(BookTerms {
+            scaled: crate::grid64::Scaled::of(&q),
+            fixed: FixedCharges::of(e, short_option_fraction)?,
+        })
+    }
 }
 
 /// [`requirement_with_addons`] with the worst losses computed in 64-bit integers
@@ -483,37 +560,67 @@ pub fn requirement_bounded(
     params: &ScenarioParams,
     addons: Addons,
 ) -> Result<RequirementBreakdown> {
+    let terms = BookTerms::of(e, params.short_option_charge)?;
+    requirement_bounded_terms(e, &terms, params, &LevelShocks::of(params), addons)
+}
+
+/// [`requirement_bounded`] of a book whose level-independent `terms` are already computed
+/// (with `scenario`'s short-option minimum), at the level whose shocks are `level` (the
+/// tail table is `scenario`'s: it does not change with the level).
+pub fn requirement_bounded_terms(
+    e: &NetExposure,
+    terms: &BookTerms,
+    scenario: &ScenarioParams,
+    level: &LevelShocks,
+    addons: Addons,
+) -> Result<RequirementBreakdown> {
     crate::trace::mark("grid: start");
-    let q = Quadratic::of(e)?;
-    let Some(w) = crate::grid64::worst(&q, params) else {
-        return requirement_with_addons(e, params, addons);
+    let worst = terms.scaled.as_ref().and_then(|s| crate::grid64::worst(s, level, &scenario.tail));
+    let Some(w) = worst else {
+        return requirement_with_addons(e, &level.params(scenario), addons);
     };
     crate::trace::mark("grid: rectangle and tail");
+    let tail = worst_weighted(&w.rows[..w.row_count], scenario.tail.rows(), &addons)?;
+    crate::trace::mark("grid: tail weights");
+    assemble(e, &terms.fixed, level.quote_depeg_charge, addons, w.grid, tail)
+}
+
+/// The worst weighted tail loss (0 without rows) from each row's unweighted loss `raw`.
+/// Rows of one weight are weighted once, at the largest of their losses: a row's weighted
+/// loss is non-decreasing in its unweighted one (floored products by a weight ≥ 0), so the
+/// maximum is the same, bit for bit, with fewer 128-bit products (the reference table has
+/// two rows at 35%).
+fn worst_weighted(raw: &[Fx], rows: &[TailRow], addons: &Addons) -> Result<Fx> {
     let mut tail: Option<Fx> = None;
-    for (raw, row) in w.rows[..w.row_count].iter().zip(params.tail.rows()) {
-        let loss = weighted_tail_loss(*raw, row, &addons)?;
+    for (i, row) in rows.iter().enumerate() {
+        let weight = row.weight();
+        let same = |r: &TailRow| r.weight() == weight;
+        if rows[..i].iter().any(same) {
+            continue; // weighted with the first row of its weight
+        }
+        let largest = raw.iter().zip(rows).skip(i).filter(|(_, r)| same(r)).map(|(x, _)| *x).max();
+        let loss = weighted_tail_loss(largest.unwrap_or(ZERO), row, addons)?;
         tail = Some(tail.map_or(loss, |t| t.max(loss)));
     }
-    crate::trace::mark("grid: tail weights");
-    assemble(e, params, addons, w.grid, tail.unwrap_or(ZERO))
+    Ok(tail.unwrap_or(ZERO))
 }
 
 /// The requirement from the worst grid loss (and where) and the worst weighted tail loss.
 fn assemble(
     e: &NetExposure,
-    params: &ScenarioParams,
+    fixed: &FixedCharges,
+    quote_depeg_charge: Fx,
     addons: Addons,
     (expansion_worst, worst_price_shock, worst_vol_shock): (Fx, Fx, Fx),
     tail_loss: Fx,
 ) -> Result<RequirementBreakdown> {
     let addon = addons.grid;
     let grid_loss = expansion_worst.add_c(addon)?;
-    let short_option_charge = e.net_short_options.mul_c(e.spot)?.mul_c(params.short_option_charge)?;
-    let confidence_addon = e.delta.abs_c()?.mul_c(e.conf)?;
-    let depeg_addon = if params.quote_depeg_charge == ZERO {
+    let FixedCharges { short_option_charge, confidence_addon } = *fixed;
+    let depeg_addon = if quote_depeg_charge == ZERO {
         ZERO
     } else {
-        e.gross_units.mul_c(e.spot)?.mul_c(params.quote_depeg_charge)?
+        e.gross_units.mul_c(e.spot)?.mul_c(quote_depeg_charge)?
     };
     let core = grid_loss.max(tail_loss).max(short_option_charge).max(ZERO);
     Ok(RequirementBreakdown {

@@ -30,8 +30,8 @@
 //! largest coefficient, the row term dominating; `tests/grid64.rs` asserts both sides (at
 //! most 4·10^−6) over random books from dust to 10^12 quote units.
 use crate::fx::{Fx, FRAC_BITS};
-use crate::grid::{Quadratic, ScenarioParams, MAX_SHOCK};
-use crate::scenarios::{TailRow, MAX_TAIL_ROWS};
+use crate::grid::{LevelShocks, Quadratic, MAX_SHOCK};
+use crate::scenarios::{TailRow, TailTable, MAX_TAIL_ROWS};
 
 /// Fractional bits of the integer shocks.
 const SHOCK_BITS: u32 = 24;
@@ -55,8 +55,9 @@ const ROUND_UP: i128 = (1 << DROP) - 1;
 const HALF_SHOCK: Fx = Fx::from_bits(1 << (DROP - 1));
 
 /// The loss's coefficients in quanta of 2^`shift` `Fx` bits, each at most 2^30 in magnitude.
+/// The same at every margin level: computed once per book (`grid::BookTerms`).
 #[derive(Debug, Clone, Copy)]
-struct Scaled {
+pub(crate) struct Scaled {
     a: i64,
     b: i64,
     c: i64,
@@ -66,7 +67,8 @@ struct Scaled {
 }
 
 impl Scaled {
-    fn of(q: &Quadratic) -> Option<Scaled> {
+    /// `None` when a coefficient is beyond the integer path's bounds.
+    pub(crate) fn of(q: &Quadratic) -> Option<Scaled> {
         let all = [q.a, q.b, q.c, q.d, q.f].map(Fx::to_bits);
         let largest = all.iter().map(|x| x.unsigned_abs()).max().unwrap_or(0);
         let bits = u128::BITS.saturating_sub(largest.leading_zeros());
@@ -136,7 +138,7 @@ struct Shocks {
 }
 
 impl Shocks {
-    fn of(params: &ScenarioParams) -> Option<Shocks> {
+    fn of(params: &LevelShocks, tail: &TailTable) -> Option<Shocks> {
         let p_max = shock(params.max_price_shock, true)?;
         let v_lo = shock(params.vol_shock_down, true)?.wrapping_neg();
         let v_hi = shock(params.vol_shock_up, true)?;
@@ -146,7 +148,7 @@ impl Shocks {
         let p_fine = i64::try_from(p_fine).ok()?;
         let mut largest = v_lo.unsigned_abs().max(v_hi.unsigned_abs());
         let mut rows = [(0, 0, 0); MAX_TAIL_ROWS];
-        let table = params.tail.rows();
+        let table = tail.rows();
         for (out, row) in rows.iter_mut().zip(table) {
             let (lo, hi) = row_path(row, p_fine, cap)?;
             // The row's vol is a point, not an edge: rounded to nearest (its error is in the margin).
@@ -192,11 +194,11 @@ pub(crate) struct Worst {
     pub row_count: usize,
 }
 
-/// Upper bounds of `grid::worst_on_rectangle` and of each `grid::tail_row_loss`, or `None`
-/// when an input is outside the integer path's bounds (the caller computes them exactly).
-pub(crate) fn worst(q: &Quadratic, params: &ScenarioParams) -> Option<Worst> {
-    let s = Scaled::of(q)?;
-    let k = Shocks::of(params)?;
+/// Upper bounds of `grid::worst_on_rectangle` and of each `grid::tail_row_loss` for the
+/// loss `s` (`Scaled::of`) under a level's shocks and tail table, or `None` when an input is
+/// outside the integer path's bounds (the caller computes them exactly).
+pub(crate) fn worst(s: &Scaled, params: &LevelShocks, tail: &TailTable) -> Option<Worst> {
+    let k = Shocks::of(params, tail)?;
     // (6 + 3V + V²) quanta, in quanta × 2^−24.
     let vb = k.v_bound;
     let margin = vb.wrapping_mul(vb).wrapping_add(vb.wrapping_mul(3)).wrapping_add(6) << SHOCK_BITS;

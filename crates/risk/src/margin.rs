@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use crate::collateral::{total_market_value, Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
-use crate::grid::{requirement_parts, JointLeg, RequirementBreakdown, ScenarioParams};
+use crate::grid::{requirement_parts, JointLeg, LevelShocks, RequirementBreakdown, ScenarioParams};
 use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
 use crate::offsets::{total_credit, OffsetPart, OffsetTable};
 use crate::portfolio::{books, Market, NetExposure, Position, UnderlyingBook};
@@ -60,7 +60,14 @@ impl MarginParams {
 
     /// The grid of `level` for a maintenance grid `scenario`, with the quote depeg charge.
     pub fn level_params(&self, scenario: &ScenarioParams, level: Level) -> Result<ScenarioParams> {
-        let maintenance = ScenarioParams { quote_depeg_charge: self.quote_depeg_charge, ..*scenario };
+        Ok(self.level_shocks(scenario, level)?.params(scenario))
+    }
+
+    /// The shocks of [`Self::level_params`] alone (the rest is `scenario` unchanged):
+    /// `ScenarioParams::scaled` at the initial level.
+    pub fn level_shocks(&self, scenario: &ScenarioParams, level: Level) -> Result<LevelShocks> {
+        let maintenance =
+            LevelShocks { quote_depeg_charge: self.quote_depeg_charge, ..LevelShocks::of(scenario) };
         match level {
             Level::Maintenance => Ok(maintenance),
             Level::Initial => maintenance.scaled(self.initial_scale),

@@ -34,9 +34,9 @@ use alloc::vec::Vec;
 use crate::bs::{greeks, OptionGreeks, OptionKind};
 use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
-use crate::fx::{years_from_seconds, Checked, Fx, HALF, INV_SQRT_2PI, ONE, ZERO};
+use crate::fx::{half, years_from_seconds, Checked, Fx, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
-    overstatement_bound, requirement_bounded, shortfall_bound, tail_range, Addons, JointLeg,
+    overstatement_bound, requirement_bounded_terms, shortfall_bound, tail_range, Addons, BookTerms, JointLeg,
     RequirementBreakdown, ScenarioParams, MAX_SHOCK,
 };
 use crate::links::{linked_exposures, LinkedUnderlying};
@@ -226,12 +226,19 @@ pub fn compute_marks_scaled(
 impl SeriesMarks {
     /// Whether these marks may value a position on `market` at `now` (see the module docs).
     pub fn check(&self, market: &UnderlyingMarket, now: i64, policy: &MarksPolicy) -> Result<()> {
-        self.check_basis(market, now, policy)?;
+        self.check_basis(market, market.scenario.tail.largest_multiple(), now, policy)?;
         check_drift(self.basis.spot, market.spot, policy)
     }
 
-    /// Every condition of `check` except the spot drift (checked once per reference spot).
-    fn check_basis(&self, market: &UnderlyingMarket, now: i64, policy: &MarksPolicy) -> Result<()> {
+    /// Every condition of `check` except the spot drift (checked once per reference spot);
+    /// `tail_multiple` is `market`'s largest tail multiple (computed once per underlying).
+    fn check_basis(
+        &self,
+        market: &UnderlyingMarket,
+        tail_multiple: Fx,
+        now: i64,
+        policy: &MarksPolicy,
+    ) -> Result<()> {
         let b = &self.basis;
         if b.computed_at == 0 {
             return Err(RiskError::MarksMissing);
@@ -242,7 +249,7 @@ impl SeriesMarks {
         }
         if market.vol != b.vol
             || market.scenario.max_price_shock > b.max_price_shock
-            || market.scenario.tail.largest_multiple() > b.tail_multiple
+            || tail_multiple > b.tail_multiple
             || market.scenario.vol_scaling != b.vol_scaling
         {
             return Err(RiskError::MarksParamsChanged);
@@ -281,7 +288,7 @@ impl MarkedGroup {
     fn shift_into(&self, e: &mut NetExposure, policy: &MarksPolicy) -> Result<()> {
         check_drift(self.reference, e.spot, policy)?;
         let a = e.spot.sub_c(self.reference)?;
-        let half_a2 = a.mul_c(a)?.mul_c(HALF)?;
+        let half_a2 = half(a.mul_c(a)?);
         let times_a = |x: Fx| -> Result<Fx> {
             let m = signed_mul(x, a.abs_c()?)?;
             if a < ZERO {
@@ -376,8 +383,24 @@ impl MarkedBook {
 
     /// The scenario requirement at `level`, without the stable-price charge.
     pub fn scenario_requirement(&self, params: &MarginParams, level: Level) -> Result<RequirementBreakdown> {
-        let p = level_params(&self.exposure.scenario, params, level)?;
-        requirement_bounded(&self.exposure, &p, self.level_addons(level))
+        self.scenario_requirement_with(&self.terms()?, params, level)
+    }
+
+    /// What [`Self::scenario_requirement_with`] needs at every level (computed once per book).
+    pub fn terms(&self) -> Result<BookTerms> {
+        BookTerms::of(&self.exposure, self.exposure.scenario.short_option_charge)
+    }
+
+    /// [`Self::scenario_requirement`] with the book's `terms` ([`Self::terms`]) given.
+    pub fn scenario_requirement_with(
+        &self,
+        terms: &BookTerms,
+        params: &MarginParams,
+        level: Level,
+    ) -> Result<RequirementBreakdown> {
+        let scenario = &self.exposure.scenario;
+        let shocks = params.level_shocks(scenario, level)?;
+        requirement_bounded_terms(&self.exposure, terms, scenario, &shocks, self.level_addons(level))
     }
 
     /// The stable-price charge (initial level only; zero at maintenance).
@@ -421,14 +444,18 @@ pub fn books_requirement(books: &[MarkedBook], params: &MarginParams, level: Lev
     Ok((value, requirement.sub_c(credit)?, credit))
 }
 
-fn new_book(u: &MarkedUnderlying) -> Result<MarkedBook> {
+/// Opens the book of `u` at the end of `books`: its inputs validated, its exposure empty.
+/// Built in place (returning a ~500-byte book by value costs a few thousand compute units
+/// of copying on sBPF).
+fn open_book(books: &mut Vec<MarkedBook>, u: &MarkedUnderlying) -> Result<()> {
     u.market.validate()?;
     u.policy.validate()?;
-    Ok(MarkedBook {
+    books.push(MarkedBook {
         exposure: NetExposure::empty(&u.market),
         addons: [[ZERO; RANGES]; 2],
         stable_price: u.stable_price,
-    })
+    });
+    Ok(())
 }
 
 /// Per-unit convexity bounds `[level][range][side]`.
@@ -462,6 +489,7 @@ fn add_position(
     nets: &mut Vec<SeriesNet>,
     p: &MarkedPosition,
     u: &MarkedUnderlying,
+    tail_multiple: Fx,
     now: i64,
 ) -> Result<Fx> {
     let e = &mut book.exposure;
@@ -471,7 +499,7 @@ fn add_position(
         e.value = e.value.add_c(signed_mul(p.size, e.spot)?)?;
         return Ok(ZERO);
     };
-    marks.check_basis(&u.market, now, &u.policy)?;
+    marks.check_basis(&u.market, tail_multiple, now, &u.policy)?;
     let g = &marks.greeks;
     let reference = marks.basis.spot;
     let group = match groups.iter_mut().find(|x| x.reference == reference) {
@@ -545,34 +573,37 @@ pub fn marked_books_linked(
     let mut nets: Vec<SeriesNet> =
         Vec::with_capacity(positions.iter().filter(|p| p.strike_expiry.is_some()).count());
     for u in underlyings {
-        let mine = positions.iter().filter(|p| p.underlying == u.market.index);
-        let mut book: Option<MarkedBook> = None;
+        let index = u.market.index;
+        // The book of `u` is `books[open]` once it has a position or a link.
+        let open = books.len();
         let mut groups: Vec<MarkedGroup> = Vec::new();
         nets.clear();
         let mut units = ZERO;
-        for p in mine {
-            let b = match &mut book {
-                Some(b) => b,
-                None => book.insert(new_book(u)?),
-            };
-            units = units.add_c(add_position(b, &mut groups, &mut nets, p, u, now)?)?;
+        // Checked once per underlying, not per position (see `SeriesMarks::check_basis`).
+        let tail_multiple = u.market.scenario.tail.largest_multiple();
+        for p in positions.iter().filter(|p| p.underlying == index) {
+            if books.len() == open {
+                open_book(&mut books, u)?;
+            }
+            let b = books.last_mut().ok_or(RiskError::Overflow)?;
+            units = units.add_c(add_position(b, &mut groups, &mut nets, p, u, tail_multiple, now)?)?;
         }
-        for (_, linked) in links.iter().filter(|(i, _)| *i == u.market.index) {
-            let b = match &mut book {
-                Some(b) => b,
-                None => book.insert(new_book(u)?),
-            };
+        for (_, linked) in links.iter().filter(|(i, _)| *i == index) {
+            if books.len() == open {
+                open_book(&mut books, u)?;
+            }
+            let b = books.last_mut().ok_or(RiskError::Overflow)?;
             b.exposure.delta = b.exposure.delta.add_c(*linked)?;
         }
-        if let Some(mut b) = book {
+        if books.len() > open {
+            let b = books.last_mut().ok_or(RiskError::Overflow)?;
             for n in &nets {
-                add_bounds(&mut b, n.net.abs_c()?, usize::from(n.net > ZERO), &n.bounds)?;
+                add_bounds(b, n.net.abs_c()?, usize::from(n.net > ZERO), &n.bounds)?;
             }
             for g in &groups {
                 g.shift_into(&mut b.exposure, &u.policy)?;
             }
             b.exposure.net_short_options = units.neg_c()?.max(ZERO);
-            books.push(b);
         }
     }
     if let Some(p) = positions.iter().find(|p| !underlyings.iter().any(|u| u.market.index == p.underlying)) {
@@ -630,9 +661,10 @@ pub fn marked_margin(
     for book in &books {
         let u = book.exposure.underlying;
         let grouped = params.offsets.group_of(u).is_some();
+        let terms = book.terms()?;
         let mut levels = [None; 2];
         for (i, level) in LEVELS.iter().enumerate() {
-            let mut r = book.scenario_requirement(params, *level)?;
+            let mut r = book.scenario_requirement_with(&terms, params, *level)?;
             if grouped {
                 let leg = book.joint_leg(params, *level, &r)?;
                 parts[i].push(OffsetPart { underlying: u, requirement: r.requirement, leg });

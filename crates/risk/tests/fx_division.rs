@@ -32,3 +32,19 @@ proptest! {
         prop_assert_eq!(from_native(i128::from(amount), decimals).unwrap().to_bits(), expected);
     }
 }
+
+proptest! {
+    /// `mul_i`'s 64-bit fast path and `half` give the library's bits (the exact product;
+    /// `mul_c(HALF)`), over the whole range.
+    #[test]
+    fn mul_i_is_the_library_product(bits in any_bits(), k in any::<i64>()) {
+        let x = Fx::from_bits(bits);
+        prop_assert_eq!(x.mul_i(k).ok(), x.checked_mul_int(i128::from(k)));
+    }
+
+    #[test]
+    fn half_is_the_product_by_one_half(bits in any_bits()) {
+        let x = Fx::from_bits(bits);
+        prop_assert_eq!(xmargin_risk::fx::half(x), x.mul_c(xmargin_risk::fx::HALF).unwrap());
+    }
+}

@@ -85,7 +85,18 @@ pub fn risk_error(e: RiskError) -> Error {
 /// A basis-point parameter as a fraction (10_000 bps = 1), the one conversion every
 /// governed bps field goes through.
 pub fn bps(value: impl Into<i64>) -> Result<Fx> {
-    Fx::from_num(value.into()).div_i(i64::from(crate::state::BPS)).map_err(risk_error)
+    let value: i64 = value.into();
+    // Every governed bps field is below 2^16 in magnitude: its `Fx` bits (× 2^48) fit a u64,
+    // and the quotient is one native division (the same truncated bits as `div_i`, which
+    // converts and divides in 128 bits). Health converts ~20 of these per underlying.
+    let magnitude = value.unsigned_abs();
+    if magnitude < 1 << 16 {
+        let bits =
+            (magnitude << xmargin_risk::fx::FRAC_BITS).checked_div(u64::from(crate::state::BPS)).unwrap_or(0);
+        let bits = i128::from(bits);
+        return Ok(Fx::from_bits(if value < 0 { bits.wrapping_neg() } else { bits }));
+    }
+    Fx::from_num(value).div_i(i64::from(crate::state::BPS)).map_err(risk_error)
 }
 
 /// The schedule the engine needs for a balance of `amount`: asset weights and the tiers
@@ -384,6 +395,11 @@ pub fn current_basis(registry: &HaircutRegistry, data: &UnderlyingMarket) -> Res
 /// A perp slot's unrealized cash: basis plus funding owed since its snapshot (quote native).
 pub fn perp_cash(slot: &PositionSlot, funding_index: Fx, quote_decimals: u8) -> Result<i64> {
     let size = from_native(i128::from(slot.size), slot.lot_decimals).map_err(risk_error)?;
+    perp_cash_sized(slot, size, funding_index, quote_decimals)
+}
+
+/// [`perp_cash`] with the slot's size in underlying units already converted (health has it).
+fn perp_cash_sized(slot: &PositionSlot, size: Fx, funding_index: Fx, quote_decimals: u8) -> Result<i64> {
     let funding =
         pending_funding(size, funding_index, slot.funding_snapshot(), quote_decimals).map_err(risk_error)?;
     slot.quote_basis.checked_add(funding).ok_or(error!(XmarginError::RiskMath))
@@ -588,8 +604,8 @@ fn inputs<'info>(
             for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
                 positions.push(marked_position(slot, m, &data, &basis, quote_decimals, now)?);
                 instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
-                if slot.is_perp() {
-                    let cash = perp_cash(slot, m.funding_index_at(now)?, quote_decimals)?;
+                if let Some(p) = positions.last().filter(|_| slot.is_perp()) {
+                    let cash = perp_cash_sized(slot, p.size, m.funding_index_at(now)?, quote_decimals)?;
                     quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
                 }
             }

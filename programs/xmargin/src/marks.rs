@@ -75,10 +75,17 @@ impl Market {
 /// The market data marks are computed against: the current one with its largest price shock
 /// rounded up to what `SeriesMarksState` stores (so the stored basis is exactly the one used).
 pub fn marking_market(current: &UnderlyingMarket) -> Result<(UnderlyingMarket, u32)> {
-    let shock = shock_ppm(current.scenario.max_price_shock)?;
+    let (shock_ppm, shock) = marking_shock(current)?;
     let mut market = *current;
-    market.scenario.max_price_shock = ppm(shock)?;
-    Ok((market, shock))
+    market.scenario.max_price_shock = shock;
+    Ok((market, shock_ppm))
+}
+
+/// The largest price shock of [`marking_market`], stored form and engine form (health needs
+/// only these, not a copy of the whole market).
+fn marking_shock(current: &UnderlyingMarket) -> Result<(u32, Fx)> {
+    let shock = shock_ppm(current.scenario.max_price_shock)?;
+    Ok((shock, ppm(shock)?))
 }
 
 /// The registry's current vol, shock, largest tail multiple and expiry scaling of an
@@ -102,12 +109,12 @@ impl CurrentBasis {
         vol_scaling_key: [u16; 3],
         market: &UnderlyingMarket,
     ) -> Result<CurrentBasis> {
-        let (_, shock_ppm) = marking_market(market)?;
+        let (shock_ppm, shock) = marking_shock(market)?;
         Ok(CurrentBasis {
             implied_vol_bps,
             vol: market.vol,
             shock_ppm,
-            shock: ppm(shock_ppm)?,
+            shock,
             tail_hundredths,
             tail_multiple: market.scenario.tail.largest_multiple(),
             vol_scaling_key,
