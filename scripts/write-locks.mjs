@@ -136,13 +136,13 @@ export const VENUE_WRITE_ALLOWLIST = {
   withdraw: [],
   // As `trade`: the insurance share accrues in the market.
   liquidate_positions: [],
-  // Not split yet: the insurance share is paid from the quote vault to the insurance vault
-  // at once (its quote credits go to the quote ledger).
-  liquidate_collateral: ["quote_vault", "insurance_vault"],
+  // Its quote credits and the insurance share go to the quote ledger (the quote asset's own
+  // state; the share is moved by `sweep_fees`).
+  liquidate_collateral: [],
   // The quote payoffs' shard is the market's.
   settle_expired: [],
-  // The crank that moves a market's accrued fees: the one writer of the two vaults for
-  // trades and position liquidations, once per market whenever a keeper sweeps.
+  // The crank that moves accrued fees and insurance shares (a market's, the quote ledger's):
+  // the one writer of the two vaults for trades and liquidations, whenever a keeper sweeps.
   sweep_fees: ["quote_vault", "insurance_vault"],
   update_marks: [],
   update_funding: [],

@@ -36,7 +36,8 @@ export interface LiquidatePositionsParams {
   hedgeCollateral?: number;
 }
 
-export interface LiquidateCollateralParams extends QuoteAccounts {
+/** The insurance share accrues in the quote ledger (`sweepFeesIx` moves it): no vault. */
+export interface LiquidateCollateralParams {
   liquidatorSigner: PublicKey;
   liquidator: PublicKey;
   target: PublicKey;
@@ -90,10 +91,6 @@ export async function liquidateCollateralIx(client: XmarginClient, p: LiquidateC
       liquidator: p.liquidator,
       target: p.target,
       oracle: p.oracle,
-      quoteVault: p.quoteVault,
-      insuranceVault: client.insuranceVault,
-      quoteMint: p.quoteMint,
-      tokenProgram: p.tokenProgram,
     })
     .remainingAccounts([...p.targetHealth, ...p.liquidatorHealth].map(ro))
     .instruction();

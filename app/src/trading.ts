@@ -296,11 +296,12 @@ export async function settleExpiredIx(client: XmarginClient, portfolio: PublicKe
     .instruction();
 }
 
-/** `sweep_fees`: a market's accrued fees and liquidation insurance shares move from the quote
- * vault to the insurance vault (anyone; `NothingToSweep` when none accrued). */
+/** `sweep_fees`: accrued fees and liquidation insurance shares — a market's (`underlying`, or
+ * none) and the quote ledger's — move from the quote vault to the insurance vault (anyone;
+ * `NothingToSweep` when none accrued). */
 export async function sweepFeesIx(
   client: XmarginClient,
-  underlying: number,
+  underlying: number | null,
   quote: { quoteMint: PublicKey; quoteVault: PublicKey; tokenProgram: PublicKey },
 ): Promise<TransactionInstruction> {
   return client.program.methods
@@ -308,7 +309,8 @@ export async function sweepFeesIx(
     .accountsStrict({
       exchange: client.exchange,
       registry: client.registry,
-      market: marketPda(client.programId, client.exchange, underlying),
+      market: underlying === null ? null : marketPda(client.programId, client.exchange, underlying),
+      quoteLedger: client.quoteLedger,
       quoteVault: quote.quoteVault,
       insuranceVault: client.insuranceVault,
       quoteMint: quote.quoteMint,

@@ -134,10 +134,6 @@ impl Venue {
                 liquidator: liquidator.portfolio,
                 target: *target,
                 oracle,
-                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
-                insurance_vault: pda::insurance_vault(&exchange),
-                quote_mint: self.fx.quote_mint,
-                token_program: self.sb.token_program_of(&self.fx.quote_mint),
             },
             xmargin::instruction::LiquidateCollateral {
                 args: LiquidateCollateralArgs {

@@ -554,14 +554,21 @@ impl Venue {
         )
     }
 
-    /// `sweep_fees` of one market: its accrued fees to the insurance vault.
+    /// `sweep_fees` of one market (and the quote ledger's accrued shares) to the insurance
+    /// vault.
     pub fn sweep_fees_ix(&self, underlying: u8) -> Instruction {
+        self.sweep_ix(Some(self.underlyings[usize::from(underlying)].market))
+    }
+
+    /// `sweep_fees` with `market` (None: the quote ledger's accrued shares only).
+    pub fn sweep_ix(&self, market: Option<Pubkey>) -> Instruction {
         let exchange = pda::exchange();
         instruction(
             xmargin::accounts::SweepFees {
                 exchange,
                 registry: pda::registry(&exchange),
-                market: self.underlyings[usize::from(underlying)].market,
+                market,
+                quote_ledger: pda::quote_ledger(&exchange),
                 quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
                 insurance_vault: pda::insurance_vault(&exchange),
                 quote_mint: self.fx.quote_mint,
@@ -579,6 +586,13 @@ impl Venue {
             .filter_map(|m| self.sb.zero_copy_account::<xmargin::state::Market>(&m))
             .map(|m| m.fees_accrued)
             .sum()
+    }
+
+    /// The quote ledger's accrued insurance shares (collateral liquidations), quote native
+    /// units.
+    pub fn ledger_fees_accrued(&self) -> u64 {
+        let ledger = pda::quote_ledger(&pda::exchange());
+        self.sb.zero_copy_account::<xmargin::state::QuoteLedger>(&ledger).map_or(0, |l| l.fees_accrued)
     }
 
     /// Σ positive quote balances as the program keeps it: the quote ledger's shard plus every
@@ -601,10 +615,10 @@ impl Venue {
             .map_or(0, |l| l.positive_quote_delta)
     }
 
-    /// `sweep_fees` of every market with accrued fees (what a keeper does); returns the
-    /// amount swept.
+    /// `sweep_fees` of every market with accrued fees and of the quote ledger (what a keeper
+    /// does); returns the amount swept.
     pub fn sweep_all_fees(&mut self) -> Result<u64, TxFailure> {
-        let mut swept = 0u64;
+        let before = self.fees_accrued() + self.ledger_fees_accrued();
         for u in 0..self.underlyings.len() {
             let market = self.underlyings[u].market;
             let accrued =
@@ -612,10 +626,12 @@ impl Venue {
             if accrued > 0 {
                 let ix = self.sweep_fees_ix(u as u8);
                 self.sb.send(&[ix], &[])?;
-                swept += accrued;
             }
         }
-        Ok(swept)
+        if self.ledger_fees_accrued() > 0 {
+            self.sb.send(&[self.sweep_ix(None)], &[])?;
+        }
+        Ok(before)
     }
 
     /// `refresh_health` of a portfolio with its health accounts, and its compute units.

@@ -218,11 +218,13 @@ pub struct TradeFilled {
     pub open_interest_after: u64,
 }
 
-/// `sweep_fees`: a market's accrued fees moved to the insurance vault (quote native units).
+/// `sweep_fees`: accrued fees and insurance shares moved to the insurance vault (quote native
+/// units): the market's (if one was given) and the quote ledger's.
 #[event]
 pub struct FeesSwept {
-    pub market: Pubkey,
-    pub underlying: u8,
+    pub market: Option<Pubkey>,
+    pub market_amount: u64,
+    pub ledger_amount: u64,
     pub amount: u64,
     pub insurance_balance_before: u64,
     pub insurance_balance_after: u64,

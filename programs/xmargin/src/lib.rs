@@ -213,8 +213,8 @@ pub mod xmargin {
         SettleExpired::handler(ctx)
     }
 
-    /// Moves a market's accrued fees and liquidation insurance shares from the quote vault to
-    /// the insurance vault (anyone).
+    /// Moves accrued fees and liquidation insurance shares (a market's, if given, and the quote
+    /// ledger's) from the quote vault to the insurance vault (anyone).
     #[access_control(ctx.accounts.validate())]
     pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         SweepFees::handler(ctx)

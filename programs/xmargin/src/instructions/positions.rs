@@ -21,24 +21,6 @@ pub fn may_trade(p: &Portfolio, signer: &Pubkey) -> bool {
     p.owner == *signer || (p.delegate != Pubkey::default() && p.delegate == *signer)
 }
 
-/// The quote vault, the insurance vault, the quote mint and its token program.
-pub struct QuoteAccounts<'a, 'info> {
-    pub vault: &'a InterfaceAccount<'info, TokenAccount>,
-    pub insurance_vault: &'a InterfaceAccount<'info, TokenAccount>,
-    pub mint: &'a InterfaceAccount<'info, Mint>,
-    pub token_program: &'a Interface<'info, TokenInterface>,
-}
-
-/// Moves `amount` quote native units of fees from the quote vault to the insurance vault
-/// (signed by the exchange PDA). Nothing when zero.
-pub fn pay_insurance<'info>(
-    exchange: &AccountLoader<'info, Exchange>,
-    q: QuoteAccounts<'_, 'info>,
-    amount: u64,
-) -> Result<()> {
-    transfer_quote(exchange, q.token_program, q.mint, q.vault, q.insurance_vault, amount)
-}
-
 /// Moves `amount` quote native units between two exchange-owned token accounts.
 pub fn transfer_quote<'info>(
     exchange: &AccountLoader<'info, Exchange>,

@@ -1,5 +1,6 @@
 //! The quote asset's own mutable state: its shard of Σ positive quote balances, written by
-//! quote deposits and withdrawals, `liquidate_collateral` and `resolve_bankruptcy` — so that
+//! quote deposits and withdrawals, `liquidate_collateral` and `resolve_bankruptcy`, and the
+//! collateral liquidations' accrued insurance shares — so that
 //! none of them writes the registry, which every trade and health check reads (README,
 //! "Scaling on Solana"). One zero-copy account, `[QUOTE_LEDGER_SEED, exchange]`, created by
 //! `initialize_exchange`.
@@ -22,11 +23,14 @@ pub struct QuoteLedger {
     /// positive_quote_delta`); only the sum is Σ ≥ 0. `resolve_bankruptcy` folds the markets'
     /// shards into this one.
     pub positive_quote_delta: i64,
+    /// Collateral liquidations' insurance shares not yet moved to the insurance vault
+    /// (`sweep_fees`), quote native units: the tokens stay in the quote vault meanwhile.
+    pub fees_accrued: u64,
     /// Reserved for future fields; zero.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 56],
 }
 
-const _: () = assert!(core::mem::size_of::<QuoteLedger>() == 8 + 32 + 8 + 64);
+const _: () = assert!(core::mem::size_of::<QuoteLedger>() == 8 + 32 + 8 + 8 + 56);
 
 impl QuoteLedger {
     pub const SPACE: usize = 8 + core::mem::size_of::<QuoteLedger>();

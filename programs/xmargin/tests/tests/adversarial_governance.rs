@@ -555,6 +555,7 @@ fn self_liquidate(price: i64) -> (CollateralLiquidated, i64) {
         (balance_of(&a, 0) + balance_of(&b, 0), balance_of(&a, wsol) + balance_of(&b, wsol))
     };
     let (quote0, wsol0) = both(&v);
+    v.sweep_all_fees().unwrap();
     let (vault0, insurance0) = v.vault_balances();
     let landed = v
         .liquidate_collateral(&own_liquidator, &target.portfolio, wsol, 1_000_000_000)
@@ -562,6 +563,9 @@ fn self_liquidate(price: i64) -> (CollateralLiquidated, i64) {
     let e = events::<CollateralLiquidated>(&landed.logs).pop().expect("event");
     assert_eq!(e.amount, 1_000_000_000);
     let (quote1, wsol1) = both(&v);
+    // The insurance share accrued in the quote ledger; swept, it is in the insurance vault.
+    assert_eq!(v.ledger_fees_accrued(), e.insurance_fee);
+    v.sweep_all_fees().unwrap();
     let (vault1, insurance1) = v.vault_balances();
     assert_eq!(wsol1, wsol0, "the collateral stays with the owner");
     assert_eq!(insurance1 - insurance0, e.insurance_fee);

@@ -644,7 +644,7 @@ impl World {
         let vault = token(&pda::vault(&exchange, &self.v.fx.quote_mint));
         // Fees accrued in the markets are the insurance fund's, held in the quote vault until
         // `sweep_fees`; Σ positive quote balances is kept in shards (registry + markets).
-        let accrued: u64 = markets.iter().map(|m| m.fees_accrued).sum();
+        let accrued: u64 = markets.iter().map(|m| m.fees_accrued).sum::<u64>() + self.v.ledger_fees_accrued();
         claims += i128::from(accrued) * S;
         let shards: i64 = markets.iter().map(|m| m.positive_quote_delta).sum();
         let quote_total = i128::from(self.v.quote_ledger_shard()) + i128::from(shards);
@@ -1427,7 +1427,8 @@ impl World {
     /// insurance fund (vault plus unswept fees) is unchanged; nothing accrued is refused.
     fn op_sweep_fees(&mut self) -> Outcome {
         let u = self.rng.below(2) as u8;
-        let accrued = self.v.market(u).fees_accrued;
+        // The market's and the quote ledger's (collateral liquidations') accrued shares.
+        let accrued = self.v.market(u).fees_accrued + self.v.ledger_fees_accrued();
         let mut out = self.begin("sweep fees", format!("underlying {u}, accrued {accrued}"));
         if accrued == 0 {
             out.must_fail = Some("NothingToSweep".into());

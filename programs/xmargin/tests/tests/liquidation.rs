@@ -352,7 +352,8 @@ fn collateral_is_sold_to_repay_the_liability_at_one_discount() {
     assert_eq!(snapshot(&v, &keys), before);
 
     // A capped liquidator: exactly 1 SOL for 79.20 USDC (80 less 1%), 20% of the 0.80
-    // discount to insurance.
+    // discount to insurance (accrued in the quote ledger, then swept).
+    v.sweep_all_fees().unwrap();
     let (vault0, insurance0) = v.vault_balances();
     let q0 = (quote_balance(&v.portfolio(&target)), quote_balance(&v.portfolio(&liquidator)));
     let landed = v
@@ -370,6 +371,9 @@ fn collateral_is_sold_to_repay_the_liability_at_one_discount() {
     // The repayment rounds up in the target's favour (0.99 is not exact in binary).
     let repaid = quote_balance(&t) - q0.0;
     assert!((79_200_000..=79_200_001).contains(&repaid), "{repaid}");
+    assert_eq!(v.vault_balances(), (vault0, insurance0), "no token moved: the share accrued");
+    let accrued = v.ledger_fees_accrued();
+    assert_eq!(v.sweep_all_fees().unwrap(), accrued);
     let (vault1, insurance1) = v.vault_balances();
     let to_insurance = (insurance1 - insurance0) as i64;
     assert!((to_insurance - 160_000).abs() <= 1, "{to_insurance}");

@@ -11,14 +11,15 @@
 //! health strictly improves. One discount rate for every asset, on the collateral's value
 //! only (not the sum of an asset and a liability rate), so a liquidator gains nothing by
 //! picking the riskiest collateral. The repayment is rounded up (in the target's favour);
-//! the liquidator pays the insurance share of the discount to the insurance vault (all of it
-//! when the target's equity is negative) and must keep initial health ≥ 0.
+//! the liquidator pays the insurance share of the discount (all of it when the target's
+//! equity is negative; accrued in the quote ledger and moved to the insurance vault by
+//! `sweep_fees`) and must keep initial health ≥ 0. Writes the target, the liquidator and the
+//! quote ledger only.
 //!
 //! Remaining accounts: the target's health accounts (`health.rs` order, before the call),
 //! then the liquidator's (after the call: the received collateral's oracle in its balance
 //! slot's place); `target_health_accounts` says where the split is.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{from_mantissa, to_native_ceil, to_native_floor};
 use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidationTerms};
@@ -27,9 +28,7 @@ use super::{check_liquidator, discount_share_bps, fee_split, set_liquidation_sta
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
 use crate::health::{bps, health_inputs, liquidation_buffer, OracleMode};
-use crate::instructions::positions::{
-    credit_quote, engine, pay_insurance, PositiveQuote, QuoteAccounts, QUOTE_INDEX,
-};
+use crate::instructions::positions::{credit_quote, engine, PositiveQuote, QUOTE_INDEX};
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry, Portfolio, QuoteLedger};
@@ -52,7 +51,8 @@ pub struct LiquidateCollateral<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
-    /// The quote asset's ledger: the repayment's change of Σ positive quote balances.
+    /// The quote asset's ledger: the repayment's change of Σ positive quote balances and the
+    /// insurance share (accrued, moved by `sweep_fees`).
     #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
     pub quote_ledger: AccountLoader<'info, QuoteLedger>,
     #[account(mut, constraint = liquidator.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
@@ -61,14 +61,6 @@ pub struct LiquidateCollateral<'info> {
     pub target: AccountLoader<'info, Portfolio>,
     /// CHECK: the oracle guard checks it against the collateral's oracle configuration.
     pub oracle: UncheckedAccount<'info>,
-    #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
-    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut, address = exchange.load()?.insurance_vault @ XmarginError::VaultMismatch)]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = exchange.load()?.quote_mint @ XmarginError::CollateralNotListed)]
-    pub quote_mint: InterfaceAccount<'info, Mint>,
-    #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
-    pub token_program: Interface<'info, TokenInterface>,
 }
 
 impl LiquidateCollateral<'_> {
@@ -91,7 +83,7 @@ impl LiquidateCollateral<'_> {
         let split = usize::from(args.target_health_accounts);
         require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
         let (target_accounts, liquidator_accounts) = ctx.remaining_accounts.split_at(split);
-        let quote_decimals = a.quote_mint.decimals;
+        let quote_decimals = a.exchange.load()?.quote_decimals;
         let params = a.exchange.load()?.liquidation;
 
         let (plan, price, share_bps) = {
@@ -120,16 +112,6 @@ impl LiquidateCollateral<'_> {
         };
 
         let moved = transfer(a, &args, &plan, quote_decimals, share_bps)?;
-        pay_insurance(
-            &a.exchange,
-            QuoteAccounts {
-                vault: &a.quote_vault,
-                insurance_vault: &a.insurance_vault,
-                mint: &a.quote_mint,
-                token_program: &a.token_program,
-            },
-            moved.insurance_fee,
-        )?;
         {
             let inputs = health_inputs(
                 &*a.liquidator.load()?,
@@ -208,5 +190,8 @@ fn transfer(
         &mut sink,
         0i64.checked_sub_unsigned(paid).ok_or(XmarginError::AmountTooLarge)?,
     )?;
+    // The insurance share stays in the quote vault, owed to insurance, until `sweep_fees`.
+    ledger.fees_accrued =
+        ledger.fees_accrued.checked_add(insurance_fee).ok_or(XmarginError::AmountTooLarge)?;
     Ok(Moved { amount, repaid, discount, liquidator_fee, insurance_fee })
 }
