@@ -13,15 +13,7 @@ use xmargin_risk::scenarios::{TailRow, TailTable, MAX_TAIL_ROWS};
 use xmargin_risk::Fx;
 
 fn row() -> impl Strategy<Value = TailRow> {
-    (0.01f64..25.0, any::<bool>(), -3.0f64..3.0, 0.01f64..1.0, any::<bool>()).prop_map(
-        |(m, down, v, w, both)| {
-            if both {
-                TailRow::both_ways(fx(m), fx(v), fx(w))
-            } else {
-                TailRow::new(fx(if down { -m } else { m }), fx(v), fx(w))
-            }
-        },
-    )
+    tail_row(0.01..25.0, -3.0..3.0, 0.01..1.0)
 }
 
 fn scenario() -> impl Strategy<Value = ScenarioParams> {

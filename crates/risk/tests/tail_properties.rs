@@ -12,15 +12,7 @@ use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling, MAX_TAIL_ROWS};
 use xmargin_risk::{InstrumentKind, MarginParams, Market, Position, UnderlyingMarket};
 
 fn row() -> impl Strategy<Value = TailRow> {
-    (1.0f64..8.0, any::<bool>(), -0.3f64..0.6, 0.05f64..1.0, any::<bool>()).prop_map(
-        |(m, down, v, w, both)| {
-            if both {
-                TailRow::both_ways(fx(m), fx(v), fx(w))
-            } else {
-                TailRow::new(fx(if down { -m } else { m }), fx(v), fx(w))
-            }
-        },
-    )
+    tail_row(1.0..8.0, -0.3..0.6, 0.05..1.0)
 }
 
 fn scenario() -> impl Strategy<Value = ScenarioParams> {

@@ -124,3 +124,21 @@ pub fn requirement_pair(positions: &[Position], underlyings: &[UnderlyingMarket]
 pub fn tol(x: f64) -> f64 {
     1e-9 * x.abs() + 1e-6
 }
+
+/// A random tail row: |price multiple| in `multiple`, one way (either sign) or both ways, vol
+/// move in `vol`, weight in `weight`.
+pub fn tail_row(
+    multiple: core::ops::Range<f64>,
+    vol: core::ops::Range<f64>,
+    weight: core::ops::Range<f64>,
+) -> impl proptest::strategy::Strategy<Value = xmargin_risk::scenarios::TailRow> {
+    use proptest::prelude::*;
+    use xmargin_risk::scenarios::TailRow;
+    (multiple, any::<bool>(), vol, weight, any::<bool>()).prop_map(|(m, down, v, w, both)| {
+        if both {
+            TailRow::both_ways(fx(m), fx(v), fx(w))
+        } else {
+            TailRow::new(fx(if down { -m } else { m }), fx(v), fx(w))
+        }
+    })
+}
