@@ -53,15 +53,17 @@ impl Checked for Fx {
     }
     #[inline]
     fn mul_c(self, rhs: Fx) -> Result<Fx> {
-        // Fast path: both raw values fit an i64, so the product fits an i128 (|p| < 2^126)
+        // Fast path: both raw values fit an i64, so the product fits an i128 (|p| ≤ 2^126)
         // and a plain 128-bit multiply plus an arithmetic shift (rounding toward −∞, as
         // `fixed` does) replaces the general 256-bit product, several times cheaper on sBPF.
+        // Kept this small so that it inlines (the wide cases are out of line: inlined, they
+        // made every product ~60% dearer, measured).
         if let (Ok(a), Ok(b)) = (i64::try_from(self.to_bits()), i64::try_from(rhs.to_bits())) {
-            // Cannot wrap: |a|, |b| < 2^63.
+            // Cannot wrap: |a|, |b| ≤ 2^63.
             let product = i128::from(a).wrapping_mul(i128::from(b));
             return Ok(Fx::from_bits(product >> FRAC_BITS));
         }
-        self.checked_mul(rhs).ok_or(RiskError::Overflow)
+        mul_wide(self, rhs)
     }
     #[inline]
     fn div_c(self, rhs: Fx) -> Result<Fx> {
@@ -111,6 +113,55 @@ impl Checked for Fx {
     }
 }
 
+/// x·y, exactly (a native widening multiply: ~60 compute units on sBPF; four 32×32-bit
+/// partial products by hand measured slower).
+#[inline]
+pub fn wide_mul(x: u64, y: u64) -> u128 {
+    u128::from(x).wrapping_mul(u128::from(y))
+}
+
+/// `mul_c` beyond its fast path: one factor's raw value fits 64 bits (a quote amount times a
+/// weight, a charge, a price: `mul_wide_floor`), or the library's general product.
+#[inline(never)]
+fn mul_wide(x: Fx, y: Fx) -> Result<Fx> {
+    let (a, b) = (x.to_bits(), y.to_bits());
+    let (wide, narrow) = if i64::try_from(b).is_ok() { (a, b) } else { (b, a) };
+    if let Ok(n) = i64::try_from(narrow) {
+        let negative = (wide < 0) != (n < 0);
+        let bits = mul_wide_floor(wide.unsigned_abs(), n.unsigned_abs(), negative);
+        return bits.map(Fx::from_bits).ok_or(RiskError::Overflow);
+    }
+    x.checked_mul(y).ok_or(RiskError::Overflow)
+}
+
+/// The fractional bits of a raw value.
+const FRACTION: u128 = (1 << FRAC_BITS) - 1;
+
+/// ⌊±(a·b) / 2^`FRAC_BITS`⌋ for a raw magnitude `a` (≤ 2^127) and `b` < 2^64: the floored
+/// `Fx` product when one factor's raw value fits 64 bits, `None` when it overflows an `Fx`.
+/// Two native wide products instead of the library's general 256-bit one (several hundred
+/// compute units on sBPF): quote-unit amounts above 2^15 (losses, notionals) do not fit 64
+/// raw bits, and health multiplies them by weights and charges. Exact (proptested).
+fn mul_wide_floor(a: u128, b: u64, negative: bool) -> Option<i128> {
+    #[allow(clippy::cast_possible_truncation)] // the two 64-bit halves of `a`
+    let (high, low) = ((a >> 64) as u64, a as u64);
+    let low_product = wide_mul(low, b);
+    let high_product = if high == 0 { 0 } else { wide_mul(high, b) };
+    // a·b = high_product·2^64 + low_product; shifted right by 48: high_product·2^16 + ...
+    if high_product >> (128 - 64 + FRAC_BITS) != 0 {
+        return None;
+    }
+    let magnitude = (high_product << (64 - FRAC_BITS)).checked_add(low_product >> FRAC_BITS)?;
+    let magnitude =
+        if negative && low_product & FRACTION != 0 { magnitude.checked_add(1)? } else { magnitude };
+    if negative {
+        // −2^127 is the one magnitude that fits only negated.
+        (magnitude <= 1 << 127).then(|| 0i128.wrapping_sub_unsigned(magnitude))
+    } else {
+        i128::try_from(magnitude).ok()
+    }
+}
+
 /// `n / d` and `n % d` for a divisor below 2^32, by 32-bit limbs: at most four native 64-bit
 /// divisions (one when `n` < 2^64). sBPF has no 128-bit division; the library one costs
 /// ~270 compute units, this ~40 to ~150. Exact.
@@ -147,6 +198,20 @@ fn floor_div_small(n: i128, d: u32) -> Result<i128> {
     })
 }
 
+/// An integer as an `Fx`, exactly, by a shift (|x| < 2^63 < 2^79). `Fx::from_num` gives the
+/// same bits through the library's generic conversion, which costs hundreds of compute units
+/// on sBPF; account fields are converted by the dozen per health check.
+#[inline]
+pub fn from_int(x: impl Into<i64>) -> Fx {
+    Fx::from_bits(i128::from(x.into()) << FRAC_BITS)
+}
+
+/// [`from_int`] of an unsigned 64-bit integer (< 2^64 < 2^79: exact).
+#[inline]
+pub fn from_uint(x: u64) -> Fx {
+    Fx::from_bits(i128::from(x) << FRAC_BITS)
+}
+
 /// x·½ rounded toward −∞: exactly `x.mul_c(HALF)` (which shifts the product right, flooring)
 /// by one shift instead of a multiply (~85 compute units on sBPF). Cannot overflow.
 pub fn half(x: Fx) -> Fx {
@@ -161,12 +226,19 @@ pub fn sum<I: IntoIterator<Item = Fx>>(items: I) -> Result<Fx> {
 /// A token amount in native units (e.g. 1_500_000 with 6 decimals) as an `Fx` (1.5),
 /// rounded toward −∞ to the `Fx` resolution. One 128-bit division (they are slow on sBPF).
 pub fn from_native(amount: i128, decimals: u8) -> Result<Fx> {
-    let scale = 10i128.checked_pow(u32::from(decimals)).ok_or(RiskError::Overflow)?;
-    let shifted = amount.checked_mul(1i128 << FRAC_BITS).ok_or(RiskError::Overflow)?;
-    match u32::try_from(scale) {
-        Ok(small) => Ok(Fx::from_bits(floor_div_small(shifted, small)?)),
-        Err(_) => Ok(Fx::from_bits(shifted.div_euclid(scale))),
+    // |amount| < 2^79 (always, for token amounts): the shift cannot overflow, and is not the
+    // library's overflow-checked 128-bit multiply.
+    let shifted = if amount.unsigned_abs() < 1 << 79 {
+        amount << FRAC_BITS
+    } else {
+        amount.checked_mul(1i128 << FRAC_BITS).ok_or(RiskError::Overflow)?
+    };
+    // 10^decimals in native 64-bit multiplies when it fits a u32 divisor (decimals ≤ 9).
+    if let Some(small) = 10u32.checked_pow(u32::from(decimals)) {
+        return Ok(Fx::from_bits(floor_div_small(shifted, small)?));
     }
+    let scale = 10i128.checked_pow(u32::from(decimals)).ok_or(RiskError::Overflow)?;
+    Ok(Fx::from_bits(shifted.div_euclid(scale)))
 }
 
 /// A non-negative quote amount as native units (the inverse of [`from_native`]), rounded
@@ -193,19 +265,18 @@ pub fn from_mantissa(mantissa: i64, expo: i32) -> Result<Fx> {
     if !(-18..=18).contains(&expo) {
         return Err(RiskError::Overflow);
     }
-    let m = Fx::checked_from_num(mantissa).ok_or(RiskError::Overflow)?;
-    let p = 10i128.pow(expo.unsigned_abs());
+    // |mantissa| < 2^63 < 2^79: exact as an `Fx`, by a shift.
+    let m = Fx::from_bits(i128::from(mantissa) << FRAC_BITS);
+    // 10^|expo| ≤ 10^18 < 2^63: native 64-bit multiplies, not a 128-bit power.
+    let p = 10i64.checked_pow(expo.unsigned_abs()).ok_or(RiskError::Overflow)?;
     if expo >= 0 {
-        m.checked_mul_int(p).ok_or(RiskError::Overflow)
+        m.mul_i(p)
     } else {
-        match i64::try_from(p) {
-            Ok(p) => m.div_i(p),
-            Err(_) => m.checked_div_int(p).ok_or(RiskError::Overflow),
-        }
+        m.div_i(p)
     }
 }
 
 /// Years from seconds (365-day year).
 pub fn years_from_seconds(seconds: i64) -> Result<Fx> {
-    Fx::checked_from_num(seconds).ok_or(RiskError::Overflow)?.div_i(SECONDS_PER_YEAR)
+    from_int(seconds).div_i(SECONDS_PER_YEAR)
 }

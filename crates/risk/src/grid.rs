@@ -245,6 +245,22 @@ fn weighted_tail_loss(raw: Fx, row: &TailRow, addons: &Addons) -> Result<Fx> {
     raw.add_c(addons.extreme)?.mul_c(row.weight())?.add_c(unweighted)
 }
 
+/// [`weighted_tail_loss`] with one product instead of two, for the bounded (marks) path:
+/// w·(path loss + tail add-on − value error) + value error, plus one unit of the last place
+/// when the value error is not zero. Never below `weighted_tail_loss` (which floors both of
+/// its products; this floors one, and the unit covers it), above it by at most two units of
+/// the last place, 2^−47 quote units (`bounded_weighting_is_within_two_units`); equal when
+/// the value error is zero.
+fn weighted_tail_loss_bounded(raw: Fx, row: &TailRow, addons: &Addons) -> Result<Fx> {
+    let e = addons.value_error;
+    let weighted = raw.add_c(addons.extreme)?.sub_c(e)?.mul_c(row.weight())?.add_c(e)?;
+    if e == ZERO {
+        Ok(weighted)
+    } else {
+        weighted.add_c(Fx::DELTA)
+    }
+}
+
 /// The worst weighted tail-row loss (0 without rows).
 fn tail_loss(q: &Quadratic, params: &ScenarioParams, addons: &Addons) -> Result<Fx> {
     let mut worst: Option<Fx> = None;
@@ -585,7 +601,8 @@ pub fn requirement_bounded_terms(
     assemble(e, &terms.fixed, level.quote_depeg_charge, addons, w.grid, tail)
 }
 
-/// The worst weighted tail loss (0 without rows) from each row's unweighted loss `raw`.
+/// The worst weighted tail loss (0 without rows) from each row's unweighted loss `raw`
+/// (`weighted_tail_loss_bounded`: never below the exact path's weighting).
 /// Rows of one weight are weighted once, at the largest of their losses: a row's weighted
 /// loss is non-decreasing in its unweighted one (floored products by a weight ≥ 0), so the
 /// maximum is the same, bit for bit, with fewer 128-bit products (the reference table has
@@ -599,7 +616,7 @@ fn worst_weighted(raw: &[Fx], rows: &[TailRow], addons: &Addons) -> Result<Fx> {
             continue; // weighted with the first row of its weight
         }
         let largest = raw.iter().zip(rows).skip(i).filter(|(_, r)| same(r)).map(|(x, _)| *x).max();
-        let loss = weighted_tail_loss(largest.unwrap_or(ZERO), row, addons)?;
+        let loss = weighted_tail_loss_bounded(largest.unwrap_or(ZERO), row, addons)?;
         tail = Some(tail.map_or(loss, |t| t.max(loss)));
     }
     Ok(tail.unwrap_or(ZERO))
@@ -838,4 +855,33 @@ pub fn joint_requirement(legs: &[JointLeg]) -> Result<Fx> {
         confidence = confidence.add_c(l.confidence)?;
     }
     grid.max(joint_tail(legs)?).max(short_options).max(ZERO).add_c(confidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// The one-product tail weighting of the bounded path is never below the two-product
+        /// one, and above it by at most two units of the last place.
+        #[test]
+        fn bounded_weighting_is_within_two_units(
+            raw in -(1i128 << 100)..(1i128 << 100),
+            extreme in 0i128..(1i128 << 100),
+            value_error in prop_oneof![Just(0i128), 0i128..(1i128 << 100), 0i128..(1i128 << 40)],
+            weight in 1i64..=(1i64 << 48),
+        ) {
+            let row = TailRow::new(ONE, ZERO, Fx::from_bits(i128::from(weight)));
+            let addons = Addons { grid: ZERO, extreme: Fx::from_bits(extreme), value_error: Fx::from_bits(value_error) };
+            let raw = Fx::from_bits(raw);
+            let exact = weighted_tail_loss(raw, &row, &addons).unwrap().to_bits();
+            let bounded = weighted_tail_loss_bounded(raw, &row, &addons).unwrap().to_bits();
+            prop_assert!(bounded >= exact && bounded.wrapping_sub(exact) <= 2, "{bounded} vs {exact}");
+            if value_error == 0 {
+                prop_assert_eq!(bounded, exact);
+            }
+        }
+    }
 }

@@ -572,11 +572,12 @@ pub fn marked_books_linked(
     // Allocated once and reused per underlying (the on-chain bump allocator never frees).
     let mut nets: Vec<SeriesNet> =
         Vec::with_capacity(positions.iter().filter(|p| p.strike_expiry.is_some()).count());
+    let mut groups: Vec<MarkedGroup> = Vec::new();
     for u in underlyings {
         let index = u.market.index;
         // The book of `u` is `books[open]` once it has a position or a link.
         let open = books.len();
-        let mut groups: Vec<MarkedGroup> = Vec::new();
+        groups.clear();
         nets.clear();
         let mut units = ZERO;
         // Checked once per underlying, not per position (see `SeriesMarks::check_basis`).
@@ -662,20 +663,27 @@ pub fn marked_margin(
         let u = book.exposure.underlying;
         let grouped = params.offsets.group_of(u).is_some();
         let terms = book.terms()?;
-        let mut levels = [None; 2];
-        for (i, level) in LEVELS.iter().enumerate() {
-            let mut r = book.scenario_requirement_with(&terms, params, *level)?;
+        let linked_units = crate::fx::sum(links.iter().filter(|(i, _)| *i == u).map(|(_, x)| *x))?;
+        // The report is filled in place: it is ~740 bytes, and every move of it or of its
+        // breakdowns costs compute on sBPF.
+        let maintenance = book.scenario_requirement_with(&terms, params, Level::Maintenance)?;
+        reports.push(UnderlyingReport {
+            exposure: book.exposure,
+            linked_units,
+            initial: maintenance,
+            maintenance,
+        });
+        let report = reports.last_mut().ok_or(RiskError::Overflow)?;
+        report.initial = book.scenario_requirement_with(&terms, params, Level::Initial)?;
+        let levels = [(Level::Maintenance, &mut report.maintenance), (Level::Initial, &mut report.initial)];
+        for (i, (level, r)) in levels.into_iter().enumerate() {
             if grouped {
-                let leg = book.joint_leg(params, *level, &r)?;
+                let leg = book.joint_leg(params, level, r)?;
                 parts[i].push(OffsetPart { underlying: u, requirement: r.requirement, leg });
             }
-            r.requirement = r.requirement.add_c(book.stable_charge(*level)?)?;
+            r.requirement = r.requirement.add_c(book.stable_charge(level)?)?;
             totals[i] = totals[i].add_c(r.requirement)?;
-            levels[i] = Some(r);
         }
-        let linked_units = crate::fx::sum(links.iter().filter(|(i, _)| *i == u).map(|(_, x)| *x))?;
-        let [Some(maintenance), Some(initial)] = levels else { return Err(RiskError::Overflow) };
-        reports.push(UnderlyingReport { exposure: book.exposure, linked_units, initial, maintenance });
         crate::trace::mark("engine: one underlying, both levels");
     }
     let maintenance_credit = total_credit(&params.offsets, &parts[0])?;

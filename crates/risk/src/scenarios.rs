@@ -196,6 +196,11 @@ impl TailTable {
 pub const MIN_SCALE: Fx = Fx::lit("0.25");
 pub const MAX_SCALE: Fx = Fx::lit("5");
 
+/// Largest reference days of an expiry scaling (ten years). A constant, not an inline
+/// `Fx::lit`: outside a const context that parses the decimal string at run time, which cost
+/// ~1k compute units per validation on sBPF (twice per underlying per health check).
+const MAX_REFERENCE_DAYS: Fx = Fx::lit("3650");
+
 /// Expiry scaling of an underlying's vol shocks: s = (reference_days / max(days,
 /// floor_days))^exponent, within [`MIN_SCALE`, `MAX_SCALE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +258,7 @@ impl VolScaling {
     pub fn validate(&self) -> Result<()> {
         let (reference, floor, p) = (self.reference_days(), self.floor_days(), self.exponent());
         let ok = reference > ZERO
-            && reference <= Fx::lit("3650")
+            && reference <= MAX_REFERENCE_DAYS
             && floor > ZERO
             && floor <= reference
             && p >= ZERO
@@ -274,7 +279,7 @@ impl VolScaling {
         if p == ZERO {
             return Ok(ONE);
         }
-        let days = Fx::from_num(seconds.max(0)).div_i(86_400)?.max(self.floor_days());
+        let days = crate::fx::from_int(seconds.max(0)).div_i(86_400)?.max(self.floor_days());
         Ok(exp(p.mul_c(ln(self.reference_days().div_c(days)?)?)?)?.clamp(MIN_SCALE, MAX_SCALE))
     }
 }

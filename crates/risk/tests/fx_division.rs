@@ -26,6 +26,21 @@ proptest! {
     }
 
     #[test]
+    fn from_mantissa_is_the_library_conversion(mantissa in any::<i64>(), expo in -18i32..=18) {
+        let m = Fx::from_num(mantissa);
+        let p = 10i128.pow(expo.unsigned_abs());
+        let expected = if expo >= 0 { m.checked_mul_int(p) } else { m.checked_div_int(p) };
+        prop_assert_eq!(xmargin_risk::fx::from_mantissa(mantissa, expo).ok(), expected);
+    }
+
+    #[test]
+    fn from_native_floors_wide(amount in any::<i128>(), decimals in 0u8..=30) {
+        let scale = 10i128.pow(u32::from(decimals));
+        let expected = amount.checked_mul(1 << 48).map(|x| x.div_euclid(scale));
+        prop_assert_eq!(from_native(amount, decimals).ok().map(Fx::to_bits), expected);
+    }
+
+    #[test]
     fn from_native_floors(amount in any::<i64>(), decimals in 0u8..=18) {
         let scale = 10i128.pow(u32::from(decimals));
         let expected = (i128::from(amount) << 48).div_euclid(scale);
@@ -36,6 +51,26 @@ proptest! {
 proptest! {
     /// `mul_i`'s 64-bit fast path and `half` give the library's bits (the exact product;
     /// `mul_c(HALF)`), over the whole range.
+    #[test]
+    fn from_int_is_the_library_conversion(x in any::<i64>(), y in any::<u64>()) {
+        prop_assert_eq!(xmargin_risk::fx::from_int(x), Fx::from_num(x));
+        prop_assert_eq!(xmargin_risk::fx::from_uint(y), Fx::from_num(y));
+    }
+
+    #[test]
+    fn wide_mul_is_the_128_bit_product(x in any::<u64>(), y in any::<u64>()) {
+        prop_assert_eq!(xmargin_risk::fx::wide_mul(x, y), u128::from(x) * u128::from(y));
+    }
+
+    #[test]
+    fn mul_c_is_the_library_product(
+        a in prop_oneof![any_bits(), any::<i128>(), Just(i128::MIN), Just(i128::MAX)],
+        b in prop_oneof![any_bits(), any::<i64>().prop_map(i128::from), Just(i128::from(i64::MIN)), -1i128..=1],
+    ) {
+        let (a, b) = (Fx::from_bits(a), Fx::from_bits(b));
+        prop_assert_eq!(a.mul_c(b).ok(), a.checked_mul(b));
+    }
+
     #[test]
     fn mul_i_is_the_library_product(bits in any_bits(), k in any::<i64>()) {
         let x = Fx::from_bits(bits);

@@ -36,7 +36,7 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::intrinsic;
 use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level, Tier};
-use xmargin_risk::fx::{from_mantissa, from_native, Checked, Fx};
+use xmargin_risk::fx::{from_int, from_mantissa, from_native, from_uint, Checked, Fx};
 use xmargin_risk::liquidation::{
     CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
 };
@@ -96,7 +96,7 @@ pub fn bps(value: impl Into<i64>) -> Result<Fx> {
         let bits = i128::from(bits);
         return Ok(Fx::from_bits(if value < 0 { bits.wrapping_neg() } else { bits }));
     }
-    Fx::from_num(value).div_i(i64::from(crate::state::BPS)).map_err(risk_error)
+    from_int(value).div_i(i64::from(crate::state::BPS)).map_err(risk_error)
 }
 
 /// The schedule the engine needs for a balance of `amount`: asset weights and the tiers
@@ -338,9 +338,10 @@ pub fn underlying_market(
         .ok_or(XmarginError::UnknownInstrument)?;
     let p = read_price(oracle, &config.oracle, clock)?;
     let conf = i64::try_from(p.conf).map_err(|_| XmarginError::RiskMath)?;
+    let spot = from_mantissa(p.price, p.expo).map_err(risk_error)?;
     let market = UnderlyingMarket {
         index: underlying,
-        spot: from_mantissa(p.price, p.expo).map_err(risk_error)?,
+        spot,
         conf: from_mantissa(conf, p.expo).map_err(risk_error)?,
         vol: bps(config.implied_vol_bps)?,
         scenario: config.scenario()?,
@@ -367,7 +368,7 @@ pub fn marked_position(
         let series = market.series.get(index).ok_or(XmarginError::UnknownInstrument)?;
         // Only compared for equality: the native strike as an integer (no 128-bit division
         // per option, which a quote-unit conversion would cost).
-        strike_expiry = Some((Fx::from_num(series.strike), series.expiry));
+        strike_expiry = Some((from_uint(series.strike), series.expiry));
         Some(if series.settlement_price != 0 {
             let price = |native: u64| from_native(i128::from(native), quote_decimals).map_err(risk_error);
             let payoff =

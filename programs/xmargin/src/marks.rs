@@ -2,7 +2,7 @@
 //! computed against. No math beyond unit conversions.
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::OptionGreeks;
-use xmargin_risk::fx::{from_native, Checked, Fx};
+use xmargin_risk::fx::{from_int, from_native, from_uint, Checked, Fx};
 use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
 use xmargin_risk::scenarios::VolScaling;
 use xmargin_risk::UnderlyingMarket;
@@ -34,7 +34,7 @@ pub fn ppm(value: u32) -> Result<Fx> {
 /// Hundredths as a multiple (tail price multiples in the registry and in marks).
 pub fn hundredths(value: impl Into<i64>) -> Result<Fx> {
     let value: i64 = value.into();
-    with_sign(Fx::from_num(value.unsigned_abs()).div_i(100).map_err(risk_error)?, value < 0)
+    with_sign(from_uint(value.unsigned_abs()).div_i(100).map_err(risk_error)?, value < 0)
 }
 
 /// A signed bps value as a fraction (`bps` for a field that may be negative).
@@ -55,7 +55,7 @@ fn with_sign(magnitude: Fx, negative: bool) -> Result<Fx> {
 /// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps),
 /// validated when `checked` (the registry's; a series' record is only compared).
 pub fn vol_scaling(key: [u16; 3], checked: bool) -> Result<VolScaling> {
-    let (reference, floor) = (Fx::from_num(key[0]), Fx::from_num(key[1]).div_i(24).map_err(risk_error)?);
+    let (reference, floor) = (from_int(key[0]), from_int(key[1]).div_i(24).map_err(risk_error)?);
     let scaling = VolScaling::from_parts(reference, floor, bps(key[2])?).map_err(risk_error)?;
     if checked {
         scaling.validate().map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))?;

@@ -36,15 +36,6 @@ impl<'a> Reader<'a> {
     fn u8(&mut self) -> Result<u8> {
         Ok(self.array::<1>()?[0])
     }
-    fn i32(&mut self) -> Result<i32> {
-        Ok(i32::from_le_bytes(self.array()?))
-    }
-    fn i64(&mut self) -> Result<i64> {
-        Ok(i64::from_le_bytes(self.array()?))
-    }
-    fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
 }
 
 pub fn parse(raw: &RawOracleAccount, feed_id: &[u8; 32]) -> Result<OraclePrice> {
@@ -60,14 +51,32 @@ pub fn parse(raw: &RawOracleAccount, feed_id: &[u8; 32]) -> Result<OraclePrice> 
         1 => {}
         _ => return err!(XmarginError::OracleMalformed),
     }
-    require!(r.array::<32>()? == *feed_id, XmarginError::OracleWrongFeed);
-    let price = r.i64()?;
-    let conf = r.u64()?;
-    let expo = r.i32()?;
-    let publish_time = r.i64()?;
-    let prev_publish_time = r.i64()?;
-    let ema_price = r.i64()?;
-    let _ema_conf = r.u64()?;
-    let slot = r.u64()?;
-    Ok(OraclePrice { price, conf, expo, ema_price: Some(ema_price), publish_time, prev_publish_time, slot })
+    require!(r.take(32)? == feed_id, XmarginError::OracleWrongFeed);
+    // The rest of the message at once: one bounds check, then fixed offsets (a checked read
+    // per field cost ~80 compute units each on sBPF, and health reads every oracle).
+    let m: &[u8; MESSAGE_REST] =
+        r.take(MESSAGE_REST)?.try_into().map_err(|_| error!(XmarginError::OracleMalformed))?;
+    Ok(OraclePrice {
+        price: i64::from_le_bytes(field(m, 0)),
+        conf: u64::from_le_bytes(field(m, 8)),
+        expo: i32::from_le_bytes(field(m, 16)),
+        publish_time: i64::from_le_bytes(field(m, 20)),
+        prev_publish_time: i64::from_le_bytes(field(m, 28)),
+        ema_price: Some(i64::from_le_bytes(field(m, 36))),
+        // ema_conf at 44, unused.
+        slot: u64::from_le_bytes(field(m, 52)),
+    })
+}
+
+/// Bytes of a `Full` update after the feed id: price, conf, exponent, publish time, previous
+/// publish time, EMA price, EMA conf (the message), then the posted slot.
+const MESSAGE_REST: usize = 8 + 8 + 4 + 8 + 8 + 8 + 8 + 8;
+
+/// The `N` bytes at `at` of the message's rest (offsets are constants within it).
+fn field<const N: usize>(m: &[u8; MESSAGE_REST], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Some(bytes) = m.get(at..at.saturating_add(N)) {
+        out.copy_from_slice(bytes);
+    }
+    out
 }
