@@ -144,7 +144,7 @@ export function createdMarkets(client: XmarginClient, exchange: ExchangeState): 
 }
 
 /** `resolve_bankruptcy`; `leftover` is required when the portfolio still holds non-quote collateral;
- * `markets` are `createdMarkets` (writable: their shards are folded into the registry). */
+ * `markets` are `createdMarkets` (writable: their shards are folded into the quote ledger). */
 export async function resolveBankruptcyIx(
   client: XmarginClient,
   portfolio: PublicKey,

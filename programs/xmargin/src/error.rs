@@ -357,7 +357,7 @@ pub enum XmarginError {
         "resolve_bankruptcy needs the Market account of every created market (the exchange's market_mask), writable, by ascending underlying, after the other remaining accounts"
     )]
     BankruptcyMarketsMismatch,
-    #[msg("This market has no accrued fees to sweep")]
+    #[msg("Nothing to sweep: no accrued fees or insurance shares in this market or the quote ledger, or an empty quote vault")]
     NothingToSweep,
     #[msg("The quote ledger is passed for a quote deposit or withdrawal, and only then (a non-quote one writes no shared account)")]
     QuoteLedgerMismatch,

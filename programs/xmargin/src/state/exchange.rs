@@ -4,7 +4,12 @@ use anchor_lang::prelude::*;
 /// Layout version written by `initialize_exchange`; bumped on any layout change that
 /// readers must know about (reserved bytes are consumed without a bump only when zero
 /// means "unset").
-pub const EXCHANGE_VERSION: u8 = 1;
+///
+/// 2: `market_mask` and `quote_ledger` (the write-lock split of the scale issue). A version-1
+/// exchange has neither a ledger nor a mask and cannot be migrated in place (no
+/// instruction creates the ledger afterwards): it is redeployed; there is no version-1
+/// deployment.
+pub const EXCHANGE_VERSION: u8 = 2;
 
 /// Pause flags (bits of `Exchange::pause_flags`). A set bit blocks that action.
 pub mod pause {

@@ -135,9 +135,10 @@ pub struct Market {
     /// until swept: a trade writes no venue-wide account (README, "Scaling on Solana").
     pub fees_accrued: u64,
     /// This market's share of Σ positive quote balances (quote native units, signed): the
-    /// change its fills, liquidations, funding and settlements made to that sum. Σ over the
-    /// markets plus the registry's quote `total_deposits` is the sum a socialized loss is
-    /// spread over (`resolve_bankruptcy`), kept without an account every trade would write.
+    /// change its fills, liquidations, funding and settlements made to that sum since it was
+    /// last folded into the quote ledger (`sweep_fees`, `resolve_bankruptcy`). Σ over the
+    /// markets plus the `QuoteLedger`'s is the sum a socialized loss is spread over, kept
+    /// without an account every trade would write.
     pub positive_quote_delta: i64,
     pub reserved: [u8; 48],
 }

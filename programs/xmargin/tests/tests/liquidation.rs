@@ -240,12 +240,15 @@ fn bankruptcy_insurance_covers() {
     let deficit = -quote_balance(&t);
     assert!(deficit > 0);
     let (vault0, insurance0) = v.vault_balances();
+    // Fees owed to the fund and not swept yet: the resolution moves them to it first.
+    let owed = v.fees_accrued() + v.ledger_fees_accrued();
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     cu::record("resolve_bankruptcy", "insurance covers", landed.compute_units, 60_000);
     let (vault1, insurance1) = v.vault_balances();
-    assert_eq!(insurance0 - insurance1, deficit as u64);
-    assert_eq!(vault1 - vault0, deficit as u64);
+    assert_eq!(insurance0 + owed - insurance1, deficit as u64);
+    assert_eq!(vault1 + owed - vault0, deficit as u64);
+    assert_eq!(v.fees_accrued() + v.ledger_fees_accrued(), 0);
     let t = v.portfolio(&target);
     assert_eq!(quote_balance(&t), 0);
     assert_eq!(t.liquidation_state, liquidation_state::NORMAL);
@@ -253,6 +256,26 @@ fn bankruptcy_insurance_covers() {
     // Nothing left to resolve.
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
     assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::NotBankrupt);
+}
+
+/// A full quote vault still takes a repayment: the cap applies only to what a deposit adds to
+/// positive balances, so a borrower (or anyone paying for it) can always cure.
+#[test]
+fn a_full_vault_still_takes_a_repayment() {
+    let Scene { mut v, target, maker, liquidator } = scene(380_000_000, 1_000, 90_000_000);
+    v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, u64::MAX).unwrap();
+    let deficit = -quote_balance(&v.portfolio(&target));
+    assert!(deficit > 1_000_000, "set-up: a quote liability");
+    let (vault, _) = v.vault_balances();
+    v.sb.patch_zero_copy::<xmargin::state::HaircutRegistry>(
+        &xmargin_sandbox::pda::registry(&xmargin_sandbox::pda::exchange()),
+        |r| {
+            r.collaterals[0].deposit_cap = vault;
+        },
+    );
+    assert_error(&v.deposit(&maker, 1).unwrap_err(), XmarginError::DepositCapExceeded);
+    v.deposit(&target, 1_000_000).unwrap_or_else(|f| panic!("a repayment is not capped: {f}"));
+    assert_eq!(-quote_balance(&v.portfolio(&target)), deficit - 1_000_000);
 }
 
 #[test]
@@ -263,9 +286,12 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
     assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::BankruptcyPositionsRemain);
     v.liquidate_positions(&liquidator, &target.portfolio, 0, PERP_INSTRUMENT, u64::MAX).unwrap();
     let deficit = -quote_balance(&v.portfolio(&target)) as u64;
-    v.sweep_all_fees().unwrap();
+    // The trades' fees and the liquidation's insurance share are owed to the fund, not swept
+    // yet: the resolution moves them first (nobody can socialize a loss the fund owes).
+    let owed = v.fees_accrued() + v.ledger_fees_accrued();
+    assert!(owed > 0, "set-up: fees accrued and not swept");
     let (vault0, insurance0) = v.vault_balances();
-    assert!(insurance0 < deficit, "fees alone do not cover it");
+    assert!(insurance0 + owed < deficit, "fees alone do not cover it");
     // Σ positive quote balances: the registry's shard plus the markets' (folded by the
     // resolution into the registry, each market's set to 0).
     let total0 = u64::try_from(v.positive_quote_total()).unwrap();
@@ -290,12 +316,13 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
     let landed = v.sb.send(&[ix], &[]).unwrap_or_else(|f| panic!("{f}"));
     assert!(landed.logs.iter().any(|l| l.starts_with("Program data: ")), "event emitted");
     let (vault1, insurance1) = v.vault_balances();
-    assert_eq!(insurance1, 0, "the fund is used up first");
+    assert_eq!(insurance1, 0, "the fund, owed fees included, is used up first");
     assert_eq!(vault1, vault0 + insurance0);
-    let socialized = deficit - insurance0;
+    assert_eq!(v.fees_accrued() + v.ledger_fees_accrued(), 0, "swept by the resolution");
+    let socialized = deficit - insurance0 - owed;
     let registry = v.sb.registry().unwrap();
     assert_eq!(v.quote_ledger_shard(), i64::try_from(total0 - socialized).unwrap());
-    assert_eq!(v.market(0).positive_quote_delta, 0, "folded into the registry");
+    assert_eq!(v.market(0).positive_quote_delta, 0, "folded into the quote ledger");
     let index = registry.quote_loss_index().to_num::<f64>();
     let expected = (total0 - socialized) as f64 / total0 as f64;
     assert!((index - expected).abs() < 1e-12, "{index} vs {expected}");

@@ -4,10 +4,9 @@
 //! `refresh_health` (both levels) and `trade` between the two books (both sides margined) at
 //! 8, 16, 24 and 32 positions each in `make cu`.
 //!
-//! Budget of the trading issue: health ≤ 100k CU, trade ≤ 200k CU. Not met (see the README's
-//! Trading section): options are valued from their series' marks (no Black-Scholes per
-//! call), but the scenario grid per underlying and level (~8k CU) and ~3k CU per position
-//! remain; what this test guards is that the cost stays within the ceilings below.
+//! Budget of the scale issue: health ≤ 100k CU, trade ≤ 200k CU. Not met (README, "Scaling on
+//! Solana", has the profile): what this test guards is that the cost stays within the
+//! ceilings below.
 use xmargin::state::{instrument_kind, Portfolio, PERP_INSTRUMENT};
 use xmargin_sandbox::venue::Venue;
 use xmargin_sandbox::{cu, TxFailure};

@@ -7,7 +7,10 @@
 //! they write no vault: this crank is the one place that writes the two vaults for them,
 //! whenever a keeper chooses (README, "Scaling on Solana"). The amounts are the accounts' own
 //! records, the destination the exchange's insurance vault: the caller chooses only when.
-//! Nothing to sweep is `NothingToSweep`.
+//! At most the quote vault's balance moves (`take_owed`); nothing to sweep is
+//! `NothingToSweep`. The market's shard of Σ positive quote balances is folded into the
+//! ledger's on the way (the sum is unchanged). `resolve_bankruptcy` sweeps every market
+//! first, so a deficit is never socialized while the fund is owed fees.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
@@ -41,33 +44,57 @@ pub struct SweepFees<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+/// Takes what is owed to insurance from `records` (accrued amounts, quote native units), in
+/// order, at most `available` (the quote vault's balance: when quote balances net negative —
+/// traders backed by other collateral — the vault may hold less than the fees charged, and
+/// the rest stays on record until it does). Returns the amount taken.
+pub fn take_owed(available: u64, records: &mut [&mut u64]) -> u64 {
+    let mut left = available;
+    for record in records.iter_mut() {
+        let take = (**record).min(left);
+        **record = record.saturating_sub(take);
+        left = left.saturating_sub(take);
+    }
+    available.saturating_sub(left)
+}
+
 impl SweepFees<'_> {
     pub fn validate(&self) -> Result<()> {
         let market = match &self.market {
             Some(m) => m.load()?.fees_accrued,
             None => 0,
         };
-        require!(market > 0 || self.quote_ledger.load()?.fees_accrued > 0, XmarginError::NothingToSweep);
+        let owed = market > 0 || self.quote_ledger.load()?.fees_accrued > 0;
+        require!(owed && self.quote_vault.amount > 0, XmarginError::NothingToSweep);
         Ok(())
     }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &ctx.accounts;
-        let (market_amount, market) = match &a.market {
+        let mut ledger = a.quote_ledger.load_mut()?;
+        let (market, market_amount, ledger_amount) = match &a.market {
             Some(loader) => {
                 let mut m = loader.load_mut()?;
-                let amount = m.fees_accrued;
-                m.fees_accrued = 0;
-                (amount, Some(loader.key()))
+                let (before_m, before_l) = (m.fees_accrued, ledger.fees_accrued);
+                take_owed(a.quote_vault.amount, &mut [&mut m.fees_accrued, &mut ledger.fees_accrued]);
+                // The market's shard of Σ positive quote balances moves to the ledger (the sum
+                // is unchanged), so that no shard drifts without bound between bankruptcies.
+                let shard = core::mem::take(&mut m.positive_quote_delta);
+                ledger.positive_quote_delta =
+                    ledger.positive_quote_delta.checked_add(shard).ok_or(XmarginError::AmountTooLarge)?;
+                (
+                    Some(loader.key()),
+                    before_m.saturating_sub(m.fees_accrued),
+                    before_l.saturating_sub(ledger.fees_accrued),
+                )
             }
-            None => (0, None),
+            None => {
+                let before = ledger.fees_accrued;
+                take_owed(a.quote_vault.amount, &mut [&mut ledger.fees_accrued]);
+                (None, 0, before.saturating_sub(ledger.fees_accrued))
+            }
         };
-        let ledger_amount = {
-            let mut l = a.quote_ledger.load_mut()?;
-            let amount = l.fees_accrued;
-            l.fees_accrued = 0;
-            amount
-        };
+        drop(ledger);
         let amount = market_amount.checked_add(ledger_amount).ok_or(XmarginError::AmountTooLarge)?;
         transfer_quote(
             &a.exchange,

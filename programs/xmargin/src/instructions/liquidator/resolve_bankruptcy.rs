@@ -23,9 +23,10 @@
 //! lowered by the remainder, so no loop over accounts is needed. Σ is kept in shards so that
 //! no trade writes a venue-wide account: the quote ledger's (`QuoteLedger`) plus every
 //! market's `positive_quote_delta` (`positions::PositiveQuote`); this instruction sums them
-//! and folds the markets' shards into the ledger's (each set to 0). Fees accrued in the
-//! markets and not yet swept (`sweep_fees`) are not in the insurance vault yet: a resolver
-//! that wants them counted sweeps first; each portfolio's balance
+//! and folds the markets' shards into the ledger's (each set to 0). First of all it moves what
+//! the fund is owed — the fees and insurance shares accrued in the markets and the ledger and
+//! not yet swept (`sweep_fees`) — to the insurance vault, so a deficit is never socialized,
+//! nor a takeover refused, while the fund waits for a keeper; each portfolio's balance
 //! takes the haircut when it is next read or written (`positions::apply_quote_losses`). The
 //! insurance fund is not credited with the taken-over collateral's value: it holds the tokens
 //! instead, having paid the whole deficit. Always emits `BankruptcyResolved`.
@@ -44,10 +45,10 @@
 //! 2. for the first k ≥ 1 of those balances (same order), four accounts each: the asset's
 //!    vault (writable), its insurance account (writable), its mint, its token program;
 //! 3. the `Market` account of every created market (`Exchange::market_mask`), by ascending
-//!    underlying, writable (`BankruptcyMarketsMismatch` when one is missing, extra or out of
-//!    order).
+//!    underlying, writable (`BankruptcyMarketsMismatch` when one is missing, extra, read-only
+//!    or out of order).
 //!
-//! Only the markets without leftover collateral. When k is below the number of leftover balances (all of
+//! Without leftover collateral, only the markets. When k is below the number of leftover balances (all of
 //! them do not fit in one transaction: 4 accounts each), those k are taken over and the call
 //! ends there; a next call, with the oracles of those left, takes over the rest and resolves
 //! the deficit.
@@ -60,6 +61,7 @@ use super::set_liquidation_state;
 use crate::error::XmarginError;
 use crate::events::{BankruptcyResolved, CollateralTakenOver};
 use crate::health::equity_inputs;
+use crate::instructions::keeper::take_owed;
 use crate::instructions::positions::{
     apply_quote_losses, credit_quote, engine, transfer_quote, PositiveQuote, QUOTE_INDEX,
 };
@@ -109,14 +111,18 @@ impl ResolveBankruptcy<'_> {
     }
 
     pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
+        let remaining = ctx.remaining_accounts;
+        let count =
+            usize::try_from(ctx.accounts.exchange.load()?.market_mask.count_ones()).unwrap_or(usize::MAX);
+        let split = remaining.len().checked_sub(count).ok_or(XmarginError::BankruptcyMarketsMismatch)?;
+        let (accounts, markets) = remaining.split_at(split);
+        let markets = created_markets(ctx.accounts, markets)?;
+        // What the fund is owed (fees and insurance shares not yet swept) is the fund's: moved
+        // first, so no loss is socialized, and no takeover refused, while it waits.
+        sweep_owed(ctx.accounts, &markets)?;
+        ctx.accounts.insurance_vault.reload()?;
+        ctx.accounts.quote_vault.reload()?;
         let a = &ctx.accounts;
-        let markets = usize::try_from(a.exchange.load()?.market_mask.count_ones()).unwrap_or(usize::MAX);
-        let split = ctx
-            .remaining_accounts
-            .len()
-            .checked_sub(markets)
-            .ok_or(XmarginError::BankruptcyMarketsMismatch)?;
-        let (accounts, markets) = ctx.remaining_accounts.split_at(split);
         let leftover = leftover_collateral(&*a.portfolio.load()?);
         if leftover.is_empty() {
             require!(accounts.is_empty(), XmarginError::BankruptcyAccountsMismatch);
@@ -124,7 +130,7 @@ impl ResolveBankruptcy<'_> {
             // The rest in a next call (see the module documentation).
             return Ok(());
         }
-        resolve_deficit(a, markets)
+        resolve_deficit(a, &markets)
     }
 }
 
@@ -232,34 +238,65 @@ fn token_amount(info: &AccountInfo) -> Result<u64> {
     Ok(u64::from_le_bytes(bytes))
 }
 
-/// Σ positive quote balances: the quote ledger's shard plus every market's, `markets` checked
-/// to be exactly the created markets in ascending order; each market's shard is folded into
-/// the returned sum and set to 0 (the caller writes the sum into the ledger).
-fn fold_market_shards<'info>(
+/// `markets` checked to be exactly the created markets (`Exchange::market_mask`), writable,
+/// by ascending underlying.
+fn created_markets<'info>(
     a: &ResolveBankruptcy<'info>,
-    registry_shard: i64,
     markets: &'info [AccountInfo<'info>],
-) -> Result<u64> {
+) -> Result<Vec<AccountLoader<'info, Market>>> {
     let mask = a.exchange.load()?.market_mask;
     let mut expected = (0u8..16).filter(|u| mask & (1 << u) != 0);
-    let mut total = i128::from(registry_shard);
+    let mut out = Vec::with_capacity(markets.len());
     for info in markets {
         let loader =
             AccountLoader::<Market>::try_from(info).map_err(|_| XmarginError::BankruptcyMarketsMismatch)?;
         require!(info.is_writable, XmarginError::BankruptcyMarketsMismatch);
-        let mut m = loader.load_mut()?;
-        let ok = m.exchange == a.exchange.key() && expected.next() == Some(m.underlying);
+        let ok = {
+            let m = loader.load()?;
+            m.exchange == a.exchange.key() && expected.next() == Some(m.underlying)
+        };
         require!(ok, XmarginError::BankruptcyMarketsMismatch);
+        out.push(loader);
+    }
+    require!(expected.next().is_none(), XmarginError::BankruptcyMarketsMismatch);
+    Ok(out)
+}
+
+/// Moves what the fund is owed — the quote ledger's and every market's accrued fees and
+/// insurance shares — to the insurance vault (at most the quote vault's balance,
+/// `sweep_fees::take_owed`).
+fn sweep_owed<'info>(a: &ResolveBankruptcy<'info>, markets: &[AccountLoader<'info, Market>]) -> Result<()> {
+    let mut ledger = a.quote_ledger.load_mut()?;
+    let mut loaded = markets.iter().map(|m| m.load_mut()).collect::<Result<Vec<_>>>()?;
+    let mut records: Vec<&mut u64> = core::iter::once(&mut ledger.fees_accrued)
+        .chain(loaded.iter_mut().map(|m| &mut m.fees_accrued))
+        .collect();
+    let amount = take_owed(a.quote_vault.amount, &mut records);
+    drop(records);
+    drop(loaded);
+    drop(ledger);
+    transfer_quote(&a.exchange, &a.token_program, &a.quote_mint, &a.quote_vault, &a.insurance_vault, amount)
+}
+
+/// Σ positive quote balances: the quote ledger's shard plus every market's; each market's
+/// shard is folded into the returned sum and set to 0 (the caller writes the sum into the
+/// ledger).
+fn fold_market_shards(ledger_shard: i64, markets: &[AccountLoader<'_, Market>]) -> Result<u64> {
+    let mut total = i128::from(ledger_shard);
+    for loader in markets {
+        let mut m = loader.load_mut()?;
         total = total.saturating_add(i128::from(m.positive_quote_delta));
         m.positive_quote_delta = 0;
     }
-    require!(expected.next().is_none(), XmarginError::BankruptcyMarketsMismatch);
     // A sum of positive balances: never negative unless the bookkeeping is wrong.
     u64::try_from(total).map_err(|_| error!(XmarginError::AmountTooLarge))
 }
 
 /// Covers the quote deficit from the insurance vault, socializing any remainder.
-fn resolve_deficit<'info>(a: &ResolveBankruptcy<'info>, markets: &'info [AccountInfo<'info>]) -> Result<()> {
+fn resolve_deficit<'info>(
+    a: &ResolveBankruptcy<'info>,
+    markets: &[AccountLoader<'info, Market>],
+) -> Result<()> {
     let deficit = {
         let registry = a.registry.load()?;
         let mut p = a.portfolio.load_mut()?;
@@ -277,7 +314,7 @@ fn resolve_deficit<'info>(a: &ResolveBankruptcy<'info>, markets: &'info [Account
     )?;
     let socialized = deficit.saturating_sub(insurance_paid);
 
-    let total_before = fold_market_shards(a, a.quote_ledger.load()?.positive_quote_delta, markets)?;
+    let total_before = fold_market_shards(a.quote_ledger.load()?.positive_quote_delta, markets)?;
     let signed_total = |t: u64| i64::try_from(t).map_err(|_| error!(XmarginError::AmountTooLarge));
     let mut ledger = a.quote_ledger.load_mut()?;
     ledger.positive_quote_delta = signed_total(total_before)?;

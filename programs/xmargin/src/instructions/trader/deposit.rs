@@ -62,11 +62,14 @@ impl Deposit<'_> {
             index == QUOTE_INDEX || before != 0 || self.depositor.key() == portfolio.owner,
             XmarginError::DepositWouldOpenBalance
         );
-        before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
+        let after = before.checked_add(args.amount as i64).ok_or(XmarginError::AmountTooLarge)?;
         require!((index == QUOTE_INDEX) == self.quote_ledger.is_some(), XmarginError::QuoteLedgerMismatch);
-        // The cap applies to the tokens in the vault (no deposit writes a venue-wide total).
-        let total = self.vault.amount.checked_add(args.amount).ok_or(XmarginError::DepositCapExceeded)?;
-        require!(total <= config.deposit_cap, XmarginError::DepositCapExceeded);
+        // The cap applies to the tokens in the vault (no deposit writes a venue-wide total), and
+        // only to what a deposit adds to positive balances: repaying a quote liability is never
+        // capped (it only lowers a deficit; a full vault must not keep a borrower from curing).
+        let (added, _) = positive_part_change(before, after);
+        let total = self.vault.amount.checked_add(added).ok_or(XmarginError::DepositCapExceeded)?;
+        require!(added == 0 || total <= config.deposit_cap, XmarginError::DepositCapExceeded);
         let has_slot = portfolio.balance(index).is_some() || portfolio.balances.iter().any(|b| b.active == 0);
         require!(has_slot, XmarginError::TooManyBalances);
         Ok(())
