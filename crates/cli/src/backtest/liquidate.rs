@@ -527,7 +527,7 @@ mod tests {
         // requirement through the 64-bit grid (`grid64.rs`): never below, above by at most
         // 4·10⁻⁶ of the largest loss coefficient (Δ·S = 100 here).
         let alone = locked(&carry, &m, &Credits::none()).unwrap();
-        assert!(alone >= 25.75 - 1e-9 && alone <= 25.75 + 4e-4, "{alone}");
+        assert!((25.75 - 1e-9..=25.75 + 4e-4).contains(&alone), "{alone}");
     }
 
     #[test]
