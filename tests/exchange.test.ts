@@ -51,7 +51,10 @@ test("initialize_exchange creates the exchange and reads back every field", asyn
 
   const exchange = await client.fetchExchange((k) => s.sb.accountData(k));
   assert.ok(exchange);
-  assert.equal(exchange.version, 1);
+  assert.equal(exchange.version, 2);
+  // The quote ledger exists, and no market yet.
+  assert.equal(exchange.marketMask, 0);
+  assert.ok(await s.sb.accountData(client.quoteLedger), "the quote ledger is created with the exchange");
   assert.ok(exchange.governance.equals(s.governance.publicKey));
   assert.ok(exchange.guardian.equals(s.guardian.publicKey));
   assert.ok(exchange.quoteMint.equals(s.quoteMint));
