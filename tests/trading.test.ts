@@ -16,12 +16,14 @@ import {
   marksBatches,
   quoteTrade,
   seriesMask,
+  sweepFeesIx,
   tradeIx,
   updateMarksIx,
+  vaultPda,
   type TradeParams,
 } from "../app/src/index.js";
 import { recordCu } from "./harness.js";
-import { SOL, client, positions, setup, trade } from "./venue.js";
+import { SOL, SPL, client, positions, setup, trade } from "./venue.js";
 
 const TRADE_CEILING = 200_000;
 
@@ -99,4 +101,20 @@ test("marksBatches keeps each call/put pair in one update_marks mask, at most 16
   }
   assert.equal(covered, 0xffffffff);
   assert.deepEqual(marksBatches([]), []);
+});
+
+test("fees accrue in the market and sweep_fees moves them to the insurance vault; nothing left is refused", async () => {
+  const s = await setup();
+  s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, 100n, SOL))], [s.a.owner, s.b.owner]);
+  const quote = { quoteMint: s.usdc, quoteVault: vaultPda(client.programId, client.exchange, s.usdc), tokenProgram: SPL };
+  const insurance0 = s.sb.tokenAmount(client.insuranceVault);
+  const vault0 = s.sb.tokenAmount(quote.quoteVault);
+  const landed = s.sb.send([await sweepFeesIx(client, 0, quote)], []);
+  recordCu("sweep_fees", "ts: one market", landed.computeUnits, 30_000);
+  const swept = s.sb.tokenAmount(client.insuranceVault) - insurance0;
+  assert.ok(swept > 0n, "the trade's fees reached the insurance vault");
+  assert.equal(vault0 - s.sb.tokenAmount(quote.quoteVault), swept);
+  const again = s.sb.sendExpectingFailure([await sweepFeesIx(client, 0, quote)], []);
+  assert.equal(again.errorName, "NothingToSweep");
+  assert.equal(s.sb.tokenAmount(client.insuranceVault), insurance0 + swept, "the refusal moved nothing");
 });
