@@ -538,7 +538,7 @@ fn inputs<'info>(
             .ok_or(XmarginError::RiskUnknownReference)?;
         if config.oracle.kind == kind::QUOTE {
             // Socialized losses not yet written into the balance count already.
-            let snapshot = crate::state::loss_index(portfolio.quote_loss_snapshot);
+            let snapshot = portfolio.quote_loss_snapshot.get_or_one();
             quote_amount =
                 xmargin_risk::socialized::balance_after_losses(amount, registry.quote_loss_index(), snapshot)
                     .map_err(risk_error)?;

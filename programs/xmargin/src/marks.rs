@@ -9,15 +9,7 @@ use xmargin_risk::UnderlyingMarket;
 
 use crate::error::XmarginError;
 use crate::health::{bps, risk_error};
-use crate::state::{Market, SeriesMarksState};
-
-pub fn fx(bits: &[u8; 16]) -> Fx {
-    Fx::from_bits(i128::from_le_bytes(*bits))
-}
-
-pub fn bits(x: Fx) -> [u8; 16] {
-    x.to_bits().to_le_bytes()
-}
+use crate::state::{Market, SeriesMarksState, StoredFx};
 
 /// A price shock rounded up to parts per million (what a series' marks record).
 pub fn shock_ppm(shock: Fx) -> Result<u32> {
@@ -130,19 +122,19 @@ impl SeriesMarksState {
 
     /// The engine's marks (`current`: conversions already done for the registry's values).
     pub fn load(&self, current: &CurrentBasis) -> Result<SeriesMarks> {
-        let g = |i: usize| fx(&self.greeks[i]);
+        let g = |i: usize| self.greeks[i].get();
         let mut bounds = [[[Fx::ZERO; 2]; 2]; 2];
         for (level, stored) in bounds.iter_mut().zip(&self.bounds) {
             for (range, stored) in level.iter_mut().zip(stored) {
                 for (side, stored) in range.iter_mut().zip(stored) {
-                    *side = fx(stored);
+                    *side = stored.get();
                 }
             }
         }
         Ok(SeriesMarks {
             basis: MarksBasis {
                 computed_at: self.computed_at,
-                spot: fx(&self.spot),
+                spot: self.spot.get(),
                 vol: if self.implied_vol_bps == current.implied_vol_bps {
                     current.vol
                 } else {
@@ -185,13 +177,13 @@ impl SeriesMarksState {
         self.tail_multiple_hundredths = current.tail_hundredths;
         [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps] =
             current.vol_scaling_key;
-        self.spot = bits(m.basis.spot);
+        self.spot.set(m.basis.spot);
         let g = &m.greeks;
-        self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(bits);
+        self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(StoredFx::from);
         for (level, stored) in m.bounds.iter().zip(self.bounds.iter_mut()) {
             for (range, stored) in level.iter().zip(stored.iter_mut()) {
                 for (side, stored) in range.iter().zip(stored.iter_mut()) {
-                    *stored = bits(*side);
+                    stored.set(*side);
                 }
             }
         }

@@ -4,6 +4,7 @@ pub mod portfolio;
 pub mod quote_ledger;
 pub mod registry;
 pub mod risk_change;
+pub mod stored_fx;
 
 pub use exchange::*;
 pub use market::*;
@@ -11,3 +12,4 @@ pub use portfolio::*;
 pub use quote_ledger::*;
 pub use registry::*;
 pub use risk_change::*;
+pub use stored_fx::StoredFx;

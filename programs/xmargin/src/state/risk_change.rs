@@ -18,7 +18,7 @@ use super::registry::{
     UnderlyingConfig, WeightTier, BPS, MAX_OFFSET_CREDIT_BPS, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS,
     MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS, MAX_TIERS,
 };
-use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
+use super::{LiquidationParams, StoredFx, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::XmarginError;
 use crate::health::bps;
 use crate::oracle::OracleConfig;
@@ -382,22 +382,21 @@ impl UnderlyingConfig {
 
     /// The estimator's stored state.
     pub fn vol_state(&self) -> VolState {
-        let fx = |b: [u8; 16]| Fx::from_bits(i128::from_le_bytes(b));
         VolState {
-            last_price: fx(self.vol_last_price),
+            last_price: self.vol_last_price.get(),
             last_time: self.vol_last_time,
-            var_short: fx(self.vol_var_short),
-            var_long: fx(self.vol_var_long),
-            shock: fx(self.vol_shock),
+            var_short: self.vol_var_short.get(),
+            var_long: self.vol_var_long.get(),
+            shock: self.vol_shock.get(),
         }
     }
 
     pub fn set_vol_state(&mut self, s: &VolState) {
-        self.vol_last_price = s.last_price.to_bits().to_le_bytes();
+        self.vol_last_price.set(s.last_price);
         self.vol_last_time = s.last_time;
-        self.vol_var_short = s.var_short.to_bits().to_le_bytes();
-        self.vol_var_long = s.var_long.to_bits().to_le_bytes();
-        self.vol_shock = s.shock.to_bits().to_le_bytes();
+        self.vol_var_short.set(s.var_short);
+        self.vol_var_long.set(s.var_long);
+        self.vol_shock.set(s.shock);
     }
 
     /// Starts the estimator from the configured implied vol (at listing).
@@ -413,10 +412,10 @@ impl UnderlyingConfig {
     pub fn governed(&self) -> UnderlyingConfig {
         let mut out = *self;
         out.vol_last_time = 0;
-        out.vol_last_price = [0; 16];
-        out.vol_var_short = [0; 16];
-        out.vol_var_long = [0; 16];
-        out.vol_shock = [0; 16];
+        out.vol_last_price = StoredFx::ZERO;
+        out.vol_var_short = StoredFx::ZERO;
+        out.vol_var_long = StoredFx::ZERO;
+        out.vol_shock = StoredFx::ZERO;
         out
     }
 

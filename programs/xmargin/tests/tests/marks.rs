@@ -55,7 +55,7 @@ fn update_marks_stores_the_engines_numbers() {
     // nearest binary fraction of 0.6: the last bits differ and move gamma by an ulp.
     let vol = xmargin::health::bps(stored.implied_vol_bps).unwrap();
     let g = greeks(OptionKind::Call, spot, spot, vol, t).unwrap();
-    let fx = |b: [u8; 16]| Fx::from_bits(i128::from_le_bytes(b));
+    let fx = |b: xmargin::state::StoredFx| b.get();
     assert_eq!(fx(stored.spot), spot);
     assert_eq!(fx(stored.greeks[0]), g.price);
     assert_eq!(fx(stored.greeks[1]), g.delta);
