@@ -2,13 +2,14 @@
 //! computed against. No math beyond unit conversions.
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::OptionGreeks;
-use xmargin_risk::fx::{from_int, from_native, from_uint, Checked, Fx};
+use xmargin_risk::fx::{Checked, Fx};
 use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
 use xmargin_risk::scenarios::VolScaling;
 use xmargin_risk::UnderlyingMarket;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
-use crate::health::{bps, risk_error};
+use crate::state::units::{bps, hundredths, ppm, vol_scaling};
 use crate::state::{Market, SeriesMarksState, StoredFx};
 
 /// A price shock rounded up to parts per million (what a series' marks record).
@@ -17,42 +18,6 @@ pub fn shock_ppm(shock: Fx) -> Result<u32> {
     let one_less = (1i128 << xmargin_risk::fx::FRAC_BITS).saturating_sub(1);
     let ceil = scaled.checked_add(one_less).ok_or(XmarginError::RiskMath)? >> xmargin_risk::fx::FRAC_BITS;
     u32::try_from(ceil).map_err(|_| error!(XmarginError::RiskMath))
-}
-
-pub fn ppm(value: u32) -> Result<Fx> {
-    from_native(i128::from(value), 6).map_err(risk_error)
-}
-
-/// Hundredths as a multiple (tail price multiples in the registry and in marks).
-pub fn hundredths(value: impl Into<i64>) -> Result<Fx> {
-    let value: i64 = value.into();
-    with_sign(from_uint(value.unsigned_abs()).div_i(100).map_err(risk_error)?, value < 0)
-}
-
-/// A signed bps value as a fraction (`bps` for a field that may be negative).
-pub fn signed_bps(value: i16) -> Result<Fx> {
-    with_sign(bps(value.unsigned_abs())?, value < 0)
-}
-
-/// `magnitude`, negated when `negative`: signed conversions divide the magnitude unsigned
-/// (sBPF has no signed division) and put the sign back.
-fn with_sign(magnitude: Fx, negative: bool) -> Result<Fx> {
-    if negative {
-        magnitude.neg_c().map_err(risk_error)
-    } else {
-        Ok(magnitude)
-    }
-}
-
-/// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps),
-/// validated when `checked` (the registry's; a series' record is only compared).
-pub fn vol_scaling(key: [u16; 3], checked: bool) -> Result<VolScaling> {
-    let (reference, floor) = (from_int(key[0]), from_int(key[1]).div_i(24).map_err(risk_error)?);
-    let scaling = VolScaling::from_parts(reference, floor, bps(key[2])?).map_err(risk_error)?;
-    if checked {
-        scaling.validate().map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))?;
-    }
-    Ok(scaling)
 }
 
 impl Market {

@@ -10,8 +10,9 @@ use xmargin_risk::socialized::balance_after_losses;
 use xmargin_risk::trading::{apply_perp_fill, notional, PerpPosition};
 use xmargin_risk::Fx;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
-use crate::health::{perp_cash, risk_error};
+use crate::health::perp_cash;
 use crate::instructions::trader::positive_part_change;
 use crate::seeds::EXCHANGE_SEED;
 use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};

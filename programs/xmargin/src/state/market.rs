@@ -13,7 +13,7 @@ use xmargin_risk::trading::{funding_index_at, FundingPremium};
 use xmargin_risk::Fx;
 
 use super::StoredFx;
-use crate::health::risk_error;
+use crate::error::risk_error;
 
 /// 2: size-weighted funding premium and a per-second funding slope replace the fill TWAP.
 /// 3: fees accrue in the market (`fees_accrued`, `sweep_fees`) and the market keeps its share

@@ -2,9 +2,9 @@
 //! haircut schedule and caps. One zero-copy account per exchange.
 use anchor_lang::prelude::*;
 
+use super::OracleConfig;
 use super::StoredFx;
 use crate::error::XmarginError;
-use crate::oracle::OracleConfig;
 
 /// 2: oracle configurations carry the bound price-feed account (`OracleConfig::feed_account`).
 /// 3: collateral links (`CollateralConfig::link`) and correlation offset groups

@@ -179,7 +179,7 @@ fn intrinsic_native(kind: u8, strike: u64, at: i64) -> i64 {
 fn model_price(kind: u8, spot: i64, strike: u64, vol_bps: u32, seconds: i64) -> Option<i64> {
     let spot = from_mantissa(spot, PRICE_EXPO).ok()?;
     let strike = from_native(i128::from(strike), 6).ok()?;
-    let vol = xmargin::health::bps(vol_bps).ok()?;
+    let vol = xmargin::state::units::bps(vol_bps).ok()?;
     let t = years_from_seconds(seconds).ok()?;
     let g = greeks(option_kind(kind), spot, strike, vol, t).ok()?;
     to_native_floor(g.price, 6).ok().map(|p| p as i64)

@@ -19,10 +19,10 @@ use xmargin_risk::trading::{funding_slope, FundingPremium};
 
 use crate::error::XmarginError;
 use crate::events::FundingUpdated;
-use crate::health::bps;
 use crate::instructions::positions::engine;
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::units::bps;
 use crate::state::{Exchange, HaircutRegistry, Market};
 
 #[derive(Accounts)]

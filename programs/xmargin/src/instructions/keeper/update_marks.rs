@@ -23,9 +23,10 @@ use xmargin_risk::marks::{compute_marks_scaled, marks_vol_scale};
 use xmargin_risk::Fx;
 use xmargin_risk::MarginParams;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
 use crate::events::MarksUpdated;
-use crate::health::{current_basis, risk_error, underlying_market};
+use crate::health::{current_basis, underlying_market};
 use crate::marks::marking_market;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{option_kind, Exchange, HaircutRegistry, Market, OptionSeries};
