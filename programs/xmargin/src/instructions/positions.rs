@@ -15,6 +15,7 @@ use crate::error::XmarginError;
 use crate::health::perp_cash;
 use crate::instructions::trader::positive_part_change;
 use crate::seeds::EXCHANGE_SEED;
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};
 
 /// Whether `signer` may trade (or liquidate) for the portfolio: its owner or its delegate.
@@ -34,7 +35,7 @@ pub fn transfer_quote<'info>(
     if amount == 0 {
         return Ok(());
     }
-    let bump = exchange.load()?.bump;
+    let bump = exchange.load_checked()?.bump;
     transfer_checked(
         CpiContext::new_with_signer(
             token_program.key(),
