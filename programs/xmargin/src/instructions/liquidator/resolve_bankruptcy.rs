@@ -53,7 +53,7 @@
 //! ends there; a next call, with the oracles of those left, takes over the rest and resolves
 //! the deficit.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{transfer_checked, TransferChecked};
 use xmargin_risk::socialized::index_after_loss;
 use xmargin_risk::Fx;
 
@@ -62,9 +62,9 @@ use crate::error::XmarginError;
 use crate::events::{BankruptcyResolved, CollateralTakenOver};
 use crate::health::equity_inputs;
 use crate::instructions::keeper::take_owed;
-use crate::instructions::positions::{
-    apply_quote_losses, credit_quote, engine, transfer_quote, PositiveQuote, QUOTE_INDEX,
-};
+// Glob: a nested `#[derive(Accounts)]` needs its generated items (`QuoteVaultsBumps`, ...).
+use crate::instructions::positions::{apply_quote_losses, credit_quote, engine, PositiveQuote, QUOTE_INDEX};
+use crate::instructions::quote_vaults::*;
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED};
 use crate::state::LoadChecked;
 use crate::state::{pause, Exchange, HaircutRegistry, Market, Portfolio, QuoteLedger};
@@ -85,14 +85,8 @@ pub struct ResolveBankruptcy<'info> {
     pub quote_ledger: AccountLoader<'info, QuoteLedger>,
     #[account(mut, constraint = portfolio.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
-    #[account(mut, address = registry.load_checked()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
-    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut, address = exchange.load_checked()?.insurance_vault @ XmarginError::InsuranceVaultMismatch)]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = exchange.load_checked()?.quote_mint @ XmarginError::CollateralNotListed)]
-    pub quote_mint: InterfaceAccount<'info, Mint>,
-    #[account(address = registry.load_checked()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
-    pub token_program: Interface<'info, TokenInterface>,
+    #[account(constraint = vaults.check(&exchange, &registry)?)]
+    pub vaults: QuoteVaults<'info>,
 }
 
 /// A leftover non-quote balance: its slot, collateral index and amount (native units, > 0).
@@ -124,8 +118,7 @@ impl ResolveBankruptcy<'_> {
         // What the fund is owed (fees and insurance shares not yet swept) is the fund's: moved
         // first, so no loss is socialized, and no takeover refused, while it waits.
         sweep_owed(ctx.accounts, &markets)?;
-        ctx.accounts.insurance_vault.reload()?;
-        ctx.accounts.quote_vault.reload()?;
+        ctx.accounts.vaults.reload()?;
         let a = &ctx.accounts;
         let leftover = leftover_collateral(&*a.portfolio.load_checked()?);
         if leftover.is_empty() {
@@ -176,10 +169,10 @@ fn take_over_collateral<'info>(
         apply_quote_losses(&mut p, &registry)?;
         p.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs())
     };
-    if a.insurance_vault.amount < liability {
+    if a.vaults.insurance_vault.amount < liability {
         msg!(
             "insurance {} < quote liability {}: liquidate the collateral first",
-            a.insurance_vault.amount,
+            a.vaults.insurance_vault.amount,
             liability
         );
         return err!(XmarginError::InsuranceCannotTakeOverCollateral);
@@ -275,11 +268,11 @@ fn sweep_owed<'info>(a: &ResolveBankruptcy<'info>, markets: &[AccountLoader<'inf
     let mut records: Vec<&mut u64> = core::iter::once(&mut ledger.fees_accrued)
         .chain(loaded.iter_mut().map(|m| &mut m.fees_accrued))
         .collect();
-    let amount = take_owed(a.quote_vault.amount, &mut records);
+    let amount = take_owed(a.vaults.quote_vault.amount, &mut records);
     drop(records);
     drop(loaded);
     drop(ledger);
-    transfer_quote(&a.exchange, &a.token_program, &a.quote_mint, &a.quote_vault, &a.insurance_vault, amount)
+    a.vaults.pay_insurance(&a.exchange, amount)
 }
 
 /// Σ positive quote balances: the quote ledger's shard plus every market's; each market's
@@ -307,15 +300,8 @@ fn resolve_deficit<'info>(
         apply_quote_losses(&mut p, &registry)?;
         p.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs())
     };
-    let insurance_paid = deficit.min(a.insurance_vault.amount);
-    transfer_quote(
-        &a.exchange,
-        &a.token_program,
-        &a.quote_mint,
-        &a.insurance_vault,
-        &a.quote_vault,
-        insurance_paid,
-    )?;
+    let insurance_paid = deficit.min(a.vaults.insurance_vault.amount);
+    a.vaults.draw_insurance(&a.exchange, insurance_paid)?;
     let socialized = deficit.saturating_sub(insurance_paid);
 
     let total_before = fold_market_shards(a.quote_ledger.load_checked()?.positive_quote_delta, markets)?;
@@ -348,7 +334,7 @@ fn resolve_deficit<'info>(
         deficit,
         insurance_paid,
         socialized,
-        insurance_balance_after: a.insurance_vault.amount.saturating_sub(insurance_paid),
+        insurance_balance_after: a.vaults.insurance_vault.amount.saturating_sub(insurance_paid),
         total_quote_deposits_before: total_before,
         total_quote_deposits_after: total_after,
         loss_index_before: index_before.to_bits(),
