@@ -19,6 +19,15 @@ pub struct Tier {
     pub maintenance_weight: Fx,
 }
 
+/// How many of a schedule's size tiers a balance of `amount` (native units) reaches: the
+/// leading tiers whose threshold (`thresholds`, native units, increasing) is below it. A tier
+/// applies only above its threshold, so the tiers a balance does not reach never change its
+/// weight: a schedule given only the reached ones values that balance the same (the program
+/// converts only those).
+pub fn tiers_reached(amount: u64, thresholds: impl IntoIterator<Item = u64>) -> usize {
+    thresholds.into_iter().take_while(|above| *above < amount).count()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HaircutSchedule {
     /// Asset weights below the first tier, in [0, 1]; initial ≤ maintenance.

@@ -23,6 +23,7 @@ pub mod marks;
 pub mod math;
 pub mod offsets;
 pub mod portfolio;
+pub mod prices;
 pub mod reference;
 pub mod scenarios;
 pub mod socialized;

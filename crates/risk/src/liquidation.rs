@@ -297,9 +297,18 @@ fn least_restoring(max: i64, before: Fx, b: Fx, mut h: impl FnMut(i64) -> Result
     Ok(Found { lots: hi, health: h_hi, evaluations })
 }
 
-/// The buffer of a call: max(`buffer`, `fraction` × requirement).
-fn buffer_for(buffer: Fx, fraction: Fx, requirement: Fx) -> Result<Fx> {
+/// The buffer of a call: max(`buffer`, `fraction` × requirement), the least maintenance
+/// health a liquidation restores (`LiquidationTerms`).
+pub fn buffer_for(buffer: Fx, fraction: Fx, requirement: Fx) -> Result<Fx> {
     Ok(buffer.max(fraction.mul_c(requirement)?))
+}
+
+/// Whether a portfolio being liquidated is back: initial health ≥ 0 and maintenance health
+/// at its buffer ([`buffer_for`] of its maintenance requirement) — when it may withdraw or
+/// add risk again.
+pub fn back_above_buffer(report: &crate::MarginReport, buffer: Fx, fraction: Fx) -> Result<bool> {
+    let buffer = buffer_for(buffer, fraction, report.maintenance_requirement)?;
+    Ok(report.initial_health >= ZERO && report.maintenance_health >= buffer)
 }
 
 /// The least number of lots of `positions[index]` whose transfer brings the target's

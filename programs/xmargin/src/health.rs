@@ -35,13 +35,16 @@
 //! does: a spot print above the EMA does not raise what gates withdrawals and new risk.
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::intrinsic;
-use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level, Tier};
+use xmargin_risk::collateral::{
+    tiers_reached, Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level, Tier,
+};
 use xmargin_risk::fx::{from_mantissa, from_native, from_uint, Checked, Fx};
 use xmargin_risk::liquidation::{
     CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
 };
 use xmargin_risk::marks::{marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying};
 use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
+use xmargin_risk::prices::conservative_price;
 use xmargin_risk::trading::pending_funding;
 use xmargin_risk::{MarginParams, MarginReport, UnderlyingMarket};
 
@@ -83,19 +86,15 @@ fn schedule(c: &CollateralConfig, amount: i64, both_sides: bool) -> Result<Hairc
         Fx::ONE,
     );
     let count = usize::from(h.tier_count).min(MAX_TIERS);
-    let mut used = 0u8;
-    for (dst, src) in s.tiers.iter_mut().zip(&h.tiers[..count]) {
-        if src.above >= amount.unsigned_abs() {
-            break;
-        }
+    let used = tiers_reached(amount.unsigned_abs(), h.tiers[..count].iter().map(|t| t.above));
+    for (dst, src) in s.tiers.iter_mut().zip(&h.tiers[..used]) {
         *dst = Tier {
             above: from_native(i128::from(src.above), c.decimals).map_err(risk_error)?,
             initial_weight: bps(src.initial_weight_bps)?,
             maintenance_weight: bps(src.maintenance_weight_bps)?,
         };
-        used = used.saturating_add(1);
     }
-    s.tier_count = used;
+    s.tier_count = u8::try_from(used).unwrap_or(u8::MAX);
     Ok(s)
 }
 
@@ -126,16 +125,6 @@ fn is_soft(e: &Error) -> bool {
     ];
     let offset = anchor_lang::error::ERROR_CODE_OFFSET;
     matches!(e, Error::AnchorError(a) if soft.iter().any(|s| a.error_code_number.checked_sub(offset) == Some(*s as u32)))
-}
-
-/// The oracle price used for a balance: min(spot, EMA) for an asset, max(spot, EMA) for a
-/// liability (spot alone when the oracle has no EMA).
-pub fn conservative_price(spot: i64, ema: Option<i64>, amount: i64) -> i64 {
-    match ema {
-        Some(ema) if ema > 0 && amount > 0 => spot.min(ema),
-        Some(ema) if ema > 0 && amount < 0 => spot.max(ema),
-        _ => spot,
-    }
 }
 
 /// The engine's inputs for a portfolio: collateral markets and balances, underlyings and
@@ -244,8 +233,7 @@ pub fn report_above_buffer(
     quote_decimals: u8,
 ) -> Result<bool> {
     let (floor, fraction) = liquidation_buffer(params, quote_decimals)?;
-    let buffer = floor.max(fraction.mul_c(report.maintenance_requirement).map_err(risk_error)?);
-    Ok(report.initial_health >= Fx::ZERO && report.maintenance_health >= buffer)
+    xmargin_risk::liquidation::back_above_buffer(report, floor, fraction).map_err(risk_error)
 }
 
 /// The full report of a portfolio as it is, for its own trader (`OracleMode::Lenient`; the
@@ -274,10 +262,7 @@ pub struct Provided<'a> {
 
 /// The stable (EMA) price of a guarded oracle read, quote units per unit; zero without one.
 pub fn stable_price(p: &OraclePrice) -> Result<Fx> {
-    match p.ema_price {
-        Some(ema) if ema > 0 => from_mantissa(ema, p.expo).map_err(risk_error),
-        _ => Ok(Fx::ZERO),
-    }
+    xmargin_risk::prices::stable_price(p.ema_price, p.expo).map_err(risk_error)
 }
 
 /// The guarded oracle price of an underlying as engine market data.

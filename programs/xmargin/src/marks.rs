@@ -2,22 +2,18 @@
 //! computed against. No math beyond unit conversions.
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::OptionGreeks;
-use xmargin_risk::fx::{Checked, Fx};
+use xmargin_risk::fx::Fx;
 use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
 use xmargin_risk::scenarios::VolScaling;
 use xmargin_risk::UnderlyingMarket;
 
 use crate::error::risk_error;
-use crate::error::XmarginError;
 use crate::state::units::{bps, hundredths, ppm, vol_scaling};
 use crate::state::{Market, SeriesMarksState, StoredFx};
 
 /// A price shock rounded up to parts per million (what a series' marks record).
 pub fn shock_ppm(shock: Fx) -> Result<u32> {
-    let scaled = shock.mul_i(1_000_000).map_err(risk_error)?.to_bits();
-    let one_less = (1i128 << xmargin_risk::fx::FRAC_BITS).saturating_sub(1);
-    let ceil = scaled.checked_add(one_less).ok_or(XmarginError::RiskMath)? >> xmargin_risk::fx::FRAC_BITS;
-    u32::try_from(ceil).map_err(|_| error!(XmarginError::RiskMath))
+    xmargin_risk::prices::ceil_ppm(shock).map_err(risk_error)
 }
 
 impl Market {

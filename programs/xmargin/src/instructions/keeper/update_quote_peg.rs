@@ -6,11 +6,11 @@
 //! can roll the record back to a better moment.
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::from_native;
+use xmargin_risk::prices::conservative_price;
 
 use crate::error::risk_error;
 use crate::error::XmarginError;
 use crate::events::QuotePegUpdated;
-use crate::health::conservative_price;
 use crate::oracle::{read_price, OracleConfig};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::LoadChecked;

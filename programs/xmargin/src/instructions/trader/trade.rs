@@ -38,6 +38,7 @@ use anchor_lang::prelude::*;
 use xmargin_risk::bs::greeks;
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{to_native_floor, years_from_seconds};
+use xmargin_risk::prices::within_band;
 use xmargin_risk::trading::{fee, open_interest_after};
 use xmargin_risk::{Fx, UnderlyingMarket};
 
@@ -91,12 +92,6 @@ pub struct Trade<'info> {
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
     pub oracle: UncheckedAccount<'info>,
-}
-
-/// |a − b| ≤ band_bps × reference / 10_000, in integers.
-fn within_band(a: u64, b: u64, reference: u64, band_bps: u16) -> bool {
-    u128::from(a.abs_diff(b)).saturating_mul(u128::from(BPS))
-        <= u128::from(reference).saturating_mul(u128::from(band_bps))
 }
 
 /// Whether a fill of `lots` (this side's, + buys) at `price` is at most `tolerance` worse than
