@@ -332,12 +332,23 @@ struct SharedUnderlying {
 /// feed, the market the exchange's for that underlying); the clock and the registry do not
 /// change within an instruction, and nothing cached depends on a field the instruction
 /// writes (positions, open interest, fees). Any other pair is read and validated afresh.
+///
+/// Collateral oracle reads are kept the same way, by collateral index and account: a
+/// successful guarded read of the configured feed (`read_price`) is the same for every
+/// portfolio in the instruction; what depends on the balance (the conservative side of spot
+/// and EMA, the haircut tier) is still computed per portfolio, and a failed read is not
+/// kept (each portfolio's mode decides what a failure means).
 #[derive(Default)]
 pub struct UnderlyingCache {
     entries: Vec<SharedUnderlying>,
+    collateral_prices: Vec<(u8, Pubkey, OraclePrice)>,
 }
 
 impl UnderlyingCache {
+    fn collateral_price(&self, index: u8, oracle: &Pubkey) -> Option<OraclePrice> {
+        self.collateral_prices.iter().find(|(i, key, _)| *i == index && key == oracle).map(|(_, _, p)| *p)
+    }
+
     fn find(&self, index: u16, market: &Pubkey, oracle: &Pubkey) -> Option<&SharedUnderlying> {
         self.entries.iter().find(|e| {
             e.underlying.market.index == index && e.market_key == *market && e.oracle_key == *oracle
@@ -570,6 +581,9 @@ fn inputs<'info>(
     let mut markets: Vec<CollateralMarket> = Vec::with_capacity(count);
     let mut balances: Vec<Balance> = Vec::with_capacity(count);
     let mut next = accounts.iter();
+    if let Some(c) = cache.as_deref_mut() {
+        c.collateral_prices.reserve(count);
+    }
     let quote_config = registry.collaterals.first().ok_or(XmarginError::RiskUnknownReference)?;
     let quote_decimals = quote_config.decimals;
     let mut quote_amount: i64 = 0;
@@ -594,7 +608,18 @@ fn inputs<'info>(
             continue;
         }
         let info = next.next().ok_or(XmarginError::OracleAccountsMismatch)?;
-        let (price, conf) = match read_price(info, &config.oracle, clock) {
+        let cached = cache.as_deref().and_then(|c| c.collateral_price(slot.collateral, info.key));
+        let read = match cached {
+            Some(price) => Ok(price),
+            None => {
+                let read = read_price(info, &config.oracle, clock);
+                if let (Ok(price), Some(c)) = (&read, cache.as_deref_mut()) {
+                    c.collateral_prices.push((slot.collateral, *info.key, *price));
+                }
+                read
+            }
+        };
+        let (price, conf) = match read {
             Ok(p) => (
                 // The EMA bounds how fast a pushed spot can change borrowing power: an
                 // asset counts at min(spot, EMA), a liability at max(spot, EMA).
