@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   OracleKind,
   sponsoredFeedAccount,
+  storedFxZero,
   type HaircutArg,
   type OracleConfigArg,
   type UnderlyingConfigArg,
@@ -65,10 +66,10 @@ export function adaptiveUnderlying(feed: Buffer, adaptive = 1): UnderlyingConfig
     volHorizonSecs: 86_400,
     volMinIntervalSecs: 3600,
     volLastTime: new BN(0),
-    volLastPrice: zeros(16),
-    volVarShort: zeros(16),
-    volVarLong: zeros(16),
-    volShock: zeros(16),
+    volLastPrice: storedFxZero(),
+    volVarShort: storedFxZero(),
+    volVarLong: storedFxZero(),
+    volShock: storedFxZero(),
     tail: [
       { priceMultipleHundredths: 300, volMoveBps: 0, weightBps: 3_500 },
       { priceMultipleHundredths: -300, volMoveBps: 2_500, weightBps: 3_500 },

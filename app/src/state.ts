@@ -134,11 +134,21 @@ export function offsetGroupTightens(next: OffsetGroupConfigArg, current: OffsetG
   return dissolved || (next.memberMask === current.memberMask && next.creditBps <= current.creditBps);
 }
 
+/** A stored I80F48 (the program's `StoredFx`): `{ bits }`, 16 little-endian bytes. */
+export type StoredFx = Types["storedFx"];
+
+/** The all-zero `StoredFx` (0; for the socialized-loss index, 1.0). */
+export function storedFxZero(): StoredFx {
+  return { bits: new Array<number>(16).fill(0) };
+}
+
 /**
- * Decodes an on-chain I80F48 (16 little-endian bytes, two's complement, 48 fraction bits)
- * into a float for display. The program never reads this value back: it is for dashboards.
+ * Decodes an on-chain I80F48 (a `StoredFx`, or its 16 little-endian bytes: two's complement,
+ * 48 fraction bits) into a float for display. The program never reads this value back: it is
+ * for dashboards.
  */
-export function i80f48ToNumber(bytes: number[] | Uint8Array): number {
+export function i80f48ToNumber(value: StoredFx | number[] | Uint8Array): number {
+  const bytes = "bits" in value ? value.bits : value;
   let v = 0n;
   for (let i = 15; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i] ?? 0);
   if (v >= 1n << 127n) v -= 1n << 128n;

@@ -2,7 +2,7 @@
 //! Greeks, grids and isolated / naive-cross comparisons) and for pricing fills at the model
 //! price. Everything is read from the accounts: the registry's implied vol and scenario grid,
 //! the published oracle price, the portfolio's slots and the market's series.
-use xmargin::health::bps;
+use xmargin::state::units::bps;
 use xmargin::state::{instrument_kind, PositionSlot};
 use xmargin_risk::bs::{greeks, OptionKind};
 use xmargin_risk::fx::{from_native, years_from_seconds, Fx};

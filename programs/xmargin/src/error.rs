@@ -3,6 +3,7 @@
 //! (from then on, new variants go at the end). Clients should match on names (the IDL's
 //! `errors`), which the TypeScript layer does.
 use anchor_lang::prelude::*;
+use xmargin_risk::RiskError;
 
 #[error_code]
 pub enum XmarginError {
@@ -361,4 +362,34 @@ pub enum XmarginError {
     NothingToSweep,
     #[msg("The quote ledger is passed for a quote deposit or withdrawal, and only then (a non-quote one writes no shared account)")]
     QuoteLedgerMismatch,
+}
+
+/// The program error of an engine error (`crates/risk`): one mapping for every call.
+pub fn risk_error(e: RiskError) -> Error {
+    let code = match e {
+        RiskError::Overflow | RiskError::DivisionByZero | RiskError::MathDomain => XmarginError::RiskMath,
+        RiskError::NonPositivePrice | RiskError::InvalidConfidence | RiskError::VolatilityOutOfRange => {
+            XmarginError::RiskInvalidMarketData
+        }
+        RiskError::InvalidScenarioParams
+        | RiskError::InvalidHaircutSchedule
+        | RiskError::InvalidMarginParams
+        | RiskError::InvalidInstrument
+        | RiskError::InvalidCollateralLink
+        | RiskError::InvalidOffsetGroup => XmarginError::RiskInvalidParameters,
+        RiskError::UnknownUnderlying(_) | RiskError::UnknownCollateral(_) => {
+            XmarginError::RiskUnknownReference
+        }
+        RiskError::TimeNotIncreasing => XmarginError::RiskTimeNotIncreasing,
+        RiskError::MarksMissing => XmarginError::MarksMissing,
+        RiskError::MarksTooOld => XmarginError::MarksTooOld,
+        RiskError::MarksSpotDrift => XmarginError::MarksSpotDrift,
+        RiskError::MarksParamsChanged => XmarginError::MarksParamsChanged,
+        RiskError::InvalidMarksPolicy => XmarginError::RiskInvalidParameters,
+        RiskError::NotLiquidatable => XmarginError::NotLiquidatable,
+        RiskError::NothingToLiquidate => XmarginError::NothingToLiquidate,
+        RiskError::LiquidationWouldNotImprove => XmarginError::LiquidationWouldNotImprove,
+        RiskError::InvalidLiquidationTerms => XmarginError::InvalidLiquidationTerms,
+    };
+    error!(code)
 }

@@ -36,68 +36,23 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::intrinsic;
 use xmargin_risk::collateral::{Balance, CollateralLink, CollateralMarket, HaircutSchedule, Level, Tier};
-use xmargin_risk::fx::{from_int, from_mantissa, from_native, from_uint, Checked, Fx};
+use xmargin_risk::fx::{from_mantissa, from_native, from_uint, Checked, Fx};
 use xmargin_risk::liquidation::{
     CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
 };
 use xmargin_risk::marks::{marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying};
 use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
 use xmargin_risk::trading::pending_funding;
-use xmargin_risk::{MarginParams, MarginReport, RiskError, UnderlyingMarket};
+use xmargin_risk::{MarginParams, MarginReport, UnderlyingMarket};
 
-use crate::error::XmarginError;
+use crate::error::{risk_error, XmarginError};
 use crate::marks::CurrentBasis;
 use crate::oracle::{kind, read_price, OraclePrice};
+use crate::state::units::bps;
 use crate::state::{
     option_kind, CollateralConfig, HaircutRegistry, LiquidationParams, Market as MarketAccount, Portfolio,
     PositionSlot, MAX_OFFSET_GROUPS, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
 };
-
-pub fn risk_error(e: RiskError) -> Error {
-    let code = match e {
-        RiskError::Overflow | RiskError::DivisionByZero | RiskError::MathDomain => XmarginError::RiskMath,
-        RiskError::NonPositivePrice | RiskError::InvalidConfidence | RiskError::VolatilityOutOfRange => {
-            XmarginError::RiskInvalidMarketData
-        }
-        RiskError::InvalidScenarioParams
-        | RiskError::InvalidHaircutSchedule
-        | RiskError::InvalidMarginParams
-        | RiskError::InvalidInstrument
-        | RiskError::InvalidCollateralLink
-        | RiskError::InvalidOffsetGroup => XmarginError::RiskInvalidParameters,
-        RiskError::UnknownUnderlying(_) | RiskError::UnknownCollateral(_) => {
-            XmarginError::RiskUnknownReference
-        }
-        RiskError::TimeNotIncreasing => XmarginError::RiskTimeNotIncreasing,
-        RiskError::MarksMissing => XmarginError::MarksMissing,
-        RiskError::MarksTooOld => XmarginError::MarksTooOld,
-        RiskError::MarksSpotDrift => XmarginError::MarksSpotDrift,
-        RiskError::MarksParamsChanged => XmarginError::MarksParamsChanged,
-        RiskError::InvalidMarksPolicy => XmarginError::RiskInvalidParameters,
-        RiskError::NotLiquidatable => XmarginError::NotLiquidatable,
-        RiskError::NothingToLiquidate => XmarginError::NothingToLiquidate,
-        RiskError::LiquidationWouldNotImprove => XmarginError::LiquidationWouldNotImprove,
-        RiskError::InvalidLiquidationTerms => XmarginError::InvalidLiquidationTerms,
-    };
-    error!(code)
-}
-
-/// A basis-point parameter as a fraction (10_000 bps = 1), the one conversion every
-/// governed bps field goes through.
-pub fn bps(value: impl Into<i64>) -> Result<Fx> {
-    let value: i64 = value.into();
-    // Every governed bps field is below 2^16 in magnitude: its `Fx` bits (× 2^48) fit a u64,
-    // and the quotient is one native division (the same truncated bits as `div_i`, which
-    // converts and divides in 128 bits). Health converts ~20 of these per underlying.
-    let magnitude = value.unsigned_abs();
-    if magnitude < 1 << 16 {
-        let bits =
-            (magnitude << xmargin_risk::fx::FRAC_BITS).checked_div(u64::from(crate::state::BPS)).unwrap_or(0);
-        let bits = i128::from(bits);
-        return Ok(Fx::from_bits(if value < 0 { bits.wrapping_neg() } else { bits }));
-    }
-    from_int(value).div_i(i64::from(crate::state::BPS)).map_err(risk_error)
-}
 
 /// The schedule the engine needs for a balance of `amount`: asset weights and the tiers
 /// below its size for an asset, liability weights for a liability. Weights the balance
@@ -598,7 +553,7 @@ fn inputs<'info>(
             .ok_or(XmarginError::RiskUnknownReference)?;
         if config.oracle.kind == kind::QUOTE {
             // Socialized losses not yet written into the balance count already.
-            let snapshot = crate::state::loss_index(portfolio.quote_loss_snapshot);
+            let snapshot = portfolio.quote_loss_snapshot.get_or_one();
             quote_amount =
                 xmargin_risk::socialized::balance_after_losses(amount, registry.quote_loss_index(), snapshot)
                     .map_err(risk_error)?;

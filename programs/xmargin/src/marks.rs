@@ -2,22 +2,15 @@
 //! computed against. No math beyond unit conversions.
 use anchor_lang::prelude::*;
 use xmargin_risk::bs::OptionGreeks;
-use xmargin_risk::fx::{from_int, from_native, from_uint, Checked, Fx};
+use xmargin_risk::fx::{Checked, Fx};
 use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
 use xmargin_risk::scenarios::VolScaling;
 use xmargin_risk::UnderlyingMarket;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
-use crate::health::{bps, risk_error};
-use crate::state::{Market, SeriesMarksState};
-
-pub fn fx(bits: &[u8; 16]) -> Fx {
-    Fx::from_bits(i128::from_le_bytes(*bits))
-}
-
-pub fn bits(x: Fx) -> [u8; 16] {
-    x.to_bits().to_le_bytes()
-}
+use crate::state::units::{bps, hundredths, ppm, vol_scaling};
+use crate::state::{Market, SeriesMarksState, StoredFx};
 
 /// A price shock rounded up to parts per million (what a series' marks record).
 pub fn shock_ppm(shock: Fx) -> Result<u32> {
@@ -25,42 +18,6 @@ pub fn shock_ppm(shock: Fx) -> Result<u32> {
     let one_less = (1i128 << xmargin_risk::fx::FRAC_BITS).saturating_sub(1);
     let ceil = scaled.checked_add(one_less).ok_or(XmarginError::RiskMath)? >> xmargin_risk::fx::FRAC_BITS;
     u32::try_from(ceil).map_err(|_| error!(XmarginError::RiskMath))
-}
-
-pub fn ppm(value: u32) -> Result<Fx> {
-    from_native(i128::from(value), 6).map_err(risk_error)
-}
-
-/// Hundredths as a multiple (tail price multiples in the registry and in marks).
-pub fn hundredths(value: impl Into<i64>) -> Result<Fx> {
-    let value: i64 = value.into();
-    with_sign(from_uint(value.unsigned_abs()).div_i(100).map_err(risk_error)?, value < 0)
-}
-
-/// A signed bps value as a fraction (`bps` for a field that may be negative).
-pub fn signed_bps(value: i16) -> Result<Fx> {
-    with_sign(bps(value.unsigned_abs())?, value < 0)
-}
-
-/// `magnitude`, negated when `negative`: signed conversions divide the magnitude unsigned
-/// (sBPF has no signed division) and put the sign back.
-fn with_sign(magnitude: Fx, negative: bool) -> Result<Fx> {
-    if negative {
-        magnitude.neg_c().map_err(risk_error)
-    } else {
-        Ok(magnitude)
-    }
-}
-
-/// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps),
-/// validated when `checked` (the registry's; a series' record is only compared).
-pub fn vol_scaling(key: [u16; 3], checked: bool) -> Result<VolScaling> {
-    let (reference, floor) = (from_int(key[0]), from_int(key[1]).div_i(24).map_err(risk_error)?);
-    let scaling = VolScaling::from_parts(reference, floor, bps(key[2])?).map_err(risk_error)?;
-    if checked {
-        scaling.validate().map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))?;
-    }
-    Ok(scaling)
 }
 
 impl Market {
@@ -131,19 +88,19 @@ impl SeriesMarksState {
 
     /// The engine's marks (`current`: conversions already done for the registry's values).
     pub fn load(&self, current: &CurrentBasis) -> Result<SeriesMarks> {
-        let g = |i: usize| fx(&self.greeks[i]);
+        let g = |i: usize| self.greeks[i].get();
         let mut bounds = [[[Fx::ZERO; 2]; 2]; 2];
         for (level, stored) in bounds.iter_mut().zip(&self.bounds) {
             for (range, stored) in level.iter_mut().zip(stored) {
                 for (side, stored) in range.iter_mut().zip(stored) {
-                    *side = fx(stored);
+                    *side = stored.get();
                 }
             }
         }
         Ok(SeriesMarks {
             basis: MarksBasis {
                 computed_at: self.computed_at,
-                spot: fx(&self.spot),
+                spot: self.spot.get(),
                 vol: if self.implied_vol_bps == current.implied_vol_bps {
                     current.vol
                 } else {
@@ -186,13 +143,13 @@ impl SeriesMarksState {
         self.tail_multiple_hundredths = current.tail_hundredths;
         [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps] =
             current.vol_scaling_key;
-        self.spot = bits(m.basis.spot);
+        self.spot.set(m.basis.spot);
         let g = &m.greeks;
-        self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(bits);
+        self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(StoredFx::from);
         for (level, stored) in m.bounds.iter().zip(self.bounds.iter_mut()) {
             for (range, stored) in level.iter().zip(stored.iter_mut()) {
                 for (side, stored) in range.iter().zip(stored.iter_mut()) {
-                    *stored = bits(*side);
+                    stored.set(*side);
                 }
             }
         }

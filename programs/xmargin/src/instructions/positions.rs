@@ -10,11 +10,12 @@ use xmargin_risk::socialized::balance_after_losses;
 use xmargin_risk::trading::{apply_perp_fill, notional, PerpPosition};
 use xmargin_risk::Fx;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
-use crate::health::{perp_cash, risk_error};
+use crate::health::perp_cash;
 use crate::instructions::trader::positive_part_change;
 use crate::seeds::EXCHANGE_SEED;
-use crate::state::{loss_index, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};
+use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};
 
 /// Whether `signer` may trade (or liquidate) for the portfolio: its owner or its delegate.
 pub fn may_trade(p: &Portfolio, signer: &Pubkey) -> bool {
@@ -75,7 +76,7 @@ impl PositiveQuote<'_> {
 /// lowered their sum).
 pub fn apply_quote_losses(portfolio: &mut Portfolio, registry: &HaircutRegistry) -> Result<()> {
     let index = registry.quote_loss_index();
-    let snapshot = loss_index(portfolio.quote_loss_snapshot);
+    let snapshot = portfolio.quote_loss_snapshot.get_or_one();
     if index == snapshot {
         return Ok(());
     }
@@ -83,7 +84,7 @@ pub fn apply_quote_losses(portfolio: &mut Portfolio, registry: &HaircutRegistry)
         let stored = portfolio.balances[i].amount;
         portfolio.balances[i].amount = engine(balance_after_losses(stored, index, snapshot))?;
     }
-    portfolio.quote_loss_snapshot = index.to_bits().to_le_bytes();
+    portfolio.quote_loss_snapshot.set(index);
     Ok(())
 }
 
@@ -123,7 +124,7 @@ pub fn position_slot(portfolio: &mut Portfolio, market: &Market, instrument: u8)
     };
     if instrument == PERP_INSTRUMENT {
         let index = market.funding_index_at(Clock::get()?.unix_timestamp)?;
-        slot.funding_snapshot = index.to_bits().to_le_bytes();
+        slot.funding_snapshot.set(index);
     } else {
         let s = market.option_series(instrument).ok_or(XmarginError::UnknownInstrument)?;
         slot.kind = s.kind;
@@ -148,7 +149,7 @@ pub fn settle_funding(
     // perp_cash = basis + funding: the funding alone is the difference.
     let funding =
         perp_cash(&p, index, quote_decimals)?.checked_sub(p.quote_basis).ok_or(XmarginError::RiskMath)?;
-    portfolio.positions[slot].funding_snapshot = index.to_bits().to_le_bytes();
+    portfolio.positions[slot].funding_snapshot.set(index);
     if funding != 0 {
         credit_quote(portfolio, registry, sink, funding)?;
     }

@@ -53,36 +53,9 @@ const fn pubkey_const(s: &str) -> Pubkey {
     Pubkey::from_str_const(s)
 }
 
-/// Which oracle format an asset uses (`OracleConfig::kind`).
-pub mod kind {
-    /// No oracle: the exchange's quote asset, worth exactly 1 quote unit by definition.
-    pub const QUOTE: u8 = 0;
-    pub const PYTH_PULL: u8 = 1;
-    pub const PYTH_LEGACY: u8 = 2;
-}
-
-/// Oracle configuration of one asset (stored in the haircut registry).
-#[zero_copy]
-#[derive(Debug, PartialEq, Eq, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
-#[borsh(crate = "anchor_lang::prelude::borsh")]
-pub struct OracleConfig {
-    /// Pull: the 32-byte Pyth feed id. Legacy: the price account's address.
-    pub source: [u8; 32],
-    /// Legacy: the Pyth oracle program that must own the price account (unused for pull).
-    pub legacy_program: Pubkey,
-    /// Pull: the price-feed account every price must be read from (Pyth's sponsored feed
-    /// account for `source`); unused for legacy, whose account is `source`.
-    pub feed_account: Pubkey,
-    /// `kind::*`.
-    pub kind: u8,
-    pub _padding: [u8; 3],
-    /// Largest accepted age of the price, seconds (now − publish time).
-    pub max_staleness_secs: u32,
-    /// Largest accepted age in slots (current slot − update slot); 0 disables the slot check.
-    pub max_staleness_slots: u32,
-    /// Largest accepted conf/price, basis points.
-    pub max_conf_bps: u32,
-}
+/// Which oracle format an asset uses (`OracleConfig::kind`), and the stored configuration
+/// (both live with the state, which depends on nothing above it).
+pub use crate::state::oracle_config::{oracle_kind as kind, OracleConfig};
 
 /// A validated price: `price × 10^expo` quote units, with its confidence (same scale).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

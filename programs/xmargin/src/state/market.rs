@@ -12,7 +12,8 @@ use anchor_lang::prelude::*;
 use xmargin_risk::trading::{funding_index_at, FundingPremium};
 use xmargin_risk::Fx;
 
-use crate::health::risk_error;
+use super::StoredFx;
+use crate::error::risk_error;
 
 /// 2: size-weighted funding premium and a per-second funding slope replace the fill TWAP.
 /// 3: fees accrue in the market (`fees_accrued`, `sweep_fees`) and the market keeps its share
@@ -111,20 +112,20 @@ pub struct Market {
     /// Unix seconds of the last funding update (creation time at first): the time
     /// `funding_index` was accrued to and the start of the current funding period.
     pub last_funding_time: i64,
-    /// Cumulative funding per long underlying unit at `last_funding_time`, quote units (I80F48
-    /// bits). Read it only through `funding_index_at`: the index at time t is
+    /// Cumulative funding per long underlying unit at `last_funding_time`, quote units. Read
+    /// it only through `funding_index_at`: the index at time t is
     /// `funding_index + funding_slope × (t − last_funding_time)`, and a long of n units pays
     /// n × (index now − index at its last settlement).
-    pub funding_index: [u8; 16],
+    pub funding_index: StoredFx,
     /// Funding rate decided at the last update, fraction of the oracle price per interval
-    /// (I80F48 bits; for display: `funding_slope` is what accrues).
-    pub last_funding_rate: [u8; 16],
+    /// (for display: `funding_slope` is what accrues).
+    pub last_funding_rate: StoredFx,
     /// Slope of the funding index since `last_funding_time`, quote units per underlying unit
-    /// per second (I80F48 bits): `last_funding_rate` × oracle TWAP / `funding_interval_secs`.
-    pub funding_slope: [u8; 16],
-    /// Σ premium × |lots| of the current period's perp fills, fraction × lots (I80F48 bits);
+    /// per second: `last_funding_rate` × oracle TWAP / `funding_interval_secs`.
+    pub funding_slope: StoredFx,
+    /// Σ premium × |lots| of the current period's perp fills, fraction × lots;
     /// each fill's premium is (price − oracle spot) / oracle spot, clamped to ±max rate.
-    pub fill_premium_lots: [u8; 16],
+    pub fill_premium_lots: StoredFx,
     /// Σ |lots| of the current period's perp fills, lots.
     pub fill_lots: u64,
     pub series: [OptionSeries; MAX_SERIES],
@@ -143,8 +144,8 @@ pub struct Market {
     pub reserved: [u8; 48],
 }
 
-/// A series' marks as stored (`xmargin_risk::marks::SeriesMarks`): values are I80F48 bits,
-/// little-endian, in quote units per underlying unit (price, bounds), underlying units per
+/// A series' marks as stored (`xmargin_risk::marks::SeriesMarks`): values (`StoredFx`) in
+/// quote units per underlying unit (price, bounds), underlying units per
 /// unit (delta), per quote unit of price (gamma), quote units per 1.00 of vol (vega, volga
 /// per vol²), underlying units per 1.00 of vol (vanna).
 #[zero_copy]
@@ -164,13 +165,13 @@ pub struct SeriesMarksState {
     pub vol_scaling_floor_hours: u16,
     pub vol_scaling_exponent_bps: u16,
     /// Reference spot S0, quote units per underlying unit.
-    pub spot: [u8; 16],
+    pub spot: StoredFx,
     /// Price, delta, gamma of one unit at S0; vega, vanna, volga per unit of the
     /// underlying's base vol shock (scaled by the series' expiry scale, `xmargin_risk::marks`).
-    pub greeks: [[u8; 16]; 6],
+    pub greeks: [StoredFx; 6],
     /// Per-unit convexity bounds `[level: maintenance, initial][range: grid, largest tail][side:
     /// short, long]`, quote units.
-    pub bounds: [[[[u8; 16]; 2]; 2]; 2],
+    pub bounds: [[[StoredFx; 2]; 2]; 2],
 }
 
 const _: () = assert!(core::mem::size_of::<OptionSeries>() == 48);
@@ -195,30 +196,22 @@ impl Market {
     /// The funding index at `now` (unix seconds), quote units per underlying unit: the stored
     /// index plus the slope over the time since the last funding update.
     pub fn funding_index_at(&self, now: i64) -> Result<Fx> {
-        funding_index_at(
-            Fx::from_bits(i128::from_le_bytes(self.funding_index)),
-            self.funding_slope(),
-            self.last_funding_time,
-            now,
-        )
-        .map_err(risk_error)
+        funding_index_at(self.funding_index.get(), self.funding_slope(), self.last_funding_time, now)
+            .map_err(risk_error)
     }
 
     /// Quote units per underlying unit per second.
     pub fn funding_slope(&self) -> Fx {
-        Fx::from_bits(i128::from_le_bytes(self.funding_slope))
+        self.funding_slope.get()
     }
 
     /// The size-weighted fill premium of the current funding period.
     pub fn funding_premium(&self) -> FundingPremium {
-        FundingPremium {
-            premium_lots: Fx::from_bits(i128::from_le_bytes(self.fill_premium_lots)),
-            fill_lots: self.fill_lots,
-        }
+        FundingPremium { premium_lots: self.fill_premium_lots.get(), fill_lots: self.fill_lots }
     }
 
     pub fn set_funding_premium(&mut self, f: &FundingPremium) {
-        self.fill_premium_lots = f.premium_lots.to_bits().to_le_bytes();
+        self.fill_premium_lots.set(f.premium_lots);
         self.fill_lots = f.fill_lots;
     }
 

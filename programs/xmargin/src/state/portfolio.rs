@@ -1,6 +1,8 @@
 //! A trader's portfolio: collateral balances and positions, margined together.
 use anchor_lang::prelude::*;
 
+use super::StoredFx;
+
 pub const PORTFOLIO_VERSION: u8 = 1;
 pub const MAX_BALANCES: usize = 16;
 pub const MAX_POSITIONS: usize = 32;
@@ -43,8 +45,9 @@ pub struct PositionSlot {
     /// Perps: cost basis, quote native units: Σ of the fills' cash flows not yet realized
     /// (a long bought for 100 has −100). The perp's value is size × spot + basis.
     pub quote_basis: i64,
-    /// Perps: the market's funding index when funding was last settled (I80F48 bits).
-    pub funding_snapshot: [u8; 16],
+    /// Perps: the market's funding index when funding was last settled, quote units per
+    /// underlying unit.
+    pub funding_snapshot: StoredFx,
     pub reserved: [u8; 8],
 }
 
@@ -54,7 +57,7 @@ impl PositionSlot {
     }
 
     pub fn funding_snapshot(&self) -> xmargin_risk::Fx {
-        xmargin_risk::Fx::from_bits(i128::from_le_bytes(self.funding_snapshot))
+        self.funding_snapshot.get()
     }
 }
 
@@ -79,9 +82,9 @@ pub struct Portfolio {
     pub exchange: Pubkey,
     pub balances: [CollateralBalance; MAX_BALANCES],
     pub positions: [PositionSlot; MAX_POSITIONS],
-    /// The registry's `quote_loss_index` when the quote balance was last written (I80F48
-    /// bits; zero bits mean 1.0).
-    pub quote_loss_snapshot: [u8; 16],
+    /// The registry's `quote_loss_index` when the quote balance was last written (zero bits
+    /// mean 1.0: read it with `StoredFx::get_or_one`).
+    pub quote_loss_snapshot: StoredFx,
     /// The most a delegate-signed fill may be worse than the venue's mark (oracle for perps,
     /// model price for options) for this portfolio, basis points of spot, plus one tick of
     /// rounding. Set by the owner with the delegate; 0 (the default): at the mark.
@@ -94,14 +97,6 @@ pub struct Portfolio {
 pub mod liquidation_state {
     pub const NORMAL: u8 = 0;
     pub const BEING_LIQUIDATED: u8 = 1;
-}
-
-/// A stored loss index (zero bits: 1.0).
-pub fn loss_index(bits: [u8; 16]) -> xmargin_risk::Fx {
-    match i128::from_le_bytes(bits) {
-        0 => xmargin_risk::Fx::ONE,
-        b => xmargin_risk::Fx::from_bits(b),
-    }
 }
 
 const _: () = assert!(core::mem::size_of::<CollateralBalance>() == 16);

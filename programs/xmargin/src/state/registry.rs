@@ -2,8 +2,9 @@
 //! haircut schedule and caps. One zero-copy account per exchange.
 use anchor_lang::prelude::*;
 
+use super::OracleConfig;
+use super::StoredFx;
 use crate::error::XmarginError;
-use crate::oracle::OracleConfig;
 
 /// 2: oracle configurations carry the bound price-feed account (`OracleConfig::feed_account`).
 /// 3: collateral links (`CollateralConfig::link`) and correlation offset groups
@@ -208,12 +209,11 @@ pub struct UnderlyingConfig {
     pub vol_min_interval_secs: u32,
     /// Estimator state, written by `update_volatility`: last update (unix seconds; 0 = none
     /// yet), last price (quote per unit), annualized variances, adaptive shock (fraction).
-    /// I80F48 values stored as little-endian bits.
     pub vol_last_time: i64,
-    pub vol_last_price: [u8; 16],
-    pub vol_var_short: [u8; 16],
-    pub vol_var_long: [u8; 16],
-    pub vol_shock: [u8; 16],
+    pub vol_last_price: StoredFx,
+    pub vol_var_short: StoredFx,
+    pub vol_var_long: StoredFx,
+    pub vol_shock: StoredFx,
     /// The tail-scenario table (rows past `tail_rows` all zero).
     pub tail: [TailRowConfig; MAX_TAIL_ROWS],
     /// The expiry scaling's exponent p, bps (0..=10_000; 3_000 = 0.3; 0 = no scaling).
@@ -235,11 +235,11 @@ pub struct HaircutRegistry {
     /// Index 0 is the exchange's quote asset (price 1 by definition).
     pub collaterals: [CollateralConfig; MAX_COLLATERALS],
     pub underlyings: [UnderlyingConfig; MAX_UNDERLYINGS],
-    /// Socialized-loss index of positive quote balances (I80F48 bits; zero bits mean 1.0, no
-    /// loss yet). `resolve_bankruptcy` multiplies it by (1 − loss / Σ positive quote
+    /// Socialized-loss index of positive quote balances (zero bits mean 1.0, no loss yet:
+    /// read it with `StoredFx::get_or_one`). `resolve_bankruptcy` multiplies it by (1 − loss / Σ positive quote
     /// balances); a portfolio's positive quote balance is worth stored × index / its
     /// snapshot (`Portfolio::quote_loss_snapshot`), applied lazily when it is next touched.
-    pub quote_loss_index: [u8; 16],
+    pub quote_loss_index: StoredFx,
     /// Correlation offset groups (unused ones all zero); pairwise disjoint.
     pub offset_groups: [OffsetGroupConfig; MAX_OFFSET_GROUPS],
     /// The quote asset's depeg contingency (`xmargin_risk::depeg`).
@@ -311,7 +311,7 @@ impl HaircutRegistry {
 
     /// The socialized-loss index (1.0 until a loss is socialized).
     pub fn quote_loss_index(&self) -> xmargin_risk::Fx {
-        crate::state::loss_index(self.quote_loss_index)
+        self.quote_loss_index.get_or_one()
     }
 
     pub fn collateral_index(&self, mint: &Pubkey) -> Option<usize> {

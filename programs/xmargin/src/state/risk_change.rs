@@ -13,15 +13,15 @@
 //! comparison.
 use anchor_lang::prelude::*;
 
+use super::oracle_config::{oracle_kind, OracleConfig};
 use super::registry::{
     CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, QuotePegParams, TailRowConfig,
     UnderlyingConfig, WeightTier, BPS, MAX_OFFSET_CREDIT_BPS, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS,
     MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS, MAX_TIERS,
 };
-use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
-use crate::error::XmarginError;
-use crate::health::bps;
-use crate::oracle::OracleConfig;
+use super::units::{bps, hundredths, signed_bps, vol_scaling};
+use super::{LiquidationParams, StoredFx, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
+use crate::error::{risk_error, XmarginError};
 use xmargin_risk::depeg::QuotePeg;
 use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling};
 use xmargin_risk::vol::{VolParams, VolState};
@@ -168,7 +168,7 @@ impl CollateralRiskParams {
         if collateral == 0 {
             self.check_quote_fixed(current)?;
         } else {
-            crate::instructions::validate_oracle(&self.oracle)?;
+            self.oracle.validate()?;
         }
         require!(self.haircut.is_valid(), XmarginError::InvalidHaircut);
         require!(self.deposit_cap > 0, XmarginError::InvalidDepositCap);
@@ -339,8 +339,8 @@ impl UnderlyingConfig {
         let mut rows = [TailRow::EMPTY; MAX_TAIL_ROWS];
         for (k, (row, stored)) in rows.iter_mut().zip(self.tail_rows()).enumerate() {
             *row = TailRow::checked(
-                crate::marks::hundredths(stored.price_multiple_hundredths)?,
-                crate::marks::signed_bps(stored.vol_move_bps)?,
+                hundredths(stored.price_multiple_hundredths)?,
+                signed_bps(stored.vol_move_bps)?,
                 bps(stored.weight_bps)?,
                 self.tail_both_ways(k),
             )
@@ -362,7 +362,7 @@ impl UnderlyingConfig {
 
     /// The expiry scaling as the engine's.
     pub fn vol_scaling(&self) -> Result<VolScaling> {
-        crate::marks::vol_scaling(self.vol_scaling_key(), true)
+        vol_scaling(self.vol_scaling_key(), true)
     }
 
     /// The estimator's governed parameters.
@@ -382,28 +382,26 @@ impl UnderlyingConfig {
 
     /// The estimator's stored state.
     pub fn vol_state(&self) -> VolState {
-        let fx = |b: [u8; 16]| Fx::from_bits(i128::from_le_bytes(b));
         VolState {
-            last_price: fx(self.vol_last_price),
+            last_price: self.vol_last_price.get(),
             last_time: self.vol_last_time,
-            var_short: fx(self.vol_var_short),
-            var_long: fx(self.vol_var_long),
-            shock: fx(self.vol_shock),
+            var_short: self.vol_var_short.get(),
+            var_long: self.vol_var_long.get(),
+            shock: self.vol_shock.get(),
         }
     }
 
     pub fn set_vol_state(&mut self, s: &VolState) {
-        self.vol_last_price = s.last_price.to_bits().to_le_bytes();
+        self.vol_last_price.set(s.last_price);
         self.vol_last_time = s.last_time;
-        self.vol_var_short = s.var_short.to_bits().to_le_bytes();
-        self.vol_var_long = s.var_long.to_bits().to_le_bytes();
-        self.vol_shock = s.shock.to_bits().to_le_bytes();
+        self.vol_var_short.set(s.var_short);
+        self.vol_var_long.set(s.var_long);
+        self.vol_shock.set(s.shock);
     }
 
     /// Starts the estimator from the configured implied vol (at listing).
     pub fn init_vol_state(&mut self) -> Result<()> {
-        let state = VolState::new(bps(self.implied_vol_bps)?, &self.vol_params()?)
-            .map_err(crate::health::risk_error)?;
+        let state = VolState::new(bps(self.implied_vol_bps)?, &self.vol_params()?).map_err(risk_error)?;
         self.set_vol_state(&state);
         Ok(())
     }
@@ -413,10 +411,10 @@ impl UnderlyingConfig {
     pub fn governed(&self) -> UnderlyingConfig {
         let mut out = *self;
         out.vol_last_time = 0;
-        out.vol_last_price = [0; 16];
-        out.vol_var_short = [0; 16];
-        out.vol_var_long = [0; 16];
-        out.vol_shock = [0; 16];
+        out.vol_last_price = StoredFx::ZERO;
+        out.vol_var_short = StoredFx::ZERO;
+        out.vol_var_long = StoredFx::ZERO;
+        out.vol_shock = StoredFx::ZERO;
         out
     }
 
@@ -430,7 +428,7 @@ impl UnderlyingConfig {
     /// A listable configuration: a valid oracle, a valid grid, implied vol within its bounds,
     /// valid estimator parameters.
     pub fn check(&self) -> Result<()> {
-        crate::instructions::validate_oracle(&self.oracle)?;
+        self.oracle.validate()?;
         let vol_ok =
             self.vol_params()?.validate().is_ok() && self.vol_min_interval_secs > 0 && self.adaptive <= 1;
         require!(vol_ok, XmarginError::InvalidUnderlyingConfig);
@@ -584,9 +582,9 @@ impl QuotePegParams {
         }
         let ok = self.threshold_bps <= BPS
             && self.factor_hundredths <= MAX_QUOTE_PEG_FACTOR_HUNDREDTHS
-            && self.oracle.kind != crate::oracle::kind::QUOTE;
+            && self.oracle.kind != oracle_kind::QUOTE;
         require!(ok, XmarginError::InvalidQuotePeg);
-        crate::instructions::validate_oracle(&self.oracle)
+        self.oracle.validate()
     }
 
     /// Per-change bounds of a timelocked change from `current`: valid (`check`); the feed
@@ -624,10 +622,7 @@ impl QuotePegParams {
 
     /// The engine's parameters.
     pub fn peg(&self) -> Result<QuotePeg> {
-        Ok(QuotePeg {
-            threshold: bps(self.threshold_bps)?,
-            factor: crate::marks::hundredths(self.factor_hundredths)?,
-        })
+        Ok(QuotePeg { threshold: bps(self.threshold_bps)?, factor: hundredths(self.factor_hundredths)? })
     }
 }
 

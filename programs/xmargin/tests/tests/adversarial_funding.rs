@@ -72,8 +72,8 @@ fn one_lot_wash_trade_barely_moves_funding_and_nothing_carries_over() {
     assert!((rate - CAP / 1_001.0).abs() < 1e-12, "rate {rate}, expected cap / 1001");
     assert_eq!(e.index_after, e.index_before, "no slope before: nothing accrued");
     let m = v.market(0);
-    assert_eq!(i128::from_le_bytes(m.last_funding_rate), e.rate);
-    assert_eq!(i128::from_le_bytes(m.funding_slope), e.slope_after);
+    assert_eq!(m.last_funding_rate.get().to_bits(), e.rate);
+    assert_eq!(m.funding_slope.get().to_bits(), e.slope_after);
 
     // 24 hours without fills: the first update closes the wash trade's hour, then rate 0.
     for hour in 0..24 {

@@ -135,7 +135,7 @@ fn expired_setup(call_lots: i64, perp_lots: i64) -> Expired {
     let series = v.market(0).marks[usize::from(call)];
     println!(
         "marks at expiry − 3570 s: value {:.4} per unit",
-        fx_bits_to_f64(i128::from_le_bytes(series.greeks[0]))
+        fx_bits_to_f64(series.greeks[0].get().to_bits())
     );
     let mut x_price = SOL;
     let mut h = health_no_marks(&mut v, &t.portfolio);

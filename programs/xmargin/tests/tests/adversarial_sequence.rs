@@ -78,8 +78,8 @@ use xmargin::events::{
 };
 use xmargin::instructions::{HealthView, RiskChangeArgs, TightenRiskArgs};
 use xmargin::state::{
-    instrument_kind, loss_index, option_kind, CollateralRiskParams, Market, OptionSeries, Portfolio,
-    OPTION_FEE_CAP_BPS, PERP_INSTRUMENT,
+    instrument_kind, option_kind, CollateralRiskParams, Market, OptionSeries, Portfolio, OPTION_FEE_CAP_BPS,
+    PERP_INSTRUMENT,
 };
 use xmargin_risk::bs::greeks;
 use xmargin_risk::fx::{from_mantissa, from_native, to_native_floor, years_from_seconds};
@@ -179,7 +179,7 @@ fn intrinsic_native(kind: u8, strike: u64, at: i64) -> i64 {
 fn model_price(kind: u8, spot: i64, strike: u64, vol_bps: u32, seconds: i64) -> Option<i64> {
     let spot = from_mantissa(spot, PRICE_EXPO).ok()?;
     let strike = from_native(i128::from(strike), 6).ok()?;
-    let vol = xmargin::health::bps(vol_bps).ok()?;
+    let vol = xmargin::state::units::bps(vol_bps).ok()?;
     let t = years_from_seconds(seconds).ok()?;
     let g = greeks(option_kind(kind), spot, strike, vol, t).ok()?;
     to_native_floor(g.price, 6).ok().map(|p| p as i64)
@@ -612,7 +612,7 @@ impl World {
             let p: Portfolio = self.v.sb.portfolio(&pf.key).expect("portfolio");
             let stored = p.balance(0).map_or(0, |b| b.amount);
             quote[i] =
-                balance_after_losses(stored, index, loss_index(p.quote_loss_snapshot)).expect("loss index");
+                balance_after_losses(stored, index, p.quote_loss_snapshot.get_or_one()).expect("loss index");
             coll[i] = p.balance(self.coll_index).map_or(0, |b| b.amount);
             let mut value = i128::from(quote[i]) * S;
             for slot in p.active_positions() {

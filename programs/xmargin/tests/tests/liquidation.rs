@@ -252,7 +252,11 @@ fn bankruptcy_insurance_covers() {
     let t = v.portfolio(&target);
     assert_eq!(quote_balance(&t), 0);
     assert_eq!(t.liquidation_state, liquidation_state::NORMAL);
-    assert_eq!(v.sb.registry().unwrap().quote_loss_index, [0; 16], "no loss socialized");
+    assert_eq!(
+        v.sb.registry().unwrap().quote_loss_index,
+        xmargin::state::StoredFx::ZERO,
+        "no loss socialized"
+    );
     // Nothing left to resolve.
     let ix = v.resolve_bankruptcy_ix(&target.portfolio);
     assert_error(&v.sb.send(&[ix], &[]).unwrap_err(), XmarginError::NotBankrupt);
@@ -340,7 +344,7 @@ fn bankruptcy_beyond_insurance_is_socialized_over_quote_holders() {
             let p = v.portfolio(t);
             let b = quote_balance(&p) as f64;
             if b > 0.0 {
-                b * index / xmargin::state::loss_index(p.quote_loss_snapshot).to_num::<f64>()
+                b * index / p.quote_loss_snapshot.get_or_one().to_num::<f64>()
             } else {
                 b
             }

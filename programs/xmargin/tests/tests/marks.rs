@@ -53,9 +53,9 @@ fn update_marks_stores_the_engines_numbers() {
     let spot = Fx::from_num(150);
     // The vol exactly as the program converts it (6,000 bps / 10,000, truncated), not the
     // nearest binary fraction of 0.6: the last bits differ and move gamma by an ulp.
-    let vol = xmargin::health::bps(stored.implied_vol_bps).unwrap();
+    let vol = xmargin::state::units::bps(stored.implied_vol_bps).unwrap();
     let g = greeks(OptionKind::Call, spot, spot, vol, t).unwrap();
-    let fx = |b: [u8; 16]| Fx::from_bits(i128::from_le_bytes(b));
+    let fx = |b: xmargin::state::StoredFx| b.get();
     assert_eq!(fx(stored.spot), spot);
     assert_eq!(fx(stored.greeks[0]), g.price);
     assert_eq!(fx(stored.greeks[1]), g.delta);

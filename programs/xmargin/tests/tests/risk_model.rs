@@ -307,7 +307,7 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let buyer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
     v.mark_all();
     let premium = v.market(0).marks[usize::from(series)].greeks[0];
-    let price = v.tick_price(((fx_bits_to_f64(i128::from_le_bytes(premium)) * 1e6) as u64).max(10_000));
+    let price = v.tick_price(((fx_bits_to_f64(premium.get().to_bits()) * 1e6) as u64).max(10_000));
     landed(v.trade(&buyer, &writer, 0, series, 10, price));
     let (before_m, _, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
     let current = v.underlying_config(0);

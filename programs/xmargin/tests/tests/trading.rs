@@ -210,7 +210,7 @@ fn funding_moves_from_longs_to_shorts_when_perps_trade_rich() {
     // The rate applies from now on: nothing accrued yet, 0.07% per hour from here.
     let m = v.market(0);
     assert_eq!(m.funding_index_at(m.last_funding_time).unwrap().to_bits(), 0, "no slope before");
-    let rate = fx_bits_to_f64(i128::from_le_bytes(m.last_funding_rate));
+    let rate = fx_bits_to_f64(m.last_funding_rate.get().to_bits());
     assert!((rate - 0.0007).abs() < 1e-12, "rate {rate}");
     v.warp(3_600);
     let index = v.market(0).funding_index_at(v.sb.now().0).unwrap();

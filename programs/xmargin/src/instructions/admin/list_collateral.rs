@@ -8,16 +8,13 @@ use anchor_spl::token_interface::{Mint, TokenInterface};
 
 use crate::error::XmarginError;
 use crate::events::CollateralListed;
-use crate::oracle::{kind, OracleConfig};
+use crate::oracle::OracleConfig;
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED, VAULT_SEED};
 use crate::state::{CollateralConfig, CollateralLink, Exchange, Haircut, HaircutRegistry, MAX_COLLATERALS};
 use crate::utils::{create_token_account, is_uninitialized};
 
 /// Base size of an SPL mint; a Token-2022 mint with extensions is larger.
 const BASE_MINT_LEN: usize = 82;
-/// Limits on oracle configuration: at most a day old, confidence at most 10% of price.
-pub const MAX_STALENESS_SECS: u32 = 86_400;
-pub const MAX_CONF_BPS: u32 = 1_000;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ListCollateralArgs {
@@ -68,7 +65,7 @@ impl ListCollateral<'_> {
             self.mint.to_account_info().data_len() == BASE_MINT_LEN,
             XmarginError::UnsupportedMintExtensions
         );
-        validate_oracle(&args.oracle)?;
+        args.oracle.validate()?;
         let h = &args.haircut;
         require!(h.is_valid(), XmarginError::InvalidHaircut);
         let tiers = &h.tiers[..usize::from(h.tier_count)];
@@ -79,23 +76,6 @@ impl ListCollateral<'_> {
         require!(args.deposit_cap > 0, XmarginError::InvalidDepositCap);
         Ok(())
     }
-}
-
-/// Oracle configuration accepted for a listed asset.
-pub fn validate_oracle(o: &OracleConfig) -> Result<()> {
-    require!(o.kind == kind::PYTH_PULL || o.kind == kind::PYTH_LEGACY, XmarginError::OracleKindUnsupported);
-    require!(
-        (1..=MAX_STALENESS_SECS).contains(&o.max_staleness_secs)
-            && (1..=MAX_CONF_BPS).contains(&o.max_conf_bps),
-        XmarginError::InvalidOracleConfig
-    );
-    if o.kind == kind::PYTH_LEGACY {
-        require!(o.legacy_program != Pubkey::default(), XmarginError::InvalidOracleConfig);
-    } else {
-        // A pull oracle is read from one account only, so no caller can choose among prices.
-        require!(o.feed_account != Pubkey::default(), XmarginError::InvalidOracleConfig);
-    }
-    Ok(())
 }
 
 impl ListCollateral<'_> {

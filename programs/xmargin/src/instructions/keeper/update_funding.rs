@@ -19,10 +19,10 @@ use xmargin_risk::trading::{funding_slope, FundingPremium};
 
 use crate::error::XmarginError;
 use crate::events::FundingUpdated;
-use crate::health::bps;
 use crate::instructions::positions::engine;
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::units::bps;
 use crate::state::{Exchange, HaircutRegistry, Market};
 
 #[derive(Accounts)]
@@ -69,9 +69,9 @@ impl UpdateFunding<'_> {
         // 3. The slope from now on.
         let slope = engine(funding_slope(rate, oracle_twap, i64::from(m.funding_interval_secs)))?;
         let elapsed = now.saturating_sub(m.last_funding_time);
-        m.funding_index = after.to_bits().to_le_bytes();
-        m.funding_slope = slope.to_bits().to_le_bytes();
-        m.last_funding_rate = rate.to_bits().to_le_bytes();
+        m.funding_index.set(after);
+        m.funding_slope.set(slope);
+        m.last_funding_rate.set(rate);
         m.set_funding_premium(&FundingPremium::default());
         m.last_funding_time = now;
         emit!(FundingUpdated {

@@ -23,10 +23,11 @@ use xmargin_risk::marks::{compute_marks_scaled, marks_vol_scale};
 use xmargin_risk::Fx;
 use xmargin_risk::MarginParams;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
 use crate::events::MarksUpdated;
-use crate::health::{current_basis, risk_error, underlying_market};
-use crate::marks::{bits, marking_market};
+use crate::health::{current_basis, underlying_market};
+use crate::marks::marking_market;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::{option_kind, Exchange, HaircutRegistry, Market, OptionSeries};
 
@@ -131,7 +132,7 @@ impl UpdateMarks<'_> {
             market: ctx.accounts.market.key(),
             underlying,
             series_mask: mask,
-            spot: i128::from_le_bytes(bits(at.spot)),
+            spot: at.spot.to_bits(),
             computed_at: now,
             implied_vol_bps: basis.implied_vol_bps,
             max_price_shock_ppm: basis.shock_ppm,

@@ -7,9 +7,10 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::from_native;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
 use crate::events::QuotePegUpdated;
-use crate::health::{conservative_price, risk_error};
+use crate::health::conservative_price;
 use crate::oracle::{read_price, OracleConfig};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry};

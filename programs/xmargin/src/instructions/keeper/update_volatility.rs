@@ -5,9 +5,9 @@ use anchor_lang::prelude::*;
 use xmargin_risk::fx::from_mantissa;
 use xmargin_risk::vol::update;
 
+use crate::error::risk_error;
 use crate::error::XmarginError;
 use crate::events::VolatilityUpdated;
-use crate::health::risk_error;
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::{Exchange, HaircutRegistry};

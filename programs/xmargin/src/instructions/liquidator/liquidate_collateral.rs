@@ -27,10 +27,11 @@ use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidation
 use super::{check_liquidator, discount_share_bps, fee_split, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
-use crate::health::{bps, health_inputs_shared, liquidation_buffer, OracleMode, UnderlyingCache};
+use crate::health::{health_inputs_shared, liquidation_buffer, OracleMode, UnderlyingCache};
 use crate::instructions::positions::{credit_quote, engine, PositiveQuote, QUOTE_INDEX};
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::units::bps;
 use crate::state::{Exchange, HaircutRegistry, Portfolio, QuoteLedger};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]

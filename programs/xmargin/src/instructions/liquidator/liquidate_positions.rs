@@ -40,11 +40,12 @@ use super::{check_liquidator, discount_share_bps, fee_split, price_in_favour, se
 use crate::error::XmarginError;
 use crate::events::PositionsLiquidated;
 use crate::health::{
-    bps, health_inputs_shared, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
+    health_inputs_shared, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
     UnderlyingCache,
 };
 use crate::instructions::positions::{apply_fill, credit_quote, engine, position_slot, PositiveQuote};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::units::bps;
 use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PERP_INSTRUMENT};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]

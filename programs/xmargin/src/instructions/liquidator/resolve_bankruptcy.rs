@@ -325,7 +325,7 @@ fn resolve_deficit<'info>(
     if socialized > 0 {
         require!(socialized < total_before, XmarginError::LossExceedsDeposits);
         index_after = engine(index_after_loss(index_before, total_before, socialized))?;
-        registry.quote_loss_index = index_after.to_bits().to_le_bytes();
+        registry.quote_loss_index.set(index_after);
         total_after = total_before.saturating_sub(socialized);
         ledger.positive_quote_delta = signed_total(total_after)?;
     }
@@ -334,7 +334,7 @@ fn resolve_deficit<'info>(
         let signed = i64::try_from(deficit).map_err(|_| XmarginError::AmountTooLarge)?;
         // From −deficit to 0: no change of Σ positive balances, recorded all the same.
         credit_quote(&mut p, &registry, &mut PositiveQuote(&mut ledger.positive_quote_delta), signed)?;
-        p.quote_loss_snapshot = index_after.to_bits().to_le_bytes();
+        p.quote_loss_snapshot.set(index_after);
     }
     drop(registry);
     drop(ledger);

@@ -264,7 +264,7 @@ impl Trade<'_> {
                 m.perp_open_interest = oi_after;
                 // Funding: the fill's premium over the guarded spot, weighted by its size.
                 let mut premium = m.funding_premium();
-                let max_rate = crate::health::bps(m.max_funding_rate_bps)?;
+                let max_rate = crate::state::units::bps(m.max_funding_rate_bps)?;
                 engine(premium.record(args.size_lots, args.price, oracle_price, max_rate))?;
                 m.set_funding_premium(&premium);
             } else {
