@@ -72,7 +72,8 @@ fn bench(c: &mut Criterion) {
         .collect();
     c.bench_function("marked_margin: 32 positions, 8 underlyings, 2 collateral", |b| {
         b.iter(|| {
-            marked_margin(black_box(&marked), &balances, &collateral, &marked_underlyings, NOW, &params).unwrap()
+            marked_margin(black_box(&marked), &balances, &collateral, &marked_underlyings, NOW, &params)
+                .unwrap()
         })
     });
 }
