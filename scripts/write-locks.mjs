@@ -154,6 +154,12 @@ export const VENUE_WRITE_ALLOWLIST = {
   refresh_health: [],
 };
 
+/// An instruction's accounts with nested account groups (an Anchor composite such as
+/// `QuoteVaults`, `{name, accounts}`) replaced by their members, in wire order.
+export function flatAccounts(accounts) {
+  return accounts.flatMap((a) => (Array.isArray(a.accounts) ? flatAccounts(a.accounts) : [a]));
+}
+
 /// The writable accounts of each hot instruction present in the IDL, classified, and the
 /// venue-wide ones among them: `[{instruction, writable: [{name, scope}], venue_wide: [name]}]`
 /// in HOT_INSTRUCTIONS order.
@@ -162,7 +168,7 @@ export function writeLocks(idl) {
   for (const name of HOT_INSTRUCTIONS) {
     const ix = idl.instructions.find((i) => i.name === name);
     if (!ix) continue;
-    const writable = ix.accounts.filter((a) => a.writable).map((a) => ({ name: a.name, scope: classifyAccount(a) }));
+    const writable = flatAccounts(ix.accounts).filter((a) => a.writable).map((a) => ({ name: a.name, scope: classifyAccount(a) }));
     out.push({ instruction: name, writable, venue_wide: writable.filter((a) => a.scope === "venue").map((a) => a.name) });
   }
   return out;

@@ -23,7 +23,20 @@ import {
 } from "../app/src/index.js";
 import idl from "../app/src/idl/xmargin.json" with { type: "json" };
 
-type IdlAccount = { name: string; pda?: unknown; address?: string };
+/** An account of an instruction, or a nested group (an Anchor composite: `accounts`). */
+type IdlAccount = { name: string; pda?: unknown; address?: string; accounts?: IdlAccount[] };
+type Given = { [name: string]: PublicKey | Given };
+
+/** A fresh key for every account of `accounts` the IDL does not derive (signers, markets,
+ * mints, ...), nested groups as nested objects (how Anchor TS takes them). */
+function freshKeys(accounts: IdlAccount[]): Given {
+  const given: Given = {};
+  for (const a of accounts) {
+    if (a.accounts) given[camel(a.name)] = freshKeys(a.accounts);
+    else if (a.pda === undefined && a.address === undefined) given[camel(a.name)] = Keypair.generate().publicKey;
+  }
+  return given;
+}
 type IdlInstruction = { name: string; accounts: IdlAccount[]; args: unknown[] };
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -40,16 +53,14 @@ test("every PDA of the IDL resolves, by Anchor's account resolution, to the prog
     const pdas = ix.accounts.filter((a) => a.pda !== undefined);
     if (pdas.length === 0) continue;
     // Every other account (signers, markets, mints, ...) as a fresh key.
-    const given: Record<string, PublicKey> = {};
-    for (const a of ix.accounts) {
-      if (a.pda === undefined && a.address === undefined) given[camel(a.name)] = Keypair.generate().publicKey;
-    }
+    const fresh = freshKeys(ix.accounts);
+    const given = fresh as Record<string, PublicKey>;
     const methods = client.program.methods as unknown as Record<string, (...a: unknown[]) => {
-      accountsPartial: (a: Record<string, PublicKey>) => { pubkeys: () => Promise<Record<string, PublicKey>> };
+      accountsPartial: (a: Given) => { pubkeys: () => Promise<Record<string, PublicKey>> };
     }>;
     const builder = methods[camel(ix.name)];
     assert.ok(builder, `${ix.name}: a method of the IDL client`);
-    const resolved = await builder(...ix.args.map(() => args)).accountsPartial(given).pubkeys();
+    const resolved = await builder(...ix.args.map(() => args)).accountsPartial(fresh).pubkeys();
     for (const a of pdas) {
       const expected = ((): PublicKey => {
         switch (`${ix.name}.${a.name}`) {

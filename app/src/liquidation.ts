@@ -7,7 +7,7 @@ import type { XmarginClient } from "./client.js";
 import { oracleAccounts } from "./health.js";
 import { collateralInsurancePda } from "./pda.js";
 import type { ExchangeState, PortfolioState, RegistryState } from "./state.js";
-import { marketPda } from "./trading.js";
+import { marketPda, quoteVaults } from "./trading.js";
 
 /** The quote asset's accounts every liquidation instruction names. */
 export interface QuoteAccounts {
@@ -160,10 +160,7 @@ export async function resolveBankruptcyIx(
       registry: client.registry,
       quoteLedger: client.quoteLedger,
       portfolio,
-      quoteVault: q.quoteVault,
-      insuranceVault: client.insuranceVault,
-      quoteMint: q.quoteMint,
-      tokenProgram: q.tokenProgram,
+      vaults: quoteVaults(client, q),
     })
     .remainingAccounts([
       ...leftover.oracles.map(ro),

@@ -296,6 +296,20 @@ export async function settleExpiredIx(client: XmarginClient, portfolio: PublicKe
     .instruction();
 }
 
+/** The `QuoteVaults` block (`vaults` in `sweep_fees` and `resolve_bankruptcy`): the quote
+ * vault, the exchange's insurance vault, the quote mint and its token program. */
+export function quoteVaults(
+  client: XmarginClient,
+  quote: { quoteMint: PublicKey; quoteVault: PublicKey; tokenProgram: PublicKey },
+): { quoteVault: PublicKey; insuranceVault: PublicKey; quoteMint: PublicKey; tokenProgram: PublicKey } {
+  return {
+    quoteVault: quote.quoteVault,
+    insuranceVault: client.insuranceVault,
+    quoteMint: quote.quoteMint,
+    tokenProgram: quote.tokenProgram,
+  };
+}
+
 /** `sweep_fees`: accrued fees and liquidation insurance shares — a market's (`underlying`, or
  * none) and the quote ledger's — move from the quote vault to the insurance vault (anyone;
  * `NothingToSweep` when none accrued). */
@@ -311,10 +325,7 @@ export async function sweepFeesIx(
       registry: client.registry,
       market: underlying === null ? null : marketPda(client.programId, client.exchange, underlying),
       quoteLedger: client.quoteLedger,
-      quoteVault: quote.quoteVault,
-      insuranceVault: client.insuranceVault,
-      quoteMint: quote.quoteMint,
-      tokenProgram: quote.tokenProgram,
+      vaults: quoteVaults(client, quote),
     })
     .instruction();
 }

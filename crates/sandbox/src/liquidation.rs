@@ -239,10 +239,7 @@ impl Venue {
                 registry: pda::registry(&exchange),
                 quote_ledger: pda::quote_ledger(&exchange),
                 portfolio: *portfolio,
-                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
-                insurance_vault: pda::insurance_vault(&exchange),
-                quote_mint: self.fx.quote_mint,
-                token_program: self.sb.token_program_of(&self.fx.quote_mint),
+                vaults: self.quote_vaults(),
             },
             xmargin::instruction::ResolveBankruptcy {},
         );

@@ -560,6 +560,18 @@ impl Venue {
         self.sweep_ix(Some(self.underlyings[usize::from(underlying)].market))
     }
 
+    /// The quote vault, insurance vault, quote mint and its token program (`QuoteVaults`, the
+    /// block `sweep_fees` and `resolve_bankruptcy` take).
+    pub fn quote_vaults(&self) -> xmargin::accounts::QuoteVaults {
+        let exchange = pda::exchange();
+        xmargin::accounts::QuoteVaults {
+            quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
+            insurance_vault: pda::insurance_vault(&exchange),
+            quote_mint: self.fx.quote_mint,
+            token_program: self.sb.token_program_of(&self.fx.quote_mint),
+        }
+    }
+
     /// `sweep_fees` with `market` (None: the quote ledger's accrued shares only).
     pub fn sweep_ix(&self, market: Option<Pubkey>) -> Instruction {
         let exchange = pda::exchange();
@@ -569,10 +581,7 @@ impl Venue {
                 registry: pda::registry(&exchange),
                 market,
                 quote_ledger: pda::quote_ledger(&exchange),
-                quote_vault: pda::vault(&exchange, &self.fx.quote_mint),
-                insurance_vault: pda::insurance_vault(&exchange),
-                quote_mint: self.fx.quote_mint,
-                token_program: self.sb.token_program_of(&self.fx.quote_mint),
+                vaults: self.quote_vaults(),
             },
             xmargin::instruction::SweepFees {},
         )

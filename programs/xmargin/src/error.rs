@@ -362,6 +362,11 @@ pub enum XmarginError {
     NothingToSweep,
     #[msg("The quote ledger is passed for a quote deposit or withdrawal, and only then (a non-quote one writes no shared account)")]
     QuoteLedgerMismatch,
+    // Account versions (`state::versioned`).
+    #[msg(
+        "The account's layout version is not the one this program reads (the log names the account type and the found and expected versions): it must be migrated first"
+    )]
+    AccountVersionMismatch,
 }
 
 /// The program error of an engine error (`crates/risk`): one mapping for every call.

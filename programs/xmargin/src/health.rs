@@ -49,6 +49,7 @@ use crate::error::{risk_error, XmarginError};
 use crate::marks::CurrentBasis;
 use crate::oracle::{kind, read_price, OraclePrice};
 use crate::state::units::bps;
+use crate::state::LoadChecked;
 use crate::state::{
     option_kind, CollateralConfig, HaircutRegistry, LiquidationParams, Market as MarketAccount, Portfolio,
     PositionSlot, MAX_OFFSET_GROUPS, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
@@ -651,7 +652,7 @@ fn inputs<'info>(
             _ => {
                 let info = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
                 let loader = AccountLoader::<MarketAccount>::try_from(info)?;
-                let m = loader.load()?;
+                let m = loader.load_checked()?;
                 require!(
                     m.exchange == registry.exchange && u16::from(m.underlying) == u,
                     XmarginError::MarketAccountsMismatch

@@ -5,7 +5,6 @@
 //! `positive_quote_delta` for what happens in that market, so a trade writes no venue-wide
 //! account. `resolve_bankruptcy` sums the shards and folds them into the quote ledger's.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
 use xmargin_risk::socialized::balance_after_losses;
 use xmargin_risk::trading::{apply_perp_fill, notional, PerpPosition};
 use xmargin_risk::Fx;
@@ -14,41 +13,11 @@ use crate::error::risk_error;
 use crate::error::XmarginError;
 use crate::health::perp_cash;
 use crate::instructions::trader::positive_part_change;
-use crate::seeds::EXCHANGE_SEED;
-use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};
+use crate::state::{HaircutRegistry, Market, Portfolio, PositionSlot, PERP_INSTRUMENT};
 
 /// Whether `signer` may trade (or liquidate) for the portfolio: its owner or its delegate.
 pub fn may_trade(p: &Portfolio, signer: &Pubkey) -> bool {
     p.owner == *signer || (p.delegate != Pubkey::default() && p.delegate == *signer)
-}
-
-/// Moves `amount` quote native units between two exchange-owned token accounts.
-pub fn transfer_quote<'info>(
-    exchange: &AccountLoader<'info, Exchange>,
-    token_program: &Interface<'info, TokenInterface>,
-    mint: &InterfaceAccount<'info, Mint>,
-    from: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
-    amount: u64,
-) -> Result<()> {
-    if amount == 0 {
-        return Ok(());
-    }
-    let bump = exchange.load()?.bump;
-    transfer_checked(
-        CpiContext::new_with_signer(
-            token_program.key(),
-            TransferChecked {
-                from: from.to_account_info(),
-                mint: mint.to_account_info(),
-                to: to.to_account_info(),
-                authority: exchange.to_account_info(),
-            },
-            &[&[EXCHANGE_SEED, &[bump]]],
-        ),
-        amount,
-        mint.decimals,
-    )
 }
 
 /// Index of the quote asset in the registry.

@@ -9,6 +9,13 @@
 //! fields lives here: unit conversions (`units`), the oracle configuration and its bounds
 //! (`oracle_config`, re-exported by `crate::oracle`), the stored fixed-point type
 //! (`stored_fx`).
+//!
+//! **Versions.** Every account's first byte is its layout version; instructions load existing
+//! accounts only through `LoadChecked` (`versioned`), which refuses any other version
+//! (`AccountVersionMismatch`). A layout change bumps the version and ships a governance-signed
+//! `migrate_<account>` instruction that rewrites an account from the previous version (see
+//! `versioned`; README, "Account versions and migrations"); a field taken from reserved bytes
+//! whose zero means "unset" needs neither.
 pub mod exchange;
 pub mod market;
 pub mod oracle_config;
@@ -18,6 +25,7 @@ pub mod registry;
 pub mod risk_change;
 pub mod stored_fx;
 pub mod units;
+pub mod versioned;
 
 pub use exchange::*;
 pub use market::*;
@@ -27,3 +35,4 @@ pub use quote_ledger::*;
 pub use registry::*;
 pub use risk_change::*;
 pub use stored_fx::StoredFx;
+pub use versioned::{LoadChecked, Versioned};

@@ -368,14 +368,25 @@ impl CollateralLink {
     /// underlying at the same ratio with neither basis haircut lower. Linking, moving the link
     /// to another underlying or ratio, or lowering a basis haircut loosens.
     pub fn tightens(&self, current: &CollateralLink) -> bool {
-        if !self.is_active() {
+        // Exhaustive: a field added to the link fails to compile here until its safe
+        // direction is written down.
+        let CollateralLink {
+            active,
+            underlying,
+            basis_initial_bps,
+            basis_maintenance_bps,
+            _padding: _,
+            ratio_e9,
+        } = self;
+        if *active != 1 {
+            // Unlinked (`check` requires every other field zero then).
             return true;
         }
         current.is_active()
-            && self.underlying == current.underlying
-            && self.ratio_e9 == current.ratio_e9
-            && self.basis_initial_bps >= current.basis_initial_bps
-            && self.basis_maintenance_bps >= current.basis_maintenance_bps
+            && *underlying == current.underlying
+            && *ratio_e9 == current.ratio_e9
+            && *basis_initial_bps >= current.basis_initial_bps
+            && *basis_maintenance_bps >= current.basis_maintenance_bps
     }
 }
 
@@ -398,8 +409,11 @@ impl OffsetGroupConfig {
     /// Whether this group is no looser than `current`: dissolved (all zero), or the same
     /// members with a credit no higher. A member change or a higher credit loosens.
     pub fn tightens(&self, current: &OffsetGroupConfig) -> bool {
+        // Exhaustive: a field added to the group fails to compile here until its safe
+        // direction is written down (padding: `check` requires it zero).
+        let OffsetGroupConfig { member_mask, credit_bps, _padding: _ } = self;
         *self == OffsetGroupConfig::default()
-            || (self.member_mask == current.member_mask && self.credit_bps <= current.credit_bps)
+            || (*member_mask == current.member_mask && *credit_bps <= current.credit_bps)
     }
 
     /// Checks the group alone in a registry with `underlying_count` listed underlyings: unused

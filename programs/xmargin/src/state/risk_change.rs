@@ -528,11 +528,72 @@ impl UnderlyingConfig {
     /// ones, and a stressed shock no lower (its weight unchanged). Each only adds scenarios or
     /// raises the adaptive shock's target, so no requirement falls.
     pub fn only_adds_stress(&self, current: &Self) -> bool {
-        let mut same = *self;
-        same.tail = current.tail;
-        same.tail_rows = current.tail_rows;
-        same.tail_both_ways_mask = current.tail_both_ways_mask;
-        same.vol_stressed_shock_bps = current.vol_stressed_shock_bps;
+        // Exhaustive: a field added to `UnderlyingConfig` fails to compile here until it is
+        // classified (unchanged, may only add stress, or not governed).
+        let UnderlyingConfig {
+            // Unchanged by the guardian.
+            oracle,
+            max_price_shock_bps,
+            vol_shock_up_bps,
+            vol_shock_down_bps,
+            short_option_charge_bps,
+            price_steps,
+            adaptive,
+            implied_vol_bps,
+            min_implied_vol_bps,
+            max_implied_vol_bps,
+            vol_k_bps,
+            vol_floor_bps,
+            vol_cap_bps,
+            vol_max_decay_bps,
+            vol_stressed_weight_bps,
+            vol_scaling_reference_days,
+            vol_scaling_floor_hours,
+            vol_scaling_exponent_bps,
+            vol_half_life_short_secs,
+            vol_half_life_long_secs,
+            vol_horizon_secs,
+            vol_min_interval_secs,
+            reserved,
+            // May only add stress (below).
+            tail_rows,
+            tail: _,
+            tail_both_ways_mask: _,
+            vol_stressed_shock_bps,
+            // The estimator's state: not governed (`apply_params` keeps the current one).
+            vol_last_time: _,
+            vol_last_price: _,
+            vol_var_short: _,
+            vol_var_long: _,
+            vol_shock: _,
+        } = self;
+        let c = current;
+        let unchanged = *oracle == c.oracle
+            && *max_price_shock_bps == c.max_price_shock_bps
+            && *vol_shock_up_bps == c.vol_shock_up_bps
+            && *vol_shock_down_bps == c.vol_shock_down_bps
+            && *short_option_charge_bps == c.short_option_charge_bps
+            && *price_steps == c.price_steps
+            && *adaptive == c.adaptive
+            && *implied_vol_bps == c.implied_vol_bps
+            && *min_implied_vol_bps == c.min_implied_vol_bps
+            && *max_implied_vol_bps == c.max_implied_vol_bps
+            && *vol_k_bps == c.vol_k_bps
+            && *vol_floor_bps == c.vol_floor_bps
+            && *vol_cap_bps == c.vol_cap_bps
+            && *vol_max_decay_bps == c.vol_max_decay_bps
+            && *vol_stressed_weight_bps == c.vol_stressed_weight_bps
+            && *vol_scaling_reference_days == c.vol_scaling_reference_days
+            && *vol_scaling_floor_hours == c.vol_scaling_floor_hours
+            && *vol_scaling_exponent_bps == c.vol_scaling_exponent_bps
+            && *vol_half_life_short_secs == c.vol_half_life_short_secs
+            && *vol_half_life_long_secs == c.vol_half_life_long_secs
+            && *vol_horizon_secs == c.vol_horizon_secs
+            && *vol_min_interval_secs == c.vol_min_interval_secs
+            && *reserved == c.reserved;
+        // The current tail rows kept (same move and direction, weight no lower), rows only
+        // appended after them (`tail` and `tail_both_ways_mask` row by row; rows past
+        // `tail_rows` are zero by `check`).
         let kept = current.tail_rows().iter().enumerate().all(|(k, o)| {
             self.tail_rows().get(k).is_some_and(|n| {
                 n.price_multiple_hundredths == o.price_multiple_hundredths
@@ -541,10 +602,7 @@ impl UnderlyingConfig {
                     && self.tail_both_ways(k) == current.tail_both_ways(k)
             })
         });
-        same.governed() == current.governed()
-            && kept
-            && self.tail_rows >= current.tail_rows
-            && self.vol_stressed_shock_bps >= current.vol_stressed_shock_bps
+        unchanged && kept && *tail_rows >= c.tail_rows && *vol_stressed_shock_bps >= c.vol_stressed_shock_bps
     }
 }
 

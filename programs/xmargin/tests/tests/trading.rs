@@ -60,6 +60,15 @@ fn perp_fill_opens_offsetting_positions_and_pays_fees() {
     assert_eq!(RICH as i64 - quote_balance(&pb), 30_000);
     // They accrue in the market; `sweep_fees` moves them to the insurance vault.
     assert_eq!(v.market(0).fees_accrued, 105_000);
+    // The vault block (`QuoteVaults`: quote vault, insurance vault, mint, token program, in
+    // that order after the quote ledger) is checked against the exchange: another token
+    // account of the quote mint in either vault's place is refused with its own error.
+    let mut wrong_quote_vault = v.sweep_fees_ix(0);
+    wrong_quote_vault.accounts[4].pubkey = a.quote_account;
+    assert_error(&v.sb.send(&[wrong_quote_vault], &[]).unwrap_err(), XmarginError::VaultMismatch);
+    let mut wrong_insurance = v.sweep_fees_ix(0);
+    wrong_insurance.accounts[5].pubkey = a.quote_account;
+    assert_error(&v.sb.send(&[wrong_insurance], &[]).unwrap_err(), XmarginError::InsuranceVaultMismatch);
     assert_eq!(v.vault_balances(), (2 * RICH, 0));
     let landed = v.sb.send(&[v.sweep_fees_ix(0)], &[]).unwrap_or_else(|f| panic!("{f}"));
     cu::record("sweep_fees", "one market", landed.compute_units, 30_000);

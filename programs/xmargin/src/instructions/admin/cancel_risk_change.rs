@@ -4,21 +4,22 @@ use anchor_lang::prelude::*;
 use crate::error::XmarginError;
 use crate::events::RiskChangeCancelled;
 use crate::seeds::EXCHANGE_SEED;
+use crate::state::LoadChecked;
 use crate::state::{Exchange, RiskChange};
 
 #[derive(Accounts)]
 pub struct CancelRiskChange<'info> {
     pub governance: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
         close = payer,
-        constraint = risk_change.load()?.exchange == exchange.key() @ XmarginError::RiskChangeMismatch
+        constraint = risk_change.load_checked()?.exchange == exchange.key() @ XmarginError::RiskChangeMismatch
     )]
     pub risk_change: AccountLoader<'info, RiskChange>,
     /// CHECK: receives the proposal's rent; must be its recorded payer.
-    #[account(mut, address = risk_change.load()?.payer @ XmarginError::RiskChangeMismatch)]
+    #[account(mut, address = risk_change.load_checked()?.payer @ XmarginError::RiskChangeMismatch)]
     pub payer: UncheckedAccount<'info>,
 }
 
@@ -26,7 +27,7 @@ impl CancelRiskChange<'_> {
     pub fn validate(&self) -> Result<()> {
         require_keys_eq!(
             self.governance.key(),
-            self.exchange.load()?.governance,
+            self.exchange.load_checked()?.governance,
             XmarginError::NotGovernance
         );
         Ok(())
@@ -34,7 +35,7 @@ impl CancelRiskChange<'_> {
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         emit!(RiskChangeCancelled {
-            id: ctx.accounts.risk_change.load()?.id,
+            id: ctx.accounts.risk_change.load_checked()?.id,
             by: ctx.accounts.governance.key()
         });
         Ok(())

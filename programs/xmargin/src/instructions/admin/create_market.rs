@@ -8,6 +8,7 @@ use anchor_lang::Discriminator;
 use crate::error::XmarginError;
 use crate::events::MarketCreated;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Market, BPS, MARKET_VERSION, MAX_LOT_DECIMALS};
 use crate::utils::{create_zero_copy_account, is_uninitialized};
 
@@ -84,9 +85,9 @@ pub struct CreateMarket<'info> {
     pub payer: Signer<'info>,
     pub governance: Signer<'info>,
     /// Written: the market's bit in `market_mask`.
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// CHECK: the market PDA, created here (seeds checked).
     #[account(mut, seeds = [MARKET_SEED, exchange.key().as_ref(), &[args.underlying]], bump)]
@@ -98,10 +99,13 @@ impl CreateMarket<'_> {
     pub fn validate(&self, args: &CreateMarketArgs) -> Result<()> {
         require_keys_eq!(
             self.governance.key(),
-            self.exchange.load()?.governance,
+            self.exchange.load_checked()?.governance,
             XmarginError::NotGovernance
         );
-        require!(args.underlying < self.registry.load()?.underlying_count, XmarginError::UnknownRiskTarget);
+        require!(
+            args.underlying < self.registry.load_checked()?.underlying_count,
+            XmarginError::UnknownRiskTarget
+        );
         require!(is_uninitialized(&self.market), XmarginError::MarketMismatch);
         require!(args.is_valid(), XmarginError::InvalidMarketParams);
         // Funding comes from fill premia, which a trader can fake by trading with itself at
@@ -150,7 +154,7 @@ impl CreateMarket<'_> {
         drop(data);
         // The registry holds at most 16 underlyings (`validate`: underlying < underlying_count).
         let bit = 1u16.checked_shl(u32::from(args.underlying)).ok_or(XmarginError::UnknownRiskTarget)?;
-        a.exchange.load_mut()?.market_mask |= bit;
+        a.exchange.load_mut_checked()?.market_mask |= bit;
         emit!(MarketCreated { market: info.key(), underlying: args.underlying, params: args });
         Ok(())
     }

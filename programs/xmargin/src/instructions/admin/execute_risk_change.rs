@@ -11,6 +11,7 @@ use crate::events::{
     UnderlyingRiskChanged,
 };
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{
     change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, RiskChange,
 };
@@ -18,33 +19,33 @@ use crate::state::{
 #[derive(Accounts)]
 pub struct ExecuteRiskChange<'info> {
     /// Written by liquidation-parameter changes.
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(
         mut,
         close = payer,
-        constraint = risk_change.load()?.exchange == exchange.key() @ XmarginError::RiskChangeMismatch
+        constraint = risk_change.load_checked()?.exchange == exchange.key() @ XmarginError::RiskChangeMismatch
     )]
     pub risk_change: AccountLoader<'info, RiskChange>,
     /// CHECK: receives the proposal's rent; must be its recorded payer.
-    #[account(mut, address = risk_change.load()?.payer @ XmarginError::RiskChangeMismatch)]
+    #[account(mut, address = risk_change.load_checked()?.payer @ XmarginError::RiskChangeMismatch)]
     pub payer: UncheckedAccount<'info>,
 }
 
 impl ExecuteRiskChange<'_> {
     pub fn validate(&self) -> Result<()> {
-        let change = self.risk_change.load()?;
+        let change = self.risk_change.load_checked()?;
         require!(Clock::get()?.unix_timestamp >= change.executable_at, XmarginError::TimelockNotExpired);
         Ok(())
     }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &ctx.accounts;
-        let step = a.exchange.load()?.max_weight_step_bps;
-        let change = a.risk_change.load()?;
-        let mut registry = a.registry.load_mut()?;
+        let step = a.exchange.load_checked()?.max_weight_step_bps;
+        let change = a.risk_change.load_checked()?;
+        let mut registry = a.registry.load_mut_checked()?;
         let target = usize::from(change.target);
         match change.kind {
             change_kind::COLLATERAL => {
@@ -97,7 +98,7 @@ impl ExecuteRiskChange<'_> {
                 });
             }
             change_kind::LIQUIDATION => {
-                let mut exchange = a.exchange.load_mut()?;
+                let mut exchange = a.exchange.load_mut_checked()?;
                 let old = exchange.liquidation;
                 require!(old == change.liquidation_before, XmarginError::RiskChangeStale);
                 change.liquidation.check_change(&old, step)?;

@@ -10,6 +10,7 @@ use crate::error::XmarginError;
 use crate::events::CollateralListed;
 use crate::oracle::OracleConfig;
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED, VAULT_SEED};
+use crate::state::LoadChecked;
 use crate::state::{CollateralConfig, CollateralLink, Exchange, Haircut, HaircutRegistry, MAX_COLLATERALS};
 use crate::utils::{create_token_account, is_uninitialized};
 
@@ -30,9 +31,9 @@ pub struct ListCollateral<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
     pub governance: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(mint::token_program = token_program)]
     pub mint: InterfaceAccount<'info, Mint>,
@@ -50,10 +51,10 @@ impl ListCollateral<'_> {
     pub fn validate(&self, args: &ListCollateralArgs) -> Result<()> {
         require_keys_eq!(
             self.governance.key(),
-            self.exchange.load()?.governance,
+            self.exchange.load_checked()?.governance,
             XmarginError::NotGovernance
         );
-        let registry = self.registry.load()?;
+        let registry = self.registry.load_checked()?;
         require!(
             registry.collateral_index(&self.mint.key()).is_none(),
             XmarginError::CollateralAlreadyListed
@@ -100,7 +101,7 @@ impl ListCollateral<'_> {
             &accounts.token_program.key(),
             &[INSURANCE_SEED, exchange_key.as_ref(), mint_key.as_ref(), &[ctx.bumps.insurance_vault]],
         )?;
-        let mut registry = accounts.registry.load_mut()?;
+        let mut registry = accounts.registry.load_mut_checked()?;
         let index = registry.collateral_count;
         registry.collaterals[usize::from(index)] = CollateralConfig {
             mint: mint_key,

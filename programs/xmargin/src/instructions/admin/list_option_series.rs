@@ -6,6 +6,7 @@ use anchor_lang::prelude::*;
 use crate::error::XmarginError;
 use crate::events::OptionSeriesListed;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED};
+use crate::state::LoadChecked;
 use crate::state::{instrument_kind, Exchange, Market, OptionSeries, MAX_SERIES};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,12 +24,12 @@ pub struct ListOptionSeriesArgs {
 #[derive(Accounts)]
 pub struct ListOptionSeries<'info> {
     pub governance: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
 }
@@ -37,10 +38,10 @@ impl ListOptionSeries<'_> {
     pub fn validate(&self, args: &ListOptionSeriesArgs) -> Result<()> {
         require_keys_eq!(
             self.governance.key(),
-            self.exchange.load()?.governance,
+            self.exchange.load_checked()?.governance,
             XmarginError::NotGovernance
         );
-        let m = self.market.load()?;
+        let m = self.market.load_checked()?;
         let now = Clock::get()?.unix_timestamp;
         let latest = now.saturating_add(i64::from(m.max_expiry_days).saturating_mul(86_400));
         let ok = (args.kind == instrument_kind::CALL || args.kind == instrument_kind::PUT)
@@ -61,7 +62,7 @@ impl ListOptionSeries<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: ListOptionSeriesArgs) -> Result<()> {
-        let mut m = ctx.accounts.market.load_mut()?;
+        let mut m = ctx.accounts.market.load_mut_checked()?;
         let index = m.series_count;
         m.series[usize::from(index)] = OptionSeries {
             strike: args.strike,

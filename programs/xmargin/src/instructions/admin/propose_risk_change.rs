@@ -10,6 +10,7 @@ use anchor_lang::Discriminator;
 use crate::error::XmarginError;
 use crate::events::RiskChangeProposed;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED, RISK_CHANGE_SEED};
+use crate::state::LoadChecked;
 use crate::state::{
     change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, LiquidationParams,
     OffsetGroupConfig, QuotePegParams, RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
@@ -48,9 +49,9 @@ pub struct ProposeRiskChange<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
     pub governance: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// CHECK: the proposal PDA for `args.id` (= `exchange.next_risk_change_id`, checked in
     /// `validate`), created here.
@@ -61,11 +62,11 @@ pub struct ProposeRiskChange<'info> {
 
 impl ProposeRiskChange<'_> {
     pub fn validate(&self, args: &ProposeRiskChangeArgs) -> Result<()> {
-        let exchange = self.exchange.load()?;
+        let exchange = self.exchange.load_checked()?;
         require_keys_eq!(self.governance.key(), exchange.governance, XmarginError::NotGovernance);
         require!(args.id == exchange.next_risk_change_id, XmarginError::RiskChangeIdMismatch);
         let args = &args.change;
-        let registry = self.registry.load()?;
+        let registry = self.registry.load_checked()?;
         let step = exchange.max_weight_step_bps;
         match args {
             RiskChangeArgs::Collateral { index, params } => {
@@ -103,7 +104,7 @@ impl ProposeRiskChange<'_> {
         let a = &ctx.accounts;
         let now = Clock::get()?.unix_timestamp;
         let (id, executable_at, exchange_key, liquidation_before) = {
-            let mut exchange = a.exchange.load_mut()?;
+            let mut exchange = a.exchange.load_mut_checked()?;
             let id = exchange.next_risk_change_id;
             exchange.next_risk_change_id = id.checked_add(1).ok_or(XmarginError::RiskMath)?;
             (
@@ -122,7 +123,7 @@ impl ProposeRiskChange<'_> {
             RiskChange::DISCRIMINATOR,
             &[RISK_CHANGE_SEED, exchange_key.as_ref(), &id.to_le_bytes(), &[bump]],
         )?;
-        let registry = a.registry.load()?;
+        let registry = a.registry.load_checked()?;
         let mut data = info.try_borrow_mut_data()?;
         let change: &mut RiskChange = bytemuck::from_bytes_mut(&mut data[8..RiskChange::SPACE]);
         change.version = RISK_CHANGE_VERSION;

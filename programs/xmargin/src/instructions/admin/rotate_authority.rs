@@ -7,6 +7,7 @@ use crate::error::XmarginError;
 use crate::events::{AuthorityChanged, AuthorityProposed};
 use crate::seeds::EXCHANGE_SEED;
 use crate::state::Exchange;
+use crate::state::LoadChecked;
 
 /// `role` values.
 pub mod role {
@@ -24,7 +25,7 @@ pub struct ProposeAuthorityArgs {
 #[derive(Accounts)]
 pub struct ProposeAuthority<'info> {
     pub governance: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
 }
 
@@ -32,7 +33,7 @@ impl ProposeAuthority<'_> {
     pub fn validate(&self, args: &ProposeAuthorityArgs) -> Result<()> {
         require_keys_eq!(
             self.governance.key(),
-            self.exchange.load()?.governance,
+            self.exchange.load_checked()?.governance,
             XmarginError::NotGovernance
         );
         require!(args.role <= role::GUARDIAN, XmarginError::InvalidAuthorities);
@@ -40,7 +41,7 @@ impl ProposeAuthority<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: ProposeAuthorityArgs) -> Result<()> {
-        let mut ex = ctx.accounts.exchange.load_mut()?;
+        let mut ex = ctx.accounts.exchange.load_mut_checked()?;
         let current = if args.role == role::GOVERNANCE {
             ex.pending_governance = args.new_authority;
             ex.governance
@@ -61,14 +62,14 @@ pub struct AcceptAuthorityArgs {
 #[derive(Accounts)]
 pub struct AcceptAuthority<'info> {
     pub new_authority: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
 }
 
 impl AcceptAuthority<'_> {
     pub fn validate(&self, args: &AcceptAuthorityArgs) -> Result<()> {
         require!(args.role <= role::GUARDIAN, XmarginError::InvalidAuthorities);
-        let ex = self.exchange.load()?;
+        let ex = self.exchange.load_checked()?;
         let pending = if args.role == role::GOVERNANCE { ex.pending_governance } else { ex.pending_guardian };
         require!(pending != Pubkey::default(), XmarginError::NoPendingAuthority);
         require_keys_eq!(self.new_authority.key(), pending, XmarginError::NotPendingAuthority);
@@ -78,7 +79,7 @@ impl AcceptAuthority<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: AcceptAuthorityArgs) -> Result<()> {
-        let mut ex = ctx.accounts.exchange.load_mut()?;
+        let mut ex = ctx.accounts.exchange.load_mut_checked()?;
         let new = ctx.accounts.new_authority.key();
         let old = if args.role == role::GOVERNANCE {
             ex.pending_governance = Pubkey::default();

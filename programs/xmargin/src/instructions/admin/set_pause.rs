@@ -7,6 +7,7 @@ use anchor_lang::prelude::*;
 use crate::error::XmarginError;
 use crate::events::PauseFlagsChanged;
 use crate::seeds::EXCHANGE_SEED;
+use crate::state::LoadChecked;
 use crate::state::{pause, Exchange};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,14 +19,14 @@ pub struct SetPauseArgs {
 #[derive(Accounts)]
 pub struct SetPause<'info> {
     pub authority: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
 }
 
 impl SetPause<'_> {
     pub fn validate(&self, args: &SetPauseArgs) -> Result<()> {
         require!(args.pause_flags & !pause::ALL == 0, XmarginError::InvalidPauseFlags);
-        let exchange = self.exchange.load()?;
+        let exchange = self.exchange.load_checked()?;
         let signer = self.authority.key();
         if signer == exchange.governance {
             return Ok(());
@@ -42,7 +43,7 @@ impl SetPause<'_> {
 
 impl SetPause<'_> {
     pub fn handler(ctx: Context<Self>, args: SetPauseArgs) -> Result<()> {
-        let mut exchange = ctx.accounts.exchange.load_mut()?;
+        let mut exchange = ctx.accounts.exchange.load_mut_checked()?;
         let old = exchange.pause_flags;
         exchange.pause_flags = args.pause_flags;
         emit!(PauseFlagsChanged {

@@ -9,6 +9,7 @@ use anchor_lang::prelude::*;
 use crate::error::XmarginError;
 use crate::events::OffsetGroupChanged;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, OffsetGroupConfig};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -23,9 +24,9 @@ pub struct TightenOffsetsArgs {
 #[derive(Accounts)]
 pub struct TightenOffsets<'info> {
     pub guardian: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
 }
 
@@ -42,8 +43,12 @@ impl TightenOffsetsArgs {
 
 impl TightenOffsets<'_> {
     pub fn validate(&self, args: &TightenOffsetsArgs) -> Result<()> {
-        require_keys_eq!(self.guardian.key(), self.exchange.load()?.guardian, XmarginError::NotGuardian);
-        let registry = self.registry.load()?;
+        require_keys_eq!(
+            self.guardian.key(),
+            self.exchange.load_checked()?.guardian,
+            XmarginError::NotGuardian
+        );
+        let registry = self.registry.load_checked()?;
         let index = usize::from(args.group);
         let current = registry.offset_groups.get(index).ok_or(XmarginError::UnknownRiskTarget)?;
         require!(args.config.tightens(current), XmarginError::GuardianCannotLoosen);
@@ -54,7 +59,7 @@ impl TightenOffsets<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: TightenOffsetsArgs) -> Result<()> {
-        let mut registry = ctx.accounts.registry.load_mut()?;
+        let mut registry = ctx.accounts.registry.load_mut_checked()?;
         let slot = &mut registry.offset_groups[usize::from(args.group)];
         let old = *slot;
         *slot = args.stored();

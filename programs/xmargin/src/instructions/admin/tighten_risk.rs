@@ -14,6 +14,7 @@ use crate::error::XmarginError;
 use crate::events::CollateralRiskChanged;
 use crate::instructions::positions::QUOTE_INDEX;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{CollateralRiskParams, Exchange, HaircutRegistry};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -25,16 +26,20 @@ pub struct TightenRiskArgs {
 #[derive(Accounts)]
 pub struct TightenRisk<'info> {
     pub guardian: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
 }
 
 impl TightenRisk<'_> {
     pub fn validate(&self, args: &TightenRiskArgs) -> Result<()> {
-        require_keys_eq!(self.guardian.key(), self.exchange.load()?.guardian, XmarginError::NotGuardian);
-        let registry = self.registry.load()?;
+        require_keys_eq!(
+            self.guardian.key(),
+            self.exchange.load_checked()?.guardian,
+            XmarginError::NotGuardian
+        );
+        let registry = self.registry.load_checked()?;
         let current = registry
             .listed_collaterals()
             .get(usize::from(args.collateral))
@@ -50,7 +55,7 @@ impl TightenRisk<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: TightenRiskArgs) -> Result<()> {
-        let mut registry = ctx.accounts.registry.load_mut()?;
+        let mut registry = ctx.accounts.registry.load_mut_checked()?;
         let config = &mut registry.collaterals[usize::from(args.collateral)];
         let old = CollateralRiskParams::of(config);
         args.params.apply(config);

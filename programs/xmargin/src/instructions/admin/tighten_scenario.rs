@@ -14,6 +14,7 @@ use anchor_lang::prelude::*;
 use crate::error::XmarginError;
 use crate::events::{QuotePegChanged, ScenarioTightened};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, QuotePegParams, UnderlyingConfig};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -27,16 +28,20 @@ pub enum TightenScenarioArgs {
 #[derive(Accounts)]
 pub struct TightenScenario<'info> {
     pub guardian: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
 }
 
 impl TightenScenario<'_> {
     pub fn validate(&self, args: &TightenScenarioArgs) -> Result<()> {
-        require_keys_eq!(self.guardian.key(), self.exchange.load()?.guardian, XmarginError::NotGuardian);
-        let registry = self.registry.load()?;
+        require_keys_eq!(
+            self.guardian.key(),
+            self.exchange.load_checked()?.guardian,
+            XmarginError::NotGuardian
+        );
+        let registry = self.registry.load_checked()?;
         match args {
             TightenScenarioArgs::Underlying { index, config } => {
                 require!(*index < registry.underlying_count, XmarginError::UnknownRiskTarget);
@@ -63,7 +68,7 @@ impl TightenScenario<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: TightenScenarioArgs) -> Result<()> {
-        let mut registry = ctx.accounts.registry.load_mut()?;
+        let mut registry = ctx.accounts.registry.load_mut_checked()?;
         match args {
             TightenScenarioArgs::Underlying { index, config } => {
                 let slot = &mut registry.underlyings[usize::from(index)];

@@ -17,6 +17,7 @@ use crate::events::SettlementRecorded;
 use crate::instructions::positions::engine;
 use crate::oracle::read_settlement_price;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Market};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,14 +28,14 @@ pub struct RecordSettlementPriceArgs {
 
 #[derive(Accounts)]
 pub struct RecordSettlementPrice<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: any posted update of the underlying's feed; `read_settlement_price` checks owner,
@@ -44,7 +45,7 @@ pub struct RecordSettlementPrice<'info> {
 
 impl RecordSettlementPrice<'_> {
     pub fn validate(&self, args: &RecordSettlementPriceArgs) -> Result<()> {
-        let m = self.market.load()?;
+        let m = self.market.load_checked()?;
         let s = m.option_series(args.series).ok_or(XmarginError::UnknownInstrument)?;
         require!(s.settlement_price == 0, XmarginError::SettlementAlreadyRecorded);
         let now = Clock::get()?.unix_timestamp;
@@ -55,8 +56,8 @@ impl RecordSettlementPrice<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: RecordSettlementPriceArgs) -> Result<()> {
-        let registry = ctx.accounts.registry.load()?;
-        let mut m = ctx.accounts.market.load_mut()?;
+        let registry = ctx.accounts.registry.load_checked()?;
+        let mut m = ctx.accounts.market.load_mut_checked()?;
         let expiry = m.series[usize::from(args.series)].expiry;
         let config = &registry.underlyings[usize::from(m.underlying)];
         let p = read_settlement_price(&ctx.accounts.oracle, &config.oracle)?;

@@ -10,29 +10,30 @@ use crate::error::XmarginError;
 use crate::events::PositionSettled;
 use crate::instructions::positions::{credit_quote, engine, PositiveQuote};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{option_kind, Exchange, HaircutRegistry, Market, Portfolio, PositionSlot};
 
 #[derive(Accounts)]
 pub struct SettleExpired<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
-    #[account(mut, constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = portfolio.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
 }
 
 impl SettleExpired<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
-        let registry = ctx.accounts.registry.load()?;
-        let mut portfolio = ctx.accounts.portfolio.load_mut()?;
-        let mut m = ctx.accounts.market.load_mut()?;
+        let registry = ctx.accounts.registry.load_checked()?;
+        let mut portfolio = ctx.accounts.portfolio.load_mut_checked()?;
+        let mut m = ctx.accounts.market.load_mut_checked()?;
         let lots_per_unit = m.lots_per_unit();
         let underlying = u16::from(m.underlying);
         let mut settled = 0usize;

@@ -12,36 +12,31 @@
 //! ledger's on the way (the sum is unchanged). `resolve_bankruptcy` sweeps every market
 //! first, so a deficit is never socialized while the fund is owed fees.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::error::XmarginError;
 use crate::events::FeesSwept;
-use crate::instructions::positions::transfer_quote;
+// Glob: a nested `#[derive(Accounts)]` needs its generated items (`QuoteVaultsBumps`, ...).
+use crate::instructions::quote_vaults::*;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Market, QuoteLedger};
 
 #[derive(Accounts)]
 pub struct SweepFees<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: Option<AccountLoader<'info, Market>>,
-    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    #[account(mut, address = exchange.load_checked()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
     pub quote_ledger: AccountLoader<'info, QuoteLedger>,
-    #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
-    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut, address = exchange.load()?.insurance_vault @ XmarginError::InsuranceVaultMismatch)]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = exchange.load()?.quote_mint @ XmarginError::CollateralNotListed)]
-    pub quote_mint: InterfaceAccount<'info, Mint>,
-    #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
-    pub token_program: Interface<'info, TokenInterface>,
+    #[account(constraint = vaults.check(&exchange, &registry)?)]
+    pub vaults: QuoteVaults<'info>,
 }
 
 /// Takes what is owed to insurance from `records` (accrued amounts, quote native units), in
@@ -61,22 +56,22 @@ pub fn take_owed(available: u64, records: &mut [&mut u64]) -> u64 {
 impl SweepFees<'_> {
     pub fn validate(&self) -> Result<()> {
         let market = match &self.market {
-            Some(m) => m.load()?.fees_accrued,
+            Some(m) => m.load_checked()?.fees_accrued,
             None => 0,
         };
-        let owed = market > 0 || self.quote_ledger.load()?.fees_accrued > 0;
-        require!(owed && self.quote_vault.amount > 0, XmarginError::NothingToSweep);
+        let owed = market > 0 || self.quote_ledger.load_checked()?.fees_accrued > 0;
+        require!(owed && self.vaults.quote_vault.amount > 0, XmarginError::NothingToSweep);
         Ok(())
     }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &ctx.accounts;
-        let mut ledger = a.quote_ledger.load_mut()?;
+        let mut ledger = a.quote_ledger.load_mut_checked()?;
         let (market, market_amount, ledger_amount) = match &a.market {
             Some(loader) => {
-                let mut m = loader.load_mut()?;
+                let mut m = loader.load_mut_checked()?;
                 let (before_m, before_l) = (m.fees_accrued, ledger.fees_accrued);
-                take_owed(a.quote_vault.amount, &mut [&mut m.fees_accrued, &mut ledger.fees_accrued]);
+                take_owed(a.vaults.quote_vault.amount, &mut [&mut m.fees_accrued, &mut ledger.fees_accrued]);
                 // The market's shard of Σ positive quote balances moves to the ledger (the sum
                 // is unchanged), so that no shard drifts without bound between bankruptcies.
                 let shard = core::mem::take(&mut m.positive_quote_delta);
@@ -90,27 +85,20 @@ impl SweepFees<'_> {
             }
             None => {
                 let before = ledger.fees_accrued;
-                take_owed(a.quote_vault.amount, &mut [&mut ledger.fees_accrued]);
+                take_owed(a.vaults.quote_vault.amount, &mut [&mut ledger.fees_accrued]);
                 (None, 0, before.saturating_sub(ledger.fees_accrued))
             }
         };
         drop(ledger);
         let amount = market_amount.checked_add(ledger_amount).ok_or(XmarginError::AmountTooLarge)?;
-        transfer_quote(
-            &a.exchange,
-            &a.token_program,
-            &a.quote_mint,
-            &a.quote_vault,
-            &a.insurance_vault,
-            amount,
-        )?;
+        a.vaults.pay_insurance(&a.exchange, amount)?;
         emit!(FeesSwept {
             market,
             market_amount,
             ledger_amount,
             amount,
-            insurance_balance_before: a.insurance_vault.amount,
-            insurance_balance_after: a.insurance_vault.amount.saturating_add(amount),
+            insurance_balance_before: a.vaults.insurance_vault.amount,
+            insurance_balance_after: a.vaults.insurance_vault.amount.saturating_add(amount),
         });
         Ok(())
     }

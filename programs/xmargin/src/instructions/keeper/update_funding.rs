@@ -23,18 +23,19 @@ use crate::instructions::positions::engine;
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::units::bps;
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Market};
 
 #[derive(Accounts)]
 pub struct UpdateFunding<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
@@ -43,7 +44,7 @@ pub struct UpdateFunding<'info> {
 
 impl UpdateFunding<'_> {
     pub fn validate(&self) -> Result<()> {
-        let m = self.market.load()?;
+        let m = self.market.load_checked()?;
         let elapsed = Clock::get()?.unix_timestamp.saturating_sub(m.last_funding_time);
         require!(elapsed >= i64::from(m.funding_interval_secs), XmarginError::FundingTooSoon);
         Ok(())
@@ -52,8 +53,8 @@ impl UpdateFunding<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let clock = Clock::get()?;
         let now = clock.unix_timestamp;
-        let registry = ctx.accounts.registry.load()?;
-        let mut m = ctx.accounts.market.load_mut()?;
+        let registry = ctx.accounts.registry.load_checked()?;
+        let mut m = ctx.accounts.market.load_mut_checked()?;
         let config = &registry.underlyings[usize::from(m.underlying)];
         let quote_decimals = registry.collaterals[0].decimals;
         let p = read_price(&ctx.accounts.oracle, &config.oracle, &clock)?;

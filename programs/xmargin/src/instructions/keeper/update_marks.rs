@@ -29,6 +29,7 @@ use crate::events::MarksUpdated;
 use crate::health::{current_basis, underlying_market};
 use crate::marks::marking_market;
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{option_kind, Exchange, HaircutRegistry, Market, OptionSeries};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,14 +60,14 @@ pub fn with_counterparts(listed: &[OptionSeries], mask: u32) -> u32 {
 
 #[derive(Accounts)]
 pub struct UpdateMarks<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
@@ -75,7 +76,7 @@ pub struct UpdateMarks<'info> {
 
 impl UpdateMarks<'_> {
     pub fn validate(&self, args: &UpdateMarksArgs) -> Result<()> {
-        let listed = self.market.load()?.series_count;
+        let listed = self.market.load_checked()?.series_count;
         let all = 1u64.checked_shl(u32::from(listed)).map_or(u64::MAX, |b| b.saturating_sub(1));
         require!(
             args.series_mask != 0 && u64::from(args.series_mask) & !all == 0,
@@ -87,8 +88,8 @@ impl UpdateMarks<'_> {
     pub fn handler(ctx: Context<Self>, args: UpdateMarksArgs) -> Result<()> {
         let clock = Clock::get()?;
         let now = clock.unix_timestamp;
-        let registry = ctx.accounts.registry.load()?;
-        let mut m = ctx.accounts.market.load_mut()?;
+        let registry = ctx.accounts.registry.load_checked()?;
+        let mut m = ctx.accounts.market.load_mut_checked()?;
         let underlying = m.underlying;
         let quote_decimals = registry.collaterals[0].decimals;
         let (current, _) = underlying_market(&registry, u16::from(underlying), &ctx.accounts.oracle, &clock)?;

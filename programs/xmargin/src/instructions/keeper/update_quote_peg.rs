@@ -13,13 +13,14 @@ use crate::events::QuotePegUpdated;
 use crate::health::conservative_price;
 use crate::oracle::{read_price, OracleConfig};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry};
 
 #[derive(Accounts)]
 pub struct UpdateQuotePeg<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// CHECK: the oracle guard checks it against the quote peg's oracle configuration.
     pub oracle: UncheckedAccount<'info>,
@@ -41,14 +42,14 @@ fn price_e9(mantissa: i64, expo: i32) -> Result<u64> {
 
 impl UpdateQuotePeg<'_> {
     pub fn validate(&self) -> Result<()> {
-        let registry = self.registry.load()?;
+        let registry = self.registry.load_checked()?;
         require!(registry.quote_peg.params.threshold_bps > 0, XmarginError::QuotePegNotConfigured);
         Ok(())
     }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let clock = Clock::get()?;
-        let mut registry = ctx.accounts.registry.load_mut()?;
+        let mut registry = ctx.accounts.registry.load_mut_checked()?;
         let peg = &mut registry.quote_peg;
         // Every guard but the confidence ratio: a depeg widens the confidence, and the price
         // recorded is already less the confidence (a wider one only adds margin).

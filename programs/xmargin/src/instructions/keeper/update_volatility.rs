@@ -10,6 +10,7 @@ use crate::error::XmarginError;
 use crate::events::VolatilityUpdated;
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,9 +20,9 @@ pub struct UpdateVolatilityArgs {
 
 #[derive(Accounts)]
 pub struct UpdateVolatility<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
     pub oracle: UncheckedAccount<'info>,
@@ -29,7 +30,7 @@ pub struct UpdateVolatility<'info> {
 
 impl UpdateVolatility<'_> {
     pub fn validate(&self, args: &UpdateVolatilityArgs) -> Result<()> {
-        let registry = self.registry.load()?;
+        let registry = self.registry.load_checked()?;
         require!(args.underlying < registry.underlying_count, XmarginError::UnknownRiskTarget);
         let u = &registry.underlyings[usize::from(args.underlying)];
         if u.vol_last_time != 0 {
@@ -41,7 +42,7 @@ impl UpdateVolatility<'_> {
 
     pub fn handler(ctx: Context<Self>, args: UpdateVolatilityArgs) -> Result<()> {
         let clock = Clock::get()?;
-        let mut registry = ctx.accounts.registry.load_mut()?;
+        let mut registry = ctx.accounts.registry.load_mut_checked()?;
         let u = &mut registry.underlyings[usize::from(args.underlying)];
         let quote = read_price(&ctx.accounts.oracle, &u.oracle, &clock)?;
         let price = from_mantissa(quote.price, quote.expo).map_err(risk_error)?;

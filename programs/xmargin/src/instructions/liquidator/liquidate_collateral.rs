@@ -32,6 +32,7 @@ use crate::instructions::positions::{credit_quote, engine, PositiveQuote, QUOTE_
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::units::bps;
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Portfolio, QuoteLedger};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,17 +49,17 @@ pub struct LiquidateCollateralArgs {
 pub struct LiquidateCollateral<'info> {
     /// Owner or delegate of the liquidator portfolio.
     pub liquidator_signer: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// The quote asset's ledger: the repayment's change of Σ positive quote balances and the
     /// insurance share (accrued, moved by `sweep_fees`).
-    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    #[account(mut, address = exchange.load_checked()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
     pub quote_ledger: AccountLoader<'info, QuoteLedger>,
-    #[account(mut, constraint = liquidator.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = liquidator.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub liquidator: AccountLoader<'info, Portfolio>,
-    #[account(mut, constraint = target.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = target.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub target: AccountLoader<'info, Portfolio>,
     /// CHECK: the oracle guard checks it against the collateral's oracle configuration.
     pub oracle: UncheckedAccount<'info>,
@@ -68,9 +69,9 @@ impl LiquidateCollateral<'_> {
     pub fn validate(&self, args: &LiquidateCollateralArgs) -> Result<()> {
         check_liquidator(&self.exchange, &self.liquidator, &self.target, &self.liquidator_signer.key())?;
         require!(args.max_amount >= 1, XmarginError::InvalidLiquidationSize);
-        let listed = usize::from(args.collateral) < self.registry.load()?.listed_collaterals().len();
+        let listed = usize::from(args.collateral) < self.registry.load_checked()?.listed_collaterals().len();
         require!(listed && args.collateral != QUOTE_INDEX, XmarginError::InvalidLiquidationCollateral);
-        let held = self.target.load()?.balance(args.collateral).is_some_and(|b| b.amount > 0);
+        let held = self.target.load_checked()?.balance(args.collateral).is_some_and(|b| b.amount > 0);
         require!(held, XmarginError::NothingToLiquidate);
         Ok(())
     }
@@ -84,18 +85,18 @@ impl LiquidateCollateral<'_> {
         let split = usize::from(args.target_health_accounts);
         require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
         let (target_accounts, liquidator_accounts) = ctx.remaining_accounts.split_at(split);
-        let quote_decimals = a.exchange.load()?.quote_decimals;
-        let params = a.exchange.load()?.liquidation;
+        let quote_decimals = a.exchange.load_checked()?.quote_decimals;
+        let params = a.exchange.load_checked()?.liquidation;
 
         // The underlyings read for the target's health, reused for the liquidator's.
         let mut underlyings = UnderlyingCache::default();
         let (plan, price, share_bps) = {
-            let registry = a.registry.load()?;
+            let registry = a.registry.load_checked()?;
             let config = &registry.collaterals[usize::from(args.collateral)];
             let p = read_price(&a.oracle, &config.oracle, &clock)?;
             let price = engine(from_mantissa(p.price, p.expo))?;
             // Someone else's portfolio: any oracle failure is an error, never a zero valuation.
-            let target = a.target.load()?;
+            let target = a.target.load_checked()?;
             let inputs = health_inputs_shared(
                 &target,
                 &registry,
@@ -124,8 +125,8 @@ impl LiquidateCollateral<'_> {
         let moved = transfer(a, &args, &plan, quote_decimals, share_bps)?;
         {
             let inputs = health_inputs_shared(
-                &*a.liquidator.load()?,
-                &*a.registry.load()?,
+                &*a.liquidator.load_checked()?,
+                &*a.registry.load_checked()?,
                 liquidator_accounts,
                 &clock,
                 None,
@@ -174,9 +175,9 @@ fn transfer(
     quote_decimals: u8,
     insurance_share_bps: u16,
 ) -> Result<Moved> {
-    let registry = a.registry.load()?;
-    let mut target = a.target.load_mut()?;
-    let mut liquidator = a.liquidator.load_mut()?;
+    let registry = a.registry.load_checked()?;
+    let mut target = a.target.load_mut_checked()?;
+    let mut liquidator = a.liquidator.load_mut_checked()?;
     let amount = u64::try_from(plan.lots).map_err(|_| XmarginError::AmountTooLarge)?;
     let signed = i64::try_from(amount).map_err(|_| XmarginError::AmountTooLarge)?;
     // The repayment, rounded up (the target's favour). The engine caps it at the target's
@@ -190,7 +191,7 @@ fn transfer(
     let l = liquidator.balance_mut_or_insert(args.collateral).ok_or(XmarginError::TooManyBalances)?;
     l.amount = l.amount.checked_add(signed).ok_or(XmarginError::AmountTooLarge)?;
     let repaid_signed = i64::try_from(repaid).map_err(|_| XmarginError::AmountTooLarge)?;
-    let mut ledger = a.quote_ledger.load_mut()?;
+    let mut ledger = a.quote_ledger.load_mut_checked()?;
     let mut sink = PositiveQuote(&mut ledger.positive_quote_delta);
     credit_quote(&mut target, &registry, &mut sink, repaid_signed)?;
     let paid = repaid.checked_add(insurance_fee).ok_or(XmarginError::AmountTooLarge)?;

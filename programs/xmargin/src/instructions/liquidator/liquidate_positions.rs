@@ -46,6 +46,7 @@ use crate::health::{
 use crate::instructions::positions::{apply_fill, credit_quote, engine, position_slot, PositiveQuote};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::units::bps;
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Market, Portfolio, PERP_INSTRUMENT};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,18 +67,18 @@ pub struct LiquidatePositionsArgs {
 pub struct LiquidatePositions<'info> {
     /// Owner or delegate of the liquidator portfolio.
     pub liquidator_signer: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
-    #[account(mut, constraint = liquidator.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = liquidator.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub liquidator: AccountLoader<'info, Portfolio>,
-    #[account(mut, constraint = target.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = target.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub target: AccountLoader<'info, Portfolio>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
@@ -88,13 +89,13 @@ impl LiquidatePositions<'_> {
     pub fn validate(&self, args: &LiquidatePositionsArgs) -> Result<()> {
         check_liquidator(&self.exchange, &self.liquidator, &self.target, &self.liquidator_signer.key())?;
         require!(args.max_lots >= 1, XmarginError::InvalidLiquidationSize);
-        let m = self.market.load()?;
+        let m = self.market.load_checked()?;
         let underlying = u16::from(m.underlying);
-        let held = self.target.load()?.position_index(underlying, args.instrument).is_some();
+        let held = self.target.load_checked()?.position_index(underlying, args.instrument).is_some();
         require!(held, XmarginError::NothingToLiquidate);
         if let Some(c) = args.hedge_collateral {
-            let target = self.target.load()?;
-            let registry = self.registry.load()?;
+            let target = self.target.load_checked()?;
+            let registry = self.registry.load_checked()?;
             let link = registry.listed_collaterals().get(usize::from(c)).map(|x| x.link);
             let short = target
                 .position_index(underlying, args.instrument)
@@ -126,20 +127,20 @@ impl LiquidatePositions<'_> {
         let split = usize::from(args.target_health_accounts);
         require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
         let (target_accounts, liquidator_accounts) = ctx.remaining_accounts.split_at(split);
-        let quote_decimals = a.exchange.load()?.quote_decimals;
-        let params = a.exchange.load()?.liquidation;
+        let quote_decimals = a.exchange.load_checked()?.quote_decimals;
+        let params = a.exchange.load_checked()?.liquidation;
 
         // The underlyings read for the target's health, reused for the liquidator's.
         let mut underlyings = UnderlyingCache::default();
         // The plan, from the target's health before.
         let (data, stable, plan, discount, share_bps, hedge) = {
-            let registry = a.registry.load()?;
-            let m = a.market.load()?;
+            let registry = a.registry.load_checked()?;
+            let m = a.market.load_checked()?;
             let (data, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
             let stable = stable_price(&raw)?;
             // Someone else's portfolio: any oracle failure is an error, never a zero valuation.
             let inputs = health_inputs_shared(
-                &*a.target.load()?,
+                &*a.target.load_checked()?,
                 &registry,
                 target_accounts,
                 &clock,
@@ -187,10 +188,10 @@ impl LiquidatePositions<'_> {
 
         // The liquidator must be able to carry what it took.
         {
-            let m = a.market.load()?;
+            let m = a.market.load_checked()?;
             let inputs = health_inputs_shared(
-                &*a.liquidator.load()?,
-                &*a.registry.load()?,
+                &*a.liquidator.load_checked()?,
+                &*a.registry.load_checked()?,
                 liquidator_accounts,
                 &clock,
                 Some(Provided { market: data, stable_price: stable, account: &m }),
@@ -204,7 +205,7 @@ impl LiquidatePositions<'_> {
         emit!(PositionsLiquidated {
             target: a.target.key(),
             liquidator: a.liquidator.key(),
-            underlying: a.market.load()?.underlying,
+            underlying: a.market.load_checked()?.underlying,
             instrument: args.instrument,
             target_size_before: fill.target_before,
             target_size_after: fill.target_after,
@@ -271,10 +272,10 @@ fn move_hedge(
     lots: i64,
     quote_decimals: u8,
 ) -> Result<(u64, u64)> {
-    let registry = a.registry.load()?;
-    let mut m = a.market.load_mut()?;
-    let mut target = a.target.load_mut()?;
-    let mut liquidator = a.liquidator.load_mut()?;
+    let registry = a.registry.load_checked()?;
+    let mut m = a.market.load_mut_checked()?;
+    let mut target = a.target.load_mut_checked()?;
+    let mut liquidator = a.liquidator.load_mut_checked()?;
     let c = u8::try_from(hedge.asset).map_err(|_| XmarginError::InvalidHedgeCollateral)?;
     let lots = u64::try_from(lots).map_err(|_| XmarginError::AmountTooLarge)?;
     let amount = native_per_lot.checked_mul(lots).ok_or(XmarginError::AmountTooLarge)?;
@@ -326,10 +327,10 @@ fn transfer(
     quote_decimals: u8,
     insurance_share_bps: u16,
 ) -> Result<Fill> {
-    let registry = a.registry.load()?;
-    let mut m = a.market.load_mut()?;
-    let mut target = a.target.load_mut()?;
-    let mut liquidator = a.liquidator.load_mut()?;
+    let registry = a.registry.load_checked()?;
+    let mut m = a.market.load_mut_checked()?;
+    let mut target = a.target.load_mut_checked()?;
+    let mut liquidator = a.liquidator.load_mut_checked()?;
     let lots_per_unit = m.lots_per_unit();
     let perp = args.instrument == PERP_INSTRUMENT;
     let t_slot = position_slot(&mut target, &m, args.instrument)?;

@@ -16,6 +16,7 @@ use xmargin_risk::Fx;
 use crate::error::XmarginError;
 use crate::events::LiquidationStateChanged;
 use crate::instructions::positions::{engine, may_trade};
+use crate::state::LoadChecked;
 use crate::state::{liquidation_state, pause, Exchange, LiquidationParams, Portfolio};
 
 /// A per-unit price (quote units) as quote native units per underlying unit on the lot grid
@@ -73,9 +74,9 @@ pub fn check_liquidator(
     target: &AccountLoader<'_, Portfolio>,
     signer: &Pubkey,
 ) -> Result<()> {
-    require!(!exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
+    require!(!exchange.load_checked()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
     require_keys_neq!(liquidator.key(), target.key(), XmarginError::LiquidatorIsTarget);
-    let l = liquidator.load()?;
+    let l = liquidator.load_checked()?;
     require!(may_trade(&l, signer), XmarginError::NotLiquidator);
     require!(!l.is_being_liquidated(), XmarginError::LiquidatorBeingLiquidated);
     Ok(())
@@ -83,7 +84,7 @@ pub fn check_liquidator(
 
 /// Enters (`being` true) or leaves the liquidation state; an event when it changes.
 pub fn set_liquidation_state(portfolio: &AccountLoader<'_, Portfolio>, being: bool) -> Result<()> {
-    let mut p = portfolio.load_mut()?;
+    let mut p = portfolio.load_mut_checked()?;
     let new = if being { liquidation_state::BEING_LIQUIDATED } else { liquidation_state::NORMAL };
     if p.liquidation_state != new {
         p.liquidation_state = new;

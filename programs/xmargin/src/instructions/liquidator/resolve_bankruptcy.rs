@@ -53,7 +53,7 @@
 //! ends there; a next call, with the oracles of those left, takes over the rest and resolves
 //! the deficit.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{transfer_checked, TransferChecked};
 use xmargin_risk::socialized::index_after_loss;
 use xmargin_risk::Fx;
 
@@ -62,10 +62,11 @@ use crate::error::XmarginError;
 use crate::events::{BankruptcyResolved, CollateralTakenOver};
 use crate::health::equity_inputs;
 use crate::instructions::keeper::take_owed;
-use crate::instructions::positions::{
-    apply_quote_losses, credit_quote, engine, transfer_quote, PositiveQuote, QUOTE_INDEX,
-};
+// Glob: a nested `#[derive(Accounts)]` needs its generated items (`QuoteVaultsBumps`, ...).
+use crate::instructions::positions::{apply_quote_losses, credit_quote, engine, PositiveQuote, QUOTE_INDEX};
+use crate::instructions::quote_vaults::*;
 use crate::seeds::{EXCHANGE_SEED, INSURANCE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{pause, Exchange, HaircutRegistry, Market, Portfolio, QuoteLedger};
 
 /// Accounts per leftover asset after the oracles: vault, insurance account, mint, token
@@ -74,24 +75,18 @@ pub const TAKEOVER_ACCOUNTS: usize = 4;
 
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// The quote asset's ledger: the markets' shards of Σ positive quote balances are folded
     /// into it.
-    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    #[account(mut, address = exchange.load_checked()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
     pub quote_ledger: AccountLoader<'info, QuoteLedger>,
-    #[account(mut, constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = portfolio.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
-    #[account(mut, address = registry.load()?.collaterals[0].vault @ XmarginError::VaultMismatch)]
-    pub quote_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut, address = exchange.load()?.insurance_vault @ XmarginError::InsuranceVaultMismatch)]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = exchange.load()?.quote_mint @ XmarginError::CollateralNotListed)]
-    pub quote_mint: InterfaceAccount<'info, Mint>,
-    #[account(address = registry.load()?.collaterals[0].token_program @ XmarginError::TokenProgramMismatch)]
-    pub token_program: Interface<'info, TokenInterface>,
+    #[account(constraint = vaults.check(&exchange, &registry)?)]
+    pub vaults: QuoteVaults<'info>,
 }
 
 /// A leftover non-quote balance: its slot, collateral index and amount (native units, > 0).
@@ -103,8 +98,11 @@ struct Leftover {
 
 impl ResolveBankruptcy<'_> {
     pub fn validate(&self) -> Result<()> {
-        require!(!self.exchange.load()?.is_paused(pause::LIQUIDATIONS), XmarginError::LiquidationsPaused);
-        let p = self.portfolio.load()?;
+        require!(
+            !self.exchange.load_checked()?.is_paused(pause::LIQUIDATIONS),
+            XmarginError::LiquidationsPaused
+        );
+        let p = self.portfolio.load_checked()?;
         require!(p.active_positions().next().is_none(), XmarginError::BankruptcyPositionsRemain);
         require!(p.balance(QUOTE_INDEX).is_some_and(|b| b.amount < 0), XmarginError::NotBankrupt);
         Ok(())
@@ -112,18 +110,17 @@ impl ResolveBankruptcy<'_> {
 
     pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         let remaining = ctx.remaining_accounts;
-        let count =
-            usize::try_from(ctx.accounts.exchange.load()?.market_mask.count_ones()).unwrap_or(usize::MAX);
+        let count = usize::try_from(ctx.accounts.exchange.load_checked()?.market_mask.count_ones())
+            .unwrap_or(usize::MAX);
         let split = remaining.len().checked_sub(count).ok_or(XmarginError::BankruptcyMarketsMismatch)?;
         let (accounts, markets) = remaining.split_at(split);
         let markets = created_markets(ctx.accounts, markets)?;
         // What the fund is owed (fees and insurance shares not yet swept) is the fund's: moved
         // first, so no loss is socialized, and no takeover refused, while it waits.
         sweep_owed(ctx.accounts, &markets)?;
-        ctx.accounts.insurance_vault.reload()?;
-        ctx.accounts.quote_vault.reload()?;
+        ctx.accounts.vaults.reload()?;
         let a = &ctx.accounts;
-        let leftover = leftover_collateral(&*a.portfolio.load()?);
+        let leftover = leftover_collateral(&*a.portfolio.load_checked()?);
         if leftover.is_empty() {
             require!(accounts.is_empty(), XmarginError::BankruptcyAccountsMismatch);
         } else if take_over_collateral(a, accounts, &leftover)? < leftover.len() {
@@ -159,7 +156,7 @@ fn take_over_collateral<'info>(
     require!(groups.len() % TAKEOVER_ACCOUNTS == 0 && k <= n, XmarginError::BankruptcyAccountsMismatch);
 
     let equity = {
-        let (registry, p) = (a.registry.load()?, a.portfolio.load()?);
+        let (registry, p) = (a.registry.load_checked()?, a.portfolio.load_checked()?);
         let clock = Clock::get()?;
         equity_inputs(&p, &registry, oracles, &clock)?.report()?.equity
     };
@@ -167,26 +164,26 @@ fn take_over_collateral<'info>(
     // The fund takes the collateral in kind only if it pays the whole quote liability: were
     // the liability socialized, quote holders would pay for collateral the fund keeps.
     let liability = {
-        let registry = a.registry.load()?;
-        let mut p = a.portfolio.load_mut()?;
+        let registry = a.registry.load_checked()?;
+        let mut p = a.portfolio.load_mut_checked()?;
         apply_quote_losses(&mut p, &registry)?;
         p.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs())
     };
-    if a.insurance_vault.amount < liability {
+    if a.vaults.insurance_vault.amount < liability {
         msg!(
             "insurance {} < quote liability {}: liquidate the collateral first",
-            a.insurance_vault.amount,
+            a.vaults.insurance_vault.amount,
             liability
         );
         return err!(XmarginError::InsuranceCannotTakeOverCollateral);
     }
 
     let exchange_key = a.exchange.key();
-    let bump = a.exchange.load()?.bump;
+    let bump = a.exchange.load_checked()?.bump;
     for (left, [vault, insurance, mint, token_program]) in
         leftover.iter().zip(groups.as_chunks::<TAKEOVER_ACCOUNTS>().0)
     {
-        let config = a.registry.load()?.collaterals[usize::from(left.collateral)];
+        let config = a.registry.load_checked()?.collaterals[usize::from(left.collateral)];
         require_keys_eq!(*mint.key, config.mint, XmarginError::BankruptcyAccountsMismatch);
         require_keys_eq!(*vault.key, config.vault, XmarginError::VaultMismatch);
         require_keys_eq!(*token_program.key, config.token_program, XmarginError::TokenProgramMismatch);
@@ -210,7 +207,7 @@ fn take_over_collateral<'info>(
             config.decimals,
         )?;
 
-        let mut p = a.portfolio.load_mut()?;
+        let mut p = a.portfolio.load_mut_checked()?;
         let balance_before = p.balances[left.slot].amount;
         p.balances[left.slot].amount = 0;
         let vault_balance_after = token_amount(vault)?;
@@ -244,7 +241,7 @@ fn created_markets<'info>(
     a: &ResolveBankruptcy<'info>,
     markets: &'info [AccountInfo<'info>],
 ) -> Result<Vec<AccountLoader<'info, Market>>> {
-    let mask = a.exchange.load()?.market_mask;
+    let mask = a.exchange.load_checked()?.market_mask;
     let mut expected = (0u8..16).filter(|u| mask & (1 << u) != 0);
     let mut out = Vec::with_capacity(markets.len());
     for info in markets {
@@ -252,7 +249,7 @@ fn created_markets<'info>(
             AccountLoader::<Market>::try_from(info).map_err(|_| XmarginError::BankruptcyMarketsMismatch)?;
         require!(info.is_writable, XmarginError::BankruptcyMarketsMismatch);
         let ok = {
-            let m = loader.load()?;
+            let m = loader.load_checked()?;
             m.exchange == a.exchange.key() && expected.next() == Some(m.underlying)
         };
         require!(ok, XmarginError::BankruptcyMarketsMismatch);
@@ -266,16 +263,16 @@ fn created_markets<'info>(
 /// insurance shares — to the insurance vault (at most the quote vault's balance,
 /// `sweep_fees::take_owed`).
 fn sweep_owed<'info>(a: &ResolveBankruptcy<'info>, markets: &[AccountLoader<'info, Market>]) -> Result<()> {
-    let mut ledger = a.quote_ledger.load_mut()?;
-    let mut loaded = markets.iter().map(|m| m.load_mut()).collect::<Result<Vec<_>>>()?;
+    let mut ledger = a.quote_ledger.load_mut_checked()?;
+    let mut loaded = markets.iter().map(|m| m.load_mut_checked()).collect::<Result<Vec<_>>>()?;
     let mut records: Vec<&mut u64> = core::iter::once(&mut ledger.fees_accrued)
         .chain(loaded.iter_mut().map(|m| &mut m.fees_accrued))
         .collect();
-    let amount = take_owed(a.quote_vault.amount, &mut records);
+    let amount = take_owed(a.vaults.quote_vault.amount, &mut records);
     drop(records);
     drop(loaded);
     drop(ledger);
-    transfer_quote(&a.exchange, &a.token_program, &a.quote_mint, &a.quote_vault, &a.insurance_vault, amount)
+    a.vaults.pay_insurance(&a.exchange, amount)
 }
 
 /// Σ positive quote balances: the quote ledger's shard plus every market's; each market's
@@ -284,7 +281,7 @@ fn sweep_owed<'info>(a: &ResolveBankruptcy<'info>, markets: &[AccountLoader<'inf
 fn fold_market_shards(ledger_shard: i64, markets: &[AccountLoader<'_, Market>]) -> Result<u64> {
     let mut total = i128::from(ledger_shard);
     for loader in markets {
-        let mut m = loader.load_mut()?;
+        let mut m = loader.load_mut_checked()?;
         total = total.saturating_add(i128::from(m.positive_quote_delta));
         m.positive_quote_delta = 0;
     }
@@ -298,27 +295,20 @@ fn resolve_deficit<'info>(
     markets: &[AccountLoader<'info, Market>],
 ) -> Result<()> {
     let deficit = {
-        let registry = a.registry.load()?;
-        let mut p = a.portfolio.load_mut()?;
+        let registry = a.registry.load_checked()?;
+        let mut p = a.portfolio.load_mut_checked()?;
         apply_quote_losses(&mut p, &registry)?;
         p.balance(QUOTE_INDEX).map_or(0, |b| b.amount.min(0).unsigned_abs())
     };
-    let insurance_paid = deficit.min(a.insurance_vault.amount);
-    transfer_quote(
-        &a.exchange,
-        &a.token_program,
-        &a.quote_mint,
-        &a.insurance_vault,
-        &a.quote_vault,
-        insurance_paid,
-    )?;
+    let insurance_paid = deficit.min(a.vaults.insurance_vault.amount);
+    a.vaults.draw_insurance(&a.exchange, insurance_paid)?;
     let socialized = deficit.saturating_sub(insurance_paid);
 
-    let total_before = fold_market_shards(a.quote_ledger.load()?.positive_quote_delta, markets)?;
+    let total_before = fold_market_shards(a.quote_ledger.load_checked()?.positive_quote_delta, markets)?;
     let signed_total = |t: u64| i64::try_from(t).map_err(|_| error!(XmarginError::AmountTooLarge));
-    let mut ledger = a.quote_ledger.load_mut()?;
+    let mut ledger = a.quote_ledger.load_mut_checked()?;
     ledger.positive_quote_delta = signed_total(total_before)?;
-    let mut registry = a.registry.load_mut()?;
+    let mut registry = a.registry.load_mut_checked()?;
     let index_before = registry.quote_loss_index();
     let mut index_after = index_before;
     let mut total_after = total_before;
@@ -330,7 +320,7 @@ fn resolve_deficit<'info>(
         ledger.positive_quote_delta = signed_total(total_after)?;
     }
     {
-        let mut p = a.portfolio.load_mut()?;
+        let mut p = a.portfolio.load_mut_checked()?;
         let signed = i64::try_from(deficit).map_err(|_| XmarginError::AmountTooLarge)?;
         // From −deficit to 0: no change of Σ positive balances, recorded all the same.
         credit_quote(&mut p, &registry, &mut PositiveQuote(&mut ledger.positive_quote_delta), signed)?;
@@ -344,7 +334,7 @@ fn resolve_deficit<'info>(
         deficit,
         insurance_paid,
         socialized,
-        insurance_balance_after: a.insurance_vault.amount.saturating_sub(insurance_paid),
+        insurance_balance_after: a.vaults.insurance_vault.amount.saturating_sub(insurance_paid),
         total_quote_deposits_before: total_before,
         total_quote_deposits_after: total_after,
         loss_index_before: index_before.to_bits(),

@@ -3,6 +3,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::PortfolioClosed;
+use crate::state::LoadChecked;
 use crate::state::Portfolio;
 
 #[derive(Accounts)]
@@ -15,7 +16,7 @@ pub struct ClosePortfolio<'info> {
 
 impl ClosePortfolio<'_> {
     pub fn validate(&self) -> Result<()> {
-        require!(self.portfolio.load()?.is_empty(), XmarginError::PortfolioNotEmpty);
+        require!(self.portfolio.load_checked()?.is_empty(), XmarginError::PortfolioNotEmpty);
         Ok(())
     }
 

@@ -16,6 +16,7 @@ use crate::error::XmarginError;
 use crate::events::CollateralMoved;
 use crate::instructions::positions::{PositiveQuote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{pause, Exchange, HaircutRegistry, Portfolio, QuoteLedger};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,15 +28,15 @@ pub struct DepositArgs {
 #[derive(Accounts)]
 pub struct Deposit<'info> {
     pub depositor: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// The quote asset's ledger, for the quote asset only (`QuoteLedgerMismatch`): a
     /// non-quote deposit or withdrawal writes no account shared beyond its asset's vault.
-    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    #[account(mut, address = exchange.load_checked()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
     pub quote_ledger: Option<AccountLoader<'info, QuoteLedger>>,
-    #[account(mut, constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = portfolio.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
     #[account(mint::token_program = token_program)]
     pub mint: InterfaceAccount<'info, Mint>,
@@ -48,15 +49,15 @@ pub struct Deposit<'info> {
 
 impl Deposit<'_> {
     pub fn validate(&self, args: &DepositArgs) -> Result<()> {
-        require!(!self.exchange.load()?.is_paused(pause::DEPOSITS), XmarginError::DepositsPaused);
+        require!(!self.exchange.load_checked()?.is_paused(pause::DEPOSITS), XmarginError::DepositsPaused);
         require!(args.amount > 0, XmarginError::ZeroAmount);
         require!(i64::try_from(args.amount).is_ok(), XmarginError::AmountTooLarge);
-        let registry = self.registry.load()?;
+        let registry = self.registry.load_checked()?;
         let index =
             listed_collateral(&registry, &self.mint.key(), &self.vault.key(), &self.token_program.key())?;
         let config = &registry.collaterals[usize::from(index)];
         require!(config.reduce_only == 0, XmarginError::CollateralReduceOnly);
-        let portfolio = self.portfolio.load()?;
+        let portfolio = self.portfolio.load_checked()?;
         let before = portfolio.balance(index).map_or(0, |b| b.amount);
         require!(
             index == QUOTE_INDEX || before != 0 || self.depositor.key() == portfolio.owner,
@@ -90,8 +91,8 @@ impl Deposit<'_> {
             args.amount,
             a.mint.decimals,
         )?;
-        let registry = a.registry.load()?;
-        let mut portfolio = a.portfolio.load_mut()?;
+        let registry = a.registry.load_checked()?;
+        let mut portfolio = a.portfolio.load_mut_checked()?;
         crate::instructions::positions::apply_quote_losses(&mut portfolio, &registry)?;
         let index = registry.collateral_index(&a.mint.key()).ok_or(XmarginError::CollateralNotListed)?;
         let collateral = u8::try_from(index).map_err(|_| XmarginError::CollateralNotListed)?;
@@ -101,7 +102,7 @@ impl Deposit<'_> {
         let after = slot.amount;
         if let Some(ledger) = &a.quote_ledger {
             let (added, _) = positive_part_change(before, after);
-            PositiveQuote(&mut ledger.load_mut()?.positive_quote_delta).record(added, 0)?;
+            PositiveQuote(&mut ledger.load_mut_checked()?.positive_quote_delta).record(added, 0)?;
         }
         let vault_after = a.vault.amount.checked_add(args.amount).ok_or(XmarginError::AmountTooLarge)?;
         emit!(CollateralMoved {

@@ -5,6 +5,7 @@ use anchor_lang::Discriminator;
 use crate::error::XmarginError;
 use crate::events::PortfolioOpened;
 use crate::seeds::{EXCHANGE_SEED, PORTFOLIO_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, Portfolio, PORTFOLIO_VERSION};
 use crate::utils::{create_zero_copy_account, is_uninitialized};
 
@@ -20,7 +21,7 @@ pub struct OpenPortfolio<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
     pub owner: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
     /// CHECK: the portfolio PDA, created here (seeds checked).
     #[account(mut, seeds = [PORTFOLIO_SEED, owner.key().as_ref(), &args.index.to_le_bytes()], bump)]

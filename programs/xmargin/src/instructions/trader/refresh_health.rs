@@ -7,6 +7,7 @@ use crate::error::XmarginError;
 use crate::events::HealthReport;
 use crate::health::own_report;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Portfolio};
 
 /// Quote units as I80F48 bits (divide by 2^48).
@@ -25,11 +26,11 @@ pub struct HealthView {
 
 #[derive(Accounts)]
 pub struct RefreshHealth<'info> {
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
-    #[account(constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(constraint = portfolio.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub portfolio: AccountLoader<'info, Portfolio>,
 }
 
@@ -37,7 +38,7 @@ impl RefreshHealth<'_> {
     pub fn handler<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<HealthView> {
         xmargin_risk::trace::mark("refresh_health: accounts loaded");
         let a = &ctx.accounts;
-        let (portfolio, registry) = (a.portfolio.load()?, a.registry.load()?);
+        let (portfolio, registry) = (a.portfolio.load_checked()?, a.registry.load_checked()?);
         let clock = Clock::get()?;
         let report = own_report(&portfolio, &registry, ctx.remaining_accounts, &clock)?;
         xmargin_risk::trace::mark("report");

@@ -11,6 +11,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::DelegateChanged;
+use crate::state::LoadChecked;
 use crate::state::Portfolio;
 
 /// Largest delegate slippage an owner may allow: 10% of spot, twice the widest perp band in use.
@@ -37,7 +38,7 @@ impl SetDelegate<'_> {
     }
 
     pub fn handler(ctx: Context<Self>, args: SetDelegateArgs) -> Result<()> {
-        let mut p = ctx.accounts.portfolio.load_mut()?;
+        let mut p = ctx.accounts.portfolio.load_mut_checked()?;
         let (old, old_slippage) = (p.delegate, p.delegate_max_slippage_bps);
         p.delegate = args.delegate;
         p.delegate_max_slippage_bps = args.max_slippage_bps;

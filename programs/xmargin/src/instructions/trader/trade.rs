@@ -52,6 +52,7 @@ use crate::instructions::positions::{
     apply_fill, credit_quote, engine, may_trade, position_slot, PortfolioSnapshot, PositiveQuote,
 };
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{
     option_kind, pause, Exchange, HaircutRegistry, LiquidationParams, Market, Portfolio, BPS,
     OPTION_FEE_CAP_BPS, PERP_INSTRUMENT,
@@ -75,18 +76,18 @@ pub struct Trade<'info> {
     pub taker_signer: Signer<'info>,
     /// The maker portfolio's owner or delegate.
     pub maker_signer: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
-    #[account(mut, constraint = taker.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = taker.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub taker: AccountLoader<'info, Portfolio>,
-    #[account(mut, constraint = maker.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
+    #[account(mut, constraint = maker.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch)]
     pub maker: AccountLoader<'info, Portfolio>,
     #[account(
         mut,
-        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load()?.underlying]],
-        bump = market.load()?.bump,
+        seeds = [MARKET_SEED, exchange.key().as_ref(), &[market.load_checked()?.underlying]],
+        bump = market.load_checked()?.bump,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the oracle guard checks it against the underlying's oracle configuration.
@@ -127,11 +128,17 @@ struct SideResult {
 
 impl Trade<'_> {
     pub fn validate(&self, args: &TradeArgs) -> Result<()> {
-        require!(!self.exchange.load()?.is_paused(pause::TRADING), XmarginError::TradingPaused);
+        require!(!self.exchange.load_checked()?.is_paused(pause::TRADING), XmarginError::TradingPaused);
         require_keys_neq!(self.taker.key(), self.maker.key(), XmarginError::SamePortfolio);
-        require!(may_trade(&*self.taker.load()?, &self.taker_signer.key()), XmarginError::NotPortfolioTrader);
-        require!(may_trade(&*self.maker.load()?, &self.maker_signer.key()), XmarginError::NotPortfolioTrader);
-        let m = self.market.load()?;
+        require!(
+            may_trade(&*self.taker.load_checked()?, &self.taker_signer.key()),
+            XmarginError::NotPortfolioTrader
+        );
+        require!(
+            may_trade(&*self.maker.load_checked()?, &self.maker_signer.key()),
+            XmarginError::NotPortfolioTrader
+        );
+        let m = self.market.load_checked()?;
         require!(
             args.size_lots != 0 && args.size_lots.unsigned_abs() >= m.min_size_lots,
             XmarginError::InvalidTradeSize
@@ -150,13 +157,13 @@ impl Trade<'_> {
         let split = usize::from(args.taker_health_accounts);
         require!(split <= ctx.remaining_accounts.len(), XmarginError::InvalidHealthAccountSplit);
         let (taker_accounts, maker_accounts) = ctx.remaining_accounts.split_at(split);
-        let quote_decimals = a.exchange.load()?.quote_decimals;
+        let quote_decimals = a.exchange.load_checked()?.quote_decimals;
         let perp = args.instrument == PERP_INSTRUMENT;
 
         // Prices: the guarded oracle, and for options the model price.
         let (data, stable, oracle_price, model_price) = {
-            let registry = a.registry.load()?;
-            let m = a.market.load()?;
+            let registry = a.registry.load_checked()?;
+            let m = a.market.load_checked()?;
             let (um, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
             let spot = engine(to_native_floor(um.spot, quote_decimals))?;
             let model = if perp {
@@ -184,12 +191,12 @@ impl Trade<'_> {
         };
         // The venue's mark of the instrument: the oracle for a perp, the model for an option.
         let mark = if perp { oracle_price } else { model_price };
-        let tick = a.market.load()?.tick;
+        let tick = a.market.load_checked()?.tick;
         for (portfolio, signer, lots) in [
             (&a.taker, a.taker_signer.key(), args.size_lots),
             (&a.maker, a.maker_signer.key(), 0i64.saturating_sub(args.size_lots)),
         ] {
-            let p = portfolio.load()?;
+            let p = portfolio.load_checked()?;
             if p.owner != signer {
                 let tolerance = bps_of(oracle_price, p.delegate_max_slippage_bps).saturating_add(tick);
                 if !within_adverse(args.price, mark, lots, tolerance) {
@@ -205,14 +212,14 @@ impl Trade<'_> {
             }
         }
         // Both portfolios as they were, to value them before the fill at the same prices.
-        let taker_before = PortfolioSnapshot::of(&*a.taker.load()?);
-        let maker_before = PortfolioSnapshot::of(&*a.maker.load()?);
+        let taker_before = PortfolioSnapshot::of(&*a.taker.load_checked()?);
+        let maker_before = PortfolioSnapshot::of(&*a.maker.load_checked()?);
 
         let (taker_side, maker_side, oi_before, oi_after) = {
-            let registry = a.registry.load()?;
-            let mut m = a.market.load_mut()?;
-            let mut taker = a.taker.load_mut()?;
-            let mut maker = a.maker.load_mut()?;
+            let registry = a.registry.load_checked()?;
+            let mut m = a.market.load_mut_checked()?;
+            let mut taker = a.taker.load_mut_checked()?;
+            let mut maker = a.maker.load_mut_checked()?;
             let lots_per_unit = m.lots_per_unit();
             let (oi_before, oi_cap, reduce_only) = if perp {
                 (m.perp_open_interest, m.perp_oi_cap, m.perp_reduce_only)
@@ -273,7 +280,7 @@ impl Trade<'_> {
             (taker_side, maker_side, oi_before, oi_after)
         };
 
-        let underlying = a.market.load()?.underlying;
+        let underlying = a.market.load_checked()?.underlying;
         let traded = Traded {
             data,
             stable_price: stable,
@@ -282,7 +289,7 @@ impl Trade<'_> {
             price: args.price,
             mark,
             tick,
-            liquidation: a.exchange.load()?.liquidation,
+            liquidation: a.exchange.load_checked()?.liquidation,
             underlyings: Default::default(),
         };
         let taker_back = check_health(
@@ -366,9 +373,9 @@ fn check_health<'info>(
     side: &SideResult,
 ) -> core::result::Result<bool, Option<Error>> {
     let inner = || -> Result<Option<bool>> {
-        let m = traded.market.load()?;
-        let registry = registry.load()?;
-        let p = portfolio.load()?;
+        let m = traded.market.load_checked()?;
+        let registry = registry.load_checked()?;
+        let p = portfolio.load_checked()?;
         let inputs_of = |state: &Portfolio| {
             let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
             let mut cache = traded.underlyings.borrow_mut();

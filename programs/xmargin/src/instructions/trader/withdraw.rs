@@ -15,6 +15,7 @@ use crate::events::{CollateralMoved, LiquidationStateChanged};
 use crate::health::{back_above_buffer, health_inputs, own_report, OracleMode};
 use crate::instructions::positions::{apply_quote_losses, PositiveQuote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
+use crate::state::LoadChecked;
 use crate::state::{liquidation_state, pause, Exchange, HaircutRegistry, Portfolio, QuoteLedger};
 use xmargin_risk::collateral::Level;
 
@@ -27,18 +28,18 @@ pub struct WithdrawArgs {
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
-    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load()?.bump)]
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
-    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load()?.bump)]
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
     pub registry: AccountLoader<'info, HaircutRegistry>,
     /// The quote asset's ledger, for the quote asset only (`QuoteLedgerMismatch`): a
     /// non-quote deposit or withdrawal writes no account shared beyond its asset's vault.
-    #[account(mut, address = exchange.load()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
+    #[account(mut, address = exchange.load_checked()?.quote_ledger @ XmarginError::QuoteLedgerMismatch)]
     pub quote_ledger: Option<AccountLoader<'info, QuoteLedger>>,
     #[account(
         mut,
         has_one = owner @ XmarginError::NotPortfolioOwner,
-        constraint = portfolio.load()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch
+        constraint = portfolio.load_checked()?.exchange == exchange.key() @ XmarginError::PortfolioExchangeMismatch
     )]
     pub portfolio: AccountLoader<'info, Portfolio>,
     #[account(mint::token_program = token_program)]
@@ -52,13 +53,16 @@ pub struct Withdraw<'info> {
 
 impl Withdraw<'_> {
     pub fn validate(&self, args: &WithdrawArgs) -> Result<()> {
-        require!(!self.exchange.load()?.is_paused(pause::WITHDRAWALS), XmarginError::WithdrawalsPaused);
+        require!(
+            !self.exchange.load_checked()?.is_paused(pause::WITHDRAWALS),
+            XmarginError::WithdrawalsPaused
+        );
         require!(args.amount > 0, XmarginError::ZeroAmount);
-        let registry = self.registry.load()?;
+        let registry = self.registry.load_checked()?;
         let index =
             listed_collateral(&registry, &self.mint.key(), &self.vault.key(), &self.token_program.key())?;
         require!((index == QUOTE_INDEX) == self.quote_ledger.is_some(), XmarginError::QuoteLedgerMismatch);
-        let portfolio = self.portfolio.load()?;
+        let portfolio = self.portfolio.load_checked()?;
         let balance = portfolio.balance(index).map_or(0, |b| b.amount);
         require!(balance > 0 && args.amount <= balance.unsigned_abs(), XmarginError::InsufficientBalance);
         Ok(())
@@ -67,10 +71,10 @@ impl Withdraw<'_> {
     pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, args: WithdrawArgs) -> Result<()> {
         let a = &ctx.accounts;
         let mint = a.mint.key();
-        apply_quote_losses(&mut *a.portfolio.load_mut()?, &*a.registry.load()?)?;
+        apply_quote_losses(&mut *a.portfolio.load_mut_checked()?, &*a.registry.load_checked()?)?;
         let (collateral, before, after, cleared) = {
-            let registry = a.registry.load()?;
-            let portfolio = a.portfolio.load()?;
+            let registry = a.registry.load_checked()?;
+            let portfolio = a.portfolio.load_checked()?;
             let index = registry.collateral_index(&mint).ok_or(XmarginError::CollateralNotListed)?;
             let collateral = u8::try_from(index).map_err(|_| XmarginError::CollateralNotListed)?;
             let before = portfolio.balance(collateral).map_or(0, |b| b.amount);
@@ -92,7 +96,7 @@ impl Withdraw<'_> {
             // that state); otherwise initial health ≥ 0 is enough.
             let cleared = portfolio.is_being_liquidated();
             if cleared {
-                let exchange = a.exchange.load()?;
+                let exchange = a.exchange.load_checked()?;
                 let back = back_above_buffer(&inputs, &exchange.liquidation, exchange.quote_decimals)?;
                 require!(back, XmarginError::PortfolioInLiquidation);
             } else {
@@ -114,7 +118,7 @@ impl Withdraw<'_> {
             }
             (collateral, before, after, cleared)
         };
-        let bump = a.exchange.load()?.bump;
+        let bump = a.exchange.load_checked()?.bump;
         transfer_checked(
             CpiContext::new_with_signer(
                 a.token_program.key(),
@@ -129,7 +133,7 @@ impl Withdraw<'_> {
             args.amount,
             a.mint.decimals,
         )?;
-        let mut portfolio = a.portfolio.load_mut()?;
+        let mut portfolio = a.portfolio.load_mut_checked()?;
         if cleared {
             portfolio.liquidation_state = liquidation_state::NORMAL;
             emit!(LiquidationStateChanged { portfolio: a.portfolio.key(), being_liquidated: false });
@@ -138,7 +142,7 @@ impl Withdraw<'_> {
         slot.amount = after;
         if let Some(ledger) = &a.quote_ledger {
             let (_, removed) = positive_part_change(before, after);
-            PositiveQuote(&mut ledger.load_mut()?.positive_quote_delta).record(0, removed)?;
+            PositiveQuote(&mut ledger.load_mut_checked()?.positive_quote_delta).record(0, removed)?;
         }
         let vault_after = a.vault.amount.saturating_sub(args.amount);
         emit!(CollateralMoved {
