@@ -59,10 +59,15 @@ impl Compact {
         let magnitude = n.unsigned_abs() as u64;
         // d = 0 or 1 cannot be passed by the callers (constants ≥ 24); guarded all the same.
         let d = if d < 2 { 2 } else { d as u64 };
-        let q = if magnitude < 1 << 16 { (magnitude << 48) / d } else { u64::MAX / d };
+        let numerator = if magnitude < 1 << 16 { magnitude << 48 } else { u64::MAX };
+        // d ≥ 2: never `None`.
+        let q = match numerator.checked_div(d) {
+            Some(q) => q,
+            None => 0,
+        };
         #[allow(clippy::cast_possible_wrap)] // q < 2^63 (see above)
         let q = q as i64;
-        Compact(if n < 0 { -q } else { q })
+        Compact(if n < 0 { q.wrapping_neg() } else { q })
     }
 }
 
@@ -377,7 +382,7 @@ mod tests {
         fn stored_rows_convert_as_fx_division(m in any::<i16>(), v in any::<i16>(), w in any::<u16>(), both in any::<bool>()) {
             let div = |n: i32, d: i64| {
                 let q = Fx::from_num(n.unsigned_abs()).div_i(d).unwrap();
-                if n < 0 { -q } else { q }
+                if n < 0 { q.neg_c().unwrap() } else { q }
             };
             let row = TailRow::from_stored(m, v, w, both);
             proptest::prop_assert_eq!(row.price_multiple(), div(i32::from(m), 100));
