@@ -116,6 +116,39 @@ pub fn balance_weighted_value(
 }
 
 /// Σ weighted values of `balances` at `level`.
+/// Σ market values and Σ weighted values at both levels of `balances`, in one pass: each
+/// balance's market found and validated once (the report needs all three; three passes
+/// validated every schedule twice and searched every market three times).
+pub fn collateral_totals(
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    linked: &[LinkedUnderlying],
+) -> Result<CollateralTotals> {
+    let mut totals = CollateralTotals { market_value: ZERO, initial: ZERO, maintenance: ZERO };
+    for b in balances {
+        let m = collateral
+            .iter()
+            .find(|c| c.index == b.collateral)
+            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        totals.market_value = totals.market_value.add_c(crate::collateral::market_value(b.amount, m)?)?;
+        m.validate()?;
+        totals.initial = totals.initial.add_c(balance_weighted_value(b, m, linked, Level::Initial)?)?;
+        totals.maintenance =
+            totals.maintenance.add_c(balance_weighted_value(b, m, linked, Level::Maintenance)?)?;
+    }
+    Ok(totals)
+}
+
+/// What [`collateral_totals`] returns, quote units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollateralTotals {
+    /// Σ balances at market value (`total_market_value`).
+    pub market_value: Fx,
+    /// Σ weighted values at the initial and maintenance levels (`weighted_collateral`).
+    pub initial: Fx,
+    pub maintenance: Fx,
+}
+
 pub fn weighted_collateral(
     balances: &[Balance],
     collateral: &[CollateralMarket],

@@ -16,11 +16,11 @@
 //! ```
 use alloc::vec::Vec;
 
-use crate::collateral::{total_market_value, Balance, CollateralMarket, Level};
+use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
 use crate::grid::{requirement_parts, JointLeg, LevelShocks, RequirementBreakdown, ScenarioParams};
-use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
+use crate::links::{collateral_totals, linked_exposures, weighted_collateral, LinkedUnderlying};
 use crate::offsets::{total_credit, OffsetPart, OffsetTable};
 use crate::portfolio::{books, Market, NetExposure, Position, UnderlyingBook};
 
@@ -267,9 +267,9 @@ pub fn report_from(
     linked: &[LinkedUnderlying],
 ) -> Result<MarginReport> {
     let positions_value = crate::fx::sum(r.underlyings.iter().map(|u| u.exposure.value))?;
-    let collateral_value = total_market_value(balances, collateral)?;
-    let weighted_initial = weighted_collateral(balances, collateral, linked, Level::Initial)?;
-    let weighted_maintenance = weighted_collateral(balances, collateral, linked, Level::Maintenance)?;
+    let totals = collateral_totals(balances, collateral, linked)?;
+    let (collateral_value, weighted_initial, weighted_maintenance) =
+        (totals.market_value, totals.initial, totals.maintenance);
     Ok(MarginReport {
         equity: collateral_value.add_c(positions_value)?,
         collateral_value,

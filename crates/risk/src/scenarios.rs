@@ -49,6 +49,26 @@ impl Compact {
     pub const fn fx(self) -> Fx {
         Fx::from_bits(self.0 as i128)
     }
+
+    /// n / d truncated toward zero (the bits of `Fx::from_num(n).div_i(d)`, which the stored
+    /// integer units — hundredths, basis points, hours — were converted with), in 64-bit
+    /// integers: |n| < 2^16, so |n|·2^48 < 2^64, and d ≥ 2 keeps the quotient below 2^63.
+    /// A scenario is rebuilt from the registry's integers for every underlying of every
+    /// health check; this is one native division per value instead of 128-bit conversions.
+    pub const fn ratio(n: i32, d: u16) -> Compact {
+        let magnitude = n.unsigned_abs() as u64;
+        // d = 0 or 1 cannot be passed by the callers (constants ≥ 24); guarded all the same.
+        let d = if d < 2 { 2 } else { d as u64 };
+        let numerator = if magnitude < 1 << 16 { magnitude << 48 } else { u64::MAX };
+        // d ≥ 2: never `None`.
+        let q = match numerator.checked_div(d) {
+            Some(q) => q,
+            None => 0,
+        };
+        #[allow(clippy::cast_possible_wrap)] // q < 2^63 (see above)
+        let q = q as i64;
+        Compact(if n < 0 { q.wrapping_neg() } else { q })
+    }
 }
 
 /// Rows of a tail table (the registry stores this many per underlying).
@@ -87,6 +107,24 @@ impl TailRow {
         let mut row = TailRow::new(multiple, vol_move, weight);
         row.both_ways = true;
         row
+    }
+
+    /// A row from its stored integers (the registry's): the price multiple in hundredths,
+    /// the vol move and the weight in basis points; the same bits as converting each to an
+    /// `Fx` and dividing (`Compact::ratio`). Not validated: build the table with
+    /// `TailTable::new`.
+    pub const fn from_stored(
+        multiple_hundredths: i16,
+        vol_move_bps: i16,
+        weight_bps: u16,
+        both_ways: bool,
+    ) -> TailRow {
+        TailRow {
+            price_multiple: Compact::ratio(multiple_hundredths as i32, 100),
+            vol_move: Compact::ratio(vol_move_bps as i32, 10_000),
+            weight: Compact::ratio(weight_bps as i32, 10_000),
+            both_ways,
+        }
     }
 
     /// A row from run-time values (`InvalidScenarioParams` when a value is beyond 2^15).
@@ -161,6 +199,19 @@ impl TailTable {
         Ok(table)
     }
 
+    /// The table of `rows` as they are (at most `MAX_TAIL_ROWS` are taken), **not
+    /// validated**: for tables read back from state that was validated when it was written
+    /// (the registry's, `validate` on every governed change), rebuilt for every underlying of
+    /// every health check. Anything else goes through [`TailTable::new`].
+    pub fn from_validated(rows: &[TailRow]) -> TailTable {
+        let mut table = TailTable { rows: [TailRow::EMPTY; MAX_TAIL_ROWS], len: 0 };
+        for (slot, row) in table.rows.iter_mut().zip(rows) {
+            *slot = *row;
+            table.len = table.len.saturating_add(1);
+        }
+        table
+    }
+
     pub fn rows(&self) -> &[TailRow] {
         &self.rows[..usize::from(self.len).min(MAX_TAIL_ROWS)]
     }
@@ -230,6 +281,21 @@ impl VolScaling {
         Ok(s)
     }
 
+    /// From its stored integers: reference days, floor hours, exponent in basis points (the
+    /// bits of converting each to an `Fx`: days exact, hours / 24 and bps / 10,000 truncated,
+    /// `Compact::ratio`); `InvalidScenarioParams` when the reference is beyond 2^15 days.
+    /// Not validated (`validate`).
+    pub fn from_stored(reference_days: u16, floor_hours: u16, exponent_bps: u16) -> Result<VolScaling> {
+        if reference_days >= 1 << 15 {
+            return Err(RiskError::InvalidScenarioParams);
+        }
+        Ok(VolScaling {
+            reference_days: Compact(i64::from(reference_days) << 48),
+            floor_days: Compact::ratio(i32::from(floor_hours), 24),
+            exponent: Compact::ratio(i32::from(exponent_bps), 10_000),
+        })
+    }
+
     /// From run-time values, not validated (what a record says it was computed under, only
     /// compared with the parameters in force: a never-written record is all zero).
     pub fn from_parts(reference_days: Fx, floor_days: Fx, exponent: Fx) -> Result<VolScaling> {
@@ -287,6 +353,7 @@ impl VolScaling {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::any;
 
     #[test]
     fn flat_scaling_is_exactly_one() {
@@ -308,6 +375,34 @@ mod tests {
         assert_eq!(steep.scale(0).unwrap(), MAX_SCALE, "clamped above");
         let flat_long = VolScaling::of(Fx::lit("1"), Fx::lit("1"), ONE);
         assert_eq!(flat_long.scale(3650 * 86_400).unwrap(), MIN_SCALE, "clamped below");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stored_rows_convert_as_fx_division(m in any::<i16>(), v in any::<i16>(), w in any::<u16>(), both in any::<bool>()) {
+            let div = |n: i32, d: i64| {
+                let q = Fx::from_num(n.unsigned_abs()).div_i(d).unwrap();
+                if n < 0 { q.neg_c().unwrap() } else { q }
+            };
+            let row = TailRow::from_stored(m, v, w, both);
+            proptest::prop_assert_eq!(row.price_multiple(), div(i32::from(m), 100));
+            proptest::prop_assert_eq!(row.vol_move(), div(i32::from(v), 10_000));
+            proptest::prop_assert_eq!(row.weight(), div(i32::from(w), 10_000));
+            proptest::prop_assert_eq!(row.both_ways, both);
+        }
+
+        #[test]
+        fn stored_scalings_convert_as_fx_division(r in 0u16..(1 << 15), f in any::<u16>(), p in any::<u16>()) {
+            let s = VolScaling::from_stored(r, f, p).unwrap();
+            proptest::prop_assert_eq!(s.reference_days(), Fx::from_num(r));
+            proptest::prop_assert_eq!(s.floor_days(), Fx::from_num(f).div_i(24).unwrap());
+            proptest::prop_assert_eq!(s.exponent(), Fx::from_num(p).div_i(10_000).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_reference_beyond_the_compact_range_is_refused() {
+        assert_eq!(VolScaling::from_stored(1 << 15, 24, 0), Err(RiskError::InvalidScenarioParams));
     }
 
     #[test]

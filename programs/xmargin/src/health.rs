@@ -260,6 +260,46 @@ pub struct Provided<'a> {
     pub account: &'a MarketAccount,
 }
 
+/// One underlying's validated market data, as computed for a portfolio's health.
+struct SharedUnderlying {
+    market_key: Pubkey,
+    oracle_key: Pubkey,
+    underlying: MarkedUnderlying,
+    basis: CurrentBasis,
+}
+
+/// Underlyings already read in this instruction, for the next portfolio's health: `trade`
+/// and the liquidations value two portfolios that usually hold the same underlyings, and
+/// reading an oracle, converting the registry's scenario and the market's marks policy cost
+/// ~3k compute units per underlying. An entry is reused only for the same market *and*
+/// oracle account (both validated when it was made: the oracle is the registry's configured
+/// feed, the market the exchange's for that underlying); the clock and the registry do not
+/// change within an instruction, and nothing cached depends on a field the instruction
+/// writes (positions, open interest, fees). Any other pair is read and validated afresh.
+///
+/// Collateral oracle reads are kept the same way, by collateral index and account: a
+/// successful guarded read of the configured feed (`read_price`) is the same for every
+/// portfolio in the instruction; what depends on the balance (the conservative side of spot
+/// and EMA, the haircut tier) is still computed per portfolio, and a failed read is not
+/// kept (each portfolio's mode decides what a failure means).
+#[derive(Default)]
+pub struct UnderlyingCache {
+    entries: Vec<SharedUnderlying>,
+    collateral_prices: Vec<(u8, Pubkey, OraclePrice)>,
+}
+
+impl UnderlyingCache {
+    fn collateral_price(&self, index: u8, oracle: &Pubkey) -> Option<OraclePrice> {
+        self.collateral_prices.iter().find(|(i, key, _)| *i == index && key == oracle).map(|(_, _, p)| *p)
+    }
+
+    fn find(&self, index: u16, market: &Pubkey, oracle: &Pubkey) -> Option<&SharedUnderlying> {
+        self.entries.iter().find(|e| {
+            e.underlying.market.index == index && e.market_key == *market && e.oracle_key == *oracle
+        })
+    }
+}
+
 /// The stable (EMA) price of a guarded oracle read, quote units per unit; zero without one.
 pub fn stable_price(p: &OraclePrice) -> Result<Fx> {
     xmargin_risk::prices::stable_price(p.ema_price, p.expo).map_err(risk_error)
@@ -432,7 +472,23 @@ pub fn health_inputs<'info>(
     provided: Option<Provided<'_>>,
     mode: OracleMode,
 ) -> Result<HealthInputs> {
-    inputs(portfolio, registry, accounts, clock, override_balance, provided, mode, true)
+    inputs(portfolio, registry, accounts, clock, override_balance, provided, mode, true, None)
+}
+
+/// [`health_inputs`] of one of several portfolios valued in the same instruction: the
+/// underlyings `cache` holds (read for an earlier portfolio) are not read again, and those
+/// read here are added to it (`UnderlyingCache`).
+#[allow(clippy::too_many_arguments)]
+pub fn health_inputs_shared<'info>(
+    portfolio: &Portfolio,
+    registry: &HaircutRegistry,
+    accounts: &'info [AccountInfo<'info>],
+    clock: &Clock,
+    provided: Option<Provided<'_>>,
+    mode: OracleMode,
+    cache: &mut UnderlyingCache,
+) -> Result<HealthInputs> {
+    inputs(portfolio, registry, accounts, clock, None, provided, mode, true, Some(cache))
 }
 
 /// The engine's inputs for valuing a portfolio's **equity** only (collateral at market
@@ -445,7 +501,7 @@ pub fn equity_inputs<'info>(
     accounts: &'info [AccountInfo<'info>],
     clock: &Clock,
 ) -> Result<HealthInputs> {
-    inputs(portfolio, registry, accounts, clock, None, None, OracleMode::Strict, false)
+    inputs(portfolio, registry, accounts, clock, None, None, OracleMode::Strict, false, None)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -458,6 +514,7 @@ fn inputs<'info>(
     provided: Option<Provided<'_>>,
     mode: OracleMode,
     links: bool,
+    mut cache: Option<&mut UnderlyingCache>,
 ) -> Result<HealthInputs> {
     // Sized once: the program's bump allocator never frees, so growth by doubling would
     // waste heap.
@@ -465,6 +522,9 @@ fn inputs<'info>(
     let mut markets: Vec<CollateralMarket> = Vec::with_capacity(count);
     let mut balances: Vec<Balance> = Vec::with_capacity(count);
     let mut next = accounts.iter();
+    if let Some(c) = cache.as_deref_mut() {
+        c.collateral_prices.reserve(count);
+    }
     let quote_config = registry.collaterals.first().ok_or(XmarginError::RiskUnknownReference)?;
     let quote_decimals = quote_config.decimals;
     let mut quote_amount: i64 = 0;
@@ -489,7 +549,18 @@ fn inputs<'info>(
             continue;
         }
         let info = next.next().ok_or(XmarginError::OracleAccountsMismatch)?;
-        let (price, conf) = match read_price(info, &config.oracle, clock) {
+        let cached = cache.as_deref().and_then(|c| c.collateral_price(slot.collateral, info.key));
+        let read = match cached {
+            Some(price) => Ok(price),
+            None => {
+                let read = read_price(info, &config.oracle, clock);
+                if let (Ok(price), Some(c)) = (&read, cache.as_deref_mut()) {
+                    c.collateral_prices.push((slot.collateral, *info.key, *price));
+                }
+                read
+            }
+        };
+        let (price, conf) = match read {
             Ok(p) => (
                 // The EMA bounds how fast a pushed spot can change borrowing power: an
                 // asset counts at min(spot, EMA), a liability at max(spot, EMA).
@@ -533,29 +604,36 @@ fn inputs<'info>(
     let mut underlyings: Vec<MarkedUnderlying> = Vec::with_capacity(used.len());
     let mut positions: Vec<MarkedPosition> = Vec::with_capacity(slots);
     let mut instruments: Vec<(u16, u8)> = Vec::with_capacity(slots);
+    if let Some(c) = cache.as_deref_mut() {
+        c.entries.reserve(used.len());
+    }
     let now = clock.unix_timestamp;
     for &u in &used {
-        let mut add = |data: UnderlyingMarket, stable: Fx, m: &MarketAccount| -> Result<()> {
-            underlyings.push(MarkedUnderlying {
-                market: data,
-                policy: m.marks_policy()?,
-                stable_price: stable,
-            });
-            let basis = current_basis(registry, &data)?;
-            xmargin_risk::trace::mark("inputs: policy and basis");
-            for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
-                positions.push(marked_position(slot, m, &data, &basis, quote_decimals, now)?);
-                instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
-                if let Some(p) = positions.last().filter(|_| slot.is_perp()) {
-                    let cash = perp_cash_sized(slot, p.size, m.funding_index_at(now)?, quote_decimals)?;
-                    quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
+        let mut add =
+            |underlying: &MarkedUnderlying, basis: &CurrentBasis, m: &MarketAccount| -> Result<()> {
+                underlyings.push(*underlying);
+                let data = &underlying.market;
+                xmargin_risk::trace::mark("inputs: policy and basis");
+                for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
+                    positions.push(marked_position(slot, m, data, basis, quote_decimals, now)?);
+                    instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
+                    if let Some(p) = positions.last().filter(|_| slot.is_perp()) {
+                        let cash = perp_cash_sized(slot, p.size, m.funding_index_at(now)?, quote_decimals)?;
+                        quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
+                    }
                 }
-            }
-            xmargin_risk::trace::mark("inputs: positions of one underlying");
-            Ok(())
-        };
+                xmargin_risk::trace::mark("inputs: positions of one underlying");
+                Ok(())
+            };
         match &provided {
-            Some(p) if p.market.index == u => add(p.market, p.stable_price, p.account)?,
+            Some(p) if p.market.index == u => {
+                let underlying = MarkedUnderlying {
+                    market: p.market,
+                    policy: p.account.marks_policy()?,
+                    stable_price: p.stable_price,
+                };
+                add(&underlying, &current_basis(registry, &p.market)?, p.account)?
+            }
             _ => {
                 let info = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
                 let loader = AccountLoader::<MarketAccount>::try_from(info)?;
@@ -566,11 +644,31 @@ fn inputs<'info>(
                 );
                 let oracle = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
                 xmargin_risk::trace::mark("inputs: market account");
+                // Used by reference: an entry is ~550 bytes, and each copy of it costs a few
+                // hundred compute units on sBPF.
+                if let Some(shared) = cache.as_deref().and_then(|c| c.find(u, info.key, oracle.key)) {
+                    add(&shared.underlying, &shared.basis, &m)?;
+                    continue;
+                }
                 let (data, price) = underlying_market(registry, u, oracle, clock).inspect_err(|_| {
                     msg!("oracle of underlying {} ({}) failed", u, oracle.key);
                 })?;
                 xmargin_risk::trace::mark("inputs: oracle and scenario");
-                add(data, stable_price(&price)?, &m)?;
+                let underlying = MarkedUnderlying {
+                    market: data,
+                    policy: m.marks_policy()?,
+                    stable_price: stable_price(&price)?,
+                };
+                let basis = current_basis(registry, &data)?;
+                add(&underlying, &basis, &m)?;
+                if let Some(c) = cache.as_deref_mut() {
+                    c.entries.push(SharedUnderlying {
+                        market_key: *info.key,
+                        oracle_key: *oracle.key,
+                        underlying,
+                        basis,
+                    });
+                }
             }
         }
     }

@@ -44,6 +44,7 @@ fn marking_shock(current: &UnderlyingMarket) -> Result<(u32, Fx)> {
 /// The registry's current vol, shock, largest tail multiple and expiry scaling of an
 /// underlying, stored form and engine form: a series marked under them (the usual case)
 /// converts without a division.
+#[derive(Clone, Copy)]
 pub struct CurrentBasis {
     pub implied_vol_bps: u32,
     pub vol: Fx,

@@ -19,7 +19,7 @@ use super::registry::{
     UnderlyingConfig, WeightTier, BPS, MAX_OFFSET_CREDIT_BPS, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS,
     MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS, MAX_TIERS,
 };
-use super::units::{bps, hundredths, signed_bps, vol_scaling};
+use super::units::{bps, hundredths, vol_scaling};
 use super::{LiquidationParams, StoredFx, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::{risk_error, XmarginError};
 use xmargin_risk::depeg::QuotePeg;
@@ -314,7 +314,7 @@ impl UnderlyingConfig {
             price_steps: self.price_steps,
             vol_shock_up: bps(self.vol_shock_up_bps)?,
             vol_shock_down: bps(self.vol_shock_down_bps)?,
-            tail: self.tail_table()?,
+            tail: self.tail_table(),
             short_option_charge: bps(self.short_option_charge_bps)?,
             vol_scaling: self.vol_scaling()?,
             quote_depeg_charge: Fx::ZERO,
@@ -334,19 +334,22 @@ impl UnderlyingConfig {
             .is_some_and(|bit| self.tail_both_ways_mask & bit != 0)
     }
 
-    /// The tail table as the engine's (validated there: `InvalidUnderlyingConfig` on error).
-    pub fn tail_table(&self) -> Result<TailTable> {
+    /// The tail table as the engine's, from the stored integers in 64-bit arithmetic
+    /// (`TailRow::from_stored`: the same bits as the unit conversions) and **not validated**:
+    /// every write of an underlying's configuration is validated first (`check`, which
+    /// validates this table, `InvalidTailTable`), and health rebuilds it for every underlying
+    /// of every check (validating it there cost ~0.6k compute units each time).
+    pub fn tail_table(&self) -> TailTable {
         let mut rows = [TailRow::EMPTY; MAX_TAIL_ROWS];
         for (k, (row, stored)) in rows.iter_mut().zip(self.tail_rows()).enumerate() {
-            *row = TailRow::checked(
-                hundredths(stored.price_multiple_hundredths)?,
-                signed_bps(stored.vol_move_bps)?,
-                bps(stored.weight_bps)?,
+            *row = TailRow::from_stored(
+                stored.price_multiple_hundredths,
+                stored.vol_move_bps,
+                stored.weight_bps,
                 self.tail_both_ways(k),
-            )
-            .map_err(|_| error!(XmarginError::InvalidTailTable))?;
+            );
         }
-        TailTable::new(&rows[..self.tail_rows().len()]).map_err(|_| error!(XmarginError::InvalidTailTable))
+        TailTable::from_validated(&rows[..self.tail_rows().len()])
     }
 
     /// The largest |price multiple| of the tail, hundredths (what marks record).
@@ -360,9 +363,10 @@ impl UnderlyingConfig {
         [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps]
     }
 
-    /// The expiry scaling as the engine's.
+    /// The expiry scaling as the engine's, not validated (as `tail_table`: `check` validates
+    /// it with the rest of the grid on every write).
     pub fn vol_scaling(&self) -> Result<VolScaling> {
-        vol_scaling(self.vol_scaling_key(), true)
+        vol_scaling(self.vol_scaling_key(), false)
     }
 
     /// The estimator's governed parameters.
@@ -436,7 +440,12 @@ impl UnderlyingConfig {
             && self.min_implied_vol_bps <= self.implied_vol_bps
             && self.implied_vol_bps <= self.max_implied_vol_bps
             && self.max_implied_vol_bps <= MAX_IMPLIED_VOL_BPS;
-        require!(vol_ok && self.static_scenario()?.validate().is_ok(), XmarginError::InvalidUnderlyingConfig);
+        require!(vol_ok, XmarginError::InvalidUnderlyingConfig);
+        // The tail and the expiry scaling are validated here, on every write, and not when
+        // health reads them back (`tail_table`, `vol_scaling`).
+        let grid = self.static_scenario()?;
+        grid.tail.validate().map_err(|_| error!(XmarginError::InvalidTailTable))?;
+        require!(grid.validate().is_ok(), XmarginError::InvalidUnderlyingConfig);
         self.check_tail_shape()
     }
 

@@ -53,8 +53,7 @@ fn with_sign(magnitude: Fx, negative: bool) -> Result<Fx> {
 /// The engine's expiry scaling of a stored (reference days, floor hours, exponent bps),
 /// validated when `checked` (the registry's; a series' record is only compared).
 pub fn vol_scaling(key: [u16; 3], checked: bool) -> Result<VolScaling> {
-    let (reference, floor) = (from_int(key[0]), from_int(key[1]).div_i(24).map_err(risk_error)?);
-    let scaling = VolScaling::from_parts(reference, floor, bps(key[2])?).map_err(risk_error)?;
+    let scaling = VolScaling::from_stored(key[0], key[1], key[2]).map_err(risk_error)?;
     if checked {
         scaling.validate().map_err(|_| error!(XmarginError::InvalidUnderlyingConfig))?;
     }

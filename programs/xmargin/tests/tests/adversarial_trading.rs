@@ -329,3 +329,47 @@ fn finding_7_a_spot_print_above_the_ema_does_not_raise_withdrawable_health() {
     let (short2, _, _) = health(&mut v, &short);
     assert!((short2 - short1 - 75.0).abs() < 0.01, "short: {short1} vs {short2}");
 }
+
+/// `trade` values the maker with the taker's reads of shared underlyings and collateral
+/// (`health::UnderlyingCache`). The maker's health accounts cannot use that to bring in a
+/// price of their choosing: an account other than the configured feed for an underlying or a
+/// collateral both hold is read and refused like any other (`OracleWrongAccount`), and
+/// nothing changes.
+#[test]
+fn the_second_portfolio_cannot_swap_an_oracle_the_first_one_read() {
+    let mut v = Venue::new(&[SOL, 2 * SOL]).unwrap_or_else(|e| panic!("{e}"));
+    let index = v.list_collateral_asset(9, SOL, 8_000, 9_000).unwrap_or_else(|f| panic!("{f}"));
+    let taker = v.trader(10_000 * USDC).unwrap();
+    let maker = v.trader(10_000 * USDC).unwrap();
+    for t in [&taker, &maker] {
+        v.deposit_collateral(t, index, 10_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    }
+    // Both hold underlying 1; the trade is on underlying 0.
+    let one = v.tick_price(v.underlyings[1].price as u64);
+    v.trade(&taker, &maker, 1, PERP_INSTRUMENT, 100, one).unwrap_or_else(|f| panic!("{f}"));
+    let mut keys = watched(&v, &[&taker, &maker]);
+    keys.push(v.underlyings[1].market);
+    let before = snapshot(&v, &keys);
+    let [x, y] = budget_ixs();
+    for (feed, configured, price) in [
+        (v.underlyings[1].feed, v.underlyings[1].oracle, 4 * SOL),
+        (v.collaterals[0].feed, v.collaterals[0].oracle, 10 * SOL),
+    ] {
+        // A fully verified update of the same feed, at a price the maker would like, posted
+        // at another account.
+        let posted = Pubkey::new_unique();
+        let q = v.sb.quote(price, 1, xmargin_sandbox::venue::PRICE_EXPO);
+        v.sb.put_pull_oracle(posted, feed, &q, true);
+        let mut ix = v.trade_ix(&taker, &maker, 0, PERP_INSTRUMENT, 10, oracle_price(&v));
+        // The maker's accounts come last: swap its (second) occurrence of the feed.
+        let at = ix.accounts.iter().rposition(|m| m.pubkey == configured).expect("the maker's account");
+        let first = ix.accounts.iter().position(|m| m.pubkey == configured).expect("the taker's account");
+        assert!(first < at, "both portfolios pass the account");
+        ix.accounts[at].pubkey = posted;
+        let f = v.sb.send(&[x.clone(), y.clone(), ix], &[&taker.owner, &maker.owner]).unwrap_err();
+        assert_error(&f, XmarginError::OracleWrongAccount);
+        assert_eq!(snapshot(&v, &keys), before);
+    }
+    // The same trade with the configured accounts lands.
+    v.trade(&taker, &maker, 0, PERP_INSTRUMENT, 10, oracle_price(&v)).unwrap_or_else(|f| panic!("{f}"));
+}

@@ -27,7 +27,7 @@ use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidation
 use super::{check_liquidator, discount_share_bps, fee_split, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
-use crate::health::{health_inputs, liquidation_buffer, OracleMode};
+use crate::health::{health_inputs_shared, liquidation_buffer, OracleMode, UnderlyingCache};
 use crate::instructions::positions::{credit_quote, engine, PositiveQuote, QUOTE_INDEX};
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
@@ -88,6 +88,8 @@ impl LiquidateCollateral<'_> {
         let quote_decimals = a.exchange.load_checked()?.quote_decimals;
         let params = a.exchange.load_checked()?.liquidation;
 
+        // The underlyings read for the target's health, reused for the liquidator's.
+        let mut underlyings = UnderlyingCache::default();
         let (plan, price, share_bps) = {
             let registry = a.registry.load_checked()?;
             let config = &registry.collaterals[usize::from(args.collateral)];
@@ -95,8 +97,15 @@ impl LiquidateCollateral<'_> {
             let price = engine(from_mantissa(p.price, p.expo))?;
             // Someone else's portfolio: any oracle failure is an error, never a zero valuation.
             let target = a.target.load_checked()?;
-            let inputs =
-                health_inputs(&target, &registry, target_accounts, &clock, None, None, OracleMode::Strict)?;
+            let inputs = health_inputs_shared(
+                &target,
+                &registry,
+                target_accounts,
+                &clock,
+                None,
+                OracleMode::Strict,
+                &mut underlyings,
+            )?;
             let (buffer, buffer_fraction) = liquidation_buffer(&params, quote_decimals)?;
             let terms = CollateralLiquidationTerms {
                 asset: u16::from(args.collateral),
@@ -115,14 +124,14 @@ impl LiquidateCollateral<'_> {
 
         let moved = transfer(a, &args, &plan, quote_decimals, share_bps)?;
         {
-            let inputs = health_inputs(
+            let inputs = health_inputs_shared(
                 &*a.liquidator.load_checked()?,
                 &*a.registry.load_checked()?,
                 liquidator_accounts,
                 &clock,
                 None,
-                None,
                 OracleMode::Liquidator,
+                &mut underlyings,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }

@@ -40,7 +40,8 @@ use super::{check_liquidator, discount_share_bps, fee_split, price_in_favour, se
 use crate::error::XmarginError;
 use crate::events::PositionsLiquidated;
 use crate::health::{
-    health_inputs, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
+    health_inputs_shared, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
+    UnderlyingCache,
 };
 use crate::instructions::positions::{apply_fill, credit_quote, engine, position_slot, PositiveQuote};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
@@ -129,6 +130,8 @@ impl LiquidatePositions<'_> {
         let quote_decimals = a.exchange.load_checked()?.quote_decimals;
         let params = a.exchange.load_checked()?.liquidation;
 
+        // The underlyings read for the target's health, reused for the liquidator's.
+        let mut underlyings = UnderlyingCache::default();
         // The plan, from the target's health before.
         let (data, stable, plan, discount, share_bps, hedge) = {
             let registry = a.registry.load_checked()?;
@@ -136,14 +139,14 @@ impl LiquidatePositions<'_> {
             let (data, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
             let stable = stable_price(&raw)?;
             // Someone else's portfolio: any oracle failure is an error, never a zero valuation.
-            let inputs = health_inputs(
+            let inputs = health_inputs_shared(
                 &*a.target.load_checked()?,
                 &registry,
                 target_accounts,
                 &clock,
-                None,
                 Some(Provided { market: data, stable_price: stable, account: &m }),
                 OracleMode::Strict,
+                &mut underlyings,
             )?;
             let key = (data.index, args.instrument);
             let index =
@@ -186,14 +189,14 @@ impl LiquidatePositions<'_> {
         // The liquidator must be able to carry what it took.
         {
             let m = a.market.load_checked()?;
-            let inputs = health_inputs(
+            let inputs = health_inputs_shared(
                 &*a.liquidator.load_checked()?,
                 &*a.registry.load_checked()?,
                 liquidator_accounts,
                 &clock,
-                None,
                 Some(Provided { market: data, stable_price: stable, account: &m }),
                 OracleMode::Liquidator,
+                &mut underlyings,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }

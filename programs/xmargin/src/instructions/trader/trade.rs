@@ -45,7 +45,8 @@ use xmargin_risk::{Fx, UnderlyingMarket};
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
 use crate::health::{
-    health_inputs, report_above_buffer, stable_price, underlying_market, OracleMode, Provided,
+    health_inputs_shared, report_above_buffer, stable_price, underlying_market, OracleMode, Provided,
+    UnderlyingCache,
 };
 use crate::instructions::liquidator::set_liquidation_state;
 use crate::instructions::positions::{
@@ -284,6 +285,7 @@ impl Trade<'_> {
             mark,
             tick,
             liquidation: a.exchange.load_checked()?.liquidation,
+            underlyings: Default::default(),
         };
         let taker_back = check_health(
             &a.taker,
@@ -348,6 +350,9 @@ struct Traded<'a, 'info> {
     mark: u64,
     tick: u64,
     liquidation: LiquidationParams,
+    /// The underlyings read for the taker's health, reused for the maker's
+    /// (`health::UnderlyingCache`).
+    underlyings: core::cell::RefCell<UnderlyingCache>,
 }
 
 /// The side's health gate (module docs). `Ok(true)`: a portfolio being liquidated is back at
@@ -368,7 +373,16 @@ fn check_health<'info>(
         let p = portfolio.load_checked()?;
         let inputs_of = |state: &Portfolio| {
             let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
-            health_inputs(state, &registry, accounts, clock, None, Some(provided), OracleMode::Lenient)
+            let mut cache = traded.underlyings.borrow_mut();
+            health_inputs_shared(
+                state,
+                &registry,
+                accounts,
+                clock,
+                Some(provided),
+                OracleMode::Lenient,
+                &mut cache,
+            )
         };
         let after_inputs = inputs_of(&p)?;
         if !p.is_being_liquidated() && after_inputs.health(Level::Initial)? >= 0 {
