@@ -325,9 +325,20 @@ impl MarkedGroup {
         check_drift(self.reference, e.spot, policy)?;
         let [value, delta, gamma, vega, vanna, volga] = self.sums;
         let a = e.spot.sub_c(self.reference)?;
-        let half_a2 = half(a.mul_c(a)?);
+        if a == ZERO {
+            // Marked at the current spot: nothing to shift (every product below is zero).
+            e.value = e.value.add_c(value)?;
+            e.delta = e.delta.add_c(delta)?;
+            e.vega = e.vega.add_c(vega)?;
+            e.gamma = e.gamma.add_c(gamma)?;
+            e.vanna = e.vanna.add_c(vanna)?;
+            e.volga = e.volga.add_c(volga)?;
+            return Ok(());
+        }
+        let magnitude = a.abs_c()?;
+        let half_a2 = half(magnitude.mul_c(magnitude)?);
         let times_a = |x: Fx| -> Result<Fx> {
-            let m = signed_mul(x, a.abs_c()?)?;
+            let m = signed_mul(x, magnitude)?;
             if a < ZERO {
                 m.neg_c()
             } else {
