@@ -166,6 +166,14 @@ pub struct Balance {
     pub amount: Fx,
 }
 
+/// The market of `balance`'s asset in `collateral` (`UnknownCollateral` when absent).
+pub fn market_of<'a>(collateral: &'a [CollateralMarket], balance: &Balance) -> Result<&'a CollateralMarket> {
+    collateral
+        .iter()
+        .find(|m| m.index == balance.collateral)
+        .ok_or(RiskError::UnknownCollateral(balance.collateral))
+}
+
 /// Unweighted value at the oracle price (quote units).
 pub fn market_value(balance: Fx, market: &CollateralMarket) -> Result<Fx> {
     balance.mul_c(market.price)
@@ -175,11 +183,7 @@ pub fn market_value(balance: Fx, market: &CollateralMarket) -> Result<Fx> {
 pub fn total_market_value(balances: &[Balance], collateral: &[CollateralMarket]) -> Result<Fx> {
     let mut total = ZERO;
     for b in balances {
-        let m = collateral
-            .iter()
-            .find(|m| m.index == b.collateral)
-            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
-        total = total.add_c(market_value(b.amount, m)?)?;
+        total = total.add_c(market_value(b.amount, market_of(collateral, b)?)?)?;
     }
     Ok(total)
 }

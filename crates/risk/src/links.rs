@@ -31,7 +31,7 @@
 //! convex in the exposure, so health stays concave in every balance and size.
 use alloc::vec::Vec;
 
-use crate::collateral::{weighted_value, Balance, CollateralLink, CollateralMarket, Level};
+use crate::collateral::{market_of, weighted_value, Balance, CollateralLink, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
 use crate::grid::{linear_shock, ScenarioParams};
@@ -78,10 +78,7 @@ pub fn linked_exposures(balances: &[Balance], collateral: &[CollateralMarket]) -
         if b.amount <= ZERO {
             continue;
         }
-        let m = collateral
-            .iter()
-            .find(|c| c.index == b.collateral)
-            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        let m = market_of(collateral, b)?;
         if let Some(link) = &m.link {
             link.validate()?;
             out.push((link.underlying, b.amount.mul_c(link.ratio)?));
@@ -126,10 +123,7 @@ pub fn collateral_totals(
 ) -> Result<CollateralTotals> {
     let mut totals = CollateralTotals { market_value: ZERO, initial: ZERO, maintenance: ZERO };
     for b in balances {
-        let m = collateral
-            .iter()
-            .find(|c| c.index == b.collateral)
-            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        let m = market_of(collateral, b)?;
         totals.market_value = totals.market_value.add_c(crate::collateral::market_value(b.amount, m)?)?;
         m.validate()?;
         totals.initial = totals.initial.add_c(balance_weighted_value(b, m, linked, Level::Initial)?)?;
@@ -157,10 +151,7 @@ pub fn weighted_collateral(
 ) -> Result<Fx> {
     let mut total = ZERO;
     for b in balances {
-        let m = collateral
-            .iter()
-            .find(|c| c.index == b.collateral)
-            .ok_or(RiskError::UnknownCollateral(b.collateral))?;
+        let m = market_of(collateral, b)?;
         m.validate()?;
         total = total.add_c(balance_weighted_value(b, m, linked, level)?)?;
     }

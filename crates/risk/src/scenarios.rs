@@ -190,11 +190,7 @@ impl TailTable {
         if rows.len() > MAX_TAIL_ROWS {
             return Err(RiskError::InvalidScenarioParams);
         }
-        let mut table = TailTable { rows: [TailRow::EMPTY; MAX_TAIL_ROWS], len: 0 };
-        for (slot, row) in table.rows.iter_mut().zip(rows) {
-            *slot = *row;
-        }
-        table.len = u8::try_from(rows.len()).map_err(|_| RiskError::InvalidScenarioParams)?;
+        let table = TailTable::from_validated(rows);
         table.validate()?;
         Ok(table)
     }

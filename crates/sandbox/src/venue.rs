@@ -646,6 +646,12 @@ impl Venue {
     /// `refresh_health` of a portfolio with its health accounts, and its compute units.
     pub fn health(&mut self, portfolio: &Pubkey) -> Result<(HealthView, u64), TxFailure> {
         self.mark_all();
+        self.health_as_is(portfolio)
+    }
+
+    /// [`Venue::health`] without the keeper pass first: the marks as they are (e.g. after
+    /// prices moved since they were computed).
+    pub fn health_as_is(&mut self, portfolio: &Pubkey) -> Result<(HealthView, u64), TxFailure> {
         let accounts = self.health_accounts(portfolio, None);
         let ix = self.sb.refresh_health_ix(*portfolio, &accounts);
         let [a, b] = budget_ixs();

@@ -268,9 +268,9 @@ struct SharedUnderlying {
     basis: CurrentBasis,
 }
 
-/// Underlyings already read in this instruction, for the next portfolio's health: `trade`
-/// and the liquidations value two portfolios that usually hold the same underlyings, and
-/// reading an oracle, converting the registry's scenario and the market's marks policy cost
+/// Oracle, scenario and marks-policy reads already made in this instruction, for the next
+/// portfolio's health: `trade` and the liquidations value two portfolios that usually hold
+/// the same underlyings, and reading an oracle, converting the registry's scenario and the market's marks policy cost
 /// ~3k compute units per underlying. An entry is reused only for the same market *and*
 /// oracle account (both validated when it was made: the oracle is the registry's configured
 /// feed, the market the exchange's for that underlying); the clock and the registry do not
@@ -283,12 +283,12 @@ struct SharedUnderlying {
 /// and EMA, the haircut tier) is still computed per portfolio, and a failed read is not
 /// kept (each portfolio's mode decides what a failure means).
 #[derive(Default)]
-pub struct UnderlyingCache {
+pub struct SharedReads {
     entries: Vec<SharedUnderlying>,
     collateral_prices: Vec<(u8, Pubkey, OraclePrice)>,
 }
 
-impl UnderlyingCache {
+impl SharedReads {
     fn collateral_price(&self, index: u8, oracle: &Pubkey) -> Option<OraclePrice> {
         self.collateral_prices.iter().find(|(i, key, _)| *i == index && key == oracle).map(|(_, _, p)| *p)
     }
@@ -477,7 +477,7 @@ pub fn health_inputs<'info>(
 
 /// [`health_inputs`] of one of several portfolios valued in the same instruction: the
 /// underlyings `cache` holds (read for an earlier portfolio) are not read again, and those
-/// read here are added to it (`UnderlyingCache`).
+/// read here are added to it (`SharedReads`).
 #[allow(clippy::too_many_arguments)]
 pub fn health_inputs_shared<'info>(
     portfolio: &Portfolio,
@@ -486,7 +486,7 @@ pub fn health_inputs_shared<'info>(
     clock: &Clock,
     provided: Option<Provided<'_>>,
     mode: OracleMode,
-    cache: &mut UnderlyingCache,
+    cache: &mut SharedReads,
 ) -> Result<HealthInputs> {
     inputs(portfolio, registry, accounts, clock, None, provided, mode, true, Some(cache))
 }
@@ -514,7 +514,7 @@ fn inputs<'info>(
     provided: Option<Provided<'_>>,
     mode: OracleMode,
     links: bool,
-    mut cache: Option<&mut UnderlyingCache>,
+    mut cache: Option<&mut SharedReads>,
 ) -> Result<HealthInputs> {
     // Sized once: the program's bump allocator never frees, so growth by doubling would
     // waste heap.
@@ -613,7 +613,7 @@ fn inputs<'info>(
             |underlying: &MarkedUnderlying, basis: &CurrentBasis, m: &MarketAccount| -> Result<()> {
                 underlyings.push(*underlying);
                 let data = &underlying.market;
-                xmargin_risk::trace::mark("inputs: policy and basis");
+                xmargin_risk::trace::mark("inputs: underlying data");
                 for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
                     positions.push(marked_position(slot, m, data, basis, quote_decimals, now)?);
                     instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));

@@ -331,7 +331,7 @@ fn finding_7_a_spot_print_above_the_ema_does_not_raise_withdrawable_health() {
 }
 
 /// `trade` values the maker with the taker's reads of shared underlyings and collateral
-/// (`health::UnderlyingCache`). The maker's health accounts cannot use that to bring in a
+/// (`health::SharedReads`). The maker's health accounts cannot use that to bring in a
 /// price of their choosing: an account other than the configured feed for an underlying or a
 /// collateral both hold is read and refused like any other (`OracleWrongAccount`), and
 /// nothing changes.

@@ -11,7 +11,7 @@
 //! ceilings below.
 use xmargin::state::{instrument_kind, Portfolio, PERP_INSTRUMENT};
 use xmargin_sandbox::venue::{budget_ixs, Venue};
-use xmargin_sandbox::{cu, Pubkey, TxFailure};
+use xmargin_sandbox::{cu, TxFailure};
 
 const TX_LIMIT: u64 = 1_400_000;
 /// Regression ceilings at 32 positions and 8 collateral assets, ~10% above what the scale
@@ -79,7 +79,7 @@ fn health_and_trade_cost_by_book_size() {
         }
         let ceiling = |at_32| if positions == 32 { at_32 } else { TX_LIMIT };
         drift_after_marks(&mut v, u + 1);
-        let health_cu = refresh_health_cu(&mut v, &a.portfolio);
+        let (_, health_cu) = v.health_as_is(&a.portfolio).unwrap_or_else(|f| panic!("{}", failure(&f)));
         cu::record(
             "refresh_health",
             &format!("{positions} positions over {} underlyings", u + 1),
@@ -135,14 +135,6 @@ fn drift_after_marks(v: &mut Venue, underlyings: u8) {
         let price = v.underlyings[usize::from(u)].price;
         v.set_price(u, price + price / 1_000);
     }
-}
-
-/// `refresh_health`'s compute units, without a keeper pass first (`Venue::health` makes one).
-fn refresh_health_cu(v: &mut Venue, portfolio: &Pubkey) -> u64 {
-    let accounts = v.health_accounts(portfolio, None);
-    let ix = v.sb.refresh_health_ix(*portfolio, &accounts);
-    let [x, y] = budget_ixs();
-    v.sb.send(&[x, y, ix], &[]).unwrap_or_else(|f| panic!("{}", failure(&f))).compute_units
 }
 
 fn failure(f: &TxFailure) -> String {

@@ -27,7 +27,7 @@ use xmargin_risk::liquidation::{CollateralLiquidationPlan, CollateralLiquidation
 use super::{check_liquidator, discount_share_bps, fee_split, set_liquidation_state};
 use crate::error::XmarginError;
 use crate::events::CollateralLiquidated;
-use crate::health::{health_inputs_shared, liquidation_buffer, OracleMode, UnderlyingCache};
+use crate::health::{health_inputs_shared, liquidation_buffer, OracleMode, SharedReads};
 use crate::instructions::positions::{credit_quote, engine, PositiveQuote, QUOTE_INDEX};
 use crate::oracle::read_price;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
@@ -88,8 +88,8 @@ impl LiquidateCollateral<'_> {
         let quote_decimals = a.exchange.load_checked()?.quote_decimals;
         let params = a.exchange.load_checked()?.liquidation;
 
-        // The underlyings read for the target's health, reused for the liquidator's.
-        let mut underlyings = UnderlyingCache::default();
+        // The oracle, scenario and collateral reads of the target's health, reused for the liquidator's.
+        let mut reads = SharedReads::default();
         let (plan, price, share_bps) = {
             let registry = a.registry.load_checked()?;
             let config = &registry.collaterals[usize::from(args.collateral)];
@@ -104,7 +104,7 @@ impl LiquidateCollateral<'_> {
                 &clock,
                 None,
                 OracleMode::Strict,
-                &mut underlyings,
+                &mut reads,
             )?;
             let (buffer, buffer_fraction) = liquidation_buffer(&params, quote_decimals)?;
             let terms = CollateralLiquidationTerms {
@@ -131,7 +131,7 @@ impl LiquidateCollateral<'_> {
                 &clock,
                 None,
                 OracleMode::Liquidator,
-                &mut underlyings,
+                &mut reads,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }

@@ -41,7 +41,7 @@ use crate::error::XmarginError;
 use crate::events::PositionsLiquidated;
 use crate::health::{
     health_inputs_shared, liquidation_buffer, stable_price, underlying_market, OracleMode, Provided,
-    UnderlyingCache,
+    SharedReads,
 };
 use crate::instructions::positions::{apply_fill, credit_quote, engine, position_slot, PositiveQuote};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
@@ -130,8 +130,8 @@ impl LiquidatePositions<'_> {
         let quote_decimals = a.exchange.load_checked()?.quote_decimals;
         let params = a.exchange.load_checked()?.liquidation;
 
-        // The underlyings read for the target's health, reused for the liquidator's.
-        let mut underlyings = UnderlyingCache::default();
+        // The oracle, scenario and collateral reads of the target's health, reused for the liquidator's.
+        let mut reads = SharedReads::default();
         // The plan, from the target's health before.
         let (data, stable, plan, discount, share_bps, hedge) = {
             let registry = a.registry.load_checked()?;
@@ -146,7 +146,7 @@ impl LiquidatePositions<'_> {
                 &clock,
                 Some(Provided { market: data, stable_price: stable, account: &m }),
                 OracleMode::Strict,
-                &mut underlyings,
+                &mut reads,
             )?;
             let key = (data.index, args.instrument);
             let index =
@@ -196,7 +196,7 @@ impl LiquidatePositions<'_> {
                 &clock,
                 Some(Provided { market: data, stable_price: stable, account: &m }),
                 OracleMode::Liquidator,
-                &mut underlyings,
+                &mut reads,
             )?;
             require!(inputs.health(Level::Initial)? >= 0, XmarginError::LiquidatorInsufficientHealth);
         }

@@ -46,7 +46,7 @@ use crate::error::XmarginError;
 use crate::events::TradeFilled;
 use crate::health::{
     health_inputs_shared, report_above_buffer, stable_price, underlying_market, OracleMode, Provided,
-    UnderlyingCache,
+    SharedReads,
 };
 use crate::instructions::liquidator::set_liquidation_state;
 use crate::instructions::positions::{
@@ -285,7 +285,7 @@ impl Trade<'_> {
             mark,
             tick,
             liquidation: a.exchange.load_checked()?.liquidation,
-            underlyings: Default::default(),
+            reads: Default::default(),
         };
         let taker_back = check_health(
             &a.taker,
@@ -351,8 +351,8 @@ struct Traded<'a, 'info> {
     tick: u64,
     liquidation: LiquidationParams,
     /// The underlyings read for the taker's health, reused for the maker's
-    /// (`health::UnderlyingCache`).
-    underlyings: core::cell::RefCell<UnderlyingCache>,
+    /// (`health::SharedReads`).
+    reads: core::cell::RefCell<SharedReads>,
 }
 
 /// The side's health gate (module docs). `Ok(true)`: a portfolio being liquidated is back at
@@ -373,7 +373,7 @@ fn check_health<'info>(
         let p = portfolio.load_checked()?;
         let inputs_of = |state: &Portfolio| {
             let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
-            let mut cache = traded.underlyings.borrow_mut();
+            let mut cache = traded.reads.borrow_mut();
             health_inputs_shared(
                 state,
                 &registry,
