@@ -47,7 +47,7 @@ fn bench(c: &mut Criterion) {
     });
     // The marked path: marks of every series computed once at the current spot (one hour's
     // age and 3% drift allowed), then health from them, both levels.
-    let policy = MarksPolicy { max_drift: Fx::from_num(0.03), max_age: 3_600 };
+    let policy = MarksPolicy::new(Fx::from_num(0.03), 3_600);
     let marked_underlyings: Vec<MarkedUnderlying> =
         underlyings.iter().map(|u| MarkedUnderlying::new(*u, policy)).collect();
     let params = MarginParams::REFERENCE;

@@ -25,8 +25,9 @@
 //! K·φ(0)·σ·(√T0 − √(T0 − age)) of time value (r = 0: ∂V/∂T = K·φ(d2)·σ/(2√T)), which is
 //! added to its bounds for the policy's largest age.
 //!
-//! **When marks may be used** (`SeriesMarks::check`): computed (t0 ≠ 0), not older than the
-//! largest age, the same implied vol and vol scaling, the current largest price shock and
+//! **When marks may be used** (`SeriesMarks::check`): computed (t0 ≠ 0) after the policy's
+//! `computed_after` (the last raise of the initial-margin scale, whose grid the initial bounds
+//! cover), not older than the largest age, the same implied vol and vol scaling, the current largest price shock and
 //! largest tail multiple not above those the bounds were computed for, |S − S0| ≤ D·S0. Otherwise a specific error:
 //! the caller refreshes the marks (a permissionless crank) and retries.
 use alloc::vec::Vec;
@@ -58,17 +59,26 @@ pub const RANGES: usize = 2;
 /// bound plus the time-decay allowance).
 pub const SIDES: usize = 2;
 
-/// How far marks may be from the present. Fixed per market when it is created (marks
-/// computed under one policy are only valid under it).
+/// How far marks may be from the present. The drift and age are fixed per market when it is
+/// created (marks computed under one policy are only valid under it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MarksPolicy {
     /// Largest |S − S0| / S0, a fraction in [0.001, 0.25].
     pub max_drift: Fx,
     /// Largest age of marks, seconds, in [60, 7 days].
     pub max_age: i64,
+    /// Marks computed at or before this unix time are refused (`MarksParamsChanged`): the
+    /// initial-margin scale was raised then, and their initial-level bounds cover a narrower
+    /// grid than the one in force. 0: no such limit.
+    pub computed_after: i64,
 }
 
 impl MarksPolicy {
+    /// A policy with no `computed_after` limit.
+    pub const fn new(max_drift: Fx, max_age: i64) -> MarksPolicy {
+        MarksPolicy { max_drift, max_age, computed_after: 0 }
+    }
+
     pub const MIN_DRIFT: Fx = Fx::lit("0.001");
     pub const MAX_DRIFT: Fx = Fx::lit("0.25");
     pub const MIN_AGE: i64 = 60;
@@ -242,6 +252,9 @@ impl SeriesMarks {
         let b = &self.basis;
         if b.computed_at == 0 {
             return Err(RiskError::MarksMissing);
+        }
+        if b.computed_at <= policy.computed_after {
+            return Err(RiskError::MarksParamsChanged);
         }
         let age = now.checked_sub(b.computed_at).ok_or(RiskError::Overflow)?;
         if !(0..=policy.max_age).contains(&age) {

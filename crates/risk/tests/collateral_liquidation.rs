@@ -23,7 +23,7 @@ const LOT: f64 = 1e-6;
 fn underlyings() -> Vec<MarkedUnderlying> {
     vec![MarkedUnderlying {
         market: common::underlying(0, 100.0, 0.6, 0.05),
-        policy: MarksPolicy { max_drift: fx(0.03), max_age: 3_600 },
+        policy: MarksPolicy::new(fx(0.03), 3_600),
         stable_price: Fx::ZERO,
     }]
 }

@@ -54,7 +54,7 @@ fn random_book(rng: &mut Rng) -> Vec<Position> {
 
 /// Maintenance and initial requirements of the marked engine (marks at `NOW`, at the spot).
 fn marked(book: &[Position], u: &[UnderlyingMarket; 2], params: &MarginParams) -> [Fx; 2] {
-    let policy = MarksPolicy { max_drift: Fx::from_num(0.02), max_age: 3600 };
+    let policy = MarksPolicy::new(Fx::from_num(0.02), 3600);
     let positions: Vec<MarkedPosition> = book
         .iter()
         .map(|p| {

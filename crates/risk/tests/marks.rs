@@ -24,7 +24,7 @@ fn market(spot: f64, vol: f64, scenario: ScenarioParams) -> UnderlyingMarket {
 }
 
 fn policy(drift: f64, age: i64) -> MarksPolicy {
-    MarksPolicy { max_drift: fx(drift), max_age: age }
+    MarksPolicy::new(fx(drift), age)
 }
 
 /// Engine positions → marked positions, options marked at `at` as of `t0`. Perps carry no
@@ -256,21 +256,18 @@ fn stale_marks_are_refused() {
     assert_eq!(check(&market(100.0, 0.6, wider), NOW), Err(RiskError::MarksParamsChanged));
     let narrower = ScenarioParams { max_price_shock: fx(0.10), ..ScenarioParams::REFERENCE };
     assert_eq!(check(&market(100.0, 0.6, narrower), NOW), Ok(()));
+    // The initial scale was raised when the marks were computed, or after: refused.
+    let raised = |at_time: i64| xmargin_risk::marks::MarksPolicy { computed_after: at_time, ..policy };
+    assert_eq!(marks.check(&at, NOW, &raised(NOW - 1)), Ok(()));
+    assert_eq!(marks.check(&at, NOW, &raised(NOW)), Err(RiskError::MarksParamsChanged));
+    assert_eq!(marks.check(&at, NOW + 10, &raised(NOW + 5)), Err(RiskError::MarksParamsChanged));
     let never = xmargin_risk::marks::SeriesMarks {
         basis: xmargin_risk::marks::MarksBasis { computed_at: 0, ..marks.basis },
         ..marks
     };
     assert_eq!(never.check(&at, NOW, &policy), Err(RiskError::MarksMissing));
     assert_eq!(
-        compute_marks(
-            OptionKind::Call,
-            fx(100.0),
-            NOW,
-            &at,
-            NOW,
-            &PARAMS,
-            &MarksPolicy { max_drift: fx(0.5), max_age: 3600 }
-        ),
+        compute_marks(OptionKind::Call, fx(100.0), NOW, &at, NOW, &PARAMS, &MarksPolicy::new(fx(0.5), 3600)),
         Err(RiskError::InvalidMarksPolicy)
     );
 }
@@ -306,7 +303,7 @@ fn stable_price_charge_values_gains_at_the_ema() {
     assert_eq!(stable_price_charge(delta, spot, Fx::ZERO).unwrap(), Fx::ZERO, "no EMA: no charge");
 
     let market = common::underlying(0, 105.0, 0.6, 0.0);
-    let policy = MarksPolicy { max_drift: fx(0.03), max_age: 3_600 };
+    let policy = MarksPolicy::new(fx(0.03), 3_600);
     let perp = MarkedPosition { underlying: 0, size: fx(10.0), marks: None, strike_expiry: None };
     let with = [MarkedUnderlying { market, policy, stable_price: ema }];
     let without = [MarkedUnderlying { market, policy, stable_price: Fx::ZERO }];

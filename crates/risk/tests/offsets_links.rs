@@ -252,7 +252,7 @@ fn marked_underlyings() -> Vec<MarkedUnderlying> {
         .into_iter()
         .map(|(i, spot)| MarkedUnderlying {
             market: underlying(i, spot, 0.6, spot * 0.0005),
-            policy: MarksPolicy { max_drift: fx(0.03), max_age: 3_600 },
+            policy: MarksPolicy::new(fx(0.03), 3_600),
             stable_price: Fx::ZERO,
         })
         .collect()

@@ -1,13 +1,14 @@
 //! The risk model's governed parameters on a [`Venue`] (issue 15): an underlying's tail table,
 //! vol-shock expiry scaling and stressed shock through the timelock or the guardian
 //! (`tighten_scenario`), and the quote's depeg contingency with its own USD feed
-//! (`propose_risk_change` `QuotePeg`, `update_quote_peg`). The peg's feed is published only
-//! when a test asks (`post_quote_price`), so a test controls its age.
+//! (`propose_risk_change` `QuotePeg`, `update_quote_peg`), and the initial-margin scale
+//! (`MarginScale`). The peg's feed is published only when a test asks (`post_quote_price`),
+//! so a test controls its age.
 use anchor_lang::prelude::Pubkey;
 use solana_instruction::Instruction;
 use solana_signer::Signer;
 use xmargin::instructions::{RiskChangeArgs, TightenScenarioArgs};
-use xmargin::state::{QuotePegConfig, QuotePegParams, UnderlyingConfig};
+use xmargin::state::{MarginScaleParams, QuotePegConfig, QuotePegParams, UnderlyingConfig};
 
 use crate::ix::instruction;
 use crate::venue::{pull_oracle, Venue, PRICE_EXPO};
@@ -21,7 +22,23 @@ pub fn quote_peg_params(threshold_bps: u16, factor_hundredths: u16) -> QuotePegP
     QuotePegParams { oracle: pull_oracle(QUOTE_PEG_FEED), threshold_bps, factor_hundredths, _padding: [0; 4] }
 }
 
+/// An initial-margin scale of `bps` (15_000 = 1.5× the maintenance grid).
+pub fn margin_scale(bps: u16) -> MarginScaleParams {
+    MarginScaleParams { initial_scale_bps: bps, _padding: [0; 6] }
+}
+
 impl Venue {
+    /// The initial-margin scale as stored, and the time of its last raise.
+    pub fn margin_scale(&self) -> (MarginScaleParams, i64) {
+        let r = self.sb.registry().expect("registry");
+        (r.margin_scale, r.initial_scale_raised_at)
+    }
+
+    /// Proposes the initial-margin scale `params`; returns the proposal id.
+    pub fn propose_margin_scale(&mut self, params: MarginScaleParams) -> Result<u64, TxFailure> {
+        self.propose(RiskChangeArgs::MarginScale { params })
+    }
+
     /// Underlying `index`'s governed parameters (estimator state zeroed).
     pub fn underlying_config(&self, index: u8) -> UnderlyingConfig {
         self.sb.registry().expect("registry").underlyings[usize::from(index)].governed()

@@ -344,7 +344,7 @@ pub enum XmarginError {
     QuotePegNotConfigured,
     #[msg("This quote price was published before the one already recorded")]
     QuotePegOlderPrice,
-    #[msg("The guardian may only add stress: raise tail weights, add tail rows, raise the stressed shock, or raise the quote peg's threshold or factor")]
+    #[msg("The guardian may only add stress: raise tail weights, add tail rows, raise the stressed shock, raise the quote peg's threshold or factor, or raise the initial scale")]
     GuardianCannotLoosenScenario,
     #[msg(
         "The guardian may not change the tail table of an underlying in an offset group (legs net their tails only when their tables are the same): dissolve the group first, or use the timelock"
@@ -367,6 +367,12 @@ pub enum XmarginError {
         "The account's layout version is not the one this program reads (the log names the account type and the found and expected versions): it must be migrated first"
     )]
     AccountVersionMismatch,
+    // The governed initial-margin scale (`state::MarginScaleParams`; appended, so that no
+    // earlier code moves).
+    #[msg("Initial scale out of range: 10,000..=30,000 bps (1x to 3x the maintenance grid), padding zero")]
+    InvalidInitialScale,
+    #[msg("The initial scale falls by more than the exchange's step in one change (raises are free)")]
+    InitialScaleStepTooLarge,
 }
 
 /// The program error of an engine error (`crates/risk`): one mapping for every call.

@@ -406,6 +406,17 @@ pub struct QuotePegChanged {
     pub new: crate::state::QuotePegParams,
 }
 
+/// The initial-margin scale changed: by a timelocked proposal (`change_id`) or by the
+/// guardian raising it (`change_id` = None). After a raise, marks computed at or before
+/// `marks_refused_through` (unix seconds; 0: none refused) are refused until recomputed.
+#[event]
+pub struct MarginScaleChanged {
+    pub change_id: Option<u64>,
+    pub old: crate::state::MarginScaleParams,
+    pub new: crate::state::MarginScaleParams,
+    pub marks_refused_through: i64,
+}
+
 /// Emitted by `update_quote_peg`: the quote's conservative USD price (10^−9 USD per quote
 /// unit) and its publish time, before and after, and the depeg charge per unit of gross
 /// notional it implies at maintenance, bps (rounded up).

@@ -420,7 +420,7 @@ pub fn engine_link(c: &CollateralConfig) -> Result<Option<CollateralLink>> {
     }))
 }
 
-/// The margin parameters of a registry at `now`: the reference initial scale, the governed
+/// The margin parameters of a registry at `now`: the governed initial scale, the governed
 /// offset groups and the quote depeg charge (`quote_depeg_charge`).
 pub fn margin_params(registry: &HaircutRegistry, now: i64, mode: OracleMode) -> Result<MarginParams> {
     let mut groups: Vec<OffsetGroup> = Vec::with_capacity(MAX_OFFSET_GROUPS);
@@ -429,7 +429,8 @@ pub fn margin_params(registry: &HaircutRegistry, now: i64, mode: OracleMode) -> 
         groups.push(OffsetGroup::new(&members, bps(g.credit_bps)?).map_err(risk_error)?);
     }
     let charge = quote_depeg_charge(registry, now, mode)?;
-    Ok(PARAMS.with_offsets(OffsetTable::new(&groups).map_err(risk_error)?).with_quote_depeg(charge))
+    let params = MarginParams { initial_scale: registry.initial_scale()?, ..PARAMS };
+    Ok(params.with_offsets(OffsetTable::new(&groups).map_err(risk_error)?).with_quote_depeg(charge))
 }
 
 /// The quote depeg charge per unit of gross notional (maintenance), by the action table
@@ -629,7 +630,7 @@ fn inputs<'info>(
             Some(p) if p.market.index == u => {
                 let underlying = MarkedUnderlying {
                     market: p.market,
-                    policy: p.account.marks_policy()?,
+                    policy: p.account.marks_policy(registry)?,
                     stable_price: p.stable_price,
                 };
                 add(&underlying, &current_basis(registry, &p.market)?, p.account)?
@@ -656,7 +657,7 @@ fn inputs<'info>(
                 xmargin_risk::trace::mark("inputs: oracle and scenario");
                 let underlying = MarkedUnderlying {
                     market: data,
-                    policy: m.marks_policy()?,
+                    policy: m.marks_policy(registry)?,
                     stable_price: stable_price(&price)?,
                 };
                 let basis = current_basis(registry, &data)?;

@@ -9,7 +9,7 @@ use xmargin_risk::UnderlyingMarket;
 
 use crate::error::risk_error;
 use crate::state::units::{bps, hundredths, ppm, vol_scaling};
-use crate::state::{Market, SeriesMarksState, StoredFx};
+use crate::state::{HaircutRegistry, Market, SeriesMarksState, StoredFx};
 
 /// A price shock rounded up to parts per million (what a series' marks record).
 pub fn shock_ppm(shock: Fx) -> Result<u32> {
@@ -17,10 +17,13 @@ pub fn shock_ppm(shock: Fx) -> Result<u32> {
 }
 
 impl Market {
-    pub fn marks_policy(&self) -> Result<MarksPolicy> {
+    /// The market's drift and age limits, and the registry's last raise of the initial scale
+    /// (marks computed until then are refused).
+    pub fn marks_policy(&self, registry: &HaircutRegistry) -> Result<MarksPolicy> {
         Ok(MarksPolicy {
             max_drift: bps(self.max_mark_drift_bps)?,
             max_age: i64::from(self.max_mark_age_secs),
+            computed_after: registry.initial_scale_raised_at,
         })
     }
 }

@@ -179,7 +179,7 @@ fn underlying(i: usize, m: &BarMarket) -> MarkedUnderlying {
             scenario: m.scenario,
         },
         // Marks are recomputed at every close: no drift, no age.
-        policy: MarksPolicy { max_drift: MarksPolicy::MIN_DRIFT, max_age: MarksPolicy::MIN_AGE },
+        policy: MarksPolicy::new(MarksPolicy::MIN_DRIFT, MarksPolicy::MIN_AGE),
         stable_price: Fx::ZERO,
     }
 }

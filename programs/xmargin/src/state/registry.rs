@@ -244,7 +244,45 @@ pub struct HaircutRegistry {
     pub offset_groups: [OffsetGroupConfig; MAX_OFFSET_GROUPS],
     /// The quote asset's depeg contingency (`xmargin_risk::depeg`).
     pub quote_peg: QuotePegConfig,
-    pub reserved: [u8; 72],
+    /// The initial level's grid as a multiple of maintenance's (`change_kind::MARGIN_SCALE`;
+    /// all zero: the reference 1.5×, as before the field existed).
+    pub margin_scale: MarginScaleParams,
+    /// Unix seconds of the last raise of `margin_scale`; 0: never raised. Marks computed at or
+    /// before it bound a narrower initial grid and are refused (`MarksParamsChanged`) until
+    /// `update_marks` recomputes them.
+    pub initial_scale_raised_at: i64,
+    pub reserved: [u8; 56],
+}
+
+/// The governed initial-margin scale (`change_kind::MARGIN_SCALE`).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct MarginScaleParams {
+    /// The initial level's price and vol shocks (and tail moves) as a multiple of the
+    /// maintenance level's, bps: `MIN_INITIAL_SCALE_BPS..=MAX_INITIAL_SCALE_BPS`; 0 in a
+    /// registry that never set it, read as `REFERENCE_INITIAL_SCALE_BPS`.
+    pub initial_scale_bps: u16,
+    pub _padding: [u8; 6],
+}
+
+/// The reference initial scale, 1.5× (`xmargin_risk::MarginParams::REFERENCE`): what every
+/// registry had before the scale was governed.
+pub const REFERENCE_INITIAL_SCALE_BPS: u16 = 15_000;
+/// Bounds of a governed initial scale: 1× (initial = maintenance: no room between opening
+/// risk and being liquidated) to 3×.
+pub const MIN_INITIAL_SCALE_BPS: u16 = 10_000;
+pub const MAX_INITIAL_SCALE_BPS: u16 = 30_000;
+
+impl MarginScaleParams {
+    /// The scale in force, bps (0 reads as the reference).
+    pub fn effective_bps(&self) -> u16 {
+        if self.initial_scale_bps == 0 {
+            REFERENCE_INITIAL_SCALE_BPS
+        } else {
+            self.initial_scale_bps
+        }
+    }
 }
 
 /// The governed part of the quote's depeg contingency (`change_kind::QUOTE_PEG`). All zero:
@@ -290,12 +328,22 @@ const _: () = assert!(core::mem::size_of::<TailRowConfig>() == 6);
 const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 272);
 const _: () = assert!(core::mem::size_of::<QuotePegParams>() == 120);
 const _: () = assert!(core::mem::size_of::<QuotePegConfig>() == 136);
-// Header, collaterals, underlyings, loss index, offset groups, quote peg, reserved: the size
-// it had before the groups and the peg (they took 32 and 136 of the 240 reserved bytes).
+// Header, collaterals, underlyings, loss index, offset groups, quote peg, margin scale and its
+// last raise, reserved: the size it had before the groups, the peg and the scale (they took
+// 32, 136 and 16 of the 240 reserved bytes).
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>()
-        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 136 + 72
+        == 8 + 32
+            + MAX_COLLATERALS * 344
+            + MAX_UNDERLYINGS * 272
+            + 16
+            + MAX_OFFSET_GROUPS * 8
+            + 136
+            + 8
+            + 8
+            + 56
 );
+const _: () = assert!(core::mem::size_of::<MarginScaleParams>() == 8);
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>() == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 256
 );
@@ -312,6 +360,20 @@ impl HaircutRegistry {
     /// The socialized-loss index (1.0 until a loss is socialized).
     pub fn quote_loss_index(&self) -> xmargin_risk::Fx {
         self.quote_loss_index.get_or_one()
+    }
+
+    /// The initial level's grid as a multiple of maintenance's (`margin_scale`).
+    pub fn initial_scale(&self) -> Result<xmargin_risk::Fx> {
+        super::units::bps(self.margin_scale.effective_bps())
+    }
+
+    /// Sets the initial scale at `now`; a raise refuses the marks computed until now
+    /// (`initial_scale_raised_at`).
+    pub fn set_margin_scale(&mut self, params: MarginScaleParams, now: i64) {
+        if params.effective_bps() > self.margin_scale.effective_bps() {
+            self.initial_scale_raised_at = now;
+        }
+        self.margin_scale = params;
     }
 
     pub fn collateral_index(&self, mint: &Pubkey) -> Option<usize> {

@@ -15,9 +15,10 @@ use anchor_lang::prelude::*;
 
 use super::oracle_config::{oracle_kind, OracleConfig};
 use super::registry::{
-    CollateralConfig, CollateralLink, Haircut, OffsetGroupConfig, QuotePegParams, TailRowConfig,
-    UnderlyingConfig, WeightTier, BPS, MAX_OFFSET_CREDIT_BPS, MAX_QUOTE_PEG_FACTOR_HUNDREDTHS,
-    MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS, MAX_TIERS,
+    CollateralConfig, CollateralLink, Haircut, MarginScaleParams, OffsetGroupConfig, QuotePegParams,
+    TailRowConfig, UnderlyingConfig, WeightTier, BPS, MAX_INITIAL_SCALE_BPS, MAX_OFFSET_CREDIT_BPS,
+    MAX_QUOTE_PEG_FACTOR_HUNDREDTHS, MAX_TAIL_MULTIPLE_HUNDREDTHS, MAX_TAIL_ROWS, MAX_TAIL_VOL_MOVE_BPS,
+    MAX_TIERS, MIN_INITIAL_SCALE_BPS,
 };
 use super::units::{bps, hundredths, vol_scaling};
 use super::{LiquidationParams, StoredFx, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
@@ -33,7 +34,8 @@ use xmargin_risk::Fx;
 /// (`offset_group`, `offset_group_before`): the account is 48 bytes larger, so a version-2
 /// proposal no longer loads.
 /// 4: `QUOTE_PEG` changes (`quote_peg`, `quote_peg_before`, appended): the account is 240
-/// bytes larger, so a version-3 proposal no longer loads.
+/// bytes larger, so a version-3 proposal no longer loads. `MARGIN_SCALE` changes took 16
+/// reserved bytes later, without a new version (zero in every older proposal).
 pub const RISK_CHANGE_VERSION: u8 = 4;
 
 /// `RiskChange::kind`.
@@ -46,6 +48,8 @@ pub mod change_kind {
     pub const OFFSET_GROUP: u8 = 5;
     /// The quote's depeg contingency (target 0).
     pub const QUOTE_PEG: u8 = 6;
+    /// The initial-margin scale (target 0).
+    pub const MARGIN_SCALE: u8 = 7;
 }
 
 /// The governed parameters of one collateral asset.
@@ -100,7 +104,11 @@ pub struct RiskChange {
     pub liquidation_before: LiquidationParams,
     /// For `OFFSET_GROUP`: the group when proposed.
     pub offset_group_before: OffsetGroupConfig,
-    pub reserved: [u8; 48],
+    /// For `MARGIN_SCALE`: the new scale and the scale when proposed (taken from reserved
+    /// bytes: a proposal of another kind has them zero, and the layout is unchanged).
+    pub margin_scale: MarginScaleParams,
+    pub margin_scale_before: MarginScaleParams,
+    pub reserved: [u8; 32],
     /// For `QUOTE_PEG`: the new parameters and those when proposed.
     pub quote_peg: QuotePegParams,
     pub quote_peg_before: QuotePegParams,
@@ -117,10 +125,12 @@ const _: () = assert!(
                 + core::mem::size_of::<UnderlyingConfig>()
                 + core::mem::size_of::<LiquidationParams>()
                 + core::mem::size_of::<OffsetGroupConfig>())
-            + 48
+            + 2 * core::mem::size_of::<MarginScaleParams>()
+            + 32
             + 2 * core::mem::size_of::<QuotePegParams>()
 );
-const _: () = assert!(core::mem::size_of::<RiskChange>() == 96 + 2 * (224 + 272 + 16 + 8) + 48 + 2 * 120);
+const _: () =
+    assert!(core::mem::size_of::<RiskChange>() == 96 + 2 * (224 + 272 + 16 + 8) + 2 * 8 + 32 + 2 * 120);
 // Created by CPI in `propose_risk_change`: within the 10 KiB a CPI may allocate.
 const _: () = assert!(RiskChange::SPACE <= 10_240);
 
@@ -690,6 +700,38 @@ impl QuotePegParams {
     /// The engine's parameters.
     pub fn peg(&self) -> Result<QuotePeg> {
         Ok(QuotePeg { threshold: bps(self.threshold_bps)?, factor: hundredths(self.factor_hundredths)? })
+    }
+}
+
+impl MarginScaleParams {
+    /// A scale within `MIN_INITIAL_SCALE_BPS..=MAX_INITIAL_SCALE_BPS`, padding zero
+    /// (`InvalidInitialScale`). Zero (the unset reference) is not proposed: it is written as
+    /// `REFERENCE_INITIAL_SCALE_BPS`.
+    pub fn check(&self) -> Result<()> {
+        let ok = (MIN_INITIAL_SCALE_BPS..=MAX_INITIAL_SCALE_BPS).contains(&self.initial_scale_bps)
+            && self._padding == [0; 6];
+        require!(ok, XmarginError::InvalidInitialScale);
+        Ok(())
+    }
+
+    /// Per-change bounds of a timelocked change from `current`: valid (`check`), lowered by
+    /// at most `step` bps (`InitialScaleStepTooLarge`: the initial grid is the room between
+    /// opening risk and being liquidated); raises are free (they only add margin, and refuse
+    /// the marks computed before them, `HaircutRegistry::set_margin_scale`).
+    pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
+        self.check()?;
+        require!(
+            self.initial_scale_bps >= current.effective_bps().saturating_sub(step),
+            XmarginError::InitialScaleStepTooLarge
+        );
+        Ok(())
+    }
+
+    /// Whether this only raises the scale (the guardian's `tighten_scenario`).
+    pub fn tightens(&self, current: &Self) -> bool {
+        // Exhaustive: a new field fails to compile here until its safe direction is written.
+        let MarginScaleParams { initial_scale_bps, _padding } = self;
+        *initial_scale_bps >= current.effective_bps() && *_padding == [0; 6]
     }
 }
 

@@ -124,10 +124,10 @@ fn the_program_sizes_exactly_as_the_engine() {
     let m = v.engine_market(0);
     let u = [xmargin_risk::marks::MarkedUnderlying {
         market: m,
-        policy: xmargin_risk::marks::MarksPolicy {
-            max_drift: xmargin_risk::marks::MarksPolicy::MIN_DRIFT,
-            max_age: xmargin_risk::marks::MarksPolicy::MIN_AGE,
-        },
+        policy: xmargin_risk::marks::MarksPolicy::new(
+            xmargin_risk::marks::MarksPolicy::MIN_DRIFT,
+            xmargin_risk::marks::MarksPolicy::MIN_AGE,
+        ),
         stable_price: xmargin_risk::Fx::ZERO,
     }];
     let cash = quote_balance(&v.portfolio(&target)) + v.portfolio(&target).positions[0].quote_basis;

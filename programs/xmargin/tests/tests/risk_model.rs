@@ -1,5 +1,6 @@
 //! The risk model's governed parameters on the compiled .so (issue 15): an underlying's tail
-//! table, vol-shock expiry scaling and stressed shock, and the quote's depeg contingency.
+//! table, vol-shock expiry scaling and stressed shock, the quote's depeg contingency, and the
+//! initial-margin scale.
 //! Loosening goes through the timelock one bounded step at a time; the guardian only adds
 //! stress (`tighten_scenario`); a depegged quote raises requirements, and a stale or missing
 //! peg price follows the action table (README, "Quote depeg"): the portfolio's own actions
@@ -10,12 +11,14 @@ mod common;
 use common::{assert_error, snapshot};
 use solana_signer::Signer;
 use xmargin::error::XmarginError;
-use xmargin::events::{QuotePegChanged, QuotePegUpdated, ScenarioTightened, UnderlyingRiskChanged};
+use xmargin::events::{
+    MarginScaleChanged, QuotePegChanged, QuotePegUpdated, ScenarioTightened, UnderlyingRiskChanged,
+};
 use xmargin::instructions::{RiskChangeArgs, TightenScenarioArgs};
 use xmargin::state::{instrument_kind, TailRowConfig, UnderlyingConfig, PERP_INSTRUMENT};
 use xmargin_sandbox::ix::fx_bits_to_f64;
 use xmargin_sandbox::oracles::{sponsored_feed_account, Quote};
-use xmargin_sandbox::risk_model::{quote_peg_params, QUOTE_PEG_FEED};
+use xmargin_sandbox::risk_model::{margin_scale, quote_peg_params, QUOTE_PEG_FEED};
 use xmargin_sandbox::venue::{Trader, Venue};
 use xmargin_sandbox::{cu, events, pda, Pubkey, TxFailure, TxSuccess, DEFAULT_TIMELOCK_SECS};
 
@@ -218,6 +221,122 @@ fn quote_peg_governance_is_bounded_and_the_guardian_only_raises_it() {
     landed(v.tighten_scenario(TightenScenarioArgs::QuotePeg { params: quote_peg_params(9_950, 300) }));
     v.warp(DEFAULT_TIMELOCK_SECS);
     refused(&mut v, |v| v.execute(id), XmarginError::RiskChangeStale);
+}
+
+/// `refresh_health` of `portfolio` with the marks as they are; the error, if any.
+fn health_error(v: &mut Venue, portfolio: &Pubkey) -> Option<TxFailure> {
+    v.health_as_is(portfolio).err()
+}
+
+#[test]
+fn the_initial_scale_is_governed_and_a_raise_refuses_older_marks() {
+    let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
+    let (taker, _maker) = long_btc(&mut v, 20_000_000_000, 100);
+    let expiry = v.expiry_in_days(30);
+    let series =
+        v.list_series(0, instrument_kind::CALL, 66_000_000_000, expiry).unwrap_or_else(|f| panic!("{f}"));
+    let writer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    let buyer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    v.mark_all();
+    let premium = v.market(0).marks[usize::from(series)].greeks[0];
+    let price = v.tick_price(((fx_bits_to_f64(premium.get().to_bits()) * 1e6) as u64).max(10_000));
+    landed(v.trade(&buyer, &writer, 0, series, 10, price));
+    let (perp_m, perp_i, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    let (writer_m, writer_i, _) = requirements(&mut v, &writer.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    // A registry that never set the scale reads as the reference 1.5×.
+    assert_eq!(v.margin_scale(), (margin_scale(0), 0));
+    // Out of range, or padding: refused, nothing written (not even the proposal counter).
+    let mut padded = margin_scale(15_000);
+    padded._padding[0] = 1;
+    for params in [margin_scale(9_999), margin_scale(30_001), margin_scale(0), padded] {
+        refused(
+            &mut v,
+            |v| v.propose_margin_scale(params).map(|_| unreachable_success()),
+            XmarginError::InvalidInitialScale,
+        );
+    }
+    // Lowering goes one step at a time (the exchange's step, 2,500 bps), from the reference.
+    refused(
+        &mut v,
+        |v| v.propose_margin_scale(margin_scale(12_499)).map(|_| unreachable_success()),
+        XmarginError::InitialScaleStepTooLarge,
+    );
+    // A raise through the timelock: the event has both values and the time through which
+    // marks are refused (the execution's own second).
+    let id = v.propose_margin_scale(margin_scale(20_000)).unwrap_or_else(|f| panic!("{f}"));
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    let done = landed(v.execute(id));
+    cu::record("execute_risk_change", "initial scale 1.5x -> 2x", done.compute_units, GOVERNANCE_CEILING);
+    let (now, _) = v.sb.now();
+    let event = events::<MarginScaleChanged>(&done.logs).remove(0);
+    assert_eq!(
+        (event.change_id, event.old, event.new, event.marks_refused_through),
+        (Some(id), margin_scale(0), margin_scale(20_000), now)
+    );
+    assert_eq!(v.margin_scale(), (margin_scale(20_000), now));
+    // The writer's marks bound the 1.5× initial grid: refused, even marks computed in the
+    // raise's own second (they may predate it), until a crank in a later second.
+    assert_error(
+        &health_error(&mut v, &writer.portfolio).expect("refused"),
+        XmarginError::MarksParamsChanged,
+    );
+    v.mark_all();
+    assert_error(
+        &health_error(&mut v, &writer.portfolio).expect("refused"),
+        XmarginError::MarksParamsChanged,
+    );
+    v.warp(1);
+    // A perp book: maintenance as before, initial scaled 2 / 1.5 (the grid and the tail moves
+    // are multiples of the shock, capped at a 95% fall nowhere near here).
+    let (m, i, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    assert!((m - perp_m).abs() < 1e-6 * perp_m, "maintenance {perp_m} -> {m}");
+    assert!(i > perp_i * 1.2 && i <= perp_i * (2.0 / 1.5) + 1.0, "initial {perp_i} -> {i}");
+    // The option book re-marked: its initial requirement grows against its maintenance.
+    let (m, i, _) = requirements(&mut v, &writer.portfolio).unwrap_or_else(|f| panic!("{f}"));
+    assert!(i / m > writer_i / writer_m, "initial/maintenance {writer_i}/{writer_m} -> {i}/{m}");
+    // The guardian only raises it, within range, at once; then marks are refused again.
+    for params in [margin_scale(19_999), margin_scale(0)] {
+        refused(
+            &mut v,
+            |v| v.tighten_scenario(TightenScenarioArgs::MarginScale { params }),
+            XmarginError::GuardianCannotLoosenScenario,
+        );
+    }
+    refused(
+        &mut v,
+        |v| v.tighten_scenario(TightenScenarioArgs::MarginScale { params: margin_scale(30_001) }),
+        XmarginError::InvalidInitialScale,
+    );
+    let stranger = v.sb.funded_keypair();
+    let ix = v.tighten_scenario_ix(
+        stranger.pubkey(),
+        TightenScenarioArgs::MarginScale { params: margin_scale(25_000) },
+    );
+    refused(&mut v, |v| v.sb.send(&[ix], &[&stranger]), XmarginError::NotGuardian);
+    // A pending lowering, then the guardian raises: the proposal is stale.
+    let lower = v.propose_margin_scale(margin_scale(18_000)).unwrap_or_else(|f| panic!("{f}"));
+    v.warp(1);
+    let done = landed(v.tighten_scenario(TightenScenarioArgs::MarginScale { params: margin_scale(22_000) }));
+    cu::record("tighten_scenario", "guardian: raise the initial scale", done.compute_units, TIGHTEN_CEILING);
+    let (raised, _) = v.sb.now();
+    let event = events::<MarginScaleChanged>(&done.logs).remove(0);
+    assert_eq!(
+        (event.change_id, event.old, event.new, event.marks_refused_through),
+        (None, margin_scale(20_000), margin_scale(22_000), raised)
+    );
+    assert_error(
+        &health_error(&mut v, &writer.portfolio).expect("refused"),
+        XmarginError::MarksParamsChanged,
+    );
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    refused(&mut v, |v| v.execute(lower), XmarginError::RiskChangeStale);
+    // A lowering through the timelock keeps the marks valid: the wider bounds still cover.
+    let id = v.propose_margin_scale(margin_scale(20_000)).unwrap_or_else(|f| panic!("{f}"));
+    v.warp(DEFAULT_TIMELOCK_SECS);
+    v.mark_all();
+    landed(v.execute(id));
+    assert_eq!(v.margin_scale(), (margin_scale(20_000), raised));
+    assert!(health_error(&mut v, &writer.portfolio).is_none(), "marks computed before a lowering stay valid");
 }
 
 /// A change of the reference underlying's tail: row 1 (−3 × P, vol +25 points) weighs 35% → `w`.

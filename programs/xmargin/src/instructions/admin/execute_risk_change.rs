@@ -7,7 +7,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::{
-    CollateralRiskChanged, LiquidationParamsChanged, OffsetGroupChanged, QuotePegChanged,
+    CollateralRiskChanged, LiquidationParamsChanged, MarginScaleChanged, OffsetGroupChanged, QuotePegChanged,
     UnderlyingRiskChanged,
 };
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
@@ -130,6 +130,18 @@ impl ExecuteRiskChange<'_> {
                     (peg.price_e9, peg.price_time) = (0, 0);
                 }
                 emit!(QuotePegChanged { change_id: Some(change.id), old, new: change.quote_peg });
+            }
+            change_kind::MARGIN_SCALE => {
+                let old = registry.margin_scale;
+                require!(old == change.margin_scale_before, XmarginError::RiskChangeStale);
+                change.margin_scale.check_change(&old, step)?;
+                registry.set_margin_scale(change.margin_scale, Clock::get()?.unix_timestamp);
+                emit!(MarginScaleChanged {
+                    change_id: Some(change.id),
+                    old,
+                    new: change.margin_scale,
+                    marks_refused_through: registry.initial_scale_raised_at,
+                });
             }
             _ => return err!(XmarginError::RiskChangeMismatch),
         }

@@ -1,6 +1,6 @@
 //! `propose_risk_change` (governance): stores a typed change (a collateral's parameters and
 //! link, a new or changed underlying, the liquidation parameters, an offset group, the quote's
-//! depeg contingency), and the
+//! depeg contingency, the initial-margin scale), and the
 //! target's parameters as they are now, executable by anyone once the exchange's timelock
 //! delay has passed and only while the target still has those parameters (see
 //! `state::risk_change`). Loosening risk can only happen this way.
@@ -13,7 +13,7 @@ use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED, RISK_CHANGE_SEED};
 use crate::state::LoadChecked;
 use crate::state::{
     change_kind, underlying_slot_free, CollateralRiskParams, Exchange, HaircutRegistry, LiquidationParams,
-    OffsetGroupConfig, QuotePegParams, RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
+    MarginScaleParams, OffsetGroupConfig, QuotePegParams, RiskChange, UnderlyingConfig, RISK_CHANGE_VERSION,
 };
 use crate::utils::create_zero_copy_account;
 
@@ -32,6 +32,8 @@ pub enum RiskChangeArgs {
     OffsetGroup { index: u8, group: OffsetGroupConfig },
     /// New depeg contingency of the quote asset (all zero removes it).
     QuotePeg { params: QuotePegParams },
+    /// New initial-margin scale.
+    MarginScale { params: MarginScaleParams },
 }
 
 /// `propose_risk_change`'s arguments: the proposal's id (the exchange's
@@ -96,6 +98,7 @@ impl ProposeRiskChange<'_> {
                 group.check_change(current, step)
             }
             RiskChangeArgs::QuotePeg { params } => params.check_change(&registry.quote_peg.params, step),
+            RiskChangeArgs::MarginScale { params } => params.check_change(&registry.margin_scale, step),
         }
     }
 
@@ -159,6 +162,10 @@ impl ProposeRiskChange<'_> {
             RiskChangeArgs::QuotePeg { params } => {
                 (change.kind, change.quote_peg) = (change_kind::QUOTE_PEG, params);
                 change.quote_peg_before = registry.quote_peg.params;
+            }
+            RiskChangeArgs::MarginScale { params } => {
+                (change.kind, change.margin_scale) = (change_kind::MARGIN_SCALE, params);
+                change.margin_scale_before = registry.margin_scale;
             }
         }
         emit!(RiskChangeProposed {

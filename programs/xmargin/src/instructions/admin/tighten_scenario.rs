@@ -1,7 +1,8 @@
 //! `tighten_scenario` (guardian): adds stress at once, without the timelock, to an
 //! underlying's scenarios (tail weights up, tail rows added after the current ones, the
-//! adaptive shock's stressed shock up) or to the quote's depeg contingency (threshold or
-//! factor up, same oracle). Everything else — and every loosening, and the vol-shock expiry
+//! adaptive shock's stressed shock up), to the quote's depeg contingency (threshold or
+//! factor up, same oracle), or to the initial-margin scale (up; marks computed until then are
+//! refused until `update_marks` recomputes them, `HaircutRegistry::set_margin_scale`). Everything else — and every loosening, and the vol-shock expiry
 //! scaling, whose change raises some series' shocks and lowers others' — goes through the
 //! timelock (`propose_risk_change`); anything else is `GuardianCannotLoosenScenario`. The
 //! tail of an underlying in an offset group does not change here (`GroupedTailChange`: legs
@@ -12,10 +13,10 @@
 use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
-use crate::events::{QuotePegChanged, ScenarioTightened};
+use crate::events::{MarginScaleChanged, QuotePegChanged, ScenarioTightened};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::LoadChecked;
-use crate::state::{Exchange, HaircutRegistry, QuotePegParams, UnderlyingConfig};
+use crate::state::{Exchange, HaircutRegistry, MarginScaleParams, QuotePegParams, UnderlyingConfig};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub enum TightenScenarioArgs {
@@ -23,6 +24,8 @@ pub enum TightenScenarioArgs {
     Underlying { index: u8, config: UnderlyingConfig },
     /// The quote's new depeg contingency.
     QuotePeg { params: QuotePegParams },
+    /// A higher initial-margin scale.
+    MarginScale { params: MarginScaleParams },
 }
 
 #[derive(Accounts)]
@@ -64,6 +67,10 @@ impl TightenScenario<'_> {
                 );
                 params.check()
             }
+            TightenScenarioArgs::MarginScale { params } => {
+                require!(params.tightens(&registry.margin_scale), XmarginError::GuardianCannotLoosenScenario);
+                params.check()
+            }
         }
     }
 
@@ -80,6 +87,16 @@ impl TightenScenario<'_> {
                 let old = registry.quote_peg.params;
                 registry.quote_peg.params = params;
                 emit!(QuotePegChanged { change_id: None, old, new: params });
+            }
+            TightenScenarioArgs::MarginScale { params } => {
+                let old = registry.margin_scale;
+                registry.set_margin_scale(params, Clock::get()?.unix_timestamp);
+                emit!(MarginScaleChanged {
+                    change_id: None,
+                    old,
+                    new: params,
+                    marks_refused_through: registry.initial_scale_raised_at,
+                });
             }
         }
         Ok(())

@@ -97,7 +97,9 @@ impl UpdateMarks<'_> {
         // record (`basis.shock_ppm`).
         let (at, _) = marking_market(&current)?;
         let basis = current_basis(&registry, &current)?;
-        let policy = m.marks_policy()?;
+        let policy = m.marks_policy(&registry)?;
+        // The initial bounds cover the initial grid in force (the governed scale).
+        let params = MarginParams { initial_scale: registry.initial_scale()?, ..MarginParams::REFERENCE };
         // Validated: every bit a listed series (at most `MAX_SERIES` = 32, the mask's width).
         let mask = with_counterparts(m.listed_series(), args.series_mask);
         // The vol scale depends on the expiry only: once per expiry (an exp and a ln each).
@@ -122,7 +124,7 @@ impl UpdateMarks<'_> {
                 s.expiry,
                 &at,
                 now,
-                &MarginParams::REFERENCE,
+                &params,
                 &policy,
                 scale,
             )
