@@ -9,7 +9,9 @@ import {
   OracleKind,
   PERP_INSTRUMENT,
   decodeEvents,
+  diffMarginScale,
   getPortfolioHealth,
+  marginScale,
   marginBudgetIxs,
   sponsoredFeedAccount,
   tradeIx,
@@ -73,4 +75,55 @@ test("a depegged quote raises the requirement; the guardian only raises the cont
   const lower = await client.tightenScenarioIx(s.guardian.publicKey, { quotePeg: { params: peg(9_900, 200) } });
   assert.equal(s.sb.sendExpectingFailure([lower], [s.guardian]).errorName, "GuardianCannotLoosenScenario");
   assert.equal((await s.registry()).quotePeg.params.factorHundredths, 300);
+});
+
+test("the initial scale is governed: a raise scales the initial grid; the guardian only raises it", async () => {
+  const s = await setup();
+  s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, 100n, SOL))], [s.a.owner, s.b.owner]);
+  const view = async () => {
+    const simulate = (ixs: Parameters<typeof s.sb.simulate>[0]) => s.sb.simulate([...marginBudgetIxs(), ...ixs]);
+    return getPortfolioHealth(client, s.a.portfolio, await health(s, s.a), simulate);
+  };
+  const before = await view();
+  const registry = await s.registry();
+  assert.deepEqual([registry.marginScale.initialScaleBps, registry.initialScaleRaisedAt], [0, 0n]);
+  assert.throws(() => marginScale(9_999), /10000\.\.=30000/);
+  assert.throws(() => marginScale(Number.NaN), /integer/);
+  assert.deepEqual(diffMarginScale(registry.marginScale, marginScale(20_000)), [
+    "initial scale: 1.50x -> 2.00x of the maintenance grid   (option marks are refused until re-marked)",
+  ]);
+  assert.match(diffMarginScale(marginScale(20_000), marginScale(18_000))[0] ?? "", /LOOSENS/);
+
+  // The program refuses what the helper would: a raw out-of-range value, a fall beyond the step.
+  const propose = async (bps: number) => {
+    const id = (await s.exchange()).nextRiskChangeId;
+    const params = { initialScaleBps: bps, padding: [0, 0, 0, 0, 0, 0] };
+    return client.proposeMarginScaleIx({ payer: s.sb.payer.publicKey, governance: s.governance.publicKey, id, params });
+  };
+  assert.equal(s.sb.sendExpectingFailure([await propose(30_001)], [s.governance]).errorName, "InvalidInitialScale");
+  assert.equal(s.sb.sendExpectingFailure([await propose(12_499)], [s.governance]).errorName, "InitialScaleStepTooLarge");
+
+  const id = (await s.exchange()).nextRiskChangeId;
+  s.sb.send([await propose(20_000)], [s.governance]);
+  s.sb.warp(DAY);
+  s.publish(SOL);
+  const executed = s.sb.send([await client.executeRiskChangeIx(id, s.sb.payer.publicKey)]);
+  const event = decodeEvents(client, executed.logs).find((e) => e.name === "marginScaleChanged");
+  assert.ok(event, "marginScaleChanged emitted");
+  const after = await s.registry();
+  assert.equal(after.marginScale.initialScaleBps, 20_000);
+  assert.ok(after.initialScaleRaisedAt > 0n);
+  s.sb.warp(1);
+  s.publish(SOL);
+  const scaled = await view();
+  // A perp book: maintenance unchanged, the initial grid 2 / 1.5 as wide.
+  assert.ok(Math.abs(scaled.maintenanceRequirement - before.maintenanceRequirement) < 1e-6 * before.maintenanceRequirement);
+  assert.ok(scaled.initialRequirement > 1.2 * before.initialRequirement, `${before.initialRequirement} -> ${scaled.initialRequirement}`);
+  assert.ok(scaled.initialRequirement <= (2 / 1.5) * before.initialRequirement + 1);
+
+  // The guardian only raises it.
+  const lower = await client.tightenScenarioIx(s.guardian.publicKey, { marginScale: { params: marginScale(19_000) } });
+  assert.equal(s.sb.sendExpectingFailure([lower], [s.guardian]).errorName, "GuardianCannotLoosenScenario");
+  s.sb.send([await client.tightenScenarioIx(s.guardian.publicKey, { marginScale: { params: marginScale(21_000) } })], [s.guardian]);
+  assert.equal((await s.registry()).marginScale.initialScaleBps, 21_000);
 });

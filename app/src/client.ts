@@ -28,6 +28,7 @@ import {
   type OffsetGroupConfigArg,
   type OracleConfigArg,
   type PortfolioState,
+  type MarginScaleParamsArg,
   type QuotePegState,
   type RawCollateral,
   type RegistryState,
@@ -173,8 +174,18 @@ export class XmarginClient {
     return this.proposeRiskChangeIx({ ...p, change: { offsetGroup: { index: p.index, group: p.group } } });
   }
 
+  /** `propose_risk_change` of the initial-margin scale (`marginScale(bps)` validates it). */
+  async proposeMarginScaleIx(p: {
+    payer: PublicKey;
+    governance: PublicKey;
+    id: bigint;
+    params: MarginScaleParamsArg;
+  }): Promise<TransactionInstruction> {
+    return this.proposeRiskChangeIx({ ...p, change: { marginScale: { params: p.params } } });
+  }
+
   /** `propose_risk_change` with any change (collateral, new underlying, underlying edit,
-   * liquidation parameters, offset group). */
+   * liquidation parameters, offset group, quote peg, initial-margin scale). */
   async proposeRiskChangeIx(p: {
     payer: PublicKey;
     governance: PublicKey;
@@ -230,8 +241,9 @@ export class XmarginClient {
   }
 
   /** `tighten_scenario` (guardian): adds stress at once — `{ underlying: { index, config } }`
-   * (tail weights up, rows appended, stressed shock up) or `{ quotePeg: { params } }` (the
-   * peg's threshold or factor up, same feed). Anything else fails with
+   * (tail weights up, rows appended, stressed shock up), `{ quotePeg: { params } }` (the
+   * peg's threshold or factor up, same feed) or `{ marginScale: { params } }` (the initial
+   * scale up; marks computed until then are refused until re-marked). Anything else fails with
    * `GuardianCannotLoosenScenario`. */
   async tightenScenarioIx(guardian: PublicKey, args: TightenScenarioArg): Promise<TransactionInstruction> {
     return this.program.methods
@@ -408,6 +420,8 @@ export class XmarginClient {
       underlyings: camelize<UnderlyingConfigArg[]>((raw.underlyings as unknown[]).slice(0, raw.underlying_count)),
       offsetGroups: camelize<OffsetGroupConfigArg[]>(raw.offset_groups as unknown[]),
       quotePeg: camelize<QuotePegState>(raw.quote_peg as unknown),
+      marginScale: camelize<MarginScaleParamsArg>(raw.margin_scale as unknown),
+      initialScaleRaisedAt: BigInt(raw.initial_scale_raised_at.toString()),
     };
   }
 

@@ -7,6 +7,7 @@
 //       [--link-underlying U --basis-initial-bps N --basis-maintenance-bps N [--ratio-e9 N] | --unlink] [--yes]
 //   npx tsx app/src/governance.ts propose-offset-group --rpc URL --keypair PATH --index G \
 //       --members 0,1 --credit-bps N [--yes]
+//   npx tsx app/src/governance.ts propose-margin-scale --rpc URL --keypair PATH --initial-scale-bps N [--yes]
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { createInterface } from "node:readline/promises";
@@ -18,13 +19,16 @@ import { XmarginClient, rpcAccountSource } from "./client.js";
 import {
   LINK_RATIO_ONE,
   collateralLink,
+  effectiveInitialScaleBps,
   linkTightens,
+  marginScale,
   offsetGroup,
   offsetGroupMembers,
   riskParamsOf,
   unlinked,
   type CollateralLinkArg,
   type CollateralRiskParamsArg,
+  type MarginScaleParamsArg,
   type OffsetGroupConfigArg,
   type RegistryState,
 } from "./state.js";
@@ -131,6 +135,19 @@ export function diffOffsetGroup(index: number, old: OffsetGroupConfigArg, next: 
   return [`offset group ${index}: ${describeOffsetGroup(old)} -> ${describeOffsetGroup(next)}${loosens ? "   LOOSENS (timelock)" : ""}`];
 }
 
+/** One line for a change of the initial-margin scale ("initial scale: 1.50x -> 2.00x"), marked
+ * LOOSENS when it falls (the timelock's step bounds each fall; a raise is what the guardian may
+ * do at once, and refuses the marks computed before it until they are recomputed); empty when
+ * nothing changes. */
+export function diffMarginScale(old: MarginScaleParamsArg, next: MarginScaleParamsArg): string[] {
+  const a = effectiveInitialScaleBps(old);
+  const b = effectiveInitialScaleBps(next);
+  if (a === b) return [];
+  const x = (bps: number): string => `${(bps / 10_000).toFixed(2)}x`;
+  const note = b < a ? "   LOOSENS (timelock)" : "   (option marks are refused until re-marked)";
+  return [`initial scale: ${x(a)} -> ${x(b)} of the maintenance grid${note}`];
+}
+
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
@@ -151,10 +168,11 @@ function linkEdit(argv: string[], num: (name: string) => number | undefined): Co
 
 async function main(argv: string[]): Promise<void> {
   const command = argv[0];
-  if (command !== "propose-collateral" && command !== "propose-offset-group") {
+  if (command !== "propose-collateral" && command !== "propose-offset-group" && command !== "propose-margin-scale") {
     throw new Error(
       "usage: governance.ts propose-collateral --rpc URL --keypair PATH --index N [edits] [--yes]\n" +
-        "       governance.ts propose-offset-group --rpc URL --keypair PATH --index G --members 0,1 --credit-bps N [--yes]",
+        "       governance.ts propose-offset-group --rpc URL --keypair PATH --index G --members 0,1 --credit-bps N [--yes]\n" +
+        "       governance.ts propose-margin-scale --rpc URL --keypair PATH --initial-scale-bps N [--yes]",
     );
   }
   const rpc = arg(argv, "--rpc") ?? "http://127.0.0.1:8899";
@@ -171,7 +189,22 @@ async function main(argv: string[]): Promise<void> {
   const registry = client.decodeRegistry(registryData);
   let diff: string[];
   let ix: TransactionInstruction;
-  if (command === "propose-offset-group") {
+  if (command === "propose-margin-scale") {
+    const next = marginScale(Number(arg(argv, "--initial-scale-bps")));
+    const step = exchange.maxWeightStepBps;
+    const floor = effectiveInitialScaleBps(registry.marginScale) - step;
+    if (next.initialScaleBps < floor) {
+      throw new Error(`the initial scale may fall by at most ${step} bps per change (to ${floor} bps)`);
+    }
+    diff = diffMarginScale(registry.marginScale, next);
+    ix = await client.proposeMarginScaleIx({
+      payer: governance.publicKey,
+      governance: governance.publicKey,
+      id: exchange.nextRiskChangeId,
+      params: next,
+    });
+    console.log(`proposed change to the initial-margin scale (executable ${exchange.timelockDelaySecs} s after proposal):`);
+  } else if (command === "propose-offset-group") {
     const old = registry.offsetGroups[index];
     if (!old) throw new Error(`offset group ${index} does not exist (${registry.offsetGroups.length} slots)`);
     const members = (arg(argv, "--members") ?? "").split(",").filter((m) => m !== "").map(Number);

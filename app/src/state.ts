@@ -68,12 +68,40 @@ export interface RegistryState {
   /** The quote's depeg contingency: governed `params` (threshold 0: none) and the last
    * recorded price (`priceE9`, 10^−9 USD per quote unit; `priceTime` 0: never). */
   quotePeg: QuotePegState;
+  /** The governed initial-margin scale, bps of the maintenance grid (`initialScaleBps` 0: never
+   * set, the reference 15_000 = 1.5×). */
+  marginScale: MarginScaleParamsArg;
+  /** Unix seconds of the last raise of the scale (0: never): marks computed at or before it
+   * are refused (`MarksParamsChanged`) until `update_marks` runs in a later second. */
+  initialScaleRaisedAt: bigint;
+}
+
+/** The governed initial-margin scale (`propose_risk_change` `{ marginScale: { params } }`). */
+export type MarginScaleParamsArg = Types["marginScaleParams"];
+/** The reference initial scale a registry that never set it uses (`REFERENCE_INITIAL_SCALE_BPS`). */
+export const REFERENCE_INITIAL_SCALE_BPS = 15_000;
+/** Bounds of a governed initial scale, bps (`MIN_INITIAL_SCALE_BPS`, `MAX_INITIAL_SCALE_BPS`). */
+export const MIN_INITIAL_SCALE_BPS = 10_000;
+export const MAX_INITIAL_SCALE_BPS = 30_000;
+
+/** The initial scale in force, bps (0 reads as the reference). */
+export function effectiveInitialScaleBps(p: MarginScaleParamsArg): number {
+  return p.initialScaleBps === 0 ? REFERENCE_INITIAL_SCALE_BPS : p.initialScaleBps;
+}
+
+/** A margin-scale change of `bps`, validated as the program does (`InvalidInitialScale`). */
+export function marginScale(bps: number): MarginScaleParamsArg {
+  if (!Number.isInteger(bps) || bps < MIN_INITIAL_SCALE_BPS || bps > MAX_INITIAL_SCALE_BPS) {
+    throw new Error(`initial scale must be an integer in ${MIN_INITIAL_SCALE_BPS}..=${MAX_INITIAL_SCALE_BPS} bps, got ${bps}`);
+  }
+  return { initialScaleBps: bps, padding: [0, 0, 0, 0, 0, 0] };
 }
 
 /** The quote's governed depeg contingency (`propose_risk_change` `{ quotePeg: { params } }`). */
 export type QuotePegParamsArg = Types["quotePegParams"];
 export type QuotePegState = Types["quotePegConfig"];
-/** `tighten_scenario`'s argument: `{ underlying: { index, config } }` or `{ quotePeg: { params } }`. */
+/** `tighten_scenario`'s argument: `{ underlying: { index, config } }`, `{ quotePeg: { params } }`
+ * or `{ marginScale: { params } }`. */
 export type TightenScenarioArg = Types["tightenScenarioArgs"];
 
 /** Offset-group slots in the registry (programs/xmargin/src/state/registry.rs). */
