@@ -13,6 +13,7 @@ import {
   getPortfolioHealth,
   marginScale,
   marginBudgetIxs,
+  migrateMarketIx,
   sponsoredFeedAccount,
   tradeIx,
   type QuotePegParamsArg,
@@ -126,4 +127,12 @@ test("the initial scale is governed: a raise scales the initial grid; the guardi
   assert.equal(s.sb.sendExpectingFailure([lower], [s.guardian]).errorName, "GuardianCannotLoosenScenario");
   s.sb.send([await client.tightenScenarioIx(s.guardian.publicKey, { marginScale: { params: marginScale(21_000) } })], [s.guardian]);
   assert.equal((await s.registry()).marginScale.initialScaleBps, 21_000);
+});
+
+test("migrate_market refuses a market already at the current layout, and anyone but governance", async () => {
+  const s = await setup();
+  const stranger = s.a.owner;
+  assert.equal(s.sb.sendExpectingFailure([await migrateMarketIx(client, stranger.publicKey, 0)], [stranger]).errorName, "NotGovernance");
+  const current = await migrateMarketIx(client, s.governance.publicKey, 0);
+  assert.equal(s.sb.sendExpectingFailure([current], [s.governance]).errorName, "MarketNotMigratable");
 });

@@ -168,6 +168,16 @@ export async function createMarketIx(
     .instruction();
 }
 
+/** `migrate_market` (governance): converts underlying `underlying`'s market from layout version 3
+ * to the current one in place (`MarketNotMigratable` for any other version; README, "Account
+ * versions and migrations"). */
+export async function migrateMarketIx(client: XmarginClient, governance: PublicKey, underlying: number): Promise<TransactionInstruction> {
+  return client.program.methods
+    .migrateMarket({ underlying })
+    .accountsStrict({ governance, exchange: client.exchange, market: marketPda(client.programId, client.exchange, underlying) })
+    .instruction();
+}
+
 export async function listOptionSeriesIx(
   client: XmarginClient,
   governance: PublicKey,

@@ -27,6 +27,7 @@ pub mod prices;
 pub mod reference;
 pub mod scenarios;
 pub mod socialized;
+pub mod stored_bounds;
 pub mod trace;
 pub mod trading;
 pub mod vol;

@@ -200,6 +200,21 @@ impl Sandbox {
         )
     }
 
+    /// `migrate_market` of underlying `underlying`'s market, signed by `governance`.
+    pub fn migrate_market_ix(&self, governance: Pubkey, underlying: u8) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::MigrateMarket {
+                governance,
+                exchange,
+                market: pda::market(&exchange, underlying),
+            },
+            xmargin::instruction::MigrateMarket {
+                args: xmargin::instructions::MigrateMarketArgs { underlying },
+            },
+        )
+    }
+
     pub fn cancel_risk_change_ix(&self, governance: Pubkey, id: u64) -> Instruction {
         let exchange = pda::exchange();
         instruction(

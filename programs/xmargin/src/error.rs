@@ -373,6 +373,11 @@ pub enum XmarginError {
     InvalidInitialScale,
     #[msg("The initial scale falls by more than the exchange's step in one change (raises are free)")]
     InitialScaleStepTooLarge,
+    // Market layout version 4 (`state::market`).
+    #[msg("A series' convexity bound is beyond what a market stores (2^40 quote units per underlying unit): these marks cannot be recorded")]
+    MarksOutOfRange,
+    #[msg("migrate_market converts a version-3 market only (the log names the version found)")]
+    MarketNotMigratable,
 }
 
 /// The program error of an engine error (`crates/risk`): one mapping for every call.

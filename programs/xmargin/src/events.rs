@@ -161,6 +161,17 @@ pub struct MarketCreated {
     pub params: crate::instructions::CreateMarketArgs,
 }
 
+/// Emitted by `migrate_market`: a market rewritten from `old_version` to `new_version` in place;
+/// series in `cleared_series_mask` had marks beyond the new range and are unmarked.
+#[event]
+pub struct MarketMigrated {
+    pub market: Pubkey,
+    pub underlying: u8,
+    pub old_version: u8,
+    pub new_version: u8,
+    pub cleared_series_mask: u32,
+}
+
 /// Emitted by `update_marks`: which series were marked (the mask extended with the
 /// counterparts, the same strike and expiry's other kind), at what reference spot (quote
 /// units per underlying unit, I80F48 bits), when (unix seconds), at which implied vol (bps)

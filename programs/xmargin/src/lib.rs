@@ -177,6 +177,13 @@ pub mod xmargin {
         ListOptionSeries::handler(ctx, args)
     }
 
+    /// Converts a version-3 market to the current layout in place (governance; README,
+    /// "Account versions and migrations").
+    #[access_control(ctx.accounts.validate())]
+    pub fn migrate_market(ctx: Context<MigrateMarket>, args: MigrateMarketArgs) -> Result<()> {
+        MigrateMarket::handler(ctx, args)
+    }
+
     /// A bilateral fill signed by both sides; each side must stay initial-healthy or reduce
     /// its maintenance requirement. Remaining accounts: taker's then maker's health accounts.
     #[access_control(ctx.accounts.validate(&args))]

@@ -5,9 +5,10 @@ use xmargin_risk::bs::OptionGreeks;
 use xmargin_risk::fx::Fx;
 use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
 use xmargin_risk::scenarios::VolScaling;
+use xmargin_risk::stored_bounds::{from_stored, to_stored};
 use xmargin_risk::UnderlyingMarket;
 
-use crate::error::risk_error;
+use crate::error::{risk_error, XmarginError};
 use crate::state::units::{bps, hundredths, ppm, vol_scaling};
 use crate::state::{HaircutRegistry, Market, SeriesMarksState, StoredFx};
 
@@ -92,7 +93,7 @@ impl SeriesMarksState {
         for (level, stored) in bounds.iter_mut().zip(&self.bounds) {
             for (range, stored) in level.iter_mut().zip(stored) {
                 for (side, stored) in range.iter_mut().zip(stored) {
-                    *side = stored.get();
+                    *side = from_stored(*stored);
                 }
             }
         }
@@ -134,8 +135,17 @@ impl SeriesMarksState {
     }
 
     /// Stores `m`, computed at `current`'s implied vol, largest price shock (rounded up to
-    /// ppm), tail and expiry scaling.
-    pub fn store(&mut self, m: &SeriesMarks, current: &CurrentBasis) {
+    /// ppm), tail and expiry scaling; its bounds rounded up to 2^−24 (`MarksOutOfRange` for
+    /// one beyond what 64 bits hold: nothing is written then).
+    pub fn store(&mut self, m: &SeriesMarks, current: &CurrentBasis) -> Result<()> {
+        let mut bounds = [[[0u64; 2]; 2]; 2];
+        for (level, stored) in m.bounds.iter().zip(bounds.iter_mut()) {
+            for (range, stored) in level.iter().zip(stored.iter_mut()) {
+                for (side, stored) in range.iter().zip(stored.iter_mut()) {
+                    *stored = to_stored(*side).map_err(|_| XmarginError::MarksOutOfRange)?;
+                }
+            }
+        }
         self.computed_at = m.basis.computed_at;
         self.implied_vol_bps = current.implied_vol_bps;
         self.max_price_shock_ppm = current.shock_ppm;
@@ -145,12 +155,7 @@ impl SeriesMarksState {
         self.spot.set(m.basis.spot);
         let g = &m.greeks;
         self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(StoredFx::from);
-        for (level, stored) in m.bounds.iter().zip(self.bounds.iter_mut()) {
-            for (range, stored) in level.iter().zip(stored.iter_mut()) {
-                for (side, stored) in range.iter().zip(stored.iter_mut()) {
-                    stored.set(*side);
-                }
-            }
-        }
+        self.bounds = bounds;
+        Ok(())
     }
 }

@@ -18,7 +18,10 @@ use crate::error::risk_error;
 /// 2: size-weighted funding premium and a per-second funding slope replace the fill TWAP.
 /// 3: fees accrue in the market (`fees_accrued`, `sweep_fees`) and the market keeps its share
 /// of Σ positive quote balances (`positive_quote_delta`), both in former reserved bytes.
-pub const MARKET_VERSION: u8 = 3;
+/// 4: each series' convexity bounds are stored in 64 bits (`SeriesMarksState::bounds`, rounded
+/// up), which frees 2 KiB for later fields (`reserved`) within the 10 KiB a CPI may allocate;
+/// `migrate_market` converts a version-3 market in place.
+pub const MARKET_VERSION: u8 = 4;
 pub const MAX_SERIES: usize = 32;
 /// `TradeArgs::instrument` value naming the perpetual (option series are 0..MAX_SERIES).
 pub const PERP_INSTRUMENT: u8 = u8::MAX;
@@ -141,11 +144,15 @@ pub struct Market {
     /// markets plus the `QuoteLedger`'s is the sum a socialized loss is spread over, kept
     /// without an account every trade would write.
     pub positive_quote_delta: i64,
-    pub reserved: [u8; 48],
+    /// Room for later fields (zero): 2 KiB, freed by version 4's 64-bit bounds.
+    pub reserved: [u8; MARKET_RESERVED],
 }
 
+/// `Market::reserved` bytes: the account stays exactly 10 KiB.
+pub const MARKET_RESERVED: usize = 48 + MAX_SERIES * 64;
+
 /// A series' marks as stored (`xmargin_risk::marks::SeriesMarks`): values (`StoredFx`) in
-/// quote units per underlying unit (price, bounds), underlying units per
+/// quote units per underlying unit (price), underlying units per
 /// unit (delta), per quote unit of price (gamma), quote units per 1.00 of vol (vega, volga
 /// per vol²), underlying units per 1.00 of vol (vanna).
 #[zero_copy]
@@ -170,18 +177,35 @@ pub struct SeriesMarksState {
     /// underlying's base vol shock (scaled by the series' expiry scale, `xmargin_risk::marks`).
     pub greeks: [StoredFx; 6],
     /// Per-unit convexity bounds `[level: maintenance, initial][range: grid, largest tail][side:
-    /// short, long]`, quote units.
-    pub bounds: [[[StoredFx; 2]; 2]; 2],
+    /// short, long]`, quote units per underlying unit × 2^24, rounded up
+    /// (`xmargin_risk::stored_bounds`).
+    pub bounds: [[[u64; 2]; 2]; 2],
 }
 
 const _: () = assert!(core::mem::size_of::<OptionSeries>() == 48);
-const _: () = assert!(core::mem::size_of::<SeriesMarksState>() == 264);
+const _: () = assert!(core::mem::size_of::<SeriesMarksState>() == 200);
 const _: () = assert!(
     core::mem::size_of::<Market>()
-        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 4 * 16 + 8 + MAX_SERIES * (48 + 264) + 64
+        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 4 * 16 + 8 + MAX_SERIES * (48 + 200) + 16 + MARKET_RESERVED
 );
-// Created by CPI in `create_market`: must stay within the 10 KiB a CPI may allocate.
-const _: () = assert!(Market::SPACE <= 10_240);
+// Created by CPI in `create_market`: must stay within the 10 KiB a CPI may allocate. Version
+// 3 had the same size (`migrate_market` rewrites it in place).
+const _: () = assert!(Market::SPACE == 10_240);
+
+/// Version 3's layout, for `migrate_market`: byte offsets in the account (discriminator
+/// included) of the marks, of `fees_accrued` and `positive_quote_delta`, and a series' marks
+/// size (its first `V3_MARKS_HEAD` bytes are laid out as version 4's; then eight 16-byte `Fx`
+/// bounds).
+pub mod market_v3 {
+    use super::MAX_SERIES;
+    pub const MARKS: usize = 8 + 184 + MAX_SERIES * 48;
+    pub const MARKS_SIZE: usize = 264;
+    pub const MARKS_HEAD: usize = 136;
+    pub const FEES_ACCRUED: usize = MARKS + MAX_SERIES * MARKS_SIZE;
+    pub const POSITIVE_QUOTE_DELTA: usize = FEES_ACCRUED + 8;
+    pub const RESERVED_AT: usize = POSITIVE_QUOTE_DELTA + 8;
+    const _: () = assert!(RESERVED_AT + 48 == super::Market::SPACE);
+}
 
 /// Deribit's cap on option fees: 12.5% of the option's price.
 pub const OPTION_FEE_CAP_BPS: u64 = 1_250;

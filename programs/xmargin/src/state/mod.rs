@@ -18,6 +18,7 @@
 //! whose zero means "unset" needs neither.
 pub mod exchange;
 pub mod market;
+pub mod market_migration;
 pub mod oracle_config;
 pub mod portfolio;
 pub mod quote_ledger;

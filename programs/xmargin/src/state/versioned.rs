@@ -9,7 +9,7 @@
 //! program upgrade that changes a layout can never misread accounts written by the previous
 //! one: they are refused until migrated.
 //!
-//! **A migration** (none exists yet; none is needed today): when a layout changes, bump its
+//! **A migration** (the first: `migrate_market`, v3 → v4): when a layout changes, bump its
 //! `*_VERSION` constant, and add an admin instruction `migrate_<account>` (governance-signed)
 //! that loads the account with `load_mut` (unchecked: it expects the previous version),
 //! requires exactly the previous version, rewrites the changed fields (reallocating first if

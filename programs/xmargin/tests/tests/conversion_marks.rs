@@ -89,7 +89,10 @@ fn computed_at(m: &Market, series: u8) -> i64 {
 /// may be larger).
 fn split_addon(m: &Market, call: u8, put: u8) -> f64 {
     let units = LOTS as f64 / 100.0;
-    let bound = |series: u8, side: usize| fx(m.marks[usize::from(series)].bounds[0][0][side].get().to_bits());
+    let bound = |series: u8, side: usize| {
+        fx(xmargin_risk::stored_bounds::from_stored(m.marks[usize::from(series)].bounds[0][0][side])
+            .to_bits())
+    };
     // Side 1: long, side 0: short.
     units * (bound(call, 1) + bound(put, 0))
 }

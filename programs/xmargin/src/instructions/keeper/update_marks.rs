@@ -129,7 +129,7 @@ impl UpdateMarks<'_> {
                 scale,
             )
             .map_err(risk_error)?;
-            m.marks[index].store(&marks, &basis);
+            m.marks[index].store(&marks, &basis)?;
         }
         emit!(MarksUpdated {
             market: ctx.accounts.market.key(),
