@@ -146,9 +146,12 @@ export const VENUE_WRITE_ALLOWLIST = {
   sweep_fees: ["quote_vault", "insurance_vault"],
   update_marks: [],
   update_funding: [],
-  // Keeper updates kept in the registry (the volatility state, the quote's USD price).
-  update_volatility: ["registry"],
+  // The estimator lives in the underlying's market.
+  update_volatility: [],
   record_settlement_price: [],
+  // The quote's recorded USD price stays in the registry, which every health check reads
+  // (README, "Scaling on Solana": moving it would add an account, written by quote deposits,
+  // to every health check); one write per staleness window.
   update_quote_peg: ["registry"],
   // A view: writes nothing.
   refresh_health: [],

@@ -10,6 +10,7 @@ import type { Xmargin } from "./idl/xmargin.js";
 import {
   collateralInsurancePda,
   exchangePda,
+  marketPda,
   insuranceVaultPda,
   quoteLedgerPda,
   portfolioPda,
@@ -379,12 +380,14 @@ export class XmarginClient {
 
   /**
    * `update_volatility`: permissionless crank feeding one oracle observation into an
-   * underlying's EWMA volatility estimator (rate limited by the underlying's min interval).
+   * underlying's EWMA volatility estimator, kept in its market (rate limited by the
+   * underlying's min interval; writes that market only).
    */
   async updateVolatilityIx(underlying: number, oracle: PublicKey): Promise<TransactionInstruction> {
+    const market = marketPda(this.programId, this.exchange, underlying);
     return this.program.methods
       .updateVolatility({ underlying })
-      .accountsStrict({ exchange: this.exchange, registry: this.registry, oracle })
+      .accountsStrict({ exchange: this.exchange, registry: this.registry, market, oracle })
       .instruction();
   }
 

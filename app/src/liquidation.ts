@@ -7,7 +7,8 @@ import type { XmarginClient } from "./client.js";
 import { oracleAccounts } from "./health.js";
 import { collateralInsurancePda } from "./pda.js";
 import type { ExchangeState, PortfolioState, RegistryState } from "./state.js";
-import { marketPda, quoteVaults } from "./trading.js";
+import { marketPda } from "./pda.js";
+import { quoteVaults } from "./trading.js";
 
 /** The quote asset's accounts every liquidation instruction names. */
 export interface QuoteAccounts {

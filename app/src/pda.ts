@@ -6,6 +6,8 @@ export const INSURANCE_VAULT_SEED = Buffer.from("insurance_vault");
 export const BPF_LOADER_UPGRADEABLE = new PublicKey("BPFLoaderUpgradeab1e11111111111111111111111");
 export const TOKEN_PROGRAM_ID = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 
+export const MARKET_SEED = Buffer.from("market");
+
 export function exchangePda(programId: PublicKey): PublicKey {
   return PublicKey.findProgramAddressSync([EXCHANGE_SEED], programId)[0];
 }
@@ -71,4 +73,9 @@ export function riskChangePda(programId: PublicKey, exchange: PublicKey, id: big
   const idBytes = Buffer.alloc(8);
   idBytes.writeBigUInt64LE(id);
   return PublicKey.findProgramAddressSync([RISK_CHANGE_SEED, exchange.toBuffer(), idBytes], programId)[0];
+}
+
+/** The market of underlying `underlying`: `[MARKET_SEED, exchange, underlying]`. */
+export function marketPda(programId: PublicKey, exchange: PublicKey, underlying: number): PublicKey {
+  return PublicKey.findProgramAddressSync([MARKET_SEED, exchange.toBuffer(), Buffer.from([underlying])], programId)[0];
 }

@@ -184,14 +184,18 @@ export function i80f48ToNumber(value: StoredFx | number[] | Uint8Array): number 
 }
 
 /** The adaptive volatility estimate of an underlying, as fractions (0.6 = 60%). */
-export function volatilityOf(u: UnderlyingConfigArg): { shock: number; varShort: number; varLong: number; lastTime: bigint } {
+export function volatilityOf(market: Record<string, unknown>): { shock: number; varShort: number; varLong: number; lastTime: bigint } {
+  const v = camelize<VolatilityState>(market.volatility);
   return {
-    shock: i80f48ToNumber(u.volShock),
-    varShort: i80f48ToNumber(u.volVarShort),
-    varLong: i80f48ToNumber(u.volVarLong),
-    lastTime: BigInt(u.volLastTime.toString()),
+    shock: i80f48ToNumber(v.shock),
+    varShort: i80f48ToNumber(v.varShort),
+    varLong: i80f48ToNumber(v.varLong),
+    lastTime: BigInt(v.lastTime.toString()),
   };
 }
+
+/** An underlying's volatility estimator as its market stores it (`Market::volatility`). */
+export type VolatilityState = Types["volatilityState"];
 
 export interface BalanceState {
   collateral: number;

@@ -7,16 +7,12 @@ import BN from "bn.js";
 
 import type { XmarginClient } from "./client.js";
 import { fxBitsToNumber, type PortfolioHealth, type Simulate } from "./health.js";
+import { marketPda } from "./pda.js";
 import { camelize, type PortfolioState, type RegistryState } from "./state.js";
 
-export const MARKET_SEED = Buffer.from("market");
 /** `instrument` value of the perpetual (option series are 0..31). */
 export const PERP_INSTRUMENT = 255;
 export const InstrumentKind = { Perp: 0, Call: 1, Put: 2 } as const;
-
-export function marketPda(programId: PublicKey, exchange: PublicKey, underlying: number): PublicKey {
-  return PublicKey.findProgramAddressSync([MARKET_SEED, exchange.toBuffer(), Buffer.from([underlying])], programId)[0];
-}
 
 /** Largest compute budget and heap frame: margin checks of large books need both. */
 export function marginBudgetIxs(): TransactionInstruction[] {
@@ -174,7 +170,12 @@ export async function createMarketIx(
 export async function migrateMarketIx(client: XmarginClient, governance: PublicKey, underlying: number): Promise<TransactionInstruction> {
   return client.program.methods
     .migrateMarket({ underlying })
-    .accountsStrict({ governance, exchange: client.exchange, market: marketPda(client.programId, client.exchange, underlying) })
+    .accountsStrict({
+      governance,
+      exchange: client.exchange,
+      registry: client.registry,
+      market: marketPda(client.programId, client.exchange, underlying),
+    })
     .instruction();
 }
 

@@ -207,6 +207,7 @@ impl Sandbox {
             xmargin::accounts::MigrateMarket {
                 governance,
                 exchange,
+                registry: pda::registry(&exchange),
                 market: pda::market(&exchange, underlying),
             },
             xmargin::instruction::MigrateMarket {
@@ -258,10 +259,40 @@ impl Sandbox {
         )
     }
 
+    /// `create_market` with `args`, signed by `governance` (the payer pays the rent).
+    pub fn create_market_ix(
+        &self,
+        governance: Pubkey,
+        args: xmargin::instructions::CreateMarketArgs,
+    ) -> Instruction {
+        let exchange = pda::exchange();
+        instruction(
+            xmargin::accounts::CreateMarket {
+                payer: self.payer_key(),
+                governance,
+                exchange,
+                registry: pda::registry(&exchange),
+                market: pda::market(&exchange, args.underlying),
+                system_program: anchor_lang::system_program::ID,
+            },
+            xmargin::instruction::CreateMarket { args },
+        )
+    }
+
+    /// Underlying `underlying`'s market as stored.
+    pub fn market(&self, underlying: u8) -> Option<xmargin::state::Market> {
+        self.zero_copy_account(&pda::market(&pda::exchange(), underlying))
+    }
+
     pub fn update_volatility_ix(&self, underlying: u8, oracle: Pubkey) -> Instruction {
         let exchange = pda::exchange();
         instruction(
-            xmargin::accounts::UpdateVolatility { exchange, registry: pda::registry(&exchange), oracle },
+            xmargin::accounts::UpdateVolatility {
+                exchange,
+                registry: pda::registry(&exchange),
+                market: pda::market(&exchange, underlying),
+                oracle,
+            },
             xmargin::instruction::UpdateVolatility {
                 args: xmargin::instructions::UpdateVolatilityArgs { underlying },
             },

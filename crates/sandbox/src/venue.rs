@@ -316,18 +316,7 @@ impl Venue {
     }
 
     pub fn create_market_ix(&self, args: CreateMarketArgs) -> Instruction {
-        let exchange = pda::exchange();
-        instruction(
-            xmargin::accounts::CreateMarket {
-                payer: self.sb.payer_key(),
-                governance: self.fx.governance.pubkey(),
-                exchange,
-                registry: pda::registry(&exchange),
-                market: pda::market(&exchange, args.underlying),
-                system_program: anchor_lang::system_program::ID,
-            },
-            xmargin::instruction::CreateMarket { args },
-        )
+        self.sb.create_market_ix(self.fx.governance.pubkey(), args)
     }
 
     pub fn list_series_ix(&self, underlying: u8, args: ListOptionSeriesArgs) -> Instruction {

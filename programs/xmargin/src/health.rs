@@ -305,13 +305,15 @@ pub fn stable_price(p: &OraclePrice) -> Result<Fx> {
     xmargin_risk::prices::stable_price(p.ema_price, p.expo).map_err(risk_error)
 }
 
-/// The guarded oracle price of an underlying as engine market data.
+/// The guarded oracle price of `market`'s underlying as engine market data (its adaptive
+/// shock from the market's estimator).
 pub fn underlying_market(
     registry: &HaircutRegistry,
-    underlying: u16,
+    market: &MarketAccount,
     oracle: &AccountInfo,
     clock: &Clock,
 ) -> Result<(UnderlyingMarket, OraclePrice)> {
+    let underlying = u16::from(market.underlying);
     let config = registry
         .underlyings
         .get(usize::from(underlying))
@@ -325,7 +327,7 @@ pub fn underlying_market(
         spot,
         conf: from_mantissa(conf, p.expo).map_err(risk_error)?,
         vol: bps(config.implied_vol_bps)?,
-        scenario: config.scenario()?,
+        scenario: config.scenario(market.volatility.shock.get())?,
     };
     Ok((market, p))
 }
@@ -651,7 +653,7 @@ fn inputs<'info>(
                     add(&shared.underlying, &shared.basis, &m)?;
                     continue;
                 }
-                let (data, price) = underlying_market(registry, u, oracle, clock).inspect_err(|_| {
+                let (data, price) = underlying_market(registry, &m, oracle, clock).inspect_err(|_| {
                     msg!("oracle of underlying {} ({}) failed", u, oracle.key);
                 })?;
                 xmargin_risk::trace::mark("inputs: oracle and scenario");

@@ -10,6 +10,7 @@
 //! zero-sum.
 use anchor_lang::prelude::*;
 use xmargin_risk::trading::{funding_index_at, FundingPremium};
+use xmargin_risk::vol::VolState;
 use xmargin_risk::Fx;
 
 use super::StoredFx;
@@ -19,7 +20,8 @@ use crate::error::risk_error;
 /// 3: fees accrue in the market (`fees_accrued`, `sweep_fees`) and the market keeps its share
 /// of Σ positive quote balances (`positive_quote_delta`), both in former reserved bytes.
 /// 4: each series' convexity bounds are stored in 64 bits (`SeriesMarksState::bounds`, rounded
-/// up), which frees 2 KiB for later fields (`reserved`) within the 10 KiB a CPI may allocate;
+/// up), which frees 2 KiB within the 10 KiB a CPI may allocate; the volatility estimator moved
+/// here from the registry (`volatility`), the rest is room for later fields (`reserved`);
 /// `migrate_market` converts a version-3 market in place.
 pub const MARKET_VERSION: u8 = 4;
 pub const MAX_SERIES: usize = 32;
@@ -144,12 +146,55 @@ pub struct Market {
     /// markets plus the `QuoteLedger`'s is the sum a socialized loss is spread over, kept
     /// without an account every trade would write.
     pub positive_quote_delta: i64,
-    /// Room for later fields (zero): 2 KiB, freed by version 4's 64-bit bounds.
+    /// The underlying's realized-volatility estimator (version 4; in the registry before, so
+    /// that `update_volatility` wrote the venue-wide registry).
+    pub volatility: VolatilityState,
+    /// Room for later fields (zero): ~2 KiB, freed by version 4's 64-bit bounds.
     pub reserved: [u8; MARKET_RESERVED],
 }
 
 /// `Market::reserved` bytes: the account stays exactly 10 KiB.
-pub const MARKET_RESERVED: usize = 48 + MAX_SERIES * 64;
+pub const MARKET_RESERVED: usize = 48 + MAX_SERIES * 64 - 72;
+
+/// The underlying's realized-volatility estimator (`xmargin_risk::vol`; its parameters are the
+/// registry's `UnderlyingConfig`), written by `update_volatility`; started at the implied vol
+/// when the market is created. The same 72-byte layout as the registry's retired copy.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct VolatilityState {
+    /// Unix seconds of the last observation; 0 = none yet.
+    pub last_time: i64,
+    /// The last observed price, quote units per underlying unit.
+    pub last_price: StoredFx,
+    /// Annualized variances (σ² per year) of the short and long averages.
+    pub var_short: StoredFx,
+    pub var_long: StoredFx,
+    /// The adaptive price shock, a fraction of spot: the grid's largest price shock when the
+    /// underlying is adaptive (`UnderlyingConfig::scenario`).
+    pub shock: StoredFx,
+}
+
+const _: () = assert!(core::mem::size_of::<VolatilityState>() == 72);
+
+impl VolatilityState {
+    pub fn get(&self) -> VolState {
+        VolState {
+            last_price: self.last_price.get(),
+            last_time: self.last_time,
+            var_short: self.var_short.get(),
+            var_long: self.var_long.get(),
+            shock: self.shock.get(),
+        }
+    }
+
+    pub fn set(&mut self, s: &VolState) {
+        self.last_price.set(s.last_price);
+        self.last_time = s.last_time;
+        self.var_short.set(s.var_short);
+        self.var_long.set(s.var_long);
+        self.shock.set(s.shock);
+    }
+}
 
 /// A series' marks as stored (`xmargin_risk::marks::SeriesMarks`): values (`StoredFx`) in
 /// quote units per underlying unit (price), underlying units per
@@ -186,7 +231,7 @@ const _: () = assert!(core::mem::size_of::<OptionSeries>() == 48);
 const _: () = assert!(core::mem::size_of::<SeriesMarksState>() == 200);
 const _: () = assert!(
     core::mem::size_of::<Market>()
-        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 4 * 16 + 8 + MAX_SERIES * (48 + 200) + 16 + MARKET_RESERVED
+        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 4 * 16 + 8 + MAX_SERIES * (48 + 200) + 16 + 72 + MARKET_RESERVED
 );
 // Created by CPI in `create_market`: must stay within the 10 KiB a CPI may allocate. Version
 // 3 had the same size (`migrate_market` rewrites it in place).

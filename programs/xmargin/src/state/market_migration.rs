@@ -1,7 +1,9 @@
 //! Version 3 → 4 of a `Market`, in place (`migrate_market`). Version 4 stores each series'
 //! eight convexity bounds in 64 bits (`SeriesMarksState::bounds`) instead of 16-byte `Fx`,
 //! so the marks array shrinks by 2 KiB and the fields after it move down; the account keeps
-//! its size (10 KiB), and the freed bytes become `Market::reserved` (zero).
+//! its size (10 KiB). The volatility estimator, kept in the registry before, moves into the
+//! freed bytes (`Market::volatility`, copied from the registry's retired bytes, the same
+//! layout); the rest becomes `Market::reserved` (zero).
 //!
 //! Each series' marks are converted, not cleared: the head (time, basis, spot, Greeks) is the
 //! same bytes, and every bound is rounded up to 2^−24 (`xmargin_risk::stored_bounds`), never
@@ -20,12 +22,14 @@ const V4_MARKS_SIZE: usize = core::mem::size_of::<super::SeriesMarksState>();
 const V4_MARKS_END: usize = market_v3::MARKS + MAX_SERIES * V4_MARKS_SIZE;
 const V4_FEES_ACCRUED: usize = 8 + core::mem::offset_of!(Market, fees_accrued);
 const V4_POSITIVE_QUOTE_DELTA: usize = 8 + core::mem::offset_of!(Market, positive_quote_delta);
+const V4_VOLATILITY: usize = 8 + core::mem::offset_of!(Market, volatility);
 const V4_RESERVED: usize = 8 + core::mem::offset_of!(Market, reserved);
 
 /// Rewrites a version-3 market's bytes `data` (the whole account, `Market::SPACE` long, its
-/// version byte 3: the caller checks both) as version 4. Returns the mask of series whose
-/// marks could not be converted and were cleared.
-pub fn migrate_v3_to_v4(data: &mut [u8]) -> u32 {
+/// version byte 3: the caller checks both) as version 4, with `estimator` (the underlying's
+/// registry entry's retired estimator bytes) as its volatility state. Returns the mask of
+/// series whose marks could not be converted and were cleared.
+pub fn migrate_v3_to_v4(data: &mut [u8], estimator: &[u8; 72]) -> u32 {
     // The old marks, fees and quote delta are copied out first: the new layout overlaps them.
     let old_marks = data[market_v3::MARKS..market_v3::FEES_ACCRUED].to_vec();
     let fees = copy8(&data[market_v3::FEES_ACCRUED..market_v3::POSITIVE_QUOTE_DELTA]);
@@ -51,7 +55,8 @@ pub fn migrate_v3_to_v4(data: &mut [u8]) -> u32 {
         }
     }
     data[V4_FEES_ACCRUED..V4_POSITIVE_QUOTE_DELTA].copy_from_slice(&fees);
-    data[V4_POSITIVE_QUOTE_DELTA..V4_RESERVED].copy_from_slice(&quote_delta);
+    data[V4_POSITIVE_QUOTE_DELTA..V4_VOLATILITY].copy_from_slice(&quote_delta);
+    data[V4_VOLATILITY..V4_RESERVED].copy_from_slice(estimator);
     data[V4_RESERVED..].fill(0);
     data[VERSION] = MARKET_VERSION;
     cleared
@@ -69,4 +74,5 @@ const _: () = assert!(8 + core::mem::offset_of!(Market, marks) == market_v3::MAR
 const _: () = assert!(V4_MARKS_SIZE == market_v3::MARKS_HEAD + 8 * 8);
 const _: () = assert!(V4_FEES_ACCRUED == V4_MARKS_END);
 const _: () =
-    assert!(V4_POSITIVE_QUOTE_DELTA == V4_FEES_ACCRUED + 8 && V4_RESERVED == V4_POSITIVE_QUOTE_DELTA + 8);
+    assert!(V4_POSITIVE_QUOTE_DELTA == V4_FEES_ACCRUED + 8 && V4_VOLATILITY == V4_POSITIVE_QUOTE_DELTA + 8);
+const _: () = assert!(V4_RESERVED == V4_VOLATILITY + 72);

@@ -207,13 +207,11 @@ pub struct UnderlyingConfig {
     pub vol_half_life_long_secs: u32,
     pub vol_horizon_secs: u32,
     pub vol_min_interval_secs: u32,
-    /// Estimator state, written by `update_volatility`: last update (unix seconds; 0 = none
-    /// yet), last price (quote per unit), annualized variances, adaptive shock (fraction).
-    pub vol_last_time: i64,
-    pub vol_last_price: StoredFx,
-    pub vol_var_short: StoredFx,
-    pub vol_var_long: StoredFx,
-    pub vol_shock: StoredFx,
+    /// Where the estimator's state was until it moved to the underlying's market
+    /// (`Market::volatility`, so that `update_volatility` writes no venue-wide account): the
+    /// same 72 bytes, laid out as `VolatilityState`. Not read again except by `migrate_market`
+    /// (a version-3 market takes its estimator from here); may hold that old state.
+    pub retired_estimator: [u8; 72],
     /// The tail-scenario table (rows past `tail_rows` all zero).
     pub tail: [TailRowConfig; MAX_TAIL_ROWS],
     /// The expiry scaling's exponent p, bps (0..=10_000; 3_000 = 0.3; 0 = no scaling).

@@ -9,7 +9,8 @@
 //! anything of its target moved meanwhile (the guardian tightened it, another change
 //! executed), it must be proposed again, under a fresh timelock, from the new parameters; a
 //! stale snapshot can never undo the guardian. An underlying's volatility-estimator state
-//! (written by `update_volatility`) is not a governed parameter and is left out of the
+//! (written by `update_volatility`) is not a governed parameter: it lives in the underlying's
+//! market (`Market::volatility`), and the registry's retired bytes are left out of the
 //! comparison.
 use anchor_lang::prelude::*;
 
@@ -97,8 +98,8 @@ pub struct RiskChange {
     pub offset_group: OffsetGroupConfig,
     /// For `COLLATERAL`: the target's parameters when proposed.
     pub collateral_before: CollateralRiskParams,
-    /// For `UNDERLYING`: the target's governed parameters when proposed (its estimator state
-    /// zeroed, see `UnderlyingConfig::governed`).
+    /// For `UNDERLYING`: the target's governed parameters when proposed (its retired
+    /// estimator bytes zeroed, see `UnderlyingConfig::governed`).
     pub underlying_before: UnderlyingConfig,
     /// For `LIQUIDATION`: the exchange's liquidation parameters when proposed.
     pub liquidation_before: LiquidationParams,
@@ -308,11 +309,12 @@ pub const MAX_IMPLIED_VOL_BPS: u32 = 100_000;
 
 impl UnderlyingConfig {
     /// The scenario grid as the risk engine's parameters; with `adaptive`, the largest price
-    /// shock is the estimator's current shock.
-    pub fn scenario(&self) -> Result<xmargin_risk::grid::ScenarioParams> {
+    /// shock is the estimator's current shock (`adaptive_shock`: the underlying's market's,
+    /// `Market::volatility`).
+    pub fn scenario(&self, adaptive_shock: Fx) -> Result<xmargin_risk::grid::ScenarioParams> {
         let mut grid = self.static_scenario()?;
         if self.adaptive == 1 {
-            grid.max_price_shock = self.vol_state().shock;
+            grid.max_price_shock = adaptive_shock;
         }
         Ok(grid)
     }
@@ -394,49 +396,25 @@ impl UnderlyingConfig {
         })
     }
 
-    /// The estimator's stored state.
-    pub fn vol_state(&self) -> VolState {
-        VolState {
-            last_price: self.vol_last_price.get(),
-            last_time: self.vol_last_time,
-            var_short: self.vol_var_short.get(),
-            var_long: self.vol_var_long.get(),
-            shock: self.vol_shock.get(),
-        }
+    /// A fresh estimator at the configured implied vol (a market's, when it is created).
+    pub fn initial_vol_state(&self) -> Result<VolState> {
+        VolState::new(bps(self.implied_vol_bps)?, &self.vol_params()?).map_err(risk_error)
     }
 
-    pub fn set_vol_state(&mut self, s: &VolState) {
-        self.vol_last_price.set(s.last_price);
-        self.vol_last_time = s.last_time;
-        self.vol_var_short.set(s.var_short);
-        self.vol_var_long.set(s.var_long);
-        self.vol_shock.set(s.shock);
-    }
-
-    /// Starts the estimator from the configured implied vol (at listing).
-    pub fn init_vol_state(&mut self) -> Result<()> {
-        let state = VolState::new(bps(self.implied_vol_bps)?, &self.vol_params()?).map_err(risk_error)?;
-        self.set_vol_state(&state);
-        Ok(())
-    }
-
-    /// The governed parameters only: a copy with the estimator state zeroed (what a proposal
-    /// snapshots, and what `update_volatility` never changes).
+    /// The governed parameters only: a copy without the retired estimator bytes (what a
+    /// proposal snapshots).
     pub fn governed(&self) -> UnderlyingConfig {
         let mut out = *self;
-        out.vol_last_time = 0;
-        out.vol_last_price = StoredFx::ZERO;
-        out.vol_var_short = StoredFx::ZERO;
-        out.vol_var_long = StoredFx::ZERO;
-        out.vol_shock = StoredFx::ZERO;
+        out.retired_estimator = [0; 72];
         out
     }
 
-    /// Copies every governed parameter of `new`, keeping this entry's estimator state.
+    /// Copies every governed parameter of `new`, keeping this entry's retired estimator bytes
+    /// (`migrate_market` may still read them).
     pub fn apply_params(&mut self, new: &UnderlyingConfig) {
-        let state = self.vol_state();
+        let retired = self.retired_estimator;
         *self = *new;
-        self.set_vol_state(&state);
+        self.retired_estimator = retired;
     }
 
     /// A listable configuration: a valid oracle, a valid grid, implied vol within its bounds,
@@ -570,12 +548,8 @@ impl UnderlyingConfig {
             tail: _,
             tail_both_ways_mask: _,
             vol_stressed_shock_bps,
-            // The estimator's state: not governed (`apply_params` keeps the current one).
-            vol_last_time: _,
-            vol_last_price: _,
-            vol_var_short: _,
-            vol_var_long: _,
-            vol_shock: _,
+            // Not governed (`apply_params` keeps the current bytes).
+            retired_estimator: _,
         } = self;
         let c = current;
         let unchanged = *oracle == c.oracle

@@ -137,7 +137,15 @@ fn a_version_3_market_is_migrated_in_place_by_governance_only() {
     );
     assert!(before.marks[usize::from(call)].bounds[0][0][0] > 0);
 
-    // The market as version 3 wrote it: refused by every other instruction.
+    // The market as version 3 wrote it, its estimator still in the registry (a last
+    // observation at t = 12,345 marks it as the registry's): refused by every other
+    // instruction.
+    let vol_at = 8 + std::mem::offset_of!(Market, volatility);
+    let mut estimator: [u8; 72] = current[vol_at..vol_at + 72].try_into().unwrap();
+    assert_ne!(estimator, [0; 72], "started at the implied vol when the market was created");
+    estimator[..8].copy_from_slice(&12_345i64.to_le_bytes());
+    let registry = pda::registry(&pda::exchange());
+    v.sb.patch_zero_copy::<HaircutRegistry>(&registry, |r| r.underlyings[0].retired_estimator = estimator);
     let mut account = v.sb.svm.get_account(&market).expect("market");
     account.data = as_version_3(&current, 12_345, usize::from(put));
     v.sb.svm.set_account(market, account).expect("write");
@@ -162,7 +170,8 @@ fn a_version_3_market_is_migrated_in_place_by_governance_only() {
         (market, 0, 3, MARKET_VERSION, 1 << put)
     );
     // Bounds rounded back up to exactly what version 4 computed; fees and the quote share
-    // carried over; the series whose bound was out of range is unmarked; the rest unchanged.
+    // carried over; the estimator taken from the registry; the series whose bound was out of
+    // range is unmarked; the rest unchanged.
     let after = v.market(0);
     assert_eq!(after.marks[usize::from(call)], before.marks[usize::from(call)]);
     assert_eq!(after.marks[usize::from(put)], Default::default());
@@ -171,8 +180,10 @@ fn a_version_3_market_is_migrated_in_place_by_governance_only() {
         (before.fees_accrued, before.positive_quote_delta)
     );
     let v4_marks = std::mem::size_of::<xmargin::state::SeriesMarksState>();
+    assert_eq!(after.volatility.last_time, 12_345);
     let mut expected = current.clone();
     expected[market_v3::MARKS + usize::from(put) * v4_marks..][..v4_marks].fill(0);
+    expected[vol_at..vol_at + 72].copy_from_slice(&estimator);
     assert!(data(&v, &market) == expected, "every other byte as before");
     // The call's book is valued without re-marking; migrating again is refused.
     v.health_as_is(&a.portfolio).unwrap_or_else(|f| panic!("after the migration: {f}"));

@@ -151,6 +151,9 @@ impl CreateMarket<'_> {
         m.max_mark_drift_bps = args.max_mark_drift_bps;
         m.max_mark_age_secs = args.max_mark_age_secs;
         m.last_funding_time = Clock::get()?.unix_timestamp;
+        // The estimator starts at the implied vol (`validate`: the underlying is listed).
+        let config = a.registry.load_checked()?.underlyings[usize::from(args.underlying)];
+        m.volatility.set(&config.initial_vol_state()?);
         drop(data);
         // The registry holds at most 16 underlyings (`validate`: underlying < underlying_count).
         let bit = 1u16.checked_shl(u32::from(args.underlying)).ok_or(XmarginError::UnknownRiskTarget)?;

@@ -70,8 +70,9 @@ impl ExecuteRiskChange<'_> {
                 change.underlying.check()?;
                 let index = registry.underlying_count;
                 let old = registry.underlyings[usize::from(index)];
+                // The estimator starts when the underlying's market is created (`create_market`).
                 let mut listed = change.underlying;
-                listed.init_vol_state()?;
+                listed.retired_estimator = [0; 72];
                 registry.underlyings[usize::from(index)] = listed;
                 registry.underlying_count =
                     index.checked_add(1).ok_or(XmarginError::UnderlyingRegistryFull)?;

@@ -1,21 +1,23 @@
 //! `migrate_market` (governance): converts a version-3 `Market` to version 4 in place
 //! (`state::market_migration`: its series' convexity bounds to 64 bits, rounded up; fees and
-//! the quote-balance share moved to their new offsets; 2 KiB of reserved room freed). Until it
-//! runs, every other instruction refuses the market (`AccountVersionMismatch`).
+//! the quote-balance share moved to their new offsets; the volatility estimator copied from
+//! the registry's retired bytes; ~2 KiB of reserved room freed). Until it runs, every other
+//! instruction refuses the market (`AccountVersionMismatch`).
 //!
 //! Who chooses what: governance names the market (its PDA is checked); the conversion has no
-//! other input. It only rounds bounds up (never lowers a requirement) and moves the two
-//! balances bit for bit, so running it early or late moves no value; a market at any other
+//! other input. It only rounds bounds up (never lowers a requirement), moves the two balances
+//! bit for bit and carries the estimator's last state over (the one version 3 used), so
+//! running it early or late moves no value; a market at any other
 //! version is refused (`MarketNotMigratable`) and nothing is written.
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
 use crate::error::XmarginError;
 use crate::events::MarketMigrated;
-use crate::seeds::{EXCHANGE_SEED, MARKET_SEED};
+use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::market_migration::migrate_v3_to_v4;
 use crate::state::LoadChecked;
-use crate::state::{Exchange, Market, MARKET_VERSION};
+use crate::state::{Exchange, HaircutRegistry, Market, MARKET_VERSION};
 
 /// The version `migrate_market` converts from.
 pub const MIGRATES_FROM: u8 = 3;
@@ -32,6 +34,9 @@ pub struct MigrateMarket<'info> {
     pub governance: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.load_checked()?.bump)]
     pub exchange: AccountLoader<'info, Exchange>,
+    /// Holds the underlying's estimator state as version 3 kept it (`retired_estimator`).
+    #[account(seeds = [REGISTRY_SEED, exchange.key().as_ref()], bump = registry.load_checked()?.bump)]
+    pub registry: AccountLoader<'info, HaircutRegistry>,
     /// CHECK: the market PDA of `args.underlying`, owned by this program; read as raw bytes
     /// (its layout is the previous version's), its discriminator, size and version checked in
     /// `validate`.
@@ -66,7 +71,14 @@ impl MigrateMarket<'_> {
 
     pub fn handler(ctx: Context<Self>, args: MigrateMarketArgs) -> Result<()> {
         let market = &ctx.accounts.market;
-        let cleared = migrate_v3_to_v4(&mut market.try_borrow_mut_data()?);
+        let registry = ctx.accounts.registry.load_checked()?;
+        // The market exists, so its underlying is listed (`create_market`).
+        let estimator = registry
+            .underlyings
+            .get(usize::from(args.underlying))
+            .map(|u| u.retired_estimator)
+            .ok_or(XmarginError::UnknownRiskTarget)?;
+        let cleared = migrate_v3_to_v4(&mut market.try_borrow_mut_data()?, &estimator);
         emit!(MarketMigrated {
             market: market.key(),
             underlying: args.underlying,

@@ -92,7 +92,7 @@ impl UpdateMarks<'_> {
         let mut m = ctx.accounts.market.load_mut_checked()?;
         let underlying = m.underlying;
         let quote_decimals = registry.collaterals[0].decimals;
-        let (current, _) = underlying_market(&registry, u16::from(underlying), &ctx.accounts.oracle, &clock)?;
+        let (current, _) = underlying_market(&registry, &m, &ctx.accounts.oracle, &clock)?;
         // The market the marks are computed at: its largest shock rounded up to what they
         // record (`basis.shock_ppm`).
         let (at, _) = marking_market(&current)?;

@@ -136,7 +136,7 @@ impl LiquidatePositions<'_> {
         let (data, stable, plan, discount, share_bps, hedge) = {
             let registry = a.registry.load_checked()?;
             let m = a.market.load_checked()?;
-            let (data, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
+            let (data, raw) = underlying_market(&registry, &m, &a.oracle, &clock)?;
             let stable = stable_price(&raw)?;
             // Someone else's portfolio: any oracle failure is an error, never a zero valuation.
             let inputs = health_inputs_shared(

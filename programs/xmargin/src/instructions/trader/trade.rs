@@ -159,7 +159,7 @@ impl Trade<'_> {
         let (data, stable, oracle_price, model_price) = {
             let registry = a.registry.load_checked()?;
             let m = a.market.load_checked()?;
-            let (um, raw) = underlying_market(&registry, u16::from(m.underlying), &a.oracle, &clock)?;
+            let (um, raw) = underlying_market(&registry, &m, &a.oracle, &clock)?;
             let spot = engine(to_native_floor(um.spot, quote_decimals))?;
             let model = if perp {
                 require!(
