@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import {
   OracleKind,
   sponsoredFeedAccount,
-  storedFxZero,
   type HaircutArg,
   type OracleConfigArg,
   type UnderlyingConfigArg,
@@ -65,11 +64,7 @@ export function adaptiveUnderlying(feed: Buffer, adaptive = 1): UnderlyingConfig
     volHalfLifeLongSecs: 7 * 86_400,
     volHorizonSecs: 86_400,
     volMinIntervalSecs: 3600,
-    volLastTime: new BN(0),
-    volLastPrice: storedFxZero(),
-    volVarShort: storedFxZero(),
-    volVarLong: storedFxZero(),
-    volShock: storedFxZero(),
+    retiredEstimator: new Array(72).fill(0),
     tail: [
       { priceMultipleHundredths: 300, volMoveBps: 0, weightBps: 3_500 },
       { priceMultipleHundredths: -300, volMoveBps: 2_500, weightBps: 3_500 },

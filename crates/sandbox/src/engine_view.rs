@@ -19,7 +19,8 @@ fn fx_native(amount: i128, decimals: u8) -> Fx {
 
 impl Venue {
     /// An underlying's market data as the program reads it: the published price and
-    /// confidence, the registry's implied vol and current (maintenance) grid.
+    /// confidence, the registry's implied vol and current (maintenance) grid (its adaptive
+    /// shock the market's).
     pub fn engine_market(&self, underlying: u8) -> UnderlyingMarket {
         let registry = self.sb.registry().expect("registry");
         let config = registry.underlyings[usize::from(underlying)];
@@ -30,7 +31,7 @@ impl Venue {
             spot: fx_native(i128::from(u.price), decimals),
             conf: fx_native(i128::from((u.price / 10_000).max(1)), decimals),
             vol: bps(config.implied_vol_bps).expect("registry vol"),
-            scenario: config.scenario().expect("registry grid"),
+            scenario: config.scenario(self.market(underlying).volatility.shock.get()).expect("registry grid"),
         }
     }
 

@@ -1,8 +1,7 @@
 //! Parameter builders shared by the tests and the demo.
 use xmargin::oracle::OracleConfig;
 use xmargin::state::{
-    CollateralLink, Haircut, OffsetGroupConfig, StoredFx, TailRowConfig, UnderlyingConfig, WeightTier,
-    MAX_TIERS,
+    CollateralLink, Haircut, OffsetGroupConfig, TailRowConfig, UnderlyingConfig, WeightTier, MAX_TIERS,
 };
 
 /// A haircut schedule: asset weights (bps), liability weights 1.2 / 1.1, and up to four
@@ -65,11 +64,7 @@ pub fn underlying(oracle: OracleConfig, adaptive: bool) -> UnderlyingConfig {
         vol_half_life_long_secs: 7 * 86_400,
         vol_horizon_secs: 86_400,
         vol_min_interval_secs: 3600,
-        vol_last_time: 0,
-        vol_last_price: StoredFx::ZERO,
-        vol_var_short: StoredFx::ZERO,
-        vol_var_long: StoredFx::ZERO,
-        vol_shock: StoredFx::ZERO,
+        retired_estimator: [0; 72],
         tail: [row(300, 0, 3_500), row(-300, 2_500, 3_500), row(300, 2_500, 2_000), TailRowConfig::default()],
         vol_scaling_exponent_bps: 3_000,
         reserved: [0; 6],

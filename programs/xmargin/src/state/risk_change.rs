@@ -22,7 +22,7 @@ use super::registry::{
     MAX_TIERS, MIN_INITIAL_SCALE_BPS,
 };
 use super::units::{bps, hundredths, vol_scaling};
-use super::{LiquidationParams, StoredFx, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
+use super::{LiquidationParams, MAX_CAP_GROWTH_FACTOR, MAX_UNDERLYINGS};
 use crate::error::{risk_error, XmarginError};
 use xmargin_risk::depeg::QuotePeg;
 use xmargin_risk::scenarios::{TailRow, TailTable, VolScaling};
