@@ -111,7 +111,11 @@ fn the_crank_is_rate_limited_and_guarded() {
     assert_eq!(f.custom_code(), Some(program_error_code(XmarginError::OracleWrongFeed)), "{f}");
     // An underlying without a market has no estimator to update.
     let f = sb.send(&[sb.update_volatility_ix(3, oracle)], &[]).unwrap_err();
-    assert_eq!(f.custom_code(), Some(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram as u32), "{f}");
+    assert_eq!(
+        f.custom_code(),
+        Some(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram as u32),
+        "{f}"
+    );
     // Every rejection left the estimator exactly as the last accepted update wrote it.
     assert_eq!(estimator(&sb), after_first);
 }
