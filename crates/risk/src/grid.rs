@@ -36,9 +36,8 @@
 //! full revaluation.
 use alloc::vec::Vec;
 
-use crate::bs::intrinsic;
+pub use crate::convexity::{overstatement_bound, shortfall_bound};
 use crate::error::{Result, RiskError};
-use crate::fx::INV_SQRT_2PI;
 use crate::fx::{half, Checked, Fx, HALF, ONE, TWO, ZERO};
 use crate::portfolio::{NetExposure, ShortOption, UnderlyingBook};
 use crate::scenarios::{TailRow, TailTable, VolScaling};
@@ -269,87 +268,6 @@ fn tail_loss(q: &Quadratic, params: &ScenarioParams, addons: &Addons) -> Result<
         worst = Some(worst.map_or(loss, |w| w.max(loss)));
     }
     Ok(worst.unwrap_or(ZERO))
-}
-
-/// Below this σ√T the Lagrange bound is not used (expired options: gamma is 0).
-const MIN_STD_DEV: Fx = Fx::lit("0.000001");
-
-/// Value bound of the shortfall at p: intrinsic(S') + φ(0)·K·σ√T − V − expansion(p).
-fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
-    let d_spot = spot.mul_c(p)?;
-    let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
-    intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?
-        .add_c(o.bounds.time_value_cap)?
-        .sub_c(o.price)?
-        .sub_c(expansion)
-}
-
-/// Lagrange bound of the shortfall at p: ½·(Γmax − Γ)·dS², Γmax = φ(0)/(min(S, S')·σ√T).
-fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
-    let d_spot = spot.mul_c(p)?;
-    let gamma_max = INV_SQRT_2PI.div_c(spot.min(spot.add_c(d_spot)?).mul_c(o.std_dev)?)?;
-    gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)
-}
-
-/// Points of [−range, range] where a piecewise quadratic of p with a kink at the strike can
-/// peak: the ends, the kink, and (`with_vertices`) the vertices of both pieces of the value
-/// bound. A fixed array, not a `Vec`: the on-chain allocator never frees, and this runs for
-/// every option at every level.
-fn candidates(o: &ShortOption, range: Fx, with_vertices: bool) -> Result<[Option<Fx>; 5]> {
-    let mut points = [Some(range), Some(range.neg_c()?), None, None, None];
-    let inside = |p: Fx| (p.abs() <= range).then_some(p);
-    points[2] = inside(o.bounds.strike_shock);
-    if with_vertices && o.gamma > ZERO {
-        points[3] = inside(o.bounds.vertex_shocks[0]);
-        points[4] = inside(o.bounds.vertex_shocks[1]);
-    }
-    Ok(points)
-}
-
-/// Upper bound, over every price shock p in [−range, range], of how much more one short
-/// option unit can lose than the expansion says (quote units, ≥ 0). The smaller of the
-/// suprema of two valid bounds:
-///
-/// - Lagrange: V(S') = V + Δ·dS + ½·Γ(ξ)·dS² for some ξ between S and S', and for r = 0
-///   Γ(ξ) ≤ φ(0)/(ξ·σ√T) ≤ φ(0)/(min(S, S')·σ√T); the excess is ½·(Γmax − Γ)·dS², which
-///   grows with |p| (so its supremum is at ±range);
-/// - value: V(S') ≤ intrinsic(S') + φ(0)·K·σ√T (time value peaks at the strike, where it is
-///   at most φ(0)·K·σ√T); a concave quadratic on each side of the strike, so its supremum
-///   is at the ends, the strike or a piece's vertex.
-///
-/// Suprema over the interval keep the add-on monotone in the range. Cheap on purpose (no
-/// exp/ln): it reuses the Greeks already computed.
-pub fn shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
-    let mut value_sup = Fx::MIN;
-    for p in candidates(o, range, true)?.into_iter().flatten() {
-        value_sup = value_sup.max(value_shortfall(o, spot, p)?);
-    }
-    let bound = if o.std_dev > MIN_STD_DEV {
-        let lagrange_sup =
-            lagrange_shortfall(o, spot, range)?.max(lagrange_shortfall(o, spot, range.neg_c()?)?);
-        lagrange_sup.min(value_sup)
-    } else {
-        value_sup
-    };
-    Ok(bound.max(ZERO))
-}
-
-/// Upper bound, over p in [−range, range], of how much the expansion overstates one long
-/// option unit's gain (quote units, ≥ 0). An option's value is convex in the spot and never
-/// below intrinsic, so V(S') ≥ max(V + Δ·dS, intrinsic(S')); the overstatement is at most
-/// min(½·Γ·dS², expansion − intrinsic(S') + V), bounded here by the smaller supremum (the
-/// second is convex on each side of the strike: its supremum is at the ends or the strike).
-pub fn overstatement_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
-    let d_max = spot.mul_c(range)?;
-    let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
-    let mut floor_sup = Fx::MIN;
-    for p in candidates(o, range, false)?.into_iter().flatten() {
-        let d_spot = spot.mul_c(p)?;
-        let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
-        let floor_gap = expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)?;
-        floor_sup = floor_sup.max(floor_gap);
-    }
-    Ok(gamma_sup.min(floor_sup).max(ZERO))
 }
 
 /// Σ over net option positions of units × the bound over [−range, range]: shortfall bounds

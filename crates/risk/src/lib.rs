@@ -9,6 +9,7 @@ extern crate std;
 pub mod bs;
 pub mod collateral;
 pub mod compare;
+pub mod convexity;
 pub mod depeg;
 pub mod error;
 #[cfg(feature = "full-reval")]

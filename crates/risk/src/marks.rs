@@ -34,11 +34,12 @@ use alloc::vec::Vec;
 
 use crate::bs::{greeks, OptionGreeks, OptionKind};
 use crate::collateral::{Balance, CollateralMarket, Level};
+use crate::convexity::{overstatement_bounds, shortfall_bounds};
 use crate::error::{Result, RiskError};
 use crate::fx::{half, years_from_seconds, Checked, Fx, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
-    overstatement_bound, requirement_bounded_terms, shortfall_bound, tail_range, Addons, BookTerms, JointLeg,
-    RequirementBreakdown, ScenarioParams, MAX_SHOCK,
+    requirement_bounded_terms, tail_range, Addons, BookTerms, JointLeg, RequirementBreakdown, ScenarioParams,
+    MAX_SHOCK,
 };
 use crate::links::{linked_exposures, LinkedUnderlying};
 use crate::margin::{
@@ -209,15 +210,20 @@ pub fn compute_marks_scaled(
     // K·φ(0)·σ·(√T0 − √(T0 − age)): the most time value a long unit loses within the age.
     let root_later = sqrt(years_from_seconds(seconds.saturating_sub(policy.max_age).max(0))?)?;
     let decay = INV_SQRT_2PI.mul_c(strike)?.mul_c(market.vol)?.mul_c(root_t.sub_c(root_later)?)?;
-    let mut bounds = [[[ZERO; SIDES]; RANGES]; 2];
-    for (level, out) in LEVELS.iter().zip(bounds.iter_mut()) {
+    // The four ranges ([level][range]) at once: the bounds' interior points are evaluated
+    // once for all of them (`convexity`).
+    let mut ranges = [ZERO; 2 * RANGES];
+    for (level, out) in LEVELS.iter().zip(ranges.chunks_mut(RANGES)) {
         let p = level_params(&market.scenario, params, *level)?;
-        let ranges = [p.max_price_shock, tail_range(&p)?];
-        for (range, sides) in ranges.into_iter().zip(out.iter_mut()) {
-            let r = widened(range, policy.max_drift)?;
-            sides[0] = shortfall_bound(&unit, spot, r)?;
-            sides[1] = overstatement_bound(&unit, spot, r)?.add_c(decay)?;
+        for (range, r) in [p.max_price_shock, tail_range(&p)?].into_iter().zip(out.iter_mut()) {
+            *r = widened(range, policy.max_drift)?;
         }
+    }
+    let shortfall = shortfall_bounds(&unit, spot, ranges)?;
+    let overstatement = overstatement_bounds(&unit, spot, ranges)?;
+    let mut bounds = [[[ZERO; SIDES]; RANGES]; 2];
+    for ((sides, short), long) in bounds.iter_mut().flatten().zip(shortfall).zip(overstatement) {
+        *sides = [short, long.add_c(decay)?];
     }
     Ok(SeriesMarks {
         basis: MarksBasis {

@@ -1,0 +1,127 @@
+//! Convexity bounds: how far one option unit's value can stray from its second-order
+//! expansion over a price-shock interval [−range, range] (quote units per unit, ≥ 0). The
+//! grid (grid.rs) charges them as add-ons, and a crank computes them per series for four
+//! ranges at once (`marks::compute_marks`: two levels × the grid's and the largest tail's
+//! range), which is what [`shortfall_bounds`] and [`overstatement_bounds`] are for: each
+//! bound is a supremum over the interval's ends and a few interior points (the strike, the
+//! vertices) that do not depend on the range, so the interior points are evaluated once for
+//! every range instead of once per range. The result for each range is the same, bit for
+//! bit, as the one-range form (`tests/convexity.rs` keeps the original one-range code as the
+//! reference).
+use crate::bs::intrinsic;
+use crate::error::Result;
+use crate::fx::INV_SQRT_2PI;
+use crate::fx::{Checked, Fx, HALF, ZERO};
+use crate::portfolio::ShortOption;
+
+/// Below this σ√T the Lagrange bound is not used (expired options: gamma is 0).
+const MIN_STD_DEV: Fx = Fx::lit("0.000001");
+
+/// Value bound of the shortfall at p: intrinsic(S') + φ(0)·K·σ√T − V − expansion(p).
+fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+    let d_spot = spot.mul_c(p)?;
+    let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+    intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?
+        .add_c(o.bounds.time_value_cap)?
+        .sub_c(o.price)?
+        .sub_c(expansion)
+}
+
+/// Lagrange bound of the shortfall at p: ½·(Γmax − Γ)·dS², Γmax = φ(0)/(min(S, S')·σ√T).
+fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+    let d_spot = spot.mul_c(p)?;
+    let gamma_max = INV_SQRT_2PI.div_c(spot.min(spot.add_c(d_spot)?).mul_c(o.std_dev)?)?;
+    gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)
+}
+
+/// The floor gap at p: expansion(p) − intrinsic(S') + V (`overstatement_bounds`).
+fn floor_gap(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+    let d_spot = spot.mul_c(p)?;
+    let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+    expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)
+}
+
+/// An interior point of a supremum and the function's value there, counted for a range
+/// when |p| ≤ range.
+type Interior = Option<(Fx, Fx)>;
+
+/// `f` at `p` when p lies within the largest of `ranges` (a point outside every range is not
+/// evaluated, as the one-range form never evaluates it: far vertices may overflow).
+fn interior_at<const N: usize>(p: Fx, ranges: &[Fx; N], f: impl Fn(Fx) -> Result<Fx>) -> Result<Interior> {
+    if ranges.iter().any(|r| p.abs() <= *r) {
+        Ok(Some((p, f(p)?)))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The largest value among `interior` points inside [−range, range], and `ends`.
+fn sup_with_interior(ends: Fx, interior: &[Interior], range: Fx) -> Fx {
+    interior.iter().flatten().filter(|(p, _)| p.abs() <= range).fold(ends, |sup, (_, v)| sup.max(*v))
+}
+
+/// Upper bound, over every price shock p in [−range, range], of how much more one short
+/// option unit can lose than the expansion says (quote units, ≥ 0), for each of `ranges`.
+/// The smaller of the suprema of two valid bounds:
+///
+/// - Lagrange: V(S') = V + Δ·dS + ½·Γ(ξ)·dS² for some ξ between S and S', and for r = 0
+///   Γ(ξ) ≤ φ(0)/(ξ·σ√T) ≤ φ(0)/(min(S, S')·σ√T); the excess is ½·(Γmax − Γ)·dS², which
+///   grows with |p| (so its supremum is at ±range);
+/// - value: V(S') ≤ intrinsic(S') + φ(0)·K·σ√T (time value peaks at the strike, where it is
+///   at most φ(0)·K·σ√T); a concave quadratic on each side of the strike, so its supremum
+///   is at the ends, the strike or a piece's vertex (the vertices only when Γ > 0).
+///
+/// Suprema over the interval keep the add-on monotone in the range. Cheap on purpose (no
+/// exp/ln): it reuses the Greeks already computed.
+pub fn shortfall_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Fx; N]) -> Result<[Fx; N]> {
+    let at = |p: Fx| interior_at(p, &ranges, |p| value_shortfall(o, spot, p));
+    let mut interior: [Interior; 3] = [at(o.bounds.strike_shock)?, None, None];
+    if o.gamma > ZERO {
+        interior[1] = at(o.bounds.vertex_shocks[0])?;
+        interior[2] = at(o.bounds.vertex_shocks[1])?;
+    }
+    let mut out = [ZERO; N];
+    for (bound, range) in out.iter_mut().zip(ranges) {
+        let ends = value_shortfall(o, spot, range)?.max(value_shortfall(o, spot, range.neg_c()?)?);
+        let value_sup = sup_with_interior(ends, &interior, range);
+        let sup = if o.std_dev > MIN_STD_DEV {
+            let lagrange_sup =
+                lagrange_shortfall(o, spot, range)?.max(lagrange_shortfall(o, spot, range.neg_c()?)?);
+            lagrange_sup.min(value_sup)
+        } else {
+            value_sup
+        };
+        *bound = sup.max(ZERO);
+    }
+    Ok(out)
+}
+
+/// Upper bound, over p in [−range, range], of how much the expansion overstates one long
+/// option unit's gain (quote units, ≥ 0), for each of `ranges`. An option's value is convex
+/// in the spot and never below intrinsic, so V(S') ≥ max(V + Δ·dS, intrinsic(S')); the
+/// overstatement is at most min(½·Γ·dS², expansion − intrinsic(S') + V), bounded here by the
+/// smaller supremum (the second is convex on each side of the strike: its supremum is at the
+/// ends or the strike).
+pub fn overstatement_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Fx; N]) -> Result<[Fx; N]> {
+    let strike = o.bounds.strike_shock;
+    let interior = [interior_at(strike, &ranges, |p| floor_gap(o, spot, p))?];
+    let mut out = [ZERO; N];
+    for (bound, range) in out.iter_mut().zip(ranges) {
+        let d_max = spot.mul_c(range)?;
+        let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
+        let ends = floor_gap(o, spot, range)?.max(floor_gap(o, spot, range.neg_c()?)?);
+        let floor_sup = sup_with_interior(ends, &interior, range);
+        *bound = gamma_sup.min(floor_sup).max(ZERO);
+    }
+    Ok(out)
+}
+
+/// [`shortfall_bounds`] for one range.
+pub fn shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
+    Ok(shortfall_bounds(o, spot, [range])?[0])
+}
+
+/// [`overstatement_bounds`] for one range.
+pub fn overstatement_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
+    Ok(overstatement_bounds(o, spot, [range])?[0])
+}

@@ -1,0 +1,171 @@
+//! The multi-range convexity bounds (`convexity::shortfall_bounds`, `overstatement_bounds`,
+//! what a crank computes per series for four ranges at once) against the one-range code they
+//! replaced, kept here verbatim as the reference: the same bits for every range, and an error
+//! exactly when the reference errs for some range.
+use proptest::prelude::*;
+use xmargin_risk::bs::{greeks, intrinsic, OptionKind};
+use xmargin_risk::convexity::{overstatement_bounds, shortfall_bounds};
+use xmargin_risk::fx::{Checked, Fx, HALF, INV_SQRT_2PI, ZERO};
+use xmargin_risk::portfolio::{BoundTerms, ShortOption};
+use xmargin_risk::Result;
+
+mod reference {
+    use super::*;
+
+    /// Below this σ√T the Lagrange bound is not used (expired options: gamma is 0).
+    const MIN_STD_DEV: Fx = Fx::lit("0.000001");
+
+    /// Value bound of the shortfall at p: intrinsic(S') + φ(0)·K·σ√T − V − expansion(p).
+    fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+        let d_spot = spot.mul_c(p)?;
+        let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+        intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?
+            .add_c(o.bounds.time_value_cap)?
+            .sub_c(o.price)?
+            .sub_c(expansion)
+    }
+
+    /// Lagrange bound of the shortfall at p: ½·(Γmax − Γ)·dS², Γmax = φ(0)/(min(S, S')·σ√T).
+    fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+        let d_spot = spot.mul_c(p)?;
+        let gamma_max = INV_SQRT_2PI.div_c(spot.min(spot.add_c(d_spot)?).mul_c(o.std_dev)?)?;
+        gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)
+    }
+
+    /// Points of [−range, range] where a piecewise quadratic of p with a kink at the strike can
+    /// peak: the ends, the kink, and (`with_vertices`) the vertices of both pieces of the value
+    /// bound. A fixed array, not a `Vec`: the on-chain allocator never frees, and this runs for
+    /// every option at every level.
+    fn candidates(o: &ShortOption, range: Fx, with_vertices: bool) -> Result<[Option<Fx>; 5]> {
+        let mut points = [Some(range), Some(range.neg_c()?), None, None, None];
+        let inside = |p: Fx| (p.abs() <= range).then_some(p);
+        points[2] = inside(o.bounds.strike_shock);
+        if with_vertices && o.gamma > ZERO {
+            points[3] = inside(o.bounds.vertex_shocks[0]);
+            points[4] = inside(o.bounds.vertex_shocks[1]);
+        }
+        Ok(points)
+    }
+
+    /// Upper bound, over every price shock p in [−range, range], of how much more one short
+    /// option unit can lose than the expansion says (quote units, ≥ 0). The smaller of the
+    /// suprema of two valid bounds:
+    ///
+    /// - Lagrange: V(S') = V + Δ·dS + ½·Γ(ξ)·dS² for some ξ between S and S', and for r = 0
+    ///   Γ(ξ) ≤ φ(0)/(ξ·σ√T) ≤ φ(0)/(min(S, S')·σ√T); the excess is ½·(Γmax − Γ)·dS², which
+    ///   grows with |p| (so its supremum is at ±range);
+    /// - value: V(S') ≤ intrinsic(S') + φ(0)·K·σ√T (time value peaks at the strike, where it is
+    ///   at most φ(0)·K·σ√T); a concave quadratic on each side of the strike, so its supremum
+    ///   is at the ends, the strike or a piece's vertex.
+    ///
+    /// Suprema over the interval keep the add-on monotone in the range. Cheap on purpose (no
+    /// exp/ln): it reuses the Greeks already computed.
+    pub fn reference_shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
+        let mut value_sup = Fx::MIN;
+        for p in candidates(o, range, true)?.into_iter().flatten() {
+            value_sup = value_sup.max(value_shortfall(o, spot, p)?);
+        }
+        let bound = if o.std_dev > MIN_STD_DEV {
+            let lagrange_sup =
+                lagrange_shortfall(o, spot, range)?.max(lagrange_shortfall(o, spot, range.neg_c()?)?);
+            lagrange_sup.min(value_sup)
+        } else {
+            value_sup
+        };
+        Ok(bound.max(ZERO))
+    }
+
+    /// Upper bound, over p in [−range, range], of how much the expansion overstates one long
+    /// option unit's gain (quote units, ≥ 0). An option's value is convex in the spot and never
+    /// below intrinsic, so V(S') ≥ max(V + Δ·dS, intrinsic(S')); the overstatement is at most
+    /// min(½·Γ·dS², expansion − intrinsic(S') + V), bounded here by the smaller supremum (the
+    /// second is convex on each side of the strike: its supremum is at the ends or the strike).
+    pub fn reference_overstatement_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
+        let d_max = spot.mul_c(range)?;
+        let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
+        let mut floor_sup = Fx::MIN;
+        for p in candidates(o, range, false)?.into_iter().flatten() {
+            let d_spot = spot.mul_c(p)?;
+            let expansion =
+                o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+            let floor_gap =
+                expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)?;
+            floor_sup = floor_sup.max(floor_gap);
+        }
+        Ok(gamma_sup.min(floor_sup).max(ZERO))
+    }
+}
+
+fn option(kind: OptionKind, spot: f64, moneyness: f64, vol: f64, days: f64) -> Option<ShortOption> {
+    let spot = Fx::from_num(spot);
+    let strike = Fx::from_num(moneyness).mul_c(spot).ok()?;
+    let vol = Fx::from_num(vol);
+    let t = Fx::from_num(days / 365.0);
+    let g = greeks(kind, spot, strike, vol, t).ok()?;
+    let std_dev = vol.mul_c(xmargin_risk::math::sqrt(t).ok()?).ok()?;
+    Some(ShortOption {
+        kind,
+        units: Fx::ONE,
+        strike,
+        price: g.price,
+        delta: g.delta,
+        gamma: g.gamma,
+        std_dev,
+        bounds: BoundTerms::new(kind, spot, strike, g.delta, g.gamma, std_dev).ok()?,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    #[test]
+    fn four_ranges_at_once_equal_one_range_at_a_time(
+        call in any::<bool>(),
+        spot in prop_oneof![Just(1.0f64), 20.0f64..200.0, 1_000.0f64..100_000.0],
+        moneyness in 0.3f64..3.0,
+        vol in 0.05f64..3.0,
+        days in 0.0f64..400.0,
+        ranges in prop::array::uniform4(0.0f64..0.99),
+    ) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let o = option(kind, spot, moneyness, vol, days);
+        // Too many rejections fail the test: it cannot pass vacuously.
+        prop_assume!(o.is_some());
+        let o = o.expect("assumed");
+        let spot = Fx::from_num(spot);
+        let ranges = ranges.map(Fx::from_num);
+        let one_by_one = |f: fn(&ShortOption, Fx, Fx) -> Result<Fx>| -> Result<[Fx; 4]> {
+            let mut out = [ZERO; 4];
+            for (x, r) in out.iter_mut().zip(ranges) {
+                *x = f(&o, spot, r)?;
+            }
+            Ok(out)
+        };
+        let short = shortfall_bounds(&o, spot, ranges);
+        let long = overstatement_bounds(&o, spot, ranges);
+        match one_by_one(reference::reference_shortfall_bound) {
+            Ok(expected) => prop_assert_eq!(short, Ok(expected)),
+            Err(_) => prop_assert!(short.is_err()),
+        }
+        match one_by_one(reference::reference_overstatement_bound) {
+            Ok(expected) => prop_assert_eq!(long, Ok(expected)),
+            Err(_) => prop_assert!(long.is_err()),
+        }
+    }
+}
+
+/// A 30-day 10% out-of-the-money call at the reference ranges (maintenance and initial, grid
+/// and tail): the same bounds, all positive, growing with the range.
+#[test]
+fn a_reference_call() {
+    let o = option(OptionKind::Call, 100.0, 1.1, 0.6, 30.0).expect("option");
+    let spot = Fx::from_num(100);
+    let ranges = [0.15, 0.45, 0.225, 0.675].map(Fx::from_num);
+    let short = shortfall_bounds(&o, spot, ranges).expect("shortfall");
+    let long = overstatement_bounds(&o, spot, ranges).expect("overstatement");
+    for (i, r) in ranges.into_iter().enumerate() {
+        assert_eq!(short[i], reference::reference_shortfall_bound(&o, spot, r).expect("reference"));
+        assert_eq!(long[i], reference::reference_overstatement_bound(&o, spot, r).expect("reference"));
+        assert!(short[i] > ZERO && long[i] > ZERO, "range {r}");
+    }
+    assert!(short[0] <= short[2] && short[2] <= short[1] && short[1] <= short[3]);
+}
