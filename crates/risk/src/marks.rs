@@ -150,8 +150,8 @@ pub fn compute_marks(
     params: &MarginParams,
     policy: &MarksPolicy,
 ) -> Result<SeriesMarks> {
-    let scale = marks_vol_scale(market, expiry, now, policy)?;
-    compute_marks_scaled(kind, strike, expiry, market, now, params, policy, scale)
+    let marking = Marking::new(market, now, params, policy)?;
+    marking.series(kind, strike, expiry, marking.vol_scale(expiry)?)
 }
 
 /// The expiry scale of the vol Greeks a series expiring at `expiry` is marked with at `now`:
@@ -162,81 +162,102 @@ pub fn marks_vol_scale(market: &UnderlyingMarket, expiry: i64, now: i64, policy:
     market.scenario.vol_scaling.scale(seconds.saturating_sub(policy.max_age))
 }
 
-/// `compute_marks` with the vol scale already known (`marks_vol_scale` of the same inputs).
-#[allow(clippy::too_many_arguments)]
-pub fn compute_marks_scaled(
-    kind: OptionKind,
-    strike: Fx,
-    expiry: i64,
-    market: &UnderlyingMarket,
+/// One crank pass over a market's series: the inputs validated once, and what every series
+/// shares — the four ranges its bounds cover (`[level][range]`: each level's grid and largest
+/// tail range, widened for the policy's drift) and the basis. Validating and deriving these
+/// per series was ~8k compute units of each series' ~42k in a batch (measured on sBPF).
+#[derive(Debug, Clone, Copy)]
+pub struct Marking {
+    market: UnderlyingMarket,
+    policy: MarksPolicy,
     now: i64,
-    params: &MarginParams,
-    policy: &MarksPolicy,
-    scale: Fx,
-) -> Result<SeriesMarks> {
-    market.validate()?;
-    params.validate()?;
-    policy.validate()?;
-    if now <= 0 {
-        return Err(RiskError::TimeNotIncreasing);
-    }
-    let spot = market.spot;
-    let seconds = expiry.saturating_sub(now).max(0);
-    let t = years_from_seconds(seconds)?;
-    let g = greeks(kind, spot, strike, market.vol, t)?;
-    let shocked = shock_scaled(
-        PositionRisk {
-            value: g.price,
-            delta: g.delta,
-            gamma: g.gamma,
-            vega: g.vega,
-            vanna: g.vanna,
-            volga: g.volga,
-        },
-        scale,
-    )?;
-    let root_t = sqrt(t)?;
-    let std_dev = market.vol.mul_c(root_t)?;
-    let unit = ShortOption {
-        kind,
-        units: ONE,
-        strike,
-        price: g.price,
-        delta: g.delta,
-        gamma: g.gamma,
-        std_dev,
-        bounds: BoundTerms::new(kind, spot, strike, g.delta, g.gamma, std_dev)?,
-    };
-    // K·φ(0)·σ·(√T0 − √(T0 − age)): the most time value a long unit loses within the age.
-    let root_later = sqrt(years_from_seconds(seconds.saturating_sub(policy.max_age).max(0))?)?;
-    let decay = INV_SQRT_2PI.mul_c(strike)?.mul_c(market.vol)?.mul_c(root_t.sub_c(root_later)?)?;
-    // The four ranges ([level][range]) at once: the bounds' interior points are evaluated
-    // once for all of them (`convexity`).
-    let mut ranges = [ZERO; 2 * RANGES];
-    for (level, out) in LEVELS.iter().zip(ranges.chunks_mut(RANGES)) {
-        let p = level_params(&market.scenario, params, *level)?;
-        for (range, r) in [p.max_price_shock, tail_range(&p)?].into_iter().zip(out.iter_mut()) {
-            *r = widened(range, policy.max_drift)?;
+    ranges: [Fx; 2 * RANGES],
+    basis: MarksBasis,
+}
+
+impl Marking {
+    /// Validates `market`, `params` and `policy` and derives the shared ranges.
+    pub fn new(
+        market: &UnderlyingMarket,
+        now: i64,
+        params: &MarginParams,
+        policy: &MarksPolicy,
+    ) -> Result<Marking> {
+        market.validate()?;
+        params.validate()?;
+        policy.validate()?;
+        if now <= 0 {
+            return Err(RiskError::TimeNotIncreasing);
         }
-    }
-    let shortfall = shortfall_bounds(&unit, spot, ranges)?;
-    let overstatement = overstatement_bounds(&unit, spot, ranges)?;
-    let mut bounds = [[[ZERO; SIDES]; RANGES]; 2];
-    for ((sides, short), long) in bounds.iter_mut().flatten().zip(shortfall).zip(overstatement) {
-        *sides = [short, long.add_c(decay)?];
-    }
-    Ok(SeriesMarks {
-        basis: MarksBasis {
+        let mut ranges = [ZERO; 2 * RANGES];
+        for (level, out) in LEVELS.iter().zip(ranges.chunks_mut(RANGES)) {
+            let p = level_params(&market.scenario, params, *level)?;
+            for (range, r) in [p.max_price_shock, tail_range(&p)?].into_iter().zip(out.iter_mut()) {
+                *r = widened(range, policy.max_drift)?;
+            }
+        }
+        let basis = MarksBasis {
             computed_at: now,
-            spot,
+            spot: market.spot,
             vol: market.vol,
             max_price_shock: market.scenario.max_price_shock,
             tail_multiple: market.scenario.tail.largest_multiple(),
             vol_scaling: market.scenario.vol_scaling,
-        },
-        greeks: OptionGreeks { vega: shocked.vega, vanna: shocked.vanna, volga: shocked.volga, ..g },
-        bounds,
-    })
+        };
+        Ok(Marking { market: *market, policy: *policy, now, ranges, basis })
+    }
+
+    /// [`marks_vol_scale`] of a series expiring at `expiry`.
+    pub fn vol_scale(&self, expiry: i64) -> Result<Fx> {
+        marks_vol_scale(&self.market, expiry, self.now, &self.policy)
+    }
+
+    /// The marks of one series, with its expiry's vol scale `scale` ([`Self::vol_scale`]).
+    pub fn series(&self, kind: OptionKind, strike: Fx, expiry: i64, scale: Fx) -> Result<SeriesMarks> {
+        let (market, spot) = (&self.market, self.market.spot);
+        let seconds = expiry.saturating_sub(self.now).max(0);
+        let t = years_from_seconds(seconds)?;
+        let g = greeks(kind, spot, strike, market.vol, t)?;
+        let shocked = shock_scaled(
+            PositionRisk {
+                value: g.price,
+                delta: g.delta,
+                gamma: g.gamma,
+                vega: g.vega,
+                vanna: g.vanna,
+                volga: g.volga,
+            },
+            scale,
+        )?;
+        let root_t = sqrt(t)?;
+        let std_dev = market.vol.mul_c(root_t)?;
+        let unit = ShortOption {
+            kind,
+            units: ONE,
+            strike,
+            price: g.price,
+            delta: g.delta,
+            gamma: g.gamma,
+            std_dev,
+            bounds: BoundTerms::new(kind, spot, strike, g.delta, g.gamma, std_dev)?,
+        };
+        // K·φ(0)·σ·(√T0 − √(T0 − age)): the most time value a long unit loses within the age.
+        let root_later = sqrt(years_from_seconds(seconds.saturating_sub(self.policy.max_age).max(0))?)?;
+        let decay = INV_SQRT_2PI.mul_c(strike)?.mul_c(market.vol)?.mul_c(root_t.sub_c(root_later)?)?;
+        // The four ranges at once: the bounds' interior points are evaluated once for all of
+        // them (`convexity`).
+        let shortfall = shortfall_bounds(&unit, spot, self.ranges)?;
+        let overstatement = overstatement_bounds(&unit, spot, self.ranges)?;
+        let mut bounds = [[[ZERO; SIDES]; RANGES]; 2];
+        for ((sides, short), long) in bounds.iter_mut().flatten().zip(shortfall).zip(overstatement) {
+            *sides = [short, long.add_c(decay)?];
+        }
+        Ok(SeriesMarks {
+            basis: self.basis,
+            greeks: OptionGreeks { vega: shocked.vega, vanna: shocked.vanna, volga: shocked.volga, ..g },
+            bounds,
+        })
+    }
 }
 
 impl SeriesMarks {

@@ -19,7 +19,7 @@
 //! under counterparts, e.g. the sandbox's `Venue::mark`, is marked as given).
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::from_native;
-use xmargin_risk::marks::{compute_marks_scaled, marks_vol_scale};
+use xmargin_risk::marks::Marking;
 use xmargin_risk::Fx;
 use xmargin_risk::MarginParams;
 
@@ -100,6 +100,8 @@ impl UpdateMarks<'_> {
         let policy = m.marks_policy(&registry)?;
         // The initial bounds cover the initial grid in force (the governed scale).
         let params = MarginParams { initial_scale: registry.initial_scale()?, ..MarginParams::REFERENCE };
+        // Validated, and the bound ranges derived, once for every series marked here.
+        let marking = Marking::new(&at, now, &params, &policy).map_err(risk_error)?;
         // Validated: every bit a listed series (at most `MAX_SERIES` = 32, the mask's width).
         let mask = with_counterparts(m.listed_series(), args.series_mask);
         // The vol scale depends on the expiry only: once per expiry (an exp and a ln each).
@@ -113,22 +115,12 @@ impl UpdateMarks<'_> {
             let scale = match scales.iter().find(|(e, _)| *e == s.expiry) {
                 Some((_, scale)) => *scale,
                 None => {
-                    let scale = marks_vol_scale(&at, s.expiry, now, &policy).map_err(risk_error)?;
+                    let scale = marking.vol_scale(s.expiry).map_err(risk_error)?;
                     scales.push((s.expiry, scale));
                     scale
                 }
             };
-            let marks = compute_marks_scaled(
-                option_kind(s.kind),
-                strike,
-                s.expiry,
-                &at,
-                now,
-                &params,
-                &policy,
-                scale,
-            )
-            .map_err(risk_error)?;
+            let marks = marking.series(option_kind(s.kind), strike, s.expiry, scale).map_err(risk_error)?;
             m.marks[index].store(&marks, &basis)?;
         }
         emit!(MarksUpdated {
