@@ -14,6 +14,26 @@ use crate::fx::INV_SQRT_2PI;
 use crate::fx::{Checked, Fx, HALF, ZERO};
 use crate::portfolio::ShortOption;
 
+/// A price-shock interval [−down, up] (fractions of the spot, both ≥ 0). A crank's ranges are
+/// asymmetric: the scenario spots around a drifted spot reach further above the reference
+/// spot than below it, and above they are not capped (`marks::widened`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub down: Fx,
+    pub up: Fx,
+}
+
+impl Range {
+    /// [−r, r].
+    pub const fn symmetric(r: Fx) -> Range {
+        Range { down: r, up: r }
+    }
+
+    fn contains(&self, p: Fx) -> bool {
+        self.down.checked_neg().is_some_and(|low| p >= low) && p <= self.up
+    }
+}
+
 /// Below this σ√T the Lagrange bound is not used (expired options: gamma is 0).
 const MIN_STD_DEV: Fx = Fx::lit("0.000001");
 
@@ -42,38 +62,38 @@ fn floor_gap(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
 }
 
 /// An interior point of a supremum and the function's value there, counted for a range
-/// when |p| ≤ range.
+/// that contains p.
 type Interior = Option<(Fx, Fx)>;
 
-/// `f` at `p` when p lies within the largest of `ranges` (a point outside every range is not
-/// evaluated, as the one-range form never evaluates it: far vertices may overflow).
-fn interior_at<const N: usize>(p: Fx, ranges: &[Fx; N], f: impl Fn(Fx) -> Result<Fx>) -> Result<Interior> {
-    if ranges.iter().any(|r| p.abs() <= *r) {
+/// `f` at `p` when some range contains p (a point outside every range is not evaluated, as
+/// the one-range form never evaluates it: far vertices may overflow).
+fn interior_at<const N: usize>(p: Fx, ranges: &[Range; N], f: impl Fn(Fx) -> Result<Fx>) -> Result<Interior> {
+    if ranges.iter().any(|r| r.contains(p)) {
         Ok(Some((p, f(p)?)))
     } else {
         Ok(None)
     }
 }
 
-/// The largest value among `interior` points inside [−range, range], and `ends`.
-fn sup_with_interior(ends: Fx, interior: &[Interior], range: Fx) -> Fx {
-    interior.iter().flatten().filter(|(p, _)| p.abs() <= range).fold(ends, |sup, (_, v)| sup.max(*v))
+/// The largest value among `interior` points inside `range`, and `ends`.
+fn sup_with_interior(ends: Fx, interior: &[Interior], range: &Range) -> Fx {
+    interior.iter().flatten().filter(|(p, _)| range.contains(*p)).fold(ends, |sup, (_, v)| sup.max(*v))
 }
 
-/// Upper bound, over every price shock p in [−range, range], of how much more one short
-/// option unit can lose than the expansion says (quote units, ≥ 0), for each of `ranges`.
+/// Upper bound, over every price shock p in [−down, up], of how much more one short option
+/// unit can lose than the expansion says (quote units, ≥ 0), for each of `ranges`.
 /// The smaller of the suprema of two valid bounds:
 ///
 /// - Lagrange: V(S') = V + Δ·dS + ½·Γ(ξ)·dS² for some ξ between S and S', and for r = 0
 ///   Γ(ξ) ≤ φ(0)/(ξ·σ√T) ≤ φ(0)/(min(S, S')·σ√T); the excess is ½·(Γmax − Γ)·dS², which
-///   grows with |p| (so its supremum is at ±range);
+///   grows with |p| on each side (so its supremum is at an end);
 /// - value: V(S') ≤ intrinsic(S') + φ(0)·K·σ√T (time value peaks at the strike, where it is
 ///   at most φ(0)·K·σ√T); a concave quadratic on each side of the strike, so its supremum
 ///   is at the ends, the strike or a piece's vertex (the vertices only when Γ > 0).
 ///
 /// Suprema over the interval keep the add-on monotone in the range. Cheap on purpose (no
 /// exp/ln): it reuses the Greeks already computed.
-pub fn shortfall_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Fx; N]) -> Result<[Fx; N]> {
+pub fn shortfall_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Range; N]) -> Result<[Fx; N]> {
     let at = |p: Fx| interior_at(p, &ranges, |p| value_shortfall(o, spot, p));
     let mut interior: [Interior; 3] = [at(o.bounds.strike_shock)?, None, None];
     if o.gamma > ZERO {
@@ -82,11 +102,11 @@ pub fn shortfall_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Fx; 
     }
     let mut out = [ZERO; N];
     for (bound, range) in out.iter_mut().zip(ranges) {
-        let ends = value_shortfall(o, spot, range)?.max(value_shortfall(o, spot, range.neg_c()?)?);
-        let value_sup = sup_with_interior(ends, &interior, range);
+        let (up, down) = (range.up, range.down.neg_c()?);
+        let ends = value_shortfall(o, spot, up)?.max(value_shortfall(o, spot, down)?);
+        let value_sup = sup_with_interior(ends, &interior, &range);
         let sup = if o.std_dev > MIN_STD_DEV {
-            let lagrange_sup =
-                lagrange_shortfall(o, spot, range)?.max(lagrange_shortfall(o, spot, range.neg_c()?)?);
+            let lagrange_sup = lagrange_shortfall(o, spot, up)?.max(lagrange_shortfall(o, spot, down)?);
             lagrange_sup.min(value_sup)
         } else {
             value_sup
@@ -96,32 +116,37 @@ pub fn shortfall_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Fx; 
     Ok(out)
 }
 
-/// Upper bound, over p in [−range, range], of how much the expansion overstates one long
-/// option unit's gain (quote units, ≥ 0), for each of `ranges`. An option's value is convex
+/// Upper bound, over p in [−down, up], of how much the expansion overstates one long option
+/// unit's gain (quote units, ≥ 0), for each of `ranges`. An option's value is convex
 /// in the spot and never below intrinsic, so V(S') ≥ max(V + Δ·dS, intrinsic(S')); the
 /// overstatement is at most min(½·Γ·dS², expansion − intrinsic(S') + V), bounded here by the
 /// smaller supremum (the second is convex on each side of the strike: its supremum is at the
 /// ends or the strike).
-pub fn overstatement_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Fx; N]) -> Result<[Fx; N]> {
+pub fn overstatement_bounds<const N: usize>(
+    o: &ShortOption,
+    spot: Fx,
+    ranges: [Range; N],
+) -> Result<[Fx; N]> {
     let strike = o.bounds.strike_shock;
     let interior = [interior_at(strike, &ranges, |p| floor_gap(o, spot, p))?];
     let mut out = [ZERO; N];
     for (bound, range) in out.iter_mut().zip(ranges) {
-        let d_max = spot.mul_c(range)?;
+        // ½·Γ·dS² is largest at the farther end.
+        let d_max = spot.mul_c(range.up.max(range.down))?;
         let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
-        let ends = floor_gap(o, spot, range)?.max(floor_gap(o, spot, range.neg_c()?)?);
-        let floor_sup = sup_with_interior(ends, &interior, range);
+        let ends = floor_gap(o, spot, range.up)?.max(floor_gap(o, spot, range.down.neg_c()?)?);
+        let floor_sup = sup_with_interior(ends, &interior, &range);
         *bound = gamma_sup.min(floor_sup).max(ZERO);
     }
     Ok(out)
 }
 
-/// [`shortfall_bounds`] for one range.
+/// [`shortfall_bounds`] for one range [−range, range].
 pub fn shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
-    Ok(shortfall_bounds(o, spot, [range])?[0])
+    Ok(shortfall_bounds(o, spot, [Range::symmetric(range)])?[0])
 }
 
-/// [`overstatement_bounds`] for one range.
+/// [`overstatement_bounds`] for one range [−range, range].
 pub fn overstatement_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
-    Ok(overstatement_bounds(o, spot, [range])?[0])
+    Ok(overstatement_bounds(o, spot, [Range::symmetric(range)])?[0])
 }

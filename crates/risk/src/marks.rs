@@ -16,10 +16,14 @@
 //! evaluated on it unchanged.
 //!
 //! **What covers the error.** The convexity bounds of each series are computed at S0 over
-//! the widened range R' = R·(1 + D) + D (capped at `MAX_SHOCK`), where R is the grid (±P) or
-//! largest tail (±multiple·P) range of the level and D the policy's largest drift |S − S0|/S0: every
-//! scenario spot S·(1 + p), |p| ≤ R, is within S0·(1 ± R'). The bounds are suprema over the
-//! interval, so they cover the current value's own error too (p = 0): `Addons::value_error`.
+//! the widened range [−R_down, R_up] (`widened`), where R is the grid (±P) or largest tail
+//! (±multiple·P) range of the level (at most `MAX_SHOCK`) and D the policy's largest drift
+//! |S − S0|/S0: every scenario spot S·(1 + p), |p| ≤ R, lies in S0·[(1 − D)(1 − R),
+//! (1 + D)(1 + R)], so R_up = R·(1 + D) + D (not capped: a capped upper end left the spots
+//! between 1.99·S0 and 1.99·S unbounded once a drifted grid reached the cap) and R_down =
+//! R·(1 − D) + D < 1, taken no smaller than the former symmetric range R·(1 + D) + D capped at
+//! `MAX_SHOCK`, so no bound is below what it was. The bounds are suprema over the interval,
+//! so they cover the current value's own error too (p = 0): `Addons::value_error`.
 //! Time: marks are valued at their computation time t0. A short option is worth less (to its
 //! holder: owes less) later, so t0 is conservative; a long option loses at most
 //! K·φ(0)·σ·(√T0 − √(T0 − age)) of time value (r = 0: ∂V/∂T = K·φ(d2)·σ/(2√T)), which is
@@ -34,7 +38,7 @@ use alloc::vec::Vec;
 
 use crate::bs::{greeks, OptionGreeks, OptionKind};
 use crate::collateral::{Balance, CollateralMarket, Level};
-use crate::convexity::{overstatement_bounds, shortfall_bounds};
+use crate::convexity::{overstatement_bounds, shortfall_bounds, Range};
 use crate::error::{Result, RiskError};
 use crate::fx::{half, years_from_seconds, Checked, Fx, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
@@ -125,9 +129,12 @@ pub struct SeriesMarks {
     pub bounds: [[[Fx; SIDES]; RANGES]; 2],
 }
 
-/// A range widened for a drift D: R·(1 + D) + D, capped at `MAX_SHOCK`.
-fn widened(range: Fx, drift: Fx) -> Result<Fx> {
-    Ok(range.mul_c(ONE.add_c(drift)?)?.add_c(drift)?.min(MAX_SHOCK))
+/// The shocks around S0 that a range R at a spot drifted by up to D reaches (module docs):
+/// up R·(1 + D) + D, down max(R·(1 − D) + D, min(R·(1 + D) + D, `MAX_SHOCK`)).
+pub fn widened(range: Fx, drift: Fx) -> Result<Range> {
+    let up = range.mul_c(ONE.add_c(drift)?)?.add_c(drift)?;
+    let exact_down = range.mul_c(ONE.sub_c(drift)?)?.add_c(drift)?;
+    Ok(Range { down: exact_down.max(up.min(MAX_SHOCK)), up })
 }
 
 /// The grid of a level: the maintenance grid, or the initial one (shocks scaled).
@@ -171,7 +178,7 @@ pub struct Marking {
     market: UnderlyingMarket,
     policy: MarksPolicy,
     now: i64,
-    ranges: [Fx; 2 * RANGES],
+    ranges: [Range; 2 * RANGES],
     basis: MarksBasis,
 }
 
@@ -189,7 +196,7 @@ impl Marking {
         if now <= 0 {
             return Err(RiskError::TimeNotIncreasing);
         }
-        let mut ranges = [ZERO; 2 * RANGES];
+        let mut ranges = [Range::symmetric(ZERO); 2 * RANGES];
         for (level, out) in LEVELS.iter().zip(ranges.chunks_mut(RANGES)) {
             let p = level_params(&market.scenario, params, *level)?;
             for (range, r) in [p.max_price_shock, tail_range(&p)?].into_iter().zip(out.iter_mut()) {

@@ -4,7 +4,7 @@
 //! exactly when the reference errs for some range.
 use proptest::prelude::*;
 use xmargin_risk::bs::{greeks, intrinsic, OptionKind};
-use xmargin_risk::convexity::{overstatement_bounds, shortfall_bounds};
+use xmargin_risk::convexity::{overstatement_bounds, shortfall_bounds, Range};
 use xmargin_risk::fx::{Checked, Fx, HALF, INV_SQRT_2PI, ZERO};
 use xmargin_risk::portfolio::{BoundTerms, ShortOption};
 use xmargin_risk::Result;
@@ -140,8 +140,8 @@ proptest! {
             }
             Ok(out)
         };
-        let short = shortfall_bounds(&o, spot, ranges);
-        let long = overstatement_bounds(&o, spot, ranges);
+        let short = shortfall_bounds(&o, spot, ranges.map(Range::symmetric));
+        let long = overstatement_bounds(&o, spot, ranges.map(Range::symmetric));
         match one_by_one(reference::reference_shortfall_bound) {
             Ok(expected) => prop_assert_eq!(short, Ok(expected)),
             Err(_) => prop_assert!(short.is_err()),
@@ -160,12 +160,50 @@ fn a_reference_call() {
     let o = option(OptionKind::Call, 100.0, 1.1, 0.6, 30.0).expect("option");
     let spot = Fx::from_num(100);
     let ranges = [0.15, 0.45, 0.225, 0.675].map(Fx::from_num);
-    let short = shortfall_bounds(&o, spot, ranges).expect("shortfall");
-    let long = overstatement_bounds(&o, spot, ranges).expect("overstatement");
+    let short = shortfall_bounds(&o, spot, ranges.map(Range::symmetric)).expect("shortfall");
+    let long = overstatement_bounds(&o, spot, ranges.map(Range::symmetric)).expect("overstatement");
     for (i, r) in ranges.into_iter().enumerate() {
         assert_eq!(short[i], reference::reference_shortfall_bound(&o, spot, r).expect("reference"));
         assert_eq!(long[i], reference::reference_overstatement_bound(&o, spot, r).expect("reference"));
         assert!(short[i] > ZERO && long[i] > ZERO, "range {r}");
     }
     assert!(short[0] <= short[2] && short[2] <= short[1] && short[1] <= short[3]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+    /// An asymmetric range [−down, up] lies between [−min, min] and [−max, max] (below 1: a
+    /// symmetric range beyond it would reach negative spots), and widening its upper end
+    /// (beyond 1 too: a crank's upper ends are not capped) never lowers a bound: suprema over
+    /// nested intervals (10⁻⁹ relative slack for the floored products at different points).
+    #[test]
+    fn asymmetric_ranges_are_monotone(
+        call in any::<bool>(),
+        moneyness in 0.3f64..3.0,
+        vol in 0.05f64..3.0,
+        days in 1.0f64..400.0,
+        down in 0.0f64..0.99,
+        up in 0.0f64..0.99,
+        further in 0.0f64..1.5,
+    ) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let o = option(kind, 100.0, moneyness, vol, days);
+        prop_assume!(o.is_some());
+        let o = o.expect("assumed");
+        let spot = Fx::from_num(100);
+        let (lo, hi) = (Fx::from_num(down.min(up)), Fx::from_num(down.max(up)));
+        let range = Range { down: Fx::from_num(down), up: Fx::from_num(up) };
+        let wider = Range { up: Fx::from_num(up + further), ..range };
+        let at_most = |a: Fx, b: Fx| a.to_num::<f64>() <= b.to_num::<f64>() * (1.0 + 1e-9) + 1e-9;
+        for f in [shortfall_bounds::<1>, overstatement_bounds::<1>] {
+            let (Ok([inner]), Ok([outer])) = (f(&o, spot, [Range::symmetric(lo)]), f(&o, spot, [Range::symmetric(hi)])) else {
+                continue;
+            };
+            let [mid] = f(&o, spot, [range]).expect("within the outer range");
+            prop_assert!(at_most(inner, mid), "{inner} > {mid}");
+            prop_assert!(at_most(mid, outer), "{mid} > {outer}");
+            let [wide] = f(&o, spot, [wider]).expect("a wider upper end");
+            prop_assert!(at_most(mid, wide), "{mid} > {wide} with the upper end at {}", up + further);
+        }
+    }
 }

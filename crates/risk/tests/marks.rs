@@ -314,3 +314,60 @@ fn stable_price_charge_values_gains_at_the_ema() {
     assert_eq!(req(&with, Level::Initial), req(&without, Level::Initial).add_c(fx(50.0)).unwrap());
     assert_eq!(req(&with, Level::Maintenance), req(&without, Level::Maintenance));
 }
+
+/// A long call's initial tail bound covers the scenario spot furthest above the reference
+/// spot once the initial grid reaches the cap: initial scale 2.2 (the tail range 3 × 15% ×
+/// 2.2 ≥ 99%), the spot drifted up 25% (the largest drift a policy may allow) since the
+/// marks, the scenario at +99% of it: S' = 1.25 × 1.99 × S0. The expansion overstates a
+/// long at-the-money one-day call's gain there by far more than at 1.99 × S0, which is all a
+/// capped symmetric range (the bounds' former widening) covered (found by review).
+#[test]
+fn the_initial_tail_bound_covers_a_drifted_spot_beyond_the_cap() {
+    let params = MarginParams { initial_scale: fx(2.2), ..PARAMS };
+    let at = market(100.0, 0.3, ScenarioParams::REFERENCE);
+    let expiry = NOW + DAY;
+    let drift = policy(0.25, 3600);
+    let marks = compute_marks(OptionKind::Call, fx(100.0), expiry, &at, NOW, &params, &drift).expect("marks");
+    let t = fx(1.0 / 365.0);
+    let g = xmargin_risk::bs::greeks(OptionKind::Call, fx(100.0), fx(100.0), fx(0.3), t).expect("greeks");
+    let s = 100.0 * 1.25 * 1.99;
+    let x = s - 100.0;
+    let value =
+        xmargin_risk::bs::greeks(OptionKind::Call, fx(s), fx(100.0), fx(0.3), t).expect("greeks").price;
+    let expansion =
+        g.price.to_num::<f64>() + g.delta.to_num::<f64>() * x + 0.5 * g.gamma.to_num::<f64>() * x * x;
+    let overstatement = expansion - value.to_num::<f64>();
+    // [level: initial][range: largest tail][side: long]
+    let bound = marks.bounds[1][1][1].to_num::<f64>();
+    assert!(
+        bound >= overstatement,
+        "initial tail bound {bound} below the overstatement {overstatement} at {s}"
+    );
+    // The former widening, ±99% around S0, did not cover it.
+    let std_dev = fx(0.3).checked_mul(xmargin_risk::math::sqrt(t).expect("sqrt")).expect("σ√T");
+    let unit = xmargin_risk::portfolio::ShortOption {
+        kind: OptionKind::Call,
+        units: Fx::ONE,
+        strike: fx(100.0),
+        price: g.price,
+        delta: g.delta,
+        gamma: g.gamma,
+        std_dev,
+        bounds: xmargin_risk::portfolio::BoundTerms::new(
+            OptionKind::Call,
+            fx(100.0),
+            fx(100.0),
+            g.delta,
+            g.gamma,
+            std_dev,
+        )
+        .expect("terms"),
+    };
+    let capped = xmargin_risk::convexity::overstatement_bound(&unit, fx(100.0), fx(0.99))
+        .expect("bound")
+        .to_num::<f64>();
+    assert!(
+        capped < overstatement,
+        "the case is the one that mattered: capped {capped}, overstatement {overstatement}"
+    );
+}
