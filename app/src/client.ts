@@ -424,7 +424,6 @@ export class XmarginClient {
       offsetGroups: camelize<OffsetGroupConfigArg[]>(raw.offset_groups as unknown[]),
       quotePeg: camelize<QuotePegState>(raw.quote_peg as unknown),
       marginScale: camelize<MarginScaleParamsArg>(raw.margin_scale as unknown),
-      initialScaleRaisedAt: BigInt(raw.initial_scale_raised_at.toString()),
     };
   }
 

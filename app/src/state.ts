@@ -71,9 +71,6 @@ export interface RegistryState {
   /** The governed initial-margin scale, bps of the maintenance grid (`initialScaleBps` 0: never
    * set, the reference 15_000 = 1.5×). */
   marginScale: MarginScaleParamsArg;
-  /** Unix seconds of the last raise of the scale (0: never): marks computed at or before it
-   * are refused (`MarksParamsChanged`) until `update_marks` runs in a later second. */
-  initialScaleRaisedAt: bigint;
 }
 
 /** The governed initial-margin scale (`propose_risk_change` `{ marginScale: { params } }`). */

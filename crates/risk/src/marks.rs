@@ -29,9 +29,10 @@
 //! K·φ(0)·σ·(√T0 − √(T0 − age)) of time value (r = 0: ∂V/∂T = K·φ(d2)·σ/(2√T)), which is
 //! added to its bounds for the policy's largest age.
 //!
-//! **When marks may be used** (`SeriesMarks::check`): computed (t0 ≠ 0) after the policy's
-//! `computed_after` (the last raise of the initial-margin scale, whose grid the initial bounds
-//! cover), not older than the largest age, the same implied vol and vol scaling, the current largest price shock and
+//! **When marks may be used** (`SeriesMarks::check`): computed (t0 ≠ 0), for an initial
+//! scale at least the one in force (the policy's `initial_scale`: the initial bounds cover
+//! that level's grid, so a raise refuses marks computed before it, a lowering keeps them),
+//! not older than the largest age, the same implied vol and vol scaling, the current largest price shock and
 //! largest tail multiple not above those the bounds were computed for, |S − S0| ≤ D·S0. Otherwise a specific error:
 //! the caller refreshes the marks (a permissionless crank) and retries.
 use alloc::vec::Vec;
@@ -72,16 +73,15 @@ pub struct MarksPolicy {
     pub max_drift: Fx,
     /// Largest age of marks, seconds, in [60, 7 days].
     pub max_age: i64,
-    /// Marks computed at or before this unix time are refused (`MarksParamsChanged`): the
-    /// initial-margin scale was raised then, and their initial-level bounds cover a narrower
-    /// grid than the one in force. 0: no such limit.
-    pub computed_after: i64,
+    /// The initial-margin scale in force (`MarginParams::initial_scale`): marks whose initial
+    /// bounds were computed for a smaller one are refused (`MarksParamsChanged`).
+    pub initial_scale: Fx,
 }
 
 impl MarksPolicy {
-    /// A policy with no `computed_after` limit.
+    /// A policy under the reference initial scale (`MarginParams::REFERENCE`).
     pub const fn new(max_drift: Fx, max_age: i64) -> MarksPolicy {
-        MarksPolicy { max_drift, max_age, computed_after: 0 }
+        MarksPolicy { max_drift, max_age, initial_scale: MarginParams::REFERENCE.initial_scale }
     }
 
     pub const MIN_DRIFT: Fx = Fx::lit("0.001");
@@ -115,6 +115,8 @@ pub struct MarksBasis {
     pub tail_multiple: Fx,
     /// The expiry scaling the vol Greeks were scaled by (`SeriesMarks::greeks`).
     pub vol_scaling: VolScaling,
+    /// The initial-margin scale the initial-level bounds cover (`MarginParams::initial_scale`).
+    pub initial_scale: Fx,
 }
 
 /// One option series' marks: per-unit value and Greeks at the basis — vega, vanna and volga
@@ -210,6 +212,7 @@ impl Marking {
             max_price_shock: market.scenario.max_price_shock,
             tail_multiple: market.scenario.tail.largest_multiple(),
             vol_scaling: market.scenario.vol_scaling,
+            initial_scale: params.initial_scale,
         };
         Ok(Marking { market: *market, policy: *policy, now, ranges, basis })
     }
@@ -287,14 +290,12 @@ impl SeriesMarks {
         if b.computed_at == 0 {
             return Err(RiskError::MarksMissing);
         }
-        if b.computed_at <= policy.computed_after {
-            return Err(RiskError::MarksParamsChanged);
-        }
         let age = now.checked_sub(b.computed_at).ok_or(RiskError::Overflow)?;
         if !(0..=policy.max_age).contains(&age) {
             return Err(RiskError::MarksTooOld);
         }
         if market.vol != b.vol
+            || policy.initial_scale > b.initial_scale
             || market.scenario.max_price_shock > b.max_price_shock
             || tail_multiple > b.tail_multiple
             || market.scenario.vol_scaling != b.vol_scaling
@@ -804,6 +805,8 @@ pub fn settled_marks(value: Fx, market: &UnderlyingMarket, now: i64) -> SeriesMa
             max_price_shock: market.scenario.max_price_shock,
             tail_multiple: market.scenario.tail.largest_multiple(),
             vol_scaling: market.scenario.vol_scaling,
+            // No bounds (all zero) cover any initial scale.
+            initial_scale: Fx::MAX,
         },
         greeks: OptionGreeks { price: value, delta: ZERO, gamma: ZERO, vega: ZERO, vanna: ZERO, volga: ZERO },
         bounds: [[[ZERO; SIDES]; RANGES]; 2],

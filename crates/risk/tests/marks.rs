@@ -256,11 +256,13 @@ fn stale_marks_are_refused() {
     assert_eq!(check(&market(100.0, 0.6, wider), NOW), Err(RiskError::MarksParamsChanged));
     let narrower = ScenarioParams { max_price_shock: fx(0.10), ..ScenarioParams::REFERENCE };
     assert_eq!(check(&market(100.0, 0.6, narrower), NOW), Ok(()));
-    // The initial scale was raised when the marks were computed, or after: refused.
-    let raised = |at_time: i64| xmargin_risk::marks::MarksPolicy { computed_after: at_time, ..policy };
-    assert_eq!(marks.check(&at, NOW, &raised(NOW - 1)), Ok(()));
-    assert_eq!(marks.check(&at, NOW, &raised(NOW)), Err(RiskError::MarksParamsChanged));
-    assert_eq!(marks.check(&at, NOW + 10, &raised(NOW + 5)), Err(RiskError::MarksParamsChanged));
+    // Computed for the reference initial scale (1.5): refused once a larger one is in force,
+    // kept under a smaller one (their wider bounds still cover).
+    let scaled = |s: f64| xmargin_risk::marks::MarksPolicy { initial_scale: fx(s), ..policy };
+    assert_eq!(marks.basis.initial_scale, fx(1.5));
+    assert_eq!(marks.check(&at, NOW, &scaled(1.5)), Ok(()));
+    assert_eq!(marks.check(&at, NOW, &scaled(1.2)), Ok(()));
+    assert_eq!(marks.check(&at, NOW, &scaled(1.5001)), Err(RiskError::MarksParamsChanged));
     let never = xmargin_risk::marks::SeriesMarks {
         basis: xmargin_risk::marks::MarksBasis { computed_at: 0, ..marks.basis },
         ..marks

@@ -28,10 +28,9 @@ pub fn margin_scale(bps: u16) -> MarginScaleParams {
 }
 
 impl Venue {
-    /// The initial-margin scale as stored, and the time of its last raise.
-    pub fn margin_scale(&self) -> (MarginScaleParams, i64) {
-        let r = self.sb.registry().expect("registry");
-        (r.margin_scale, r.initial_scale_raised_at)
+    /// The initial-margin scale as stored.
+    pub fn margin_scale(&self) -> MarginScaleParams {
+        self.sb.registry().expect("registry").margin_scale
     }
 
     /// Proposes the initial-margin scale `params`; returns the proposal id.

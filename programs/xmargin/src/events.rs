@@ -418,14 +418,13 @@ pub struct QuotePegChanged {
 }
 
 /// The initial-margin scale changed: by a timelocked proposal (`change_id`) or by the
-/// guardian raising it (`change_id` = None). After a raise, marks computed at or before
-/// `marks_refused_through` (unix seconds; 0: none refused) are refused until recomputed.
+/// guardian raising it (`change_id` = None). After a raise, marks computed for the old scale
+/// are refused until recomputed (`SeriesMarksState::initial_scale_bps`).
 #[event]
 pub struct MarginScaleChanged {
     pub change_id: Option<u64>,
     pub old: crate::state::MarginScaleParams,
     pub new: crate::state::MarginScaleParams,
-    pub marks_refused_through: i64,
 }
 
 /// Emitted by `update_quote_peg`: the quote's conservative USD price (10^−9 USD per quote

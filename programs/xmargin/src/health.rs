@@ -372,6 +372,7 @@ pub fn current_basis(registry: &HaircutRegistry, data: &UnderlyingMarket) -> Res
         config.implied_vol_bps,
         config.largest_tail_hundredths(),
         config.vol_scaling_key(),
+        registry.margin_scale.effective_bps(),
         data,
     )
 }

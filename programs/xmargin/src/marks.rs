@@ -18,13 +18,13 @@ pub fn shock_ppm(shock: Fx) -> Result<u32> {
 }
 
 impl Market {
-    /// The market's drift and age limits, and the registry's last raise of the initial scale
-    /// (marks computed until then are refused).
+    /// The market's drift and age limits, and the registry's initial scale (marks computed
+    /// for a smaller one are refused).
     pub fn marks_policy(&self, registry: &HaircutRegistry) -> Result<MarksPolicy> {
         Ok(MarksPolicy {
             max_drift: bps(self.max_mark_drift_bps)?,
             max_age: i64::from(self.max_mark_age_secs),
-            computed_after: registry.initial_scale_raised_at,
+            initial_scale: registry.initial_scale()?,
         })
     }
 }
@@ -45,11 +45,13 @@ fn marking_shock(current: &UnderlyingMarket) -> Result<(u32, Fx)> {
     Ok((shock, ppm(shock)?))
 }
 
-/// The registry's current vol, shock, largest tail multiple and expiry scaling of an
-/// underlying, stored form and engine form: a series marked under them (the usual case)
-/// converts without a division.
+/// The registry's current vol, shock, largest tail multiple, expiry scaling and initial
+/// scale of an underlying, stored form and engine form: a series marked under them (the
+/// usual case) converts without a division.
 #[derive(Clone, Copy)]
 pub struct CurrentBasis {
+    pub initial_scale_bps: u16,
+    pub initial_scale: Fx,
     pub implied_vol_bps: u32,
     pub vol: Fx,
     pub shock_ppm: u32,
@@ -65,10 +67,13 @@ impl CurrentBasis {
         implied_vol_bps: u32,
         tail_hundredths: u16,
         vol_scaling_key: [u16; 3],
+        initial_scale_bps: u16,
         market: &UnderlyingMarket,
     ) -> Result<CurrentBasis> {
         let (shock_ppm, shock) = marking_shock(market)?;
         Ok(CurrentBasis {
+            initial_scale_bps,
+            initial_scale: bps(initial_scale_bps)?,
             implied_vol_bps,
             vol: market.vol,
             shock_ppm,
@@ -121,6 +126,11 @@ impl SeriesMarksState {
                 } else {
                     vol_scaling(self.vol_scaling_key(), false)?
                 },
+                initial_scale: if self.initial_scale_bps == current.initial_scale_bps {
+                    current.initial_scale
+                } else {
+                    bps(self.initial_scale_bps)?
+                },
             },
             greeks: OptionGreeks {
                 price: g(0),
@@ -135,7 +145,7 @@ impl SeriesMarksState {
     }
 
     /// Stores `m`, computed at `current`'s implied vol, largest price shock (rounded up to
-    /// ppm), tail and expiry scaling; its bounds rounded up to 2^−24 (`MarksOutOfRange` for
+    /// ppm), tail, expiry scaling and initial scale; its bounds rounded up to 2^−24 (`MarksOutOfRange` for
     /// one beyond what 64 bits hold: nothing is written then).
     pub fn store(&mut self, m: &SeriesMarks, current: &CurrentBasis) -> Result<()> {
         let mut bounds = [[[0u64; 2]; 2]; 2];
@@ -152,6 +162,8 @@ impl SeriesMarksState {
         self.tail_multiple_hundredths = current.tail_hundredths;
         [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps] =
             current.vol_scaling_key;
+        self.initial_scale_bps = current.initial_scale_bps;
+        self._padding = [0; 6];
         self.spot.set(m.basis.spot);
         let g = &m.greeks;
         self.greeks = [g.price, g.delta, g.gamma, g.vega, g.vanna, g.volga].map(StoredFx::from);

@@ -20,7 +20,8 @@ use crate::error::risk_error;
 /// 3: fees accrue in the market (`fees_accrued`, `sweep_fees`) and the market keeps its share
 /// of Σ positive quote balances (`positive_quote_delta`), both in former reserved bytes.
 /// 4: each series' convexity bounds are stored in 64 bits (`SeriesMarksState::bounds`, rounded
-/// up), which frees 2 KiB within the 10 KiB a CPI may allocate; the volatility estimator moved
+/// up), which frees 2 KiB within the 10 KiB a CPI may allocate; each series records the
+/// initial scale its bounds cover (`initial_scale_bps`); the volatility estimator moved
 /// here from the registry (`volatility`), the rest is room for later fields (`reserved`);
 /// `migrate_market` converts a version-3 market in place.
 pub const MARKET_VERSION: u8 = 4;
@@ -154,7 +155,7 @@ pub struct Market {
 }
 
 /// `Market::reserved` bytes: the account stays exactly 10 KiB.
-pub const MARKET_RESERVED: usize = 48 + MAX_SERIES * 64 - 72;
+pub const MARKET_RESERVED: usize = 48 + MAX_SERIES * (64 - 8) - 72;
 
 /// The underlying's realized-volatility estimator (`xmargin_risk::vol`; its parameters are the
 /// registry's `UnderlyingConfig`), written by `update_volatility`; started at the implied vol
@@ -225,13 +226,17 @@ pub struct SeriesMarksState {
     /// short, long]`, quote units per underlying unit × 2^24, rounded up
     /// (`xmargin_risk::stored_bounds`).
     pub bounds: [[[u64; 2]; 2]; 2],
+    /// The initial-margin scale the initial bounds cover, bps (the registry's when marked):
+    /// refused under a larger one (`MarksPolicy::initial_scale`).
+    pub initial_scale_bps: u16,
+    pub _padding: [u8; 6],
 }
 
 const _: () = assert!(core::mem::size_of::<OptionSeries>() == 48);
-const _: () = assert!(core::mem::size_of::<SeriesMarksState>() == 200);
+const _: () = assert!(core::mem::size_of::<SeriesMarksState>() == 208);
 const _: () = assert!(
     core::mem::size_of::<Market>()
-        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 4 * 16 + 8 + MAX_SERIES * (48 + 200) + 16 + 72 + MARKET_RESERVED
+        == 8 + 32 + 4 * 8 + 16 + 16 + 8 + 4 * 16 + 8 + MAX_SERIES * (48 + 208) + 16 + 72 + MARKET_RESERVED
 );
 // Created by CPI in `create_market`: must stay within the 10 KiB a CPI may allocate. Version
 // 3 had the same size (`migrate_market` rewrites it in place).

@@ -9,16 +9,20 @@
 //! same bytes, and every bound is rounded up to 2^−24 (`xmargin_risk::stored_bounds`), never
 //! below what was stored, so marks valid before are valid after and cover at least as much.
 //! A series with a bound beyond the 64-bit range (no realistic price reaches it) is left
-//! unmarked instead (`computed_at` 0: `MarksMissing` until `update_marks`).
+//! unmarked instead (`computed_at` 0: `MarksMissing` until `update_marks`). Each converted
+//! series records the reference initial scale, the one version 3 marked under.
 use xmargin_risk::stored_bounds::to_stored;
 use xmargin_risk::Fx;
 
 use super::market::{market_v3, Market, MARKET_VERSION, MAX_SERIES};
+use super::registry::REFERENCE_INITIAL_SCALE_BPS;
 
 /// Byte offset of `Market::version` in the account (after the discriminator).
 const VERSION: usize = 8;
 /// A version-4 series' marks size, and where the fields after the marks are (account offsets).
 const V4_MARKS_SIZE: usize = core::mem::size_of::<super::SeriesMarksState>();
+/// Bytes of a version-4 series' bounds (eight u64), followed by its initial scale.
+const V4_BOUNDS: usize = 8 * 8;
 const V4_MARKS_END: usize = market_v3::MARKS + MAX_SERIES * V4_MARKS_SIZE;
 const V4_FEES_ACCRUED: usize = 8 + core::mem::offset_of!(Market, fees_accrued);
 const V4_POSITIVE_QUOTE_DELTA: usize = 8 + core::mem::offset_of!(Market, positive_quote_delta);
@@ -39,8 +43,15 @@ pub fn migrate_v3_to_v4(data: &mut [u8], estimator: &[u8; 72]) -> u32 {
     let (old_marks, _) = old_marks.as_chunks::<{ market_v3::MARKS_SIZE }>();
     for (bit, (old, new)) in (0u32..).zip(old_marks.iter().zip(new_marks)) {
         let (old_head, old_bounds) = old.split_at(market_v3::MARKS_HEAD);
-        let (new_head, new_bounds) = new.split_at_mut(market_v3::MARKS_HEAD);
+        let (new_head, new_tail) = new.split_at_mut(market_v3::MARKS_HEAD);
+        let (new_bounds, new_scale) = new_tail.split_at_mut(V4_BOUNDS);
         new_head.copy_from_slice(old_head);
+        new_scale.fill(0);
+        // Version 3 marked every series under the reference initial scale (`computed_at`, the
+        // head's first 8 bytes, is 0 for a series never marked: it records nothing).
+        if old_head[..8] != [0; 8] {
+            new_scale[..2].copy_from_slice(&REFERENCE_INITIAL_SCALE_BPS.to_le_bytes());
+        }
         let mut ok = true;
         for (from, to) in old_bounds.as_chunks::<16>().0.iter().zip(new_bounds.as_chunks_mut::<8>().0) {
             match to_stored(Fx::from_bits(i128::from_le_bytes(*from))) {
@@ -51,6 +62,7 @@ pub fn migrate_v3_to_v4(data: &mut [u8], estimator: &[u8; 72]) -> u32 {
         if !ok {
             new_head.fill(0);
             new_bounds.fill(0);
+            new_scale.fill(0);
             cleared |= 1u32.checked_shl(bit).unwrap_or(0);
         }
     }
@@ -71,7 +83,7 @@ fn copy8(bytes: &[u8]) -> [u8; 8] {
 // Version 4's marks start where version 3's did, its series marks are the head plus eight
 // u64 bounds, and its fields after the marks follow them.
 const _: () = assert!(8 + core::mem::offset_of!(Market, marks) == market_v3::MARKS);
-const _: () = assert!(V4_MARKS_SIZE == market_v3::MARKS_HEAD + 8 * 8);
+const _: () = assert!(V4_MARKS_SIZE == market_v3::MARKS_HEAD + V4_BOUNDS + 8);
 const _: () = assert!(V4_FEES_ACCRUED == V4_MARKS_END);
 const _: () =
     assert!(V4_POSITIVE_QUOTE_DELTA == V4_FEES_ACCRUED + 8 && V4_VOLATILITY == V4_POSITIVE_QUOTE_DELTA + 8);

@@ -245,11 +245,7 @@ pub struct HaircutRegistry {
     /// The initial level's grid as a multiple of maintenance's (`change_kind::MARGIN_SCALE`;
     /// all zero: the reference 1.5×, as before the field existed).
     pub margin_scale: MarginScaleParams,
-    /// Unix seconds of the last raise of `margin_scale`; 0: never raised. Marks computed at or
-    /// before it bound a narrower initial grid and are refused (`MarksParamsChanged`) until
-    /// `update_marks` recomputes them.
-    pub initial_scale_raised_at: i64,
-    pub reserved: [u8; 56],
+    pub reserved: [u8; 64],
 }
 
 /// The governed initial-margin scale (`change_kind::MARGIN_SCALE`).
@@ -326,20 +322,12 @@ const _: () = assert!(core::mem::size_of::<TailRowConfig>() == 6);
 const _: () = assert!(core::mem::size_of::<UnderlyingConfig>() == 272);
 const _: () = assert!(core::mem::size_of::<QuotePegParams>() == 120);
 const _: () = assert!(core::mem::size_of::<QuotePegConfig>() == 136);
-// Header, collaterals, underlyings, loss index, offset groups, quote peg, margin scale and its
-// last raise, reserved: the size it had before the groups, the peg and the scale (they took
-// 32, 136 and 16 of the 240 reserved bytes).
+// Header, collaterals, underlyings, loss index, offset groups, quote peg, margin scale,
+// reserved: the size it had before the groups, the peg and the scale (they took 32, 136 and 8
+// of the 240 reserved bytes).
 const _: () = assert!(
     core::mem::size_of::<HaircutRegistry>()
-        == 8 + 32
-            + MAX_COLLATERALS * 344
-            + MAX_UNDERLYINGS * 272
-            + 16
-            + MAX_OFFSET_GROUPS * 8
-            + 136
-            + 8
-            + 8
-            + 56
+        == 8 + 32 + MAX_COLLATERALS * 344 + MAX_UNDERLYINGS * 272 + 16 + MAX_OFFSET_GROUPS * 8 + 136 + 8 + 64
 );
 const _: () = assert!(core::mem::size_of::<MarginScaleParams>() == 8);
 const _: () = assert!(
@@ -363,15 +351,6 @@ impl HaircutRegistry {
     /// The initial level's grid as a multiple of maintenance's (`margin_scale`).
     pub fn initial_scale(&self) -> Result<xmargin_risk::Fx> {
         super::units::bps(self.margin_scale.effective_bps())
-    }
-
-    /// Sets the initial scale at `now`; a raise refuses the marks computed until now
-    /// (`initial_scale_raised_at`).
-    pub fn set_margin_scale(&mut self, params: MarginScaleParams, now: i64) {
-        if params.effective_bps() > self.margin_scale.effective_bps() {
-            self.initial_scale_raised_at = now;
-        }
-        self.margin_scale = params;
     }
 
     pub fn collateral_index(&self, mint: &Pubkey) -> Option<usize> {

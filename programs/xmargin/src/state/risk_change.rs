@@ -691,7 +691,7 @@ impl MarginScaleParams {
     /// Per-change bounds of a timelocked change from `current`: valid (`check`), lowered by
     /// at most `step` bps (`InitialScaleStepTooLarge`: the initial grid is the room between
     /// opening risk and being liquidated); raises are free (they only add margin, and refuse
-    /// the marks computed before them, `HaircutRegistry::set_margin_scale`).
+    /// the marks computed for a smaller scale, `SeriesMarksState::initial_scale_bps`).
     pub fn check_change(&self, current: &Self, step: u16) -> Result<()> {
         self.check()?;
         require!(

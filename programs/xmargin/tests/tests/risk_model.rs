@@ -244,7 +244,9 @@ fn the_initial_scale_is_governed_and_a_raise_refuses_older_marks() {
     let (perp_m, perp_i, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
     let (writer_m, writer_i, _) = requirements(&mut v, &writer.portfolio).unwrap_or_else(|f| panic!("{f}"));
     // A registry that never set the scale reads as the reference 1.5×.
-    assert_eq!(v.margin_scale(), (margin_scale(0), 0));
+    assert_eq!(v.margin_scale(), margin_scale(0));
+    let call = usize::from(series);
+    assert_eq!(v.market(0).marks[call].initial_scale_bps, 15_000, "marks record the scale they cover");
     // Out of range, or padding: refused, nothing written (not even the proposal counter).
     let mut padded = margin_scale(15_000);
     padded._padding[0] = 1;
@@ -261,31 +263,24 @@ fn the_initial_scale_is_governed_and_a_raise_refuses_older_marks() {
         |v| v.propose_margin_scale(margin_scale(12_499)).map(|_| unreachable_success()),
         XmarginError::InitialScaleStepTooLarge,
     );
-    // A raise through the timelock: the event has both values and the time through which
-    // marks are refused (the execution's own second).
+    // A raise through the timelock, with both values in the event.
     let id = v.propose_margin_scale(margin_scale(20_000)).unwrap_or_else(|f| panic!("{f}"));
     v.warp(DEFAULT_TIMELOCK_SECS);
+    v.mark_all();
     let done = landed(v.execute(id));
     cu::record("execute_risk_change", "initial scale 1.5x -> 2x", done.compute_units, GOVERNANCE_CEILING);
-    let (now, _) = v.sb.now();
     let event = events::<MarginScaleChanged>(&done.logs).remove(0);
-    assert_eq!(
-        (event.change_id, event.old, event.new, event.marks_refused_through),
-        (Some(id), margin_scale(0), margin_scale(20_000), now)
-    );
-    assert_eq!(v.margin_scale(), (margin_scale(20_000), now));
-    // The writer's marks bound the 1.5× initial grid: refused, even marks computed in the
-    // raise's own second (they may predate it), until a crank in a later second.
+    assert_eq!((event.change_id, event.old, event.new), (Some(id), margin_scale(0), margin_scale(20_000)));
+    assert_eq!(v.margin_scale(), margin_scale(20_000));
+    // The writer's marks, fresh but computed for the 1.5× initial grid, are refused (in the
+    // raise's own second too) until a crank recomputes them, at once, for 2×.
     assert_error(
         &health_error(&mut v, &writer.portfolio).expect("refused"),
         XmarginError::MarksParamsChanged,
     );
     v.mark_all();
-    assert_error(
-        &health_error(&mut v, &writer.portfolio).expect("refused"),
-        XmarginError::MarksParamsChanged,
-    );
-    v.warp(1);
+    assert_eq!(v.market(0).marks[call].initial_scale_bps, 20_000);
+    assert!(health_error(&mut v, &writer.portfolio).is_none(), "re-marked in the raise's second");
     // A perp book: maintenance as before, initial scaled 2 / 1.5 (the grid and the tail moves
     // are multiples of the shock, capped at a 95% fall nowhere near here).
     let (m, i, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
@@ -318,12 +313,8 @@ fn the_initial_scale_is_governed_and_a_raise_refuses_older_marks() {
     v.warp(1);
     let done = landed(v.tighten_scenario(TightenScenarioArgs::MarginScale { params: margin_scale(22_000) }));
     cu::record("tighten_scenario", "guardian: raise the initial scale", done.compute_units, TIGHTEN_CEILING);
-    let (raised, _) = v.sb.now();
     let event = events::<MarginScaleChanged>(&done.logs).remove(0);
-    assert_eq!(
-        (event.change_id, event.old, event.new, event.marks_refused_through),
-        (None, margin_scale(20_000), margin_scale(22_000), raised)
-    );
+    assert_eq!((event.change_id, event.old, event.new), (None, margin_scale(20_000), margin_scale(22_000)));
     assert_error(
         &health_error(&mut v, &writer.portfolio).expect("refused"),
         XmarginError::MarksParamsChanged,
@@ -334,9 +325,10 @@ fn the_initial_scale_is_governed_and_a_raise_refuses_older_marks() {
     let id = v.propose_margin_scale(margin_scale(20_000)).unwrap_or_else(|f| panic!("{f}"));
     v.warp(DEFAULT_TIMELOCK_SECS);
     v.mark_all();
+    assert_eq!(v.market(0).marks[call].initial_scale_bps, 22_000);
     landed(v.execute(id));
-    assert_eq!(v.margin_scale(), (margin_scale(20_000), raised));
-    assert!(health_error(&mut v, &writer.portfolio).is_none(), "marks computed before a lowering stay valid");
+    assert_eq!(v.margin_scale(), margin_scale(20_000));
+    assert!(health_error(&mut v, &writer.portfolio).is_none(), "marks computed for 2.2x cover 2x");
 }
 
 /// A change of the reference underlying's tail: row 1 (−3 × P, vol +25 points) weighs 35% → `w`.

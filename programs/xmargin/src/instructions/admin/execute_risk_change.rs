@@ -136,13 +136,8 @@ impl ExecuteRiskChange<'_> {
                 let old = registry.margin_scale;
                 require!(old == change.margin_scale_before, XmarginError::RiskChangeStale);
                 change.margin_scale.check_change(&old, step)?;
-                registry.set_margin_scale(change.margin_scale, Clock::get()?.unix_timestamp);
-                emit!(MarginScaleChanged {
-                    change_id: Some(change.id),
-                    old,
-                    new: change.margin_scale,
-                    marks_refused_through: registry.initial_scale_raised_at,
-                });
+                registry.margin_scale = change.margin_scale;
+                emit!(MarginScaleChanged { change_id: Some(change.id), old, new: change.margin_scale });
             }
             _ => return err!(XmarginError::RiskChangeMismatch),
         }

@@ -1,8 +1,8 @@
 //! `tighten_scenario` (guardian): adds stress at once, without the timelock, to an
 //! underlying's scenarios (tail weights up, tail rows added after the current ones, the
 //! adaptive shock's stressed shock up), to the quote's depeg contingency (threshold or
-//! factor up, same oracle), or to the initial-margin scale (up; marks computed until then are
-//! refused until `update_marks` recomputes them, `HaircutRegistry::set_margin_scale`). Everything else — and every loosening, and the vol-shock expiry
+//! factor up, same oracle), or to the initial-margin scale (up; marks computed for the old
+//! scale are refused until `update_marks` recomputes them). Everything else — and every loosening, and the vol-shock expiry
 //! scaling, whose change raises some series' shocks and lowers others' — goes through the
 //! timelock (`propose_risk_change`); anything else is `GuardianCannotLoosenScenario`. The
 //! tail of an underlying in an offset group does not change here (`GroupedTailChange`: legs
@@ -90,13 +90,8 @@ impl TightenScenario<'_> {
             }
             TightenScenarioArgs::MarginScale { params } => {
                 let old = registry.margin_scale;
-                registry.set_margin_scale(params, Clock::get()?.unix_timestamp);
-                emit!(MarginScaleChanged {
-                    change_id: None,
-                    old,
-                    new: params,
-                    marks_refused_through: registry.initial_scale_raised_at,
-                });
+                registry.margin_scale = params;
+                emit!(MarginScaleChanged { change_id: None, old, new: params });
             }
         }
         Ok(())
