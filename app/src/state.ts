@@ -61,7 +61,8 @@ export type CollateralState = Types["collateralConfig"];
 export interface RegistryState {
   collaterals: CollateralState[];
   underlyingCount: number;
-  /** Listed underlyings (active slots only), with their volatility-estimator state. */
+  /** Listed underlyings (active slots only); their volatility estimators are in their markets
+   * (`volatilityOf`). */
   underlyings: UnderlyingConfigArg[];
   /** Every offset-group slot (`MAX_OFFSET_GROUPS`), unused ones all zero. */
   offsetGroups: OffsetGroupConfigArg[];

@@ -223,6 +223,21 @@ fn quote_peg_governance_is_bounded_and_the_guardian_only_raises_it() {
     refused(&mut v, |v| v.execute(id), XmarginError::RiskChangeStale);
 }
 
+/// A BTC call struck at 66,000 expiring in `days`, listed and marked, and a writer short 10
+/// lots of it (sold to a buyer at its model price): the series and the writer.
+fn short_call(v: &mut Venue, days: i64) -> (u8, Trader) {
+    let expiry = v.expiry_in_days(days);
+    let series =
+        v.list_series(0, instrument_kind::CALL, 66_000_000_000, expiry).unwrap_or_else(|f| panic!("{f}"));
+    let writer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    let buyer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
+    v.mark_all();
+    let premium = v.market(0).marks[usize::from(series)].greeks[0];
+    let price = v.tick_price(((fx_bits_to_f64(premium.get().to_bits()) * 1e6) as u64).max(10_000));
+    landed(v.trade(&buyer, &writer, 0, series, 10, price));
+    (series, writer)
+}
+
 /// `refresh_health` of `portfolio` with the marks as they are; the error, if any.
 fn health_error(v: &mut Venue, portfolio: &Pubkey) -> Option<TxFailure> {
     v.health_as_is(portfolio).err()
@@ -232,15 +247,7 @@ fn health_error(v: &mut Venue, portfolio: &Pubkey) -> Option<TxFailure> {
 fn the_initial_scale_is_governed_and_a_raise_refuses_older_marks() {
     let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
     let (taker, _maker) = long_btc(&mut v, 20_000_000_000, 100);
-    let expiry = v.expiry_in_days(30);
-    let series =
-        v.list_series(0, instrument_kind::CALL, 66_000_000_000, expiry).unwrap_or_else(|f| panic!("{f}"));
-    let writer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
-    let buyer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
-    v.mark_all();
-    let premium = v.market(0).marks[usize::from(series)].greeks[0];
-    let price = v.tick_price(((fx_bits_to_f64(premium.get().to_bits()) * 1e6) as u64).max(10_000));
-    landed(v.trade(&buyer, &writer, 0, series, 10, price));
+    let (series, writer) = short_call(&mut v, 30);
     let (perp_m, perp_i, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
     let (writer_m, writer_i, _) = requirements(&mut v, &writer.portfolio).unwrap_or_else(|f| panic!("{f}"));
     // A registry that never set the scale reads as the reference 1.5×.
@@ -411,15 +418,7 @@ fn the_guardian_only_adds_stress_and_health_and_marks_follow() {
     let mut v = Venue::new(&[BTC]).unwrap_or_else(|e| panic!("{e}"));
     let (taker, _maker) = long_btc(&mut v, 20_000_000_000, 100);
     // A short 1-day call: its marks carry the expiry-scaled vol Greeks and the tail range.
-    let expiry = v.expiry_in_days(1);
-    let series =
-        v.list_series(0, instrument_kind::CALL, 66_000_000_000, expiry).unwrap_or_else(|f| panic!("{f}"));
-    let writer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
-    let buyer = v.trader(50_000_000_000).unwrap_or_else(|f| panic!("{f}"));
-    v.mark_all();
-    let premium = v.market(0).marks[usize::from(series)].greeks[0];
-    let price = v.tick_price(((fx_bits_to_f64(premium.get().to_bits()) * 1e6) as u64).max(10_000));
-    landed(v.trade(&buyer, &writer, 0, series, 10, price));
+    let (series, writer) = short_call(&mut v, 1);
     let (before_m, _, _) = requirements(&mut v, &taker.portfolio).unwrap_or_else(|f| panic!("{f}"));
     let current = v.underlying_config(0);
     // Not the guardian; then loosenings: a lighter row, a row removed, the exponent, another
