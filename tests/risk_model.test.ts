@@ -32,14 +32,20 @@ function peg(thresholdBps: number, factorHundredths: number): QuotePegParamsArg 
   return { oracle: oracleConfig(PEG_FEED, OracleKind.PythPull), thresholdBps, factorHundredths, padding: [0, 0, 0, 0] };
 }
 
-test("a depegged quote raises the requirement; the guardian only raises the contingency", async () => {
+/** A venue where trader a is long 1 SOL perp (100 lots at 150 USDC), and a's health as the
+ * program computes it (a simulated `refresh_health`). */
+async function longSolPerp() {
   const s = await setup();
-  // Trader a is long 1 SOL perp (100 lots at 150 USDC).
   s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, 100n, SOL))], [s.a.owner, s.b.owner]);
   const view = async () => {
     const simulate = (ixs: Parameters<typeof s.sb.simulate>[0]) => s.sb.simulate([...marginBudgetIxs(), ...ixs]);
     return getPortfolioHealth(client, s.a.portfolio, await health(s, s.a), simulate);
   };
+  return { s, view };
+}
+
+test("a depegged quote raises the requirement; the guardian only raises the contingency", async () => {
+  const { s, view } = await longSolPerp();
   const par = await view();
 
   const id = (await s.exchange()).nextRiskChangeId;
@@ -79,12 +85,7 @@ test("a depegged quote raises the requirement; the guardian only raises the cont
 });
 
 test("the initial scale is governed: a raise scales the initial grid; the guardian only raises it", async () => {
-  const s = await setup();
-  s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, 100n, SOL))], [s.a.owner, s.b.owner]);
-  const view = async () => {
-    const simulate = (ixs: Parameters<typeof s.sb.simulate>[0]) => s.sb.simulate([...marginBudgetIxs(), ...ixs]);
-    return getPortfolioHealth(client, s.a.portfolio, await health(s, s.a), simulate);
-  };
+  const { s, view } = await longSolPerp();
   const before = await view();
   const registry = await s.registry();
   assert.equal(registry.marginScale.initialScaleBps, 0);
