@@ -49,7 +49,7 @@ use xmargin_risk::trading::pending_funding;
 use xmargin_risk::{MarginParams, MarginReport, UnderlyingMarket};
 
 use crate::error::{risk_error, XmarginError};
-use crate::marks::CurrentBasis;
+use crate::marks::{CurrentBasis, InitialScale};
 use crate::oracle::{kind, read_price, OraclePrice};
 use crate::state::units::bps;
 use crate::state::LoadChecked;
@@ -366,13 +366,17 @@ pub fn marked_position(
 }
 
 /// The registry's current marking basis of an underlying (`data`: its market data).
-pub fn current_basis(registry: &HaircutRegistry, data: &UnderlyingMarket) -> Result<CurrentBasis> {
+pub fn current_basis(
+    registry: &HaircutRegistry,
+    data: &UnderlyingMarket,
+    scale: &InitialScale,
+) -> Result<CurrentBasis> {
     let config = registry.underlyings.get(usize::from(data.index)).ok_or(XmarginError::UnknownInstrument)?;
     CurrentBasis::new(
         config.implied_vol_bps,
         config.largest_tail_hundredths(),
         config.vol_scaling_key(),
-        registry.margin_scale.effective_bps(),
+        scale,
         data,
     )
 }
@@ -612,6 +616,7 @@ fn inputs<'info>(
         c.entries.reserve(used.len());
     }
     let now = clock.unix_timestamp;
+    let scale = InitialScale::of(registry)?;
     for &u in &used {
         let mut add =
             |underlying: &MarkedUnderlying, basis: &CurrentBasis, m: &MarketAccount| -> Result<()> {
@@ -633,10 +638,10 @@ fn inputs<'info>(
             Some(p) if p.market.index == u => {
                 let underlying = MarkedUnderlying {
                     market: p.market,
-                    policy: p.account.marks_policy(registry)?,
+                    policy: p.account.marks_policy(&scale)?,
                     stable_price: p.stable_price,
                 };
-                add(&underlying, &current_basis(registry, &p.market)?, p.account)?
+                add(&underlying, &current_basis(registry, &p.market, &scale)?, p.account)?
             }
             _ => {
                 let info = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
@@ -660,10 +665,10 @@ fn inputs<'info>(
                 xmargin_risk::trace::mark("inputs: oracle and scenario");
                 let underlying = MarkedUnderlying {
                     market: data,
-                    policy: m.marks_policy(registry)?,
+                    policy: m.marks_policy(&scale)?,
                     stable_price: stable_price(&price)?,
                 };
-                let basis = current_basis(registry, &data)?;
+                let basis = current_basis(registry, &data, &scale)?;
                 add(&underlying, &basis, &m)?;
                 if let Some(c) = cache.as_deref_mut() {
                     c.entries.push(SharedUnderlying {

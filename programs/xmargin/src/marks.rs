@@ -17,14 +17,28 @@ pub fn shock_ppm(shock: Fx) -> Result<u32> {
     xmargin_risk::prices::ceil_ppm(shock).map_err(risk_error)
 }
 
+/// The registry's initial-margin scale, stored form and engine form: converted once per
+/// instruction, compared with every marked series.
+#[derive(Clone, Copy)]
+pub struct InitialScale {
+    pub bps: u16,
+    pub fx: Fx,
+}
+
+impl InitialScale {
+    pub fn of(registry: &HaircutRegistry) -> Result<InitialScale> {
+        Ok(InitialScale { bps: registry.margin_scale.effective_bps(), fx: registry.initial_scale()? })
+    }
+}
+
 impl Market {
     /// The market's drift and age limits, and the registry's initial scale (marks computed
     /// for a smaller one are refused).
-    pub fn marks_policy(&self, registry: &HaircutRegistry) -> Result<MarksPolicy> {
+    pub fn marks_policy(&self, scale: &InitialScale) -> Result<MarksPolicy> {
         Ok(MarksPolicy {
             max_drift: bps(self.max_mark_drift_bps)?,
             max_age: i64::from(self.max_mark_age_secs),
-            initial_scale: registry.initial_scale()?,
+            initial_scale: scale.fx,
         })
     }
 }
@@ -67,13 +81,13 @@ impl CurrentBasis {
         implied_vol_bps: u32,
         tail_hundredths: u16,
         vol_scaling_key: [u16; 3],
-        initial_scale_bps: u16,
+        scale: &InitialScale,
         market: &UnderlyingMarket,
     ) -> Result<CurrentBasis> {
         let (shock_ppm, shock) = marking_shock(market)?;
         Ok(CurrentBasis {
-            initial_scale_bps,
-            initial_scale: bps(initial_scale_bps)?,
+            initial_scale_bps: scale.bps,
+            initial_scale: scale.fx,
             implied_vol_bps,
             vol: market.vol,
             shock_ppm,

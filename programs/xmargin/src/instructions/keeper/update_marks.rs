@@ -27,7 +27,7 @@ use crate::error::risk_error;
 use crate::error::XmarginError;
 use crate::events::MarksUpdated;
 use crate::health::{current_basis, underlying_market};
-use crate::marks::marking_market;
+use crate::marks::{marking_market, InitialScale};
 use crate::seeds::{EXCHANGE_SEED, MARKET_SEED, REGISTRY_SEED};
 use crate::state::LoadChecked;
 use crate::state::{option_kind, Exchange, HaircutRegistry, Market, OptionSeries};
@@ -96,10 +96,11 @@ impl UpdateMarks<'_> {
         // The market the marks are computed at: its largest shock rounded up to what they
         // record (`basis.shock_ppm`).
         let (at, _) = marking_market(&current)?;
-        let basis = current_basis(&registry, &current)?;
-        let policy = m.marks_policy(&registry)?;
+        let scale = InitialScale::of(&registry)?;
+        let basis = current_basis(&registry, &current, &scale)?;
+        let policy = m.marks_policy(&scale)?;
         // The initial bounds cover the initial grid in force (the governed scale).
-        let params = MarginParams { initial_scale: registry.initial_scale()?, ..MarginParams::REFERENCE };
+        let params = MarginParams { initial_scale: scale.fx, ..MarginParams::REFERENCE };
         // Validated, and the bound ranges derived, once for every series marked here.
         let marking = Marking::new(&at, now, &params, &policy).map_err(risk_error)?;
         // Validated: every bit a listed series (at most `MAX_SERIES` = 32, the mask's width).
