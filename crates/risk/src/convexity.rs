@@ -48,9 +48,15 @@ fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
 }
 
 /// Lagrange bound of the shortfall at p: ½·(Γmax − Γ)·dS², Γmax = φ(0)/(min(S, S')·σ√T).
-fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
+/// `above`: Γmax for the spots at or above S, φ(0)/(S·σ√T), the same for every p ≥ 0 (the
+/// minimum is S itself there), so a crank divides once for its four ranges' upper ends.
+fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx, above: Option<Fx>) -> Result<Fx> {
     let d_spot = spot.mul_c(p)?;
-    let gamma_max = INV_SQRT_2PI.div_c(spot.min(spot.add_c(d_spot)?).mul_c(o.std_dev)?)?;
+    let lower = spot.min(spot.add_c(d_spot)?);
+    let gamma_max = match above {
+        Some(g) if lower == spot => g,
+        _ => INV_SQRT_2PI.div_c(lower.mul_c(o.std_dev)?)?,
+    };
     gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)
 }
 
@@ -100,13 +106,20 @@ pub fn shortfall_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Rang
         interior[1] = at(o.bounds.vertex_shocks[0])?;
         interior[2] = at(o.bounds.vertex_shocks[1])?;
     }
+    // Γmax above the spot, for every range's upper end (`lagrange_shortfall`).
+    let above = if o.std_dev > MIN_STD_DEV && N > 1 {
+        Some(INV_SQRT_2PI.div_c(spot.mul_c(o.std_dev)?)?)
+    } else {
+        None
+    };
     let mut out = [ZERO; N];
     for (bound, range) in out.iter_mut().zip(ranges) {
         let (up, down) = (range.up, range.down.neg_c()?);
         let ends = value_shortfall(o, spot, up)?.max(value_shortfall(o, spot, down)?);
         let value_sup = sup_with_interior(ends, &interior, &range);
         let sup = if o.std_dev > MIN_STD_DEV {
-            let lagrange_sup = lagrange_shortfall(o, spot, up)?.max(lagrange_shortfall(o, spot, down)?);
+            let at_up = lagrange_shortfall(o, spot, up, above)?;
+            let lagrange_sup = at_up.max(lagrange_shortfall(o, spot, down, above)?);
             lagrange_sup.min(value_sup)
         } else {
             value_sup
