@@ -9,9 +9,9 @@
 //! bit, as the one-range form (`tests/convexity.rs` keeps the original one-range code as the
 //! reference).
 use crate::bs::intrinsic;
-use crate::error::Result;
+use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
-use crate::fx::{Checked, Fx, HALF, ZERO};
+use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
 use crate::portfolio::ShortOption;
 
 /// A price-shock interval [−down, up] (fractions of the spot, both ≥ 0). A crank's ranges are
@@ -27,6 +27,15 @@ impl Range {
     /// [−r, r].
     pub const fn symmetric(r: Fx) -> Range {
         Range { down: r, up: r }
+    }
+
+    /// Both ends non-negative, and the lower one above −100%: no scenario spot at or below
+    /// zero, where the bounds mean nothing (`InvalidScenarioParams`).
+    fn validate(&self) -> Result<()> {
+        if self.down < ZERO || self.up < ZERO || self.down >= ONE {
+            return Err(RiskError::InvalidScenarioParams);
+        }
+        Ok(())
     }
 
     fn contains(&self, p: Fx) -> bool {
@@ -100,6 +109,7 @@ fn sup_with_interior(ends: Fx, interior: &[Interior], range: &Range) -> Fx {
 /// Suprema over the interval keep the add-on monotone in the range. Cheap on purpose (no
 /// exp/ln): it reuses the Greeks already computed.
 pub fn shortfall_bounds<const N: usize>(o: &ShortOption, spot: Fx, ranges: [Range; N]) -> Result<[Fx; N]> {
+    ranges.iter().try_for_each(Range::validate)?;
     let at = |p: Fx| interior_at(p, &ranges, |p| value_shortfall(o, spot, p));
     let mut interior: [Interior; 3] = [at(o.bounds.strike_shock)?, None, None];
     if o.gamma > ZERO {
@@ -140,6 +150,7 @@ pub fn overstatement_bounds<const N: usize>(
     spot: Fx,
     ranges: [Range; N],
 ) -> Result<[Fx; N]> {
+    ranges.iter().try_for_each(Range::validate)?;
     let strike = o.bounds.strike_shock;
     let interior = [interior_at(strike, &ranges, |p| floor_gap(o, spot, p))?];
     let mut out = [ZERO; N];

@@ -362,6 +362,7 @@ pub fn hedged_liquidation_size(
     terms: LiquidationTerms,
     hedge: Option<HedgeTerms>,
 ) -> Result<LiquidationPlan> {
+    crate::marks::validate_marked_params(underlyings, params)?;
     if terms.discount < ZERO
         || terms.buffer <= ZERO
         || terms.buffer_fraction < ZERO
@@ -537,6 +538,7 @@ pub fn collateral_liquidation_size(
     params: &MarginParams,
     terms: CollateralLiquidationTerms,
 ) -> Result<CollateralLiquidationPlan> {
+    crate::marks::validate_marked_params(underlyings, params)?;
     let rate_ok = terms.discount_rate >= ZERO && terms.discount_rate < Fx::ONE;
     if !rate_ok
         || terms.price <= ZERO

@@ -17,7 +17,8 @@
 //!
 //! **What covers the error.** The convexity bounds of each series are computed at S0 over
 //! the widened range [−R_down, R_up] (`widened`), where R is the grid (±P) or largest tail
-//! (±multiple·P) range of the level (at most `MAX_SHOCK`) and D the policy's largest drift
+//! (±multiple·P) range of the level (below 1: the grid's P is, the tail's is capped at
+//! `MAX_SHOCK`) and D the policy's largest drift
 //! |S − S0|/S0: every scenario spot S·(1 + p), |p| ≤ R, lies in S0·[(1 − D)(1 − R),
 //! (1 + D)(1 + R)], so R_up = R·(1 + D) + D (not capped: a capped upper end left the spots
 //! between 1.99·S0 and 1.99·S unbounded once a drifted grid reached the cap) and R_down =
@@ -712,6 +713,17 @@ pub fn marked_books_linked(
     Ok(books)
 }
 
+/// `params` valid, and every underlying's marks policy checking marks against the initial
+/// scale the grid uses (`InvalidMarginParams` otherwise): marks computed for a smaller scale
+/// must not pass under a larger grid (`MarksPolicy::initial_scale`).
+pub fn validate_marked_params(underlyings: &[MarkedUnderlying], params: &MarginParams) -> Result<()> {
+    params.validate()?;
+    if underlyings.iter().any(|u| u.policy.initial_scale != params.initial_scale) {
+        return Err(RiskError::InvalidMarginParams);
+    }
+    Ok(())
+}
+
 /// The linked-valuation data of `underlyings`.
 pub fn marked_linked_underlyings(
     underlyings: &[MarkedUnderlying],
@@ -731,7 +743,7 @@ pub fn marked_health(
     params: &MarginParams,
     level: Level,
 ) -> Result<Fx> {
-    params.validate()?;
+    validate_marked_params(underlyings, params)?;
     let links = linked_exposures(balances, collateral)?;
     let books = marked_books_linked(positions, &links, underlyings, now)?;
     let (value, requirement, _) = books_requirement(&books, params, level)?;
@@ -748,7 +760,7 @@ pub fn marked_margin(
     now: i64,
     params: &MarginParams,
 ) -> Result<MarginReport> {
-    params.validate()?;
+    validate_marked_params(underlyings, params)?;
     let links = linked_exposures(balances, collateral)?;
     let books = marked_books_linked(positions, &links, underlyings, now)?;
     crate::trace::mark("engine: books netted");

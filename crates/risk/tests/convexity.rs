@@ -207,3 +207,51 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+    /// Soundness on asymmetric ranges, what a crank now computes: at every sampled spot of
+    /// [−down, up] (the ends included; up beyond +100%), the short bound is at least how much
+    /// the option's Black-Scholes value exceeds its expansion at S, and the long bound at
+    /// least how much the expansion exceeds the value.
+    #[test]
+    fn asymmetric_bounds_cover_full_revaluation(
+        call in any::<bool>(),
+        moneyness in 0.3f64..3.0,
+        vol in 0.05f64..2.0,
+        days in 1.0f64..400.0,
+        down in 0.0f64..0.995,
+        up in 0.0f64..1.5,
+    ) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let o = option(kind, 100.0, moneyness, vol, days);
+        prop_assume!(o.is_some());
+        let o = o.expect("assumed");
+        let spot = Fx::from_num(100);
+        let range = Range { down: Fx::from_num(down), up: Fx::from_num(up) };
+        let [short] = shortfall_bounds(&o, spot, [range]).expect("shortfall");
+        let [long] = overstatement_bounds(&o, spot, [range]).expect("overstatement");
+        let (v0, d0, g0) = (o.price.to_num::<f64>(), o.delta.to_num::<f64>(), o.gamma.to_num::<f64>());
+        let t = Fx::from_num(days / 365.0);
+        for k in 0..=40 {
+            let p = -down + (up + down) * f64::from(k) / 40.0;
+            let s = 100.0 * (1.0 + p);
+            let Ok(g) = greeks(kind, Fx::from_num(s), o.strike, Fx::from_num(vol), t) else { continue };
+            let ds = 100.0 * p;
+            let gap = g.price.to_num::<f64>() - (v0 + d0 * ds + 0.5 * g0 * ds * ds);
+            let tol = 1e-9 * (1.0 + s + o.strike.to_num::<f64>());
+            prop_assert!(short.to_num::<f64>() >= gap - tol, "short {short} < {gap} at p = {p}");
+            prop_assert!(long.to_num::<f64>() >= -gap - tol, "long {long} < {} at p = {p}", -gap);
+        }
+    }
+}
+
+/// A range reaching −100% (spots at or below zero) is refused, not bounded by zero.
+#[test]
+fn a_range_down_to_minus_one_is_refused() {
+    let o = option(OptionKind::Put, 100.0, 1.0, 0.6, 30.0).expect("option");
+    let spot = Fx::from_num(100);
+    let bad = Range { down: Fx::ONE, up: Fx::from_num(0.5) };
+    assert_eq!(shortfall_bounds(&o, spot, [bad]), Err(xmargin_risk::RiskError::InvalidScenarioParams));
+    assert_eq!(overstatement_bounds(&o, spot, [bad]), Err(xmargin_risk::RiskError::InvalidScenarioParams));
+}

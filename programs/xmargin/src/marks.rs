@@ -162,6 +162,8 @@ impl SeriesMarksState {
     /// ppm), tail, expiry scaling and initial scale; its bounds rounded up to 2^−24 (`MarksOutOfRange` for
     /// one beyond what 64 bits hold: nothing is written then).
     pub fn store(&mut self, m: &SeriesMarks, current: &CurrentBasis) -> Result<()> {
+        // The recorded scale must be the one the bounds were computed for.
+        require!(m.basis.initial_scale == current.initial_scale, XmarginError::MarksOutOfRange);
         let mut bounds = [[[0u64; 2]; 2]; 2];
         for (level, stored) in m.bounds.iter().zip(bounds.iter_mut()) {
             for (range, stored) in level.iter().zip(stored.iter_mut()) {

@@ -9,13 +9,12 @@
 //! same bytes, and every bound is rounded up to 2^−24 (`xmargin_risk::stored_bounds`), never
 //! below what was stored, so marks valid before are valid after and cover at least as much.
 //! A series with a bound beyond the 64-bit range (no realistic price reaches it) is left
-//! unmarked instead (`computed_at` 0: `MarksMissing` until `update_marks`). Each converted
-//! series records the reference initial scale, the one version 3 marked under.
+//! unmarked instead (`computed_at` 0: `MarksMissing` until `update_marks`). Converted series
+//! record no initial scale (0): they must be re-marked before they value a book.
 use xmargin_risk::stored_bounds::to_stored;
 use xmargin_risk::Fx;
 
 use super::market::{market_v3, Market, MARKET_VERSION, MAX_SERIES};
-use super::registry::REFERENCE_INITIAL_SCALE_BPS;
 
 /// Byte offset of `Market::version` in the account (after the discriminator).
 const VERSION: usize = 8;
@@ -46,12 +45,12 @@ pub fn migrate_v3_to_v4(data: &mut [u8], estimator: &[u8; 72]) -> u32 {
         let (new_head, new_tail) = new.split_at_mut(market_v3::MARKS_HEAD);
         let (new_bounds, new_scale) = new_tail.split_at_mut(V4_BOUNDS);
         new_head.copy_from_slice(old_head);
+        // The scale version-3 marks were computed for is not recorded (the deployed version 3
+        // used the reference 1.5×, but a build with the governed scale existed on version 3):
+        // recorded as 0, under every scale in force, so each migrated series is refused
+        // (`MarksParamsChanged`) until `update_marks` recomputes it, in the same transaction
+        // if need be.
         new_scale.fill(0);
-        // Version 3 marked every series under the reference initial scale (`computed_at`, the
-        // head's first 8 bytes, is 0 for a series never marked: it records nothing).
-        if old_head[..8] != [0; 8] {
-            new_scale[..2].copy_from_slice(&REFERENCE_INITIAL_SCALE_BPS.to_le_bytes());
-        }
         let mut ok = true;
         for (from, to) in old_bounds.as_chunks::<16>().0.iter().zip(new_bounds.as_chunks_mut::<8>().0) {
             match to_stored(Fx::from_bits(i128::from_le_bytes(*from))) {

@@ -173,7 +173,10 @@ fn a_version_3_market_is_migrated_in_place_by_governance_only() {
     // carried over; the estimator taken from the registry; the series whose bound was out of
     // range is unmarked; the rest unchanged.
     let after = v.market(0);
-    assert_eq!(after.marks[usize::from(call)], before.marks[usize::from(call)]);
+    // The converted series records no initial scale: it must be re-marked.
+    let mut converted = before.marks[usize::from(call)];
+    converted.initial_scale_bps = 0;
+    assert_eq!(after.marks[usize::from(call)], converted);
     assert_eq!(after.marks[usize::from(put)], Default::default());
     assert_eq!(
         (after.fees_accrued, after.positive_quote_delta),
@@ -183,10 +186,21 @@ fn a_version_3_market_is_migrated_in_place_by_governance_only() {
     assert_eq!(after.volatility.last_time, 12_345);
     let mut expected = current.clone();
     expected[market_v3::MARKS + usize::from(put) * v4_marks..][..v4_marks].fill(0);
+    let call_scale = market_v3::MARKS
+        + usize::from(call) * v4_marks
+        + std::mem::offset_of!(xmargin::state::SeriesMarksState, initial_scale_bps);
+    expected[call_scale..call_scale + 2].fill(0);
     expected[vol_at..vol_at + 72].copy_from_slice(&estimator);
     assert!(data(&v, &market) == expected, "every other byte as before");
-    // The call's book is valued without re-marking; migrating again is refused.
-    v.health_as_is(&a.portfolio).unwrap_or_else(|f| panic!("after the migration: {f}"));
+    // The call's book is refused until the series is re-marked; migrating again is refused.
+    let failure = v.health_as_is(&a.portfolio).expect_err("a migrated series is re-marked first");
+    assert_eq!(
+        failure.custom_code(),
+        Some(program_error_code(XmarginError::MarksParamsChanged)),
+        "{failure}"
+    );
+    v.mark_all();
+    v.health_as_is(&a.portfolio).unwrap_or_else(|f| panic!("re-marked after the migration: {f}"));
     let migrated = data(&v, &market);
     let failure = v.sb.send(&[ix], &[&governance]).expect_err("already version 4");
     assert_eq!(
