@@ -2,11 +2,13 @@
 //! what a crank computes per series for four ranges at once) against the one-range code they
 //! replaced, kept here verbatim as the reference: the same bits for every range, and an error
 //! exactly when the reference errs for some range.
+mod common;
+
 use proptest::prelude::*;
 use xmargin_risk::bs::{greeks, intrinsic, OptionKind};
 use xmargin_risk::convexity::{overstatement_bounds, shortfall_bounds, Range};
 use xmargin_risk::fx::{Checked, Fx, HALF, INV_SQRT_2PI, ZERO};
-use xmargin_risk::portfolio::{BoundTerms, ShortOption};
+use xmargin_risk::portfolio::ShortOption;
 use xmargin_risk::Result;
 
 mod reference {
@@ -96,23 +98,10 @@ mod reference {
     }
 }
 
-fn option(kind: OptionKind, spot: f64, moneyness: f64, vol: f64, days: f64) -> Option<ShortOption> {
-    let spot = Fx::from_num(spot);
-    let strike = Fx::from_num(moneyness).mul_c(spot).ok()?;
-    let vol = Fx::from_num(vol);
-    let t = Fx::from_num(days / 365.0);
-    let g = greeks(kind, spot, strike, vol, t).ok()?;
-    let std_dev = vol.mul_c(xmargin_risk::math::sqrt(t).ok()?).ok()?;
-    Some(ShortOption {
-        kind,
-        units: Fx::ONE,
-        strike,
-        price: g.price,
-        delta: g.delta,
-        gamma: g.gamma,
-        std_dev,
-        bounds: BoundTerms::new(kind, spot, strike, g.delta, g.gamma, std_dev).ok()?,
-    })
+/// A call or a put at spot 100 (`common::unit_option`).
+fn option(call: bool, moneyness: f64, vol: f64, days: f64) -> Option<ShortOption> {
+    let kind = if call { OptionKind::Call } else { OptionKind::Put };
+    common::unit_option(kind, 100.0, moneyness, vol, days)
 }
 
 proptest! {
@@ -127,7 +116,7 @@ proptest! {
         ranges in prop::array::uniform4(0.0f64..0.99),
     ) {
         let kind = if call { OptionKind::Call } else { OptionKind::Put };
-        let o = option(kind, spot, moneyness, vol, days);
+        let o = common::unit_option(kind, spot, moneyness, vol, days);
         // Too many rejections fail the test: it cannot pass vacuously.
         prop_assume!(o.is_some());
         let o = o.expect("assumed");
@@ -157,7 +146,7 @@ proptest! {
 /// and tail): the same bounds, all positive, growing with the range.
 #[test]
 fn a_reference_call() {
-    let o = option(OptionKind::Call, 100.0, 1.1, 0.6, 30.0).expect("option");
+    let o = option(true, 1.1, 0.6, 30.0).expect("option");
     let spot = Fx::from_num(100);
     let ranges = [0.15, 0.45, 0.225, 0.675].map(Fx::from_num);
     let short = shortfall_bounds(&o, spot, ranges.map(Range::symmetric)).expect("shortfall");
@@ -186,8 +175,7 @@ proptest! {
         up in 0.0f64..0.99,
         further in 0.0f64..1.5,
     ) {
-        let kind = if call { OptionKind::Call } else { OptionKind::Put };
-        let o = option(kind, 100.0, moneyness, vol, days);
+        let o = option(call, moneyness, vol, days);
         prop_assume!(o.is_some());
         let o = o.expect("assumed");
         let spot = Fx::from_num(100);
@@ -223,8 +211,7 @@ proptest! {
         down in 0.0f64..0.995,
         up in 0.0f64..1.5,
     ) {
-        let kind = if call { OptionKind::Call } else { OptionKind::Put };
-        let o = option(kind, 100.0, moneyness, vol, days);
+        let o = option(call, moneyness, vol, days);
         prop_assume!(o.is_some());
         let o = o.expect("assumed");
         let spot = Fx::from_num(100);
@@ -236,7 +223,7 @@ proptest! {
         for k in 0..=40 {
             let p = -down + (up + down) * f64::from(k) / 40.0;
             let s = 100.0 * (1.0 + p);
-            let Ok(g) = greeks(kind, Fx::from_num(s), o.strike, Fx::from_num(vol), t) else { continue };
+            let Ok(g) = greeks(o.kind, Fx::from_num(s), o.strike, Fx::from_num(vol), t) else { continue };
             let ds = 100.0 * p;
             let gap = g.price.to_num::<f64>() - (v0 + d0 * ds + 0.5 * g0 * ds * ds);
             let tol = 1e-9 * (1.0 + s + o.strike.to_num::<f64>());
@@ -249,7 +236,7 @@ proptest! {
 /// A range reaching −100% (spots at or below zero) is refused, not bounded by zero.
 #[test]
 fn a_range_down_to_minus_one_is_refused() {
-    let o = option(OptionKind::Put, 100.0, 1.0, 0.6, 30.0).expect("option");
+    let o = option(false, 1.0, 0.6, 30.0).expect("option");
     let spot = Fx::from_num(100);
     let bad = Range { down: Fx::ONE, up: Fx::from_num(0.5) };
     assert_eq!(shortfall_bounds(&o, spot, [bad]), Err(xmargin_risk::RiskError::InvalidScenarioParams));

@@ -346,25 +346,7 @@ fn the_initial_tail_bound_covers_a_drifted_spot_beyond_the_cap() {
         "initial tail bound {bound} below the overstatement {overstatement} at {s}"
     );
     // The former widening, ±99% around S0, did not cover it.
-    let std_dev = fx(0.3).checked_mul(xmargin_risk::math::sqrt(t).expect("sqrt")).expect("σ√T");
-    let unit = xmargin_risk::portfolio::ShortOption {
-        kind: OptionKind::Call,
-        units: Fx::ONE,
-        strike: fx(100.0),
-        price: g.price,
-        delta: g.delta,
-        gamma: g.gamma,
-        std_dev,
-        bounds: xmargin_risk::portfolio::BoundTerms::new(
-            OptionKind::Call,
-            fx(100.0),
-            fx(100.0),
-            g.delta,
-            g.gamma,
-            std_dev,
-        )
-        .expect("terms"),
-    };
+    let unit = common::unit_option(OptionKind::Call, 100.0, 1.0, 0.3, 1.0).expect("unit");
     let capped = xmargin_risk::convexity::overstatement_bound(&unit, fx(100.0), fx(0.99))
         .expect("bound")
         .to_num::<f64>();

@@ -142,3 +142,33 @@ pub fn tail_row(
         }
     })
 }
+
+/// One unit of an option at `spot` struck at `moneyness` × spot, `days` to expiry, as the
+/// convexity bounds take it (its Greeks and bound terms at the spot); `None` where the engine
+/// refuses the inputs.
+pub fn unit_option(
+    kind: xmargin_risk::bs::OptionKind,
+    spot: f64,
+    moneyness: f64,
+    vol: f64,
+    days: f64,
+) -> Option<xmargin_risk::portfolio::ShortOption> {
+    use xmargin_risk::fx::Checked;
+    let spot = Fx::from_num(spot);
+    let strike = Fx::from_num(moneyness).mul_c(spot).ok()?;
+    let vol = Fx::from_num(vol);
+    let t = Fx::from_num(days / 365.0);
+    let g = xmargin_risk::bs::greeks(kind, spot, strike, vol, t).ok()?;
+    let std_dev = vol.mul_c(xmargin_risk::math::sqrt(t).ok()?).ok()?;
+    Some(xmargin_risk::portfolio::ShortOption {
+        kind,
+        units: Fx::ONE,
+        strike,
+        price: g.price,
+        delta: g.delta,
+        gamma: g.gamma,
+        std_dev,
+        bounds: xmargin_risk::portfolio::BoundTerms::new(kind, spot, strike, g.delta, g.gamma, std_dev)
+            .ok()?,
+    })
+}
