@@ -179,7 +179,7 @@ pub mod xmargin {
 
     /// Converts a version-3 market to the current layout in place (governance; README,
     /// "Account versions and migrations").
-    #[access_control(ctx.accounts.validate())]
+    #[access_control(ctx.accounts.validate(&args))]
     pub fn migrate_market(ctx: Context<MigrateMarket>, args: MigrateMarketArgs) -> Result<()> {
         MigrateMarket::handler(ctx, args)
     }

@@ -50,9 +50,13 @@ pub struct MigrateMarket<'info> {
 }
 
 impl MigrateMarket<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self, args: &MigrateMarketArgs) -> Result<()> {
         let exchange = self.exchange.load_checked()?;
         require_keys_eq!(self.governance.key(), exchange.governance, XmarginError::NotGovernance);
+        require!(
+            args.underlying < self.registry.load_checked()?.underlying_count,
+            XmarginError::UnknownRiskTarget
+        );
         let data = self.market.try_borrow_data()?;
         let is_market = data.len() == Market::SPACE && data.starts_with(Market::DISCRIMINATOR);
         let version = data.get(8).copied().unwrap_or(0);
@@ -71,13 +75,9 @@ impl MigrateMarket<'_> {
 
     pub fn handler(ctx: Context<Self>, args: MigrateMarketArgs) -> Result<()> {
         let market = &ctx.accounts.market;
-        let registry = ctx.accounts.registry.load_checked()?;
-        // The market exists, so its underlying is listed (`create_market`).
-        let estimator = registry
-            .underlyings
-            .get(usize::from(args.underlying))
-            .map(|u| u.retired_estimator)
-            .ok_or(XmarginError::UnknownRiskTarget)?;
+        // `validate`: the underlying is listed.
+        let estimator =
+            ctx.accounts.registry.load_checked()?.underlyings[usize::from(args.underlying)].retired_estimator;
         let cleared = migrate_v3_to_v4(&mut market.try_borrow_mut_data()?, &estimator);
         emit!(MarketMigrated {
             market: market.key(),
