@@ -53,6 +53,10 @@ pub enum RiskError {
     /// Offset groups are inconsistent (credit not in [0, 1], fewer than 2 or more than
     /// `MAX_GROUP_MEMBERS` members, a member repeated or in two groups).
     InvalidOffsetGroup,
+    /// A requirement was asked of a book at a margin level its add-ons were not summed for
+    /// (`marks::marked_books_at`): an engine caller's mistake, refused rather than computed
+    /// without the convexity add-ons.
+    LevelNotBuilt,
 }
 
 impl fmt::Display for RiskError {
@@ -84,6 +88,7 @@ impl fmt::Display for RiskError {
             RiskError::InvalidLiquidationTerms => write!(f, "invalid liquidation terms"),
             RiskError::InvalidCollateralLink => write!(f, "invalid collateral link"),
             RiskError::InvalidOffsetGroup => write!(f, "invalid offset groups"),
+            RiskError::LevelNotBuilt => write!(f, "the book was not built for this margin level"),
         }
     }
 }

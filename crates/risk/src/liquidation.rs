@@ -35,7 +35,7 @@ use crate::links::{linked_exposures, LinkedUnderlying};
 type LinkedExposure = (u16, Fx);
 use crate::margin::{health_from_linked, MarginParams};
 use crate::marks::{
-    books_requirement, marked_books, marked_books_linked, marked_linked_underlyings, MarkedPosition,
+    books_requirement, marked_books, marked_books_at, marked_linked_underlyings, MarkedPosition,
     MarkedUnderlying,
 };
 
@@ -164,7 +164,13 @@ impl Target<'_> {
         let units = if lots == self.held_lots { self.size.abs_c()? } else { self.terms.lot.mul_i(lots)? };
         let sign_units = if self.size < ZERO { units.neg_c()? } else { units };
         self.positions[self.index].size = self.size.sub_c(sign_units)?;
-        let books = marked_books_linked(&self.positions, &self.links, self.underlyings, self.now)?;
+        let books = marked_books_at(
+            &self.positions,
+            &self.links,
+            self.underlyings,
+            self.now,
+            Some(Level::Maintenance),
+        )?;
         let (value, requirement, _) = books_requirement(&books, self.params, Level::Maintenance)?;
         let value = value.add_c(self.rest_value)?;
         let requirement = requirement.add_c(self.rest_requirement)?;
@@ -193,7 +199,8 @@ impl Target<'_> {
             .into_iter()
             .filter(|(u, _)| joint.contains(u))
             .collect();
-        let books = marked_books_linked(&self.positions, &links, self.underlyings, self.now)?;
+        let books =
+            marked_books_at(&self.positions, &links, self.underlyings, self.now, Some(Level::Maintenance))?;
         let (value, requirement, _) = books_requirement(&books, self.params, Level::Maintenance)?;
         let value = value.add_c(self.rest_value)?;
         let requirement = requirement.add_c(self.rest_requirement)?;
@@ -426,7 +433,7 @@ fn target<'a>(
     let all_links = linked_exposures(balances, collateral)?;
     let (links, rest_links): (Vec<LinkedExposure>, Vec<LinkedExposure>) =
         all_links.iter().partition(|(u, _)| joint(*u));
-    let rest_books = marked_books_linked(&rest, &rest_links, underlyings, now)?;
+    let rest_books = marked_books_at(&rest, &rest_links, underlyings, now, Some(Level::Maintenance))?;
     let (rest_value, rest_requirement, _) = books_requirement(&rest_books, params, Level::Maintenance)?;
     Ok(Target {
         positions: mine,
@@ -559,7 +566,7 @@ pub fn collateral_liquidation_size(
     let all_links = linked_exposures(balances, collateral)?;
     let linked = linked_data(&all_links, underlyings, params)?;
     let asset_linked = collateral.iter().any(|c| c.index == terms.asset && c.link.is_some());
-    let books = marked_books_linked(positions, &all_links, underlyings, now)?;
+    let books = marked_books_at(positions, &all_links, underlyings, now, Some(Level::Maintenance))?;
     let (value, requirement, _) = books_requirement(&books, params, Level::Maintenance)?;
     let net_price = terms.price.mul_c(Fx::ONE.sub_c(terms.discount_rate)?)?;
     let units = |lots: i64| from_native(i128::from(lots), terms.decimals);
@@ -576,7 +583,7 @@ pub fn collateral_liquidation_size(
         let after = with_added(balances, terms.quote, repay, Some((terms.asset, amount.neg_c()?)))?;
         let (value, requirement) = if asset_linked {
             let links = linked_exposures(&after, collateral)?;
-            let books = marked_books_linked(positions, &links, underlyings, now)?;
+            let books = marked_books_at(positions, &links, underlyings, now, Some(Level::Maintenance))?;
             let (v, r, _) = books_requirement(&books, params, Level::Maintenance)?;
             (v, r)
         } else {

@@ -462,9 +462,14 @@ impl MarkedPosition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MarkedBook {
     pub exposure: NetExposure,
+    /// Zero at a level the book was not built for (`built`).
     pub addons: [[Fx; RANGES]; 2],
     /// The underlying's stable (EMA) price; zero: none.
     pub stable_price: Fx,
+    /// The levels (`LEVELS` order) whose add-ons were summed: both, or only the one an
+    /// instruction needs (`marked_books_at`); a requirement at another is refused
+    /// (`LevelNotBuilt`), never computed without its add-ons.
+    built: [bool; 2],
 }
 
 impl MarkedBook {
@@ -475,10 +480,15 @@ impl MarkedBook {
         Ok(r)
     }
 
-    /// The add-ons of `level` (the value error is the grid add-on: marks are shifted).
-    fn level_addons(&self, level: Level) -> Addons {
-        let [grid, extreme] = self.addons[usize::from(level == Level::Initial)];
-        Addons { grid, extreme, value_error: grid }
+    /// The add-ons of `level` (the value error is the grid add-on: marks are shifted);
+    /// `LevelNotBuilt` when the book was built for the other level only.
+    fn level_addons(&self, level: Level) -> Result<Addons> {
+        let i = level_index(level);
+        if !self.built[i] {
+            return Err(RiskError::LevelNotBuilt);
+        }
+        let [grid, extreme] = self.addons[i];
+        Ok(Addons { grid, extreme, value_error: grid })
     }
 
     /// The scenario requirement at `level`, without the stable-price charge.
@@ -500,7 +510,7 @@ impl MarkedBook {
     ) -> Result<RequirementBreakdown> {
         let scenario = &self.exposure.scenario;
         let shocks = params.level_shocks(scenario, level)?;
-        requirement_bounded_terms(&self.exposure, terms, scenario, &shocks, self.level_addons(level))
+        requirement_bounded_terms(&self.exposure, terms, scenario, &shocks, self.level_addons(level)?)
     }
 
     /// The stable-price charge (initial level only; zero at maintenance).
@@ -523,7 +533,7 @@ impl MarkedBook {
         r: &RequirementBreakdown,
     ) -> Result<JointLeg> {
         let p = level_params(&self.exposure.scenario, params, level)?;
-        JointLeg::new(&self.exposure, &p, self.level_addons(level), r)
+        JointLeg::new(&self.exposure, &p, self.level_addons(level)?, r)
     }
 }
 
@@ -547,15 +557,21 @@ pub fn books_requirement(books: &[MarkedBook], params: &MarginParams, level: Lev
 /// Opens the book of `u` at the end of `books`: its inputs validated, its exposure empty.
 /// Built in place (returning a ~500-byte book by value costs a few thousand compute units
 /// of copying on sBPF).
-fn open_book(books: &mut Vec<MarkedBook>, u: &MarkedUnderlying) -> Result<()> {
+fn open_book(books: &mut Vec<MarkedBook>, u: &MarkedUnderlying, built: [bool; 2]) -> Result<()> {
     u.market.validate()?;
     u.policy.validate()?;
     books.push(MarkedBook {
         exposure: NetExposure::empty(&u.market),
         addons: [[ZERO; RANGES]; 2],
         stable_price: u.stable_price,
+        built,
     });
     Ok(())
+}
+
+/// The index of `level` in `LEVELS` (and in every `[_; 2]` per level).
+fn level_index(level: Level) -> usize {
+    usize::from(level == Level::Initial)
 }
 
 /// Per-unit convexity bounds `[level][range][side]`.
@@ -581,9 +597,13 @@ impl SeriesNet<'_> {
     }
 }
 
-/// Adds `units` × the bounds of `side` to the book's add-ons.
+/// Adds `units` × the bounds of `side` to the book's add-ons, at the levels it is built for.
 fn add_bounds(book: &mut MarkedBook, units: Fx, side: usize, bounds: &Bounds) -> Result<()> {
-    for (addons, bounds) in book.addons.iter_mut().zip(bounds) {
+    let built = book.built;
+    for ((addons, bounds), built) in book.addons.iter_mut().zip(bounds).zip(built) {
+        if !built {
+            continue;
+        }
         for (addon, sides) in addons.iter_mut().zip(bounds) {
             *addon = addon.add_c(units.mul_c(sides[side])?)?;
         }
@@ -664,6 +684,23 @@ pub fn marked_books_linked(
     underlyings: &[MarkedUnderlying],
     now: i64,
 ) -> Result<Vec<MarkedBook>> {
+    marked_books_at(positions, links, underlyings, now, None)
+}
+
+/// As [`marked_books_linked`], with the add-ons of `level` only when given (`None`: both):
+/// what a check at one level needs (an option's add-ons are four products per level).
+/// A requirement at the other level is then refused (`LevelNotBuilt`).
+pub fn marked_books_at(
+    positions: &[MarkedPosition],
+    links: &[(u16, Fx)],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+    level: Option<Level>,
+) -> Result<Vec<MarkedBook>> {
+    let built = match level {
+        None => [true; 2],
+        Some(l) => [level_index(l) == 0, level_index(l) == 1],
+    };
     let mut books: Vec<MarkedBook> =
         Vec::with_capacity(underlyings.len().min(positions.len().saturating_add(links.len())));
     // Allocated once and reused per underlying (the on-chain bump allocator never frees).
@@ -681,14 +718,14 @@ pub fn marked_books_linked(
         let tail_multiple = u.market.scenario.tail.largest_multiple();
         for p in positions.iter().filter(|p| p.underlying == index) {
             if books.len() == open {
-                open_book(&mut books, u)?;
+                open_book(&mut books, u, built)?;
             }
             let b = books.last_mut().ok_or(RiskError::Overflow)?;
             units = units.add_c(add_position(b, &mut groups, &mut nets, p, u, tail_multiple, now)?)?;
         }
         for (_, linked) in links.iter().filter(|(i, _)| *i == index) {
             if books.len() == open {
-                open_book(&mut books, u)?;
+                open_book(&mut books, u, built)?;
             }
             let b = books.last_mut().ok_or(RiskError::Overflow)?;
             b.exposure.delta = b.exposure.delta.add_c(*linked)?;
@@ -745,7 +782,7 @@ pub fn marked_health(
 ) -> Result<Fx> {
     validate_marked_params(underlyings, params)?;
     let links = linked_exposures(balances, collateral)?;
-    let books = marked_books_linked(positions, &links, underlyings, now)?;
+    let books = marked_books_at(positions, &links, underlyings, now, Some(level))?;
     let (value, requirement, _) = books_requirement(&books, params, level)?;
     let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
     health_from_linked(value, requirement, balances, collateral, &linked, level)

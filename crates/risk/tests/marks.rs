@@ -355,3 +355,37 @@ fn the_initial_tail_bound_covers_a_drifted_spot_beyond_the_cap() {
         "the case is the one that mattered: capped {capped}, overstatement {overstatement}"
     );
 }
+
+/// Books built for one level (what `trade` and the liquidations check) give that level's
+/// requirement bit for bit as books built for both, and `marked_health` equals the full
+/// report's health at each level; the other level is refused, never computed without its
+/// convexity add-ons.
+#[test]
+fn one_level_books_equal_both_level_books_and_refuse_the_other() {
+    use xmargin_risk::marks::{books_requirement, marked_books_at, marked_margin};
+    let mut rng = Rng::new(41);
+    let policy = policy(0.03, 3600);
+    for _ in 0..200 {
+        let spot = 150.0;
+        let book = random_book(&mut rng, spot);
+        let at = market(spot, 0.8, with_tail(rng.below(3) as usize));
+        let positions = marked(&book, &at, NOW, &policy);
+        let u = [MarkedUnderlying::new(market(spot * 1.01, 0.8, at.scenario), policy)];
+        let now = NOW + 600;
+        let both = marked_books_at(&positions, &[], &u, now, None).expect("both");
+        let report = marked_margin(&positions, &[], &[], &u, now, &PARAMS).expect("report");
+        for (level, other, health) in [
+            (Level::Maintenance, Level::Initial, report.maintenance_health),
+            (Level::Initial, Level::Maintenance, report.initial_health),
+        ] {
+            let one = marked_books_at(&positions, &[], &u, now, Some(level)).expect("one level");
+            assert_eq!(
+                books_requirement(&one, &PARAMS, level).expect("one"),
+                books_requirement(&both, &PARAMS, level).expect("both")
+            );
+            assert_eq!(books_requirement(&one, &PARAMS, other).unwrap_err(), RiskError::LevelNotBuilt);
+            let m = marked_health(&positions, &[], &[], &u, now, &PARAMS, level).expect("health");
+            assert_eq!(m, health, "{level:?}");
+        }
+    }
+}

@@ -392,7 +392,8 @@ pub fn risk_error(e: RiskError) -> Error {
         | RiskError::InvalidMarginParams
         | RiskError::InvalidInstrument
         | RiskError::InvalidCollateralLink
-        | RiskError::InvalidOffsetGroup => XmarginError::RiskInvalidParameters,
+        | RiskError::InvalidOffsetGroup
+        | RiskError::LevelNotBuilt => XmarginError::RiskInvalidParameters,
         RiskError::UnknownUnderlying(_) | RiskError::UnknownCollateral(_) => {
             XmarginError::RiskUnknownReference
         }
