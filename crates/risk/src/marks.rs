@@ -599,11 +599,9 @@ impl SeriesNet<'_> {
 
 /// Adds `units` × the bounds of `side` to the book's add-ons, at the levels it is built for.
 fn add_bounds(book: &mut MarkedBook, units: Fx, side: usize, bounds: &Bounds) -> Result<()> {
-    let built = book.built;
-    for ((addons, bounds), built) in book.addons.iter_mut().zip(bounds).zip(built) {
-        if !built {
-            continue;
-        }
+    for ((addons, bounds), _) in
+        book.addons.iter_mut().zip(bounds).zip(book.built).filter(|(_, built)| *built)
+    {
         for (addon, sides) in addons.iter_mut().zip(bounds) {
             *addon = addon.add_c(units.mul_c(sides[side])?)?;
         }
@@ -860,4 +858,52 @@ pub fn settled_marks(value: Fx, market: &UnderlyingMarket, now: i64) -> SeriesMa
         greeks: OptionGreeks { price: value, delta: ZERO, gamma: ZERO, vega: ZERO, vanna: ZERO, volga: ZERO },
         bounds: [[[ZERO; SIDES]; RANGES]; 2],
     }
+}
+
+/// The change of a portfolio's health, at `[maintenance, initial]` (`LEVELS` order), from a
+/// trade that changed only the positions of one underlying `u` and the quote cash: from
+/// `u`'s positions `before` and `after` and the cash before and after (quote units), without
+/// the rest of the portfolio. `None` when `u` is in an offset group (its requirement then
+/// moves the group's credit, which depends on the other members).
+///
+/// Exact when health is separable on `u`, which the caller establishes: no collateral
+/// linked to `u` held, the quote weighted at 1 (`weighted_value` is then the balance itself,
+/// at both levels). Health is then Σ weighted collateral + Σ values − Σ requirements, fixed-
+/// point sums without rounding, and only `u`'s terms and the quote's move. The cash is
+/// `cash[i]` = ⌊x_i⌋, the floored conversion of a native amount x_i to which the full
+/// computation adds the rest of the portfolio's quote amounts R before converting:
+/// ⌊x_1 + R⌋ − ⌊x_0 + R⌋ ≥ ⌊x_1⌋ − ⌊x_0⌋ − 1 unit of the last place, so one unit is
+/// subtracted: the result is never above the change the full computation would find.
+pub fn single_underlying_change(
+    before: &[MarkedPosition],
+    after: &[MarkedPosition],
+    cash: [Fx; 2],
+    u: &MarkedUnderlying,
+    now: i64,
+    params: &MarginParams,
+) -> Result<Option<[Fx; 2]>> {
+    if params.offsets.group_of(u.market.index).is_some() {
+        return Ok(None);
+    }
+    let underlyings = core::slice::from_ref(u);
+    let states = [before, after];
+    if states.iter().flat_map(|s| s.iter()).any(|p| p.underlying != u.market.index) {
+        return Err(RiskError::InvalidInstrument);
+    }
+    validate_marked_params(underlyings, params)?;
+    // Value minus requirement of `u`'s book, `[state][level]`.
+    let mut net = [[ZERO; 2]; 2];
+    for (n, positions) in net.iter_mut().zip(states) {
+        let books = marked_books_at(positions, &[], underlyings, now, None)?;
+        for (n, level) in n.iter_mut().zip(LEVELS) {
+            let (value, requirement, _) = books_requirement(&books, params, level)?;
+            *n = value.sub_c(requirement)?;
+        }
+    }
+    let cash_change = cash[1].sub_c(cash[0])?;
+    let mut change = [ZERO; 2];
+    for ((out, was), is) in change.iter_mut().zip(net[0]).zip(net[1]) {
+        *out = cash_change.add_c(is.sub_c(was)?)?.sub_c(Fx::DELTA)?;
+    }
+    Ok(Some(change))
 }

@@ -389,3 +389,81 @@ fn one_level_books_equal_both_level_books_and_refuse_the_other() {
         }
     }
 }
+
+/// `single_underlying_change` (`trade`'s short health path) is the change of the full health
+/// of a two-underlying book with a quote balance weighted at 1 when a fill moves one
+/// underlying's positions and the cash — exactly, less the one unit of the last place it
+/// gives up for the program's rounding — at both levels; `None` for an underlying in an
+/// offset group.
+#[test]
+fn the_single_underlying_change_is_the_full_health_change() {
+    use xmargin_risk::collateral::{Balance, CollateralMarket, HaircutSchedule};
+    use xmargin_risk::marks::single_underlying_change;
+    use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
+    let one = Fx::ONE;
+    let quote = [CollateralMarket {
+        index: 0,
+        price: one,
+        conf: Fx::ZERO,
+        schedule: HaircutSchedule::flat(one, one, one, one),
+        link: None,
+    }];
+    let mut rng = Rng::new(43);
+    let policy = policy(0.03, 3600);
+    let spots = [150.0, 3000.0];
+    for _ in 0..150 {
+        let ats: Vec<UnderlyingMarket> = spots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| UnderlyingMarket { index: i as u16, ..market(*s, 0.8, with_tail(i)) })
+            .collect();
+        let us: Vec<MarkedUnderlying> = ats.iter().map(|m| MarkedUnderlying::new(*m, policy)).collect();
+        let mut all: Vec<MarkedPosition> = Vec::new();
+        for (i, at) in ats.iter().enumerate() {
+            let book: Vec<Position> = random_book(&mut rng, spots[i])
+                .into_iter()
+                .map(|p| Position {
+                    instrument: xmargin_risk::Instrument { underlying: i as u16, ..p.instrument },
+                    ..p
+                })
+                .collect();
+            all.extend(marked(&book, at, NOW, &policy));
+        }
+        // The fill: underlying 0's first position changes size (possibly to the other side),
+        // and the cash moves by its premium and a fee.
+        let Some(k) = all.iter().position(|p| p.underlying == 0) else { continue };
+        let mut after = all.clone();
+        after[k].size = after[k].size.saturating_sub(fx(rng.uniform(-3.0, 3.0)));
+        let cash = [fx(rng.uniform(-2e4, 5e4)), fx(rng.uniform(-2e4, 5e4))];
+        let health = |positions: &[MarkedPosition], cash: Fx, level| {
+            marked_health(
+                positions,
+                &[Balance { collateral: 0, amount: cash }],
+                &quote,
+                &us,
+                NOW,
+                &PARAMS,
+                level,
+            )
+            .expect("health")
+        };
+        let of_u = |positions: &[MarkedPosition]| -> Vec<MarkedPosition> {
+            positions.iter().filter(|p| p.underlying == 0).copied().collect()
+        };
+        let change = single_underlying_change(&of_u(&all), &of_u(&after), cash, &us[0], NOW, &PARAMS)
+            .expect("change")
+            .unwrap();
+        for (level, got) in [Level::Maintenance, Level::Initial].into_iter().zip(change) {
+            let full = health(&after, cash[1], level) - health(&all, cash[0], level);
+            assert_eq!(got, full - Fx::DELTA, "{level:?}");
+        }
+        let grouped = MarginParams {
+            offsets: OffsetTable::new(&[OffsetGroup::new(&[0, 1], fx(0.5)).unwrap()]).unwrap(),
+            ..PARAMS
+        };
+        assert_eq!(
+            single_underlying_change(&of_u(&all), &of_u(&after), cash, &us[0], NOW, &grouped),
+            Ok(None)
+        );
+    }
+}

@@ -349,3 +349,43 @@ fn hedged_book_accepted_where_isolated_is_rejected() {
     );
     let _ = compute_limit_ix(0);
 }
+
+/// The health gate's short path (`trade_health`): a fill at the mark that shrinks both sides'
+/// positions passes from the traded underlying alone — here with no health account at all,
+/// although both portfolios hold a second underlying — while a fill that grows them, or that
+/// shrinks them off the mark, takes the full computation and needs every account.
+#[test]
+fn a_fill_reducing_risk_at_the_mark_needs_only_the_traded_underlying() {
+    let mut v = Venue::new(&[SOL, 3 * SOL]).unwrap_or_else(|e| panic!("{e}"));
+    let (a, b) = (v.trader(RICH).unwrap(), v.trader(RICH).unwrap());
+    for u in 0..2u8 {
+        let price = v.tick_price(v.underlyings[usize::from(u)].price as u64);
+        v.trade(&a, &b, u, PERP_INSTRUMENT, 100, price).unwrap_or_else(|f| panic!("{f}"));
+    }
+    let mark = v.tick_price(SOL as u64);
+    // The instruction without its remaining accounts (the taker's split set to none).
+    let bare = |v: &Venue, lots: i64, price: u64| {
+        let mut ix = v.trade_ix(&a, &b, 0, PERP_INSTRUMENT, lots, price);
+        ix.accounts.truncate(8);
+        *ix.data.last_mut().unwrap() = 0;
+        ix
+    };
+    let before = snapshot(&v, &[a.portfolio, b.portfolio]);
+    // Growing both positions: the full health needs the second underlying's accounts.
+    let f = v.sb.send(&[bare(&v, 10, mark)], &[&a.owner, &b.owner]).unwrap_err();
+    assert_error(&f, XmarginError::MarketAccountsMismatch);
+    // Shrinking them two ticks off the mark (inside the band): the full path, refused too.
+    let f = v.sb.send(&[bare(&v, -10, mark - 2 * TICK)], &[&a.owner, &b.owner]).unwrap_err();
+    assert_error(&f, XmarginError::MarketAccountsMismatch);
+    assert_eq!(snapshot(&v, &[a.portfolio, b.portfolio]), before, "refusals change nothing");
+    // Shrinking them at the mark: both sides' health rises, the short path admits it.
+    let landed = v.sb.send(&[bare(&v, -10, mark)], &[&a.owner, &b.owner]).unwrap_or_else(|f| panic!("{f}"));
+    cu::record(
+        "trade",
+        "perp, both reducing risk at the mark (short health path)",
+        landed.compute_units,
+        60_000,
+    );
+    assert_eq!(size_of(&v.portfolio(&a), 0, PERP_INSTRUMENT), 90);
+    assert_eq!(size_of(&v.portfolio(&b), 0, PERP_INSTRUMENT), -90);
+}

@@ -24,6 +24,9 @@ const TX_LIMIT: u64 = 1_400_000;
 /// 200k) are not met; these keep the cost from creeping back up.
 const HEALTH_CEILING_32: u64 = 210_000;
 const TRADE_CEILING_32: u64 = 335_000;
+/// A fill that shrinks both sides' positions at the mark: the health gate's short path
+/// reads only the traded underlying (`trade_health`).
+const TRADE_REDUCING_CEILING_32: u64 = 105_000;
 /// Liquidation between two 32-position books (from 579k); target 200k (stretch 150k), not met
 /// either.
 const LIQUIDATE_CEILING_32: u64 = 360_000;
@@ -93,12 +96,27 @@ fn health_and_trade_cost_by_book_size() {
         let landed =
             v.sb.send(&[x, y, ix], &[&a.owner, &counterparty.owner])
                 .unwrap_or_else(|f| panic!("{}", failure(&f)));
-        let label = format!("two {positions}-position portfolios");
-        cu::record("trade", &label, landed.compute_units, ceiling(TRADE_CEILING_32));
+        // Both sides shrink their perp (a is short, the counterparty long) at the mark: the
+        // health gate's short path (`trade_health`).
+        let label = format!("two {positions}-position portfolios, both reducing risk");
+        cu::record("trade", &label, landed.compute_units, ceiling(TRADE_REDUCING_CEILING_32));
         report.push(format!(
             "{positions} positions: refresh_health {health_cu} CU; trade between {label} {} CU",
             landed.compute_units
         ));
+        if positions == 32 {
+            // The lot back: both sides grow their perp, the full health of both is computed.
+            // Measured at the full book only (a second fill per round would change the state
+            // the smaller books' measurements start from).
+            let ix = v.trade_ix(&a, counterparty, u, PERP_INSTRUMENT, -1, tick);
+            let [x, y] = budget_ixs();
+            let adding =
+                v.sb.send(&[x, y, ix], &[&a.owner, &counterparty.owner])
+                    .unwrap_or_else(|f| panic!("{}", failure(&f)));
+            let adding_label = format!("two {positions}-position portfolios, both adding risk");
+            cu::record("trade", &adding_label, adding.compute_units, TRADE_CEILING_32);
+            report.push(format!("trade between {adding_label}: {} CU", adding.compute_units));
+        }
     }
     // Liquidation between the two 32-position books: the target's quote balance is set so
     // that its maintenance health is −1% of its requirement (a state patch, for the

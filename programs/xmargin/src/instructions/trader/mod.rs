@@ -6,6 +6,7 @@ pub mod open_portfolio;
 pub mod refresh_health;
 pub mod set_delegate;
 pub mod trade;
+mod trade_health;
 pub mod withdraw;
 
 pub use close_portfolio::*;

@@ -42,6 +42,7 @@ use xmargin_risk::prices::within_band;
 use xmargin_risk::trading::{fee, open_interest_after};
 use xmargin_risk::{Fx, UnderlyingMarket};
 
+use super::trade_health::traded_health_change;
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
 use crate::health::{
@@ -371,6 +372,19 @@ fn check_health<'info>(
         let m = traded.market.load_checked()?;
         let registry = registry.load_checked()?;
         let p = portfolio.load_checked()?;
+        // The short path (`trade_health`): a fill at the mark that shrinks the position and
+        // raised health at both levels passes without reading the rest of the portfolio.
+        let shrinks = side.size_after.unsigned_abs() < side.size_before.unsigned_abs();
+        if shrinks
+            && !p.is_being_liquidated()
+            && within_adverse(traded.price, traded.mark, side.lots, traded.tick)
+        {
+            let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
+            let change = traded_health_change(before, &p, &registry, &provided, clock.unix_timestamp)?;
+            if change.is_some_and(|c| c.iter().all(|d| *d >= Fx::ZERO)) {
+                return Ok(Some(false));
+            }
+        }
         let inputs_of = |state: &Portfolio| {
             let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
             let mut cache = traded.reads.borrow_mut();
