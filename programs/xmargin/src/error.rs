@@ -220,7 +220,7 @@ pub enum XmarginError {
     OptionExpired,
     #[msg("The trade would raise open interest above the instrument's cap")]
     OpenInterestCapExceeded,
-    #[msg("The instrument is reduce-only: a side's position would grow")]
+    #[msg("The instrument is reduce-only: a side's position would grow or change sides")]
     InstrumentReduceOnly,
     #[msg("Portfolio has no free position slot")]
     TooManyPositions,

@@ -389,3 +389,25 @@ fn a_fill_reducing_risk_at_the_mark_needs_only_the_traded_underlying() {
     assert_eq!(size_of(&v.portfolio(&a), 0, PERP_INSTRUMENT), 90);
     assert_eq!(size_of(&v.portfolio(&b), 0, PERP_INSTRUMENT), -90);
 }
+
+/// A reduce-only instrument: each side may only move toward zero — not grow, and not cross
+/// to the other side (a flip opens a new position) — with nothing changed by a refusal.
+#[test]
+fn a_reduce_only_instrument_refuses_growth_and_flips() {
+    let (mut v, a, b) = two_traders();
+    let price = v.tick_price(SOL as u64);
+    v.trade(&a, &b, 0, PERP_INSTRUMENT, 10, price).unwrap_or_else(|f| panic!("{f}"));
+    let market = v.underlyings[0].market;
+    v.sb.patch_zero_copy::<xmargin::state::Market>(&market, |m| m.perp_reduce_only = 1);
+    let before = snapshot(&v, &[a.portfolio, b.portfolio]);
+    for lots in [1, -19] {
+        assert_error(
+            &v.trade(&a, &b, 0, PERP_INSTRUMENT, lots, price).unwrap_err(),
+            XmarginError::InstrumentReduceOnly,
+        );
+    }
+    assert_eq!(snapshot(&v, &[a.portfolio, b.portfolio]), before, "refusals change nothing");
+    v.trade(&a, &b, 0, PERP_INSTRUMENT, -4, price).unwrap_or_else(|f| panic!("{f}"));
+    v.trade(&a, &b, 0, PERP_INSTRUMENT, -6, price).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(size_of(&v.portfolio(&a), 0, PERP_INSTRUMENT), 0);
+}

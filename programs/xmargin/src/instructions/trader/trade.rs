@@ -229,8 +229,13 @@ impl Trade<'_> {
             let t_after = t_before.checked_add(args.size_lots).ok_or(XmarginError::AmountTooLarge)?;
             let m_after = m_before.checked_sub(args.size_lots).ok_or(XmarginError::AmountTooLarge)?;
             if reduce_only == 1 {
-                let grows = t_after.unsigned_abs() > t_before.unsigned_abs()
-                    || m_after.unsigned_abs() > m_before.unsigned_abs();
+                // A side may only move toward zero: neither grow nor cross to the other side
+                // (a flip would open a new position in an instrument being wound down).
+                let grows = |before: i64, after: i64| {
+                    after.unsigned_abs() > before.unsigned_abs()
+                        || (after != 0 && (after < 0) != (before < 0))
+                };
+                let grows = grows(t_before, t_after) || grows(m_before, m_after);
                 require!(!grows, XmarginError::InstrumentReduceOnly);
             }
             let oi_after = engine(open_interest_after(oi_before, t_before, t_after, m_before, m_after))?;
@@ -380,9 +385,13 @@ fn check_health<'info>(
             && within_adverse(traded.price, traded.mark, side.lots, traded.tick)
         {
             let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
-            let change = traded_health_change(before, &p, &registry, &provided, clock.unix_timestamp)?;
-            if change.is_some_and(|c| c.iter().all(|d| *d >= Fx::ZERO)) {
-                return Ok(Some(false));
+            // Any failure here (stale marks of a series the fill closes, say) leaves the
+            // decision to the full computation, which is authoritative.
+            let change = traded_health_change(before, &p, &registry, &provided, clock.unix_timestamp);
+            if let Ok(Some(c)) = change {
+                if c.iter().all(|d| *d >= Fx::ZERO) {
+                    return Ok(Some(false));
+                }
             }
         }
         let inputs_of = |state: &Portfolio| {

@@ -12,8 +12,16 @@
 //! short path reads no remaining account (the health accounts passed are then not read), and
 //! applies only when health is separable on the traded underlying: not in an offset group,
 //! no collateral linked to it held, the quote weighted at 1 (it always is: it lists at 1 and
-//! its haircut never changes). Marks of the other underlyings are not checked: a fill that
-//! only lowers risk is not held up by another market's keeper.
+//! its haircut never changes). A failure of the short path (stale marks of a series the fill
+//! closes, say) hands the decision to the long one.
+//!
+//! What the short path does not need, by design: the marks of the other underlyings and the
+//! oracles of the other assets. A fill that only lowers risk is not held up by another
+//! market's keeper — nor by an asset whose oracle fails, which makes the long path refuse
+//! the portfolio outright (a borrowed asset that cannot be valued conservatively) and blocks
+//! its liquidation too (a third party's valuation is strict). Such a portfolio may then still
+//! reduce risk at the mark: what it can hand a counterparty is one tick per unit, the same as
+//! the long path allows any portfolio below maintenance, and its requirement falls by more.
 use anchor_lang::prelude::*;
 use xmargin_risk::fx::{from_native, Fx};
 use xmargin_risk::marks::{single_underlying_change, MarkedPosition, MarkedUnderlying};
@@ -65,7 +73,8 @@ pub fn traded_health_change(
     let state = |p: &Portfolio| -> Result<(Vec<MarkedPosition>, Fx)> {
         let stored = p.active_balances().find(|b| b.collateral == 0).map_or(0, |b| b.amount);
         let mut cash = quote_after_losses(p, registry, stored)?;
-        let mut positions = Vec::with_capacity(4);
+        // Sized once: the program's heap is never freed.
+        let mut positions = Vec::with_capacity(p.active_positions().filter(|s| s.underlying == u).count());
         for slot in p.active_positions().filter(|s| s.underlying == u) {
             let position =
                 marked_position(slot, traded.account, &traded.market, &basis, quote_decimals, now)?;
