@@ -384,7 +384,7 @@ fn a_fill_reducing_risk_at_the_mark_needs_only_the_traded_underlying() {
         "trade",
         "perp, both reducing risk at the mark (short health path)",
         landed.compute_units,
-        60_000,
+        70_000,
     );
     assert_eq!(size_of(&v.portfolio(&a), 0, PERP_INSTRUMENT), 90);
     assert_eq!(size_of(&v.portfolio(&b), 0, PERP_INSTRUMENT), -90);
