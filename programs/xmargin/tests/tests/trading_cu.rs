@@ -2,13 +2,17 @@
 //! positions over 8 underlyings (per underlying: a perp and three options, the risk-engine
 //! reference book's legs) and its counterparty holding the opposite book. Records
 //! `refresh_health` (both levels) and `trade` between the two books (both sides margined) at
-//! 8, 16, 24 and 32 positions each in `make cu`. Each is measured after the prices moved
-//! since the last keeper pass (0.1%), so health shifts the marks to the current spot. Both portfolios hold eight collateral assets
-//! (the quote and seven priced by their own oracles).
+//! 8, 16, 24 and 32 positions each in `make cu`: a one-lot perp fill that shrinks both sides'
+//! perps at the mark (the health gate's short path, `trade_health.rs`), and at 32 positions
+//! the lot back, which grows both (the full health of both). Each is measured after the
+//! prices moved since the last keeper pass (0.1%), so health shifts the marks to the current
+//! spot. Both portfolios hold eight collateral assets (the quote and seven priced by their
+//! own oracles).
 //!
-//! Budget of the scale issue: health ≤ 100k CU, trade ≤ 200k CU. Not met (README, "Scaling on
-//! Solana", has the profile): what this test guards is that the cost stays within the
-//! ceilings below.
+//! Budget of the scale issue: health ≤ 100k CU, trade ≤ 200k CU. Met for trades that reduce
+//! risk at the mark; not for health, for trades that add risk, or for liquidations (README,
+//! "Scaling on Solana", has the profile): what this test guards is that the cost stays within
+//! the ceilings below.
 use xmargin::state::{instrument_kind, Portfolio, PERP_INSTRUMENT};
 use xmargin_sandbox::venue::{budget_ixs, Venue};
 use xmargin_sandbox::{cu, TxFailure};
