@@ -120,6 +120,13 @@ pub fn fee(
     u64::try_from(fee).map_err(|_| RiskError::Overflow)
 }
 
+/// Whether a holder moving from `before` to `after` (signed sizes) only reduces its position,
+/// what a reduce-only instrument allows: toward zero, neither growing nor crossing to the
+/// other side (a flip opens a new position in an instrument being wound down).
+pub fn only_reduces(before: i64, after: i64) -> bool {
+    after.unsigned_abs() <= before.unsigned_abs() && (after == 0 || (after < 0) == (before < 0))
+}
+
 /// Open interest (Σ long sizes, lots) after a fill that moves one holder from `a_before` to
 /// `a_after` and the other from `b_before` to `b_after`.
 pub fn open_interest_after(oi: u64, a_before: i64, a_after: i64, b_before: i64, b_after: i64) -> Result<u64> {
@@ -248,6 +255,21 @@ mod tests {
     use super::*;
 
     const LPU: u64 = 100; // 0.01-unit lots
+
+    #[test]
+    fn reduce_only_moves_toward_zero_without_crossing() {
+        for (before, after, ok) in [
+            (10, 4, true),
+            (10, 0, true),
+            (-10, -10, true),
+            (10, 11, false),
+            (10, -9, false),
+            (0, 1, false),
+            (-3, 2, false),
+        ] {
+            assert_eq!(only_reduces(before, after), ok, "{before} -> {after}");
+        }
+    }
 
     #[test]
     fn fills_are_exact_and_realize_pro_rata() {

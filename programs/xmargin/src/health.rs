@@ -253,6 +253,7 @@ const PARAMS: MarginParams = MarginParams::REFERENCE;
 
 /// An underlying whose market account the caller already holds (the traded one in `trade`):
 /// its accounts are then not expected among the remaining accounts.
+#[derive(Clone, Copy)]
 pub struct Provided<'a> {
     pub market: UnderlyingMarket,
     /// Its oracle's EMA price (quote units; zero: none).

@@ -480,6 +480,20 @@ impl OffsetGroupConfig {
 }
 
 impl Haircut {
+    /// Whether a balance counts at exactly its value at both levels, either sign: every
+    /// weight 1, no tiers (the quote asset's, which never changes).
+    pub fn is_unit(&self) -> bool {
+        self.tier_count == 0
+            && [
+                self.initial_asset_weight_bps,
+                self.maintenance_asset_weight_bps,
+                self.initial_liability_weight_bps,
+                self.maintenance_liability_weight_bps,
+            ]
+            .iter()
+            .all(|w| u32::from(*w) == u32::from(BPS))
+    }
+
     /// Checks the schedule's shape (see the field docs).
     pub fn is_valid(&self) -> bool {
         let mut ok = self.initial_asset_weight_bps <= self.maintenance_asset_weight_bps

@@ -39,7 +39,7 @@ use xmargin_risk::bs::greeks;
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{to_native_floor, years_from_seconds};
 use xmargin_risk::prices::within_band;
-use xmargin_risk::trading::{fee, open_interest_after};
+use xmargin_risk::trading::{fee, only_reduces, open_interest_after};
 use xmargin_risk::{Fx, UnderlyingMarket};
 
 use super::trade_health::traded_health_change;
@@ -229,14 +229,8 @@ impl Trade<'_> {
             let t_after = t_before.checked_add(args.size_lots).ok_or(XmarginError::AmountTooLarge)?;
             let m_after = m_before.checked_sub(args.size_lots).ok_or(XmarginError::AmountTooLarge)?;
             if reduce_only == 1 {
-                // A side may only move toward zero: neither grow nor cross to the other side
-                // (a flip would open a new position in an instrument being wound down).
-                let grows = |before: i64, after: i64| {
-                    after.unsigned_abs() > before.unsigned_abs()
-                        || (after != 0 && (after < 0) != (before < 0))
-                };
-                let grows = grows(t_before, t_after) || grows(m_before, m_after);
-                require!(!grows, XmarginError::InstrumentReduceOnly);
+                let reduces = only_reduces(t_before, t_after) && only_reduces(m_before, m_after);
+                require!(reduces, XmarginError::InstrumentReduceOnly);
             }
             let oi_after = engine(open_interest_after(oi_before, t_before, t_after, m_before, m_after))?;
             require!(oi_after <= oi_cap || oi_after <= oi_before, XmarginError::OpenInterestCapExceeded);
@@ -377,6 +371,7 @@ fn check_health<'info>(
         let m = traded.market.load_checked()?;
         let registry = registry.load_checked()?;
         let p = portfolio.load_checked()?;
+        let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
         // The short path (`trade_health`): a fill at the mark that shrinks the position and
         // raised health at both levels passes without reading the rest of the portfolio.
         let shrinks = side.size_after.unsigned_abs() < side.size_before.unsigned_abs();
@@ -384,7 +379,6 @@ fn check_health<'info>(
             && !p.is_being_liquidated()
             && within_adverse(traded.price, traded.mark, side.lots, traded.tick)
         {
-            let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
             // Any failure here (stale marks of a series the fill closes, say) leaves the
             // decision to the full computation, which is authoritative.
             let change = traded_health_change(before, &p, &registry, &provided, clock.unix_timestamp);
@@ -395,7 +389,6 @@ fn check_health<'info>(
             }
         }
         let inputs_of = |state: &Portfolio| {
-            let provided = Provided { market: traded.data, stable_price: traded.stable_price, account: &m };
             let mut cache = traded.reads.borrow_mut();
             health_inputs_shared(
                 state,

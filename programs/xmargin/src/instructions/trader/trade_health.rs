@@ -32,7 +32,7 @@ use crate::health::{
 };
 use crate::marks::InitialScale;
 use crate::oracle::kind;
-use crate::state::{Haircut, HaircutRegistry, Portfolio, BPS};
+use crate::state::{HaircutRegistry, Portfolio};
 
 /// The change of the side's health at `[maintenance, initial]` from `before` to `after`
 /// (the same portfolio before and after the fill on `traded`'s underlying), or `None` when
@@ -46,7 +46,7 @@ pub fn traded_health_change(
 ) -> Result<Option<[Fx; 2]>> {
     let u = traded.market.index;
     let quote = registry.collaterals.first().ok_or(XmarginError::RiskUnknownReference)?;
-    if quote.oracle.kind != kind::QUOTE || !weighted_at_one(&quote.haircut) {
+    if quote.oracle.kind != kind::QUOTE || !quote.haircut.is_unit() {
         return Ok(None);
     }
     // Non-quote balances are the same before and after: a fill moves only the quote.
@@ -91,17 +91,4 @@ pub fn traded_health_change(
     let params = margin_params(registry, now, OracleMode::Lenient)?;
     single_underlying_change(&was, &is, [cash_before, cash_after], &underlying, now, &params)
         .map_err(risk_error)
-}
-
-/// Whether a balance of the asset counts at exactly its value at both levels, either sign.
-fn weighted_at_one(h: &Haircut) -> bool {
-    h.tier_count == 0
-        && [
-            h.initial_asset_weight_bps,
-            h.maintenance_asset_weight_bps,
-            h.initial_liability_weight_bps,
-            h.maintenance_liability_weight_bps,
-        ]
-        .iter()
-        .all(|w| u32::from(*w) == u32::from(BPS))
 }
