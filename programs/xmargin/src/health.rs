@@ -404,7 +404,7 @@ pub fn perp_cash(slot: &PositionSlot, funding_index: Fx, quote_decimals: u8) -> 
 pub fn perp_cash_sized(slot: &PositionSlot, size: Fx, funding_index: Fx, quote_decimals: u8) -> Result<i64> {
     let funding =
         pending_funding(size, funding_index, slot.funding_snapshot(), quote_decimals).map_err(risk_error)?;
-    slot.quote_basis.checked_add(funding).ok_or(error!(XmarginError::RiskMath))
+    slot.quote_basis.checked_add(funding).ok_or_else(|| error!(XmarginError::RiskMath))
 }
 
 /// The underlyings a health computation needs, ascending: those with an active position and

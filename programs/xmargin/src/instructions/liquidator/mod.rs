@@ -30,7 +30,7 @@ pub fn price_in_favour(per_unit: Fx, quote_decimals: u8, lots_per_unit: u64, up:
     } else {
         to_native_floor(per_lot, quote_decimals)
     })?;
-    native.checked_mul(lots_per_unit).ok_or(error!(XmarginError::RiskMath))
+    native.checked_mul(lots_per_unit).ok_or_else(|| error!(XmarginError::RiskMath))
 }
 
 /// The insurance fund's share (bps) of a liquidation's discount: the governed share, or all
