@@ -24,16 +24,17 @@ const TX_LIMIT: u64 = 1_400_000;
 /// large struct returned or copied per level, one accumulator per reference spot, fees accrued
 /// in the market instead of a token transfer, and in `trade` and the liquidations the second
 /// portfolio reusing the first one's underlying and collateral reads; README, "Scaling on
-/// Solana"). Seven collateral assets add ~20k to a health check. The issue's targets (100k,
+/// Solana"), then the build's misaligned memory access (byte arrays read as words: −8% on
+/// each). Seven collateral assets add ~20k to a health check. The issue's targets (100k,
 /// 200k) are not met; these keep the cost from creeping back up.
-const HEALTH_CEILING_32: u64 = 210_000;
-const TRADE_CEILING_32: u64 = 335_000;
+const HEALTH_CEILING_32: u64 = 185_000;
+const TRADE_CEILING_32: u64 = 285_000;
 /// A fill that shrinks both sides' positions at the mark: the health gate's short path
 /// reads only the traded underlying (`trade_health`).
-const TRADE_REDUCING_CEILING_32: u64 = 105_000;
+const TRADE_REDUCING_CEILING_32: u64 = 100_000;
 /// Liquidation between two 32-position books (from 579k); target 200k (stretch 150k), not met
 /// either.
-const LIQUIDATE_CEILING_32: u64 = 360_000;
+const LIQUIDATE_CEILING_32: u64 = 310_000;
 
 #[test]
 fn health_and_trade_cost_by_book_size() {
