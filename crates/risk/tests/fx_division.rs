@@ -18,6 +18,23 @@ proptest! {
         prop_assert_eq!(u128::from(r), n % u128::from(d));
     }
 
+    /// Dividends below 2^112 (shifted token amounts and oracle mantissas: what health
+    /// divides), which uniform `u128`s almost never reach.
+    #[test]
+    fn div_small_below_2_112_is_the_library_quotient(
+        n in prop_oneof![
+            0u128..(1 << 112),
+            any::<u64>().prop_map(|m| u128::from(m) << 48),
+            (1u128 << 64)..(1 << 80),
+            Just((1u128 << 112) - 1),
+        ],
+        d in prop_oneof![1u32.., Just(1u32), Just(u32::MAX), (0u32..=9).prop_map(|k| 10u32.pow(k))],
+    ) {
+        let (q, r) = div_small(n, d);
+        prop_assert_eq!(q, n / u128::from(d));
+        prop_assert_eq!(u128::from(r), n % u128::from(d));
+    }
+
     #[test]
     fn div_i_truncates_as_fixed_does(bits in any_bits(), d in prop_oneof![1i64..20_000, 1i64..=i64::from(u32::MAX), any::<i64>()]) {
         prop_assume!(d != 0);
@@ -58,7 +75,10 @@ proptest! {
     }
 
     #[test]
-    fn wide_mul_is_the_128_bit_product(x in any::<u64>(), y in any::<u64>()) {
+    fn wide_mul_is_the_128_bit_product(
+        x in prop_oneof![any::<u64>(), Just(u64::MAX), Just(1u64 << 63), 0u64..(1 << 32)],
+        y in prop_oneof![any::<u64>(), Just(u64::MAX), 0u64..(1 << 32)],
+    ) {
         prop_assert_eq!(xmargin_risk::fx::wide_mul(x, y), u128::from(x) * u128::from(y));
     }
 
