@@ -58,7 +58,7 @@ ops = insns[0::8]
 classes = collections.Counter(
     'load' if o in LOAD else 'store' if o in STORE else 'call' if o == CALL else 'exit' if o == EXIT
     else 'jump' if o & 7 == 5 else 'alu' for o in ops)
-print(f'{instruction}: {n} instructions ({os.path.basename(base)})')
+print(f'{instruction}: {n} instructions (trace {base})')
 for k, v in classes.most_common():
     print(f'  {k:6s} {v:7d} {100 * v / n:5.1f}%')
 stack = []

@@ -12,7 +12,8 @@
 # build) and to assembly, and names function entries (map_names.py); runs trading_cu with
 # litesvm's register tracing on a patched copy of litesvm (litesvm-register-tracing.patch:
 # the strict loader reads symbol labels from section headers that a stripped sBPF v3 ELF
-# does not have), Cargo.lock restored afterwards; prints the profile (profile.py).
+# does not have), Cargo.lock restored afterwards; prints the profile (profile.py). To look
+# inside one function: annotate.py with the trace profile.py names.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
