@@ -21,7 +21,7 @@ source sbf/env.sh
 INSTRUCTION="${1:-refresh_health}"
 TOP="${2:-40}"
 OUT="$ROOT/target/sbf-profile"
-export SBF_PROFILE_DIR="$OUT"
+export SBF_PROFILE_DIR="$OUT" SBF_TOOLCHAIN
 mkdir -p "$OUT"
 SRC_ROOT="$(sbf_patched_std)"
 # The flags of build.sh (kept in one place there).

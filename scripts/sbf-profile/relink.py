@@ -13,7 +13,9 @@ saved = json.load(open(os.path.join(os.environ.get('SBF_PROFILE_DIR', 'target/sb
 env = dict(os.environ)
 env.update(saved['env'])
 # sbpf-linker loads the toolchain's LLVM, which the proxy looks up next to rustc.
-sysroot = subprocess.run(['rustup', 'run', os.environ.get('SBF_TOOLCHAIN', 'nightly-2026-10-29'), 'rustc',
+# The toolchain pin: sbf/env.sh's SBF_TOOLCHAIN (profile.sh exports it).
+toolchain = os.environ.get('SBF_TOOLCHAIN') or sys.exit('SBF_TOOLCHAIN not set: source sbf/env.sh first')
+sysroot = subprocess.run(['rustup', 'run', toolchain, 'rustc',
                           '--print', 'sysroot'], capture_output=True, text=True).stdout.strip()
 env['LD_LIBRARY_PATH'] = sysroot + '/lib'
 cmd = list(saved['cmd'])

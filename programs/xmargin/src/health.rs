@@ -413,8 +413,7 @@ pub fn perp_cash_sized(slot: &PositionSlot, size: Fx, funding_index: Fx, quote_d
 pub fn health_underlyings(portfolio: &Portfolio, registry: &HaircutRegistry, links: bool) -> Vec<u16> {
     let mut out: Vec<u16> = Vec::with_capacity(MAX_POSITIONS);
     let linked = portfolio.active_balances().filter(|b| links && b.amount > 0).filter_map(|b| {
-        let link = &registry.listed_collaterals().get(usize::from(b.collateral))?.link;
-        link.is_active().then_some(u16::from(link.underlying))
+        registry.listed_collaterals().get(usize::from(b.collateral))?.link.linked_underlying()
     });
     for u in portfolio.active_positions().map(|slot| slot.underlying).chain(linked) {
         if !out.contains(&u) {

@@ -380,6 +380,11 @@ impl CollateralLink {
         self.active == 1
     }
 
+    /// The underlying the asset is linked to (`None`: not linked).
+    pub fn linked_underlying(&self) -> Option<u16> {
+        self.is_active().then_some(u16::from(self.underlying))
+    }
+
     /// Checks the link of collateral `collateral` in a registry with `underlying_count`
     /// listed underlyings (see the field docs), with one error per rule broken.
     pub fn check(&self, underlying_count: u8, collateral: usize) -> Result<()> {

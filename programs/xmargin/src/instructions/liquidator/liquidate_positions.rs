@@ -102,7 +102,7 @@ impl LiquidatePositions<'_> {
                 .is_some_and(|i| target.positions[i].size < 0);
             let ok = args.instrument == PERP_INSTRUMENT
                 && short
-                && link.is_some_and(|l| l.is_active() && u16::from(l.underlying) == underlying)
+                && link.is_some_and(|l| l.linked_underlying() == Some(underlying))
                 && target.balance(c).is_some_and(|b| b.amount > 0);
             require!(ok, XmarginError::InvalidHedgeCollateral);
         }

@@ -54,7 +54,7 @@ pub fn traded_health_change(
         registry
             .listed_collaterals()
             .get(usize::from(b.collateral))
-            .is_some_and(|c| c.link.is_active() && u16::from(c.link.underlying) == u)
+            .is_some_and(|c| c.link.linked_underlying() == Some(u))
     });
     if linked_to_u {
         return Ok(None);
