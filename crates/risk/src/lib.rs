@@ -35,5 +35,5 @@ pub mod vol;
 
 pub use error::{Result, RiskError};
 pub use fx::Fx;
-pub use margin::{margin, MarginParams, MarginReport};
+pub use margin::{margin, MarginParams, MarginReport, MarginTotals};
 pub use portfolio::{Instrument, InstrumentKind, Market, Position, UnderlyingMarket};

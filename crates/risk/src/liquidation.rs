@@ -313,7 +313,7 @@ pub fn buffer_for(buffer: Fx, fraction: Fx, requirement: Fx) -> Result<Fx> {
 /// Whether a portfolio being liquidated is back: initial health ≥ 0 and maintenance health
 /// at its buffer ([`buffer_for`] of its maintenance requirement) — when it may withdraw or
 /// add risk again.
-pub fn back_above_buffer(report: &crate::MarginReport, buffer: Fx, fraction: Fx) -> Result<bool> {
+pub fn back_above_buffer(report: &crate::MarginTotals, buffer: Fx, fraction: Fx) -> Result<bool> {
     let buffer = buffer_for(buffer, fraction, report.maintenance_requirement)?;
     Ok(report.initial_health >= ZERO && report.maintenance_health >= buffer)
 }

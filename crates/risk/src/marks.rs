@@ -49,7 +49,8 @@ use crate::grid::{
 };
 use crate::links::{linked_exposures, LinkedUnderlying};
 use crate::margin::{
-    health_from_linked, report_from, MarginParams, MarginReport, Requirements, UnderlyingReport,
+    health_from_linked, report_from, totals_from, MarginParams, MarginReport, MarginTotals, Requirements,
+    UnderlyingReport,
 };
 use crate::math::sqrt;
 use crate::offsets::{total_credit, OffsetPart};
@@ -786,6 +787,55 @@ pub fn marked_health(
     health_from_linked(value, requirement, balances, collateral, &linked, level)
 }
 
+/// Every book's requirements at both levels (`LEVELS` order, stable-price charge included),
+/// passed to `each` with its book; returns the totals after offset credits and the credits
+/// (both `LEVELS` order).
+fn both_levels(
+    books: &[MarkedBook],
+    params: &MarginParams,
+    mut each: impl FnMut(&MarkedBook, [RequirementBreakdown; 2]) -> Result<()>,
+) -> Result<([Fx; 2], [Fx; 2])> {
+    let mut parts: [Vec<OffsetPart>; 2] = [Vec::new(), Vec::new()];
+    let mut totals = [ZERO; 2];
+    for book in books {
+        let u = book.exposure.underlying;
+        let grouped = params.offsets.group_of(u).is_some();
+        let terms = book.terms()?;
+        let mut levels = [
+            book.scenario_requirement_with(&terms, params, Level::Maintenance)?,
+            book.scenario_requirement_with(&terms, params, Level::Initial)?,
+        ];
+        for (((r, level), total), parts) in levels.iter_mut().zip(LEVELS).zip(&mut totals).zip(&mut parts) {
+            if grouped {
+                let leg = book.joint_leg(params, level, r)?;
+                parts.push(OffsetPart { underlying: u, requirement: r.requirement, leg });
+            }
+            r.requirement = r.requirement.add_c(book.stable_charge(level)?)?;
+            *total = total.add_c(r.requirement)?;
+        }
+        each(book, levels)?;
+    }
+    let credits = [total_credit(&params.offsets, &parts[0])?, total_credit(&params.offsets, &parts[1])?];
+    Ok(([totals[0].sub_c(credits[0])?, totals[1].sub_c(credits[1])?], credits))
+}
+
+/// What both margin computations from marks start from: the books (both levels) with
+/// linked exposures, the links, and the linked-valuation data (empty without links).
+fn marked_inputs(
+    positions: &[MarkedPosition],
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+    params: &MarginParams,
+) -> Result<(Vec<MarkedBook>, Vec<(u16, Fx)>, Vec<LinkedUnderlying>)> {
+    validate_marked_params(underlyings, params)?;
+    let links = linked_exposures(balances, collateral)?;
+    let books = marked_books_linked(positions, &links, underlyings, now)?;
+    let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
+    Ok((books, links, linked))
+}
+
 /// The full report (both levels, per underlying) from marks.
 pub fn marked_margin(
     positions: &[MarkedPosition],
@@ -795,50 +845,38 @@ pub fn marked_margin(
     now: i64,
     params: &MarginParams,
 ) -> Result<MarginReport> {
-    validate_marked_params(underlyings, params)?;
-    let links = linked_exposures(balances, collateral)?;
-    let books = marked_books_linked(positions, &links, underlyings, now)?;
-    crate::trace::mark("engine: books netted");
+    let (books, links, linked) = marked_inputs(positions, balances, collateral, underlyings, now, params)?;
     let mut reports = Vec::with_capacity(books.len());
-    let mut parts: [Vec<OffsetPart>; 2] = [Vec::new(), Vec::new()];
-    let mut totals = [ZERO; 2];
-    for book in &books {
+    let (totals, credits) = both_levels(&books, params, |book, [maintenance, initial]| {
         let u = book.exposure.underlying;
-        let grouped = params.offsets.group_of(u).is_some();
-        let terms = book.terms()?;
         let linked_units = crate::fx::sum(links.iter().filter(|(i, _)| *i == u).map(|(_, x)| *x))?;
-        // The report is filled in place: it is ~740 bytes, and every move of it or of its
-        // breakdowns costs compute on sBPF.
-        let maintenance = book.scenario_requirement_with(&terms, params, Level::Maintenance)?;
-        reports.push(UnderlyingReport {
-            exposure: book.exposure,
-            linked_units,
-            initial: maintenance,
-            maintenance,
-        });
-        let report = reports.last_mut().ok_or(RiskError::Overflow)?;
-        report.initial = book.scenario_requirement_with(&terms, params, Level::Initial)?;
-        let levels = [(Level::Maintenance, &mut report.maintenance), (Level::Initial, &mut report.initial)];
-        for (i, (level, r)) in levels.into_iter().enumerate() {
-            if grouped {
-                let leg = book.joint_leg(params, level, r)?;
-                parts[i].push(OffsetPart { underlying: u, requirement: r.requirement, leg });
-            }
-            r.requirement = r.requirement.add_c(book.stable_charge(level)?)?;
-            totals[i] = totals[i].add_c(r.requirement)?;
-        }
-        crate::trace::mark("engine: one underlying, both levels");
-    }
-    let maintenance_credit = total_credit(&params.offsets, &parts[0])?;
-    let initial_credit = total_credit(&params.offsets, &parts[1])?;
-    let maintenance = totals[0].sub_c(maintenance_credit)?;
-    let initial = totals[1].sub_c(initial_credit)?;
-    let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
-    let r = Requirements { initial, maintenance, initial_credit, maintenance_credit, underlyings: reports };
-    crate::trace::mark("engine: credits");
-    let report = report_from(r, balances, collateral, &linked);
-    crate::trace::mark("engine: collateral and report");
-    report
+        reports.push(UnderlyingReport { exposure: book.exposure, linked_units, initial, maintenance });
+        Ok(())
+    })?;
+    let r = Requirements {
+        initial: totals[1],
+        maintenance: totals[0],
+        initial_credit: credits[1],
+        maintenance_credit: credits[0],
+        underlyings: reports,
+    };
+    report_from(r, balances, collateral, &linked)
+}
+
+/// [`marked_margin`]'s totals without its per-underlying breakdown (equal to
+/// `marked_margin(..)?.totals()`, bit for bit): what the program computes.
+pub fn marked_totals(
+    positions: &[MarkedPosition],
+    balances: &[Balance],
+    collateral: &[CollateralMarket],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+    params: &MarginParams,
+) -> Result<MarginTotals> {
+    let (books, _, linked) = marked_inputs(positions, balances, collateral, underlyings, now, params)?;
+    let (requirements, credits) = both_levels(&books, params, |_, _| Ok(()))?;
+    let value = crate::fx::sum(books.iter().map(|b| b.exposure.value))?;
+    totals_from(value, requirements, credits, balances, collateral, &linked)
 }
 
 /// Marks of an expired series whose settlement price is recorded: worth `value` per unit (its

@@ -420,3 +420,39 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// `marked_totals` (what the program computes) equals the full report's totals bit for
+    /// bit, with an offset group, a linked balance, a quote balance of either sign, stable
+    /// prices and a quote depeg charge in force; and both health levels equal `marked_health`.
+    #[test]
+    fn marked_totals_equal_the_full_report(seed in any::<u64>(), credit in 0.0f64..=1.0, linked in 0.0f64..5.0, quote in -20_000.0f64..20_000.0, stable in 0.9f64..1.1, depeg in 0.0f64..0.02) {
+        use xmargin_risk::marks::{marked_margin, marked_totals};
+        let mut u = marked_underlyings();
+        for x in &mut u {
+            x.stable_price = fx(x.market.spot.to_num::<f64>() * stable);
+        }
+        let params = grouped(credit).with_quote_depeg(fx(depeg));
+        let c = collateral();
+        let mut rng = common::Rng::new(seed);
+        let mut positions: Vec<MarkedPosition> = Vec::new();
+        for _ in 0..rng.below(8) {
+            let index = rng.below(2) as u16;
+            let p = random_position(&mut rng, index, u[usize::from(index)].market.spot.to_num());
+            let m = marked(&p, &u, &params);
+            let dup = positions.iter().any(|q| q.underlying == m.underlying && q.marks.is_none() == m.marks.is_none() && (m.marks.is_none() || q.strike_expiry == m.strike_expiry));
+            if m.size != Fx::ZERO && !dup {
+                positions.push(m);
+            }
+        }
+        let balances = [Balance { collateral: QUOTE, amount: fx(quote) }, Balance { collateral: 1, amount: fx(linked) }];
+        let report = marked_margin(&positions, &balances, &c, &u, NOW, &params).unwrap();
+        let totals = marked_totals(&positions, &balances, &c, &u, NOW, &params).unwrap();
+        prop_assert_eq!(report.totals(), totals);
+        for (level, health) in [(Level::Maintenance, totals.maintenance_health), (Level::Initial, totals.initial_health)] {
+            prop_assert_eq!(marked_health(&positions, &balances, &c, &u, NOW, &params, level).unwrap(), health);
+        }
+    }
+}

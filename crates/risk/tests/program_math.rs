@@ -6,10 +6,10 @@ use xmargin_risk::collateral::tiers_reached;
 use xmargin_risk::fx::{from_mantissa, Fx, FRAC_BITS};
 use xmargin_risk::liquidation::{back_above_buffer, buffer_for};
 use xmargin_risk::prices::{ceil_ppm, conservative_price, stable_price, within_band};
-use xmargin_risk::MarginReport;
+use xmargin_risk::MarginTotals;
 
-fn report(initial: Fx, maintenance: Fx, requirement: Fx) -> MarginReport {
-    MarginReport {
+fn report(initial: Fx, maintenance: Fx, requirement: Fx) -> MarginTotals {
+    MarginTotals {
         equity: Fx::ZERO,
         collateral_value: Fx::ZERO,
         weighted_collateral_initial: Fx::ZERO,
@@ -21,7 +21,6 @@ fn report(initial: Fx, maintenance: Fx, requirement: Fx) -> MarginReport {
         maintenance_offset_credit: Fx::ZERO,
         initial_health: initial,
         maintenance_health: maintenance,
-        underlyings: Vec::new(),
     }
 }
 

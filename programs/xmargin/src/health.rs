@@ -42,11 +42,11 @@ use xmargin_risk::fx::{from_mantissa, from_native, from_uint, Checked, Fx};
 use xmargin_risk::liquidation::{
     CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
 };
-use xmargin_risk::marks::{marked_health, marked_margin, settled_marks, MarkedPosition, MarkedUnderlying};
+use xmargin_risk::marks::{marked_health, marked_totals, settled_marks, MarkedPosition, MarkedUnderlying};
 use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
 use xmargin_risk::prices::conservative_price;
 use xmargin_risk::trading::pending_funding;
-use xmargin_risk::{MarginParams, MarginReport, UnderlyingMarket};
+use xmargin_risk::{MarginParams, MarginTotals, UnderlyingMarket};
 
 use crate::error::{risk_error, XmarginError};
 use crate::marks::{CurrentBasis, InitialScale};
@@ -142,9 +142,9 @@ pub struct HealthInputs {
 }
 
 impl HealthInputs {
-    /// The full margin report (equity, both levels).
-    pub fn report(&self) -> Result<MarginReport> {
-        marked_margin(
+    /// The margin totals (equity, both levels; no per-underlying breakdown).
+    pub fn totals(&self) -> Result<MarginTotals> {
+        marked_totals(
             &self.positions,
             &self.balances,
             &self.markets,
@@ -223,29 +223,29 @@ pub fn back_above_buffer(
     params: &LiquidationParams,
     quote_decimals: u8,
 ) -> Result<bool> {
-    report_above_buffer(&inputs.report()?, params, quote_decimals)
+    totals_above_buffer(&inputs.totals()?, params, quote_decimals)
 }
 
-/// [`back_above_buffer`] of a report already computed.
-pub fn report_above_buffer(
-    report: &MarginReport,
+/// [`back_above_buffer`] of totals already computed.
+pub fn totals_above_buffer(
+    totals: &MarginTotals,
     params: &LiquidationParams,
     quote_decimals: u8,
 ) -> Result<bool> {
     let (floor, fraction) = liquidation_buffer(params, quote_decimals)?;
-    xmargin_risk::liquidation::back_above_buffer(report, floor, fraction).map_err(risk_error)
+    xmargin_risk::liquidation::back_above_buffer(totals, floor, fraction).map_err(risk_error)
 }
 
-/// The full report of a portfolio as it is, for its own trader (`OracleMode::Lenient`; the
+/// The margin totals of a portfolio as it is, for its own trader (`OracleMode::Lenient`; the
 /// remaining accounts in this module's order): what `refresh_health` returns and a refused
 /// withdrawal logs.
-pub fn own_report<'info>(
+pub fn own_totals<'info>(
     portfolio: &Portfolio,
     registry: &HaircutRegistry,
     accounts: &'info [AccountInfo<'info>],
     clock: &Clock,
-) -> Result<MarginReport> {
-    health_inputs(portfolio, registry, accounts, clock, None, None, OracleMode::Lenient)?.report()
+) -> Result<MarginTotals> {
+    health_inputs(portfolio, registry, accounts, clock, None, None, OracleMode::Lenient)?.totals()
 }
 
 /// The margin parameters of every on-chain computation.

@@ -158,7 +158,7 @@ fn take_over_collateral<'info>(
     let equity = {
         let (registry, p) = (a.registry.load_checked()?, a.portfolio.load_checked()?);
         let clock = Clock::get()?;
-        equity_inputs(&p, &registry, oracles, &clock)?.report()?.equity
+        equity_inputs(&p, &registry, oracles, &clock)?.totals()?.equity
     };
     require!(equity < Fx::ZERO, XmarginError::BankruptcyCollateralRemains);
     // The fund takes the collateral in kind only if it pays the whole quote liability: were

@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::XmarginError;
 use crate::events::HealthReport;
-use crate::health::own_report;
+use crate::health::own_totals;
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::LoadChecked;
 use crate::state::{Exchange, HaircutRegistry, Portfolio};
@@ -40,16 +40,16 @@ impl RefreshHealth<'_> {
         let a = &ctx.accounts;
         let (portfolio, registry) = (a.portfolio.load_checked()?, a.registry.load_checked()?);
         let clock = Clock::get()?;
-        let report = own_report(&portfolio, &registry, ctx.remaining_accounts, &clock)?;
-        xmargin_risk::trace::mark("report");
+        let totals = own_totals(&portfolio, &registry, ctx.remaining_accounts, &clock)?;
+        xmargin_risk::trace::mark("totals");
         let view = HealthView {
-            equity: report.equity.to_bits(),
-            initial_health: report.initial_health.to_bits(),
-            maintenance_health: report.maintenance_health.to_bits(),
-            initial_requirement: report.initial_requirement.to_bits(),
-            maintenance_requirement: report.maintenance_requirement.to_bits(),
-            initial_offset_credit: report.initial_offset_credit.to_bits(),
-            maintenance_offset_credit: report.maintenance_offset_credit.to_bits(),
+            equity: totals.equity.to_bits(),
+            initial_health: totals.initial_health.to_bits(),
+            maintenance_health: totals.maintenance_health.to_bits(),
+            initial_requirement: totals.initial_requirement.to_bits(),
+            maintenance_requirement: totals.maintenance_requirement.to_bits(),
+            initial_offset_credit: totals.initial_offset_credit.to_bits(),
+            maintenance_offset_credit: totals.maintenance_offset_credit.to_bits(),
         };
         emit!(HealthReport {
             portfolio: a.portfolio.key(),

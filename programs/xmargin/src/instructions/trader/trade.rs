@@ -46,7 +46,7 @@ use super::trade_health::traded_health_change;
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
 use crate::health::{
-    health_inputs_shared, report_above_buffer, stable_price, underlying_market, OracleMode, Provided,
+    health_inputs_shared, totals_above_buffer, stable_price, underlying_market, OracleMode, Provided,
     SharedReads,
 };
 use crate::instructions::liquidator::set_liquidation_state;
@@ -404,13 +404,13 @@ fn check_health<'info>(
         if !p.is_being_liquidated() && after_inputs.health(Level::Initial)? >= 0 {
             return Ok(Some(false));
         }
-        let after = after_inputs.report()?;
-        if p.is_being_liquidated() && report_above_buffer(&after, &traded.liquidation, traded.quote_decimals)?
+        let after = after_inputs.totals()?;
+        if p.is_being_liquidated() && totals_above_buffer(&after, &traded.liquidation, traded.quote_decimals)?
         {
             return Ok(Some(true));
         }
         // Below initial health (or still being liquidated): no level's health may fall.
-        let was = inputs_of(before)?.report()?;
+        let was = inputs_of(before)?.totals()?;
         let kept =
             after.initial_health >= was.initial_health && after.maintenance_health >= was.maintenance_health;
         if !kept {

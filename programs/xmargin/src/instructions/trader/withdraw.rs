@@ -12,7 +12,7 @@ use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TokenInt
 use super::collateral_accounts::{listed_collateral, positive_part_change};
 use crate::error::XmarginError;
 use crate::events::{CollateralMoved, LiquidationStateChanged};
-use crate::health::{back_above_buffer, health_inputs, own_report, OracleMode};
+use crate::health::{back_above_buffer, health_inputs, own_totals, OracleMode};
 use crate::instructions::positions::{apply_quote_losses, PositiveQuote, QUOTE_INDEX};
 use crate::seeds::{EXCHANGE_SEED, REGISTRY_SEED};
 use crate::state::LoadChecked;
@@ -104,7 +104,7 @@ impl Withdraw<'_> {
                 if health < 0 {
                     // What the trader will ask: by how much. Before and after, with the
                     // requirement (the same before and after: only collateral moves).
-                    let before = own_report(&portfolio, &registry, ctx.remaining_accounts, &clock)?;
+                    let before = own_totals(&portfolio, &registry, ctx.remaining_accounts, &clock)?;
                     msg!(
                         "withdrawing {} of collateral {}: initial health {} -> {} (requirement {})",
                         args.amount,
