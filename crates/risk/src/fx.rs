@@ -58,7 +58,7 @@ impl Checked for Fx {
         // `fixed` does) replaces the general 256-bit product, several times cheaper on sBPF.
         // Kept this small so that it inlines (the wide cases are out of line: inlined, they
         // made every product ~60% dearer, measured).
-        if let (Ok(a), Ok(b)) = (i64::try_from(self.to_bits()), i64::try_from(rhs.to_bits())) {
+        if let (Some(a), Some(b)) = (narrow(self), narrow(rhs)) {
             // Cannot wrap: |a|, |b| ≤ 2^63.
             let product = i128::from(a).wrapping_mul(i128::from(b));
             return Ok(Fx::from_bits(product >> FRAC_BITS));
@@ -84,7 +84,7 @@ impl Checked for Fx {
     fn mul_i(self, rhs: i64) -> Result<Fx> {
         // Fast path: the raw value fits an i64, so the exact product fits an i128 (|p| <
         // 2^126): one native multiply instead of the library's overflow-checked 128-bit one.
-        if let Ok(a) = i64::try_from(self.to_bits()) {
+        if let Some(a) = narrow(self) {
             return Ok(Fx::from_bits(i128::from(a).wrapping_mul(i128::from(rhs))));
         }
         self.checked_mul_int(i128::from(rhs)).ok_or(RiskError::Overflow)
@@ -113,6 +113,27 @@ impl Checked for Fx {
     }
 }
 
+/// `x` as an `i64` when it fits one (the high word is the low word's sign): what every
+/// 64-bit fast path tests. The same answer as `i64::try_from`, which LLVM compiles for sBPF
+/// to a 128-bit range check of ~30 instructions with spills; this compares the high word
+/// with the low word's sign bit in a few native ones (measured: health −7%, trade and
+/// liquidation −8%).
+#[inline(always)]
+pub fn narrow_bits(x: i128) -> Option<i64> {
+    #[allow(clippy::cast_possible_truncation)]
+    let (low, high) = (x as u64, (x >> 64) as u64);
+    // high + (low's sign bit) wraps to 0 exactly when high is 0 with the bit clear or
+    // all ones with it set.
+    #[allow(clippy::cast_possible_wrap)]
+    (high.wrapping_add(low >> 63) == 0).then_some(low as i64)
+}
+
+/// [`narrow_bits`] of `x`'s raw bits.
+#[inline(always)]
+pub fn narrow(x: Fx) -> Option<i64> {
+    narrow_bits(x.to_bits())
+}
+
 /// x·y, exactly (a native widening multiply: ~60 compute units on sBPF; four 32×32-bit
 /// partial products by hand measured slower).
 #[inline]
@@ -125,8 +146,8 @@ pub fn wide_mul(x: u64, y: u64) -> u128 {
 #[inline(never)]
 fn mul_wide(x: Fx, y: Fx) -> Result<Fx> {
     let (a, b) = (x.to_bits(), y.to_bits());
-    let (wide, narrow) = if i64::try_from(b).is_ok() { (a, b) } else { (b, a) };
-    if let Ok(n) = i64::try_from(narrow) {
+    let (wide, small) = if narrow_bits(b).is_some() { (a, b) } else { (b, a) };
+    if let Some(n) = narrow_bits(small) {
         let negative = (wide < 0) != (n < 0);
         let bits = mul_wide_floor(wide.unsigned_abs(), n.unsigned_abs(), negative);
         return bits.map(Fx::from_bits).ok_or(RiskError::Overflow);

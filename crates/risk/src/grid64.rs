@@ -29,7 +29,7 @@
 //! Q ≤ 2^−29 of the largest coefficient and V ≤ 3 this is about 2.5·10^−6 of the book's
 //! largest coefficient, the row term dominating; `tests/grid64.rs` asserts both sides (at
 //! most 4·10^−6) over random books from dust to 10^12 quote units.
-use crate::fx::{Fx, FRAC_BITS};
+use crate::fx::{narrow_bits, Fx, FRAC_BITS};
 use crate::grid::{LevelShocks, Quadratic, MAX_SHOCK};
 use crate::scenarios::{TailRow, TailTable, MAX_TAIL_ROWS};
 
@@ -74,7 +74,7 @@ impl Scaled {
         let bits = u128::BITS.saturating_sub(largest.leading_zeros());
         let shift = bits.saturating_sub(COEF_BITS);
         // `>>` floors (toward −∞): each coefficient is at most one quantum below its value.
-        let [a, b, c, d, f] = all.map(|x| i64::try_from(x >> shift).unwrap_or(i64::MAX));
+        let [a, b, c, d, f] = all.map(|x| narrow_bits(x >> shift).unwrap_or(i64::MAX));
         let within = [a, b, c, d, f].iter().all(|x| x.unsigned_abs() <= 1 << COEF_BITS);
         within.then_some(Scaled { a, b, c, d, f, shift })
     }
@@ -119,7 +119,7 @@ fn div_nearest(n: i64, d: i64) -> i64 {
 fn shock(x: Fx, up: bool) -> Option<i64> {
     let bits = x.to_bits();
     let bits = if up { bits.checked_add(ROUND_UP)? } else { bits };
-    i64::try_from(bits >> DROP).ok()
+    narrow_bits(bits >> DROP)
 }
 
 fn shock_fx(x: i64) -> Fx {
@@ -145,7 +145,7 @@ impl Shocks {
         let cap = shock(MAX_SHOCK, true)?;
         // P in 2^−33 units, rounded up (≤ 2^33 exactly when `p_max` ≤ 2^24, checked below).
         let p_fine = params.max_price_shock.to_bits().checked_add(FINE_ROUND_UP)? >> FINE_DROP;
-        let p_fine = i64::try_from(p_fine).ok()?;
+        let p_fine = narrow_bits(p_fine)?;
         let mut largest = v_lo.unsigned_abs().max(v_hi.unsigned_abs());
         let mut rows = [(0, 0, 0); MAX_TAIL_ROWS];
         let table = tail.rows();
@@ -234,7 +234,7 @@ pub(crate) fn worst(s: &Scaled, params: &LevelShocks, tail: &TailTable) -> Optio
         let det = s.b.wrapping_mul(s.d).wrapping_mul(4).wrapping_sub(s.f.wrapping_mul(s.f));
         if det > 0 {
             let solve =
-                |n: i64| i64::try_from((i128::from(n) << SHOCK_BITS).checked_div(i128::from(det))?).ok();
+                |n: i64| narrow_bits((i128::from(n) << SHOCK_BITS).checked_div(i128::from(det))?);
             let p = solve(s.f.wrapping_mul(s.c).wrapping_sub(s.a.wrapping_mul(s.d).wrapping_mul(2)));
             let v = solve(s.f.wrapping_mul(s.a).wrapping_sub(s.c.wrapping_mul(s.b).wrapping_mul(2)));
             if let (Some(p), Some(v)) = (p, v) {

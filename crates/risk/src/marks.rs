@@ -344,7 +344,7 @@ impl MarkedGroup {
     #[inline(always)]
     fn accumulate(&mut self, size: Fx, g: &OptionGreeks) -> Result<()> {
         let greeks = greek_array(g);
-        let Ok(s) = i64::try_from(size.to_bits()) else {
+        let Some(s) = crate::fx::narrow(size) else {
             for (sum, x) in self.sums.iter_mut().zip(greeks) {
                 *sum = sum.add_c(signed_mul(size, x)?)?;
             }
@@ -352,9 +352,9 @@ impl MarkedGroup {
         };
         let (magnitude, negative) = (i128::from(s.unsigned_abs()), s < 0);
         for (sum, x) in self.sums.iter_mut().zip(greeks) {
-            let product = match i64::try_from(x.to_bits()) {
+            let product = match crate::fx::narrow(x) {
                 // |s|·|x| < 2^126: cannot wrap.
-                Ok(x) => {
+                Some(x) => {
                     let m = magnitude.wrapping_mul(i128::from(x)) >> crate::fx::FRAC_BITS;
                     if negative {
                         m.wrapping_neg()
@@ -362,7 +362,7 @@ impl MarkedGroup {
                         m
                     }
                 }
-                Err(_) => signed_mul(size, x)?.to_bits(),
+                None => signed_mul(size, x)?.to_bits(),
             };
             *sum = Fx::from_bits(sum.to_bits().checked_add(product).ok_or(RiskError::Overflow)?);
         }

@@ -210,7 +210,7 @@ pub(crate) fn signed_mul(size: Fx, x: Fx) -> Result<Fx> {
     // |size|·x fits an i128 (< 2^126) and the floored product is one 64×64-bit multiply and
     // a shift — the same bits as `abs_c` then `mul_c`, without their checks (netting runs
     // this six times per option position).
-    if let (Ok(s), Ok(v)) = (i64::try_from(size.to_bits()), i64::try_from(x.to_bits())) {
+    if let (Some(s), Some(v)) = (crate::fx::narrow(size), crate::fx::narrow(x)) {
         let magnitude = i128::from(s.unsigned_abs()).wrapping_mul(i128::from(v)) >> FRAC_BITS;
         return Ok(Fx::from_bits(if s < 0 { magnitude.wrapping_neg() } else { magnitude }));
     }

@@ -217,7 +217,7 @@ pub fn funding_index_at(index: Fx, slope: Fx, since: i64, now: i64) -> Result<Fx
 pub fn pending_funding(size_units: Fx, index: Fx, snapshot: Fx, quote_decimals: u8) -> Result<i64> {
     let scale = 10i64.checked_pow(u32::from(quote_decimals)).ok_or(RiskError::Overflow)?;
     let owed = size_units.mul_c(index.sub_c(snapshot)?)?.neg_c()?.mul_i(scale)?;
-    i64::try_from(owed.floor().to_bits() >> crate::fx::FRAC_BITS).map_err(|_| RiskError::Overflow)
+    crate::fx::narrow_bits(owed.floor().to_bits() >> crate::fx::FRAC_BITS).ok_or(RiskError::Overflow)
 }
 
 /// A price rounded to the nearest multiple of `tick` (halves up), at least one tick.

@@ -1,6 +1,7 @@
 //! The 64-bit-limb division (`fx::div_small`, what `div_i`, `from_native` and
 //! `from_mantissa` use for divisors below 2^32) gives the library's 128-bit quotient bit for
-//! bit, truncated (`div_i`) or floored (`from_native`), over the whole `Fx` range.
+//! bit, truncated (`div_i`) or floored (`from_native`), over the whole `Fx` range; the
+//! products' fast paths (and their 64-bit test, `narrow_bits`) equal the library's.
 use proptest::prelude::*;
 use xmargin_risk::fx::{div_small, from_native, Checked};
 use xmargin_risk::Fx;
@@ -95,6 +96,23 @@ proptest! {
     fn mul_i_is_the_library_product(bits in any_bits(), k in any::<i64>()) {
         let x = Fx::from_bits(bits);
         prop_assert_eq!(x.mul_i(k).ok(), x.checked_mul_int(i128::from(k)));
+    }
+
+    /// The fast paths' 64-bit test is `i64::try_from`, at and around both edges too.
+    #[test]
+    fn narrow_bits_is_try_from(
+        x in prop_oneof![
+            any_bits(),
+            any::<i128>(),
+            (-2i128..=2).prop_map(|d| i128::from(i64::MAX) + d),
+            (-2i128..=2).prop_map(|d| i128::from(i64::MIN) + d),
+            Just(i128::MIN),
+            Just(i128::MAX),
+            any::<u64>().prop_map(|h| i128::from(h) << 64),
+        ],
+    ) {
+        prop_assert_eq!(xmargin_risk::fx::narrow_bits(x), i64::try_from(x).ok());
+        prop_assert_eq!(xmargin_risk::fx::narrow(Fx::from_bits(x)), i64::try_from(x).ok());
     }
 
     #[test]
