@@ -793,7 +793,7 @@ pub fn marked_health(
 fn both_levels(
     books: &[MarkedBook],
     params: &MarginParams,
-    mut each: impl FnMut(&MarkedBook, [RequirementBreakdown; 2]) -> Result<()>,
+    mut each: impl FnMut(&MarkedBook, &[RequirementBreakdown; 2]) -> Result<()>,
 ) -> Result<([Fx; 2], [Fx; 2])> {
     let mut parts: [Vec<OffsetPart>; 2] = [Vec::new(), Vec::new()];
     let mut totals = [ZERO; 2];
@@ -813,7 +813,7 @@ fn both_levels(
             r.requirement = r.requirement.add_c(book.stable_charge(level)?)?;
             *total = total.add_c(r.requirement)?;
         }
-        each(book, levels)?;
+        each(book, &levels)?;
     }
     let credits = [total_credit(&params.offsets, &parts[0])?, total_credit(&params.offsets, &parts[1])?];
     Ok(([totals[0].sub_c(credits[0])?, totals[1].sub_c(credits[1])?], credits))
@@ -847,7 +847,7 @@ pub fn marked_margin(
 ) -> Result<MarginReport> {
     let (books, links, linked) = marked_inputs(positions, balances, collateral, underlyings, now, params)?;
     let mut reports = Vec::with_capacity(books.len());
-    let (totals, credits) = both_levels(&books, params, |book, [maintenance, initial]| {
+    let (totals, credits) = both_levels(&books, params, |book, &[maintenance, initial]| {
         let u = book.exposure.underlying;
         let linked_units = crate::fx::sum(links.iter().filter(|(i, _)| *i == u).map(|(_, x)| *x))?;
         reports.push(UnderlyingReport { exposure: book.exposure, linked_units, initial, maintenance });
