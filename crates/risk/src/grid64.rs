@@ -233,8 +233,7 @@ pub(crate) fn worst(s: &Scaled, params: &LevelShocks, tail: &TailTable) -> Optio
     if s.b > 0 && s.d > 0 {
         let det = s.b.wrapping_mul(s.d).wrapping_mul(4).wrapping_sub(s.f.wrapping_mul(s.f));
         if det > 0 {
-            let solve =
-                |n: i64| narrow_bits((i128::from(n) << SHOCK_BITS).checked_div(i128::from(det))?);
+            let solve = |n: i64| narrow_bits((i128::from(n) << SHOCK_BITS).checked_div(i128::from(det))?);
             let p = solve(s.f.wrapping_mul(s.c).wrapping_sub(s.a.wrapping_mul(s.d).wrapping_mul(2)));
             let v = solve(s.f.wrapping_mul(s.a).wrapping_sub(s.c.wrapping_mul(s.b).wrapping_mul(2)));
             if let (Some(p), Some(v)) = (p, v) {

@@ -308,6 +308,7 @@ pub fn stable_price(p: &OraclePrice) -> Result<Fx> {
 
 /// The guarded oracle price of `market`'s underlying as engine market data (its adaptive
 /// shock from the market's estimator).
+#[inline(always)]
 pub fn underlying_market(
     registry: &HaircutRegistry,
     market: &MarketAccount,
@@ -626,9 +627,10 @@ fn inputs<'info>(
     let now = clock.unix_timestamp;
     let scale = InitialScale::of(registry)?;
     for &u in &used {
+        // Adds the positions on `u`, whose underlying is already the last of `underlyings`
+        // (pushed in place: a copy of the ~550-byte entry costs a few hundred compute units).
         let mut add =
             |underlying: &MarkedUnderlying, basis: &CurrentBasis, m: &MarketAccount| -> Result<()> {
-                underlyings.push(*underlying);
                 let data = &underlying.market;
                 xmargin_risk::trace::mark("inputs: underlying data");
                 for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
@@ -644,12 +646,13 @@ fn inputs<'info>(
             };
         match &provided {
             Some(p) if p.market.index == u => {
-                let underlying = MarkedUnderlying {
+                underlyings.push(MarkedUnderlying {
                     market: p.market,
                     policy: p.account.marks_policy(&scale)?,
                     stable_price: p.stable_price,
-                };
-                add(&underlying, &current_basis(registry, &p.market, &scale)?, p.account)?
+                });
+                let underlying = underlyings.last().ok_or(XmarginError::RiskMath)?;
+                add(underlying, &current_basis(registry, &p.market, &scale)?, p.account)?
             }
             _ => {
                 let info = next.next().ok_or(XmarginError::MarketAccountsMismatch)?;
@@ -664,25 +667,28 @@ fn inputs<'info>(
                 // Used by reference: an entry is ~550 bytes, and each copy of it costs a few
                 // hundred compute units on sBPF.
                 if let Some(shared) = cache.as_deref().and_then(|c| c.find(u, info.key, oracle.key)) {
-                    add(&shared.underlying, &shared.basis, &m)?;
+                    underlyings.push(shared.underlying);
+                    let underlying = underlyings.last().ok_or(XmarginError::RiskMath)?;
+                    add(underlying, &shared.basis, &m)?;
                     continue;
                 }
                 let (data, price) = underlying_market(registry, &m, oracle, clock).inspect_err(|_| {
                     msg!("oracle of underlying {} ({}) failed", u, oracle.key);
                 })?;
                 xmargin_risk::trace::mark("inputs: oracle and scenario");
-                let underlying = MarkedUnderlying {
+                underlyings.push(MarkedUnderlying {
                     market: data,
                     policy: m.marks_policy(&scale)?,
                     stable_price: stable_price(&price)?,
-                };
-                let basis = current_basis(registry, &data, &scale)?;
-                add(&underlying, &basis, &m)?;
+                });
+                let underlying = underlyings.last().ok_or(XmarginError::RiskMath)?;
+                let basis = current_basis(registry, &underlying.market, &scale)?;
+                add(underlying, &basis, &m)?;
                 if let Some(c) = cache.as_deref_mut() {
                     c.entries.push(SharedUnderlying {
                         market_key: *info.key,
                         oracle_key: *oracle.key,
-                        underlying,
+                        underlying: *underlying,
                         basis,
                     });
                 }

@@ -46,7 +46,7 @@ use super::trade_health::traded_health_change;
 use crate::error::XmarginError;
 use crate::events::TradeFilled;
 use crate::health::{
-    health_inputs_shared, totals_above_buffer, stable_price, underlying_market, OracleMode, Provided,
+    health_inputs_shared, stable_price, totals_above_buffer, underlying_market, OracleMode, Provided,
     SharedReads,
 };
 use crate::instructions::liquidator::set_liquidation_state;
