@@ -819,8 +819,17 @@ fn both_levels(
     Ok(([totals[0].sub_c(credits[0])?, totals[1].sub_c(credits[1])?], credits))
 }
 
-/// What both margin computations from marks start from: the books (both levels) with
-/// linked exposures, the links, and the linked-valuation data (empty without links).
+/// What both margin computations from marks start from.
+struct MarkedInputs {
+    /// Per-underlying books, both levels, linked exposures included.
+    books: Vec<MarkedBook>,
+    /// Linked collateral exposures `(underlying, units)`.
+    links: Vec<(u16, Fx)>,
+    /// The linked-valuation data (empty without links).
+    linked: Vec<LinkedUnderlying>,
+}
+
+/// [`MarkedInputs`] of a portfolio, its parameters validated.
 fn marked_inputs(
     positions: &[MarkedPosition],
     balances: &[Balance],
@@ -828,12 +837,12 @@ fn marked_inputs(
     underlyings: &[MarkedUnderlying],
     now: i64,
     params: &MarginParams,
-) -> Result<(Vec<MarkedBook>, Vec<(u16, Fx)>, Vec<LinkedUnderlying>)> {
+) -> Result<MarkedInputs> {
     validate_marked_params(underlyings, params)?;
     let links = linked_exposures(balances, collateral)?;
     let books = marked_books_linked(positions, &links, underlyings, now)?;
     let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
-    Ok((books, links, linked))
+    Ok(MarkedInputs { books, links, linked })
 }
 
 /// The full report (both levels, per underlying) from marks.
@@ -845,7 +854,8 @@ pub fn marked_margin(
     now: i64,
     params: &MarginParams,
 ) -> Result<MarginReport> {
-    let (books, links, linked) = marked_inputs(positions, balances, collateral, underlyings, now, params)?;
+    let MarkedInputs { books, links, linked } =
+        marked_inputs(positions, balances, collateral, underlyings, now, params)?;
     let mut reports = Vec::with_capacity(books.len());
     let (totals, credits) = both_levels(&books, params, |book, &[maintenance, initial]| {
         let u = book.exposure.underlying;
@@ -873,7 +883,8 @@ pub fn marked_totals(
     now: i64,
     params: &MarginParams,
 ) -> Result<MarginTotals> {
-    let (books, _, linked) = marked_inputs(positions, balances, collateral, underlyings, now, params)?;
+    let MarkedInputs { books, linked, .. } =
+        marked_inputs(positions, balances, collateral, underlyings, now, params)?;
     let (requirements, credits) = both_levels(&books, params, |_, _| Ok(()))?;
     let value = crate::fx::sum(books.iter().map(|b| b.exposure.value))?;
     totals_from(value, requirements, credits, balances, collateral, &linked)
