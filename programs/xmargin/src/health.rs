@@ -334,31 +334,34 @@ pub fn underlying_market(
     Ok((market, p))
 }
 
-/// The engine's position for a slot of `market`: size in underlying units; an option valued
-/// from its series' marks, or at its payoff once its settlement price is recorded.
+/// Pushes the engine's position for a slot of `market` onto `positions` and returns it: size
+/// in underlying units; an option valued from its series' marks, or at its payoff once its
+/// settlement price is recorded. Written in place (a perp first, then an option's strike,
+/// expiry and marks into it) rather than built and then moved into the vector. On an error
+/// the vector holds a partial entry; every caller then fails the instruction.
 // Inlined into each caller (health's inputs and `trade`'s short path), as
 // `SeriesMarksState::load`: out of line, the position returned by value and copied cost health
 // ~8k compute units for 24 options (measured).
 #[inline(always)]
-pub fn marked_position(
+pub fn push_marked_position<'v>(
+    positions: &'v mut Vec<MarkedPosition>,
     slot: &PositionSlot,
     market: &MarketAccount,
     data: &UnderlyingMarket,
     basis: &CurrentBasis,
     quote_decimals: u8,
     now: i64,
-) -> Result<MarkedPosition> {
+) -> Result<&'v MarkedPosition> {
     let size = from_native(i128::from(slot.size), slot.lot_decimals).map_err(risk_error)?;
-    let mut strike_expiry = None;
-    let marks = if slot.is_perp() {
-        None
-    } else {
+    positions.push(MarkedPosition::perp(slot.underlying, size));
+    let position = positions.last_mut().ok_or(XmarginError::RiskMath)?;
+    if !slot.is_perp() {
         let index = usize::from(slot.series);
         let series = market.series.get(index).ok_or(XmarginError::UnknownInstrument)?;
         // Only compared for equality: the native strike as an integer (no 128-bit division
         // per option, which a quote-unit conversion would cost).
-        strike_expiry = Some((from_uint(series.strike), series.expiry));
-        Some(if series.settlement_price != 0 {
+        position.strike_expiry = Some((from_uint(series.strike), series.expiry));
+        position.marks = Some(if series.settlement_price != 0 {
             let price = |native: u64| from_native(i128::from(native), quote_decimals).map_err(risk_error);
             let payoff =
                 intrinsic(option_kind(series.kind), price(series.settlement_price)?, price(series.strike)?)
@@ -366,9 +369,9 @@ pub fn marked_position(
             settled_marks(payoff, data, now)
         } else {
             market.marks.get(index).ok_or(XmarginError::UnknownInstrument)?.load(basis)?
-        })
-    };
-    Ok(MarkedPosition { underlying: slot.underlying, size, marks, strike_expiry })
+        });
+    }
+    Ok(position)
 }
 
 /// The registry's current marking basis of an underlying (`data`: its market data).
@@ -634,12 +637,12 @@ fn inputs<'info>(
                 let data = &underlying.market;
                 xmargin_risk::trace::mark("inputs: underlying data");
                 for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
-                    positions.push(marked_position(slot, m, data, basis, quote_decimals, now)?);
-                    instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
-                    if let Some(p) = positions.last().filter(|_| slot.is_perp()) {
+                    let p = push_marked_position(&mut positions, slot, m, data, basis, quote_decimals, now)?;
+                    if slot.is_perp() {
                         let cash = perp_cash_sized(slot, p.size, m.funding_index_at(now)?, quote_decimals)?;
                         quote_amount = quote_amount.checked_add(cash).ok_or(XmarginError::RiskMath)?;
                     }
+                    instruments.push((u, if slot.is_perp() { PERP_INSTRUMENT } else { slot.series }));
                 }
                 xmargin_risk::trace::mark("inputs: positions of one underlying");
                 Ok(())

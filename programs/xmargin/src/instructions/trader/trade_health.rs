@@ -28,7 +28,8 @@ use xmargin_risk::marks::{single_underlying_change, MarkedPosition, MarkedUnderl
 
 use crate::error::{risk_error, XmarginError};
 use crate::health::{
-    current_basis, margin_params, marked_position, perp_cash_sized, quote_after_losses, OracleMode, Provided,
+    current_basis, margin_params, perp_cash_sized, push_marked_position, quote_after_losses, OracleMode,
+    Provided,
 };
 use crate::marks::InitialScale;
 use crate::oracle::kind;
@@ -76,13 +77,19 @@ pub fn traded_health_change(
         // Sized once: the program's heap is never freed.
         let mut positions = Vec::with_capacity(p.active_positions().filter(|s| s.underlying == u).count());
         for slot in p.active_positions().filter(|s| s.underlying == u) {
-            let position =
-                marked_position(slot, traded.account, &traded.market, &basis, quote_decimals, now)?;
+            let position = push_marked_position(
+                &mut positions,
+                slot,
+                traded.account,
+                &traded.market,
+                &basis,
+                quote_decimals,
+                now,
+            )?;
             if slot.is_perp() {
                 let owed = perp_cash_sized(slot, position.size, funding_index, quote_decimals)?;
                 cash = cash.checked_add(owed).ok_or(XmarginError::RiskMath)?;
             }
-            positions.push(position);
         }
         Ok((positions, from_native(i128::from(cash), quote_decimals).map_err(risk_error)?))
     };
