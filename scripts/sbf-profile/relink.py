@@ -20,6 +20,19 @@ sysroot = subprocess.run(['rustup', 'run', toolchain, 'rustc',
 env['LD_LIBRARY_PATH'] = sysroot + '/lib'
 cmd = list(saved['cmd'])
 cmd[cmd.index('-o') + 1] = sys.argv[1]
+
+
+def option(flag):
+    """`--llvm-args=-inline-threshold` of `--llvm-args=-inline-threshold=1000`, else None."""
+    if flag.startswith('--llvm-args=-') and flag.count('=') >= 2:
+        return flag.rsplit('=', 1)[0]
+    return None
+
+
+# An LLVM option given again replaces the build's own (LLVM takes the last occurrence, so a
+# flag merely added in front of the saved command would have no effect).
+replaced = {option(f) for f in sys.argv[2:]} - {None}
+cmd = [c for c in cmd if option(c) not in replaced]
 cmd[1:1] = sys.argv[2:]
 result = subprocess.run(cmd, capture_output=True, text=True, env=env)
 # With --emit=asm the linker writes the assembly, then fails to read it back as an object:

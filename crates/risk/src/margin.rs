@@ -86,8 +86,11 @@ pub struct UnderlyingReport {
     pub maintenance: RequirementBreakdown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarginReport {
+/// A portfolio's totals at both levels: what an on-chain check reads (the program computes
+/// only these, `marks::marked_totals`: assembling the per-underlying breakdown costs compute
+/// for fields no instruction reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarginTotals {
     /// Σ balance × price + Σ position values (quote units).
     pub equity: Fx,
     /// Σ balance × price.
@@ -104,44 +107,28 @@ pub struct MarginReport {
     pub maintenance_offset_credit: Fx,
     pub initial_health: Fx,
     pub maintenance_health: Fx,
+}
+
+/// The totals and the per-underlying breakdown (the CLI, the backtest, the tests). Reads
+/// the totals' fields directly (`report.equity`, by `Deref`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarginReport {
+    pub totals: MarginTotals,
     pub underlyings: Vec<UnderlyingReport>,
 }
 
-/// A portfolio's totals at both levels without the per-underlying breakdown: what an
-/// on-chain check reads. Assembling the breakdown copies ~740 bytes per underlying, ~18k
-/// compute units of a health check at 8 underlyings on sBPF (measured), for fields no
-/// instruction reads. Fields as in [`MarginReport`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MarginTotals {
-    pub equity: Fx,
-    pub collateral_value: Fx,
-    pub weighted_collateral_initial: Fx,
-    pub weighted_collateral_maintenance: Fx,
-    pub positions_value: Fx,
-    pub initial_requirement: Fx,
-    pub maintenance_requirement: Fx,
-    pub initial_offset_credit: Fx,
-    pub maintenance_offset_credit: Fx,
-    pub initial_health: Fx,
-    pub maintenance_health: Fx,
+impl core::ops::Deref for MarginReport {
+    type Target = MarginTotals;
+
+    fn deref(&self) -> &MarginTotals {
+        &self.totals
+    }
 }
 
 impl MarginReport {
     /// The report's totals (everything but the per-underlying breakdown).
     pub fn totals(&self) -> MarginTotals {
-        MarginTotals {
-            equity: self.equity,
-            collateral_value: self.collateral_value,
-            weighted_collateral_initial: self.weighted_collateral_initial,
-            weighted_collateral_maintenance: self.weighted_collateral_maintenance,
-            positions_value: self.positions_value,
-            initial_requirement: self.initial_requirement,
-            maintenance_requirement: self.maintenance_requirement,
-            initial_offset_credit: self.initial_offset_credit,
-            maintenance_offset_credit: self.maintenance_offset_credit,
-            initial_health: self.initial_health,
-            maintenance_health: self.maintenance_health,
-        }
+        self.totals
     }
 }
 
@@ -313,20 +300,7 @@ pub fn report_from(
         collateral,
         linked,
     )?;
-    Ok(MarginReport {
-        equity: t.equity,
-        collateral_value: t.collateral_value,
-        weighted_collateral_initial: t.weighted_collateral_initial,
-        weighted_collateral_maintenance: t.weighted_collateral_maintenance,
-        positions_value: t.positions_value,
-        initial_requirement: t.initial_requirement,
-        maintenance_requirement: t.maintenance_requirement,
-        initial_offset_credit: t.initial_offset_credit,
-        maintenance_offset_credit: t.maintenance_offset_credit,
-        initial_health: t.initial_health,
-        maintenance_health: t.maintenance_health,
-        underlyings: r.underlyings,
-    })
+    Ok(MarginReport { totals: t, underlyings: r.underlyings })
 }
 
 /// The totals of positions worth `positions_value` needing `requirements` after offset

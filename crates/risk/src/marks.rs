@@ -779,11 +779,9 @@ pub fn marked_health(
     params: &MarginParams,
     level: Level,
 ) -> Result<Fx> {
-    validate_marked_params(underlyings, params)?;
-    let links = linked_exposures(balances, collateral)?;
-    let books = marked_books_at(positions, &links, underlyings, now, Some(level))?;
+    let MarkedInputs { books, linked, .. } =
+        marked_inputs(positions, balances, collateral, underlyings, now, params, Some(level))?;
     let (value, requirement, _) = books_requirement(&books, params, level)?;
-    let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
     health_from_linked(value, requirement, balances, collateral, &linked, level)
 }
 
@@ -829,7 +827,8 @@ struct MarkedInputs {
     linked: Vec<LinkedUnderlying>,
 }
 
-/// [`MarkedInputs`] of a portfolio, its parameters validated.
+/// [`MarkedInputs`] of a portfolio, its parameters validated, the books built for `level`
+/// only when given (`marked_books_at`).
 fn marked_inputs(
     positions: &[MarkedPosition],
     balances: &[Balance],
@@ -837,10 +836,11 @@ fn marked_inputs(
     underlyings: &[MarkedUnderlying],
     now: i64,
     params: &MarginParams,
+    level: Option<Level>,
 ) -> Result<MarkedInputs> {
     validate_marked_params(underlyings, params)?;
     let links = linked_exposures(balances, collateral)?;
-    let books = marked_books_linked(positions, &links, underlyings, now)?;
+    let books = marked_books_at(positions, &links, underlyings, now, level)?;
     let linked = if links.is_empty() { Vec::new() } else { marked_linked_underlyings(underlyings, params)? };
     Ok(MarkedInputs { books, links, linked })
 }
@@ -855,7 +855,7 @@ pub fn marked_margin(
     params: &MarginParams,
 ) -> Result<MarginReport> {
     let MarkedInputs { books, links, linked } =
-        marked_inputs(positions, balances, collateral, underlyings, now, params)?;
+        marked_inputs(positions, balances, collateral, underlyings, now, params, None)?;
     let mut reports = Vec::with_capacity(books.len());
     let (totals, credits) = both_levels(&books, params, |book, &[maintenance, initial]| {
         let u = book.exposure.underlying;
@@ -884,7 +884,7 @@ pub fn marked_totals(
     params: &MarginParams,
 ) -> Result<MarginTotals> {
     let MarkedInputs { books, linked, .. } =
-        marked_inputs(positions, balances, collateral, underlyings, now, params)?;
+        marked_inputs(positions, balances, collateral, underlyings, now, params, None)?;
     let (requirements, credits) = both_levels(&books, params, |_, _| Ok(()))?;
     let value = crate::fx::sum(books.iter().map(|b| b.exposure.value))?;
     totals_from(value, requirements, credits, balances, collateral, &linked)

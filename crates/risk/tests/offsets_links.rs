@@ -309,6 +309,27 @@ fn marked(p: &Position, u: &[MarkedUnderlying], params: &MarginParams) -> Marked
     MarkedPosition { underlying: p.instrument.underlying, size, marks, strike_expiry }
 }
 
+/// Adds a random position on underlying 0 or 1 to `positions`, unless it is empty or its
+/// instrument is already held (a portfolio holds one slot per instrument).
+fn add_random_position(
+    rng: &mut common::Rng,
+    positions: &mut Vec<MarkedPosition>,
+    u: &[MarkedUnderlying],
+    params: &MarginParams,
+) {
+    let index = rng.below(2) as u16;
+    let p = random_position(rng, index, u[usize::from(index)].market.spot.to_num());
+    let m = marked(&p, u, params);
+    let dup = positions.iter().any(|q| {
+        q.underlying == m.underlying
+            && q.marks.is_none() == m.marks.is_none()
+            && (m.marks.is_none() || q.strike_expiry == m.strike_expiry)
+    });
+    if m.size != Fx::ZERO && !dup {
+        positions.push(m);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -321,13 +342,7 @@ proptest! {
         let n = 1 + rng.below(6) as usize;
         let mut positions: Vec<MarkedPosition> = Vec::new();
         while positions.len() < n {
-            let index = rng.below(2) as u16;
-            let p = random_position(&mut rng, index, u[usize::from(index)].market.spot.to_num());
-            let m = marked(&p, &u, &params);
-            let dup = positions.iter().any(|q| q.underlying == m.underlying && q.marks.is_none() == m.marks.is_none() && (m.marks.is_none() || q.strike_expiry == m.strike_expiry));
-            if m.size != Fx::ZERO && !dup {
-                positions.push(m);
-            }
+            add_random_position(&mut rng, &mut positions, &u, &params);
         }
         let maint = |pos: &[MarkedPosition], quote: Fx| {
             let b = [Balance { collateral: QUOTE, amount: quote }, Balance { collateral: 1, amount: fx(linked) }];
@@ -439,13 +454,7 @@ proptest! {
         let mut rng = common::Rng::new(seed);
         let mut positions: Vec<MarkedPosition> = Vec::new();
         for _ in 0..rng.below(8) {
-            let index = rng.below(2) as u16;
-            let p = random_position(&mut rng, index, u[usize::from(index)].market.spot.to_num());
-            let m = marked(&p, &u, &params);
-            let dup = positions.iter().any(|q| q.underlying == m.underlying && q.marks.is_none() == m.marks.is_none() && (m.marks.is_none() || q.strike_expiry == m.strike_expiry));
-            if m.size != Fx::ZERO && !dup {
-                positions.push(m);
-            }
+            add_random_position(&mut rng, &mut positions, &u, &params);
         }
         let balances = [Balance { collateral: QUOTE, amount: fx(quote) }, Balance { collateral: 1, amount: fx(linked) }];
         let report = marked_margin(&positions, &balances, &c, &u, NOW, &params).unwrap();
