@@ -817,9 +817,10 @@ fn both_levels(
     Ok(([totals[0].sub_c(credits[0])?, totals[1].sub_c(credits[1])?], credits))
 }
 
-/// What both margin computations from marks start from.
+/// What the margin computations from marks start from.
 struct MarkedInputs {
-    /// Per-underlying books, both levels, linked exposures included.
+    /// Per-underlying books (at the levels `marked_inputs` was asked for), linked exposures
+    /// included.
     books: Vec<MarkedBook>,
     /// Linked collateral exposures `(underlying, units)`.
     links: Vec<(u16, Fx)>,
@@ -885,9 +886,13 @@ pub fn marked_totals(
 ) -> Result<MarginTotals> {
     let MarkedInputs { books, linked, .. } =
         marked_inputs(positions, balances, collateral, underlyings, now, params, None)?;
+    crate::trace::mark("engine: books netted");
     let (requirements, credits) = both_levels(&books, params, |_, _| Ok(()))?;
+    crate::trace::mark("engine: requirements and credits");
     let value = crate::fx::sum(books.iter().map(|b| b.exposure.value))?;
-    totals_from(value, requirements, credits, balances, collateral, &linked)
+    let totals = totals_from(value, requirements, credits, balances, collateral, &linked);
+    crate::trace::mark("engine: collateral and totals");
+    totals
 }
 
 /// Marks of an expired series whose settlement price is recorded: worth `value` per unit (its
