@@ -11,7 +11,7 @@
 //! already are): A = ⌊a/Q⌋, … Shocks are integers in units of 2^−`SHOCK_BITS`, rounded
 //! outward (the rectangle's edges and the tail paths' ends away from the spot, so the
 //! integer domain contains the exact one). Bounds proved by the checks in [`Scaled::of`] and
-//! [`Shocks::of`]: |A…F| ≤ 2^30, |p| ≤ 2^24, |v| < 2^27, hence every intermediate is below
+//! [`Shocks::fill`]: |A…F| ≤ 2^30, |p| ≤ 2^24, |v| < 2^27, hence every intermediate is below
 //! 2^62 (see `eval`); inputs outside them return `None` and the caller uses the exact path.
 //!
 //! **Error.** At one (p, v), with V = max|v| (vol units) over the candidates:
@@ -138,28 +138,38 @@ struct Shocks {
 }
 
 impl Shocks {
-    fn of(params: &LevelShocks, tail: &TailTable) -> Option<Shocks> {
-        let p_max = shock(params.max_price_shock, true)?;
-        let v_lo = shock(params.vol_shock_down, true)?.wrapping_neg();
-        let v_hi = shock(params.vol_shock_up, true)?;
-        let cap = shock(MAX_SHOCK, true)?;
+    const EMPTY: Shocks =
+        Shocks { p_max: 0, v_lo: 0, v_hi: 0, rows: [(0, 0, 0); MAX_TAIL_ROWS], row_count: 0, v_bound: 0 };
+
+    /// Sets every field from the level's shocks and the tail table; false when one is
+    /// outside the integer path's bounds. Filled in place: returning the struct built
+    /// inside moved its rows between stack slots on sBPF.
+    fn fill(&mut self, params: &LevelShocks, tail: &TailTable) -> bool {
+        let Some(p_max) = shock(params.max_price_shock, true) else { return false };
+        let Some(v_lo) = shock(params.vol_shock_down, true) else { return false };
+        let Some(v_hi) = shock(params.vol_shock_up, true) else { return false };
+        let Some(cap) = shock(MAX_SHOCK, true) else { return false };
         // P in 2^−33 units, rounded up (≤ 2^33 exactly when `p_max` ≤ 2^24, checked below).
-        let p_fine = params.max_price_shock.to_bits().checked_add(FINE_ROUND_UP)? >> FINE_DROP;
-        let p_fine = narrow_bits(p_fine)?;
+        let Some(p_fine) = params.max_price_shock.to_bits().checked_add(FINE_ROUND_UP) else { return false };
+        let Some(p_fine) = narrow_bits(p_fine >> FINE_DROP) else { return false };
+        let v_lo = v_lo.wrapping_neg();
         let mut largest = v_lo.unsigned_abs().max(v_hi.unsigned_abs());
-        let mut rows = [(0, 0, 0); MAX_TAIL_ROWS];
         let table = tail.rows();
-        for (out, row) in rows.iter_mut().zip(table) {
-            let (lo, hi) = row_path(row, p_fine, cap)?;
+        for (out, row) in self.rows.iter_mut().zip(table) {
+            let Some((lo, hi)) = row_path(row, p_fine, cap) else { return false };
             // The row's vol is a point, not an edge: rounded to nearest (its error is in the margin).
-            let v = shock(row.vol_move().checked_add(HALF_SHOCK)?, false)?;
+            let Some(v) = row.vol_move().checked_add(HALF_SHOCK).and_then(|x| shock(x, false)) else {
+                return false;
+            };
             largest = largest.max(v.unsigned_abs());
             *out = (lo, hi, v);
         }
         let ok =
             p_max <= SHOCK_ONE && largest < MAX_VOL.unsigned_abs() && p_max >= 0 && v_lo <= 0 && v_hi >= 0;
-        let v_bound = i64::try_from(largest.div_ceil(SHOCK_ONE.unsigned_abs())).ok()?;
-        ok.then_some(Shocks { p_max, v_lo, v_hi, rows, row_count: table.len(), v_bound })
+        let Ok(v_bound) = i64::try_from(largest.div_ceil(SHOCK_ONE.unsigned_abs())) else { return false };
+        (self.p_max, self.v_lo, self.v_hi, self.row_count, self.v_bound) =
+            (p_max, v_lo, v_hi, table.len(), v_bound);
+        ok
     }
 }
 
@@ -171,7 +181,7 @@ fn row_path(row: &TailRow, p_fine: i64, cap: i64) -> Option<(i64, i64)> {
     if multiple > MAX_MULTIPLE {
         return None;
     }
-    // ≤ 25·2^24 × 2^33 < 2^62 when P ≤ 1 (beyond, `Shocks::of` discards the result).
+    // ≤ 25·2^24 × 2^33 < 2^62 when P ≤ 1 (beyond, `Shocks::fill` refuses the result).
     let end = multiple.wrapping_mul(p_fine).wrapping_add(FINE_ONE_LESS) >> FINE_BITS;
     let end = end.min(cap);
     Some(if row.both_ways {
@@ -198,7 +208,10 @@ pub(crate) struct Worst {
 /// loss `s` (`Scaled::of`) under a level's shocks and tail table, or `None` when an input is
 /// outside the integer path's bounds (the caller computes them exactly).
 pub(crate) fn worst(s: &Scaled, params: &LevelShocks, tail: &TailTable) -> Option<Worst> {
-    let k = Shocks::of(params, tail)?;
+    let mut k = Shocks::EMPTY;
+    if !k.fill(params, tail) {
+        return None;
+    }
     // (6 + 3V + V²) quanta, in quanta × 2^−24.
     let vb = k.v_bound;
     let margin = vb.wrapping_mul(vb).wrapping_add(vb.wrapping_mul(3)).wrapping_add(6) << SHOCK_BITS;
