@@ -141,35 +141,31 @@ impl Shocks {
     const EMPTY: Shocks =
         Shocks { p_max: 0, v_lo: 0, v_hi: 0, rows: [(0, 0, 0); MAX_TAIL_ROWS], row_count: 0, v_bound: 0 };
 
-    /// Sets every field from the level's shocks and the tail table; false when one is
+    /// Sets every field from the level's shocks and the tail table; `None` when one is
     /// outside the integer path's bounds. Filled in place: returning the struct built
     /// inside moved its rows between stack slots on sBPF.
-    fn fill(&mut self, params: &LevelShocks, tail: &TailTable) -> bool {
-        let Some(p_max) = shock(params.max_price_shock, true) else { return false };
-        let Some(v_lo) = shock(params.vol_shock_down, true) else { return false };
-        let Some(v_hi) = shock(params.vol_shock_up, true) else { return false };
-        let Some(cap) = shock(MAX_SHOCK, true) else { return false };
+    fn fill(&mut self, params: &LevelShocks, tail: &TailTable) -> Option<()> {
+        let p_max = shock(params.max_price_shock, true)?;
+        let v_lo = shock(params.vol_shock_down, true)?.wrapping_neg();
+        let v_hi = shock(params.vol_shock_up, true)?;
+        let cap = shock(MAX_SHOCK, true)?;
         // P in 2^−33 units, rounded up (≤ 2^33 exactly when `p_max` ≤ 2^24, checked below).
-        let Some(p_fine) = params.max_price_shock.to_bits().checked_add(FINE_ROUND_UP) else { return false };
-        let Some(p_fine) = narrow_bits(p_fine >> FINE_DROP) else { return false };
-        let v_lo = v_lo.wrapping_neg();
+        let p_fine = narrow_bits(params.max_price_shock.to_bits().checked_add(FINE_ROUND_UP)? >> FINE_DROP)?;
         let mut largest = v_lo.unsigned_abs().max(v_hi.unsigned_abs());
         let table = tail.rows();
         for (out, row) in self.rows.iter_mut().zip(table) {
-            let Some((lo, hi)) = row_path(row, p_fine, cap) else { return false };
+            let (lo, hi) = row_path(row, p_fine, cap)?;
             // The row's vol is a point, not an edge: rounded to nearest (its error is in the margin).
-            let Some(v) = row.vol_move().checked_add(HALF_SHOCK).and_then(|x| shock(x, false)) else {
-                return false;
-            };
+            let v = shock(row.vol_move().checked_add(HALF_SHOCK)?, false)?;
             largest = largest.max(v.unsigned_abs());
             *out = (lo, hi, v);
         }
         let ok =
             p_max <= SHOCK_ONE && largest < MAX_VOL.unsigned_abs() && p_max >= 0 && v_lo <= 0 && v_hi >= 0;
-        let Ok(v_bound) = i64::try_from(largest.div_ceil(SHOCK_ONE.unsigned_abs())) else { return false };
+        let v_bound = i64::try_from(largest.div_ceil(SHOCK_ONE.unsigned_abs())).ok()?;
         (self.p_max, self.v_lo, self.v_hi, self.row_count, self.v_bound) =
             (p_max, v_lo, v_hi, table.len(), v_bound);
-        ok
+        ok.then_some(())
     }
 }
 
@@ -209,9 +205,7 @@ pub(crate) struct Worst {
 /// outside the integer path's bounds (the caller computes them exactly).
 pub(crate) fn worst(s: &Scaled, params: &LevelShocks, tail: &TailTable) -> Option<Worst> {
     let mut k = Shocks::EMPTY;
-    if !k.fill(params, tail) {
-        return None;
-    }
+    k.fill(params, tail)?;
     // (6 + 3V + V²) quanta, in quanta × 2^−24.
     let vb = k.v_bound;
     let margin = vb.wrapping_mul(vb).wrapping_add(vb.wrapping_mul(3)).wrapping_add(6) << SHOCK_BITS;

@@ -125,13 +125,6 @@ impl core::ops::Deref for MarginReport {
     }
 }
 
-impl MarginReport {
-    /// The report's totals (everything but the per-underlying breakdown).
-    pub fn totals(&self) -> MarginTotals {
-        self.totals
-    }
-}
-
 /// Requirements of a set of positions and linked exposures, both levels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirements {

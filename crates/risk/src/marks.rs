@@ -875,7 +875,7 @@ pub fn marked_margin(
 }
 
 /// [`marked_margin`]'s totals without its per-underlying breakdown (equal to
-/// `marked_margin(..)?.totals()`, bit for bit): what the program computes.
+/// `marked_margin(..)?.totals`, bit for bit): what the program computes.
 pub fn marked_totals(
     positions: &[MarkedPosition],
     balances: &[Balance],

@@ -459,7 +459,7 @@ proptest! {
         let balances = [Balance { collateral: QUOTE, amount: fx(quote) }, Balance { collateral: 1, amount: fx(linked) }];
         let report = marked_margin(&positions, &balances, &c, &u, NOW, &params).unwrap();
         let totals = marked_totals(&positions, &balances, &c, &u, NOW, &params).unwrap();
-        prop_assert_eq!(report.totals(), totals);
+        prop_assert_eq!(report.totals, totals);
         for (level, health) in [(Level::Maintenance, totals.maintenance_health), (Level::Initial, totals.initial_health)] {
             prop_assert_eq!(marked_health(&positions, &balances, &c, &u, NOW, &params, level).unwrap(), health);
         }
