@@ -55,7 +55,7 @@ use crate::state::units::bps;
 use crate::state::LoadChecked;
 use crate::state::{
     option_kind, CollateralConfig, HaircutRegistry, LiquidationParams, Market as MarketAccount, Portfolio,
-    PositionSlot, MAX_OFFSET_GROUPS, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
+    PositionSlot, PositionsByUnderlying, MAX_OFFSET_GROUPS, MAX_POSITIONS, MAX_TIERS, PERP_INSTRUMENT,
 };
 
 /// The schedule the engine needs for a balance of `amount`: asset weights and the tiers
@@ -411,20 +411,31 @@ pub fn perp_cash_sized(slot: &PositionSlot, size: Fx, funding_index: Fx, quote_d
     slot.quote_basis.checked_add(funding).ok_or_else(|| error!(XmarginError::RiskMath))
 }
 
-/// The underlyings a health computation needs, ascending: those with an active position and
-/// those a positive stored balance of a linked asset is linked to (its exposure is in that
-/// underlying's grid, `xmargin_risk::links`).
-pub fn health_underlyings(portfolio: &Portfolio, registry: &HaircutRegistry, links: bool) -> Vec<u16> {
+/// The underlyings a health computation needs, ascending: those with an active position
+/// (`grouped`: the portfolio's positions by underlying) and those a positive stored balance
+/// of a linked asset is linked to (its exposure is in that underlying's grid,
+/// `xmargin_risk::links`).
+pub fn health_underlyings(
+    portfolio: &Portfolio,
+    grouped: &PositionsByUnderlying,
+    registry: &HaircutRegistry,
+    links: bool,
+) -> Vec<u16> {
     let mut out: Vec<u16> = Vec::with_capacity(MAX_POSITIONS);
+    // Ascending already: the groups are by underlying index.
+    out.extend(grouped.underlyings());
+    let held = out.len();
     let linked = portfolio.active_balances().filter(|b| links && b.amount > 0).filter_map(|b| {
         registry.listed_collaterals().get(usize::from(b.collateral))?.link.linked_underlying()
     });
-    for u in portfolio.active_positions().map(|slot| slot.underlying).chain(linked) {
+    for u in linked {
         if !out.contains(&u) {
             out.push(u);
         }
     }
-    out.sort_unstable();
+    if out.len() > held {
+        out.sort_unstable();
+    }
     out
 }
 
@@ -619,7 +630,8 @@ fn inputs<'info>(
         });
     }
     xmargin_risk::trace::mark("inputs: collateral");
-    let used = health_underlyings(portfolio, registry, links);
+    let grouped = portfolio.positions_by_underlying().ok_or(XmarginError::UnknownInstrument)?;
+    let used = health_underlyings(portfolio, &grouped, registry, links);
     let slots = portfolio.active_positions().count();
     let mut underlyings: Vec<MarkedUnderlying> = Vec::with_capacity(used.len());
     let mut positions: Vec<MarkedPosition> = Vec::with_capacity(slots);
@@ -636,7 +648,7 @@ fn inputs<'info>(
             |underlying: &MarkedUnderlying, basis: &CurrentBasis, m: &MarketAccount| -> Result<()> {
                 let data = &underlying.market;
                 xmargin_risk::trace::mark("inputs: underlying data");
-                for slot in portfolio.active_positions().filter(|p| p.underlying == u) {
+                for slot in grouped.of(portfolio, u) {
                     let p = push_marked_position(&mut positions, slot, m, data, basis, quote_decimals, now)?;
                     if slot.is_perp() {
                         let cash = perp_cash_sized(slot, p.size, m.funding_index_at(now)?, quote_decimals)?;
