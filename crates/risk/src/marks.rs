@@ -273,6 +273,23 @@ impl Marking {
 }
 
 impl SeriesMarks {
+    /// Never marked (`computed_at` 0: refused as `MarksMissing`), every number zero: a value
+    /// to overwrite field by field (a loader writing each field in place avoids building the
+    /// ~360-byte marks on the stack and copying them, which sBPF pays per word).
+    pub const UNMARKED: SeriesMarks = SeriesMarks {
+        basis: MarksBasis {
+            computed_at: 0,
+            spot: ZERO,
+            vol: ZERO,
+            max_price_shock: ZERO,
+            tail_multiple: ZERO,
+            vol_scaling: VolScaling::FLAT,
+            initial_scale: ZERO,
+        },
+        greeks: OptionGreeks { price: ZERO, delta: ZERO, gamma: ZERO, vega: ZERO, vanna: ZERO, volga: ZERO },
+        bounds: [[[ZERO; SIDES]; RANGES]; 2],
+    };
+
     /// Whether these marks may value a position on `market` at `now` (see the module docs).
     pub fn check(&self, market: &UnderlyingMarket, now: i64, policy: &MarksPolicy) -> Result<()> {
         self.check_basis(market, market.scenario.tail.largest_multiple(), now, policy)?;

@@ -42,7 +42,9 @@ use xmargin_risk::fx::{from_mantissa, from_native, from_uint, Checked, Fx};
 use xmargin_risk::liquidation::{
     CollateralLiquidationPlan, CollateralLiquidationTerms, LiquidationPlan, LiquidationTerms,
 };
-use xmargin_risk::marks::{marked_health, marked_totals, settled_marks, MarkedPosition, MarkedUnderlying};
+use xmargin_risk::marks::{
+    marked_health, marked_totals, settled_marks, MarkedPosition, MarkedUnderlying, SeriesMarks,
+};
 use xmargin_risk::offsets::{OffsetGroup, OffsetTable};
 use xmargin_risk::prices::conservative_price;
 use xmargin_risk::trading::pending_funding;
@@ -361,15 +363,16 @@ pub fn push_marked_position<'v>(
         // Only compared for equality: the native strike as an integer (no 128-bit division
         // per option, which a quote-unit conversion would cost).
         position.strike_expiry = Some((from_uint(series.strike), series.expiry));
-        position.marks = Some(if series.settlement_price != 0 {
+        if series.settlement_price != 0 {
             let price = |native: u64| from_native(i128::from(native), quote_decimals).map_err(risk_error);
             let payoff =
                 intrinsic(option_kind(series.kind), price(series.settlement_price)?, price(series.strike)?)
                     .map_err(risk_error)?;
-            settled_marks(payoff, data, now)
+            position.marks = Some(settled_marks(payoff, data, now));
         } else {
-            market.marks.get(index).ok_or(XmarginError::UnknownInstrument)?.load(basis)?
-        });
+            let stored = market.marks.get(index).ok_or(XmarginError::UnknownInstrument)?;
+            stored.load_into(position.marks.insert(SeriesMarks::UNMARKED), basis)?;
+        }
     }
     Ok(position)
 }

@@ -1,9 +1,8 @@
 //! Stored marks ↔ the engine's (`xmargin_risk::marks`), and the market data marks are
 //! computed against. No math beyond unit conversions.
 use anchor_lang::prelude::*;
-use xmargin_risk::bs::OptionGreeks;
 use xmargin_risk::fx::Fx;
-use xmargin_risk::marks::{MarksBasis, MarksPolicy, SeriesMarks};
+use xmargin_risk::marks::{MarksPolicy, SeriesMarks};
 use xmargin_risk::scenarios::VolScaling;
 use xmargin_risk::stored_bounds::{from_stored, to_stored};
 use xmargin_risk::UnderlyingMarket;
@@ -105,60 +104,51 @@ impl SeriesMarksState {
         [self.vol_scaling_reference_days, self.vol_scaling_floor_hours, self.vol_scaling_exponent_bps]
     }
 
-    /// The engine's marks (`current`: conversions already done for the registry's values).
-    // Inlined into each caller: out of line, the ~360-byte marks returned and copied cost
-    // ~250 compute units per option of a health check (measured).
+    /// Writes the engine's marks into `out` field by field (`current`: conversions already
+    /// done for the registry's values).
+    // Inlined into its caller, and written in place: built as a value and then moved into the
+    // position, the ~360-byte marks went through the stack and back (measured).
     #[inline(always)]
-    pub fn load(&self, current: &CurrentBasis) -> Result<SeriesMarks> {
-        let g = |i: usize| self.greeks[i].get();
-        let mut bounds = [[[Fx::ZERO; 2]; 2]; 2];
-        for (level, stored) in bounds.iter_mut().zip(&self.bounds) {
+    pub fn load_into(&self, out: &mut SeriesMarks, current: &CurrentBasis) -> Result<()> {
+        for (level, stored) in out.bounds.iter_mut().zip(&self.bounds) {
             for (range, stored) in level.iter_mut().zip(stored) {
                 for (side, stored) in range.iter_mut().zip(stored) {
                     *side = from_stored(*stored);
                 }
             }
         }
-        Ok(SeriesMarks {
-            basis: MarksBasis {
-                computed_at: self.computed_at,
-                spot: self.spot.get(),
-                vol: if self.implied_vol_bps == current.implied_vol_bps {
-                    current.vol
-                } else {
-                    bps(self.implied_vol_bps)?
-                },
-                max_price_shock: if self.max_price_shock_ppm == current.shock_ppm {
-                    current.shock
-                } else {
-                    ppm(self.max_price_shock_ppm)?
-                },
-                tail_multiple: if self.tail_multiple_hundredths == current.tail_hundredths {
-                    current.tail_multiple
-                } else {
-                    hundredths(self.tail_multiple_hundredths)?
-                },
-                vol_scaling: if self.vol_scaling_key() == current.vol_scaling_key {
-                    current.vol_scaling
-                } else {
-                    vol_scaling(self.vol_scaling_key(), false)?
-                },
-                initial_scale: if self.initial_scale_bps == current.initial_scale_bps {
-                    current.initial_scale
-                } else {
-                    bps(self.initial_scale_bps)?
-                },
-            },
-            greeks: OptionGreeks {
-                price: g(0),
-                delta: g(1),
-                gamma: g(2),
-                vega: g(3),
-                vanna: g(4),
-                volga: g(5),
-            },
-            bounds,
-        })
+        let g = &mut out.greeks;
+        (g.price, g.delta, g.gamma) = (self.greeks[0].get(), self.greeks[1].get(), self.greeks[2].get());
+        (g.vega, g.vanna, g.volga) = (self.greeks[3].get(), self.greeks[4].get(), self.greeks[5].get());
+        let b = &mut out.basis;
+        b.computed_at = self.computed_at;
+        b.spot = self.spot.get();
+        b.vol = if self.implied_vol_bps == current.implied_vol_bps {
+            current.vol
+        } else {
+            bps(self.implied_vol_bps)?
+        };
+        b.max_price_shock = if self.max_price_shock_ppm == current.shock_ppm {
+            current.shock
+        } else {
+            ppm(self.max_price_shock_ppm)?
+        };
+        b.tail_multiple = if self.tail_multiple_hundredths == current.tail_hundredths {
+            current.tail_multiple
+        } else {
+            hundredths(self.tail_multiple_hundredths)?
+        };
+        b.vol_scaling = if self.vol_scaling_key() == current.vol_scaling_key {
+            current.vol_scaling
+        } else {
+            vol_scaling(self.vol_scaling_key(), false)?
+        };
+        b.initial_scale = if self.initial_scale_bps == current.initial_scale_bps {
+            current.initial_scale
+        } else {
+            bps(self.initial_scale_bps)?
+        };
+        Ok(())
     }
 
     /// Stores `m`, computed at `current`'s implied vol, largest price shock (rounded up to
