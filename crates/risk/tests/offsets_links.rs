@@ -465,3 +465,32 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Netting's books do not depend on the order of the positions or of the underlyings:
+    /// the same books, bit for bit (sums of floored products are exact integer sums), from
+    /// the positions interleaved or grouped, the underlyings ascending or descending.
+    #[test]
+    fn books_do_not_depend_on_the_positions_order(seed in any::<u64>(), linked in 0.0f64..5.0) {
+        use xmargin_risk::marks::marked_books_linked;
+        let u = marked_underlyings();
+        let params = grouped(0.5);
+        let mut rng = common::Rng::new(seed);
+        let mut positions: Vec<MarkedPosition> = Vec::new();
+        for _ in 0..rng.below(10) {
+            add_random_position(&mut rng, &mut positions, &u, &params);
+        }
+        let links = [(0u16, fx(linked))];
+        let mut grouped_order = positions.clone();
+        grouped_order.sort_by_key(|p| p.underlying);
+        let runs = marked_books_linked(&grouped_order, &links, &u, NOW).unwrap();
+        prop_assert_eq!(&marked_books_linked(&positions, &links, &u, NOW).unwrap(), &runs);
+        // Descending underlyings: the books in that order.
+        let reversed: Vec<MarkedUnderlying> = u.iter().rev().copied().collect();
+        let mut books = marked_books_linked(&grouped_order, &links, &reversed, NOW).unwrap();
+        books.reverse();
+        prop_assert_eq!(&books, &runs);
+    }
+}
