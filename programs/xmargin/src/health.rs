@@ -635,7 +635,7 @@ fn inputs<'info>(
     xmargin_risk::trace::mark("inputs: collateral");
     let grouped = portfolio.positions_by_underlying().ok_or(XmarginError::UnknownInstrument)?;
     let used = health_underlyings(portfolio, &grouped, registry, links);
-    let slots = portfolio.active_positions().count();
+    let slots = grouped.count();
     let mut underlyings: Vec<MarkedUnderlying> = Vec::with_capacity(used.len());
     let mut positions: Vec<MarkedPosition> = Vec::with_capacity(slots);
     let mut instruments: Vec<(u16, u8)> = Vec::with_capacity(slots);

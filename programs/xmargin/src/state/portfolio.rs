@@ -136,27 +136,16 @@ impl Portfolio {
     /// The active slots grouped by underlying (`None` when a slot names an underlying beyond
     /// `MAX_UNDERLYINGS`, which no listing creates).
     pub fn positions_by_underlying(&self) -> Option<PositionsByUnderlying> {
-        // Counting sort: one pass to count, one to place. Scanning the 32 slots once per
+        // One pass, a bit per slot in its underlying's mask. Scanning the 32 slots once per
         // underlying instead cost health ~2.4k compute units at 8 underlyings (measured).
-        let mut start = [0u8; MAX_UNDERLYINGS + 1];
-        for p in self.active_positions() {
-            let count = start.get_mut(usize::from(p.underlying).checked_add(1)?)?;
-            *count = count.checked_add(1)?;
+        let mut grouped = PositionsByUnderlying { slots: [0; MAX_UNDERLYINGS], held: 0, count: 0 };
+        for (bit, p) in (0..u32::BITS).zip(&self.positions).filter(|(_, p)| p.active == 1) {
+            let mask = grouped.slots.get_mut(usize::from(p.underlying))?;
+            *mask |= 1u32.checked_shl(bit)?;
+            grouped.held |= 1u16.checked_shl(u32::from(p.underlying))?;
+            grouped.count = grouped.count.checked_add(1)?;
         }
-        let mut total = 0u8;
-        for s in start.iter_mut() {
-            total = total.checked_add(*s)?;
-            *s = total;
-        }
-        // Counted at `u + 1`: the sums make `start[u]` the first index of `u`'s group.
-        let mut next = start;
-        let mut order = [0u8; MAX_POSITIONS];
-        for (i, p) in self.positions.iter().enumerate().filter(|(_, p)| p.active == 1) {
-            let at = next.get_mut(usize::from(p.underlying))?;
-            *order.get_mut(usize::from(*at))? = u8::try_from(i).ok()?;
-            *at = at.checked_add(1)?;
-        }
-        Some(PositionsByUnderlying { order, start })
+        Some(grouped)
     }
 
     /// The slot of an instrument (underlying, series), if held.
@@ -177,29 +166,48 @@ impl Portfolio {
 /// A portfolio's active position slots grouped by underlying, each group in slot order (the
 /// order `active_positions` yields them in).
 pub struct PositionsByUnderlying {
-    /// Slot indices, grouped by ascending underlying.
-    order: [u8; MAX_POSITIONS],
-    /// `order[start[u]..start[u + 1]]` are the slots of underlying `u`.
-    start: [u8; MAX_UNDERLYINGS + 1],
+    /// Per underlying, bit `i` set when slot `i` is an active position on it.
+    slots: [u32; MAX_UNDERLYINGS],
+    /// Bit `u` set when underlying `u` has an active slot.
+    held: u16,
+    /// Active slots.
+    count: u8,
 }
 
+// A bit per slot and per underlying.
+const _: () = assert!(MAX_POSITIONS <= u32::BITS as usize && MAX_UNDERLYINGS <= u16::BITS as usize);
+
 impl PositionsByUnderlying {
-    /// The underlyings with an active slot, ascending.
-    pub fn underlyings(&self) -> impl Iterator<Item = u16> + '_ {
-        (0u16..).zip(self.start.windows(2)).filter(|(_, w)| w[0] < w[1]).map(|(u, _)| u)
+    /// The number of active slots.
+    pub fn count(&self) -> usize {
+        usize::from(self.count)
     }
 
-    /// The active slots of `portfolio` (the one these were grouped from) on `underlying`.
+    /// The underlyings with an active slot, ascending.
+    pub fn underlyings(&self) -> impl Iterator<Item = u16> {
+        let mut held = self.held;
+        core::iter::from_fn(move || {
+            let u =
+                u16::try_from(held.trailing_zeros()).ok().filter(|u| usize::from(*u) < MAX_UNDERLYINGS)?;
+            held &= held.wrapping_sub(1);
+            Some(u)
+        })
+    }
+
+    /// The active slots of `portfolio` (the one these were grouped from) on `underlying`, in
+    /// slot order.
     pub fn of<'a>(
-        &'a self,
+        &self,
         portfolio: &'a Portfolio,
         underlying: u16,
     ) -> impl Iterator<Item = &'a PositionSlot> {
-        let u = usize::from(underlying);
-        let bounds = self.start.get(u).zip(u.checked_add(1).and_then(|v| self.start.get(v)));
-        let group =
-            bounds.and_then(|(lo, hi)| self.order.get(usize::from(*lo)..usize::from(*hi))).unwrap_or(&[]);
-        group.iter().filter_map(|i| portfolio.positions.get(usize::from(*i)))
+        let mut mask = self.slots.get(usize::from(underlying)).copied().unwrap_or(0);
+        core::iter::from_fn(move || {
+            let slot = mask.trailing_zeros();
+            // Clears the lowest set bit (a no-op on zero, where the iteration has ended).
+            mask &= mask.wrapping_sub(1);
+            portfolio.positions.get(usize::try_from(slot).ok()?)
+        })
     }
 }
 
@@ -249,6 +257,7 @@ mod tests {
             held.sort_unstable();
             held.dedup();
             assert_eq!(g.underlyings().collect::<Vec<_>>(), held);
+            assert_eq!(g.count(), p.active_positions().count());
         }
     }
 
