@@ -35,8 +35,7 @@ use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
 type LinkedExposure = (u16, Fx);
 use crate::margin::{health_from_linked, MarginParams};
 use crate::marks::{
-    books_requirement, marked_books, marked_books_at, marked_linked_underlyings, MarkedPosition,
-    MarkedUnderlying,
+    books_requirement, marked_books_at, marked_linked_underlyings, MarkedPosition, MarkedUnderlying,
 };
 
 /// What a liquidation may do (all quote amounts in quote units, sizes in underlying units).
@@ -246,9 +245,10 @@ fn with_added(balances: &[Balance], quote: u16, cash: Fx, other: Option<(u16, Fx
 
 /// A position's mark per unit as the engine values it: the spot for a perp, the marked value
 /// shifted to the spot for an option.
+/// The value of one unit as netting computes it (`marks::unit_value`: the same bits as a book
+/// of that unit alone, without building one).
 pub fn position_mark(position: &MarkedPosition, underlyings: &[MarkedUnderlying], now: i64) -> Result<Fx> {
-    let unit = MarkedPosition { size: Fx::ONE, ..*position };
-    marked_books(&[unit], underlyings, now)?.first().map(|b| b.exposure.value).ok_or(RiskError::Overflow)
+    crate::marks::unit_value(position, underlyings, now)
 }
 
 /// The outcome of a search: lots, health after, evaluations.

@@ -388,6 +388,9 @@ impl MarkedGroup {
 
     /// Adds the group's sums, shifted to the exposure's spot, to `e`. Products are
     /// sign-magnitude (`signed_mul`), so a book and its mirror still net to exactly zero.
+    // Inlined into both callers (netting, `unit_value`): with a second caller LLVM kept it out
+    // of line, which cost health ~0.4k and trade ~0.9k compute units (measured).
+    #[inline(always)]
     fn shift_into(&self, e: &mut NetExposure, policy: &MarksPolicy) -> Result<()> {
         check_drift(self.reference, e.spot, policy)?;
         let [value, delta, gamma, vega, vanna, volga] = self.sums;
@@ -764,6 +767,29 @@ pub fn marked_books_at(
         return Err(RiskError::UnknownUnderlying(*i));
     }
     Ok(books)
+}
+
+/// The value of one unit of `position`'s instrument: `marked_books` of that unit alone, the
+/// same bits and the same errors in the same order (the market and policy validated, the
+/// marks checked, the value shifted to the spot), without building the book. What a
+/// liquidation transfers a position at, computed twice per liquidation.
+pub fn unit_value(position: &MarkedPosition, underlyings: &[MarkedUnderlying], now: i64) -> Result<Fx> {
+    let u = underlyings
+        .iter()
+        .find(|u| u.market.index == position.underlying)
+        .ok_or(RiskError::UnknownUnderlying(position.underlying))?;
+    u.market.validate()?;
+    u.policy.validate()?;
+    let Some(marks) = &position.marks else {
+        // A perp's value in its book: 0 + 1 × spot.
+        return ZERO.add_c(signed_mul(ONE, u.market.spot)?);
+    };
+    marks.check_basis(&u.market, u.market.scenario.tail.largest_multiple(), now, &u.policy)?;
+    let mut group = MarkedGroup { reference: marks.basis.spot, sums: [ZERO; GREEKS] };
+    group.accumulate(ONE, &marks.greeks)?;
+    let mut e = NetExposure::empty(&u.market);
+    group.shift_into(&mut e, &u.policy)?;
+    Ok(e.value)
 }
 
 /// `params` valid, and every underlying's marks policy checking marks against the initial

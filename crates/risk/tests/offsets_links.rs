@@ -494,3 +494,32 @@ proptest! {
         prop_assert_eq!(&books, &runs);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// `marks::unit_value` (a liquidation's transfer mark) is the value of a book holding one
+    /// unit of the instrument, bit for bit, with the same error when the marks may not be used
+    /// (too old, the spot drifted) or the underlying is unknown.
+    #[test]
+    fn unit_value_is_the_book_of_one_unit(seed in any::<u64>(), age in 0i64..7_200, drift in 0.9f64..1.1) {
+        use xmargin_risk::marks::{marked_books, unit_value};
+        let mut u = marked_underlyings();
+        let params = grouped(0.5);
+        let mut rng = common::Rng::new(seed);
+        let mut positions: Vec<MarkedPosition> = Vec::new();
+        while positions.is_empty() {
+            add_random_position(&mut rng, &mut positions, &u, &params);
+        }
+        for x in &mut u {
+            x.market.spot = fx(x.market.spot.to_num::<f64>() * drift);
+        }
+        let p = positions[0];
+        let unit = MarkedPosition { size: Fx::ONE, ..p };
+        let now = NOW + age;
+        let book = marked_books(&[unit], &u, now).map(|b| b[0].exposure.value);
+        prop_assert_eq!(unit_value(&p, &u, now), book);
+        let elsewhere = MarkedPosition { underlying: 7, ..p };
+        prop_assert_eq!(unit_value(&elsewhere, &u, now), marked_books(&[MarkedPosition { size: Fx::ONE, ..elsewhere }], &u, now).map(|b| b[0].exposure.value));
+    }
+}
