@@ -457,8 +457,15 @@ struct FixedCharges {
 
 impl FixedCharges {
     fn of(e: &NetExposure, short_option_fraction: Fx) -> Result<FixedCharges> {
+        // Zero without net short options (0 × anything is exactly 0): two 128-bit products
+        // saved per book that is net long options or has none.
+        let short_option_charge = if e.net_short_options == ZERO {
+            ZERO
+        } else {
+            e.net_short_options.mul_c(e.spot)?.mul_c(short_option_fraction)?
+        };
         Ok(FixedCharges {
-            short_option_charge: e.net_short_options.mul_c(e.spot)?.mul_c(short_option_fraction)?,
+            short_option_charge,
             confidence_addon: e.delta.abs_c()?.mul_c(e.conf)?,
         })
     }
