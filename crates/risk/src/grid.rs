@@ -431,7 +431,12 @@ impl LevelShocks {
             max_price_shock: self.max_price_shock.mul_c(scale)?.min(MAX_SHOCK),
             vol_shock_up: self.vol_shock_up.mul_c(scale)?,
             vol_shock_down: self.vol_shock_down.mul_c(scale)?,
-            quote_depeg_charge: self.quote_depeg_charge.mul_c(scale)?.min(ONE),
+            // Zero without a depeg contingency (the usual case): one product saved per book.
+            quote_depeg_charge: if self.quote_depeg_charge == ZERO {
+                ZERO
+            } else {
+                self.quote_depeg_charge.mul_c(scale)?.min(ONE)
+            },
         })
     }
 
@@ -464,10 +469,7 @@ impl FixedCharges {
         } else {
             e.net_short_options.mul_c(e.spot)?.mul_c(short_option_fraction)?
         };
-        Ok(FixedCharges {
-            short_option_charge,
-            confidence_addon: e.delta.abs_c()?.mul_c(e.conf)?,
-        })
+        Ok(FixedCharges { short_option_charge, confidence_addon: e.delta.abs_c()?.mul_c(e.conf)? })
     }
 }
 
