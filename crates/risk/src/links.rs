@@ -151,9 +151,20 @@ pub fn weighted_collateral(
 ) -> Result<Fx> {
     let mut total = ZERO;
     for b in balances {
-        let m = market_of(collateral, b)?;
-        m.validate()?;
-        total = total.add_c(balance_weighted_value(b, m, linked, level)?)?;
+        total = total.add_c(checked_weighted_value(b, collateral, linked, level)?)?;
     }
     Ok(total)
+}
+
+/// One term of [`weighted_collateral`]: the balance's market found and validated, then its
+/// weighted value.
+pub fn checked_weighted_value(
+    balance: &Balance,
+    collateral: &[CollateralMarket],
+    linked: &[LinkedUnderlying],
+    level: Level,
+) -> Result<Fx> {
+    let m = market_of(collateral, balance)?;
+    m.validate()?;
+    balance_weighted_value(balance, m, linked, level)
 }

@@ -29,7 +29,7 @@ use alloc::vec::Vec;
 use crate::collateral::{Balance, CollateralMarket, Level};
 use crate::error::{Result, RiskError};
 use crate::fx::{from_native, Checked, Fx, ZERO};
-use crate::links::{linked_exposures, weighted_collateral, LinkedUnderlying};
+use crate::links::{checked_weighted_value, linked_exposures, LinkedUnderlying};
 
 /// A linked collateral exposure: (underlying, units).
 type LinkedExposure = (u16, Fx);
@@ -139,12 +139,13 @@ struct Target<'a> {
     held_lots: i64,
     mark: Fx,
     balances: &'a [Balance],
-    /// The balances a guess changes (the quote, and the hedge's asset if any), and the
-    /// weighted value at maintenance of all the others, summed once: weighted collateral is
-    /// a sum over balances of exact fixed-point values, so the health is the same bits as
-    /// weighting every balance at every guess (~270 compute units per balance on sBPF).
-    moving: Vec<Balance>,
-    fixed_weighted: Fx,
+    /// Per balance (in `balances`' order), its weighted value at maintenance when no guess
+    /// changes it (all but the first quote balance and the first balance of the hedge's
+    /// asset, the ones `with_added` changes), filled at the first guess: weighting a balance
+    /// costs ~270 compute units on sBPF, and the search makes several guesses. Every guess
+    /// still sums all balances in their order, so health, its errors and its overflow are
+    /// those of weighting every balance each time (`weighted_collateral`).
+    fixed_weights: Vec<Option<Fx>>,
     collateral: &'a [CollateralMarket],
     underlyings: &'a [MarkedUnderlying],
     linked: Vec<LinkedUnderlying>,
@@ -184,8 +185,8 @@ impl Target<'_> {
         // The target receives sign·q·mark − q·discount in cash.
         let cash = sign_units.mul_c(self.mark)?.sub_c(units.mul_c(self.terms.discount)?)?;
         let Some(hedge) = self.hedge else {
-            let moving = with_added(&self.moving, self.terms.quote, cash, None)?;
-            return self.health_with(value, requirement, &moving);
+            let balances = with_added(self.balances, self.terms.quote, cash, None)?;
+            return self.health_with(value, requirement, &balances);
         };
         // With the hedge: the collateral leaves, its price comes in, and its exposure leaves
         // its underlying's book, which is evaluated again.
@@ -205,15 +206,35 @@ impl Target<'_> {
         let requirement = requirement.add_c(self.rest_requirement)?;
         self.requirement = requirement;
         self.value = value;
-        let moving = with_added(&self.moving, self.terms.quote, cash, moved)?;
-        self.health_with(value, requirement, &moving)
+        self.health_with(value, requirement, &balances)
     }
 
-    /// Maintenance health with the changing balances `moving` (the others' weighted value
-    /// is `fixed_weighted`): `health_from_linked` with the weighted sum split in two.
-    fn health_with(&self, value: Fx, requirement: Fx, moving: &[Balance]) -> Result<Fx> {
-        let weighted = weighted_collateral(moving, self.collateral, &self.linked, Level::Maintenance)?;
-        value.sub_c(requirement)?.add_c(weighted.add_c(self.fixed_weighted)?)
+    /// `health_from_linked` at maintenance of `balances` (`self.balances` after a guess,
+    /// `with_added`: the same order, anything new at the end), each unchanged balance's
+    /// weighted value computed once (`fixed_weights`).
+    fn health_with(&mut self, value: Fx, requirement: Fx, balances: &[Balance]) -> Result<Fx> {
+        let level = Level::Maintenance;
+        let first = self.fixed_weights.is_empty();
+        let changed = |i: usize| {
+            let is_first = |c: u16| self.balances.iter().position(|b| b.collateral == c) == Some(i);
+            is_first(self.terms.quote) || self.hedge.is_some_and(|h| is_first(h.asset))
+        };
+        let mut weighted = ZERO;
+        let mut cache = Vec::new();
+        for (i, b) in balances.iter().enumerate() {
+            let w = match self.fixed_weights.get(i) {
+                Some(Some(w)) => *w,
+                _ => checked_weighted_value(b, self.collateral, &self.linked, level)?,
+            };
+            if first && i < self.balances.len() {
+                cache.push(if changed(i) { None } else { Some(w) });
+            }
+            weighted = weighted.add_c(w)?;
+        }
+        if first {
+            self.fixed_weights = cache;
+        }
+        value.sub_c(requirement)?.add_c(weighted)
     }
 }
 
@@ -443,10 +464,6 @@ fn target<'a>(
         all_links.iter().partition(|(u, _)| joint(*u));
     let rest_books = marked_books_at(&rest, &rest_links, underlyings, now, Some(Level::Maintenance))?;
     let (rest_value, rest_requirement, _) = books_requirement(&rest_books, params, Level::Maintenance)?;
-    let linked = linked_data(&all_links, underlyings, params)?;
-    let moves = |b: &Balance| b.collateral == terms.quote || hedge.is_some_and(|h| h.asset == b.collateral);
-    let (moving, fixed): (Vec<Balance>, Vec<Balance>) = balances.iter().partition(|b| moves(b));
-    let fixed_weighted = weighted_collateral(&fixed, collateral, &linked, Level::Maintenance)?;
     Ok(Target {
         positions: mine,
         links,
@@ -455,11 +472,10 @@ fn target<'a>(
         held_lots,
         mark: position_mark(&position, underlyings, now)?,
         balances,
-        moving,
-        fixed_weighted,
+        fixed_weights: Vec::new(),
         collateral,
         underlyings,
-        linked,
+        linked: linked_data(&all_links, underlyings, params)?,
         now,
         params,
         rest_value,

@@ -770,26 +770,30 @@ pub fn marked_books_at(
 }
 
 /// The value of one unit of `position`'s instrument: `marked_books` of that unit alone, the
-/// same bits and the same errors in the same order (the market and policy validated, the
-/// marks checked, the value shifted to the spot), without building the book. What a
-/// liquidation transfers a position at, computed twice per liquidation.
+/// same bits and the same errors in the same order (each underlying of its index — one, in
+/// any valid input — validated, the marks checked against it, the value shifted to its spot;
+/// the first one's value), without building the books. What a liquidation transfers a
+/// position at, computed twice per liquidation.
 pub fn unit_value(position: &MarkedPosition, underlyings: &[MarkedUnderlying], now: i64) -> Result<Fx> {
-    let u = underlyings
-        .iter()
-        .find(|u| u.market.index == position.underlying)
-        .ok_or(RiskError::UnknownUnderlying(position.underlying))?;
-    u.market.validate()?;
-    u.policy.validate()?;
-    let Some(marks) = &position.marks else {
-        // A perp's value in its book: 0 + 1 × spot.
-        return ZERO.add_c(signed_mul(ONE, u.market.spot)?);
-    };
-    marks.check_basis(&u.market, u.market.scenario.tail.largest_multiple(), now, &u.policy)?;
-    let mut group = MarkedGroup { reference: marks.basis.spot, sums: [ZERO; GREEKS] };
-    group.accumulate(ONE, &marks.greeks)?;
-    let mut e = NetExposure::empty(&u.market);
-    group.shift_into(&mut e, &u.policy)?;
-    Ok(e.value)
+    let mut first = None;
+    for u in underlyings.iter().filter(|u| u.market.index == position.underlying) {
+        u.market.validate()?;
+        u.policy.validate()?;
+        let value = match &position.marks {
+            // A perp's value in its book: 0 + 1 × spot.
+            None => ZERO.add_c(signed_mul(ONE, u.market.spot)?)?,
+            Some(marks) => {
+                marks.check_basis(&u.market, u.market.scenario.tail.largest_multiple(), now, &u.policy)?;
+                let mut group = MarkedGroup { reference: marks.basis.spot, sums: [ZERO; GREEKS] };
+                group.accumulate(ONE, &marks.greeks)?;
+                let mut e = NetExposure::empty(&u.market);
+                group.shift_into(&mut e, &u.policy)?;
+                e.value
+            }
+        };
+        first = first.or(Some(value));
+    }
+    first.ok_or(RiskError::UnknownUnderlying(position.underlying))
 }
 
 /// `params` valid, and every underlying's marks policy checking marks against the initial

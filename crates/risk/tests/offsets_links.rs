@@ -487,6 +487,9 @@ proptest! {
         grouped_order.sort_by_key(|p| p.underlying);
         let runs = marked_books_linked(&grouped_order, &links, &u, NOW).unwrap();
         prop_assert_eq!(&marked_books_linked(&positions, &links, &u, NOW).unwrap(), &runs);
+        // Reversed: each underlying's positions in the opposite order too.
+        let backwards: Vec<MarkedPosition> = positions.iter().rev().copied().collect();
+        prop_assert_eq!(&marked_books_linked(&backwards, &links, &u, NOW).unwrap(), &runs);
         // Descending underlyings: the books in that order.
         let reversed: Vec<MarkedUnderlying> = u.iter().rev().copied().collect();
         let mut books = marked_books_linked(&grouped_order, &links, &reversed, NOW).unwrap();
@@ -521,5 +524,97 @@ proptest! {
         prop_assert_eq!(unit_value(&p, &u, now), book);
         let elsewhere = MarkedPosition { underlying: 7, ..p };
         prop_assert_eq!(unit_value(&elsewhere, &u, now), marked_books(&[MarkedPosition { size: Fx::ONE, ..elsewhere }], &u, now).map(|b| b[0].exposure.value));
+        // Malformed input, the same answer all the same: the underlying listed twice, the
+        // second copy with a different spot (its own drift check) or an invalid confidence.
+        for (spot, conf) in [(1.02, 0.0005), (1.0, 2.0)] {
+            let mut twice = u.clone();
+            let mut copy = u[usize::from(p.underlying)];
+            copy.market.spot = fx(copy.market.spot.to_num::<f64>() * spot);
+            copy.market.conf = fx(copy.market.spot.to_num::<f64>() * conf);
+            twice.push(copy);
+            prop_assert_eq!(unit_value(&p, &twice, now), marked_books(&[unit], &twice, now).map(|b| b[0].exposure.value));
+        }
+    }
+}
+
+/// `collateral()` with two unlinked assets more (indices 2 and 3).
+fn more_collateral() -> Vec<CollateralMarket> {
+    let mut c = collateral();
+    for (index, price) in [(2u16, 35.0), (3, 0.8)] {
+        c.push(CollateralMarket {
+            index,
+            price: fx(price),
+            conf: fx(price * 0.001),
+            schedule: HaircutSchedule::flat(fx(0.7), fx(0.85), fx(1.3), fx(1.15)),
+            link: None,
+        });
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The search weights the balances no guess changes once: its plan's health is still the
+    /// whole-portfolio health, bit for bit, with several such balances on either side of the
+    /// quote (one linked, one a liability), unhedged and hedged.
+    #[test]
+    fn liquidation_is_exact_with_several_assets(seed in any::<u64>(), deficit in 0.001f64..0.3, linked in 0.5f64..5.0, other in -3.0f64..30.0, buffer in 0.001f64..0.05, hedged in any::<bool>()) {
+        use xmargin_risk::liquidation::{hedged_liquidation_size, HedgeTerms};
+        let u = marked_underlyings();
+        let params = grouped(0.3);
+        let c = more_collateral();
+        let mut rng = common::Rng::new(seed);
+        // A carry on underlying 0 (short perp, linked spot), a perp and options on 1: hedged,
+        // the carry's perp is taken with its spot; unhedged, the perp on 1.
+        let mut positions = vec![
+            MarkedPosition::perp(0, fx(-(linked / LOT).round() * LOT)),
+            MarkedPosition::perp(1, fx((1.0 + rng.below(300) as f64) * LOT)),
+        ];
+        for _ in 0..rng.below(3) {
+            let p = random_position(&mut rng, 1, 2_000.0);
+            let m = marked(&p, &u, &params);
+            if m.size != Fx::ZERO && m.marks.is_some() && !positions.iter().any(|q| q.strike_expiry == m.strike_expiry) {
+                positions.push(m);
+            }
+        }
+        let index = if hedged { 0 } else { 1 };
+        let with = |quote: Fx, spot: Fx| {
+            [
+                Balance { collateral: 2, amount: fx(other) },
+                Balance { collateral: QUOTE, amount: quote },
+                Balance { collateral: 1, amount: spot },
+                Balance { collateral: 3, amount: fx(100.0) },
+            ]
+        };
+        let maint = |pos: &[MarkedPosition], quote: Fx, spot: Fx| {
+            marked_health(pos, &with(quote, spot), &c, &u, NOW, &params, Level::Maintenance).unwrap()
+        };
+        let without = maint(&positions, Fx::ZERO, fx(linked)).to_num::<f64>();
+        let scale = 1.0 + without.abs();
+        let x = -deficit * scale - without;
+        let quote = fx(if x >= 0.0 { x } else { x / LIABILITY });
+        prop_assume!(maint(&positions, quote, fx(linked)) < Fx::ZERO);
+        // Small discounts when hedged: each lot then frees more requirement than it costs.
+        let (discount, price) = if hedged { (0.02, 99.98) } else { (0.5, 99.0) };
+        let hedge = hedged.then_some(HedgeTerms { asset: 1, units_per_lot: fx(LOT), price: fx(price) });
+        let terms = LiquidationTerms { discount: fx(discount), buffer: fx(buffer * scale), buffer_fraction: Fx::ZERO, lot: fx(LOT), max_lots: i64::MAX, quote: QUOTE };
+        let held = (positions[index].size.abs().to_num::<f64>() / LOT).round() as i64;
+        let after = |lots: i64, mark: Fx| {
+            let mut p = positions.clone();
+            let units = if lots == held { p[index].size.abs() } else { fx(LOT) * Fx::from_num(lots) };
+            let signed = if p[index].size < Fx::ZERO { -units } else { units };
+            p[index].size -= signed;
+            let sold = if hedged { fx(LOT) * Fx::from_num(lots) } else { Fx::ZERO };
+            maint(&p, quote + signed * mark - units * fx(discount) + sold * fx(price), fx(linked) - sold)
+        };
+        match hedged_liquidation_size(&positions, index, &with(quote, fx(linked)), &c, &u, NOW, &params, terms, hedge) {
+            Ok(plan) => {
+                prop_assert_eq!(after(plan.lots, plan.mark), plan.health_after, "the plan's health is the whole-portfolio health");
+                prop_assert_eq!(after(0, plan.mark), plan.health_before);
+            }
+            Err(RiskError::LiquidationWouldNotImprove) | Err(RiskError::NothingToLiquidate) => {}
+            Err(e) => prop_assert!(false, "unexpected {e:?}"),
+        }
     }
 }

@@ -269,7 +269,13 @@ mod tests {
         let g = full.positions_by_underlying().unwrap();
         assert_eq!(g.of(&full, 15).count(), MAX_POSITIONS);
         assert_eq!(g.underlyings().collect::<Vec<_>>(), vec![15]);
-        // An underlying beyond the registry's range is refused, not dropped from health.
+        // An underlying beyond the registry's range is refused, not dropped from health...
         assert!(portfolio(&[(3, 2), (7, MAX_UNDERLYINGS as u16)]).positions_by_underlying().is_none());
+        // ...unless the slot is free.
+        let mut freed = portfolio(&[(3, 2), (7, MAX_UNDERLYINGS as u16 + 4)]);
+        freed.positions[7].active = 0;
+        let g = freed.positions_by_underlying().unwrap();
+        assert_eq!(g.underlyings().collect::<Vec<_>>(), vec![2]);
+        assert_eq!(g.count(), 1);
     }
 }
