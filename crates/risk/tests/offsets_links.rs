@@ -309,6 +309,16 @@ fn marked(p: &Position, u: &[MarkedUnderlying], params: &MarginParams) -> Marked
     MarkedPosition { underlying: p.instrument.underlying, size, marks, strike_expiry }
 }
 
+/// `positions` with `lots` of `positions[i]` taken over (all of it at `held` lots: exactly its
+/// size), the units taken and the same with the position's sign.
+fn taken(positions: &[MarkedPosition], i: usize, lots: i64, held: i64) -> (Vec<MarkedPosition>, Fx, Fx) {
+    let mut p = positions.to_vec();
+    let units = if lots == held { p[i].size.abs() } else { fx(LOT) * Fx::from_num(lots) };
+    let signed = if p[i].size < Fx::ZERO { -units } else { units };
+    p[i].size -= signed;
+    (p, units, signed)
+}
+
 /// Adds a random position on underlying 0 or 1 to `positions`, unless it is empty or its
 /// instrument is already held (a portfolio holds one slot per instrument).
 fn add_random_position(
@@ -359,10 +369,7 @@ proptest! {
             let terms = LiquidationTerms { discount: Fx::ZERO, buffer: fx(buffer * scale), buffer_fraction: Fx::ZERO, lot: fx(LOT), max_lots: i64::MAX, quote: QUOTE };
             let held = (positions[i].size.abs().to_num::<f64>() / LOT).round() as i64;
             let after = |lots: i64, mark: Fx| {
-                let mut p = positions.clone();
-                let units = if lots == held { p[i].size.abs() } else { fx(LOT) * Fx::from_num(lots) };
-                let signed = if p[i].size < Fx::ZERO { -units } else { units };
-                p[i].size -= signed;
+                let (p, _, signed) = taken(&positions, i, lots, held);
                 maint(&p, quote + signed * mark)
             };
             match liquidation_size(&positions, i, &balances, &c, &u, NOW, &params, terms) {
@@ -601,10 +608,7 @@ proptest! {
         let terms = LiquidationTerms { discount: fx(discount), buffer: fx(buffer * scale), buffer_fraction: Fx::ZERO, lot: fx(LOT), max_lots: i64::MAX, quote: QUOTE };
         let held = (positions[index].size.abs().to_num::<f64>() / LOT).round() as i64;
         let after = |lots: i64, mark: Fx| {
-            let mut p = positions.clone();
-            let units = if lots == held { p[index].size.abs() } else { fx(LOT) * Fx::from_num(lots) };
-            let signed = if p[index].size < Fx::ZERO { -units } else { units };
-            p[index].size -= signed;
+            let (p, units, signed) = taken(&positions, index, lots, held);
             let sold = if hedged { fx(LOT) * Fx::from_num(lots) } else { Fx::ZERO };
             maint(&p, quote + signed * mark - units * fx(discount) + sold * fx(price), fx(linked) - sold)
         };
