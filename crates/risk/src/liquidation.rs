@@ -265,9 +265,8 @@ fn with_added(balances: &[Balance], quote: u16, cash: Fx, other: Option<(u16, Fx
 }
 
 /// A position's mark per unit as the engine values it: the spot for a perp, the marked value
-/// shifted to the spot for an option.
-/// The value of one unit as netting computes it (`marks::unit_value`: the same bits as a book
-/// of that unit alone, without building one).
+/// shifted to the spot for an option (`marks::unit_value`: the same bits as netting a book of
+/// that unit alone, without building one).
 pub fn position_mark(position: &MarkedPosition, underlyings: &[MarkedUnderlying], now: i64) -> Result<Fx> {
     crate::marks::unit_value(position, underlyings, now)
 }
