@@ -14,7 +14,7 @@
 use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
 use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
-use crate::math::{exp_parts, ln, norm_cdf, norm_cdf_given_gaussian, sqrt};
+use crate::math::{exp_parts, ln, norm_cdf, norm_cdf_given_gaussian, sqrt, ExpParts};
 
 /// Bounds on implied volatility accepted by the engine (1% to 1000%).
 pub const MIN_VOL: Fx = Fx::lit("0.01");
@@ -50,8 +50,20 @@ pub fn intrinsic(kind: OptionKind, spot: Fx, strike: Fx) -> Result<Fx> {
     Ok(diff.max(ZERO))
 }
 
-/// Black-Scholes price, delta, gamma and vega (r = 0).
-pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<OptionGreeks> {
+/// What a price and the Greeks share: √T, σ√T, d1, d2, e^(−d1²/2) and N(d1), N(d2).
+struct Normals {
+    sqrt_t: Fx,
+    std_dev: Fx,
+    d1: Fx,
+    d2: Fx,
+    gauss_d1: ExpParts,
+    n_d1: Fx,
+    n_d2: Fx,
+}
+
+/// The inputs checked and [`Normals`] computed; `None` when σ√T is below `MIN_STD_DEV` (the
+/// option is then worth its intrinsic value, `expired`).
+fn normals(spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<Option<Normals>> {
     if spot <= ZERO || strike <= ZERO {
         return Err(RiskError::NonPositivePrice);
     }
@@ -62,7 +74,7 @@ pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> R
     let sqrt_t = sqrt(t)?;
     let std_dev = vol.mul_c(sqrt_t)?;
     if std_dev < MIN_STD_DEV {
-        return expired(kind, spot, strike);
+        return Ok(None);
     }
     let log_moneyness = ln(spot.div_c(strike)?)?;
     let d1 = log_moneyness.div_c(std_dev)?.add_c(std_dev.mul_c(HALF)?)?.clamp(-D_CLAMP, D_CLAMP);
@@ -77,6 +89,34 @@ pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> R
     } else {
         norm_cdf(d2)?
     };
+    Ok(Some(Normals { sqrt_t, std_dev, d1, d2, gauss_d1, n_d1, n_d2 }))
+}
+
+/// Price and delta from N(d1), N(d2).
+fn price_delta(kind: OptionKind, spot: Fx, strike: Fx, n: &Normals) -> Result<(Fx, Fx)> {
+    let call = spot.mul_c(n.n_d1)?.sub_c(strike.mul_c(n.n_d2)?)?.max(ZERO);
+    Ok(match kind {
+        OptionKind::Call => (call, n.n_d1),
+        // Put-call parity with r = 0: P = C − S + K; Δput = Δcall − 1.
+        OptionKind::Put => (call.sub_c(spot)?.add_c(strike)?.max(ZERO), n.n_d1.sub_c(ONE)?),
+    })
+}
+
+/// The Black-Scholes price alone (r = 0): `greeks(..)?.price`, bit for bit, without the
+/// Greeks' products and divisions (a trade's price band needs only this).
+pub fn price(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<Fx> {
+    match normals(spot, strike, vol, t_years)? {
+        Some(n) => Ok(price_delta(kind, spot, strike, &n)?.0),
+        None => Ok(expired(kind, spot, strike)?.price),
+    }
+}
+
+/// Black-Scholes price, delta, gamma and vega (r = 0).
+pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<OptionGreeks> {
+    let Some(n) = normals(spot, strike, vol, t_years)? else {
+        return expired(kind, spot, strike);
+    };
+    let Normals { sqrt_t, std_dev, d1, d2, gauss_d1, .. } = n;
     // Gamma = φ(d1)/(S·σ√T), vega = S·φ(d1)·√T: the factors go in before exp's final shift.
     let pdf = |m: Fx| gauss_d1.scaled(m.mul_c(INV_SQRT_2PI)?);
     let gamma = pdf(ONE.div_c(spot.mul_c(std_dev)?)?)?;
@@ -84,12 +124,7 @@ pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> R
     // Vanna = −φ(d1)·d2/σ, volga = vega·d1·d2/σ (r = 0).
     let vanna = pdf(d2.neg_c()?.div_c(vol)?)?;
     let volga = vega.mul_c(d1)?.mul_c(d2)?.div_c(vol)?;
-    let call = spot.mul_c(n_d1)?.sub_c(strike.mul_c(n_d2)?)?.max(ZERO);
-    let (price, delta) = match kind {
-        OptionKind::Call => (call, n_d1),
-        // Put-call parity with r = 0: P = C − S + K; Δput = Δcall − 1.
-        OptionKind::Put => (call.sub_c(spot)?.add_c(strike)?.max(ZERO), n_d1.sub_c(ONE)?),
-    };
+    let (price, delta) = price_delta(kind, spot, strike, &n)?;
     Ok(OptionGreeks { price, delta, gamma, vega, vanna, volga })
 }
 

@@ -1,6 +1,6 @@
 //! Black-Scholes (r = 0) against textbook values and against an f64 reference over the
 //! accuracy domain: S/K ∈ [0.2, 5], σ ∈ [0.05, 3], T ∈ [1 hour, 2 years].
-use xmargin_risk::bs::{greeks, OptionKind};
+use xmargin_risk::bs::{greeks, price, OptionKind};
 use xmargin_risk::full::bs as bs_f64;
 use xmargin_risk::fx::Fx;
 
@@ -132,4 +132,29 @@ fn limits_at_expiry_and_extremes() {
     assert!(greeks(OptionKind::Call, Fx::ZERO, s, fx(0.5), fx(1.0)).is_err());
     assert!(greeks(OptionKind::Call, s, s, fx(-0.5), fx(1.0)).is_err());
     assert!(greeks(OptionKind::Call, s, s, fx(20.0), fx(1.0)).is_err());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// `price` is `greeks(..).price` bit for bit wherever the Greeks are computed, expiry and
+    /// the clamped tails included, and fails with the Greeks' error on invalid inputs (it may
+    /// succeed where only a Greek overflows: the price alone is then still valid).
+    #[test]
+    fn price_alone_is_the_greeks_price(
+        call in proptest::bool::ANY,
+        spot in 0.0f64..200_000.0,
+        moneyness in 0.001f64..1000.0,
+        vol in 0.0f64..12.0,
+        t in 0.0f64..5.0,
+        expired in 0u8..8,
+    ) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let t = if expired == 0 { 0.0 } else { t };
+        let (s, k) = (fx(spot), fx(spot * moneyness));
+        match (greeks(kind, s, k, fx(vol), fx(t)), price(kind, s, k, fx(vol), fx(t))) {
+            (Ok(g), p) => proptest::prop_assert_eq!(p, Ok(g.price)),
+            (Err(e), Err(p)) => proptest::prop_assert_eq!(p, e),
+            (Err(_), Ok(_)) => {}
+        }
+    }
 }

@@ -35,7 +35,7 @@
 //! underlying, whose market and oracle are named accounts), then the maker's;
 //! `taker_health_accounts` says where the split is.
 use anchor_lang::prelude::*;
-use xmargin_risk::bs::greeks;
+use xmargin_risk::bs::price as model_price_of;
 use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{to_native_floor, years_from_seconds};
 use xmargin_risk::prices::within_band;
@@ -174,7 +174,7 @@ impl Trade<'_> {
                 let strike = engine(xmargin_risk::fx::from_native(i128::from(s.strike), quote_decimals))?;
                 let t = engine(years_from_seconds(s.expiry.saturating_sub(clock.unix_timestamp)))?;
                 let model = engine(to_native_floor(
-                    engine(greeks(kind, um.spot, strike, um.vol, t))?.price,
+                    engine(model_price_of(kind, um.spot, strike, um.vol, t))?,
                     quote_decimals,
                 ))?;
                 require!(
