@@ -35,7 +35,8 @@ use crate::links::{checked_weighted_value, linked_exposures, LinkedUnderlying};
 type LinkedExposure = (u16, Fx);
 use crate::margin::{health_from_linked, MarginParams};
 use crate::marks::{
-    books_requirement, marked_books_at, marked_linked_underlyings, MarkedPosition, MarkedUnderlying,
+    books_requirement, marked_books_at, marked_books_where, marked_linked_underlyings, MarkedPosition,
+    MarkedUnderlying,
 };
 
 /// What a liquidation may do (all quote amounts in quote units, sizes in underlying units).
@@ -451,17 +452,25 @@ fn target<'a>(
     // The target's underlying and those offset against it are evaluated together.
     let group = params.offsets.group_of(position.underlying).and_then(|g| params.offsets.groups().get(g));
     let joint = |u: u16| u == position.underlying || group.is_some_and(|g| g.contains(u));
-    let (mine, rest): (Vec<MarkedPosition>, Vec<MarkedPosition>) =
-        positions.iter().partition(|p| joint(p.underlying));
+    // Only the joint positions are copied (the search changes them); the rest's books are
+    // built from the portfolio's positions in place.
+    let mine: Vec<MarkedPosition> = positions.iter().filter(|p| joint(p.underlying)).copied().collect();
     let index = positions[..index].iter().filter(|p| joint(p.underlying)).count();
     let joint_underlyings: Vec<u16> = match group {
         Some(g) => g.members().to_vec(),
         None => alloc::vec![position.underlying],
     };
     let all_links = linked_exposures(balances, collateral)?;
-    let (links, rest_links): (Vec<LinkedExposure>, Vec<LinkedExposure>) =
-        all_links.iter().partition(|(u, _)| joint(*u));
-    let rest_books = marked_books_at(&rest, &rest_links, underlyings, now, Some(Level::Maintenance))?;
+    let links: Vec<LinkedExposure> = all_links.iter().filter(|(u, _)| joint(*u)).copied().collect();
+    // `joint_underlyings` are exactly those `joint` accepts.
+    let rest_books = marked_books_where(
+        positions,
+        &all_links,
+        underlyings,
+        now,
+        Some(Level::Maintenance),
+        &joint_underlyings,
+    )?;
     let (rest_value, rest_requirement, _) = books_requirement(&rest_books, params, Level::Maintenance)?;
     Ok(Target {
         positions: mine,

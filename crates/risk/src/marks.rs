@@ -716,6 +716,21 @@ pub fn marked_books_at(
     now: i64,
     level: Option<Level>,
 ) -> Result<Vec<MarkedBook>> {
+    marked_books_where(positions, links, underlyings, now, level, &[])
+}
+
+/// [`marked_books_at`] of the positions and links whose underlying is not in `skipped`, the
+/// others ignored: the same books, errors and order as `marked_books_at` of a copy holding
+/// only those (what a liquidation builds for the rest of the portfolio), without the copy of
+/// every ~430-byte position.
+pub fn marked_books_where(
+    positions: &[MarkedPosition],
+    links: &[(u16, Fx)],
+    underlyings: &[MarkedUnderlying],
+    now: i64,
+    level: Option<Level>,
+    skipped: &[u16],
+) -> Result<Vec<MarkedBook>> {
     let built = match level {
         None => [true; 2],
         Some(l) => [level_index(l) == 0, level_index(l) == 1],
@@ -728,6 +743,9 @@ pub fn marked_books_at(
     let mut groups: Vec<MarkedGroup> = Vec::new();
     for u in underlyings {
         let index = u.market.index;
+        if skipped.contains(&index) {
+            continue;
+        }
         // The book of `u` is `books[open]` once it has a position or a link.
         let open = books.len();
         groups.clear();
@@ -760,10 +778,11 @@ pub fn marked_books_at(
             b.exposure.net_short_options = units.neg_c()?.max(ZERO);
         }
     }
-    if let Some(p) = positions.iter().find(|p| !underlyings.iter().any(|u| u.market.index == p.underlying)) {
+    let known = |i: u16| skipped.contains(&i) || underlyings.iter().any(|u| u.market.index == i);
+    if let Some(p) = positions.iter().find(|p| !known(p.underlying)) {
         return Err(RiskError::UnknownUnderlying(p.underlying));
     }
-    if let Some((i, _)) = links.iter().find(|(i, _)| !underlyings.iter().any(|u| u.market.index == *i)) {
+    if let Some((i, _)) = links.iter().find(|(i, _)| !known(*i)) {
         return Err(RiskError::UnknownUnderlying(*i));
     }
     Ok(books)

@@ -508,6 +508,51 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
+    /// `marked_books_where` (a liquidation's books of the rest of the portfolio) is
+    /// `marked_books_at` of a copy without the skipped underlyings' positions and links,
+    /// bit for bit and error for error: marks too old, a position on an unknown underlying
+    /// (accepted or not), either level or both.
+    #[test]
+    fn books_where_are_the_books_of_the_kept_positions(
+        seed in any::<u64>(),
+        linked in -3.0f64..5.0,
+        keep in 0u8..8,
+        unknown in any::<bool>(),
+        age in prop_oneof![Just(0i64), 0i64..7_200],
+        level in 0u8..3,
+    ) {
+        use xmargin_risk::collateral::Level;
+        use xmargin_risk::marks::{marked_books_at, marked_books_where};
+        let u = marked_underlyings();
+        let params = grouped(0.5);
+        let mut rng = common::Rng::new(seed);
+        let mut positions: Vec<MarkedPosition> = Vec::new();
+        for _ in 0..rng.below(10) {
+            add_random_position(&mut rng, &mut positions, &u, &params);
+        }
+        if unknown && !positions.is_empty() {
+            let i = rng.below(positions.len() as u64) as usize;
+            positions[i].underlying = 7;
+        }
+        let links = [(0u16, fx(linked)), (1u16, fx(linked / 2.0))];
+        // keep: bit 0 the first underlying, bit 1 the second, bit 2 the unknown one.
+        let skipped: Vec<u16> =
+            [(0u16, 1u8), (1, 2), (7, 4)].iter().filter(|(_, bit)| keep & bit == 0).map(|(i, _)| *i).collect();
+        let include = |i: u16| !skipped.contains(&i);
+        let level = [None, Some(Level::Maintenance), Some(Level::Initial)][usize::from(level)];
+        let kept: Vec<MarkedPosition> = positions.iter().filter(|p| include(p.underlying)).copied().collect();
+        let kept_links: Vec<(u16, Fx)> = links.iter().filter(|(i, _)| include(*i)).copied().collect();
+        let now = NOW + age;
+        prop_assert_eq!(
+            marked_books_where(&positions, &links, &u, now, level, &skipped),
+            marked_books_at(&kept, &kept_links, &u, now, level)
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
     /// `marks::unit_value` (a liquidation's transfer mark) is the value of a book holding one
     /// unit of the instrument, bit for bit, with the same error when the marks may not be used
     /// (too old, the spot drifted) or the underlying is unknown.
