@@ -171,37 +171,28 @@ impl Target<'_> {
         let units = if lots == self.held_lots { self.size.abs_c()? } else { self.terms.lot.mul_i(lots)? };
         let sign_units = if self.size < ZERO { units.neg_c()? } else { units };
         self.positions[self.index].size = self.size.sub_c(sign_units)?;
-        let books = marked_books_at(
-            &self.positions,
-            &self.links,
-            self.underlyings,
-            self.now,
-            Some(Level::Maintenance),
-        )?;
-        let (value, requirement, _) = books_requirement(&books, self.params, Level::Maintenance)?;
-        let value = value.add_c(self.rest_value)?;
-        let requirement = requirement.add_c(self.rest_requirement)?;
-        self.requirement = requirement;
-        self.value = value;
         // The target receives sign·q·mark − q·discount in cash.
         let cash = sign_units.mul_c(self.mark)?.sub_c(units.mul_c(self.terms.discount)?)?;
-        let Some(hedge) = self.hedge else {
-            let balances = with_added(self.balances, self.terms.quote, cash, None)?;
-            return self.health_with(value, requirement, &balances);
+        // With a hedge, the collateral leaves, its price comes in, and its exposure leaves its
+        // underlying's book: the joint books are built once, with the links after the sale.
+        let (balances, hedge_links) = match self.hedge {
+            None => (with_added(self.balances, self.terms.quote, cash, None)?, None),
+            Some(hedge) => {
+                let sold = hedge.units_per_lot.mul_i(lots)?;
+                let cash = cash.add_c(sold.mul_c(hedge.price)?)?;
+                let moved = Some((hedge.asset, sold.neg_c()?));
+                let balances = with_added(self.balances, self.terms.quote, cash, moved)?;
+                let joint = &self.joint;
+                let links: Vec<LinkedExposure> = linked_exposures(&balances, self.collateral)?
+                    .into_iter()
+                    .filter(|(u, _)| joint.contains(u))
+                    .collect();
+                (balances, Some(links))
+            }
         };
-        // With the hedge: the collateral leaves, its price comes in, and its exposure leaves
-        // its underlying's book, which is evaluated again.
-        let sold = hedge.units_per_lot.mul_i(lots)?;
-        let cash = cash.add_c(sold.mul_c(hedge.price)?)?;
-        let moved = Some((hedge.asset, sold.neg_c()?));
-        let balances = with_added(self.balances, self.terms.quote, cash, moved)?;
-        let joint = &self.joint;
-        let links: Vec<LinkedExposure> = linked_exposures(&balances, self.collateral)?
-            .into_iter()
-            .filter(|(u, _)| joint.contains(u))
-            .collect();
+        let links = hedge_links.as_deref().unwrap_or(&self.links);
         let books =
-            marked_books_at(&self.positions, &links, self.underlyings, self.now, Some(Level::Maintenance))?;
+            marked_books_at(&self.positions, links, self.underlyings, self.now, Some(Level::Maintenance))?;
         let (value, requirement, _) = books_requirement(&books, self.params, Level::Maintenance)?;
         let value = value.add_c(self.rest_value)?;
         let requirement = requirement.add_c(self.rest_requirement)?;
