@@ -30,8 +30,10 @@ const TX_LIMIT: u64 = 1_400_000;
 /// large structs (−2%), then each underlying's positions from one grouping pass over the
 /// slots, the stored marks written into the position in place, products skipped when
 /// exactly zero, and in liquidations the transfer mark without a one-unit book and the
-/// unchanged balances weighted once (−3.6% health, −4.1% trade, −5.9% liquidation). The
-/// issue's targets (100k, 200k) are not met; these keep the cost from creeping back up.
+/// unchanged balances weighted once (−3.6% health, −4.1% trade, −5.9% liquidation), then
+/// the rest of a liquidation's target netted where its positions are, not from a copy
+/// (liquidation −1.6%). The targets (100k, 200k) are not met; these keep the cost
+/// from creeping back up.
 const HEALTH_CEILING_32: u64 = 151_000;
 const TRADE_CEILING_32: u64 = 239_000;
 /// A fill that shrinks both sides' positions at the mark: the health gate's short path
