@@ -70,13 +70,17 @@ impl Checked for Fx {
         if rhs == ZERO {
             return Err(RiskError::DivisionByZero);
         }
-        // Fast path (|self| < 2^31, i.e. almost always): self·2^48 fits in an i128, and a
-        // native 128-bit division costs tens of compute units on sBPF where the general
-        // 256-by-128-bit division costs over a thousand. Both truncate toward zero.
+        // Fast path (|self| < 2^31, i.e. almost always): self·2^48 fits in an i128, and its
+        // quotient by 64-bit divisions costs ~60 to ~150 compute units on sBPF where the
+        // general 256-by-128-bit division costs over a thousand. Both truncate toward zero.
         let a = self.to_bits();
         if a.unsigned_abs() < FAST_DIV_LIMIT {
-            let q = (a << FRAC_BITS).checked_div(rhs.to_bits()).ok_or(RiskError::Overflow)?;
-            return Ok(Fx::from_bits(q));
+            // The magnitudes divided by 64-bit divisions (`div_u128`), the sign put back:
+            // the same truncated quotient as `i128` division; |q| ≤ |a|·2^48 < 2^127.
+            let b = rhs.to_bits();
+            let q = div_u128(a.unsigned_abs() << FRAC_BITS, b.unsigned_abs());
+            let q = i128::try_from(q).map_err(|_| RiskError::Overflow)?;
+            return Ok(Fx::from_bits(if (a < 0) != (b < 0) { q.wrapping_neg() } else { q }));
         }
         self.checked_div(rhs).ok_or(RiskError::Overflow)
     }
@@ -204,6 +208,74 @@ pub fn div_small(n: u128, d: u32) -> (u128, u64) {
         rem = part.checked_rem(d).unwrap_or(0);
     }
     (q, rem)
+}
+
+/// ⌊n / d⌋ for d > 0 (0 for d = 0), exact: the `u128` quotient by native 64-bit divisions
+/// (Hacker's Delight, 2nd ed., §9-4 and §9-5: a two-word dividend by a normalized one-word
+/// divisor in half-word digits, and the two-word divisor from one such division, corrected
+/// by one). sBPF has 64-bit division only, and the runtime's 128-bit one costs ~500
+/// instructions per call; this one one (n < 2^64), ~60 (d < 2^64) or ~150.
+pub fn div_u128(n: u128, d: u128) -> u128 {
+    #[allow(clippy::cast_possible_truncation)] // the two 64-bit words of each
+    let (n1, n0, d1, d0) = ((n >> 64) as u64, n as u64, (d >> 64) as u64, d as u64);
+    if d1 == 0 {
+        if n1 == 0 {
+            return u128::from(n0.checked_div(d0).unwrap_or(0));
+        }
+        // n1 = q1·d0 + r with r < d0: then (r·2^64 + n0) / d0 fits 64 bits.
+        let (q1, r) = (n1.checked_div(d0).unwrap_or(0), n1.checked_rem(d0).unwrap_or(0));
+        return u128::from(q1) << 64 | u128::from(div_two_words(r, n0, d0));
+    }
+    if n < d {
+        return 0;
+    }
+    // d ≥ 2^64: the quotient fits 64 bits. Divide n/2 by d's top 64 bits, normalized (its
+    // leading bit set); undone, the estimate is the quotient or one above it (§9-5).
+    let shift = d1.leading_zeros();
+    #[allow(clippy::cast_possible_truncation)]
+    let top = ((d << shift) >> 64) as u64;
+    let half = n >> 1;
+    #[allow(clippy::cast_possible_truncation)]
+    let estimate = div_two_words((half >> 64) as u64, half as u64, top);
+    let mut q = (u128::from(estimate) << shift) >> 63;
+    q = q.saturating_sub(1);
+    // q ≤ ⌊n/d⌋ now, so q·d ≤ n: neither the product nor the difference wraps.
+    if n.wrapping_sub(q.wrapping_mul(d)) >= d {
+        q = q.wrapping_add(1);
+    }
+    q
+}
+
+/// (u1·2^64 + u0) / v for u1 < v (the quotient fits 64 bits), by 32-bit digits of v
+/// normalized (Hacker's Delight `divlu`): each digit estimated by a native division of the
+/// top two digits, then corrected at most twice.
+fn div_two_words(u1: u64, u0: u64, v: u64) -> u64 {
+    const B: u64 = 1 << 32;
+    const MASK: u64 = B - 1;
+    let s = v.leading_zeros();
+    let v = v << s;
+    let (vn1, vn0) = (v >> 32, v & MASK);
+    // s = 0: no bits of u0 move up (a shift by 64 is not defined).
+    let un32 = if s == 0 { u1 } else { u1 << s | u0 >> 64u32.wrapping_sub(s) };
+    let un10 = u0 << s;
+    let (un1, un0) = (un10 >> 32, un10 & MASK);
+    let digit = |top: u64, next: u64| -> u64 {
+        let (mut q, mut rhat) = (top.checked_div(vn1).unwrap_or(0), top.checked_rem(vn1).unwrap_or(0));
+        // q < 2^32 and rhat < 2^32 when the products are formed: both fit 64 bits.
+        while q >= B || q.wrapping_mul(vn0) > (rhat << 32 | next) {
+            q = q.wrapping_sub(1);
+            rhat = rhat.wrapping_add(vn1);
+            if rhat >= B {
+                break;
+            }
+        }
+        q
+    };
+    let q1 = digit(un32, un1);
+    // The remainder after the first digit, < v (computed modulo 2^64, where it is exact).
+    let un21 = (un32 << 32 | un1).wrapping_sub(q1.wrapping_mul(v));
+    let q0 = digit(un21, un0);
+    q1 << 32 | q0
 }
 
 /// ⌊n / d⌋ (toward −∞) for 0 < d < 2^32 (`div_small` on the magnitude).

@@ -121,3 +121,66 @@ proptest! {
         prop_assert_eq!(xmargin_risk::fx::half(x), x.mul_c(xmargin_risk::fx::HALF).unwrap());
     }
 }
+
+/// Dividends and divisors of every word shape `div_u128` distinguishes: one word, two words,
+/// near the word edges and the top bit, and uniform.
+fn any_u128() -> impl Strategy<Value = u128> {
+    prop_oneof![
+        any::<u128>(),
+        any::<u64>().prop_map(u128::from),
+        (0u32..128).prop_flat_map(|k| (0u128..=1).prop_map(move |x| (1u128 << k).wrapping_sub(x))),
+        (1u32..128).prop_flat_map(|k| any::<u128>().prop_map(move |x| x >> k)),
+        (any::<u64>(), any::<u64>()).prop_map(|(a, b)| u128::from(a) << 64 | u128::from(b >> 40)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20000))]
+    /// `div_u128` is the `u128` quotient, bit for bit (the runtime's division on the host).
+    #[test]
+    fn div_u128_is_the_u128_quotient(n in any_u128(), d in any_u128()) {
+        prop_assume!(d != 0);
+        prop_assert_eq!(xmargin_risk::fx::div_u128(n, d), n / d);
+        // A multiple and one less: the quotient's corrections at the edge.
+        if let Some(m) = d.checked_mul(n >> 64) {
+            prop_assert_eq!(xmargin_risk::fx::div_u128(m, d), m / d);
+            prop_assert_eq!(xmargin_risk::fx::div_u128(m.wrapping_sub(1), d), m.wrapping_sub(1) / d);
+        }
+    }
+
+    /// `div_c` is the library's quotient (truncated toward zero) over its fast path's range
+    /// and beyond, any divisor.
+    #[test]
+    fn div_c_is_the_library_quotient(a in any_bits(), b in any_bits()) {
+        let (a, b) = (Fx::from_bits(a), Fx::from_bits(b));
+        let ours = a.div_c(b);
+        match a.checked_div(b) {
+            Some(q) => prop_assert_eq!(ours, Ok(q)),
+            None => prop_assert!(ours.is_err()),
+        }
+    }
+}
+
+#[test]
+fn div_u128_edges() {
+    use xmargin_risk::fx::div_u128;
+    let cases = [
+        (0u128, 1u128),
+        (u128::MAX, 1),
+        (u128::MAX, u128::MAX),
+        (u128::MAX - 1, u128::MAX),
+        (u128::MAX, 1 << 64),
+        (u128::MAX, (1 << 64) - 1),
+        (u128::MAX, (1 << 64) + 1),
+        (u128::MAX, 1 << 127),
+        ((1 << 127) - 1, 1 << 127),
+        (1 << 64, (1 << 64) - 1),
+        (u128::from(u64::MAX) << 64, u128::from(u64::MAX)),
+        ((1 << 112) - 1, 3),
+        (123_456_789_u128 << 48, 60_000u128 << 48),
+    ];
+    for (n, d) in cases {
+        assert_eq!(div_u128(n, d), n / d, "{n} / {d}");
+    }
+    assert_eq!(div_u128(5, 0), 0, "zero divisor: 0, never a panic");
+}
