@@ -61,9 +61,9 @@ struct Normals {
     n_d2: Fx,
 }
 
-/// The inputs checked and [`Normals`] computed; `None` when σ√T is below `MIN_STD_DEV` (the
-/// option is then worth its intrinsic value, `expired`).
-fn normals(spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<Option<Normals>> {
+/// The inputs checked and [`Normals`] computed; `Err(( √T, σ√T))` when σ√T is below
+/// `MIN_STD_DEV` (the option is then worth its intrinsic value, `expired`).
+fn normals(spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<core::result::Result<Normals, (Fx, Fx)>> {
     if spot <= ZERO || strike <= ZERO {
         return Err(RiskError::NonPositivePrice);
     }
@@ -74,7 +74,7 @@ fn normals(spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<Option<Normals>
     let sqrt_t = sqrt(t)?;
     let std_dev = vol.mul_c(sqrt_t)?;
     if std_dev < MIN_STD_DEV {
-        return Ok(None);
+        return Ok(Err((sqrt_t, std_dev)));
     }
     let log_moneyness = ln(spot.div_c(strike)?)?;
     let d1 = log_moneyness.div_c(std_dev)?.add_c(std_dev.mul_c(HALF)?)?.clamp(-D_CLAMP, D_CLAMP);
@@ -89,7 +89,7 @@ fn normals(spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<Option<Normals>
     } else {
         norm_cdf(d2)?
     };
-    Ok(Some(Normals { sqrt_t, std_dev, d1, d2, gauss_d1, n_d1, n_d2 }))
+    Ok(Ok(Normals { sqrt_t, std_dev, d1, d2, gauss_d1, n_d1, n_d2 }))
 }
 
 /// Price and delta from N(d1), N(d2).
@@ -106,15 +106,28 @@ fn price_delta(kind: OptionKind, spot: Fx, strike: Fx, n: &Normals) -> Result<(F
 /// Greeks' products and divisions (a trade's price band needs only this).
 pub fn price(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<Fx> {
     match normals(spot, strike, vol, t_years)? {
-        Some(n) => Ok(price_delta(kind, spot, strike, &n)?.0),
-        None => Ok(expired(kind, spot, strike)?.price),
+        Ok(n) => Ok(price_delta(kind, spot, strike, &n)?.0),
+        Err(_) => Ok(expired(kind, spot, strike)?.price),
     }
 }
 
 /// Black-Scholes price, delta, gamma and vega (r = 0).
 pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<OptionGreeks> {
-    let Some(n) = normals(spot, strike, vol, t_years)? else {
-        return expired(kind, spot, strike);
+    Ok(greeks_and_std_dev(kind, spot, strike, vol, t_years)?.0)
+}
+
+/// [`greeks`] with √T and σ√T as computed for them (max(T, 0) under the root), which a crank
+/// needs again for the series' bounds: one square root less per series.
+pub fn greeks_and_std_dev(
+    kind: OptionKind,
+    spot: Fx,
+    strike: Fx,
+    vol: Fx,
+    t_years: Fx,
+) -> Result<(OptionGreeks, Fx, Fx)> {
+    let n = match normals(spot, strike, vol, t_years)? {
+        Ok(n) => n,
+        Err((sqrt_t, std_dev)) => return Ok((expired(kind, spot, strike)?, sqrt_t, std_dev)),
     };
     let Normals { sqrt_t, std_dev, d1, d2, gauss_d1, .. } = n;
     // Gamma = φ(d1)/(S·σ√T), vega = S·φ(d1)·√T: the factors go in before exp's final shift.
@@ -125,7 +138,7 @@ pub fn greeks(kind: OptionKind, spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> R
     let vanna = pdf(d2.neg_c()?.div_c(vol)?)?;
     let volga = vega.mul_c(d1)?.mul_c(d2)?.div_c(vol)?;
     let (price, delta) = price_delta(kind, spot, strike, &n)?;
-    Ok(OptionGreeks { price, delta, gamma, vega, vanna, volga })
+    Ok((OptionGreeks { price, delta, gamma, vega, vanna, volga }, sqrt_t, std_dev))
 }
 
 fn expired(kind: OptionKind, spot: Fx, strike: Fx) -> Result<OptionGreeks> {

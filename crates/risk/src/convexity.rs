@@ -165,6 +165,89 @@ pub fn overstatement_bounds<const N: usize>(
     Ok(out)
 }
 
+/// What both bounds evaluate at one end of a range: dS = S·p, the expansion Δ·dS + ½·Γ·dS²
+/// and intrinsic(S + dS), computed as `value_shortfall`, `lagrange_shortfall` and
+/// `floor_gap` compute them (the same bits), once.
+struct End {
+    d_spot: Fx,
+    expansion: Fx,
+    intrinsic: Fx,
+}
+
+impl End {
+    fn at(o: &ShortOption, spot: Fx, p: Fx) -> Result<End> {
+        let d_spot = spot.mul_c(p)?;
+        let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+        Ok(End { d_spot, expansion, intrinsic: intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)? })
+    }
+
+    /// `value_shortfall` at this end.
+    fn value_shortfall(&self, o: &ShortOption) -> Result<Fx> {
+        self.intrinsic.add_c(o.bounds.time_value_cap)?.sub_c(o.price)?.sub_c(self.expansion)
+    }
+
+    /// `floor_gap` at this end.
+    fn floor_gap(&self, o: &ShortOption) -> Result<Fx> {
+        self.expansion.sub_c(self.intrinsic)?.add_c(o.price)
+    }
+
+    /// `lagrange_shortfall` at this end.
+    fn lagrange(&self, o: &ShortOption, spot: Fx, above: Option<Fx>) -> Result<Fx> {
+        let lower = spot.min(spot.add_c(self.d_spot)?);
+        let gamma_max = match above {
+            Some(g) if lower == spot => g,
+            _ => INV_SQRT_2PI.div_c(lower.mul_c(o.std_dev)?)?,
+        };
+        gamma_max.sub_c(o.gamma)?.mul_c(self.d_spot)?.mul_c(self.d_spot)?.mul_c(HALF)
+    }
+}
+
+/// [`shortfall_bounds`] and [`overstatement_bounds`] of the same ranges together (what a
+/// crank stores per series): each range end's price move, expansion and intrinsic value
+/// computed once for both bounds (and the strike's once for both), ~50 fewer 128-bit
+/// products per series. Each bound is the same, bit for bit, as the separate function's; an
+/// input on which either of them fails fails here (the error may be the other one's).
+pub fn convexity_bounds<const N: usize>(
+    o: &ShortOption,
+    spot: Fx,
+    ranges: [Range; N],
+) -> Result<([Fx; N], [Fx; N])> {
+    ranges.iter().try_for_each(Range::validate)?;
+    let strike = if ranges.iter().any(|r| r.contains(o.bounds.strike_shock)) {
+        let end = End::at(o, spot, o.bounds.strike_shock)?;
+        Some((o.bounds.strike_shock, end.value_shortfall(o)?, end.floor_gap(o)?))
+    } else {
+        None
+    };
+    let at = |p: Fx| interior_at(p, &ranges, |p| End::at(o, spot, p)?.value_shortfall(o));
+    let mut interior: [Interior; 3] = [strike.map(|(p, v, _)| (p, v)), None, None];
+    if o.gamma > ZERO {
+        interior[1] = at(o.bounds.vertex_shocks[0])?;
+        interior[2] = at(o.bounds.vertex_shocks[1])?;
+    }
+    let floor_interior = [strike.map(|(p, _, f)| (p, f))];
+    let lagrange = o.std_dev > MIN_STD_DEV;
+    let above = if lagrange && N > 1 { Some(INV_SQRT_2PI.div_c(spot.mul_c(o.std_dev)?)?) } else { None };
+    let (mut short, mut long) = ([ZERO; N], [ZERO; N]);
+    for ((short, long), range) in short.iter_mut().zip(long.iter_mut()).zip(ranges) {
+        let (up, down) = (End::at(o, spot, range.up)?, End::at(o, spot, range.down.neg_c()?)?);
+        let ends = up.value_shortfall(o)?.max(down.value_shortfall(o)?);
+        let value_sup = sup_with_interior(ends, &interior, &range);
+        let sup = if lagrange {
+            let lagrange_sup = up.lagrange(o, spot, above)?.max(down.lagrange(o, spot, above)?);
+            lagrange_sup.min(value_sup)
+        } else {
+            value_sup
+        };
+        *short = sup.max(ZERO);
+        let d_max = spot.mul_c(range.up.max(range.down))?;
+        let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
+        let floor_ends = up.floor_gap(o)?.max(down.floor_gap(o)?);
+        *long = gamma_sup.min(sup_with_interior(floor_ends, &floor_interior, &range)).max(ZERO);
+    }
+    Ok((short, long))
+}
+
 /// [`shortfall_bounds`] for one range [−range, range].
 pub fn shortfall_bound(o: &ShortOption, spot: Fx, range: Fx) -> Result<Fx> {
     Ok(shortfall_bounds(o, spot, [Range::symmetric(range)])?[0])

@@ -38,9 +38,9 @@
 //! the caller refreshes the marks (a permissionless crank) and retries.
 use alloc::vec::Vec;
 
-use crate::bs::{greeks, OptionGreeks, OptionKind};
+use crate::bs::{greeks_and_std_dev, OptionGreeks, OptionKind};
 use crate::collateral::{Balance, CollateralMarket, Level};
-use crate::convexity::{overstatement_bounds, shortfall_bounds, Range};
+use crate::convexity::{convexity_bounds, Range};
 use crate::error::{Result, RiskError};
 use crate::fx::{half, years_from_seconds, Checked, Fx, INV_SQRT_2PI, ONE, ZERO};
 use crate::grid::{
@@ -229,7 +229,8 @@ impl Marking {
         let (market, spot) = (&self.market, self.market.spot);
         let seconds = expiry.saturating_sub(self.now).max(0);
         let t = years_from_seconds(seconds)?;
-        let g = greeks(kind, spot, strike, market.vol, t)?;
+        // √T and σ√T as Black-Scholes computed them (t ≥ 0 here: the same as `sqrt(t)`).
+        let (g, root_t, std_dev) = greeks_and_std_dev(kind, spot, strike, market.vol, t)?;
         let shocked = shock_scaled(
             PositionRisk {
                 value: g.price,
@@ -241,8 +242,6 @@ impl Marking {
             },
             scale,
         )?;
-        let root_t = sqrt(t)?;
-        let std_dev = market.vol.mul_c(root_t)?;
         let unit = ShortOption {
             kind,
             units: ONE,
@@ -258,8 +257,7 @@ impl Marking {
         let decay = INV_SQRT_2PI.mul_c(strike)?.mul_c(market.vol)?.mul_c(root_t.sub_c(root_later)?)?;
         // The four ranges at once: the bounds' interior points are evaluated once for all of
         // them (`convexity`).
-        let shortfall = shortfall_bounds(&unit, spot, self.ranges)?;
-        let overstatement = overstatement_bounds(&unit, spot, self.ranges)?;
+        let (shortfall, overstatement) = convexity_bounds(&unit, spot, self.ranges)?;
         let mut bounds = [[[ZERO; SIDES]; RANGES]; 2];
         for ((sides, short), long) in bounds.iter_mut().flatten().zip(shortfall).zip(overstatement) {
             *sides = [short, long.add_c(decay)?];
