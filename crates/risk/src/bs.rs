@@ -13,7 +13,7 @@
 //! never to an overflow.
 use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
-use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
+use crate::fx::{half, Checked, Fx, HALF, ONE, ZERO};
 use crate::math::{exp_parts, ln, norm_cdf, norm_cdf_given_gaussian, sqrt, ExpParts};
 
 /// Bounds on implied volatility accepted by the engine (1% to 1000%).
@@ -77,12 +77,12 @@ fn normals(spot: Fx, strike: Fx, vol: Fx, t_years: Fx) -> Result<core::result::R
         return Ok(Err((sqrt_t, std_dev)));
     }
     let log_moneyness = ln(spot.div_c(strike)?)?;
-    let d1 = log_moneyness.div_c(std_dev)?.add_c(std_dev.mul_c(HALF)?)?.clamp(-D_CLAMP, D_CLAMP);
+    let d1 = log_moneyness.div_c(std_dev)?.add_c(half(std_dev))?.clamp(-D_CLAMP, D_CLAMP);
     let d2 = d1.sub_c(std_dev)?.clamp(-D_CLAMP, D_CLAMP);
     // One exponential per option: e^(−d1²/2) as mantissa·2^k, every use of it a multiply
     // and a shift. With r = 0, e^(−d2²/2) = e^(−d1²/2)·S/K exactly (d2 = d1 − σ√T), which
     // holds while d1 is not clamped; otherwise d2 gets its own exponential.
-    let gauss_d1 = exp_parts(d1.mul_c(d1)?.mul_c(HALF)?.neg_c()?)?;
+    let gauss_d1 = exp_parts(half(d1.mul_c(d1)?).neg_c()?)?;
     let n_d1 = norm_cdf_given_gaussian(d1, gauss_d1.scaled(ONE)?)?;
     let n_d2 = if d1.abs_c()? < D_CLAMP {
         norm_cdf_given_gaussian(d2, gauss_d1.scaled(spot.div_c(strike)?)?)?

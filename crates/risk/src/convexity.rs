@@ -11,7 +11,7 @@
 use crate::bs::intrinsic;
 use crate::error::{Result, RiskError};
 use crate::fx::INV_SQRT_2PI;
-use crate::fx::{Checked, Fx, HALF, ONE, ZERO};
+use crate::fx::{half, Checked, Fx, ONE, ZERO};
 use crate::portfolio::ShortOption;
 
 /// A price-shock interval [−down, up] (fractions of the spot, both ≥ 0). A crank's ranges are
@@ -49,7 +49,7 @@ const MIN_STD_DEV: Fx = Fx::lit("0.000001");
 /// Value bound of the shortfall at p: intrinsic(S') + φ(0)·K·σ√T − V − expansion(p).
 fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
     let d_spot = spot.mul_c(p)?;
-    let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+    let expansion = o.delta.mul_c(d_spot)?.add_c(half(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?))?;
     intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?
         .add_c(o.bounds.time_value_cap)?
         .sub_c(o.price)?
@@ -66,13 +66,13 @@ fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx, above: Option<Fx>) -> Re
         Some(g) if lower == spot => g,
         _ => INV_SQRT_2PI.div_c(lower.mul_c(o.std_dev)?)?,
     };
-    gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)
+    Ok(half(gamma_max.sub_c(o.gamma)?.mul_c(d_spot)?.mul_c(d_spot)?))
 }
 
 /// The floor gap at p: expansion(p) − intrinsic(S') + V (`overstatement_bounds`).
 fn floor_gap(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
     let d_spot = spot.mul_c(p)?;
-    let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+    let expansion = o.delta.mul_c(d_spot)?.add_c(half(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?))?;
     expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)
 }
 
@@ -157,7 +157,7 @@ pub fn overstatement_bounds<const N: usize>(
     for (bound, range) in out.iter_mut().zip(ranges) {
         // ½·Γ·dS² is largest at the farther end.
         let d_max = spot.mul_c(range.up.max(range.down))?;
-        let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
+        let gamma_sup = half(o.gamma.mul_c(d_max)?.mul_c(d_max)?);
         let ends = floor_gap(o, spot, range.up)?.max(floor_gap(o, spot, range.down.neg_c()?)?);
         let floor_sup = sup_with_interior(ends, &interior, &range);
         *bound = gamma_sup.min(floor_sup).max(ZERO);
@@ -177,7 +177,7 @@ struct End {
 impl End {
     fn at(o: &ShortOption, spot: Fx, p: Fx) -> Result<End> {
         let d_spot = spot.mul_c(p)?;
-        let expansion = o.delta.mul_c(d_spot)?.add_c(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?.mul_c(HALF)?)?;
+        let expansion = o.delta.mul_c(d_spot)?.add_c(half(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?))?;
         Ok(End { d_spot, expansion, intrinsic: intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)? })
     }
 
@@ -198,7 +198,7 @@ impl End {
             Some(g) if lower == spot => g,
             _ => INV_SQRT_2PI.div_c(lower.mul_c(o.std_dev)?)?,
         };
-        gamma_max.sub_c(o.gamma)?.mul_c(self.d_spot)?.mul_c(self.d_spot)?.mul_c(HALF)
+        Ok(half(gamma_max.sub_c(o.gamma)?.mul_c(self.d_spot)?.mul_c(self.d_spot)?))
     }
 }
 
@@ -241,7 +241,7 @@ pub fn convexity_bounds<const N: usize>(
         };
         *short = sup.max(ZERO);
         let d_max = spot.mul_c(range.up.max(range.down))?;
-        let gamma_sup = o.gamma.mul_c(d_max)?.mul_c(d_max)?.mul_c(HALF)?;
+        let gamma_sup = half(o.gamma.mul_c(d_max)?.mul_c(d_max)?);
         let floor_ends = up.floor_gap(o)?.max(down.floor_gap(o)?);
         *long = gamma_sup.min(sup_with_interior(floor_ends, &floor_interior, &range)).max(ZERO);
     }

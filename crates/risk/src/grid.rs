@@ -38,7 +38,7 @@ use alloc::vec::Vec;
 
 pub use crate::convexity::{overstatement_bound, shortfall_bound};
 use crate::error::{Result, RiskError};
-use crate::fx::{half, Checked, Fx, HALF, ONE, TWO, ZERO};
+use crate::fx::{half, Checked, Fx, ONE, TWO, ZERO};
 use crate::portfolio::{NetExposure, ShortOption, UnderlyingBook};
 use crate::scenarios::{TailRow, TailTable, VolScaling};
 
@@ -198,7 +198,7 @@ impl Quadratic {
 
 /// The vol-only part of `scenario_loss`: −(V·v + ½·volga·v²).
 pub fn vol_loss(e: &NetExposure, v: Fx) -> Result<Fx> {
-    e.vega.mul_c(v)?.add_c(e.volga.mul_c(v)?.mul_c(v)?.mul_c(HALF)?)?.neg_c()
+    e.vega.mul_c(v)?.add_c(half(e.volga.mul_c(v)?.mul_c(v)?))?.neg_c()
 }
 
 /// Largest price shock evaluated, grid or extreme: a fall of 100% or more has no meaning

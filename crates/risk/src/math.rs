@@ -12,7 +12,7 @@
 //! Costs are fixed per call (no input-dependent loops beyond a bounded series), which keeps
 //! the on-chain compute budget predictable.
 use crate::error::{Result, RiskError};
-use crate::fx::{Checked, Fx, HALF, INV_SQRT_2PI, LN_2, ONE, TWO, ZERO};
+use crate::fx::{half, Checked, Fx, INV_SQRT_2PI, LN_2, ONE, TWO, ZERO};
 
 const FRAC_BITS: u32 = 48;
 /// Above this, e^x exceeds the range of `Fx` (2^79 ≈ e^54.76).
@@ -194,7 +194,7 @@ pub fn norm_pdf_mul(x: Fx, m: Fx) -> Result<Fx> {
     if ax > PDF_CUTOFF {
         return Ok(ZERO);
     }
-    exp_mul(ax.mul_c(ax)?.mul_c(HALF)?.neg_c()?, m.mul_c(INV_SQRT_2PI)?)
+    exp_mul(half(ax.mul_c(ax)?).neg_c()?, m.mul_c(INV_SQRT_2PI)?)
 }
 
 // Hart (1968), double-precision algorithm 5666 for the normal CDF, in the form given by
@@ -234,7 +234,7 @@ pub fn norm_cdf(x: Fx) -> Result<Fx> {
     if y > CDF_CUTOFF {
         return norm_cdf_given_gaussian(x, ZERO);
     }
-    norm_cdf_given_gaussian(x, exp(y.mul_c(y)?.mul_c(HALF)?.neg_c()?)?)
+    norm_cdf_given_gaussian(x, exp(half(y.mul_c(y)?).neg_c()?)?)
 }
 
 /// N(x) when e^(−x²/2) is already known (`gaussian`), which saves the exponential.
