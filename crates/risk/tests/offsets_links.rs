@@ -473,6 +473,16 @@ proptest! {
     }
 }
 
+/// Up to nine random positions over `u` (`add_random_position`, the offset group's params).
+fn random_positions(rng: &mut common::Rng, u: &[MarkedUnderlying]) -> Vec<MarkedPosition> {
+    let params = grouped(0.5);
+    let mut positions = Vec::new();
+    for _ in 0..rng.below(10) {
+        add_random_position(rng, &mut positions, u, &params);
+    }
+    positions
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -483,12 +493,8 @@ proptest! {
     fn books_do_not_depend_on_the_positions_order(seed in any::<u64>(), linked in 0.0f64..5.0) {
         use xmargin_risk::marks::marked_books_linked;
         let u = marked_underlyings();
-        let params = grouped(0.5);
         let mut rng = common::Rng::new(seed);
-        let mut positions: Vec<MarkedPosition> = Vec::new();
-        for _ in 0..rng.below(10) {
-            add_random_position(&mut rng, &mut positions, &u, &params);
-        }
+        let positions = random_positions(&mut rng, &u);
         let links = [(0u16, fx(linked))];
         let mut grouped_order = positions.clone();
         grouped_order.sort_by_key(|p| p.underlying);
@@ -524,12 +530,8 @@ proptest! {
         use xmargin_risk::collateral::Level;
         use xmargin_risk::marks::{marked_books_at, marked_books_where};
         let u = marked_underlyings();
-        let params = grouped(0.5);
         let mut rng = common::Rng::new(seed);
-        let mut positions: Vec<MarkedPosition> = Vec::new();
-        for _ in 0..rng.below(10) {
-            add_random_position(&mut rng, &mut positions, &u, &params);
-        }
+        let mut positions = random_positions(&mut rng, &u);
         if unknown && !positions.is_empty() {
             let i = rng.below(positions.len() as u64) as usize;
             positions[i].underlying = 7;
