@@ -216,6 +216,11 @@ pub fn div_small(n: u128, d: u32) -> (u128, u64) {
 /// by one). sBPF has 64-bit division only, and the runtime's 128-bit one costs ~500
 /// instructions per call; this one one (n < 2^64), ~60 (d < 2^64) or ~150.
 pub fn div_u128(n: u128, d: u128) -> u128 {
+    if d == 0 {
+        // Not a quotient: the callers refuse a zero divisor first (`div_c`'s
+        // `DivisionByZero`); a normalizing shift by 64 is not defined.
+        return 0;
+    }
     #[allow(clippy::cast_possible_truncation)] // the two 64-bit words of each
     let (n1, n0, d1, d0) = ((n >> 64) as u64, n as u64, (d >> 64) as u64, d as u64);
     if d1 == 0 {
