@@ -115,12 +115,27 @@ pub fn exp_parts(x: Fx) -> Result<ExpParts> {
     if x < EXP_MIN_ARG {
         return Ok(ExpParts { mantissa: ZERO, k: 0, underflow: true });
     }
-    let k: i32 = x.div_c(LN_2)?.round().to_num();
+    let k = round_to_int(x.div_c(LN_2)?);
     let r = x.sub_c(ln2_times(i64::from(k))?)?;
     // Horner on the Taylor coefficients 1/n!: multiplies only (a 128-bit division costs
     // hundreds of compute units on sBPF; this loop used to do fourteen of them).
     let total = horner(&EXP_COEFFICIENTS, r)?;
     Ok(ExpParts { mantissa: total, k, underflow: false })
+}
+
+/// `q` rounded to the nearest integer, ties away from zero (`Fx::round`), for |q| < 2^31:
+/// on the raw bits, without the library's generic rounding and conversion.
+fn round_to_int(q: Fx) -> i32 {
+    const HALF_BITS: i128 = 1 << (FRAC_BITS - 1);
+    let bits = q.to_bits();
+    let magnitude = (bits.unsigned_abs().saturating_add(HALF_BITS.unsigned_abs())) >> FRAC_BITS;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // |q| < 2^31
+    let k = magnitude as i32;
+    if bits < 0 {
+        k.wrapping_neg()
+    } else {
+        k
+    }
 }
 
 /// `v · 2^k` on the raw bits; rounds to nearest when shifting right.
@@ -267,4 +282,28 @@ pub fn norm_cdf_given_gaussian(x: Fx, gaussian: Fx) -> Result<Fx> {
 /// c[0]·y^(n−1) + ... + c[n−1].
 fn horner(coefficients: &[Fx], y: Fx) -> Result<Fx> {
     coefficients.iter().try_fold(ZERO, |acc, c| acc.mul_c(y)?.add_c(*c))
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // test inputs: small shifted integers
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// The raw-bit rounding is the library's `round` (ties away from zero) then `to_num`,
+        /// over the range `exp` uses it on and beyond, ties included.
+        #[test]
+        fn round_to_int_is_the_librarys(
+            bits in prop_oneof![
+                -(1i128 << 78)..(1i128 << 78),
+                (-200i128..200).prop_map(|k| k << (FRAC_BITS - 1)),
+                (-200i128..200, -2i128..=2).prop_map(|(k, d)| (k << (FRAC_BITS - 1)) + d),
+            ],
+        ) {
+            let q = Fx::from_bits(bits);
+            prop_assert_eq!(round_to_int(q), q.round().to_num::<i32>());
+        }
+    }
 }
