@@ -267,7 +267,7 @@ pub fn norm_cdf_given_gaussian(x: Fx, gaussian: Fx) -> Result<Fx> {
             // y + 1/(y + 2/(y + 3/(y + 4/(y + 0.65))))
             let mut cf = y.add_c(CF_TAIL)?;
             for k in (1..=4i64).rev() {
-                cf = y.add_c(Fx::from_num(k).div_c(cf)?)?;
+                cf = y.add_c(crate::fx::from_int(k).div_c(cf)?)?;
             }
             e.div_c(cf)?.div_c(SQRT_2PI)?
         }
@@ -281,7 +281,12 @@ pub fn norm_cdf_given_gaussian(x: Fx, gaussian: Fx) -> Result<Fx> {
 
 /// c[0]·y^(n−1) + ... + c[n−1].
 fn horner(coefficients: &[Fx], y: Fx) -> Result<Fx> {
-    coefficients.iter().try_fold(ZERO, |acc, c| acc.mul_c(y)?.add_c(*c))
+    // From the leading coefficient: 0·y + c₀ is c₀, one product fewer per evaluation (the
+    // same bits).
+    let Some((first, rest)) = coefficients.split_first() else {
+        return Ok(ZERO);
+    };
+    rest.iter().try_fold(*first, |acc, c| acc.mul_c(y)?.add_c(*c))
 }
 
 #[cfg(test)]
@@ -304,6 +309,18 @@ mod tests {
         ) {
             let q = Fx::from_bits(bits);
             prop_assert_eq!(round_to_int(q), q.round().to_num::<i32>());
+        }
+
+        /// Horner from the leading coefficient is the fold from zero, bit for bit and error
+        /// for error, on every table the engine evaluates.
+        #[test]
+        fn horner_is_the_fold_from_zero(bits in any::<i128>(), small in -(1i128 << 52)..(1i128 << 52)) {
+            for y in [Fx::from_bits(bits), Fx::from_bits(small)] {
+                for table in [&EXP_COEFFICIENTS[..], &ATANH_COEFFICIENTS[..], &HART_A[..], &HART_B[..]] {
+                    let from_zero = table.iter().try_fold(ZERO, |acc, c| acc.mul_c(y)?.add_c(*c));
+                    prop_assert_eq!(horner(table, y), from_zero);
+                }
+            }
         }
     }
 }
