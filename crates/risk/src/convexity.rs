@@ -48,19 +48,18 @@ const MIN_STD_DEV: Fx = Fx::lit("0.000001");
 
 /// Value bound of the shortfall at p: intrinsic(S') + φ(0)·K·σ√T − V − expansion(p).
 fn value_shortfall(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
-    let d_spot = spot.mul_c(p)?;
-    let expansion = o.delta.mul_c(d_spot)?.add_c(half(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?))?;
-    intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?
-        .add_c(o.bounds.time_value_cap)?
-        .sub_c(o.price)?
-        .sub_c(expansion)
+    End::at(o, spot, p)?.value_shortfall(o)
 }
 
 /// Lagrange bound of the shortfall at p: ½·(Γmax − Γ)·dS², Γmax = φ(0)/(min(S, S')·σ√T).
 /// `above`: Γmax for the spots at or above S, φ(0)/(S·σ√T), the same for every p ≥ 0 (the
 /// minimum is S itself there), so a crank divides once for its four ranges' upper ends.
 fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx, above: Option<Fx>) -> Result<Fx> {
-    let d_spot = spot.mul_c(p)?;
+    lagrange_at(o, spot, spot.mul_c(p)?, above)
+}
+
+/// [`lagrange_shortfall`] at the price move dS = `d_spot`.
+fn lagrange_at(o: &ShortOption, spot: Fx, d_spot: Fx, above: Option<Fx>) -> Result<Fx> {
     let lower = spot.min(spot.add_c(d_spot)?);
     let gamma_max = match above {
         Some(g) if lower == spot => g,
@@ -71,9 +70,7 @@ fn lagrange_shortfall(o: &ShortOption, spot: Fx, p: Fx, above: Option<Fx>) -> Re
 
 /// The floor gap at p: expansion(p) − intrinsic(S') + V (`overstatement_bounds`).
 fn floor_gap(o: &ShortOption, spot: Fx, p: Fx) -> Result<Fx> {
-    let d_spot = spot.mul_c(p)?;
-    let expansion = o.delta.mul_c(d_spot)?.add_c(half(o.gamma.mul_c(d_spot)?.mul_c(d_spot)?))?;
-    expansion.sub_c(intrinsic(o.kind, spot.add_c(d_spot)?, o.strike)?)?.add_c(o.price)
+    End::at(o, spot, p)?.floor_gap(o)
 }
 
 /// An interior point of a supremum and the function's value there, counted for a range
@@ -165,9 +162,9 @@ pub fn overstatement_bounds<const N: usize>(
     Ok(out)
 }
 
-/// What both bounds evaluate at one end of a range: dS = S·p, the expansion Δ·dS + ½·Γ·dS²
-/// and intrinsic(S + dS), computed as `value_shortfall`, `lagrange_shortfall` and
-/// `floor_gap` compute them (the same bits), once.
+/// What the bounds evaluate at a price shock p: dS = S·p, the expansion Δ·dS + ½·Γ·dS² and
+/// intrinsic(S + dS) (in that order); `convexity_bounds` computes them once per range end
+/// for both bounds.
 struct End {
     d_spot: Fx,
     expansion: Fx,
@@ -193,12 +190,7 @@ impl End {
 
     /// `lagrange_shortfall` at this end.
     fn lagrange(&self, o: &ShortOption, spot: Fx, above: Option<Fx>) -> Result<Fx> {
-        let lower = spot.min(spot.add_c(self.d_spot)?);
-        let gamma_max = match above {
-            Some(g) if lower == spot => g,
-            _ => INV_SQRT_2PI.div_c(lower.mul_c(o.std_dev)?)?,
-        };
-        Ok(half(gamma_max.sub_c(o.gamma)?.mul_c(self.d_spot)?.mul_c(self.d_spot)?))
+        lagrange_at(o, spot, self.d_spot, above)
     }
 }
 
