@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Governance helpers and CLI: shows a human-readable diff of a proposed collateral change
 // (its link to an underlying included) or offset-group change, and which parts of it loosen
 // risk, before anything is sent.
@@ -15,6 +16,7 @@ import { createInterface } from "node:readline/promises";
 import { Connection, Keypair, Transaction, sendAndConfirmTransaction, type TransactionInstruction } from "@solana/web3.js";
 import BN from "bn.js";
 
+import { isMain } from "./cli.js";
 import { XmarginClient, rpcAccountSource } from "./client.js";
 import {
   LINK_RATIO_ONE,
@@ -250,7 +252,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(`proposal ${exchange.nextRiskChangeId} sent: ${sig}`);
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);

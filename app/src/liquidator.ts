@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The liquidator bot: scans every portfolio, computes its health with the program's own
 // numbers (a simulated `refresh_health`), tries every legal liquidation of each underwater
 // one in simulation (each position, each collateral), sends the most profitable with a
@@ -21,6 +22,7 @@ import {
 } from "@solana/web3.js";
 import BN from "bn.js";
 
+import { isMain } from "./cli.js";
 import { IDL, XmarginClient, rpcAccountSource } from "./client.js";
 import { programError } from "./errors.js";
 import { fxBitsToNumber, oracleAccounts } from "./health.js";
@@ -398,7 +400,7 @@ async function main(argv: string[]): Promise<void> {
   await bot.run(Number(args.get("--rounds")?.[0] ?? 10));
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);
