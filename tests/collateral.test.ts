@@ -25,7 +25,7 @@ import {
   type OracleConfigArg,
 } from "../app/src/index.js";
 import { adaptiveUnderlying, flatHaircut, marketParams, oracleConfig } from "./fixtures.js";
-import { Sandbox, recordCu } from "./harness.js";
+import { Sandbox, healthNumbers, recordCu } from "./harness.js";
 
 const client = new XmarginClient();
 const SPL = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
@@ -240,7 +240,7 @@ test("deposits and withdrawals across three assets keep the vaults whole; health
 
   const oracles = oracleAccounts(await portfolioState(v.sb, portfolio), await registry(v.sb), () => v.solOracle);
   assert.deepEqual(oracles.map((o) => o.toBase58()), [v.solOracle.toBase58(), v.ethOracle.toBase58()]);
-  const health = await getPortfolioHealth(client, portfolio, oracles, (ixs) => v.sb.simulate(ixs));
+  const health = healthNumbers(await getPortfolioHealth(client, portfolio, oracles, (ixs) => v.sb.simulate(ixs)));
   // 10,000 + 20 × 150 + 1.5 × 3,000 at mid; initial: assets at price − conf × 50%.
   assert.ok(Math.abs(health.equity - 17_500) < 1e-6, `equity ${health.equity}`);
   assert.ok(Math.abs(health.initialHealth - (10_000 + 20 * 149.95 * 0.5 + 1.5 * 2_999 * 0.5)) < 1e-6);

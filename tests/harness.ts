@@ -9,7 +9,7 @@ import { Keypair, PublicKey, Transaction, TransactionInstruction } from "@solana
 import { address, getTransactionDecoder, lamports, type Transaction as KitTransaction } from "@solana/kit";
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from "litesvm";
 
-import { PROGRAM_ID, TOKEN_PROGRAM_ID, programDataPda, programError } from "../app/src/index.js";
+import { PROGRAM_ID, TOKEN_PROGRAM_ID, parseError, programDataPda, type ParsedError, type PortfolioHealth } from "../app/src/index.js";
 
 export const ROOT = join(import.meta.dirname, "..");
 export const PROGRAM_SO = process.env.XMARGIN_SO ?? join(ROOT, "target/deploy/xmargin.so");
@@ -26,7 +26,8 @@ export const START_UNIX_TIMESTAMP = 1_767_274_620n;
 
 export class TxFailed extends Error {
   constructor(
-    readonly customCode: number | undefined,
+    /** The failure as the client's `parseError` reads it. */
+    readonly parsed: ParsedError | undefined,
     readonly computeUnits: number,
     readonly logs: string[],
     description: string,
@@ -34,10 +35,20 @@ export class TxFailed extends Error {
     super(`${description}\n${logs.join("\n")}`);
   }
 
+  get customCode(): number | undefined {
+    return this.parsed?.code;
+  }
+
   /** The xmargin error name (IDL), if the failure is one of the program's errors. */
   get errorName(): string | undefined {
-    return this.customCode === undefined ? undefined : programError(this.customCode)?.name;
+    return this.parsed?.source === "xmargin" ? this.parsed.name : undefined;
   }
+}
+
+/** A health as floats, for tests that compare with float arithmetic (`Fx` is exact). */
+export type HealthNumbers = { [K in keyof PortfolioHealth]: number };
+export function healthNumbers(h: PortfolioHealth): HealthNumbers {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v.toNumber()])) as HealthNumbers;
 }
 
 export class Sandbox {
@@ -237,20 +248,22 @@ export class Sandbox {
   simulateFull(instructions: TransactionInstruction[], signers: Keypair[] = []) {
     const result = this.svm.simulateTransaction(this.signed(instructions, signers) as never);
     if (result instanceof FailedTransactionMetadata) {
-      const code = customCode(result.err());
+      const parsed = parseError(result);
       const meta = result.meta();
       return {
         ok: false,
-        code,
+        parsed,
+        code: parsed?.code,
         logs: meta.logs(),
         unitsConsumed: Number(meta.computeUnitsConsumed()),
         returnData: new Uint8Array(),
-        error: code === undefined ? String(result.err()) : (programError(code)?.name ?? `custom ${code}`),
+        error: parsed?.name ?? String(result.err()),
       };
     }
     const meta = result.meta();
     return {
       ok: true,
+      parsed: undefined,
       code: undefined,
       logs: meta.logs(),
       unitsConsumed: Number(meta.computeUnitsConsumed()),
@@ -262,7 +275,7 @@ export class Sandbox {
   /** Simulates instructions signed by the payer and `signers`; returns the return data (throws on failure). */
   async simulate(instructions: TransactionInstruction[], signers: Keypair[] = []): Promise<Uint8Array> {
     const r = this.simulateFull(instructions, signers);
-    if (!r.ok) throw new TxFailed(r.code, 0, r.logs, r.error ?? "simulation failed");
+    if (!r.ok) throw new TxFailed(r.parsed, 0, r.logs, r.error ?? "simulation failed");
     return r.returnData;
   }
 
@@ -272,8 +285,7 @@ export class Sandbox {
     this.svm.expireBlockhash();
     if (result instanceof FailedTransactionMetadata) {
       const meta = result.meta();
-      const err: unknown = result.err();
-      throw new TxFailed(customCode(err), Number(meta.computeUnitsConsumed()), meta.logs(), String(err));
+      throw new TxFailed(parseError(result), Number(meta.computeUnitsConsumed()), meta.logs(), String(result.err()));
     }
     const meta = result as TransactionMetadata;
     return { computeUnits: Number(meta.computeUnitsConsumed()), logs: meta.logs() };
@@ -289,19 +301,6 @@ export class Sandbox {
     }
     assert.fail("transaction was expected to fail");
   }
-}
-
-/** The custom code of an `InstructionError(_, Custom(code))` transaction error. The npm
- * package does not export its error classes, so this narrows structurally. */
-function customCode(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null || !("err" in err) || typeof err.err !== "function") {
-    return undefined;
-  }
-  const inner: unknown = err.err();
-  if (typeof inner === "object" && inner !== null && "code" in inner && typeof inner.code === "number") {
-    return inner.code;
-  }
-  return undefined;
 }
 
 /** Asserts `cu <= ceiling` and records the measurement for `make cu`. */

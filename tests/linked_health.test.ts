@@ -32,7 +32,7 @@ import {
   type PortfolioHealth,
 } from "../app/src/index.js";
 import { adaptiveUnderlying, governedExchange, listWrappedBtc, marketParams } from "./fixtures.js";
-import { Sandbox } from "./harness.js";
+import { Sandbox, healthNumbers, type HealthNumbers } from "./harness.js";
 import { DAY, SPL, client, type Trader } from "./venue.js";
 
 /** BTC at 60,000 USDC and wBTC a touch below (a wrapper's discount), quote native units per
@@ -136,8 +136,8 @@ async function healthAccounts(v: Venue, t: Trader): Promise<PublicKey[]> {
   return [...(await collateralOracles(v, t)), ...underlyingAccounts(client, positions, () => v.btcOracle, undefined, linked)];
 }
 
-async function refresh(v: Venue, t: Trader, accounts: PublicKey[]): Promise<PortfolioHealth> {
-  return getPortfolioHealth(client, t.portfolio, accounts, (ixs) => v.sb.simulate([...marginBudgetIxs(), ...ixs]));
+async function refresh(v: Venue, t: Trader, accounts: PublicKey[]): Promise<HealthNumbers> {
+  return healthNumbers(await getPortfolioHealth(client, t.portfolio, accounts, (ixs) => v.sb.simulate([...marginBudgetIxs(), ...ixs])));
 }
 
 /** `refresh_health` expected to fail: its custom error code and the IDL name (xmargin's) or

@@ -61,7 +61,7 @@ async function buyPerp(s: Setup, taker: Trader, lots: bigint) {
 
 async function maintenance(s: Setup, t: Trader): Promise<number> {
   const h = await getPortfolioHealth(client, t.portfolio, await health(s, t), (ixs) => s.sb.simulate(ixs));
-  return h.maintenanceHealth;
+  return h.maintenanceHealth.toNumber();
 }
 
 async function scene() {

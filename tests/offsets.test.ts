@@ -64,7 +64,7 @@ test("a collateral link goes through the timelock with a readable diff; the guar
   assert.equal(v.sb.sendExpectingFailure([await client.executeRiskChangeIx(id, v.sb.payer.publicKey)]).errorName, "TimelockNotExpired");
   v.sb.warp(DAY);
   const landed = await v.execute(id);
-  const event = decodeEvents(client, landed.logs).find((e) => e.name === "collateralRiskChanged");
+  const event = decodeEvents(landed.logs, client.programId).find((e) => e.name === "collateralRiskChanged");
   assert.ok(event, "CollateralRiskChanged emitted");
   const linked = (await v.registry()).collaterals[1];
   assert.ok(linked);
@@ -113,7 +113,7 @@ test("an offset group goes through the timelock; the guardian lowers and dissolv
   assert.equal(v.sb.sendExpectingFailure([await client.executeRiskChangeIx(p.id, v.sb.payer.publicKey)]).errorName, "TimelockNotExpired");
   v.sb.warp(DAY);
   const landed = await v.execute(p.id);
-  assert.ok(decodeEvents(client, landed.logs).some((e) => e.name === "offsetGroupChanged"));
+  assert.ok(decodeEvents(landed.logs, client.programId).some((e) => e.name === "offsetGroupChanged"));
   const applied = (await v.registry()).offsetGroups[0];
   assert.ok(applied);
   assert.deepEqual(offsetGroupMembers(applied), [0, 1]);

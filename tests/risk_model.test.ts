@@ -19,7 +19,7 @@ import {
   type QuotePegParamsArg,
 } from "../app/src/index.js";
 import { oracleConfig } from "./fixtures.js";
-import { recordCu } from "./harness.js";
+import { healthNumbers, recordCu } from "./harness.js";
 import { DAY, SOL, client, health, setup, trade } from "./venue.js";
 
 // Same ceilings as programs/xmargin/tests/tests/risk_model.rs.
@@ -39,7 +39,7 @@ async function longSolPerp() {
   s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, 100n, SOL))], [s.a.owner, s.b.owner]);
   const view = async () => {
     const simulate = (ixs: Parameters<typeof s.sb.simulate>[0]) => s.sb.simulate([...marginBudgetIxs(), ...ixs]);
-    return getPortfolioHealth(client, s.a.portfolio, await health(s, s.a), simulate);
+    return healthNumbers(await getPortfolioHealth(client, s.a.portfolio, await health(s, s.a), simulate));
   };
   return { s, view };
 }
@@ -54,7 +54,7 @@ test("a depegged quote raises the requirement; the guardian only raises the cont
   s.sb.warp(DAY);
   s.publish(SOL);
   const executed = s.sb.send([await client.executeRiskChangeIx(id, s.sb.payer.publicKey)]);
-  assert.ok(decodeEvents(client, executed.logs).some((e) => e.name === "quotePegChanged"));
+  assert.ok(decodeEvents(executed.logs, client.programId).some((e) => e.name === "quotePegChanged"));
   assert.equal((await s.registry()).quotePeg.params.thresholdBps, 9_900);
 
   // Never recorded: the portfolio's own health is refused until a keeper records a price.
@@ -110,7 +110,7 @@ test("the initial scale is governed: a raise scales the initial grid; the guardi
   s.sb.warp(DAY);
   s.publish(SOL);
   const executed = s.sb.send([await client.executeRiskChangeIx(id, s.sb.payer.publicKey)]);
-  const event = decodeEvents(client, executed.logs).find((e) => e.name === "marginScaleChanged");
+  const event = decodeEvents(executed.logs, client.programId).find((e) => e.name === "marginScaleChanged");
   assert.ok(event, "marginScaleChanged emitted");
   const after = await s.registry();
   assert.equal(after.marginScale.initialScaleBps, 20_000);

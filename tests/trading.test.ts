@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { Keypair } from "@solana/web3.js";
 
 import {
+  Fx,
   InstrumentKind,
   PERP_INSTRUMENT,
   getPortfolioHealth,
@@ -37,9 +38,10 @@ test("fills from the TS client; quoteTrade is the program's own margin after the
   const marketAndOracle = [marketPda(client.programId, client.exchange, 0), s.oracle];
   const simulate = (ixs: Parameters<typeof s.sb.simulate>[0]) => s.sb.simulate(ixs, [s.a.owner, s.b.owner]);
   const quote = await quoteTrade(client, option, [], marketAndOracle, simulate);
-  assert.ok(Math.abs(quote.before.equity - 10_000) < 1e-9, `equity before ${quote.before.equity}`);
-  assert.equal(quote.before.initialRequirement, 0);
-  assert.ok(quote.after.initialRequirement > 0 && quote.after.initialHealth < quote.before.initialHealth);
+  // Exact values: 10,000 USDC deposited is exactly 10000 quote units.
+  assert.equal(quote.before.equity.toString(), "10000", `equity before ${quote.before.equity}`);
+  assert.equal(quote.before.initialRequirement.compare(Fx.ZERO), 0);
+  assert.ok(quote.after.initialRequirement.compare(Fx.ZERO) > 0 && quote.after.initialHealth.compare(quote.before.initialHealth) < 0);
 
   const landed = s.sb.send([...marginBudgetIxs(), await tradeIx(client, option)], [s.a.owner, s.b.owner]);
   recordCu("trade", "option, empty portfolios (TS)", landed.computeUnits, TRADE_CEILING);

@@ -1,4 +1,10 @@
-// Program error codes mapped to names and messages, read from the IDL.
+// Program errors: codes mapped to names and messages from the IDL, and one parser for a
+// failed transaction however it reached the caller — a JSON-RPC `err` value, a web3.js
+// `SendTransactionError` or confirmation failure, an Anchor client error, or litesvm's
+// `FailedTransactionMetadata` — into its code, name, message, instruction index and, where
+// the program logged one, the account it refused.
+import anchor from "@anchor-lang/core";
+
 import idl from "./idl/xmargin.json" with { type: "json" };
 
 export interface ProgramErrorInfo {
@@ -24,4 +30,204 @@ export function errorCode(name: string): number {
   const info = byName.get(name);
   if (!info) throw new Error(`unknown xmargin error name: ${name}`);
   return info.code;
+}
+
+/** A failed transaction, parsed. */
+export interface ParsedError {
+  /** Who raised it: xmargin (its IDL errors), Anchor's framework checks in xmargin (account
+   * constraints, deserialization: codes below 6000), another program, or the runtime. */
+  source: "xmargin" | "anchor" | "program" | "runtime";
+  /** The custom error code; undefined for a runtime error. */
+  code?: number;
+  /** The error's name: the IDL's ("OracleStale"), Anchor's ("ConstraintSeeds"), the runtime's
+   * ("InsufficientFundsForFee", "InvalidAccountData"), or "Custom(n)" from another program. */
+  name: string;
+  message: string;
+  /** The failing instruction's index in the transaction, when the error names one. */
+  instructionIndex?: number;
+  /** The account the program named: an oracle it refused, an account a constraint refused
+   * (Anchor gives that one by its field name). */
+  account?: string;
+  /** The program that failed, from the logs (base58), when they say. */
+  program?: string;
+  logs: string[];
+}
+
+const PROGRAM_ID = idl.address;
+const anchorNames = new Map<number, string>(
+  Object.entries(anchor.LangErrorCode as Record<string, number>).map(([name, code]) => [code, name]),
+);
+
+/** litesvm's `InstructionErrorFieldless`, by value (its declaration is a `const enum`, so the
+ * names are not in its JavaScript): Solana's `InstructionError` variants without fields. */
+const FIELDLESS_INSTRUCTION_ERRORS = [
+  "GenericError", "InvalidArgument", "InvalidInstructionData", "InvalidAccountData", "AccountDataTooSmall",
+  "InsufficientFunds", "IncorrectProgramId", "MissingRequiredSignature", "AccountAlreadyInitialized",
+  "UninitializedAccount", "UnbalancedInstruction", "ModifiedProgramId", "ExternalAccountLamportSpend",
+  "ReadonlyLamportChange", "ReadonlyDataModified", "DuplicateAccountIndex", "ExecutableModified",
+  "RentEpochModified", "NotEnoughAccountKeys", "AccountDataSizeChanged", "AccountNotExecutable",
+  "AccountBorrowFailed", "AccountBorrowOutstanding", "DuplicateAccountOutOfSync", "InvalidError",
+  "ExecutableDataModified", "ExecutableLamportChange", "ExecutableAccountNotRentExempt",
+  "UnsupportedProgramId", "CallDepth", "MissingAccount", "ReentrancyNotAllowed", "MaxSeedLengthExceeded",
+  "InvalidSeeds", "InvalidRealloc", "ComputationalBudgetExceeded", "PrivilegeEscalation",
+  "ProgramEnvironmentSetupFailure", "ProgramFailedToComplete", "ProgramFailedToCompile", "Immutable",
+  "IncorrectAuthority", "AccountNotRentExempt", "InvalidAccountOwner", "ArithmeticOverflow",
+  "UnsupportedSysvar", "IllegalOwner", "MaxAccountsDataAllocationsExceeded", "MaxAccountsExceeded",
+  "MaxInstructionTraceLengthExceeded", "BuiltinProgramsMustConsumeComputeUnits",
+];
+
+/** What the error value says before the logs are read. */
+interface Core {
+  code?: number;
+  runtime?: string;
+  instructionIndex?: number;
+  logs: string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const callable = <K extends string>(v: Record<string, unknown>, key: K): v is Record<string, unknown> & Record<K, () => unknown> =>
+  typeof v[key] === "function";
+
+/** A JSON-RPC `TransactionError` value: `{ InstructionError: [i, { Custom: n }] }`,
+ * `{ InstructionError: [i, "InvalidAccountData"] }`, `"AccountNotFound"`, `{ InsufficientFundsForRent: {...} }`. */
+function fromRpcError(err: unknown): Omit<Core, "logs"> | undefined {
+  if (typeof err === "string") return { runtime: err };
+  if (!isObject(err)) return undefined;
+  const ix = err.InstructionError;
+  if (Array.isArray(ix) && typeof ix[0] === "number") {
+    const inner: unknown = ix[1];
+    if (isObject(inner) && typeof inner.Custom === "number") return { code: inner.Custom, instructionIndex: ix[0] };
+    if (typeof inner === "string") return { runtime: inner, instructionIndex: ix[0] };
+    if (isObject(inner)) return { runtime: Object.keys(inner)[0] ?? "InstructionError", instructionIndex: ix[0] };
+  }
+  const [kind] = Object.keys(err);
+  return kind ? { runtime: kind } : undefined;
+}
+
+/** litesvm's `FailedTransactionMetadata` (or its `err()`): classes, not JSON. */
+function fromLitesvm(value: Record<string, unknown>): Core | undefined {
+  let logs: string[] = [];
+  let err: unknown = value;
+  if (callable(value, "meta") && callable(value, "err")) {
+    const meta = value.meta();
+    if (isObject(meta) && callable(meta, "logs")) logs = meta.logs() as string[];
+    err = value.err();
+  }
+  if (!isObject(err)) {
+    return typeof err === "number" ? { runtime: `TransactionError(${err})`, logs } : undefined;
+  }
+  if (typeof err.index === "number" && callable(err, "err")) {
+    const inner = err.err();
+    if (isObject(inner) && typeof inner.code === "number") return { code: inner.code, instructionIndex: err.index, logs };
+    if (typeof inner === "number") {
+      return { runtime: FIELDLESS_INSTRUCTION_ERRORS[inner] ?? `InstructionError(${inner})`, instructionIndex: err.index, logs };
+    }
+    return { runtime: String(inner), instructionIndex: err.index, logs };
+  }
+  return logs.length > 0 || callable(err, "toString") ? { runtime: String(err.constructor?.name ?? err), logs } : undefined;
+}
+
+/** An `Error` whose text carries the failure: web3.js's "Error processing Instruction 2:
+ * custom program error: 0x1771" or a confirmation's `{"err":{"InstructionError":[...]}}`. */
+function fromMessage(message: string, logs: string[]): Core | undefined {
+  const custom = /Error processing Instruction (\d+): custom program error: 0x([0-9a-fA-F]+)/.exec(message);
+  if (custom?.[1] && custom[2]) return { code: parseInt(custom[2], 16), instructionIndex: Number(custom[1]), logs };
+  const other = /Error processing Instruction (\d+): ([^.\n]+)/.exec(message);
+  if (other?.[1] && other[2]) return { runtime: other[2].trim(), instructionIndex: Number(other[1]), logs };
+  const json = /\{"err":(.+)\}\)?\s*$/.exec(message) ?? /"InstructionError":\[.*?\]\]?\}?/.exec(message);
+  if (json) {
+    try {
+      const raw = json[1] !== undefined ? (JSON.parse(json[1]) as unknown) : (JSON.parse(`{${json[0]}`) as unknown);
+      const parsed = fromRpcError(raw);
+      if (parsed) return { ...parsed, logs };
+    } catch {
+      // Not JSON after all: fall through.
+    }
+  }
+  return undefined;
+}
+
+function core(error: unknown, logs: string[]): Core | undefined {
+  if (!isObject(error) && typeof error !== "string") return undefined;
+  if (isObject(error)) {
+    // Anchor's client errors (AnchorError, ProgramError) carry the code and the logs.
+    const anchorCode = isObject(error.error) && isObject(error.error.errorCode) ? error.error.errorCode.number : undefined;
+    const ownLogs = Array.isArray(error.logs) ? (error.logs as string[]) : logs;
+    if (typeof anchorCode === "number") return { code: anchorCode, logs: ownLogs };
+    const litesvm = fromLitesvm(error);
+    if (litesvm && (litesvm.code !== undefined || litesvm.instructionIndex !== undefined)) {
+      return { ...litesvm, logs: litesvm.logs.length ? litesvm.logs : logs };
+    }
+    // web3.js: `SendTransactionError` (message + logs), or a confirmation's message.
+    const sendLogs = Array.isArray(error.transactionLogs) ? (error.transactionLogs as string[]) : ownLogs;
+    const message = typeof error.transactionMessage === "string" ? error.transactionMessage : error instanceof Error ? error.message : undefined;
+    if (message !== undefined) {
+      const m = fromMessage(message, sendLogs);
+      if (m) return m;
+    }
+    if ("InstructionError" in error || Object.keys(error).length === 1) {
+      const rpc = fromRpcError(error);
+      if (rpc) return { ...rpc, logs };
+    }
+    if (isObject(error.err)) {
+      const rpc = fromRpcError(error.err);
+      if (rpc) return { ...rpc, logs: ownLogs };
+    }
+    return litesvm;
+  }
+  const rpc = fromRpcError(error);
+  return rpc ? { ...rpc, logs } : undefined;
+}
+
+/** The account the logs name: an oracle the program refused ("oracle of collateral 2 (KEY)
+ * failed", or the line after "oracle account refused"), or Anchor's "caused by account: NAME". */
+function accountFromLogs(logs: string[]): string | undefined {
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const line = logs[i] ?? "";
+    const oracle = /oracle of (?:collateral|underlying) \d+ \(([1-9A-HJ-NP-Za-km-z]{32,44})\) failed/.exec(line);
+    if (oracle?.[1]) return oracle[1];
+    if (/oracle account refused/.test(line)) {
+      const next = /Program log: ([1-9A-HJ-NP-Za-km-z]{32,44})$/.exec(logs[i + 1] ?? "");
+      if (next?.[1]) return next[1];
+    }
+    const anchorAccount = /AnchorError caused by account: (\w+)\./.exec(line);
+    if (anchorAccount?.[1]) return anchorAccount[1];
+  }
+  return undefined;
+}
+
+/** The program whose failure ended the logs ("Program KEY failed: ..."). */
+function failedProgram(logs: string[]): string | undefined {
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const m = /^Program ([1-9A-HJ-NP-Za-km-z]{32,44}) failed/.exec(logs[i] ?? "");
+    if (m?.[1]) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * A failed transaction's error, from whatever the caller caught or received: a JSON-RPC
+ * `err` value (with the simulation's `logs` if you have them), a web3.js error, an Anchor
+ * client error, or litesvm's `FailedTransactionMetadata`. Undefined when `error` is not a
+ * transaction failure (a network error, say).
+ */
+export function parseError(error: unknown, logs: readonly string[] = []): ParsedError | undefined {
+  const c = core(error, [...logs]);
+  if (!c) return undefined;
+  const program = failedProgram(c.logs);
+  const account = accountFromLogs(c.logs);
+  const base = { instructionIndex: c.instructionIndex, account, program, logs: c.logs };
+  if (c.code === undefined) {
+    const name = c.runtime ?? "UnknownError";
+    return { source: "runtime", name, message: name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase(), ...base };
+  }
+  const ours = program === undefined || program === PROGRAM_ID;
+  const info = ours ? programError(c.code) : undefined;
+  if (info) return { source: "xmargin", code: c.code, name: info.name, message: info.msg ?? info.name, ...base };
+  const framework = ours ? anchorNames.get(c.code) : undefined;
+  if (framework) {
+    const message = (anchor.LangErrorMessage as Map<number, string>).get(c.code) ?? framework;
+    return { source: "anchor", code: c.code, name: framework, message, ...base };
+  }
+  return { source: "program", code: c.code, name: `Custom(${c.code})`, message: `custom program error ${c.code}`, ...base };
 }

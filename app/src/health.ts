@@ -5,20 +5,23 @@ import BN from "bn.js";
 
 import type { XmarginClient } from "./client.js";
 import type { PortfolioState, RegistryState } from "./state.js";
+import { Fx, ValueError } from "./values.js";
 
 /** Oracle kinds (`OracleConfig.kind`). */
 export const OracleKind = { Quote: 0, PythPull: 1, PythLegacy: 2 } as const;
 
+/** A portfolio's health as the program computed it (`refresh_health`'s return data): exact
+ * I80F48 values in quote units (`toString()` is the exact decimal, `toDecimal(2)` rounds
+ * toward −∞, `isNegative()` decides). */
 export interface PortfolioHealth {
-  /** Quote units. */
-  equity: number;
-  initialHealth: number;
-  maintenanceHealth: number;
-  initialRequirement: number;
-  maintenanceRequirement: number;
+  equity: Fx;
+  initialHealth: Fx;
+  maintenanceHealth: Fx;
+  initialRequirement: Fx;
+  maintenanceRequirement: Fx;
   /** Correlation offset credits already subtracted from the requirements. */
-  initialOffsetCredit: number;
-  maintenanceOffsetCredit: number;
+  initialOffsetCredit: Fx;
+  maintenanceOffsetCredit: Fx;
 }
 
 /** Runs instructions without landing them and returns the program's return data. */
@@ -47,9 +50,31 @@ export function oracleAccounts(
 
 const TWO_POW_48 = 2 ** 48;
 
-/** An I80F48 value (raw bits) in quote units. */
+/** An I80F48 value (raw bits) as the nearest float, for charts and logs only (`Fx` is exact). */
 export function fxBitsToNumber(bits: BN): number {
   return Number(BigInt(bits.toString())) / TWO_POW_48;
+}
+
+const HEALTH_FIELDS = [
+  ["equity", "equity"],
+  ["initialHealth", "initial_health"],
+  ["maintenanceHealth", "maintenance_health"],
+  ["initialRequirement", "initial_requirement"],
+  ["maintenanceRequirement", "maintenance_requirement"],
+  ["initialOffsetCredit", "initial_offset_credit"],
+  ["maintenanceOffsetCredit", "maintenance_offset_credit"],
+] as const;
+
+/** `refresh_health`'s return data (a `HealthView`), decoded exactly. */
+export function decodeHealthView(client: XmarginClient, data: Uint8Array): PortfolioHealth {
+  const view = client.program.coder.types.decode("healthView", Buffer.from(data)) as Record<string, BN | undefined>;
+  const out: Partial<PortfolioHealth> = {};
+  for (const [camel, snake] of HEALTH_FIELDS) {
+    const bits = view[camel] ?? view[snake];
+    if (bits === undefined) throw new ValueError(camel, "missing from refresh_health's return data");
+    out[camel] = Fx.fromBits(bits);
+  }
+  return out as PortfolioHealth;
 }
 
 /** Simulates `refresh_health` and decodes its return data. */
@@ -60,15 +85,5 @@ export async function getPortfolioHealth(
   simulate: Simulate,
 ): Promise<PortfolioHealth> {
   const data = await simulate([await client.refreshHealthIx(portfolio, oracles)]);
-  const view = client.program.coder.types.decode("healthView", Buffer.from(data)) as Record<string, BN>;
-  const field = (snake: string, camel: string): number => fxBitsToNumber((view[camel] ?? view[snake]) as BN);
-  return {
-    equity: field("equity", "equity"),
-    initialHealth: field("initial_health", "initialHealth"),
-    maintenanceHealth: field("maintenance_health", "maintenanceHealth"),
-    initialRequirement: field("initial_requirement", "initialRequirement"),
-    maintenanceRequirement: field("maintenance_requirement", "maintenanceRequirement"),
-    initialOffsetCredit: field("initial_offset_credit", "initialOffsetCredit"),
-    maintenanceOffsetCredit: field("maintenance_offset_credit", "maintenanceOffsetCredit"),
-  };
+  return decodeHealthView(client, data);
 }

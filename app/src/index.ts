@@ -1,4 +1,5 @@
 export * from "./client.js";
+export * from "./decode.js";
 export * from "./errors.js";
 export * from "./governance.js";
 export * from "./health.js";
@@ -8,3 +9,4 @@ export type { Xmargin } from "./idl/xmargin.js";
 export * from "./trading.js";
 export * from "./liquidation.js";
 export * from "./liquidator.js";
+export * from "./values.js";

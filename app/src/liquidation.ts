@@ -170,28 +170,3 @@ export async function resolveBankruptcyIx(
     ])
     .instruction();
 }
-
-/** A program event decoded from `Program data:` log lines (Anchor's `emit!`). */
-export interface ProgramEvent {
-  name: string;
-  data: Record<string, unknown>;
-}
-
-export function decodeEvents(client: XmarginClient, logs: string[]): ProgramEvent[] {
-  const out: ProgramEvent[] = [];
-  for (const line of logs) {
-    const m = /^Program data: (.+)$/.exec(line);
-    if (!m?.[1]) continue;
-    const e = client.program.coder.events.decode(m[1]);
-    if (e) out.push({ name: e.name, data: e.data as Record<string, unknown> });
-  }
-  return out;
-}
-
-/** A u64/i64 event field as a bigint. */
-export function bigField(e: ProgramEvent, camel: string): bigint {
-  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  const v = (e.data[camel] ?? e.data[snake]) as BN | number | undefined;
-  if (v === undefined) throw new Error(`event ${e.name} has no field ${camel}`);
-  return BigInt(v.toString());
-}

@@ -24,13 +24,13 @@ import BN from "bn.js";
 
 import { isMain } from "./cli.js";
 import { IDL, XmarginClient, rpcAccountSource } from "./client.js";
+import { decodeEvents } from "./decode.js";
+import { Fx } from "./values.js";
 import { programError } from "./errors.js";
-import { fxBitsToNumber, oracleAccounts } from "./health.js";
+import { decodeHealthView, oracleAccounts, type PortfolioHealth } from "./health.js";
 import {
   ALL,
   bankruptcyLeftover,
-  bigField,
-  decodeEvents,
   liquidateCollateralIx,
   liquidatePositionsIx,
   createdMarkets,
@@ -128,24 +128,20 @@ export class LiquidatorBot {
     return { address, state: this.client.decodePortfolio(data), positions: decodePositions(this.client, data) };
   }
 
-  /** Maintenance health (quote units) from a simulated `refresh_health`. */
-  async maintenanceHealth(p: Decoded, registry: RegistryState): Promise<number | undefined> {
-    return (await this.health(p, registry))?.maintenance;
+  /** Maintenance health (quote units, exact) from a simulated `refresh_health`. */
+  async maintenanceHealth(p: Decoded, registry: RegistryState): Promise<Fx | undefined> {
+    return (await this.health(p, registry))?.maintenanceHealth;
   }
 
-  /** Maintenance health and equity (quote units) from a simulated `refresh_health`. */
-  private async health(p: Decoded, registry: RegistryState): Promise<{ maintenance: number; equity: number } | undefined> {
+  /** The program's health of `p` from a simulated `refresh_health`. */
+  private async health(p: Decoded, registry: RegistryState): Promise<PortfolioHealth | undefined> {
     const ix = await this.client.refreshHealthIx(p.address, this.healthAccounts(p, registry));
     const sim = await this.chain.simulate([ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP, ix], []);
     if (!sim.ok) {
       this.cfg.log(`skip ${p.address.toBase58()}: health not computable (${sim.error ?? "failed"})`);
       return undefined;
     }
-    const view = this.client.program.coder.types.decode("healthView", Buffer.from(sim.returnData)) as Record<string, BN>;
-    const maintenance = view["maintenanceHealth"] ?? view["maintenance_health"];
-    const equity = view["equity"];
-    if (!maintenance || !equity) throw new Error("refresh_health returned no health");
-    return { maintenance: fxBitsToNumber(maintenance), equity: fxBitsToNumber(equity) };
+    return decodeHealthView(this.client, sim.returnData);
   }
 
   /** Underwater (maintenance health < 0) and bankrupt portfolios, other than our own. */
@@ -165,13 +161,13 @@ export class LiquidatorBot {
       if (p.positions.length === 0 && !collateralLeft) continue;
       const health = await this.health(p, registry);
       // Leftover collateral worth less than the deficit: the resolution hands it to insurance.
-      if (health !== undefined && p.positions.length === 0 && quote < 0n && health.equity < 0) {
-        this.cfg.log(`bankrupt ${address.toBase58()} with leftover collateral: equity ${health.equity.toFixed(6)}`);
+      if (health !== undefined && p.positions.length === 0 && quote < 0n && health.equity.isNegative()) {
+        this.cfg.log(`bankrupt ${address.toBase58()} with leftover collateral: equity ${health.equity.toDecimal(6)}`);
         bankrupt.push(p);
         continue;
       }
-      if (health !== undefined && health.maintenance < 0) {
-        this.cfg.log(`underwater ${address.toBase58()}: maintenance health ${health.maintenance.toFixed(6)}`);
+      if (health !== undefined && health.maintenanceHealth.isNegative()) {
+        this.cfg.log(`underwater ${address.toBase58()}: maintenance health ${health.maintenanceHealth.toDecimal(6)}`);
         underwater.push(p);
       }
     }
@@ -193,9 +189,11 @@ export class LiquidatorBot {
         this.cfg.log(`  ${label}: refused (${sim.error ?? "failed"})`);
         return;
       }
-      const event = decodeEvents(this.client, sim.logs).find((e) => e.name.endsWith("Liquidated"));
+      const event = decodeEvents(sim.logs, this.client.programId).find(
+        (e) => e.name === "positionsLiquidated" || e.name === "collateralLiquidated",
+      );
       if (!event) throw new Error(`${label}: simulated but emitted no liquidation event`);
-      const fee = bigField(event, "liquidatorFee");
+      const fee = event.data.liquidatorFee;
       this.cfg.log(`  ${label}: fee ${fee} (${sim.unitsConsumed} CU simulated)`);
       out.push({ target: target.address, label, ixs, fee, unitsConsumed: sim.unitsConsumed });
     };

@@ -13,6 +13,8 @@ export const PauseFlag = {
   Liquidations: 1 << 3,
 } as const;
 export const PAUSE_ALL = PauseFlag.Deposits | PauseFlag.Withdrawals | PauseFlag.Trading | PauseFlag.Liquidations;
+/** A pause flag's name ("Deposits", "Withdrawals", "Trading", "Liquidations"). */
+export type PauseFlagName = keyof typeof PauseFlag;
 
 export interface ExchangeState {
   version: number;
@@ -35,8 +37,8 @@ export interface ExchangeState {
 }
 
 /** Names of the set pause flags, e.g. ["Trading"]. */
-export function pausedActions(flags: number): string[] {
-  return Object.entries(PauseFlag)
+export function pausedActions(flags: number): PauseFlagName[] {
+  return (Object.entries(PauseFlag) as [PauseFlagName, number][])
     .filter(([, bit]) => (flags & bit) !== 0)
     .map(([name]) => name);
 }

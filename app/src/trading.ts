@@ -6,7 +6,7 @@ import { ComputeBudgetProgram, PublicKey, TransactionInstruction } from "@solana
 import BN from "bn.js";
 
 import type { XmarginClient } from "./client.js";
-import { fxBitsToNumber, type PortfolioHealth, type Simulate } from "./health.js";
+import { decodeHealthView, type PortfolioHealth, type Simulate } from "./health.js";
 import { marketPda } from "./pda.js";
 import { camelize, type PortfolioState, type RegistryState } from "./state.js";
 
@@ -341,26 +341,7 @@ export async function sweepFeesIx(
     .instruction();
 }
 
-function healthOf(client: XmarginClient, data: Uint8Array): PortfolioHealth {
-  const view = client.program.coder.types.decode("healthView", Buffer.from(data)) as {
-    equity: BN;
-    initialHealth: BN;
-    maintenanceHealth: BN;
-    initialRequirement: BN;
-    maintenanceRequirement: BN;
-    initialOffsetCredit: BN;
-    maintenanceOffsetCredit: BN;
-  };
-  return {
-    equity: fxBitsToNumber(view.equity),
-    initialHealth: fxBitsToNumber(view.initialHealth),
-    maintenanceHealth: fxBitsToNumber(view.maintenanceHealth),
-    initialRequirement: fxBitsToNumber(view.initialRequirement),
-    maintenanceRequirement: fxBitsToNumber(view.maintenanceRequirement),
-    initialOffsetCredit: fxBitsToNumber(view.initialOffsetCredit),
-    maintenanceOffsetCredit: fxBitsToNumber(view.maintenanceOffsetCredit),
-  };
-}
+const healthOf = decodeHealthView;
 
 /**
  * The taker's margin before and after a prospective trade, as the program computes it: the
