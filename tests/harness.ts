@@ -291,6 +291,14 @@ export class Sandbox {
     return { computeUnits: Number(meta.computeUnitsConsumed()), logs: meta.logs() };
   }
 
+  /** Sends and returns litesvm's own result, success or failure (what an integrator's code
+   * receives from the SVM), without interpreting it. */
+  sendRaw(instructions: TransactionInstruction[], signers: Keypair[] = []): TransactionMetadata | FailedTransactionMetadata {
+    const result = this.svm.sendTransaction(this.signed(instructions, signers) as never);
+    this.svm.expireBlockhash();
+    return result;
+  }
+
   /** Sends expecting failure; returns the failure. */
   sendExpectingFailure(instructions: TransactionInstruction[], signers: Keypair[] = []): TxFailed {
     try {

@@ -104,18 +104,35 @@ function fromRpcError(err: unknown): Omit<Core, "logs"> | undefined {
   return kind ? { runtime: kind } : undefined;
 }
 
-/** litesvm's `FailedTransactionMetadata` (or its `err()`): classes, not JSON. */
+/** litesvm's `TransactionErrorFieldless`, by value (a `const enum` too): Solana's
+ * `TransactionError` variants without fields. */
+const FIELDLESS_TRANSACTION_ERRORS = [
+  "AccountInUse", "AccountLoadedTwice", "AccountNotFound", "ProgramAccountNotFound", "InsufficientFundsForFee",
+  "InvalidAccountForFee", "AlreadyProcessed", "BlockhashNotFound", "CallChainTooDeep", "MissingSignatureForFee",
+  "InvalidAccountIndex", "SignatureFailure", "InvalidProgramForExecution", "SanitizeFailure", "ClusterMaintenance",
+  "AccountBorrowOutstanding", "WouldExceedMaxBlockCostLimit", "UnsupportedVersion", "InvalidWritableAccount",
+  "WouldExceedMaxAccountCostLimit", "WouldExceedAccountDataBlockLimit", "TooManyAccountLocks",
+  "AddressLookupTableNotFound", "InvalidAddressLookupTableOwner", "InvalidAddressLookupTableData",
+  "InvalidAddressLookupTableIndex", "InvalidRentPayingAccount", "WouldExceedMaxVoteCostLimit",
+  "WouldExceedAccountDataTotalLimit", "MaxLoadedAccountsDataSizeExceeded", "ResanitizationNeeded",
+  "InvalidLoadedAccountsDataSizeLimit", "UnbalancedTransaction", "ProgramCacheHitMaxLimit", "CommitCancelled",
+];
+
+/** litesvm's `FailedTransactionMetadata`, or its `err()`: classes, not JSON. Undefined for
+ * anything else. */
 function fromLitesvm(value: Record<string, unknown>): Core | undefined {
   let logs: string[] = [];
   let err: unknown = value;
-  if (callable(value, "meta") && callable(value, "err")) {
+  const failed = callable(value, "meta") && callable(value, "err");
+  if (failed) {
     const meta = value.meta();
     if (isObject(meta) && callable(meta, "logs")) logs = meta.logs() as string[];
     err = value.err();
   }
-  if (!isObject(err)) {
-    return typeof err === "number" ? { runtime: `TransactionError(${err})`, logs } : undefined;
+  if (typeof err === "number" && failed) {
+    return { runtime: FIELDLESS_TRANSACTION_ERRORS[err] ?? `TransactionError(${err})`, logs };
   }
+  if (!isObject(err)) return undefined;
   if (typeof err.index === "number" && callable(err, "err")) {
     const inner = err.err();
     if (isObject(inner) && typeof inner.code === "number") return { code: inner.code, instructionIndex: err.index, logs };
@@ -124,7 +141,10 @@ function fromLitesvm(value: Record<string, unknown>): Core | undefined {
     }
     return { runtime: String(inner), instructionIndex: err.index, logs };
   }
-  return logs.length > 0 || callable(err, "toString") ? { runtime: String(err.constructor?.name ?? err), logs } : undefined;
+  // The other `TransactionError…` classes (`TransactionErrorInsufficientFundsForRent`, ...).
+  const kind = err.constructor?.name ?? "";
+  if (failed || kind.startsWith("TransactionError")) return { runtime: kind.replace(/^TransactionError/, "") || "TransactionError", logs };
+  return undefined;
 }
 
 /** An `Error` whose text carries the failure: web3.js's "Error processing Instruction 2:
