@@ -208,6 +208,10 @@ test("one parser reads litesvm, JSON-RPC, web3.js and Anchor failures, naming th
   assert.equal(stale.account, s.oracle.toBase58());
   assert.equal(stale.program, client.programId.toBase58());
 
+  // A keeper instruction's oracle: the program names the account it refused.
+  const crank = parseError(s.sb.sendRaw([await client.updateVolatilityIx(0, s.oracle)]));
+  assert.deepEqual(pick(crank), { source: "xmargin", code: errorCode("OracleStale"), name: "OracleStale", instructionIndex: 0, account: s.oracle.toBase58() });
+
   // JSON-RPC `err` values.
   const code = errorCode("InsufficientHealth");
   assert.deepEqual(

@@ -199,17 +199,15 @@ function core(error: unknown, logs: string[]): Core | undefined {
   return rpc ? { ...rpc, logs } : undefined;
 }
 
-/** The account the logs name: an oracle the program refused ("oracle of collateral 2 (KEY)
- * failed", or the line after "oracle account refused"), or Anchor's "caused by account: NAME". */
+/** The account the logs name: an oracle the program refused ("oracle account refused: KEY",
+ * "oracle of collateral 2 (KEY) failed"), or Anchor's "caused by account: NAME". */
 function accountFromLogs(logs: string[]): string | undefined {
   for (let i = logs.length - 1; i >= 0; i--) {
     const line = logs[i] ?? "";
     const oracle = /oracle of (?:collateral|underlying) \d+ \(([1-9A-HJ-NP-Za-km-z]{32,44})\) failed/.exec(line);
     if (oracle?.[1]) return oracle[1];
-    if (/oracle account refused/.test(line)) {
-      const next = /Program log: ([1-9A-HJ-NP-Za-km-z]{32,44})$/.exec(logs[i + 1] ?? "");
-      if (next?.[1]) return next[1];
-    }
+    const refused = /oracle account refused: ([1-9A-HJ-NP-Za-km-z]{32,44})/.exec(line);
+    if (refused?.[1]) return refused[1];
     const anchorAccount = /AnchorError caused by account: (\w+)\./.exec(line);
     if (anchorAccount?.[1]) return anchorAccount[1];
   }

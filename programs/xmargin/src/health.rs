@@ -52,7 +52,7 @@ use xmargin_risk::{MarginParams, MarginTotals, UnderlyingMarket};
 
 use crate::error::{risk_error, XmarginError};
 use crate::marks::{CurrentBasis, InitialScale};
-use crate::oracle::{kind, read_price, OraclePrice};
+use crate::oracle::{kind, read_price, read_price_unlogged, OraclePrice};
 use crate::state::units::bps;
 use crate::state::LoadChecked;
 use crate::state::{
@@ -587,7 +587,7 @@ fn inputs<'info>(
         let read = match cached {
             Some(price) => Ok(price),
             None => {
-                let read = read_price(info, &config.oracle, clock);
+                let read = read_price_unlogged(info, &config.oracle, clock);
                 if let (Ok(price), Some(c)) = (&read, cache.as_deref_mut()) {
                     c.collateral_prices.push((slot.collateral, *info.key, *price));
                 }

@@ -78,11 +78,27 @@ pub struct RawOracleAccount<'a> {
     pub data: &'a [u8],
 }
 
-/// Reads and guards an oracle account at the current clock.
+/// Reads and guards an oracle account at the current clock; a refusal names the account in
+/// the logs (what a client's error parser reports as the failing account).
 pub fn read_price(info: &AccountInfo, config: &OracleConfig, clock: &Clock) -> Result<OraclePrice> {
+    read_price_unlogged(info, config, clock).inspect_err(|_| log_refused(info.key))
+}
+
+/// [`read_price`] without the log, for a caller that may tolerate the failure (a collateral
+/// behind a soft-failing oracle counts for nothing in a lenient health) and logs a failure it
+/// does not tolerate itself.
+pub fn read_price_unlogged(info: &AccountInfo, config: &OracleConfig, clock: &Clock) -> Result<OraclePrice> {
     let data = info.try_borrow_data()?;
     let raw = RawOracleAccount { key: info.key, owner: info.owner, data: &data };
     parse_and_guard(&raw, config, clock.unix_timestamp, clock.slot)
+}
+
+/// Names a refused oracle account (error paths only: the base58 formatting costs thousands
+/// of compute units).
+#[cold]
+#[inline(never)]
+fn log_refused(key: &Pubkey) {
+    msg!("oracle account refused: {}", key);
 }
 
 /// The pure core of [`read_price`]: the configured account only, parsed by kind, then every
@@ -116,6 +132,10 @@ fn parse(raw: &RawOracleAccount, config: &OracleConfig) -> Result<OraclePrice> {
 /// the update with `prev_publish_time < expiry ≤ publish_time`, unique in the feed's chain,
 /// so whoever records it, and whenever, records the same price.
 pub fn read_settlement_price(info: &AccountInfo, config: &OracleConfig) -> Result<OraclePrice> {
+    settlement_price(info, config).inspect_err(|_| log_refused(info.key))
+}
+
+fn settlement_price(info: &AccountInfo, config: &OracleConfig) -> Result<OraclePrice> {
     let data = info.try_borrow_data()?;
     let raw = RawOracleAccount { key: info.key, owner: info.owner, data: &data };
     let price = parse(&raw, config)?;
