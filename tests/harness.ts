@@ -9,7 +9,16 @@ import { Keypair, PublicKey, Transaction, TransactionInstruction } from "@solana
 import { address, getTransactionDecoder, lamports, type Transaction as KitTransaction } from "@solana/kit";
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from "litesvm";
 
-import { PROGRAM_ID, TOKEN_PROGRAM_ID, parseError, programDataPda, type ParsedError, type PortfolioHealth } from "../app/src/index.js";
+import {
+  PROGRAM_ID,
+  TOKEN_PROGRAM_ID,
+  identifyAccount,
+  parseError,
+  programDataPda,
+  type Chain,
+  type ParsedError,
+  type PortfolioHealth,
+} from "../app/src/index.js";
 
 export const ROOT = join(import.meta.dirname, "..");
 export const PROGRAM_SO = process.env.XMARGIN_SO ?? join(ROOT, "target/deploy/xmargin.so");
@@ -316,4 +325,31 @@ export function recordCu(instruction: string, scenario: string, cu: number, ceil
   assert.ok(cu <= ceiling, `${instruction} (${scenario}) used ${cu} CU, above its ceiling of ${ceiling}`);
   mkdirSync(dirname(CU_FILE), { recursive: true });
   appendFileSync(CU_FILE, JSON.stringify({ instruction, scenario: `ts: ${scenario}`, cu, ceiling }) + "\n");
+}
+
+/** The SVM as a service's `Chain`: `programAccounts` returns those of `known` holding the
+ * kind (litesvm has no getProgramAccounts), `onSend` sees every landed transaction. */
+export function svmChain(sb: Sandbox, known: PublicKey[], onSend?: (landed: Landed) => void): Chain {
+  const programAccounts: Chain["programAccounts"] = async (kind) => {
+    const out: { address: PublicKey; data: Uint8Array }[] = [];
+    for (const address of known) {
+      const data = await sb.accountData(address);
+      if (data && identifyAccount(data) === kind) out.push({ address, data });
+    }
+    return out;
+  };
+  return {
+    programAccounts,
+    portfolios: () => programAccounts("portfolio"),
+    account: (address) => sb.accountData(address),
+    async simulate(ixs, signers) {
+      const r = sb.simulateFull(ixs, signers);
+      return { ...r, error: r.error ?? undefined };
+    },
+    async send(ixs, signers) {
+      const landed = sb.send(ixs, signers);
+      onSend?.(landed);
+      return `${landed.computeUnits} CU`;
+    },
+  };
 }

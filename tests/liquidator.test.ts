@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
+import { PublicKey } from "@solana/web3.js";
 
 import BN from "bn.js";
 
@@ -22,38 +22,21 @@ import {
   sponsoredFeedAccount,
   tradeIx,
   vaultPda,
+  memoryLogger,
   type Chain,
 } from "../app/src/index.js";
+
+const show = (lines: object[]) => lines.map((l) => JSON.stringify(l)).join("\n");
 import { oracleConfig } from "./fixtures.js";
-import { recordCu, type Sandbox } from "./harness.js";
+import { recordCu, svmChain, type Sandbox } from "./harness.js";
 import { SOL, SPL, client, health, setup, trade, type Setup, type Trader } from "./venue.js";
 
 const LIQUIDATE_CEILING = 200_000;
 const discriminator = Buffer.from(IDL.accounts.find((a) => a.name.toLowerCase() === "portfolio")?.discriminator ?? []);
 
-/** The SVM as the bot's chain: `portfolios` filters known addresses by the discriminator,
- * as getProgramAccounts does; every landed liquidation's CU is recorded. */
-function svmChain(sb: Sandbox, known: PublicKey[]): Chain {
-  return {
-    async portfolios() {
-      const out: { address: PublicKey; data: Uint8Array }[] = [];
-      for (const address of known) {
-        const data = await sb.accountData(address);
-        if (data && Buffer.from(data.subarray(0, 8)).equals(discriminator)) out.push({ address, data });
-      }
-      return out;
-    },
-    account: (address) => sb.accountData(address),
-    async simulate(ixs: TransactionInstruction[], signers: Keypair[]) {
-      return sb.simulateFull(ixs, signers);
-    },
-    async send(ixs: TransactionInstruction[], signers: Keypair[]) {
-      const landed = sb.send(ixs, signers);
-      recordCu("liquidate_positions", "bot, 1-position target (TS)", landed.computeUnits, LIQUIDATE_CEILING);
-      return `${landed.computeUnits} CU`;
-    },
-  };
-}
+/** The SVM as the bot's chain; every landed liquidation's CU is recorded. */
+const liquidatorChain = (sb: Sandbox, known: PublicKey[]): Chain =>
+  svmChain(sb, known, (landed) => recordCu("liquidate_positions", "bot, 1-position target (TS)", landed.computeUnits, LIQUIDATE_CEILING));
 
 async function buyPerp(s: Setup, taker: Trader, lots: bigint) {
   s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, lots, SOL, taker, s.b))], [taker.owner, s.b.owner]);
@@ -74,9 +57,10 @@ async function scene() {
   for (const t of [thin1, thin2, safe]) await buyPerp(s, t, 1_000n);
   // SOL 150 → 126.
   s.publish(126_000_000n);
-  const lines: string[] = [];
+  const log = memoryLogger("liquidator");
+  const lines = log.lines;
   const bot = (dryRun: boolean) =>
-    new LiquidatorBot(client, svmChain(s.sb, [thin1, thin2, safe, liquidator, s.a, s.b].map((t) => t.portfolio)), {
+    new LiquidatorBot(client, liquidatorChain(s.sb, [thin1, thin2, safe, liquidator, s.a, s.b].map((t) => t.portfolio)), {
       liquidator: liquidator.owner,
       portfolio: liquidator.portfolio,
       quote: { quoteMint: s.usdc, quoteVault: vaultPda(client.programId, client.exchange, s.usdc), tokenProgram: SPL },
@@ -85,7 +69,7 @@ async function scene() {
         throw new Error("no pull collateral in this venue");
       },
       dryRun,
-      log: (line) => lines.push(line),
+      log,
     });
   return { s, thin1, thin2, safe, liquidator, lines, bot };
 }
@@ -97,7 +81,7 @@ test("after a crash the bot liquidates exactly the underwater portfolios", async
   const safeBefore = await s.sb.accountData(safe.portfolio);
 
   const actions = await bot(false).run();
-  assert.equal(actions, 2, lines.join("\n"));
+  assert.equal(actions, 2, show(lines));
   for (const t of [thin1, thin2]) {
     const h = await maintenance(s, t);
     assert.ok(h >= 0, `restored: ${h}`);
@@ -105,8 +89,10 @@ test("after a crash the bot liquidates exactly the underwater portfolios", async
   }
   assert.deepEqual(await s.sb.accountData(safe.portfolio), safeBefore, "the healthy book is untouched");
   assert.ok((await maintenance(s, liquidator)) > 0);
-  assert.ok(lines.some((l) => l.startsWith("pick positions u0 perp")), lines.join("\n"));
-  assert.ok(lines.some((l) => l.startsWith("done: 2 action(s)")));
+  assert.ok(lines.some((l) => l.msg === "pick" && l.label === "positions u0 perp"), show(lines));
+  assert.ok(lines.some((l) => l.msg === "done" && l.actions === 2));
+  // Every line is a JSON object with a time, a level and the service.
+  assert.ok(lines.every((l) => typeof l.time === "string" && l.level === "info" && l.service === "liquidator"));
 });
 
 test("a dry run decides and logs but sends nothing", async () => {
@@ -114,7 +100,7 @@ test("a dry run decides and logs but sends nothing", async () => {
   const before = [await s.sb.accountData(thin1.portfolio), await s.sb.accountData(thin2.portfolio)];
   assert.equal(await bot(true).run(), 2);
   assert.deepEqual([await s.sb.accountData(thin1.portfolio), await s.sb.accountData(thin2.portfolio)], before);
-  assert.equal(lines.filter((l) => l.startsWith("dry run: would send liquidation")).length, 2, lines.join("\n"));
+  assert.equal(lines.filter((l) => l.msg === "dry run: would send" && l.action === "liquidation").length, 2, show(lines));
 });
 
 test("liquidation rejections carry their IDL names", async () => {
@@ -181,18 +167,14 @@ test("the bot resolves a bankrupt portfolio's leftover collateral into the insur
   s.sb.addTokens(insuranceVaultPda(client.programId, client.exchange), 1_000_000_000n);
   s.publish(90_000_000n);
 
-  const lines: string[] = [];
+  const log = memoryLogger("liquidator");
+  const lines = log.lines;
   const known = [thin, liquidator, s.a, s.b].map((t) => t.portfolio);
-  const chain: Chain = {
-    ...svmChain(s.sb, known),
-    async send(ixs: TransactionInstruction[], signers: Keypair[]) {
-      const landed = s.sb.send(ixs, signers);
-      if (landed.logs.some((l) => l.includes("Instruction: ResolveBankruptcy"))) {
-        recordCu("resolve_bankruptcy", "bot, 1 leftover collateral taken over (TS)", landed.computeUnits, 60_000);
-      }
-      return `${landed.computeUnits} CU`;
-    },
-  };
+  const chain = svmChain(s.sb, known, (landed) => {
+    if (landed.logs.some((l) => l.includes("Instruction: ResolveBankruptcy"))) {
+      recordCu("resolve_bankruptcy", "bot, 1 leftover collateral taken over (TS)", landed.computeUnits, 60_000);
+    }
+  });
   const bot = new LiquidatorBot(client, chain, {
     liquidator: liquidator.owner,
     portfolio: liquidator.portfolio,
@@ -203,16 +185,16 @@ test("the bot resolves a bankrupt portfolio's leftover collateral into the insur
       return wsolOracle;
     },
     dryRun: false,
-    log: (line) => lines.push(line),
+    log,
   });
   await bot.run();
   const p = client.decodePortfolio((await s.sb.accountData(thin.portfolio))!);
   assert.deepEqual(
     p.balances.filter((b) => b.amount !== 0n),
     [],
-    `nothing left: ${JSON.stringify(p.balances, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n${lines.join("\n")}`,
+    `nothing left: ${JSON.stringify(p.balances, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n${show(lines)}`,
   );
-  assert.ok(lines.some((l) => l.includes("with leftover collateral")), lines.join("\n"));
+  assert.ok(lines.some((l) => l.msg === "bankrupt with leftover collateral"), show(lines));
   assert.equal(s.sb.tokenAmount(collateralInsurancePda(client.programId, client.exchange, wsol)), 1n, "the dust is the insurance fund's");
   assert.equal(s.sb.tokenAmount(vaultPda(client.programId, client.exchange, wsol)), 0n);
 });

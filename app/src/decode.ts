@@ -176,6 +176,13 @@ function convertDefined(name: string, v: unknown): unknown {
 const ACCOUNT_CODER = new BorshAccountsCoder(RAW as never);
 const rawAccountName = (name: AccountName) => RAW.accounts.find((a) => lowerFirst(a.name) === name)?.name;
 
+/** The 8-byte discriminator that starts every account of kind `name`. */
+export function accountDiscriminator(name: AccountName): Uint8Array {
+  const found = RAW.accounts.find((a) => lowerFirst(a.name) === name);
+  if (!found) throw new ValueError(name, "not an account of the IDL");
+  return Uint8Array.from(found.discriminator);
+}
+
 /** Which program account `data` holds, by its 8-byte discriminator; undefined for none. */
 export function identifyAccount(data: Uint8Array): AccountName | undefined {
   const head = data.subarray(0, 8);

@@ -1,3 +1,4 @@
+export * from "./chain.js";
 export * from "./client.js";
 export * from "./decode.js";
 export * from "./errors.js";
@@ -10,3 +11,6 @@ export * from "./trading.js";
 export * from "./liquidation.js";
 export * from "./liquidator.js";
 export * from "./values.js";
+export * from "./ops/log.js";
+export * from "./ops/metrics.js";
+export * from "./ops/service.js";

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The liquidator bot: scans every portfolio, computes its health with the program's own
 // numbers (a simulated `refresh_health`), tries every legal liquidation of each underwater
 // one in simulation (each position, each collateral), sends the most profitable with a
@@ -9,24 +8,20 @@
 //
 //   npx tsx app/src/liquidator.ts --rpc URL --keypair PATH --quote-mint MINT \
 //       --oracle 0=ORACLE [--oracle 1=...] [--pull FEEDHEX=ACCOUNT] [--index 0] [--rounds 10] [--dry-run]
-import { readFileSync } from "node:fs";
+// The liquidator bot: scans every portfolio, computes its health with the program's own
+// numbers (a simulated `refresh_health`), tries every legal liquidation of each underwater
+// one in simulation (each position, each collateral; an option with its marks refreshed in
+// the same transaction), sends the most profitable with a compute limit sized from the
+// simulation and a priority fee from recent fees, and logs every decision as JSON. Bankrupt
+// portfolios (no positions and a quote deficit, with no collateral left or negative equity)
+// get `resolve_bankruptcy`, which hands any leftover collateral to the insurance fund. A dry
+// run decides and logs without sending. Runs against any `Chain`: an RPC node
+// (`bin/liquidator.ts`, the service) or the tests' SVM.
+import { ComputeBudgetProgram, Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
 
-import {
-  ComputeBudgetProgram,
-  Connection,
-  Keypair,
-  PublicKey,
-  Transaction,
-  TransactionInstruction,
-  sendAndConfirmTransaction,
-} from "@solana/web3.js";
-import BN from "bn.js";
-
-import { isMain } from "./cli.js";
-import { IDL, XmarginClient, rpcAccountSource } from "./client.js";
+import { budgetIxs, type Chain } from "./chain.js";
+import type { XmarginClient } from "./client.js";
 import { decodeEvents } from "./decode.js";
-import { Fx } from "./values.js";
-import { programError } from "./errors.js";
 import { decodeHealthView, oracleAccounts, type PortfolioHealth } from "./health.js";
 import {
   ALL,
@@ -37,29 +32,12 @@ import {
   resolveBankruptcyIx,
   type QuoteAccounts,
 } from "./liquidation.js";
-import { TOKEN_PROGRAM_ID, vaultPda } from "./pda.js";
+import type { Logger } from "./ops/log.js";
 import type { PortfolioState, RegistryState } from "./state.js";
 import { decodePositions, linkedUnderlyings, underlyingAccounts, updateMarksIx, type PositionState } from "./trading.js";
+import type { Fx } from "./values.js";
 
-/** The outcome of a simulated transaction. */
-export interface Simulation {
-  ok: boolean;
-  logs: string[];
-  unitsConsumed: number;
-  returnData: Uint8Array;
-  /** The xmargin error name when it failed with one. */
-  error?: string;
-}
-
-/** Where the bot reads and writes: an RPC node or an in-process SVM. */
-export interface Chain {
-  /** Every account owned by the program with the Portfolio discriminator (getProgramAccounts). */
-  portfolios(): Promise<{ address: PublicKey; data: Uint8Array }[]>;
-  account(address: PublicKey): Promise<Uint8Array | null>;
-  /** Simulates with the signers' signatures (or without signature verification). */
-  simulate(ixs: TransactionInstruction[], signers: Keypair[]): Promise<Simulation>;
-  send(ixs: TransactionInstruction[], signers: Keypair[]): Promise<string>;
-}
+export type { Chain, Simulation } from "./chain.js";
 
 export interface BotConfig {
   liquidator: Keypair;
@@ -70,10 +48,19 @@ export interface BotConfig {
   underlyingOracle: (underlying: number) => PublicKey;
   pullAccount: (feedHex: string) => PublicKey;
   dryRun: boolean;
-  log: (line: string) => void;
+  log: Logger;
   /** Compute units added to the simulated consumption, as a fraction (default 10%). */
   cuHeadroom?: number;
+  /** What the bot did, for metrics (the service counts these). */
+  on?: (event: BotEvent) => void;
 }
+
+/** What a round did, one event per decision. */
+export type BotEvent =
+  | { kind: "scanned"; portfolios: number }
+  | { kind: "candidate"; target: string }
+  | { kind: "refused"; label: string; error: string }
+  | { kind: "sent"; action: "liquidation" | "resolve_bankruptcy"; dryRun: boolean };
 
 /** One legal liquidation, as simulated. */
 export interface Candidate {
@@ -94,6 +81,7 @@ interface Decoded {
 }
 
 const HEAP = ComputeBudgetProgram.requestHeapFrame({ bytes: 256 * 1024 });
+/** Simulations run at the transaction maximum; sends at what the simulation used. */
 const MAX_CU = 1_400_000;
 
 export class LiquidatorBot {
@@ -138,7 +126,7 @@ export class LiquidatorBot {
     const ix = await this.client.refreshHealthIx(p.address, this.healthAccounts(p, registry));
     const sim = await this.chain.simulate([ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP, ix], []);
     if (!sim.ok) {
-      this.cfg.log(`skip ${p.address.toBase58()}: health not computable (${sim.error ?? "failed"})`);
+      this.cfg.log.warn("skip: health not computable", { portfolio: p.address, error: sim.error ?? "failed" });
       return undefined;
     }
     return decodeHealthView(this.client, sim.returnData);
@@ -149,7 +137,9 @@ export class LiquidatorBot {
     const registry = await this.registry();
     const underwater: Decoded[] = [];
     const bankrupt: Decoded[] = [];
-    for (const { address, data } of await this.chain.portfolios()) {
+    const all = await this.chain.portfolios();
+    this.cfg.on?.({ kind: "scanned", portfolios: all.length });
+    for (const { address, data } of all) {
       if (address.equals(this.cfg.portfolio)) continue;
       const p = this.decode(address, data);
       const quote = p.state.balances.find((b) => b.collateral === 0)?.amount ?? 0n;
@@ -162,12 +152,13 @@ export class LiquidatorBot {
       const health = await this.health(p, registry);
       // Leftover collateral worth less than the deficit: the resolution hands it to insurance.
       if (health !== undefined && p.positions.length === 0 && quote < 0n && health.equity.isNegative()) {
-        this.cfg.log(`bankrupt ${address.toBase58()} with leftover collateral: equity ${health.equity.toDecimal(6)}`);
+        this.cfg.log.info("bankrupt with leftover collateral", { portfolio: address, equity: health.equity });
         bankrupt.push(p);
         continue;
       }
       if (health !== undefined && health.maintenanceHealth.isNegative()) {
-        this.cfg.log(`underwater ${address.toBase58()}: maintenance health ${health.maintenanceHealth.toDecimal(6)}`);
+        this.cfg.log.info("underwater", { portfolio: address, maintenanceHealth: health.maintenanceHealth });
+        this.cfg.on?.({ kind: "candidate", target: address.toBase58() });
         underwater.push(p);
       }
     }
@@ -186,7 +177,8 @@ export class LiquidatorBot {
         [this.cfg.liquidator],
       );
       if (!sim.ok) {
-        this.cfg.log(`  ${label}: refused (${sim.error ?? "failed"})`);
+        this.cfg.log.info("candidate refused", { target: target.address, label, error: sim.error ?? "failed" });
+        this.cfg.on?.({ kind: "refused", label, error: sim.error ?? "failed" });
         return;
       }
       const event = decodeEvents(sim.logs, this.client.programId).find(
@@ -194,7 +186,7 @@ export class LiquidatorBot {
       );
       if (!event) throw new Error(`${label}: simulated but emitted no liquidation event`);
       const fee = event.data.liquidatorFee;
-      this.cfg.log(`  ${label}: fee ${fee} (${sim.unitsConsumed} CU simulated)`);
+      this.cfg.log.info("candidate", { target: target.address, label, fee, unitsSimulated: sim.unitsConsumed });
       out.push({ target: target.address, label, ixs, fee, unitsConsumed: sim.unitsConsumed });
     };
     const seen = new Set<string>();
@@ -245,15 +237,21 @@ export class LiquidatorBot {
     return out;
   }
 
-  /** Sends `ixs` with a compute limit sized from `simulated` units (or only logs, dry run). */
-  private async execute(label: string, ixs: TransactionInstruction[], simulated: number, signers: Keypair[]): Promise<void> {
-    const units = Math.min(MAX_CU, Math.ceil(simulated * (1 + (this.cfg.cuHeadroom ?? 0.1))) + 1_000);
+  /** Sends `ixs` with a compute limit sized from `simulated` units and a priority fee from the
+   * chain's recent fees on the accounts it writes (or only logs, dry run). */
+  private async execute(action: "liquidation" | "resolve_bankruptcy", label: string, ixs: TransactionInstruction[], simulated: number, signers: Keypair[]): Promise<void> {
+    const writable = ixs.flatMap((ix) => ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey));
+    const fee = (await this.chain.priorityFee?.(writable)) ?? 0;
+    const budget = budgetIxs(simulated, fee, this.cfg.cuHeadroom ?? 0.1);
+    const units = simulated;
     if (this.cfg.dryRun) {
-      this.cfg.log(`dry run: would send ${label} with a ${units} CU limit`);
+      this.cfg.log.info("dry run: would send", { action, label, unitsSimulated: units, priorityMicroLamports: fee });
+      this.cfg.on?.({ kind: "sent", action, dryRun: true });
       return;
     }
-    const signature = await this.chain.send([ComputeBudgetProgram.setComputeUnitLimit({ units }), HEAP, ...ixs], signers);
-    this.cfg.log(`sent ${label} (${units} CU limit): ${signature}`);
+    const signature = await this.chain.send([...budget, ...ixs], signers);
+    this.cfg.log.info("sent", { action, label, unitsSimulated: units, priorityMicroLamports: fee, signature });
+    this.cfg.on?.({ kind: "sent", action, dryRun: false });
   }
 
   /**
@@ -268,11 +266,11 @@ export class LiquidatorBot {
       const options = await this.candidates(target, registry);
       const best = options.reduce<Candidate | undefined>((a, c) => (!a || c.fee > a.fee ? c : a), undefined);
       if (!best) {
-        this.cfg.log(`no legal liquidation of ${target.address.toBase58()}`);
+        this.cfg.log.info("no legal liquidation", { target: target.address });
         continue;
       }
-      this.cfg.log(`pick ${best.label} of ${target.address.toBase58()}: fee ${best.fee} (best of ${options.length})`);
-      await this.execute(`liquidation ${best.label}`, best.ixs, best.unitsConsumed, [this.cfg.liquidator]);
+      this.cfg.log.info("pick", { target: target.address, label: best.label, fee: best.fee, of: options.length });
+      await this.execute("liquidation", best.label, best.ixs, best.unitsConsumed, [this.cfg.liquidator]);
       actions += 1;
     }
     for (const target of bankrupt) {
@@ -280,11 +278,11 @@ export class LiquidatorBot {
       const ix = await resolveBankruptcyIx(this.client, target.address, this.cfg.quote, await this.markets(), leftover);
       const sim = await this.chain.simulate([ix], []);
       if (!sim.ok) {
-        this.cfg.log(`bankrupt ${target.address.toBase58()}: resolution refused (${sim.error ?? "failed"})`);
+        this.cfg.log.info("bankruptcy resolution refused", { target: target.address, error: sim.error ?? "failed" });
         continue;
       }
-      this.cfg.log(`bankrupt ${target.address.toBase58()}: resolving`);
-      await this.execute("resolve_bankruptcy", [ix], sim.unitsConsumed, []);
+      this.cfg.log.info("bankrupt: resolving", { target: target.address });
+      await this.execute("resolve_bankruptcy", target.address.toBase58(), [ix], sim.unitsConsumed, []);
       actions += 1;
     }
     return actions;
@@ -298,109 +296,7 @@ export class LiquidatorBot {
       total += n;
       if (n === 0 || this.cfg.dryRun) break;
     }
-    this.cfg.log(`done: ${total} action(s)`);
+    this.cfg.log.info("done", { actions: total });
     return total;
   }
-}
-
-/** The custom code of a simulation error `{ InstructionError: [i, { Custom: n }] }`. */
-function rpcErrorName(err: unknown): string | undefined {
-  const ie = (err as { InstructionError?: [number, { Custom?: number }] } | null)?.InstructionError;
-  const code = ie?.[1]?.Custom;
-  return code === undefined ? JSON.stringify(err) : (programError(code)?.name ?? `custom ${code}`);
-}
-
-/** A `Chain` over an RPC node. */
-export function rpcChain(connection: Connection, client: XmarginClient, payer: Keypair): Chain {
-  const discriminator = Buffer.from(IDL.accounts.find((a) => a.name.toLowerCase() === "portfolio")?.discriminator ?? []);
-  const tx = (ixs: TransactionInstruction[]) => {
-    const t = new Transaction();
-    t.add(...ixs);
-    t.feePayer = payer.publicKey;
-    return t;
-  };
-  return {
-    async portfolios() {
-      const found = await connection.getProgramAccounts(client.programId, {
-        filters: [{ memcmp: { offset: 0, bytes: discriminator.toString("base64"), encoding: "base64" } }],
-      });
-      return found.map((a) => ({ address: a.pubkey, data: a.account.data }));
-    },
-    account: rpcAccountSource(connection),
-    async simulate(ixs) {
-      const t = tx(ixs);
-      t.recentBlockhash = (await connection.getLatestBlockhash()).blockhash;
-      const r = await connection.simulateTransaction(t.compileMessage());
-      const ret = r.value.returnData?.data?.[0];
-      return {
-        ok: r.value.err === null,
-        logs: r.value.logs ?? [],
-        unitsConsumed: r.value.unitsConsumed ?? 0,
-        returnData: ret ? Buffer.from(ret, "base64") : new Uint8Array(),
-        error: r.value.err === null ? undefined : rpcErrorName(r.value.err),
-      };
-    },
-    async send(ixs, signers) {
-      return sendAndConfirmTransaction(connection, tx(ixs), [payer, ...signers.filter((s) => !s.publicKey.equals(payer.publicKey))]);
-    },
-  };
-}
-
-function parseArgs(argv: string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] ?? "";
-    if (!flag.startsWith("--")) throw new Error(`unexpected argument ${flag}`);
-    const takesValue = flag !== "--dry-run";
-    const value = takesValue ? argv[++i] : "true";
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    out.set(flag, [...(out.get(flag) ?? []), value]);
-  }
-  return out;
-}
-
-async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  const one = (flag: string): string => {
-    const v = args.get(flag)?.[0];
-    if (v === undefined) throw new Error(`missing ${flag}`);
-    return v;
-  };
-  const pairs = (flag: string) =>
-    new Map((args.get(flag) ?? []).map((kv) => {
-      const [k, v] = kv.split("=");
-      if (!k || !v) throw new Error(`${flag} takes KEY=ACCOUNT, got ${kv}`);
-      return [k, new PublicKey(v)] as const;
-    }));
-  const connection = new Connection(one("--rpc"), "confirmed");
-  const payer = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(one("--keypair"), "utf8")) as number[]));
-  const client = new XmarginClient();
-  const quoteMint = new PublicKey(one("--quote-mint"));
-  const oracles = pairs("--oracle");
-  const pulls = pairs("--pull");
-  const bot = new LiquidatorBot(client, rpcChain(connection, client, payer), {
-    liquidator: payer,
-    portfolio: client.portfolio(payer.publicKey, Number(args.get("--index")?.[0] ?? 0)),
-    quote: { quoteMint, quoteVault: vaultPda(client.programId, client.exchange, quoteMint), tokenProgram: TOKEN_PROGRAM_ID },
-    underlyingOracle: (u) => {
-      const o = oracles.get(String(u));
-      if (!o) throw new Error(`no --oracle ${u}=ACCOUNT given for underlying ${u}`);
-      return o;
-    },
-    pullAccount: (feed) => {
-      const o = pulls.get(feed);
-      if (!o) throw new Error(`no --pull ${feed}=ACCOUNT given`);
-      return o;
-    },
-    dryRun: args.has("--dry-run"),
-    log: (line) => console.log(`${new Date().toISOString()} ${line}`),
-  });
-  await bot.run(Number(args.get("--rounds")?.[0] ?? 10));
-}
-
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  });
 }
