@@ -4,6 +4,7 @@ export * from "./decode.js";
 export * from "./errors.js";
 export * from "./governance.js";
 export * from "./health.js";
+export * from "./keeper.js";
 export * from "./pda.js";
 export * from "./state.js";
 export type { Xmargin } from "./idl/xmargin.js";

@@ -245,10 +245,15 @@ export const MARKS_PER_TX = 16;
 
 /**
  * `update_marks` masks covering every series of `listed` (a market's listed series, in index
- * order), each marking at most `perTx` series once `update_marks` adds the counterparts: a
- * series and its counterparts (same strike and expiry) always share a mask.
+ * order) that `include` selects (default: all), each marking at most `perTx` series once
+ * `update_marks` adds the counterparts: a series and its counterparts (same strike and
+ * expiry) always share a mask.
  */
-export function marksBatches(listed: { strike: bigint; expiry: bigint }[], perTx = MARKS_PER_TX): number[] {
+export function marksBatches(
+  listed: { strike: bigint; expiry: bigint }[],
+  perTx = MARKS_PER_TX,
+  include: (index: number) => boolean = () => true,
+): number[] {
   const bits = (m: number) => {
     let n = 0;
     for (let x = m >>> 0; x !== 0; x = (x & (x - 1)) >>> 0) n++;
@@ -258,7 +263,7 @@ export function marksBatches(listed: { strike: bigint; expiry: bigint }[], perTx
   let mask = 0;
   let done = 0;
   for (let i = 0; i < listed.length && i < 32; i++) {
-    if ((done & (1 << i)) !== 0) continue;
+    if ((done & (1 << i)) !== 0 || !include(i)) continue;
     const s = listed[i]!;
     let group = 0;
     for (let j = 0; j < listed.length && j < 32; j++) {
