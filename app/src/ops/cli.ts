@@ -1,0 +1,147 @@
+// What the command-line services share: strict option parsing (commander: unknown options and
+// stray arguments are errors, every command has --help), the connection and signer options,
+// validated number parsers whose errors name the flag, and the venue's accounts read from the
+// chain instead of typed in (the quote mint, its token program, each oracle account).
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+
+import { Connection, Keypair, PublicKey } from "@solana/web3.js";
+import { Command, InvalidArgumentError, Option } from "commander";
+
+import { rpcChain, type Chain } from "../chain.js";
+import { PROGRAM_ID, XmarginClient } from "../client.js";
+import { decodeAccount, type RegistryAccount } from "../decode.js";
+import type { QuoteAccounts } from "../liquidation.js";
+import { vaultPda } from "../pda.js";
+import { jsonLogger, LOG_LEVELS, type Logger, type LogLevel } from "./log.js";
+
+/** The options every service and the governance CLI take. */
+export interface CommonOptions {
+  rpc: string;
+  keypair: string;
+  programId: PublicKey;
+  logLevel: LogLevel;
+  maxPriorityFee: number;
+}
+
+/** An integer option in [min, max]; the error names the flag. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer, got ${JSON.stringify(value)}`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`must be in ${min}..=${max}, got ${n}`);
+    return n;
+  };
+}
+
+/** A non-negative integer amount as a bigint. */
+export function amount(value: string): bigint {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got ${JSON.stringify(value)}`);
+  return BigInt(value);
+}
+
+/** A fraction in (0, 1]. */
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (!/^\d*\.?\d+$/.test(value.trim()) || !(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in (0, 1], got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function publicKey(value: string): PublicKey {
+  try {
+    return new PublicKey(value);
+  } catch {
+    throw new InvalidArgumentError(`not a base58 public key: ${JSON.stringify(value)}`);
+  }
+}
+
+/** `KEY=ACCOUNT` pairs, repeatable (`--oracle 0=ACCOUNT --oracle 1=ACCOUNT`). */
+export function pair(value: string, previous: Map<string, PublicKey> = new Map()): Map<string, PublicKey> {
+  const [key, account, ...rest] = value.split("=");
+  if (!key || !account || rest.length > 0) throw new InvalidArgumentError(`expected KEY=ACCOUNT, got ${JSON.stringify(value)}`);
+  return new Map(previous).set(key, publicKey(account));
+}
+
+/** Adds the common options to `cmd`. */
+export function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8899")
+    .option("--keypair <path>", "signer keypair file (JSON array, as solana-keygen writes)", "~/.config/solana/id.json")
+    .addOption(new Option("--program-id <id>", "the xmargin program").argParser(publicKey).default(PROGRAM_ID, PROGRAM_ID.toBase58()))
+    .addOption(new Option("--log-level <level>", "least level logged").choices(LOG_LEVELS).default("info"))
+    .option("--max-priority-fee <microlamports>", "cap on the priority fee per compute unit, taken from recent fees (0: none)", integer(0, 100_000_000), 0);
+}
+
+/** A strict command: unknown options and excess arguments are errors (exit code 1), errors
+ * print with the usage hint. */
+export function strict(cmd: Command): Command {
+  return cmd.allowUnknownOption(false).allowExcessArguments(false).showHelpAfterError("(add --help for usage)");
+}
+
+/** A keypair file; the error names the path. */
+export function loadKeypair(path: string): Keypair {
+  const resolved = path.replace(/^~(?=\/)/, homedir());
+  let bytes: unknown;
+  try {
+    bytes = JSON.parse(readFileSync(resolved, "utf8"));
+  } catch (e) {
+    throw new Error(`keypair ${resolved}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!Array.isArray(bytes) || bytes.length !== 64) throw new Error(`keypair ${resolved}: expected a JSON array of 64 bytes`);
+  return Keypair.fromSecretKey(Uint8Array.from(bytes as number[]));
+}
+
+/** What a service needs: the client, the chain over RPC, the signer, a logger. */
+export interface Context {
+  client: XmarginClient;
+  connection: Connection;
+  chain: Chain;
+  payer: Keypair;
+  log: Logger;
+}
+
+export function context(service: string, o: CommonOptions): Context {
+  const connection = new Connection(o.rpc, "confirmed");
+  const client = new XmarginClient(o.programId);
+  const payer = loadKeypair(o.keypair);
+  return { client, connection, payer, chain: rpcChain(connection, client, payer, o.maxPriorityFee), log: jsonLogger(service, o.logLevel) };
+}
+
+/** The oracle account an oracle configuration reads: a pull feed's posted account, or a
+ * legacy feed's own account. */
+export function oracleAccount(config: { kind: string; source: number[]; feedAccount: PublicKey }): PublicKey {
+  return config.kind === "pythLegacy" ? new PublicKey(Uint8Array.from(config.source)) : config.feedAccount;
+}
+
+/** The venue's quote accounts and oracle accounts, from the chain (overrides by flag). */
+export async function venueAccounts(
+  ctx: Context,
+  overrides: Map<string, PublicKey> = new Map(),
+): Promise<{ quote: QuoteAccounts; registry: RegistryAccount; underlyingOracle: (u: number) => PublicKey; pullAccount: (feedHex: string) => PublicKey }> {
+  const exchangeData = await ctx.chain.account(ctx.client.exchange);
+  if (!exchangeData) throw new Error(`no exchange at ${ctx.client.exchange.toBase58()}: is --program-id right for this cluster?`);
+  const exchange = decodeAccount("exchange", exchangeData);
+  const registryData = await ctx.chain.account(ctx.client.registry);
+  if (!registryData) throw new Error("the registry account does not exist");
+  const registry = decodeAccount("haircutRegistry", registryData);
+  const mint = await ctx.connection.getAccountInfo(exchange.quoteMint);
+  if (!mint) throw new Error(`the quote mint ${exchange.quoteMint.toBase58()} does not exist`);
+  const quote = { quoteMint: exchange.quoteMint, quoteVault: vaultPda(ctx.client.programId, ctx.client.exchange, exchange.quoteMint), tokenProgram: mint.owner };
+  const underlyingOracle = (u: number): PublicKey => {
+    const given = overrides.get(String(u));
+    if (given) return given;
+    const config = registry.underlyings[u];
+    if (!config || u >= registry.underlyingCount) throw new Error(`underlying ${u} is not listed`);
+    return oracleAccount(config.oracle);
+  };
+  const pullAccount = (feedHex: string): PublicKey => {
+    const given = overrides.get(feedHex);
+    if (given) return given;
+    const config = [...registry.collaterals, ...registry.underlyings.map((u) => ({ oracle: u.oracle }))].find(
+      (c) => Buffer.from(c.oracle.source).toString("hex") === feedHex,
+    );
+    if (!config) throw new Error(`no listed asset reads feed ${feedHex}`);
+    return oracleAccount(config.oracle);
+  };
+  return { quote, registry, underlyingOracle, pullAccount };
+}
