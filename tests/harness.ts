@@ -242,7 +242,7 @@ export class Sandbox {
 
   /** A transaction of `instructions` signed by the payer and those of `signers` an
    * instruction asks for (web3.js refuses signers it does not need). */
-  private signed(instructions: TransactionInstruction[], signers: Keypair[]): KitTransaction {
+  private signed(instructions: TransactionInstruction[], signers: Keypair[], complete = true): KitTransaction {
     const tx = new Transaction();
     tx.add(...instructions);
     tx.feePayer = this.payer.publicKey;
@@ -250,12 +250,28 @@ export class Sandbox {
     const asked = (s: Keypair) =>
       instructions.some((ix) => ix.keys.some((k) => k.isSigner && k.pubkey.equals(s.publicKey)));
     tx.sign(this.payer, ...signers.filter((s) => !s.publicKey.equals(this.payer.publicKey) && asked(s)));
-    return getTransactionDecoder().decode(tx.serialize()) as KitTransaction;
+    const bytes = tx.serialize({ requireAllSignatures: complete, verifySignatures: complete });
+    return getTransactionDecoder().decode(bytes) as KitTransaction;
+  }
+
+  /** Simulates as a JSON-RPC node does with `sigVerify: false`: signatures the transaction
+   * lacks are not checked (signer flags still are: the program sees the same accounts). */
+  simulateUnsigned(instructions: TransactionInstruction[], signers: Keypair[] = []) {
+    this.svm.withSigverify(false);
+    try {
+      return this.simulateWith(this.signed(instructions, signers, false));
+    } finally {
+      this.svm.withSigverify(true);
+    }
   }
 
   /** Simulates instructions signed by the payer and `signers`: outcome, logs, units, return data. */
   simulateFull(instructions: TransactionInstruction[], signers: Keypair[] = []) {
-    const result = this.svm.simulateTransaction(this.signed(instructions, signers) as never);
+    return this.simulateWith(this.signed(instructions, signers));
+  }
+
+  private simulateWith(tx: KitTransaction) {
+    const result = this.svm.simulateTransaction(tx as never);
     if (result instanceof FailedTransactionMetadata) {
       const parsed = parseError(result);
       const meta = result.meta();
@@ -343,7 +359,8 @@ export function svmChain(sb: Sandbox, known: PublicKey[], onSend?: (landed: Land
     portfolios: () => programAccounts("portfolio"),
     account: (address) => sb.accountData(address),
     async simulate(ixs, signers) {
-      const r = sb.simulateFull(ixs, signers);
+      // As `rpcChain`: signatures not required to look.
+      const r = sb.simulateUnsigned(ixs, signers);
       return { ...r, error: r.error ?? undefined };
     },
     async send(ixs, signers) {

@@ -29,7 +29,7 @@ test("the packed client installs into an empty project and imports from Node and
   const pack = packed[0];
   assert.ok(pack, "npm pack printed no package");
   const files = pack.files.map((f) => f.path);
-  for (const wanted of ["package.json", "dist/index.js", "dist/index.d.ts", "dist/idl/xmargin.json", "dist/liquidator.js"]) {
+  for (const wanted of ["package.json", "dist/index.js", "dist/index.d.ts", "dist/idl/xmargin.json", "dist/bin/liquidator.js", "dist/bin/keeper.js", "dist/bin/governance.js"]) {
     assert.ok(files.includes(wanted), `${wanted} missing from the tarball: ${files.join(", ")}`);
   }
   assert.deepEqual(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), [], "TypeScript sources in the tarball");
@@ -91,8 +91,10 @@ test("the packed client installs into an empty project and imports from Node and
   assert.notEqual(bad.status, 0, "a misuse of the client's types compiled");
   assert.match(bad.stdout, /bad\.ts.*TS2322/);
 
-  // The bins npm links from node_modules/.bin run their CLI (usage on no command).
-  const gov = spawnSync(join(project, "node_modules", ".bin", "xmargin-governance"), [], { cwd: project, encoding: "utf8" });
-  assert.equal(gov.status, 1);
-  assert.match(gov.stderr, /usage: governance/);
+  // The bins npm links from node_modules/.bin run their CLI.
+  for (const [bin, command] of [["xmargin-governance", "propose"], ["xmargin-keeper", "once"], ["xmargin-liquidator", "open-portfolio"]]) {
+    const r = spawnSync(join(project, "node_modules", ".bin", bin!), ["--help"], { cwd: project, encoding: "utf8" });
+    assert.equal(r.status, 0, `${bin} --help: ${r.stderr}`);
+    assert.ok(r.stdout.includes(command!), `${bin} --help lacks ${command}`);
+  }
 });

@@ -66,11 +66,13 @@ export async function recentPriorityFee(connection: Connection, writable: Public
   return Math.min(cap, fees[Math.min(fees.length - 1, Math.floor(q * fees.length))] ?? 0);
 }
 
-/** A `Chain` over a JSON-RPC node. `maxPriorityFee` (micro-lamports per CU) caps the fee
+/** A `Chain` over a JSON-RPC node. `payer` pays and signs; a bare key can simulate but not
+ * send (an export for a multisig). `maxPriorityFee` (micro-lamports per CU) caps the fee
  * taken from recent fees; 0 sends without one. */
-export function rpcChain(connection: Connection, client: XmarginClient, payer: Keypair, maxPriorityFee = 0): Chain {
+export function rpcChain(connection: Connection, client: XmarginClient, payer: Keypair | PublicKey, maxPriorityFee = 0): Chain {
+  const payerKey = payer instanceof PublicKey ? payer : payer.publicKey;
   const compile = (ixs: TransactionInstruction[], blockhash: string) =>
-    new VersionedTransaction(new TransactionMessage({ payerKey: payer.publicKey, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message());
+    new VersionedTransaction(new TransactionMessage({ payerKey, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message());
   const programAccounts = async (kind: AccountName) => {
     const bytes = Buffer.from(accountDiscriminator(kind)).toString("base64");
     const found = await connection.getProgramAccounts(client.programId, {
@@ -99,6 +101,7 @@ export function rpcChain(connection: Connection, client: XmarginClient, payer: K
       };
     },
     async send(ixs, signers) {
+      if (payer instanceof PublicKey) throw new Error(`no keypair to sign for ${payerKey.toBase58()}`);
       const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash("confirmed");
       const tx = compile(ixs, blockhash);
       tx.sign([payer, ...signers.filter((s) => !s.publicKey.equals(payer.publicKey))]);

@@ -1,33 +1,15 @@
-#!/usr/bin/env node
-// Governance helpers and CLI: shows a human-readable diff of a proposed collateral change
-// (its link to an underlying included) or offset-group change, and which parts of it loosen
-// risk, before anything is sent.
-//
-//   npx tsx app/src/governance.ts propose-collateral --rpc URL --keypair PATH --index 1 \
-//       [--initial-weight-bps N] [--maintenance-weight-bps N] [--deposit-cap N] [--reduce-only 0|1] \
-//       [--link-underlying U --basis-initial-bps N --basis-maintenance-bps N [--ratio-e9 N] | --unlink] [--yes]
-//   npx tsx app/src/governance.ts propose-offset-group --rpc URL --keypair PATH --index G \
-//       --members 0,1 --credit-bps N [--yes]
-//   npx tsx app/src/governance.ts propose-margin-scale --rpc URL --keypair PATH --initial-scale-bps N [--yes]
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { createInterface } from "node:readline/promises";
-
-import { Connection, Keypair, Transaction, sendAndConfirmTransaction, type TransactionInstruction } from "@solana/web3.js";
+// Governance helpers: a collateral change planned from the registry with its edits, and
+// human-readable diffs of collateral, offset-group and margin-scale changes marking which
+// parts loosen risk. The command line is bin/governance.ts (every change kind, generic edits
+// by field path: proposals.ts).
 import BN from "bn.js";
 
-import { isMain } from "./cli.js";
-import { XmarginClient, rpcAccountSource } from "./client.js";
 import {
   LINK_RATIO_ONE,
-  collateralLink,
   effectiveInitialScaleBps,
   linkTightens,
-  marginScale,
-  offsetGroup,
   offsetGroupMembers,
   riskParamsOf,
-  unlinked,
   type CollateralLinkArg,
   type CollateralRiskParamsArg,
   type MarginScaleParamsArg,
@@ -148,113 +130,4 @@ export function diffMarginScale(old: MarginScaleParamsArg, next: MarginScalePara
   const x = (bps: number): string => `${(bps / 10_000).toFixed(2)}x`;
   const note = b < a ? "   LOOSENS (timelock)" : "   (option marks are refused until re-marked)";
   return [`initial scale: ${x(a)} -> ${x(b)} of the maintenance grid${note}`];
-}
-
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-function linkEdit(argv: string[], num: (name: string) => number | undefined): CollateralLinkArg | undefined {
-  if (argv.includes("--unlink")) return unlinked();
-  const underlying = num("--link-underlying");
-  if (underlying === undefined) return undefined;
-  const ratio = arg(argv, "--ratio-e9");
-  return collateralLink({
-    underlying,
-    basisInitialBps: num("--basis-initial-bps") ?? 0,
-    basisMaintenanceBps: num("--basis-maintenance-bps") ?? 0,
-    ratioE9: ratio === undefined ? undefined : BigInt(ratio),
-  });
-}
-
-async function main(argv: string[]): Promise<void> {
-  const command = argv[0];
-  if (command !== "propose-collateral" && command !== "propose-offset-group" && command !== "propose-margin-scale") {
-    throw new Error(
-      "usage: governance.ts propose-collateral --rpc URL --keypair PATH --index N [edits] [--yes]\n" +
-        "       governance.ts propose-offset-group --rpc URL --keypair PATH --index G --members 0,1 --credit-bps N [--yes]\n" +
-        "       governance.ts propose-margin-scale --rpc URL --keypair PATH --initial-scale-bps N [--yes]",
-    );
-  }
-  const rpc = arg(argv, "--rpc") ?? "http://127.0.0.1:8899";
-  const keypairPath = (arg(argv, "--keypair") ?? "~/.config/solana/id.json").replace(/^~\//, `${homedir()}/`);
-  const index = Number(arg(argv, "--index"));
-  const num = (name: string): number | undefined => (arg(argv, name) === undefined ? undefined : Number(arg(argv, name)));
-  const connection = new Connection(rpc, "confirmed");
-  const governance = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(keypairPath, "utf8")) as number[]));
-  const client = new XmarginClient();
-  const source = rpcAccountSource(connection);
-  const registryData = await source(client.registry);
-  const exchange = await client.fetchExchange(source);
-  if (!registryData || !exchange) throw new Error(`no exchange at ${client.exchange.toBase58()} on ${rpc}`);
-  const registry = client.decodeRegistry(registryData);
-  let diff: string[];
-  let ix: TransactionInstruction;
-  if (command === "propose-margin-scale") {
-    const next = marginScale(Number(arg(argv, "--initial-scale-bps")));
-    const step = exchange.maxWeightStepBps;
-    const floor = effectiveInitialScaleBps(registry.marginScale) - step;
-    if (next.initialScaleBps < floor) {
-      throw new Error(`the initial scale may fall by at most ${step} bps per change (to ${floor} bps)`);
-    }
-    diff = diffMarginScale(registry.marginScale, next);
-    ix = await client.proposeMarginScaleIx({
-      payer: governance.publicKey,
-      governance: governance.publicKey,
-      id: exchange.nextRiskChangeId,
-      params: next,
-    });
-    console.log(`proposed change to the initial-margin scale (executable ${exchange.timelockDelaySecs} s after proposal):`);
-  } else if (command === "propose-offset-group") {
-    const old = registry.offsetGroups[index];
-    if (!old) throw new Error(`offset group ${index} does not exist (${registry.offsetGroups.length} slots)`);
-    const members = (arg(argv, "--members") ?? "").split(",").filter((m) => m !== "").map(Number);
-    const next = offsetGroup(members, num("--credit-bps") ?? 0);
-    diff = diffOffsetGroup(index, old, next);
-    ix = await client.proposeOffsetGroupIx({
-      payer: governance.publicKey,
-      governance: governance.publicKey,
-      id: exchange.nextRiskChangeId,
-      index,
-      group: next,
-    });
-    console.log(`proposed change to offset group ${index} (executable ${exchange.timelockDelaySecs} s after proposal):`);
-  } else {
-    const cap = arg(argv, "--deposit-cap");
-    const edits: CollateralEdits = {
-      initialWeightBps: num("--initial-weight-bps"),
-      maintenanceWeightBps: num("--maintenance-weight-bps"),
-      depositCap: cap === undefined ? undefined : BigInt(cap),
-      reduceOnly: num("--reduce-only"),
-      link: linkEdit(argv, num),
-    };
-    const { old, next } = planCollateralChange(registry, index, edits);
-    diff = diffCollateralParams(old, next);
-    ix = await client.proposeCollateralChangeIx({
-      payer: governance.publicKey,
-      governance: governance.publicKey,
-      id: exchange.nextRiskChangeId,
-      index,
-      params: next,
-    });
-    console.log(`proposed change to collateral ${index} (executable ${exchange.timelockDelaySecs} s after proposal):`);
-  }
-  console.log(diff.length ? diff.map((l) => `  ${l}`).join("\n") : "  (no change)");
-  if (!diff.length) return;
-  if (!argv.includes("--yes")) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question("send this proposal? [y/N] ");
-    rl.close();
-    if (answer.trim().toLowerCase() !== "y") return;
-  }
-  const sig = await sendAndConfirmTransaction(connection, new Transaction().add(ix), [governance]);
-  console.log(`proposal ${exchange.nextRiskChangeId} sent: ${sig}`);
-}
-
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  });
 }

@@ -6,6 +6,7 @@ export * from "./governance.js";
 export * from "./health.js";
 export * from "./keeper.js";
 export * from "./pda.js";
+export * from "./proposals.js";
 export * from "./state.js";
 export type { Xmargin } from "./idl/xmargin.js";
 export * from "./trading.js";
