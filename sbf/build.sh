@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds target/deploy/xmargin.so (sBPF v3) with upstream Rust + sbpf-linker, then the IDL.
-# Idempotent: every step checks before it installs or rebuilds. See README "Build pipeline".
+# Idempotent: every step checks before it installs or rebuilds. See docs/build.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

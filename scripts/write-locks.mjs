@@ -150,7 +150,7 @@ export const VENUE_WRITE_ALLOWLIST = {
   update_volatility: [],
   record_settlement_price: [],
   // The quote's recorded USD price stays in the registry, which every health check reads
-  // (README, "Scaling on Solana": moving it would add an account, written by quote deposits,
+  // (docs/scaling.md: moving it would add an account, written by quote deposits,
   // to every health check); one write per staleness window.
   update_quote_peg: ["registry"],
   // A view: writes nothing.

@@ -165,7 +165,7 @@ export async function createMarketIx(
 }
 
 /** `migrate_market` (governance): converts underlying `underlying`'s market from layout version 3
- * to the current one in place (`MarketNotMigratable` for any other version; README, "Account
+ * to the current one in place (`MarketNotMigratable` for any other version; docs/architecture.md, "Account
  * versions and migrations"). */
 export async function migrateMarketIx(client: XmarginClient, governance: PublicKey, underlying: number): Promise<TransactionInstruction> {
   return client.program.methods

@@ -2,7 +2,7 @@
 # A named profile of one instruction on the compiled .so (default: refresh_health at 32
 # positions, from trading_cu), by register trace: exact per function (every executed sBPF
 # instruction counted where it ran), not perturbed by instrumentation as the `cu-trace`
-# build is. Optional developer tool (python3), not part of `make test`. See README,
+# build is. Optional developer tool (python3), not part of `make test`. See docs/scaling.md
 # "Scaling on Solana" (Profiling).
 #
 #   scripts/sbf-profile/profile.sh [INSTRUCTION] [TOP]

@@ -45,7 +45,7 @@ enum Command {
         csv: Option<PathBuf>,
         #[arg(long)]
         json: bool,
-        /// The static and adaptive lines as the README's Markdown tables (coverage and bad
+        /// The static and adaptive lines as docs/backtest.md's Markdown tables (coverage and bad
         /// debt; procyclicality).
         #[arg(long, conflicts_with_all = ["json", "books"])]
         markdown: bool,
@@ -98,7 +98,7 @@ enum CalibrateCommand {
     /// adaptive model, 6 books): per point, windows with coverage ≥ 99%, worst coverage, mean
     /// margin and procyclicality (bad debt for the frontier); marks the Pareto frontier and
     /// chooses the reference calibration (targets and rules: `crates/cli/src/sweep.rs`,
-    /// README). Loads the prices once; the default grid takes a few minutes on 2 threads.
+    /// docs/backtest.md). Loads the prices once; the default grid takes a few minutes on 2 threads.
     Sweep {
         /// Directory of the price files (as `backtest`).
         #[arg(long, default_value = "../shared/data/prices")]
@@ -109,7 +109,7 @@ enum CalibrateCommand {
         /// Print every point, not only the frontier and the chosen one.
         #[arg(long)]
         all: bool,
-        /// The README's Markdown tables: the frontier, the points meeting every target, the
+        /// docs/backtest.md's Markdown tables: the frontier, the points meeting every target, the
         /// chosen point per window.
         #[arg(long, conflicts_with_all = ["json", "all"])]
         markdown: bool,
@@ -142,7 +142,7 @@ enum CalibrateCommand {
         /// Largest fall of the shock per day (one value).
         #[arg(long, default_value_t = 0.1)]
         max_decay: f64,
-        /// The shortest liquidation horizon the liquidation engine can meet (README): the
+        /// The shortest liquidation horizon the liquidation engine can meet (docs/backtest.md): the
         /// reference is chosen among points with a horizon at least this.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(i64).range(1..=720))]
         min_horizon_hours: i64,
@@ -186,7 +186,7 @@ enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Portfolio margin of a portfolio file (schema in the README).
+    /// Portfolio margin of a portfolio file (schema in docs/risk-model.md).
     Margin {
         portfolio: PathBuf,
         #[arg(long)]

@@ -48,7 +48,7 @@
 //! **Choice.** The targets: windows ≥ 99% ≥ 15, worst coverage ≥ 97%, mean margin ≤ 19.8% of
 //! notional, a 1-day increase reported for every window. Among the points meeting all of
 //! them with a horizon the liquidation engine can meet (at least `--min-horizon-hours`,
-//! README), the reference is the one with the smallest worst 1-day increase (points), ties to
+//! docs/backtest.md), the reference is the one with the smallest worst 1-day increase (points), ties to
 //! the lower mean margin: the targets bound coverage and cost, procyclicality is what is left
 //! to minimize. Such a point is on the frontier (a point dominating it would meet the targets
 //! too and be no worse on the 1-day increase). When none meets them, the frontier point
@@ -175,7 +175,7 @@ pub struct Args {
     /// Worker threads (each replays whole points).
     pub threads: usize,
     pub grid: Grid,
-    /// The shortest liquidation horizon the liquidation engine can meet (README): the
+    /// The shortest liquidation horizon the liquidation engine can meet (docs/backtest.md): the
     /// reference is chosen among points with a horizon at least this.
     pub min_horizon_hours: i64,
     /// Refine around the first choice (module docs).
@@ -186,7 +186,7 @@ pub struct Args {
     pub stressed_quantile: f64,
     /// Replay the bad debt of every point, not only of the frontier and the chosen one.
     pub bad_debt_all: bool,
-    /// The README's Markdown tables instead of the text tables.
+    /// docs/backtest.md's Markdown tables instead of the text tables.
     pub markdown: bool,
 }
 
@@ -774,7 +774,7 @@ fn markdown_cells(p: &PointResult) -> String {
     )
 }
 
-/// The README's tables: the frontier (points differing only in a floor that never binds
+/// docs/backtest.md's tables: the frontier (points differing only in a floor that never binds
 /// merged into one row), the points meeting every target, and the chosen point per window.
 pub fn print_markdown(r: &SweepReport) {
     let head = "| horizon | k | floor | cap | half-lives | w_st (S_st) | windows ≥ 99% | worst coverage | mean margin | bad-debt accounts | largest 1-day increase × / points | 5-day × / points | peak/trough | |";

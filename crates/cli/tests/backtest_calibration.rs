@@ -1,5 +1,5 @@
 //! The adaptive shock's reference calibration (`VolParams::REFERENCE`, chosen by `xmargin
-//! calibrate sweep`, README "Crash backtest") meets issue 15's targets on the crash windows
+//! calibrate sweep`, docs/backtest.md) meets issue 15's targets on the crash windows
 //! of ../shared/data/prices when present (each test says it is skipped otherwise), through
 //! the sweep's own replay (the backtest's code path, adaptive model, 6 books); and the sweep
 //! command's flags are strict.

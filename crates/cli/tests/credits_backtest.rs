@@ -121,7 +121,7 @@ fn books_replay_with_and_without_credits_on_synthetic_prices() {
             }
             // With the tail table's crash row the linked spot's crash loss counts in the grid
             // (15% of its value at P = 15%) where its standalone haircut is 10%: a covered
-            // call may lock slightly more with the link (README, "Risk model").
+            // call may lock slightly more with the link (docs/risk-model.md, "Risk model").
             "CoveredCallSpot" => assert!(with < without + COVERED_CALL_LINK_ALLOWANCE, "{r}"),
             "Conversion" => assert!(with < 1e-9 && without > 0.01, "{r}"),
             // Pairs of a reference group (BTC/ETH) get the credit; the others the same
@@ -231,7 +231,7 @@ fn reference_credits_add_no_bad_debt_on_the_crash_windows() {
         let (d0, d1) = (count(r, "without", "bad_debt_accounts"), count(r, "with", "bad_debt_accounts"));
         // A linked carry here has no basis (both legs from one file): bad debt with its link
         // comes from how it is liquidated, e.g. one leg at a time, leaving a leveraged
-        // unhedged remainder (README, "Capital-efficiency credits on the crash data").
+        // unhedged remainder (docs/backtest.md, "Capital-efficiency credits on the crash data").
         let why = "the credit creates bad debt the book without it does not have";
         assert!(d1 <= d0, "{at}: {d1} bad-debt accounts with credits, {d0} without: {why}");
         if matches!(r["kind"].as_str(), Some("CashAndCarry" | "Conversion")) {

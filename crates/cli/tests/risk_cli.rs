@@ -1,4 +1,4 @@
-//! `xmargin risk` end to end: the reference books, the ratios the README states, and bad
+//! `xmargin risk` end to end: the reference books, the ratios docs/risk-model.md states, and bad
 //! input rejected with the field named and a non-zero exit.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,7 +21,7 @@ fn margin_json(book: &str) -> Value {
 }
 
 /// (book, PM / naive-cross requirement ratio, PM / isolated collateral-needed ratio) of the
-/// portfolio without offsets (no links, no offset groups), as stated in the README. They
+/// portfolio without offsets (no links, no offset groups), as stated in docs/risk-model.md. They
 /// do not depend on the reference link and offset calibration; the portfolio with its
 /// offset groups is never above them (equal when no group applies).
 const REFERENCE_RATIOS: [(&str, f64, f64); 7] = [
@@ -44,11 +44,11 @@ fn reference_books_match_the_readme_and_full_revaluation() {
         let got_coll = num(plain, "/collateral_needed") / num(c, "/isolated/collateral_needed");
         assert!(
             (got_req - req_ratio).abs() < 0.0005,
-            "{book}: PM (without offsets) / naive requirement {got_req} vs README {req_ratio}"
+            "{book}: PM (without offsets) / naive requirement {got_req} vs docs {req_ratio}"
         );
         assert!(
             (got_coll - coll_ratio).abs() < 0.0005,
-            "{book}: PM (without offsets) / isolated collateral {got_coll} vs README {coll_ratio}"
+            "{book}: PM (without offsets) / isolated collateral {got_coll} vs docs {coll_ratio}"
         );
         let pm_req = num(c, "/pm_over_naive_cross/requirement");
         let pm_coll = num(c, "/pm_over_isolated/collateral_needed");

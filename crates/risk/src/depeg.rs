@@ -13,7 +13,7 @@
 //! convex and positively homogeneous in the sizes, zero at or above the threshold, and
 //! grows linearly with the depeg (a book with USDC at 0.95 is charged more than at 1.00).
 //! The initial level scales it like the shocks. The program feeds q from the quote asset's
-//! oracle (a keeper crank) and follows the action table in the README when that oracle fails.
+//! oracle (a keeper crank) and follows the action table in docs/risk-model.md when that oracle fails.
 use crate::error::{Result, RiskError};
 use crate::fx::{Checked, Fx, ONE, ZERO};
 

@@ -1,5 +1,5 @@
 //! xmargin risk engine: pure, `no_std` + `alloc`, no Solana types, no floats on the
-//! on-chain path. See the crate README section in the repository README.
+//! on-chain path. See docs/risk-model.md in the repository.
 #![no_std]
 #![deny(clippy::arithmetic_side_effects, clippy::float_arithmetic)]
 extern crate alloc;

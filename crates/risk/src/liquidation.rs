@@ -353,7 +353,7 @@ pub fn back_above_buffer(report: &crate::MarginTotals, buffer: Fx, fraction: Fx)
 /// cannot be unwound one leg at a time on health with its credit: taking either leg
 /// unhedges the other, which raises the requirement by more than the leg frees, so both
 /// return `LiquidationWouldNotImprove` and such a book, once under water, stays hedged until
-/// its basis moves (README, "Liquidation stays exact"). Sizing such a step on health without
+/// its basis moves (docs/risk-model.md, "Liquidation stays exact"). Sizing such a step on health without
 /// the credits was tried and reverted: it takes the whole hedge leg to cure a deficit of a
 /// few dollars and leaves a leveraged unhedged book, which the crash backtest turned into
 /// bad debt. Offset groups are capped at ρ ≤ ½ on-chain for the same reason: above it,

@@ -11,7 +11,7 @@ use crate::{Instrument, InstrumentKind, Position, UnderlyingMarket};
 
 /// Reference basis/liquidity haircut of collateral linked to its underlying (fractions of
 /// value; initial, maintenance): 5.5% / 3.5%, for BTC and ETH links. From `xmargin
-/// calibrate` (README, "Capital-efficiency credits on the crash data"): the worst fall of the
+/// calibrate` (docs/backtest.md, "Capital-efficiency credits on the crash data"): the worst fall of the
 /// perp/spot basis within the liquidation horizon (a linked carry's loss, closes of the
 /// 4-hour spot files against the perpetuals' hourly files, 2020–2024) is 2.00% for BTC and
 /// 2.46% for ETH at the reference 4-hour horizon (2.01% and 2.49% within a day); × 1.25,
@@ -22,7 +22,7 @@ use crate::{Instrument, InstrumentKind, Position, UnderlyingMarket};
 pub const LINK_BASIS_HAIRCUT: (Fx, Fx) = (Fx::lit("0.055"), Fx::lit("0.035"));
 
 /// Reference correlation credits ρ of the offset groups, by underlying names (groups are
-/// disjoint): BTC/ETH at 0.10. `xmargin calibrate` (README, "Capital-efficiency credits on the
+/// disjoint): BTC/ETH at 0.10. `xmargin calibrate` (docs/backtest.md, "Capital-efficiency credits on the
 /// crash data") proposes, for BTC/ETH, BTC/SOL and ETH/SOL, the largest ρ with which the
 /// β-matched pair books (both directions, static and adaptive grids) add no breach and no
 /// bad-debt account to ρ = 0 on any crash window, at the reference calibration's liquidation

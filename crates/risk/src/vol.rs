@@ -21,7 +21,7 @@
 //!
 //! **Stressed weight (anti-procyclicality, EMIR RTS 153/2013 art. 28(1)(b)).** The quantile
 //! term is blended with a governed *stressed shock* S_st — the shock the data's stressed
-//! period implies (`xmargin calibrate`, README) — at a weight w_st (EMIR asks ≥ 25%):
+//! period implies (`xmargin calibrate`, docs/backtest.md) — at a weight w_st (EMIR asks ≥ 25%):
 //!
 //! ```text
 //! target = clamp((1 − w_st) · k · σ · √horizon + w_st · S_st, floor, cap)
@@ -57,8 +57,8 @@ pub struct VolParams {
 
 impl VolParams {
     /// Reference parameters, chosen from the crash data by `xmargin calibrate sweep`
-    /// (`crates/cli/src/sweep.rs`; README, "Reference calibration"): a 4-hour liquidation
-    /// horizon (what the liquidation engine can meet, README), k = 4, shocks between 21% and
+    /// (`crates/cli/src/sweep.rs`; docs/backtest.md, "Reference calibration"): a 4-hour liquidation
+    /// horizon (what the liquidation engine can meet, docs/backtest.md), k = 4, shocks between 21% and
     /// 60% falling at most 10% per day, half-lives 4 h and 7 days, and a 50% weight on the
     /// stressed shock S_st = 27.99% (k·σ_st·√4 h, σ_st = 327%: the 99% quantile of the
     /// estimator's max(σ_short, σ_long) over the 2020–2024 hourly BTC/ETH/SOL perpetual

@@ -1,5 +1,5 @@
 //! Fixed-point functions vs f64 / libm over their used domain. The maxima printed here are
-//! the figures quoted in src/math.rs and the README.
+//! the figures quoted in src/math.rs and docs/risk-model.md.
 use xmargin_risk::fx::Fx;
 use xmargin_risk::math::{exp, ln, norm_cdf, norm_pdf, sqrt};
 

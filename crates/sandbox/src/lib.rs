@@ -216,7 +216,7 @@ impl Sandbox {
         let result = self.svm.send_transaction(tx);
         self.svm.expire_blockhash();
         if let Some(filter) = std::env::var_os("XMARGIN_PRINT_LOGS") {
-            // Profiling aid (README, "Scaling on Solana"): the logs of every transaction
+            // Profiling aid (docs/scaling.md): the logs of every transaction
             // whose logs contain the filter, e.g. the `cu-trace` marks of one instruction.
             let logs = match &result {
                 Ok(meta) => &meta.logs,

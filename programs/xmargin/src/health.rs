@@ -471,7 +471,7 @@ pub fn margin_params(registry: &HaircutRegistry, now: i64, mode: OracleMode) -> 
 }
 
 /// The quote depeg charge per unit of gross notional (maintenance), by the action table
-/// (README, "Risk engine"): none without a contingency; at the recorded price when it is
+/// (docs/risk-model.md): none without a contingency; at the recorded price when it is
 /// fresh (within the peg oracle's staleness limit); when stale or never recorded, by `mode`:
 /// the portfolio's own actions are refused (`QuotePegStale`), a liquidator's own check uses
 /// the last recorded price (none if never recorded), a third party's valuation adds nothing.

@@ -177,7 +177,7 @@ pub mod xmargin {
         ListOptionSeries::handler(ctx, args)
     }
 
-    /// Converts a version-3 market to the current layout in place (governance; README,
+    /// Converts a version-3 market to the current layout in place (governance; docs/architecture.md,
     /// "Account versions and migrations").
     #[access_control(ctx.accounts.validate(&args))]
     pub fn migrate_market(ctx: Context<MigrateMarket>, args: MigrateMarketArgs) -> Result<()> {

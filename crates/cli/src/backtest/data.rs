@@ -54,7 +54,7 @@ pub fn parse_time(s: &str) -> Result<i64> {
 
 /// Prints the data's own notes call bad (`SOURCES.md`): (file, bar open, what). Clipped by
 /// [`clip_bad_prints`] for the multi-asset books and `calibrate`; the single-underlying
-/// table keeps them, as its README section says.
+/// table keeps them, as docs/backtest.md says.
 pub const BAD_PRINTS: [(&str, &str, &str); 1] = [
     // "Spot's 4h high was 138, so this is almost certainly a bad or illiquid print. Clip it
     // or ignore it if you use last-price marks."

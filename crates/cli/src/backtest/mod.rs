@@ -37,7 +37,7 @@ pub struct Args {
     /// A CSV to use instead of the data directory's files (single underlying).
     pub csv: Option<PathBuf>,
     pub json: bool,
-    /// The README's Markdown tables instead of the text tables.
+    /// docs/backtest.md's Markdown tables instead of the text tables.
     pub markdown: bool,
     /// Write an SVG chart of `chart_book` for the first underlying over the first window.
     pub chart: Option<PathBuf>,
@@ -201,7 +201,7 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The static and adaptive lines side by side per (window, underlying), as the README's two
+/// The static and adaptive lines side by side per (window, underlying), as docs/backtest.md's two
 /// Markdown tables: coverage and bad debt, then procyclicality; and the bad-debt totals.
 fn print_markdown(results: &[WindowResult], horizon_hours: i64) {
     let line = |w: &WindowResult, model: Model| {

@@ -1,4 +1,4 @@
-//! The JSON input of `xmargin risk margin` (schema in the README), parsed into engine
+//! The JSON input of `xmargin risk margin` (schema in docs/risk-model.md), parsed into engine
 //! types. Every semantic error names the offending field, e.g. `positions[2].kind`.
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;

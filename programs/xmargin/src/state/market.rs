@@ -139,7 +139,7 @@ pub struct Market {
     pub marks: [SeriesMarksState; MAX_SERIES],
     /// Fees and liquidations' insurance shares charged in this market and not yet moved to
     /// the insurance vault (`sweep_fees`), quote native units. They stay in the quote vault
-    /// until swept: a trade writes no venue-wide account (README, "Scaling on Solana").
+    /// until swept: a trade writes no venue-wide account (docs/scaling.md).
     pub fees_accrued: u64,
     /// This market's share of Σ positive quote balances (quote native units, signed): the
     /// change its fills, liquidations, funding and settlements made to that sum since it was

@@ -14,7 +14,7 @@
 //! accounts only through `LoadChecked` (`versioned`), which refuses any other version
 //! (`AccountVersionMismatch`). A layout change bumps the version and ships a governance-signed
 //! `migrate_<account>` instruction that rewrites an account from the previous version (see
-//! `versioned`; README, "Account versions and migrations"); a field taken from reserved bytes
+//! `versioned`; docs/architecture.md, "Account versions and migrations"); a field taken from reserved bytes
 //! whose zero means "unset" needs neither.
 pub mod exchange;
 pub mod market;

@@ -1,7 +1,7 @@
 //! The quote asset's own mutable state: its shard of Σ positive quote balances, written by
 //! quote deposits and withdrawals, `liquidate_collateral` and `resolve_bankruptcy`, and the
 //! collateral liquidations' accrued insurance shares — so that
-//! none of them writes the registry, which every trade and health check reads (README,
+//! none of them writes the registry, which every trade and health check reads (docs/scaling.md,
 //! "Scaling on Solana"). One zero-copy account, `[QUOTE_LEDGER_SEED, exchange]`, created by
 //! `initialize_exchange`.
 use anchor_lang::prelude::*;

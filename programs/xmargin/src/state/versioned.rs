@@ -16,7 +16,7 @@
 //! the account grows), writes the new version and emits an event with the old and new
 //! versions. Until an account is migrated every other instruction refuses it. A change that
 //! only takes reserved bytes whose zero value means "unset" needs no bump and no migration
-//! (README, "Account versions and migrations").
+//! (docs/architecture.md, "Account versions and migrations").
 use anchor_lang::prelude::*;
 use anchor_lang::ZeroCopy;
 use core::cell::{Ref, RefMut};

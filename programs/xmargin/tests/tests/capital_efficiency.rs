@@ -137,7 +137,7 @@ fn an_underwater_carry_is_unwound_both_legs_together_not_leg_by_leg() {
     // Taking either leg unhedges the other, which raises the requirement by more than the leg
     // frees: each is refused and nothing moves. The book stays hedged (its remaining risk is
     // the basis); sizing a leg without the credits was tried and reverted (it left leveraged
-    // unhedged books that the crash backtest turned into bad debt; README).
+    // unhedged books that the crash backtest turned into bad debt; docs/backtest.md).
     let keys = [alice.portfolio, liquidator.portfolio];
     let before = common::snapshot(&v, &keys);
     let perp = v.liquidate_positions(&liquidator, &alice.portfolio, 0, PERP_INSTRUMENT, u64::MAX);

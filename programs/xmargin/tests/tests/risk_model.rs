@@ -3,7 +3,7 @@
 //! initial-margin scale.
 //! Loosening goes through the timelock one bounded step at a time; the guardian only adds
 //! stress (`tighten_scenario`); a depegged quote raises requirements, and a stale or missing
-//! peg price follows the action table (README, "Quote depeg"): the portfolio's own actions
+//! peg price follows the action table (docs/risk-model.md, "Quote depeg contingency"): the portfolio's own actions
 //! use the last recorded price (refused when none was ever recorded), a third party's
 //! valuation none. Every refusal has its own error and leaves the registry as it was.
 mod common;

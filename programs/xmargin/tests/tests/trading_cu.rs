@@ -10,7 +10,7 @@
 //! own oracles).
 //!
 //! Budget of the scale issue: health ≤ 100k CU, trade ≤ 200k CU. Met for trades that reduce
-//! risk at the mark; not for health, for trades that add risk, or for liquidations (README,
+//! risk at the mark; not for health, for trades that add risk, or for liquidations (docs/scaling.md,
 //! "Scaling on Solana", has the profile): what this test guards is that the cost stays within
 //! the ceilings below.
 use xmargin::state::{instrument_kind, Portfolio, PERP_INSTRUMENT};
@@ -23,7 +23,7 @@ const TX_LIMIT: u64 = 1_400_000;
 /// rows in 64-bit integers, 64-bit divisions and fast paths, per-book terms computed once, no
 /// large struct returned or copied per level, one accumulator per reference spot, fees accrued
 /// in the market instead of a token transfer, and in `trade` and the liquidations the second
-/// portfolio reusing the first one's underlying and collateral reads; README, "Scaling on
+/// portfolio reusing the first one's underlying and collateral reads; docs/scaling.md, "Scaling on
 /// Solana"), then two code-generation options of the build (misaligned memory access, −8%
 /// on each; LLVM's inline threshold at 1000, −2% to −3%), then the fast paths' 64-bit test
 /// without LLVM's 128-bit range check (`fx::narrow_bits`, −8% to −9%), fewer copies of

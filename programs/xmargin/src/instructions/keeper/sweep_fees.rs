@@ -5,7 +5,7 @@
 //!
 //! Trades and liquidations only add to those records (the tokens stay in the quote vault), so
 //! they write no vault: this crank is the one place that writes the two vaults for them,
-//! whenever a keeper chooses (README, "Scaling on Solana"). The amounts are the accounts' own
+//! whenever a keeper chooses (docs/scaling.md). The amounts are the accounts' own
 //! records, the destination the exchange's insurance vault: the caller chooses only when.
 //! At most the quote vault's balance moves (`take_owed`); nothing to sweep is
 //! `NothingToSweep`. The market's shard of Σ positive quote balances is folded into the

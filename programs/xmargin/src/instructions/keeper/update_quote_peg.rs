@@ -1,6 +1,6 @@
 //! `update_quote_peg` (anyone): reads the quote asset's own USD price feed (USDC/USD) through
 //! the oracle guard and records its conservative price, min(spot, EMA) − conf, and publish
-//! time for the depeg contingency (`xmargin_risk::depeg`, README "Quote depeg"). Health reads
+//! time for the depeg contingency (`xmargin_risk::depeg`, docs/risk-model.md, "Quote depeg contingency"). Health reads
 //! the recorded price: fresh, it prices the add-on; stale, it follows the action table
 //! (`health::quote_depeg_charge`). A price older than the recorded one is refused, so nobody
 //! can roll the record back to a better moment.

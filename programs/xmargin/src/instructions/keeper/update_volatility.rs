@@ -4,7 +4,7 @@
 //! the estimator's parameters are the registry's, which it only reads).
 //!
 //! Writes the market alone: like the other keeper cranks it serializes only with that
-//! market's own trades and liquidations, never with the rest of the venue (README, "Scaling
+//! market's own trades and liquidations, never with the rest of the venue (docs/scaling.md, "Scaling
 //! on Solana"). Who chooses what: the caller chooses the moment (at most once per interval)
 //! and passes the oracle account, which must be the configured feed (the oracle guard).
 use anchor_lang::prelude::*;

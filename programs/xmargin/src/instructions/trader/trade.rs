@@ -11,7 +11,7 @@
 //!
 //! Write locks: the two portfolios and the traded market only (the registry is read; the
 //! change of Σ positive quote balances is the market's `positive_quote_delta`), so trades in
-//! different markets run in parallel (README, "Scaling on Solana").
+//! different markets run in parallel (docs/scaling.md).
 //!
 //! Health gate, per side (`check_health`): initial health ≥ 0 afterwards is enough (for a
 //! portfolio being liquidated: back at the liquidation buffer, which ends that state).
