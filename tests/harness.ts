@@ -9,6 +9,8 @@ import { Keypair, PublicKey, Transaction, TransactionInstruction } from "@solana
 import { address, getTransactionDecoder, lamports, type Transaction as KitTransaction } from "@solana/kit";
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from "litesvm";
 
+import { PYTH_RECEIVER, mintData, pullOracleData, tokenAccountData } from "./accounts.js";
+
 import {
   PROGRAM_ID,
   TOKEN_PROGRAM_ID,
@@ -126,40 +128,22 @@ export class Sandbox {
 
   /** An initialized SPL Token mint (82 bytes) with `decimals`, authority = payer. */
   createMint(decimals: number): PublicKey {
-    const mint = Keypair.generate().publicKey;
-    const data = Buffer.alloc(82);
-    data.writeUInt32LE(1, 0); // COption::Some(mint authority)
-    this.payer.publicKey.toBuffer().copy(data, 4);
-    data.writeBigUInt64LE(0n, 36); // supply
-    data[44] = decimals;
-    data[45] = 1; // is_initialized
-    this.setAccount(mint, data, TOKEN_PROGRAM_ID.toBase58());
-    return mint;
+    return this.createMintWith(decimals, TOKEN_PROGRAM_ID);
   }
 
   /** An initialized mint (82 bytes, no extensions) under `tokenProgram`. */
   createMintWith(decimals: number, tokenProgram: PublicKey): PublicKey {
     const mint = Keypair.generate().publicKey;
-    const data = Buffer.alloc(82);
-    data.writeUInt32LE(1, 0);
-    this.payer.publicKey.toBuffer().copy(data, 4);
-    data[44] = decimals;
-    data[45] = 1;
-    this.setAccount(mint, data, tokenProgram.toBase58());
+    this.setAccount(mint, mintData(decimals, this.payer.publicKey), tokenProgram.toBase58());
     return mint;
   }
 
   /** A token account (165 bytes) of `mint` owned by `owner` holding `amount`. */
   createTokenAccount(mint: PublicKey, owner: PublicKey, amount: bigint): PublicKey {
     const address = Keypair.generate().publicKey;
-    const data = Buffer.alloc(165);
-    mint.toBuffer().copy(data, 0);
-    owner.toBuffer().copy(data, 32);
-    data.writeBigUInt64LE(amount, 64);
-    data[108] = 1; // initialized
     const mintAccount = this.getAccount(mint);
     assert.ok(mintAccount, "mint exists");
-    this.setAccount(address, data, mintAccount.programAddress);
+    this.setAccount(address, tokenAccountData(mint, owner, amount), mintAccount.programAddress);
     return address;
   }
 
@@ -190,26 +174,10 @@ export class Sandbox {
     this.svm.setClock(c);
   }
 
-  /** A Pyth `PriceUpdateV2` (fully verified) for `feedId`, published now, the previous
-   * update a second before; 134 bytes as on mainnet (the receiver allocates for the larger
-   * `Partial` variant, so a `Full` update ends with a zero byte). */
+  /** A Pyth `PriceUpdateV2` for `feedId`, published now (`accounts.ts` `pullOracleData`). */
   putPullOracle(address: PublicKey, feedId: Buffer, price: bigint, conf: bigint, expo: number): void {
     const { unixTimestamp, slot } = this.now();
-    const d = Buffer.alloc(134);
-    Buffer.from([34, 241, 35, 99, 157, 126, 244, 205]).copy(d, 0);
-    let o = 40;
-    d[o++] = 1; // Full
-    feedId.copy(d, o);
-    o += 32;
-    d.writeBigInt64LE(price, o);
-    d.writeBigUInt64LE(conf, o + 8);
-    d.writeInt32LE(expo, o + 16);
-    d.writeBigInt64LE(unixTimestamp, o + 20);
-    d.writeBigInt64LE(unixTimestamp - 1n, o + 28);
-    d.writeBigInt64LE(price, o + 36);
-    d.writeBigUInt64LE(conf, o + 44);
-    d.writeBigUInt64LE(slot, o + 52);
-    this.setAccount(address, d, "rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
+    this.setAccount(address, pullOracleData(feedId, price, conf, expo, unixTimestamp, slot), PYTH_RECEIVER);
   }
 
   /** A legacy Pyth v2 price account (status trading), published now. */
