@@ -289,6 +289,8 @@ export interface PendingChange {
   target: number;
   proposedAt: bigint;
   executableAt: bigint;
+  /** Who paid the account's rent (refunded to it on execution or cancellation). */
+  payer: PublicKey;
   /** What it changes against the parameters recorded when it was proposed. */
   changes: FieldChange[];
 }
@@ -310,6 +312,7 @@ export async function pendingChanges(client: XmarginClient, chain: Pick<Chain, "
       target: decoded.target,
       proposedAt: decoded.proposedAt,
       executableAt: decoded.executableAt,
+      payer: decoded.payer,
       changes: fieldDiff(spec.type, raw[`${spec.stored}Before`], raw[spec.stored]),
     });
   }
@@ -319,11 +322,11 @@ export async function pendingChanges(client: XmarginClient, chain: Pick<Chain, "
 /** "in 3h 12m", "now" (executable), for an operator. */
 export function untilText(at: bigint, now: bigint): string {
   if (at <= now) return "executable now";
-  let s = Number(at - now);
-  const d = Math.floor(s / 86_400);
-  s -= d * 86_400;
-  const h = Math.floor(s / 3_600);
-  const m = Math.ceil((s - h * 3_600) / 60);
+  // Whole minutes, rounded up (never "in 0m" while still locked).
+  const minutes = Math.ceil(Number(at - now) / 60);
+  const d = Math.floor(minutes / 1_440);
+  const h = Math.floor((minutes % 1_440) / 60);
+  const m = minutes % 60;
   return `in ${d > 0 ? `${d}d ` : ""}${h}h ${m}m`;
 }
 

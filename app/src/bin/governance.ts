@@ -167,8 +167,8 @@ export function governanceProgram(): Command {
         for (const l of diffLines(pending.changes)) s.out(l);
         const ix =
           action === "execute"
-            ? await s.client.executeRiskChangeIx(id, s.authority)
-            : await s.client.cancelRiskChangeIx(s.authority, id, s.authority);
+            ? await s.client.executeRiskChangeIx(id, pending.payer)
+            : await s.client.cancelRiskChangeIx(s.authority, id, pending.payer);
         await submit(s, `${action} #${id}`, [ix]);
       });
   }
