@@ -7,7 +7,7 @@ CARGO := cargo
 # CI and the README's timings use these; a warm run skips every install.
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test clean
+.PHONY: demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test localnet localnet-build clean
 
 ## The main job: the compiled program in an in-process SVM, an exchange, its state.
 demo: sbf
@@ -54,8 +54,18 @@ rust-svm: sbf
 ts-typecheck: setup-node sbf
 	npx tsc -p tsconfig.json --noEmit
 
-ts-test: setup-node sbf
+ts-test: setup-node sbf localnet-build
 	npm test
+
+## The local network's binary (localnet/: surfpool-core on LiteSVM, a cargo workspace of its
+## own so clippy and the unit tests never compile its ~1,200 crates), built when missing or stale.
+localnet-build:
+	cd localnet && CARGO_TARGET_DIR=$(CURDIR)/target/localnet $(CARGO) build --release --locked -q
+
+## A local JSON-RPC network (127.0.0.1:8899, websockets :8900) with the program and a small
+## venue on it, for trying the services (docs/operations.md); Ctrl-C stops it.
+localnet: setup-node sbf localnet-build
+	node --import tsx scripts/localnet/start.ts
 
 ## target/cu-report.json: every measured instruction and scenario, from the Rust and TS suites,
 ## and the write locks of the hot instructions with the throughput they allow.

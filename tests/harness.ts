@@ -9,7 +9,7 @@ import { Keypair, PublicKey, Transaction, TransactionInstruction } from "@solana
 import { address, getTransactionDecoder, lamports, type Transaction as KitTransaction } from "@solana/kit";
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from "litesvm";
 
-import { PYTH_RECEIVER, mintData, pullOracleData, tokenAccountData } from "./accounts.js";
+import { PYTH_RECEIVER, mintData, pullOracleData, tokenAccountData } from "../scripts/localnet/accounts.js";
 
 import {
   PROGRAM_ID,

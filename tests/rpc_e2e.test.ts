@@ -14,30 +14,20 @@ import { join } from "node:path";
 import { Keypair, PublicKey, TransactionInstruction, TransactionMessage, VersionedTransaction } from "@solana/web3.js";
 
 import {
-  PERP_INSTRUMENT,
   XmarginClient,
-  createMarketIx,
   decodeEvents,
   decodeMarket,
   decodePortfolioAccount,
   getPortfolioHealth,
   marginBudgetIxs,
   marketPda,
-  sponsoredFeedAccount,
-  tradeIx,
-  underlyingAccounts,
-  decodePositions,
   type XmarginEvent,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, marketParams } from "./fixtures.js";
 import { ROOT } from "./harness.js";
-import { Localnet } from "./rpc.js";
+import { Localnet } from "../scripts/localnet/ledger.js";
+import { DAY, SOL_PRICE as SOL, SPL, associatedTokenAccount, seedVenue } from "../scripts/localnet/venue.js";
 
 const PORT = 18_899; // not 8899: an operator's own local network may be running there
-const DAY = 86_400;
-const SOL = 150_000_000n;
-const SPL = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-const ASSOCIATED_TOKEN_PROGRAM = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 const WORK = join(ROOT, "target", "rpc-e2e");
 const client = new XmarginClient();
 
@@ -72,46 +62,13 @@ function cli(bin: "keeper" | "liquidator" | "governance", args: string[]) {
 test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, async () => {
   const payer = await net.fundedKeypair();
   const governance = await net.fundedKeypair();
-  const guardian = await net.fundedKeypair();
-  await net.call("surfnet_setAccount", [upgradeAuthority.publicKey.toBase58(), { lamports: 10 ** 12 }]);
-
-  // The venue, by transactions over RPC: the exchange, SOL listed through the timelock, its market.
-  const usdc = await net.createMint(6, payer.publicKey, SPL);
-  await net.send(payer, [await client.initializeExchangeIx({
-    payer: payer.publicKey, upgradeAuthority: upgradeAuthority.publicKey, quoteMint: usdc, governance: governance.publicKey,
-    guardian: guardian.publicKey, timelockDelaySecs: DAY, quoteDepositCap: 10n ** 15n, maxWeightStepBps: 2_500,
-  })], [upgradeAuthority]);
-  const feed = Buffer.alloc(32, 0x61);
-  const oracle = sponsoredFeedAccount(feed);
-  const exchangeState = async () => client.decodeExchange((await net.connection.getAccountInfo(client.exchange))!.data);
-  const listId = (await exchangeState()).nextRiskChangeId;
-  await net.send(payer, [await client.proposeRiskChangeIx({ payer: payer.publicKey, governance: governance.publicKey, id: listId, change: { listUnderlying: { config: adaptiveUnderlying(feed, 0) } } })], [governance]);
-  await net.warp(DAY);
-  await net.send(payer, [await client.executeRiskChangeIx(listId, payer.publicKey)]);
-  const publish = (price: bigint) => net.putPullOracle(oracle, feed, price, price / 10_000n, -6);
-  await publish(SOL);
-  await net.send(payer, [await createMarketIx(client, payer.publicKey, governance.publicKey, marketParams(2, 10_000n))], [governance]);
-
-  // Traders over RPC: a thin book long 10 SOL, its counterparty well funded.
-  const trader = async (amount: bigint) => {
-    const owner = await net.fundedKeypair();
-    const portfolio = client.portfolio(owner.publicKey);
-    const source = await net.createTokenAccount(usdc, owner.publicKey, amount, SPL);
-    await net.send(owner, [
-      await client.openPortfolioIx(owner.publicKey, owner.publicKey),
-      await client.depositIx({ depositor: owner.publicKey, portfolio, mint: usdc, source, tokenProgram: SPL, amount, quote: true }),
-    ]);
-    return { owner, portfolio };
-  };
-  const thin = await trader(400_000_000n);
-  const rich = await trader(100_000_000_000n);
-  /** Health accounts of a quote-only portfolio: its markets and oracles (`exclude`: the traded underlying of a trade). */
-  const accounts = async (portfolio: PublicKey, exclude?: number) =>
-    underlyingAccounts(client, decodePositions(client, (await net.connection.getAccountInfo(portfolio))!.data), () => oracle, exclude);
-  await net.send(thin.owner, [...marginBudgetIxs(), await tradeIx(client, {
-    takerSigner: thin.owner.publicKey, makerSigner: rich.owner.publicKey, taker: thin.portfolio, maker: rich.portfolio, underlying: 0,
-    instrument: PERP_INSTRUMENT, sizeLots: 1_000n, price: SOL, oracle, takerHealth: await accounts(thin.portfolio, 0), makerHealth: await accounts(rich.portfolio, 0),
-  })], [rich.owner]);
+  const v = await seedVenue(net, { authority: upgradeAuthority, governance, guardian: await net.fundedKeypair() }, client);
+  const { oracle, publish, accounts } = v;
+  const usdc = v.usdc;
+  // A thin book long 10 SOL, its counterparty well funded.
+  const thin = await v.trader(400_000_000n);
+  const rich = await v.trader(100_000_000_000n);
+  await v.buyPerp(thin, rich, 1_000n);
 
   // Governance over RPC: propose, list (diff and timelock), refuse an early execution, execute.
   const govKey = keyFile("governance", governance);
@@ -151,8 +108,7 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
   // round while a websocket subscription watches the program's logs.
   await publish(126_000_000n);
   const liquidator = await net.fundedKeypair();
-  const ata = PublicKey.findProgramAddressSync([liquidator.publicKey.toBuffer(), SPL.toBuffer(), usdc.toBuffer()], ASSOCIATED_TOKEN_PROGRAM)[0];
-  await net.createTokenAccount(usdc, liquidator.publicKey, 50_000_000_000n, SPL, ata);
+  await net.createTokenAccount(usdc, liquidator.publicKey, 50_000_000_000n, SPL, associatedTokenAccount(liquidator.publicKey, usdc));
   const liqKey = keyFile("liquidator", liquidator);
   const opened = cli("liquidator", ["open-portfolio", "--deposit", "25000.5", "--keypair", liqKey]);
   assert.equal(opened.status, 0, opened.err);

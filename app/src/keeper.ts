@@ -89,7 +89,7 @@ export class Keeper {
 
   private skip(task: KeeperTask, target: string, reason: string, out: KeeperResult[]): void {
     const r: KeeperResult = { task, target, outcome: "skipped", reason };
-    this.cfg.log.debug("skipped", { ...r });
+    this.cfg.log.info("skipped", { ...r });
     this.cfg.on?.(r);
     out.push(r);
   }

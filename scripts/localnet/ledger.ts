@@ -1,18 +1,19 @@
-// A local JSON-RPC network for end-to-end tests: the `xmargin-localnet` binary (surfpool on
-// LiteSVM, localnet/) started on its own ports with the compiled program, and a ledger over
-// JSON-RPC with the local network's cheatcodes (set an account, move the clock) where the SVM
-// harness writes accounts directly.
+// The local JSON-RPC network (`xmargin-localnet`: surfpool on LiteSVM, localnet/) for
+// operators and end-to-end tests: started on its ports with the compiled program deployed, and
+// driven over JSON-RPC with the network's cheatcodes (set an account, move the clock) where
+// the SVM harness writes accounts directly.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, TransactionInstruction, TransactionMessage, VersionedTransaction } from "@solana/web3.js";
 
-import { PROGRAM_ID, chainNow, parseError } from "../app/src/index.js";
+import { PROGRAM_ID, chainNow, parseError } from "../../app/src/index.js";
 import { PYTH_RECEIVER, mintData, pullOracleData, tokenAccountData } from "./accounts.js";
-import { PROGRAM_SO, ROOT } from "./harness.js";
 
+export const ROOT = join(import.meta.dirname, "../..");
 export const LOCALNET_BIN = join(ROOT, "target/localnet/release/xmargin-localnet");
+export const PROGRAM_SO = process.env.XMARGIN_SO ?? join(ROOT, "target/deploy/xmargin.so");
 
 export class Localnet {
   private constructor(
@@ -73,9 +74,14 @@ export class Localnet {
     await this.call("surfnet_setAccount", [key.toBase58(), { lamports, data: Buffer.from(data).toString("hex"), owner, executable: false }]);
   }
 
+  /** Gives `key` 1,000 SOL for fees and rent. */
+  async fund(key: PublicKey): Promise<void> {
+    await this.call("surfnet_setAccount", [key.toBase58(), { lamports: 1_000 * LAMPORTS_PER_SOL }]);
+  }
+
   async fundedKeypair(): Promise<Keypair> {
     const key = Keypair.generate();
-    await this.call("surfnet_setAccount", [key.publicKey.toBase58(), { lamports: 1_000 * LAMPORTS_PER_SOL }]);
+    await this.fund(key.publicKey);
     return key;
   }
 
