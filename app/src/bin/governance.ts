@@ -17,10 +17,9 @@ import { Connection, PublicKey, type TransactionInstruction } from "@solana/web3
 import { Argument, Command, InvalidArgumentError } from "commander";
 
 import { budgetIxs, chainNow, rpcChain, type Chain } from "../chain.js";
-import { isMain } from "../cli.js";
 import { XmarginClient } from "../client.js";
 import { decodeAccount } from "../decode.js";
-import { integer, loadKeypair, publicKey, strict, withCommonOptions, type CommonOptions } from "../ops/cli.js";
+import { integer, loadKeypair, publicKey, runWhenMain, strict, withCommonOptions, type CommonOptions } from "../ops/cli.js";
 import {
   CHANGE_KINDS,
   applyEdits,
@@ -219,11 +218,4 @@ export function governanceProgram(): Command {
   return program;
 }
 
-if (isMain(import.meta.url)) {
-  governanceProgram()
-    .parseAsync(process.argv)
-    .catch((e: unknown) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    });
-}
+runWhenMain(governanceProgram, import.meta.url);

@@ -6,9 +6,8 @@
 import type { PublicKey } from "@solana/web3.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 
-import { isMain } from "../cli.js";
 import { Keeper, KEEPER_TASKS, keeperMetrics, type KeeperTask } from "../keeper.js";
-import { amount, context, fraction, integer, pair, strict, venueAccounts, withCommonOptions, type CommonOptions } from "../ops/cli.js";
+import { amount, context, fraction, pair, runWhenMain, strict, venueAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
 import { counter, metricsRegistry, serveMetrics } from "../ops/metrics.js";
 import { runLoop, stopOnSignals } from "../ops/service.js";
 
@@ -72,7 +71,6 @@ export function keeperProgram(): Command {
   for (const mode of ["run", "once"] as const) {
     const cmd = withCommonOptions(strict(program.command(mode)))
       .description(mode === "run" ? "crank until stopped (SIGINT/SIGTERM finish the round in progress)" : "one round, then exit (for cron)")
-      .option("--interval <seconds>", "pause between rounds", integer(1, 86_400), 15)
       .addOption(new Option("--tasks <list>", `comma-separated tasks (${KEEPER_TASKS.join(",")})`).argParser(tasks).default([...KEEPER_TASKS], "all"))
       .option("--marks-refresh <fraction>", "re-mark at this fraction of the largest mark age or drift", fraction, 0.5)
       .addOption(new Option("--sweep-minimum <native>", "least accrued fee worth a sweep, quote native units").argParser(amount).default(1n, "1"))
@@ -81,20 +79,10 @@ export function keeperProgram(): Command {
         new Option("--settlement-update <underlying:series=account>", "where the price update at a series' expiry was posted (repeatable)")
           .argParser(pair)
           .default(new Map(), "the oracle account"),
-      )
-      .option("--metrics-port <port>", "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)", integer(0, 65_535), 0)
-      .option("--dry-run", "decide and log, send nothing", false);
-    if (mode === "run") cmd.option("--rounds <n>", "stop after n rounds", integer(1));
-    cmd.action((o: KeeperOptions) => keeper(o, mode));
+      );
+    withServiceOptions(cmd, mode, 15).action((o: KeeperOptions) => keeper(o, mode));
   }
   return program;
 }
 
-if (isMain(import.meta.url)) {
-  keeperProgram()
-    .parseAsync(process.argv)
-    .catch((e: unknown) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    });
-}
+runWhenMain(keeperProgram, import.meta.url);

@@ -5,10 +5,9 @@
 import { PublicKey } from "@solana/web3.js";
 import { Command, Option } from "commander";
 
-import { isMain } from "../cli.js";
 import { decodeAccount } from "../decode.js";
 import { LiquidatorBot, type BotEvent } from "../liquidator.js";
-import { context, integer, pair, publicKey, strict, venueAccounts, withCommonOptions, type CommonOptions } from "../ops/cli.js";
+import { context, integer, pair, publicKey, runWhenMain, strict, venueAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
 import { counter, gauge, histogram, metricsRegistry, serveMetrics, type Registry } from "../ops/metrics.js";
 import { runLoop, stopOnSignals } from "../ops/service.js";
 import { budgetIxs } from "../chain.js";
@@ -116,16 +115,12 @@ export function liquidatorProgram(): Command {
     const cmd = withCommonOptions(strict(program.command(mode)))
       .description(mode === "run" ? "liquidate until stopped (SIGINT/SIGTERM finish the round in progress)" : "one round, then exit")
       .option("--index <n>", "the liquidator's portfolio index", integer(0, 65_535), 0)
-      .option("--interval <seconds>", "pause between rounds", integer(1, 86_400), 5)
       .addOption(
         new Option("--oracle <key=account>", "oracle account of an underlying (0=ACCOUNT) or pull feed (HEX=ACCOUNT), repeatable")
           .argParser(pair)
           .default(new Map(), "the registry's"),
-      )
-      .option("--metrics-port <port>", "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)", integer(0, 65_535), 0)
-      .option("--dry-run", "decide and log, send nothing", false);
-    if (mode === "run") cmd.option("--rounds <n>", "stop after n rounds", integer(1));
-    cmd.action((o: LiquidatorOptions) => serve(o, mode));
+      );
+    withServiceOptions(cmd, mode, 5).action((o: LiquidatorOptions) => serve(o, mode));
   }
   withCommonOptions(strict(program.command("open-portfolio")))
     .description("open the liquidator's portfolio (when missing) and deposit quote into it")
@@ -136,11 +131,4 @@ export function liquidatorProgram(): Command {
   return program;
 }
 
-if (isMain(import.meta.url)) {
-  liquidatorProgram()
-    .parseAsync(process.argv)
-    .catch((e: unknown) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    });
-}
+runWhenMain(liquidatorProgram, import.meta.url);

@@ -9,6 +9,7 @@ import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { rpcChain, type Chain } from "../chain.js";
+import { isMain } from "../cli.js";
 import { PROGRAM_ID, XmarginClient } from "../client.js";
 import { decodeAccount, type RegistryAccount } from "../decode.js";
 import type { QuoteAccounts } from "../liquidation.js";
@@ -76,6 +77,28 @@ export function withCommonOptions(cmd: Command): Command {
  * print with the usage hint. */
 export function strict(cmd: Command): Command {
   return cmd.allowUnknownOption(false).allowExcessArguments(false).showHelpAfterError("(add --help for usage)");
+}
+
+/** The options of a long-running service's `run` / `once` commands. */
+export function withServiceOptions(cmd: Command, mode: "run" | "once", defaultIntervalSecs: number): Command {
+  cmd
+    .option("--interval <seconds>", "pause between rounds", integer(1, 86_400), defaultIntervalSecs)
+    .option("--metrics-port <port>", "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)", integer(0, 65_535), 0)
+    .option("--dry-run", "decide and log, send nothing", false);
+  if (mode === "run") cmd.option("--rounds <n>", "stop after n rounds", integer(1));
+  return cmd;
+}
+
+/** Runs `program` when `moduleUrl` is the entry point: an error prints its message (no stack)
+ * and exits with code 1. */
+export function runWhenMain(program: () => Command, moduleUrl: string): void {
+  if (!isMain(moduleUrl)) return;
+  program()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    });
 }
 
 /** A keypair file; the error names the path. */
