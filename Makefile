@@ -10,8 +10,13 @@ NPM_STAMP := node_modules/.package-lock.json
 .PHONY: demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test localnet localnet-build clean
 
 ## The main job: the compiled program in an in-process SVM, an exchange, its state.
-demo: sbf
-	$(CARGO) run --locked -q -p xmargin-cli -- demo
+## The builds' output goes to target/demo-build.log (shown only when a build fails), so the
+## demo's own output is what one reads.
+demo: setup
+	@mkdir -p target
+	@echo "building the program and the demo (log: target/demo-build.log)"
+	@{ ./sbf/build.sh && $(CARGO) build --locked -q -p xmargin-cli; } > target/demo-build.log 2>&1 || { cat target/demo-build.log; exit 1; }
+	@$(CARGO) run --locked -q -p xmargin-cli -- demo
 
 ## Everything, in the order CI runs it.
 test: setup fmt-check clippy unit sbf rust-svm ts-typecheck ts-test

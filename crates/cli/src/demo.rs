@@ -16,6 +16,8 @@ fn fail(f: TxFailure) -> anyhow::Error {
 
 pub fn run(crash: &crate::demo_liquidation::CrashArgs) -> Result<()> {
     let so = program_so_path();
+    // The checkout's own build (crates/sandbox resolves it from its manifest), shown resolved.
+    let so = std::fs::canonicalize(&so).unwrap_or(so);
     let size = std::fs::metadata(&so).map(|m| m.len()).unwrap_or(0);
     println!("xmargin sandbox: LiteSVM with {} ({} bytes)", so.display(), size);
     println!("program id: {}\n", xmargin::ID);
@@ -155,23 +157,20 @@ fn haircut(maintenance: u16, tiers: &[(u64, u16, u16)]) -> Haircut {
 
 fn print_exchange(sb: &Sandbox, ex: &Exchange) {
     let vault_balance = sb.token_amount(&ex.insurance_vault).unwrap_or(0);
-    let scale = 10u64.pow(u32::from(ex.quote_decimals));
     println!("Exchange {}", pda::exchange());
     println!("  version          {}", ex.version);
     println!("  governance       {}", ex.governance);
     println!("  guardian         {}", ex.guardian);
     println!("  quote mint       {} ({} decimals)", ex.quote_mint, ex.quote_decimals);
     println!(
-        "  insurance vault  {} (balance {}.{:0width$})",
+        "  insurance vault  {} (balance {} USDC)",
         ex.insurance_vault,
-        vault_balance / scale,
-        vault_balance % scale,
-        width = usize::from(ex.quote_decimals)
+        crate::units::ui_amount(vault_balance, ex.quote_decimals)
     );
     println!("  timelock delay   {} s ({} h)", ex.timelock_delay_secs, ex.timelock_delay_secs / 3600);
     println!("  weight step      {} bps per change", ex.max_weight_step_bps);
     println!("  pause flags      {}", flags(ex.pause_flags));
-    println!("  created at       {} (unix seconds)", ex.created_at);
+    println!("  created at       {}", crate::units::iso_utc(ex.created_at));
 }
 
 fn print_registry(sb: &Sandbox) {
@@ -188,7 +187,7 @@ fn print_registry(sb: &Sandbox) {
             c.haircut.initial_liability_weight_bps / 100,
             c.haircut.maintenance_liability_weight_bps / 100,
             tiers(c),
-            c.deposit_cap
+            crate::units::ui_amount(c.deposit_cap, c.decimals)
         );
     }
 }
@@ -207,7 +206,7 @@ fn tiers(c: &CollateralConfig) -> String {
     let list: Vec<String> = h.tiers[..usize::from(h.tier_count)]
         .iter()
         .map(|t| {
-            let units = t.above as f64 / 10f64.powi(i32::from(c.decimals));
+            let units = crate::units::ui_amount(t.above, c.decimals);
             format!(">{units}: {}/{}%", t.initial_weight_bps / 100, t.maintenance_weight_bps / 100)
         })
         .collect();

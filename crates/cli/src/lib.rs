@@ -8,4 +8,5 @@ pub mod demo_liquidation;
 pub mod demo_trading;
 pub mod risk;
 pub mod sweep;
+pub mod units;
 pub mod vol_flags;

@@ -8,6 +8,12 @@ use clap::{Parser, Subcommand};
 use xmargin_cli::vol_flags::VolFlags;
 use xmargin_cli::{backtest, calibrate, demo, risk, sweep};
 
+/// `shared/data/prices` beside this checkout (found from the repository, not the working
+/// directory, so the commands work from anywhere).
+fn default_prices() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/prices")
+}
+
 #[derive(Parser)]
 #[command(name = "xmargin", version, about = "xmargin portfolio-margin venue: sandbox and tools")]
 struct Cli {
@@ -25,14 +31,14 @@ enum Command {
         #[arg(long)]
         crash_window: Option<String>,
         /// Directory of the price files.
-        #[arg(long, default_value = "../shared/data/prices")]
+        #[arg(long, default_value_os_t = default_prices())]
         data: PathBuf,
     },
     /// Replay hourly prices (default: the crash windows of ../shared/data/prices) and
     /// measure how often maintenance margin missed the next day's loss, per margin model.
     Backtest {
         /// Directory of `<underlying>_usd_1h*.csv` files.
-        #[arg(long, default_value = "../shared/data/prices")]
+        #[arg(long, default_value_os_t = default_prices())]
         data: PathBuf,
         /// Underlyings to replay.
         #[arg(long, value_delimiter = ',', default_value = "BTC,ETH,SOL")]
@@ -78,7 +84,7 @@ enum Command {
         #[command(subcommand)]
         command: Option<CalibrateCommand>,
         /// Directory of the price files (as `backtest`).
-        #[arg(long, default_value = "../shared/data/prices")]
+        #[arg(long, default_value_os_t = default_prices())]
         data: PathBuf,
         #[arg(long)]
         json: bool,
@@ -101,7 +107,7 @@ enum CalibrateCommand {
     /// docs/backtest.md). Loads the prices once; the default grid takes a few minutes on 2 threads.
     Sweep {
         /// Directory of the price files (as `backtest`).
-        #[arg(long, default_value = "../shared/data/prices")]
+        #[arg(long, default_value_os_t = default_prices())]
         data: PathBuf,
         /// Every point and the whole per-window detail as JSON.
         #[arg(long)]
@@ -181,14 +187,23 @@ enum RiskCommand {
         #[arg(long, allow_negative_numbers = true)]
         vol: f64,
         /// Seconds to expiry (365-day year).
+        #[arg(
+            long,
+            allow_negative_numbers = true,
+            required_unless_present = "expiry_days",
+            conflicts_with = "expiry_days"
+        )]
+        expiry_secs: Option<i64>,
+        /// Days to expiry (fractions allowed: 0.5 is 12 hours), instead of --expiry-secs.
         #[arg(long, allow_negative_numbers = true)]
-        expiry_secs: i64,
+        expiry_days: Option<f64>,
         #[arg(long)]
         json: bool,
     },
-    /// Portfolio margin of a portfolio file (schema in docs/risk-model.md).
+    /// Portfolio margin of one or more portfolio files (schema in docs/risk-model.md).
     Margin {
-        portfolio: PathBuf,
+        #[arg(required = true, num_args = 1..)]
+        portfolio: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
         /// Also fully revalue every option at every scenario and compare.
@@ -280,10 +295,15 @@ fn run(cli: Cli) -> Result<()> {
             markdown,
         }),
         Command::Risk { command } => match command {
-            RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, json } => {
+            RiskCommand::Greeks { kind, spot, strike, vol, expiry_secs, expiry_days, json } => {
+                let expiry_secs = match (expiry_secs, expiry_days) {
+                    (Some(secs), _) => secs,
+                    (None, Some(days)) => risk::days_to_seconds(days)?,
+                    (None, None) => anyhow::bail!("--expiry-secs or --expiry-days is required"),
+                };
                 risk::run_greeks(&risk::GreeksArgs { kind, spot, strike, vol, expiry_secs, json })
             }
-            RiskCommand::Margin { portfolio, json, full } => risk::run_margin(&portfolio, json, full),
+            RiskCommand::Margin { portfolio, json, full } => risk::run_margins(&portfolio, json, full),
         },
     }
 }

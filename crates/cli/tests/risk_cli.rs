@@ -573,3 +573,93 @@ fn text_report_shows_links_offsets_and_locked() {
         }
     }
 }
+
+/// `--expiry-days` is `--expiry-secs` in days (fractions allowed); bad counts name the flag.
+#[test]
+fn greeks_take_days_or_seconds() {
+    let greeks = |expiry: &[&str]| {
+        let mut args = vec![
+            "risk", "greeks", "--kind", "call", "--spot", "100", "--strike", "105", "--vol", "0.5", "--json",
+        ];
+        args.extend_from_slice(expiry);
+        let out = xmargin(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let by_secs = greeks(&["--expiry-secs", "2592000"]);
+    assert_eq!(greeks(&["--expiry-days", "30"]), by_secs);
+    assert_eq!(greeks(&["--expiry-days", "0.5"])["expiry_secs"], 43_200);
+    for bad in ["-1", "NaN", "inf"] {
+        rejected(
+            &[
+                "risk",
+                "greeks",
+                "--kind",
+                "call",
+                "--spot",
+                "1",
+                "--strike",
+                "1",
+                "--vol",
+                "0.5",
+                "--expiry-days",
+                bad,
+            ],
+            "--expiry-days",
+        );
+    }
+    rejected(
+        &[
+            "risk",
+            "greeks",
+            "--kind",
+            "call",
+            "--spot",
+            "1",
+            "--strike",
+            "1",
+            "--vol",
+            "0.5",
+            "--expiry-days",
+            "1",
+            "--expiry-secs",
+            "9",
+        ],
+        "cannot be used with",
+    );
+    rejected(
+        &["risk", "greeks", "--kind", "call", "--spot", "1", "--strike", "1", "--vol", "0.5"],
+        "--expiry-secs",
+    );
+}
+
+/// Several books at once: each report under its file's name, or a JSON array of `{file,
+/// report}` whose reports equal the one-book runs; the first bad file stops the run, named.
+#[test]
+fn margin_takes_several_books() {
+    let books: Vec<PathBuf> = ["short_strangle.json", "delta_hedged_long_straddle.json"]
+        .iter()
+        .map(|b| books_dir().join(b))
+        .collect();
+    let paths: Vec<&str> = books.iter().map(|p| p.to_str().unwrap()).collect();
+    let out = xmargin(&[&["risk", "margin", "--json"][..], &paths[..]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = all.as_array().expect("an array for several books");
+    assert_eq!(all.len(), 2);
+    for (entry, path) in all.iter().zip(&paths) {
+        assert_eq!(entry["file"], *path);
+        let one = xmargin(&["risk", "margin", "--json", path]);
+        let one: Value = serde_json::from_slice(&one.stdout).unwrap();
+        assert_eq!(entry["report"]["totals"], one["totals"], "{path}");
+    }
+    let text = xmargin(&[&["risk", "margin"][..], &paths[..]].concat());
+    let text = String::from_utf8_lossy(&text.stdout);
+    for path in &paths {
+        assert!(text.contains(&format!("== {path} ==")), "{text}");
+    }
+    rejected(
+        &[&["risk", "margin"][..], &[paths[0], "/nonexistent/book.json"][..]].concat(),
+        "reading /nonexistent/book.json",
+    );
+}

@@ -1,5 +1,5 @@
 //! `xmargin risk`: the risk calculator (the same engine the program runs on-chain).
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
@@ -74,7 +74,45 @@ pub fn run_greeks(a: &GreeksArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn run_margin(path: &Path, as_json: bool, with_full: bool) -> Result<()> {
+/// Days to expiry as whole seconds (rounded to the nearest second); a negative, infinite or
+/// NaN count, or one beyond what seconds hold, is an error naming the flag.
+pub fn days_to_seconds(days: f64) -> Result<i64> {
+    if !days.is_finite() || days < 0.0 {
+        bail!("--expiry-days: must be a finite number >= 0, got {days}");
+    }
+    let secs = (days * 86_400.0).round();
+    if secs > 1e15 {
+        bail!("--expiry-days: {days} days is beyond any listed expiry");
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(secs as i64)
+}
+
+/// Portfolio margin of every file in `paths`, in order: the text reports one after another
+/// under each file's name, or JSON — the report itself for one file, an array of `{ "file",
+/// "report" }` for several. The first file that fails stops the run, named in the error.
+pub fn run_margins(paths: &[PathBuf], as_json: bool, with_full: bool) -> Result<()> {
+    let mut reports = Vec::with_capacity(paths.len());
+    for (i, path) in paths.iter().enumerate() {
+        if !as_json && paths.len() > 1 {
+            println!("{}== {} ==", if i > 0 { "\n" } else { "" }, path.display());
+        }
+        if let Some(v) = margin_of(path, as_json, with_full)? {
+            reports.push(json!({ "file": path.display().to_string(), "report": v }));
+        }
+    }
+    if as_json {
+        let out = match reports.as_slice() {
+            [one] => one["report"].clone(),
+            _ => Value::Array(reports),
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+/// One file's report: printed as text, or returned as JSON.
+fn margin_of(path: &Path, as_json: bool, with_full: bool) -> Result<Option<serde_json::Value>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
     let p = input::parse(&text, now).with_context(|| format!("in {}", path.display()))?;
@@ -93,12 +131,10 @@ pub fn run_margin(path: &Path, as_json: bool, with_full: bool) -> Result<()> {
         None
     };
     if as_json {
-        let v = to_json(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print_text(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?;
+        return Ok(Some(to_json(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?));
     }
-    Ok(())
+    print_text(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?;
+    Ok(None)
 }
 
 /// The same book with every collateral link removed and no offset groups ("portfolio
