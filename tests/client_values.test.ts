@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import { ComputeBudgetProgram, PublicKey, SendTransactionError } from "@solana/web3.js";
 import { FailedTransactionMetadata } from "litesvm";
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 import {
+  FIELDLESS_INSTRUCTION_ERRORS,
+  FIELDLESS_TRANSACTION_ERRORS,
   Fx,
   PERP_INSTRUMENT,
   PauseFlag,
@@ -32,6 +37,7 @@ import {
   type AccountName,
 } from "../app/src/index.js";
 import idl from "../app/src/idl/xmargin.json" with { type: "json" };
+import { ROOT } from "./harness.js";
 import { DAY, SOL, client, health, setup, trade } from "./venue.js";
 
 /** A deterministic generator (xorshift64*), so a failure reproduces. */
@@ -227,12 +233,22 @@ test("one parser reads litesvm, JSON-RPC, web3.js and Anchor failures, naming th
     `Program ${client.programId.toBase58()} failed: custom program error: 0x7d6`,
   ]);
   assert.deepEqual(pick(seeds), { source: "anchor", code: 2006, name: "ConstraintSeeds", instructionIndex: 0, account: "portfolio" });
-  // Another program's custom error is not read as xmargin's.
-  const token = parseError({ InstructionError: [2, { Custom: 1 }] }, [
+  // Another program's custom error, raised in a CPI from xmargin (every caller up the stack
+  // reports the failure again): not read as xmargin's, and the program named is the token's.
+  const xmargin = client.programId.toBase58();
+  const token = parseError({ InstructionError: [2, { Custom: 6001 }] }, [
+    `Program ${xmargin} invoke [1]`,
     "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA invoke [2]",
-    "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA failed: custom program error: 0x1",
+    "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA failed: custom program error: 0x1771",
+    `Program ${xmargin} failed: custom program error: 0x1771`,
   ]);
-  assert.deepEqual(pick(token), { source: "program", code: 1, name: "Custom(1)", instructionIndex: 2 });
+  assert.deepEqual(pick(token), { source: "program", code: 6001, name: "Custom(6001)", instructionIndex: 2 });
+  assert.equal(token?.program, "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+  // Another deployment of xmargin: its codes read by the id given.
+  const elsewhere = PublicKey.unique();
+  const deployed = parseError({ InstructionError: [0, { Custom: code }] }, [`Program ${elsewhere.toBase58()} failed: custom program error: 0x${code.toString(16)}`], elsewhere);
+  assert.equal(deployed?.name, "InsufficientHealth");
+  assert.equal(parseError({ InstructionError: [0, { Custom: code }] }, [`Program ${elsewhere.toBase58()} failed: custom program error: 0x1`])?.source, "program");
 
   // web3.js: a preflight failure, and a confirmation that reports the error.
   const preflight = new SendTransactionError({
@@ -246,9 +262,11 @@ test("one parser reads litesvm, JSON-RPC, web3.js and Anchor failures, naming th
   assert.deepEqual(pick(parseError(confirmed)), { source: "xmargin", code, name: "InsufficientHealth", instructionIndex: 4 });
   // Anchor's client errors carry the code.
   assert.deepEqual(pick(parseError({ error: { errorCode: { number: code } }, logs: [] })), { source: "xmargin", code, name: "InsufficientHealth" });
-  // Not a transaction failure.
+  // Not a transaction failure (a one-key object that is no TransactionError variant included).
   assert.equal(parseError(new Error("fetch failed")), undefined);
   assert.equal(parseError(42), undefined);
+  assert.equal(parseError({ signature: "5xyz" }), undefined);
+  assert.deepEqual(pick(parseError({ InsufficientFundsForRent: { account_index: 2 } })), { source: "runtime", name: "InsufficientFundsForRent" });
 });
 
 /** The parsed fields a test compares (message and logs checked separately). */
@@ -260,3 +278,19 @@ function pick(p: ReturnType<typeof parseError>) {
   if (p.account !== undefined) out.account = p.account;
   return out;
 }
+
+test("the runtime error names follow litesvm's enums value by value", () => {
+  // Its declarations are `const enum`s (no names at run time): read them from its .d.ts.
+  const dts = readFileSync(join(ROOT, "node_modules/litesvm/dist/internal.d.ts"), "utf8");
+  const names = (enumName: string) => {
+    const body = new RegExp(`export declare const enum ${enumName} \\{([^}]*)\\}`).exec(dts)?.[1] ?? "";
+    return [...body.matchAll(/(\w+) = (\d+)/g)].map((m) => [m[1], Number(m[2])] as const);
+  };
+  const instruction = names("InstructionErrorFieldless");
+  const transaction = names("TransactionErrorFieldless");
+  assert.ok(instruction.length > 40 && transaction.length > 30);
+  for (const [name, value] of instruction) assert.equal(FIELDLESS_INSTRUCTION_ERRORS[value], name, `InstructionErrorFieldless ${value}`);
+  for (const [name, value] of transaction) assert.equal(FIELDLESS_TRANSACTION_ERRORS[value], name, `TransactionErrorFieldless ${value}`);
+  assert.equal(FIELDLESS_INSTRUCTION_ERRORS.length, instruction.length);
+  assert.equal(FIELDLESS_TRANSACTION_ERRORS.length, transaction.length);
+});

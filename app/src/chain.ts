@@ -90,7 +90,7 @@ export function rpcChain(connection: Connection, client: XmarginClient, payer: K
       const tx = compile(ixs, PublicKey.default.toBase58());
       const r = await connection.simulateTransaction(tx, { sigVerify: false, replaceRecentBlockhash: true, commitment: "confirmed" });
       const ret = r.value.returnData?.data?.[0];
-      const parsed = r.value.err === null ? undefined : parseError(r.value.err, r.value.logs ?? []);
+      const parsed = r.value.err === null ? undefined : parseError(r.value.err, r.value.logs ?? [], client.programId);
       return {
         ok: r.value.err === null,
         logs: r.value.logs ?? [],
@@ -108,7 +108,7 @@ export function rpcChain(connection: Connection, client: XmarginClient, payer: K
       const signature = await connection.sendTransaction(tx, { skipPreflight: false, preflightCommitment: "confirmed" });
       const status = await connection.confirmTransaction({ signature, blockhash, lastValidBlockHeight }, "confirmed");
       if (status.value.err !== null) {
-        const parsed = parseError(status.value.err);
+        const parsed = parseError(status.value.err, [], client.programId);
         throw new Error(`transaction ${signature} failed: ${parsed?.name ?? JSON.stringify(status.value.err)}`);
       }
       return signature;

@@ -60,11 +60,11 @@ const anchorNames = new Map<number, string>(
 
 /** litesvm's `InstructionErrorFieldless`, by value (its declaration is a `const enum`, so the
  * names are not in its JavaScript): Solana's `InstructionError` variants without fields. */
-const FIELDLESS_INSTRUCTION_ERRORS = [
+export const FIELDLESS_INSTRUCTION_ERRORS = [
   "GenericError", "InvalidArgument", "InvalidInstructionData", "InvalidAccountData", "AccountDataTooSmall",
   "InsufficientFunds", "IncorrectProgramId", "MissingRequiredSignature", "AccountAlreadyInitialized",
   "UninitializedAccount", "UnbalancedInstruction", "ModifiedProgramId", "ExternalAccountLamportSpend",
-  "ReadonlyLamportChange", "ReadonlyDataModified", "DuplicateAccountIndex", "ExecutableModified",
+  "ExternalAccountDataModified", "ReadonlyLamportChange", "ReadonlyDataModified", "DuplicateAccountIndex", "ExecutableModified",
   "RentEpochModified", "NotEnoughAccountKeys", "AccountDataSizeChanged", "AccountNotExecutable",
   "AccountBorrowFailed", "AccountBorrowOutstanding", "DuplicateAccountOutOfSync", "InvalidError",
   "ExecutableDataModified", "ExecutableLamportChange", "ExecutableAccountNotRentExempt",
@@ -73,7 +73,7 @@ const FIELDLESS_INSTRUCTION_ERRORS = [
   "ProgramEnvironmentSetupFailure", "ProgramFailedToComplete", "ProgramFailedToCompile", "Immutable",
   "IncorrectAuthority", "AccountNotRentExempt", "InvalidAccountOwner", "ArithmeticOverflow",
   "UnsupportedSysvar", "IllegalOwner", "MaxAccountsDataAllocationsExceeded", "MaxAccountsExceeded",
-  "MaxInstructionTraceLengthExceeded", "BuiltinProgramsMustConsumeComputeUnits",
+  "MaxInstructionTraceLengthExceeded", "BuiltinProgramsMustConsumeComputeUnits", "BorshIoError",
 ];
 
 /** What the error value says before the logs are read. */
@@ -106,7 +106,7 @@ function fromRpcError(err: unknown): Omit<Core, "logs"> | undefined {
 
 /** litesvm's `TransactionErrorFieldless`, by value (a `const enum` too): Solana's
  * `TransactionError` variants without fields. */
-const FIELDLESS_TRANSACTION_ERRORS = [
+export const FIELDLESS_TRANSACTION_ERRORS = [
   "AccountInUse", "AccountLoadedTwice", "AccountNotFound", "ProgramAccountNotFound", "InsufficientFundsForFee",
   "InvalidAccountForFee", "AlreadyProcessed", "BlockhashNotFound", "CallChainTooDeep", "MissingSignatureForFee",
   "InvalidAccountIndex", "SignatureFailure", "InvalidProgramForExecution", "SanitizeFailure", "ClusterMaintenance",
@@ -167,6 +167,14 @@ function fromMessage(message: string, logs: string[]): Core | undefined {
   return undefined;
 }
 
+/** A JSON-RPC `TransactionError` with fields (`{ InsufficientFundsForRent: { account_index } }`):
+ * one key, a variant the runtime has. Any other one-key object is not a transaction error. */
+function isTransactionErrorVariant(v: Record<string, unknown>): boolean {
+  const keys = Object.keys(v);
+  const variants = ["DuplicateInstruction", "InsufficientFundsForRent", "ProgramExecutionTemporarilyRestricted", ...FIELDLESS_TRANSACTION_ERRORS];
+  return keys.length === 1 && variants.includes(keys[0] ?? "");
+}
+
 function core(error: unknown, logs: string[]): Core | undefined {
   if (!isObject(error) && typeof error !== "string") return undefined;
   if (isObject(error)) {
@@ -185,7 +193,7 @@ function core(error: unknown, logs: string[]): Core | undefined {
       const m = fromMessage(message, sendLogs);
       if (m) return m;
     }
-    if ("InstructionError" in error || Object.keys(error).length === 1) {
+    if ("InstructionError" in error || isTransactionErrorVariant(error)) {
       const rpc = fromRpcError(error);
       if (rpc) return { ...rpc, logs };
     }
@@ -214,10 +222,11 @@ function accountFromLogs(logs: string[]): string | undefined {
   return undefined;
 }
 
-/** The program whose failure ended the logs ("Program KEY failed: ..."). */
+/** The program that raised the error: the innermost "Program KEY failed" line (a failure in
+ * a CPI is reported again by every caller up the stack; the code is the innermost's). */
 function failedProgram(logs: string[]): string | undefined {
-  for (let i = logs.length - 1; i >= 0; i--) {
-    const m = /^Program ([1-9A-HJ-NP-Za-km-z]{32,44}) failed/.exec(logs[i] ?? "");
+  for (const line of logs) {
+    const m = /^Program ([1-9A-HJ-NP-Za-km-z]{32,44}) failed/.exec(line);
     if (m?.[1]) return m[1];
   }
   return undefined;
@@ -227,9 +236,11 @@ function failedProgram(logs: string[]): string | undefined {
  * A failed transaction's error, from whatever the caller caught or received: a JSON-RPC
  * `err` value (with the simulation's `logs` if you have them), a web3.js error, an Anchor
  * client error, or litesvm's `FailedTransactionMetadata`. Undefined when `error` is not a
- * transaction failure (a network error, say).
+ * transaction failure (a network error, say). `programId`: the xmargin deployment (another
+ * program's codes are never read as xmargin's). Without logs, a custom code is read as the
+ * deployment's when it is one of its codes: pass the logs when you have them.
  */
-export function parseError(error: unknown, logs: readonly string[] = []): ParsedError | undefined {
+export function parseError(error: unknown, logs: readonly string[] = [], programId: string | { toBase58(): string } = PROGRAM_ID): ParsedError | undefined {
   const c = core(error, [...logs]);
   if (!c) return undefined;
   const program = failedProgram(c.logs);
@@ -239,7 +250,8 @@ export function parseError(error: unknown, logs: readonly string[] = []): Parsed
     const name = c.runtime ?? "UnknownError";
     return { source: "runtime", name, message: name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase(), ...base };
   }
-  const ours = program === undefined || program === PROGRAM_ID;
+  const id = typeof programId === "string" ? programId : programId.toBase58();
+  const ours = program === undefined || program === id;
   const info = ours ? programError(c.code) : undefined;
   if (info) return { source: "xmargin", code: c.code, name: info.name, message: info.msg ?? info.name, ...base };
   const framework = ours ? anchorNames.get(c.code) : undefined;
