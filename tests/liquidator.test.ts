@@ -23,13 +23,15 @@ import {
   tradeIx,
   vaultPda,
   memoryLogger,
+  seriesMask,
+  updateMarksIx,
   type Chain,
 } from "../app/src/index.js";
 
 const show = (lines: object[]) => lines.map((l) => JSON.stringify(l)).join("\n");
 import { oracleConfig } from "./fixtures.js";
 import { recordCu, svmChain, type Sandbox } from "./harness.js";
-import { SOL, SPL, client, health, setup, trade, type Setup, type Trader } from "./venue.js";
+import { SOL, SPL, client, health, positions, setup, trade, type Setup, type Trader } from "./venue.js";
 
 const LIQUIDATE_CEILING = 200_000;
 const discriminator = Buffer.from(IDL.accounts.find((a) => a.name.toLowerCase() === "portfolio")?.discriminator ?? []);
@@ -197,4 +199,31 @@ test("the bot resolves a bankrupt portfolio's leftover collateral into the insur
   assert.ok(lines.some((l) => l.msg === "bankrupt with leftover collateral"), show(lines));
   assert.equal(s.sb.tokenAmount(collateralInsurancePda(client.programId, client.exchange, wsol)), 1n, "the dust is the insurance fund's");
   assert.equal(s.sb.tokenAmount(vaultPda(client.programId, client.exchange, wsol)), 0n);
+});
+
+test("an underwater option book is found and liquidated behind fresh marks, even when nothing cranked them", async () => {
+  const s = await setup();
+  s.sb.send([await updateMarksIx(client, 0, seriesMask(0, 1), s.oracle)]);
+  // A thin book short 10 calls (30-day, strike 150) to the rich one.
+  const thin = await s.trader(600_000_000n);
+  const liquidator = await s.trader(100_000_000_000n);
+  s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, 0, -1_000n, 10_300_000n, thin, s.b))], [thin.owner, s.b.owner]);
+  // Two hours and a 33% rally later, with no keeper running: the marks are past their age.
+  s.sb.warp(7_200);
+  s.publish(200_000_000n);
+  const refresh = await client.refreshHealthIx(thin.portfolio, await health(s, thin));
+  assert.equal(s.sb.sendExpectingFailure([...marginBudgetIxs(), refresh]).errorName, "MarksTooOld");
+  const log = memoryLogger("liquidator");
+  const bot = new LiquidatorBot(client, liquidatorChain(s.sb, [thin.portfolio, liquidator.portfolio, s.b.portfolio]), {
+    liquidator: liquidator.owner,
+    portfolio: liquidator.portfolio,
+    quote: { quoteMint: s.usdc, quoteVault: vaultPda(client.programId, client.exchange, s.usdc), tokenProgram: SPL },
+    dryRun: false,
+    log,
+  });
+  assert.equal(await bot.round(), 1, show(log.lines));
+  assert.ok(log.lines.some((l) => l.msg === "underwater" && l.portfolio === thin.portfolio.toBase58()), show(log.lines));
+  assert.ok(log.lines.some((l) => l.msg === "sent" && l.label === "positions u0 series 0"), show(log.lines));
+  const after = (await positions(s, thin)).find((p) => p.series === 0);
+  assert.ok(after && after.sizeLots > -1_000n, `partially closed: ${after?.sizeLots}`);
 });

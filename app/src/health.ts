@@ -27,23 +27,31 @@ export interface PortfolioHealth {
 /** Runs instructions without landing them and returns the program's return data. */
 export type Simulate = (instructions: TransactionInstruction[]) => Promise<Uint8Array>;
 
+/** The account an oracle configuration is read from: a legacy feed's own account, or the
+ * pull feed's account the program binds it to (`OracleConfig.feed_account`). Takes the
+ * registry's configuration as `client.decodeRegistry` (kind by number) or `decodeAccount`
+ * (kind by name) returns it. */
+export function oracleAccountOf(oracle: { kind: number | string; source: ArrayLike<number>; feedAccount: PublicKey }): PublicKey {
+  const legacy = oracle.kind === OracleKind.PythLegacy || oracle.kind === "pythLegacy";
+  return legacy ? new PublicKey(Uint8Array.from(oracle.source)) : oracle.feedAccount;
+}
+
 /**
  * The oracle accounts `withdraw` and `refresh_health` expect: one per balance with a
- * non-zero amount whose asset has an oracle, in slot order. A legacy asset's account is its
- * configured address; a pull feed's price-update account is wherever it was posted, so the
- * caller maps feed ids (hex) to accounts.
+ * non-zero amount whose asset has an oracle, in slot order, from the registry's
+ * configuration; `pullAccount` may override a pull feed's account by feed id (hex).
  */
 export function oracleAccounts(
   portfolio: PortfolioState,
   registry: RegistryState,
-  pullAccount: (feedIdHex: string) => PublicKey,
+  pullAccount?: (feedIdHex: string) => PublicKey | undefined,
 ): PublicKey[] {
   const out: PublicKey[] = [];
   for (const b of portfolio.balances) {
     const c = registry.collaterals[b.collateral];
     if (!c || b.amount === 0n || c.oracle.kind === OracleKind.Quote) continue;
-    const source = Buffer.from(c.oracle.source);
-    out.push(c.oracle.kind === OracleKind.PythLegacy ? new PublicKey(source) : pullAccount(source.toString("hex")));
+    const given = c.oracle.kind === OracleKind.PythLegacy ? undefined : pullAccount?.(Buffer.from(c.oracle.source).toString("hex"));
+    out.push(given ?? oracleAccountOf(c.oracle));
   }
   return out;
 }

@@ -118,7 +118,7 @@ export function bankruptcyLeftover(
   client: XmarginClient,
   portfolio: PortfolioState,
   registry: RegistryState,
-  pullAccount: (feedIdHex: string) => PublicKey,
+  pullAccount?: (feedIdHex: string) => PublicKey | undefined,
 ): BankruptcyLeftover {
   const takeovers: TakeoverAccounts[] = [];
   for (const b of portfolio.balances) {

@@ -1,15 +1,5 @@
 // The liquidator bot: scans every portfolio, computes its health with the program's own
 // numbers (a simulated `refresh_health`), tries every legal liquidation of each underwater
-// one in simulation (each position, each collateral), sends the most profitable with a
-// compute budget sized from the simulation, and logs every decision. Bankrupt portfolios
-// (no positions and a quote deficit, with no collateral left or negative equity) get
-// `resolve_bankruptcy`, which hands any leftover collateral to the insurance fund. `--dry-run` decides and logs
-// without sending. Runs against an RPC URL (`main` below) or any `Chain` (the tests' SVM).
-//
-//   npx tsx app/src/liquidator.ts --rpc URL --keypair PATH --quote-mint MINT \
-//       --oracle 0=ORACLE [--oracle 1=...] [--pull FEEDHEX=ACCOUNT] [--index 0] [--rounds 10] [--dry-run]
-// The liquidator bot: scans every portfolio, computes its health with the program's own
-// numbers (a simulated `refresh_health`), tries every legal liquidation of each underwater
 // one in simulation (each position, each collateral; an option with its marks refreshed in
 // the same transaction), sends the most profitable with a compute limit sized from the
 // simulation and a priority fee from recent fees, and logs every decision as JSON. Bankrupt
@@ -22,7 +12,8 @@ import { ComputeBudgetProgram, Keypair, PublicKey, TransactionInstruction } from
 import { budgetIxs, type Chain } from "./chain.js";
 import type { XmarginClient } from "./client.js";
 import { decodeEvents } from "./decode.js";
-import { decodeHealthView, oracleAccounts, type PortfolioHealth } from "./health.js";
+import { parseError } from "./errors.js";
+import { decodeHealthView, oracleAccountOf, oracleAccounts, type PortfolioHealth } from "./health.js";
 import {
   ALL,
   bankruptcyLeftover,
@@ -34,7 +25,7 @@ import {
 } from "./liquidation.js";
 import type { Logger } from "./ops/log.js";
 import type { PortfolioState, RegistryState } from "./state.js";
-import { decodePositions, linkedUnderlyings, underlyingAccounts, updateMarksIx, type PositionState } from "./trading.js";
+import { PERP_INSTRUMENT, decodePositions, linkedUnderlyings, seriesMask, underlyingAccounts, updateMarksIx, type PositionState } from "./trading.js";
 import type { Fx } from "./values.js";
 
 export type { Chain, Simulation } from "./chain.js";
@@ -44,9 +35,11 @@ export interface BotConfig {
   /** The liquidator's own (healthy) portfolio. */
   portfolio: PublicKey;
   quote: QuoteAccounts;
-  /** The oracle account of each underlying, and a pull feed's (hex id) posted account. */
-  underlyingOracle: (underlying: number) => PublicKey;
-  pullAccount: (feedHex: string) => PublicKey;
+  /** Overrides of an underlying's oracle account, and of a pull feed's (hex id): by default
+   * each is the registry's, read every round (a listing or an oracle change after the bot
+   * started is followed). */
+  underlyingOracle?: (underlying: number) => PublicKey | undefined;
+  pullAccount?: (feedHex: string) => PublicKey | undefined;
   dryRun: boolean;
   log: Logger;
   /** Compute units added to the simulated consumption, as a fraction (default 10%). */
@@ -60,7 +53,8 @@ export type BotEvent =
   | { kind: "scanned"; portfolios: number }
   | { kind: "candidate"; target: string }
   | { kind: "refused"; label: string; error: string }
-  | { kind: "sent"; action: "liquidation" | "resolve_bankruptcy"; dryRun: boolean };
+  | { kind: "sent"; action: "liquidation" | "resolve_bankruptcy"; dryRun: boolean }
+  | { kind: "failed"; target: string; error: string };
 
 /** One legal liquidation, as simulated. */
 export interface Candidate {
@@ -81,6 +75,8 @@ interface Decoded {
 }
 
 const HEAP = ComputeBudgetProgram.requestHeapFrame({ bytes: 256 * 1024 });
+/** Health failures that fresh marks fix (`update_marks` in front). */
+const MARKS_ERRORS = new Set(["MarksMissing", "MarksTooOld", "MarksSpotDrift", "MarksParamsChanged"]);
 /** Simulations run at the transaction maximum; sends at what the simulation used. */
 const MAX_CU = 1_400_000;
 
@@ -104,11 +100,21 @@ export class LiquidatorBot {
     return createdMarkets(this.client, this.client.decodeExchange(data));
   }
 
+  /** An underlying's oracle account: the override, else the registry's (`UnknownUnderlying`
+   * when it is not listed: that portfolio is skipped, not the round). */
+  private underlyingOracle(u: number, registry: RegistryState): PublicKey {
+    const given = this.cfg.underlyingOracle?.(u);
+    if (given) return given;
+    const config = registry.underlyings[u];
+    if (!config) throw new Error(`underlying ${u} is not listed in the registry`);
+    return oracleAccountOf(config.oracle);
+  }
+
   /** A portfolio's health accounts (collateral oracles, then markets), without `exclude`. */
   healthAccounts(p: { state: PortfolioState; positions: PositionState[] }, registry: RegistryState, exclude?: number): PublicKey[] {
     return [
       ...oracleAccounts(p.state, registry, this.cfg.pullAccount),
-      ...underlyingAccounts(this.client, p.positions, this.cfg.underlyingOracle, exclude, linkedUnderlyings(p.state, registry)),
+      ...underlyingAccounts(this.client, p.positions, (u) => this.underlyingOracle(u, registry), exclude, linkedUnderlyings(p.state, registry)),
     ];
   }
 
@@ -124,7 +130,14 @@ export class LiquidatorBot {
   /** The program's health of `p` from a simulated `refresh_health`. */
   private async health(p: Decoded, registry: RegistryState): Promise<PortfolioHealth | undefined> {
     const ix = await this.client.refreshHealthIx(p.address, this.healthAccounts(p, registry));
-    const sim = await this.chain.simulate([ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP, ix], []);
+    const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP];
+    let sim = await this.chain.simulate([...budget, ix], []);
+    if (!sim.ok && MARKS_ERRORS.has(sim.error ?? "")) {
+      // Option marks too old, drifted or computed under other parameters (in a crash, nothing
+      // may have cranked them): look again behind fresh marks of the series it holds, as the
+      // liquidation itself will be sent.
+      sim = await this.chain.simulate([...budget, ...(await this.marksCranks([p], registry)), ix], []);
+    }
     if (!sim.ok) {
       this.cfg.log.warn("skip: health not computable", { portfolio: p.address, error: sim.error ?? "failed" });
       return undefined;
@@ -149,7 +162,13 @@ export class LiquidatorBot {
         continue;
       }
       if (p.positions.length === 0 && !collateralLeft) continue;
-      const health = await this.health(p, registry);
+      let health: PortfolioHealth | undefined;
+      try {
+        health = await this.health(p, registry);
+      } catch (e) {
+        this.failed(address, e);
+        continue;
+      }
       // Leftover collateral worth less than the deficit: the resolution hands it to insurance.
       if (health !== undefined && p.positions.length === 0 && quote < 0n && health.equity.isNegative()) {
         this.cfg.log.info("bankrupt with leftover collateral", { portfolio: address, equity: health.equity });
@@ -166,11 +185,31 @@ export class LiquidatorBot {
   }
 
   /** Every legal liquidation of `target`, simulated; refusals are logged with their reason. */
+  /** `update_marks` of every option series `portfolios` hold, one per underlying (the program
+   * adds each series' counterparts). */
+  private async marksCranks(portfolios: Decoded[], registry: RegistryState): Promise<TransactionInstruction[]> {
+    const masks = new Map<number, number>();
+    for (const p of portfolios) {
+      for (const pos of p.positions) {
+        if (pos.series === PERP_INSTRUMENT) continue;
+        masks.set(pos.underlying, ((masks.get(pos.underlying) ?? 0) | seriesMask(pos.series, 1)) >>> 0);
+      }
+    }
+    const out: TransactionInstruction[] = [];
+    for (const [u, mask] of [...masks].sort((a, b) => a[0] - b[0])) {
+      out.push(await updateMarksIx(this.client, u, mask, this.underlyingOracle(u, registry)));
+    }
+    return out;
+  }
+
   async candidates(target: Decoded, registry: RegistryState): Promise<Candidate[]> {
     const mineData = await this.chain.account(this.cfg.portfolio);
     if (!mineData) throw new Error("the liquidator portfolio does not exist");
     const mine = this.decode(this.cfg.portfolio, mineData);
     const out: Candidate[] = [];
+    // Every option series either side holds, marked fresh in the same transaction: the
+    // program values both portfolios (the target's rest of book, the liquidator's health).
+    const cranks = await this.marksCranks([target, mine], registry);
     const tryIx = async (label: string, ixs: TransactionInstruction[]) => {
       const sim = await this.chain.simulate(
         [ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP, ...ixs],
@@ -201,15 +240,12 @@ export class LiquidatorBot {
         underlying: pos.underlying,
         instrument: pos.series,
         maxLots: ALL >> 1n,
-        oracle: this.cfg.underlyingOracle(pos.underlying),
+        oracle: this.underlyingOracle(pos.underlying, registry),
         targetHealth: this.healthAccounts(target, registry, pos.underlying),
         liquidatorHealth: this.healthAccounts(mine, registry, pos.underlying),
       });
-      const oracle = this.cfg.underlyingOracle(pos.underlying);
-      // Fresh marks of the series (and its counterpart, which `update_marks` adds; the
-      // transaction's compute limit comes from this simulation).
-      const ixs = pos.series === 255 ? [ix] : [await updateMarksIx(this.client, pos.underlying, 1 << pos.series, oracle), ix];
-      await tryIx(`positions u${pos.underlying} ${pos.series === 255 ? "perp" : `series ${pos.series}`}`, ixs);
+      // Behind the fresh marks (the transaction's compute limit comes from this simulation).
+      await tryIx(`positions u${pos.underlying} ${pos.series === PERP_INSTRUMENT ? "perp" : `series ${pos.series}`}`, [...cranks, ix]);
     }
     for (const b of target.state.balances) {
       const c = registry.collaterals[b.collateral];
@@ -232,7 +268,7 @@ export class LiquidatorBot {
         targetHealth: this.healthAccounts(target, registry),
         liquidatorHealth: this.healthAccounts(after, registry),
       });
-      await tryIx(`collateral ${b.collateral}`, [ix]);
+      await tryIx(`collateral ${b.collateral}`, [...cranks, ix]);
     }
     return out;
   }
@@ -263,29 +299,52 @@ export class LiquidatorBot {
     const { underwater, bankrupt, registry } = await this.scan();
     let actions = 0;
     for (const target of underwater) {
-      const options = await this.candidates(target, registry);
-      const best = options.reduce<Candidate | undefined>((a, c) => (!a || c.fee > a.fee ? c : a), undefined);
-      if (!best) {
-        this.cfg.log.info("no legal liquidation", { target: target.address });
-        continue;
+      // One target's failure (a lost race: another liquidator landed first; an account the
+      // registry no longer lists) is logged and counted; the others are still worked.
+      try {
+        const options = await this.candidates(target, registry);
+        const best = options.reduce<Candidate | undefined>((a, c) => (!a || c.fee > a.fee ? c : a), undefined);
+        if (!best) {
+          this.cfg.log.info("no legal liquidation", { target: target.address });
+          continue;
+        }
+        this.cfg.log.info("pick", { target: target.address, label: best.label, fee: best.fee, of: options.length });
+        await this.execute("liquidation", best.label, best.ixs, best.unitsConsumed, [this.cfg.liquidator]);
+        actions += 1;
+      } catch (e) {
+        this.failed(target.address, e);
       }
-      this.cfg.log.info("pick", { target: target.address, label: best.label, fee: best.fee, of: options.length });
-      await this.execute("liquidation", best.label, best.ixs, best.unitsConsumed, [this.cfg.liquidator]);
-      actions += 1;
     }
     for (const target of bankrupt) {
-      const leftover = bankruptcyLeftover(this.client, target.state, registry, this.cfg.pullAccount);
-      const ix = await resolveBankruptcyIx(this.client, target.address, this.cfg.quote, await this.markets(), leftover);
-      const sim = await this.chain.simulate([ix], []);
-      if (!sim.ok) {
-        this.cfg.log.info("bankruptcy resolution refused", { target: target.address, error: sim.error ?? "failed" });
-        continue;
+      try {
+        actions += await this.resolve(target, registry);
+      } catch (e) {
+        this.failed(target.address, e);
       }
-      this.cfg.log.info("bankrupt: resolving", { target: target.address });
-      await this.execute("resolve_bankruptcy", target.address.toBase58(), [ix], sim.unitsConsumed, []);
-      actions += 1;
     }
     return actions;
+  }
+
+  /** Logs and counts a target whose handling failed (the round goes on). */
+  private failed(target: PublicKey, e: unknown): void {
+    const error = parseError(e, [], this.client.programId)?.name ?? (e instanceof Error ? e.message : String(e));
+    this.cfg.log.warn("target failed", { target, error });
+    this.cfg.on?.({ kind: "failed", target: target.toBase58(), error });
+  }
+
+  /** `resolve_bankruptcy` of `target` (1 when sent or, dry run, decided). */
+  private async resolve(target: Decoded, registry: RegistryState): Promise<number> {
+    const leftover = bankruptcyLeftover(this.client, target.state, registry, this.cfg.pullAccount);
+    const ix = await resolveBankruptcyIx(this.client, target.address, this.cfg.quote, await this.markets(), leftover);
+    // Simulated as it is sent: at the transaction maximum with the heap frame.
+    const sim = await this.chain.simulate([...budgetIxs(MAX_CU, 0, 0), ix], []);
+    if (!sim.ok) {
+      this.cfg.log.info("bankruptcy resolution refused", { target: target.address, error: sim.error ?? "failed" });
+      return 0;
+    }
+    this.cfg.log.info("bankrupt: resolving", { target: target.address });
+    await this.execute("resolve_bankruptcy", target.address.toBase58(), [ix], sim.unitsConsumed, []);
+    return 1;
   }
 
   /** Rounds until nothing is left to do (or `maxRounds`). A dry run stops after one. */

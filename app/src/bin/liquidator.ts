@@ -28,6 +28,7 @@ function botMetrics(registry: Registry): { on: (e: BotEvent) => void; scan: Retu
   const candidates = counter(registry, "xmargin_liquidator_candidates_total", "Underwater portfolios found", [] as const);
   const refusals = counter(registry, "xmargin_liquidator_refusals_total", "Liquidations the program refused in simulation, by error", ["error"] as const);
   const sent = counter(registry, "xmargin_liquidator_actions_total", "Actions sent (or, dry run, decided)", ["action", "dry_run"] as const);
+  const failures = counter(registry, "xmargin_liquidator_failures_total", "Targets whose handling failed (a lost race, an RPC error), by error", ["error"] as const);
   const scan = histogram(registry, "xmargin_liquidator_round_seconds", "Duration of a round", ["result"] as const, [0.1, 0.5, 1, 2, 5, 10, 30, 60]);
   return {
     scan,
@@ -35,6 +36,7 @@ function botMetrics(registry: Registry): { on: (e: BotEvent) => void; scan: Retu
       if (e.kind === "scanned") portfolios.set(e.portfolios);
       else if (e.kind === "candidate") candidates.inc();
       else if (e.kind === "refused") refusals.inc({ error: e.error });
+      else if (e.kind === "failed") failures.inc({ error: e.error });
       else sent.inc({ action: e.action, dry_run: String(e.dryRun) });
     },
   };
