@@ -99,3 +99,39 @@ test("the keeper sends what is due, skips the rest with reasons, and settles an 
   assert.match(text, /xmargin_keeper_actions_total\{task="marks",outcome="skipped",service="keeper"\} [1-9]/);
   assert.match(text, /xmargin_keeper_actions_total\{task="settle",outcome="sent",service="keeper"\} 2/);
 });
+
+test("a failed send is reported and the round goes on; oracles come from the registry", async () => {
+  const s = await setup();
+  s.sb.send([...marginBudgetIxs(), await tradeIx(client, await trade(s, PERP_INSTRUMENT, 100n, SOL))], [s.a.owner, s.b.owner]);
+  s.sb.warp(3_600);
+  s.publish(SOL);
+  const chain = svmChain(s.sb, [s.a.portfolio, s.b.portfolio]);
+  let sends = 0;
+  const flaky = {
+    ...chain,
+    // The first send is lost (a race lost after the simulation, a dropped connection).
+    async send(...args: Parameters<typeof chain.send>) {
+      sends += 1;
+      if (sends === 1) throw new Error("connection reset");
+      return chain.send(...args);
+    },
+  };
+  const keeper = new Keeper(client, flaky, {
+    payer: s.sb.fundedKeypair(),
+    quote: { quoteMint: s.usdc, quoteVault: vaultPda(client.programId, client.exchange, s.usdc), tokenProgram: SPL },
+    tasks: new Set(["funding", "volatility", "sweep"] as const),
+    dryRun: false,
+    log: memoryLogger("keeper"),
+  });
+  const results = await keeper.round();
+  assert.deepEqual(
+    results.filter((r) => r.outcome !== "skipped").map((r) => [r.task, r.outcome, r.reason]),
+    [
+      ["funding", "failed", "connection reset"],
+      ["volatility", "sent", undefined],
+      ["sweep", "sent", undefined],
+    ],
+  );
+  // The next round picks the failed one up again.
+  assert.deepEqual(brief(await keeper.round(), "sent"), ["funding: market 0"]);
+});

@@ -16,6 +16,8 @@ import { budgetIxs, chainNow, type Chain } from "./chain.js";
 import type { XmarginClient } from "./client.js";
 import { decodeAccount, decodeMarket, decodePortfolioAccount, decodeQuoteLedger, type MarketAccount } from "./decode.js";
 import type { QuoteAccounts } from "./liquidation.js";
+import { parseError } from "./errors.js";
+import { oracleAccountOf } from "./health.js";
 import type { Logger } from "./ops/log.js";
 import { counter, type Registry } from "./ops/metrics.js";
 import { marketPda } from "./pda.js";
@@ -35,11 +37,12 @@ export type KeeperTask = (typeof KEEPER_TASKS)[number];
 export interface KeeperConfig {
   /** Pays the transaction fees (every crank is permissionless). */
   payer: Keypair;
-  /** The oracle account of each underlying (the registry's configured feed account). */
-  underlyingOracle: (underlying: number) => PublicKey;
+  /** Override of an underlying's oracle account; by default the registry's, read every round
+   * (an underlying listed or re-pointed after the keeper started is followed). */
+  underlyingOracle?: (underlying: number) => PublicKey | undefined;
   /** Where the price update at a series' expiry was posted (pull feeds keep updates in any
    * account); defaults to the underlying's oracle account. */
-  settlementUpdate?: (underlying: number, series: number) => PublicKey;
+  settlementUpdate?: (underlying: number, series: number) => PublicKey | undefined;
   quote: QuoteAccounts;
   /** Re-mark when marks are this fraction of the way to their largest age or drift (0..1]. */
   marksRefreshFraction?: number;
@@ -58,7 +61,7 @@ export interface KeeperResult {
   task: KeeperTask;
   /** The market, series or portfolio concerned. */
   target: string;
-  outcome: "sent" | "would send" | "skipped" | "refused";
+  outcome: "sent" | "would send" | "skipped" | "refused" | "failed";
   /** Why it was skipped or refused (the program's error name for a refusal). */
   reason?: string;
   signature?: string;
@@ -141,15 +144,19 @@ export class Keeper {
     const registry = decodeAccount("haircutRegistry", registryData);
     for (const { underlying: u, market: m } of markets) {
       const name = `market ${u}`;
-      const oracle = this.cfg.underlyingOracle(u);
+      const config = registry.underlyings[u];
+      if (!config || u >= registry.underlyingCount) {
+        this.skip("funding", name, `underlying ${u} is not listed in the registry`, skipped);
+        continue;
+      }
+      const oracle = this.cfg.underlyingOracle?.(u) ?? oracleAccountOf(config.oracle);
       if (this.runs("funding")) {
         const next = m.lastFundingTime + BigInt(m.fundingIntervalSecs);
         if (now >= next) due.push({ task: "funding", target: name, ixs: [await updateFundingIx(this.client, u, oracle)] });
         else this.skip("funding", name, `next in ${next - now} s`, skipped);
       }
       if (this.runs("volatility")) {
-        const config = registry.underlyings[u];
-        const next = m.volatility.lastTime + BigInt(config?.volMinIntervalSecs ?? 0);
+        const next = m.volatility.lastTime + BigInt(config.volMinIntervalSecs);
         if (m.volatility.lastTime === 0n || now >= next) {
           due.push({ task: "volatility", target: name, ixs: [await this.client.updateVolatilityIx(u, oracle)] });
         } else this.skip("volatility", name, `next in ${next - now} s`, skipped);
@@ -163,9 +170,12 @@ export class Keeper {
         if (stale.size === 0) this.skip("marks", name, fresh > 0 ? `${fresh} held series fresh` : "no held series to mark", skipped);
       }
       if (this.runs("settlement")) {
+        // One `record_settlement_price` records the price of every series of its expiry.
+        const expiries = new Set<bigint>();
         for (let i = 0; i < m.seriesCount; i++) {
           const s = m.series[i];
-          if (!s || s.settlementPrice !== 0n || s.expiry > now) continue;
+          if (!s || s.settlementPrice !== 0n || s.expiry > now || expiries.has(s.expiry)) continue;
+          expiries.add(s.expiry);
           const target = `${name} series ${i}`;
           if (now > s.expiry + BigInt(m.settlementWindowSecs)) {
             this.skip("settlement", target, "settlement window closed", skipped);
@@ -206,36 +216,49 @@ export class Keeper {
     return { due, skipped };
   }
 
-  /** One pass: every due action simulated, then sent (or, dry run, reported). */
+  /** One pass: every due action simulated, then sent (or, dry run, reported). An action that
+   * fails (a lost race after the simulation, an RPC error) is reported `failed` and the round
+   * goes on. */
   async round(): Promise<KeeperResult[]> {
     const { due, skipped } = await this.plan();
     const results = [...skipped];
     for (const d of due) {
-      const sim = await this.chain.simulate([...budgetIxs(1_400_000, 0, 0), ...d.ixs], [this.cfg.payer]);
-      if (!sim.ok) {
-        // Another keeper got there first, or the program refuses it now: not an error.
-        const r: KeeperResult = { task: d.task, target: d.target, outcome: "refused", reason: sim.error ?? "failed" };
-        this.cfg.log.info("refused in simulation", { ...r });
+      try {
+        results.push(await this.act(d));
+      } catch (e) {
+        const reason = parseError(e, [], this.client.programId)?.name ?? (e instanceof Error ? e.message : String(e));
+        const r: KeeperResult = { task: d.task, target: d.target, outcome: "failed", reason };
+        this.cfg.log.warn("failed", { ...r });
         this.cfg.on?.(r);
         results.push(r);
-        continue;
       }
-      if (this.cfg.dryRun) {
-        const r: KeeperResult = { task: d.task, target: d.target, outcome: "would send" };
-        this.cfg.log.info("dry run: would send", { ...r, unitsSimulated: sim.unitsConsumed });
-        this.cfg.on?.(r);
-        results.push(r);
-        continue;
-      }
-      const writable = d.ixs.flatMap((ix) => ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey));
-      const fee = (await this.chain.priorityFee?.(writable)) ?? 0;
-      const signature = await this.chain.send([...budgetIxs(sim.unitsConsumed, fee), ...d.ixs], [this.cfg.payer]);
-      const r: KeeperResult = { task: d.task, target: d.target, outcome: "sent", signature };
-      this.cfg.log.info("sent", { ...r, unitsSimulated: sim.unitsConsumed, priorityMicroLamports: fee });
-      this.cfg.on?.(r);
-      results.push(r);
     }
     return results;
+  }
+
+  /** Simulates one due action, then sends it (or, dry run, reports it). */
+  private async act(d: Due): Promise<KeeperResult> {
+    const sim = await this.chain.simulate([...budgetIxs(1_400_000, 0, 0), ...d.ixs], [this.cfg.payer]);
+    if (!sim.ok) {
+      // Another keeper got there first, or the program refuses it now: not an error.
+      const r: KeeperResult = { task: d.task, target: d.target, outcome: "refused", reason: sim.error ?? "failed" };
+      this.cfg.log.info("refused in simulation", { ...r });
+      this.cfg.on?.(r);
+      return r;
+    }
+    if (this.cfg.dryRun) {
+      const r: KeeperResult = { task: d.task, target: d.target, outcome: "would send" };
+      this.cfg.log.info("dry run: would send", { ...r, unitsSimulated: sim.unitsConsumed });
+      this.cfg.on?.(r);
+      return r;
+    }
+    const writable = d.ixs.flatMap((ix) => ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey));
+    const fee = (await this.chain.priorityFee?.(writable)) ?? 0;
+    const signature = await this.chain.send([...budgetIxs(sim.unitsConsumed, fee), ...d.ixs], [this.cfg.payer]);
+    const r: KeeperResult = { task: d.task, target: d.target, outcome: "sent", signature };
+    this.cfg.log.info("sent", { ...r, unitsSimulated: sim.unitsConsumed, priorityMicroLamports: fee });
+    this.cfg.on?.(r);
+    return r;
   }
 }
 

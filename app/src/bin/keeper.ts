@@ -7,7 +7,7 @@ import type { PublicKey } from "@solana/web3.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { Keeper, KEEPER_TASKS, keeperMetrics, type KeeperTask } from "../keeper.js";
-import { amount, context, fraction, pair, runWhenMain, strict, venueAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
+import { amount, context, fraction, pair, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
 import { counter, metricsRegistry, serveMetrics } from "../ops/metrics.js";
 import { runLoop, stopOnSignals } from "../ops/service.js";
 
@@ -33,14 +33,14 @@ function tasks(value: string): KeeperTask[] {
 
 async function keeper(o: KeeperOptions, mode: "run" | "once"): Promise<void> {
   const ctx = context("keeper", o);
-  const venue = await venueAccounts(ctx, o.oracle);
+  const quote = await quoteAccounts(ctx);
   const registry = metricsRegistry("keeper");
   const rounds = counter(registry, "xmargin_keeper_rounds_total", "Keeper rounds by result", ["result"] as const);
   const bot = new Keeper(ctx.client, ctx.chain, {
     payer: ctx.payer,
-    underlyingOracle: venue.underlyingOracle,
-    settlementUpdate: (u, series) => o.settlementUpdate.get(`${u}:${series}`) ?? venue.underlyingOracle(u),
-    quote: venue.quote,
+    underlyingOracle: (u) => o.oracle.get(String(u)),
+    settlementUpdate: (u, series) => o.settlementUpdate.get(`${u}:${series}`),
+    quote,
     marksRefreshFraction: o.marksRefresh,
     sweepMinimum: o.sweepMinimum,
     tasks: new Set(o.tasks),

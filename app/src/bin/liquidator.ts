@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 
 import { decodeAccount } from "../decode.js";
 import { LiquidatorBot, type BotEvent } from "../liquidator.js";
-import { context, integer, pair, publicKey, runWhenMain, strict, venueAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
+import { context, integer, pair, publicKey, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
 import { counter, gauge, histogram, metricsRegistry, serveMetrics, type Registry } from "../ops/metrics.js";
 import { runLoop, stopOnSignals } from "../ops/service.js";
 import { budgetIxs } from "../chain.js";
@@ -44,7 +44,7 @@ function botMetrics(registry: Registry): { on: (e: BotEvent) => void; scan: Retu
 
 async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> {
   const ctx = context("liquidator", o);
-  const venue = await venueAccounts(ctx, o.oracle);
+  const quote = await quoteAccounts(ctx);
   const portfolio = ctx.client.portfolio(ctx.payer.publicKey, o.index);
   if (!(await ctx.chain.account(portfolio))) {
     throw new Error(`the liquidator's portfolio ${portfolio.toBase58()} does not exist: create it with \`open-portfolio --deposit AMOUNT\``);
@@ -54,9 +54,9 @@ async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> 
   const bot = new LiquidatorBot(ctx.client, ctx.chain, {
     liquidator: ctx.payer,
     portfolio,
-    quote: venue.quote,
-    underlyingOracle: venue.underlyingOracle,
-    pullAccount: venue.pullAccount,
+    quote,
+    underlyingOracle: (u) => o.oracle.get(String(u)),
+    pullAccount: (feedHex) => o.oracle.get(feedHex),
     dryRun: o.dryRun,
     log: ctx.log,
     on,
@@ -91,7 +91,7 @@ const ASSOCIATED_TOKEN_PROGRAM = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25
 /** Opens the liquidator's portfolio when missing and deposits quote into it. */
 async function openPortfolio(o: OpenOptions): Promise<void> {
   const ctx = context("liquidator", o);
-  const venue = await venueAccounts(ctx);
+  const quote = await quoteAccounts(ctx);
   const exchange = decodeAccount("exchange", (await ctx.chain.account(ctx.client.exchange))!);
   const native = uiToNative(o.deposit, exchange.quoteDecimals, "--deposit");
   if (native <= 0n) throw new Error("--deposit: must be above zero");
@@ -99,11 +99,11 @@ async function openPortfolio(o: OpenOptions): Promise<void> {
   const owner = ctx.payer.publicKey;
   const source =
     o.source ??
-    PublicKey.findProgramAddressSync([owner.toBuffer(), venue.quote.tokenProgram.toBuffer(), venue.quote.quoteMint.toBuffer()], ASSOCIATED_TOKEN_PROGRAM)[0];
+    PublicKey.findProgramAddressSync([owner.toBuffer(), quote.tokenProgram.toBuffer(), quote.quoteMint.toBuffer()], ASSOCIATED_TOKEN_PROGRAM)[0];
   const ixs = [];
   if (!(await ctx.chain.account(portfolio))) ixs.push(await ctx.client.openPortfolioIx(owner, owner, o.index));
   ixs.push(
-    await ctx.client.depositIx({ depositor: owner, portfolio, mint: venue.quote.quoteMint, source, tokenProgram: venue.quote.tokenProgram, amount: native, quote: true }),
+    await ctx.client.depositIx({ depositor: owner, portfolio, mint: quote.quoteMint, source, tokenProgram: quote.tokenProgram, amount: native, quote: true }),
   );
   const sim = await ctx.chain.simulate([...budgetIxs(1_400_000, 0, 0), ...ixs], [ctx.payer]);
   if (!sim.ok) throw new Error(`refused in simulation: ${sim.error ?? "failed"}${sim.parsed?.account ? ` (account ${sim.parsed.account})` : ""}`);

@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { rpcChain, type Chain } from "../chain.js";
 import { isMain } from "../cli.js";
 import { PROGRAM_ID, XmarginClient } from "../client.js";
-import { decodeAccount, type RegistryAccount } from "../decode.js";
+import { decodeAccount } from "../decode.js";
 import type { QuoteAccounts } from "../liquidation.js";
 import { vaultPda } from "../pda.js";
 import { jsonLogger, LOG_LEVELS, type Logger, type LogLevel } from "./log.js";
@@ -130,41 +130,13 @@ export function context(service: string, o: CommonOptions): Context {
   return { client, connection, payer, chain: rpcChain(connection, client, payer, o.maxPriorityFee), log: jsonLogger(service, o.logLevel) };
 }
 
-/** The oracle account an oracle configuration reads: a pull feed's posted account, or a
- * legacy feed's own account. */
-export function oracleAccount(config: { kind: string; source: number[]; feedAccount: PublicKey }): PublicKey {
-  return config.kind === "pythLegacy" ? new PublicKey(Uint8Array.from(config.source)) : config.feedAccount;
-}
-
-/** The venue's quote accounts and oracle accounts, from the chain (overrides by flag). */
-export async function venueAccounts(
-  ctx: Context,
-  overrides: Map<string, PublicKey> = new Map(),
-): Promise<{ quote: QuoteAccounts; registry: RegistryAccount; underlyingOracle: (u: number) => PublicKey; pullAccount: (feedHex: string) => PublicKey }> {
+/** The venue's quote accounts (mint, vault, token program), read from the chain. Oracle
+ * accounts are not resolved here: the services read them from the registry every round. */
+export async function quoteAccounts(ctx: Context): Promise<QuoteAccounts> {
   const exchangeData = await ctx.chain.account(ctx.client.exchange);
   if (!exchangeData) throw new Error(`no exchange at ${ctx.client.exchange.toBase58()}: is --program-id right for this cluster?`);
   const exchange = decodeAccount("exchange", exchangeData);
-  const registryData = await ctx.chain.account(ctx.client.registry);
-  if (!registryData) throw new Error("the registry account does not exist");
-  const registry = decodeAccount("haircutRegistry", registryData);
   const mint = await ctx.connection.getAccountInfo(exchange.quoteMint);
   if (!mint) throw new Error(`the quote mint ${exchange.quoteMint.toBase58()} does not exist`);
-  const quote = { quoteMint: exchange.quoteMint, quoteVault: vaultPda(ctx.client.programId, ctx.client.exchange, exchange.quoteMint), tokenProgram: mint.owner };
-  const underlyingOracle = (u: number): PublicKey => {
-    const given = overrides.get(String(u));
-    if (given) return given;
-    const config = registry.underlyings[u];
-    if (!config || u >= registry.underlyingCount) throw new Error(`underlying ${u} is not listed`);
-    return oracleAccount(config.oracle);
-  };
-  const pullAccount = (feedHex: string): PublicKey => {
-    const given = overrides.get(feedHex);
-    if (given) return given;
-    const config = [...registry.collaterals, ...registry.underlyings.map((u) => ({ oracle: u.oracle }))].find(
-      (c) => Buffer.from(c.oracle.source).toString("hex") === feedHex,
-    );
-    if (!config) throw new Error(`no listed asset reads feed ${feedHex}`);
-    return oracleAccount(config.oracle);
-  };
-  return { quote, registry, underlyingOracle, pullAccount };
+  return { quoteMint: exchange.quoteMint, quoteVault: vaultPda(ctx.client.programId, ctx.client.exchange, exchange.quoteMint), tokenProgram: mint.owner };
 }
