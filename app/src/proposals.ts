@@ -258,7 +258,8 @@ export async function planProposal(
   const spec = KINDS[p.kind];
   const old = await currentParams(client, chain, p.kind, p.index);
   const next = applyEdits(spec.type, old, p.edits);
-  const changes = fieldDiff(spec.type, old, next);
+  // A new listing changes every field from nothing (its template's values included).
+  const changes = fieldDiff(spec.type, p.kind === "list-underlying" ? zeroOf(spec.type) : old, next);
   const exchangeData = await chain.account(client.exchange);
   if (!exchangeData) throw new Error("the exchange account does not exist");
   const exchange = client.decodeExchange(exchangeData);

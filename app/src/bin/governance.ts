@@ -60,7 +60,8 @@ function session(o: GovernanceOptions): Session {
   if (signer && o.authority && !signer.publicKey.equals(o.authority)) {
     throw new Error(`--authority ${o.authority.toBase58()} is not the --keypair's key ${signer.publicKey.toBase58()}`);
   }
-  return { o, client, connection, chain: rpcChain(connection, client, signer ?? authority), authority, out: (l) => console.log(l) };
+  const chain = rpcChain(connection, client, signer ?? authority, o.maxPriorityFee);
+  return { o, client, connection, chain, authority, out: (l) => console.log(l) };
 }
 
 const diffLines = (changes: FieldChange[]): string[] =>
@@ -73,13 +74,21 @@ async function submit(s: Session, what: string, ixs: TransactionInstruction[]): 
     const p = sim.parsed;
     throw new Error(`the program refuses ${what}: ${p?.name ?? sim.error ?? "failed"}${p?.message && p.message !== p.name ? ` (${p.message})` : ""}`);
   }
-  const all = [...budgetIxs(sim.unitsConsumed), ...ixs];
   if (s.o.exportUnsigned) {
+    // The instructions alone: compute-budget instructions cannot run inside a multisig's vault
+    // transaction (a CPI), and the members' tools set their own.
     const { blockhash } = await s.connection.getLatestBlockhash("confirmed");
     s.out(`unsigned transaction (${what}; fee payer and signer ${s.authority.toBase58()}; blockhash ${blockhash}), base64:`);
-    s.out(exportUnsigned(all, s.authority, blockhash));
+    s.out(exportUnsigned(ixs, s.authority, blockhash));
+    s.out(
+      "note: signed as is, the blockhash expires in about a minute; imported into a multisig it does not matter. " +
+        "A proposal's id is fixed when it is built: if another proposal lands first, build it again.",
+    );
     return;
   }
+  const writable = ixs.flatMap((ix) => ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey));
+  const fee = (await s.chain.priorityFee?.(writable)) ?? 0;
+  const all = [...budgetIxs(sim.unitsConsumed, fee), ...ixs];
   if (!s.o.yes) {
     if (!process.stdin.isTTY) throw new Error("not a terminal: pass --yes to send without the confirmation prompt");
     const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -112,7 +121,7 @@ function flags(values: string[]): number {
 }
 
 function options(cmd: Command): Command {
-  return withCommonOptions(strict(cmd))
+  return withCommonOptions(strict(cmd), false)
     .option("--authority <pubkey>", "the signing authority (default: the --keypair's key; required with --export-unsigned)", publicKey)
     .option("--export-unsigned", "print the transaction unsigned (base64) for a multisig instead of sending it", false)
     .option("--yes", "send without the confirmation prompt", false);
@@ -129,6 +138,7 @@ export function governanceProgram(): Command {
     .action(async (k: ChangeKind, o: GovernanceOptions & { index?: number; set: string[] }) => {
       const s = session(o);
       if (o.set.length === 0 && k !== "list-underlying") throw new Error("nothing to change: give --set path=value");
+      // A listing shows every field it sets (its diff is against nothing listed).
       const p = await planProposal(s.client, s.chain, { kind: k, index: o.index, edits: o.set, governance: s.authority, payer: s.authority });
       s.out(`proposal ${p.id}: ${k}${o.index === undefined ? "" : ` ${o.index}`}, executable ${new Date(Number(p.executableAt) * 1000).toISOString()} (the timelock):`);
       for (const l of diffLines(p.changes)) s.out(l);

@@ -63,14 +63,14 @@ export function pair(value: string, previous: Map<string, PublicKey> = new Map()
   return new Map(previous).set(key, publicKey(account));
 }
 
-/** Adds the common options to `cmd`. */
-export function withCommonOptions(cmd: Command): Command {
-  return cmd
+/** Adds the common options to `cmd` (`--log-level` for the services that log JSON). */
+export function withCommonOptions(cmd: Command, logs = true): Command {
+  cmd
     .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8899")
     .option("--keypair <path>", "signer keypair file (JSON array, as solana-keygen writes)", "~/.config/solana/id.json")
-    .addOption(new Option("--program-id <id>", "the xmargin program").argParser(publicKey).default(PROGRAM_ID, PROGRAM_ID.toBase58()))
-    .addOption(new Option("--log-level <level>", "least level logged").choices(LOG_LEVELS).default("info"))
-    .option("--max-priority-fee <microlamports>", "cap on the priority fee per compute unit, taken from recent fees (0: none)", integer(0, 100_000_000), 0);
+    .addOption(new Option("--program-id <id>", "the xmargin program").argParser(publicKey).default(PROGRAM_ID, PROGRAM_ID.toBase58()));
+  if (logs) cmd.addOption(new Option("--log-level <level>", "least level logged").choices(LOG_LEVELS).default("info"));
+  return cmd.option("--max-priority-fee <microlamports>", "cap on the priority fee per compute unit, taken from recent fees (0: none)", integer(0, 100_000_000), 0);
 }
 
 /** A strict command: unknown options and excess arguments are errors (exit code 1), errors
