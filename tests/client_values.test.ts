@@ -89,6 +89,11 @@ test("native amounts convert to UI units and back exactly; bad input names the f
     assert.throws(() => uiToNative(bad, 6, "--amount"), (e: unknown) => e instanceof ValueError && e.field === "--amount", bad);
   }
   assert.throws(() => nativeToUi(1n, 31), /decimals: must be an integer/);
+  assert.throws(() => uiToNative("1", -1), /decimals: must be an integer/);
+  assert.throws(() => nativeToUi(1.5, 6), /amount: not a safe integer: 1\.5/);
+  assert.throws(() => nativeToUi(1e21, 6), /amount: not a safe integer/);
+  assert.throws(() => Fx.fromBits("abc"), /I80F48 bits: not an integer/);
+  assert.throws(() => Fx.fromInt(0.5), /units: not a safe integer/);
   assert.equal(bpsToPercent(2_500), "25%");
   assert.equal(bpsToPercent(5), "0.05%");
   assert.equal(bpsToPercent(-5), "-0.05%");

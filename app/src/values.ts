@@ -21,6 +21,24 @@ export class ValueError extends Error {
   }
 }
 
+/** An integer given as bigint, BN, decimal string or safe integer number, as a bigint; the
+ * error names `field` (a float, 1e21 or "abc" is refused, never misread). */
+function integerOf(v: bigint | BN | string | number, field: string): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && !Number.isSafeInteger(v)) throw new ValueError(field, `not a safe integer: ${v}`);
+  const text = v.toString();
+  if (!/^-?\d+$/.test(text)) throw new ValueError(field, `not an integer: ${JSON.stringify(text)}`);
+  return BigInt(text);
+}
+
+/** `decimals` checked: an integer in 0..=30. */
+function checkedDecimals(decimals: number): number {
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 30) {
+    throw new ValueError("decimals", `must be an integer in 0..=30, got ${decimals}`);
+  }
+  return decimals;
+}
+
 /** ⌊a / b⌋ for b > 0 (bigint division truncates toward zero). */
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
@@ -52,7 +70,7 @@ export class Fx {
 
   /** From raw bits as the program's return data and events carry them (BN, bigint, string). */
   static fromBits(bits: bigint | BN | string | number): Fx {
-    return new Fx(BigInt(bits.toString()));
+    return new Fx(integerOf(bits, "I80F48 bits"));
   }
 
   /** From a stored I80F48 (`StoredFx`: 16 little-endian bytes, two's complement). */
@@ -66,7 +84,7 @@ export class Fx {
 
   /** An integer number of units. */
   static fromInt(units: bigint | number): Fx {
-    return new Fx(BigInt(units) << FRAC_BITS);
+    return new Fx(integerOf(units, "units") << FRAC_BITS);
   }
 
   /** A decimal string, exactly when it is a binary fraction of 48 bits or fewer, else rounded
@@ -138,16 +156,15 @@ function parseDecimal(text: string, field: string): { negative: boolean; digits:
 /** A native token amount (integer, `decimals` places) as an exact decimal string in UI units:
  * `nativeToUi(1_500_000n, 6)` is "1.5". */
 export function nativeToUi(amount: bigint | BN | number, decimals: number): string {
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 30) {
-    throw new ValueError("decimals", `must be an integer in 0..=30, got ${decimals}`);
-  }
-  const v = BigInt(amount.toString());
+  checkedDecimals(decimals);
+  const v = integerOf(amount, "amount");
   return decimalOf(v < 0n, v < 0n ? -v : v, decimals);
 }
 
 /** A UI-unit decimal string as a native amount, exactly: `uiToNative("1.5", 6)` is 1_500_000n.
  * More fraction digits than the token has is an error (never a silent rounding). */
 export function uiToNative(text: string, decimals: number, field = "amount"): bigint {
+  checkedDecimals(decimals);
   const { negative, digits, scale } = parseDecimal(text, field);
   if (scale > decimals) {
     throw new ValueError(field, `${text} has ${scale} decimal places; the token has ${decimals}`);
