@@ -21,9 +21,16 @@ pub fn ui_amount(native: u64, decimals: u8) -> String {
     format!("{grouped}.{}", fraction.trim_end_matches('0'))
 }
 
-/// A unix time (seconds) as ISO 8601 UTC, e.g. "2026-01-01T13:37:00Z". Days to a civil date
-/// by Howard Hinnant's `civil_from_days` (the proleptic Gregorian calendar).
+/// A unix time (seconds) as ISO 8601 UTC, e.g. "2026-01-01T13:37:00Z".
 pub fn iso_utc(unix: i64) -> String {
+    let (year, month, day, secs) = civil_from_unix(unix);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs % 3_600 / 60, secs % 60)
+}
+
+/// A unix time (seconds) as the UTC civil date and the seconds into its day: `(year, month,
+/// day, seconds)`. Days to a date by Howard Hinnant's `civil_from_days` (the proleptic
+/// Gregorian calendar).
+pub fn civil_from_unix(unix: i64) -> (i64, i64, i64, i64) {
     let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -34,7 +41,7 @@ pub fn iso_utc(unix: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs % 3_600 / 60, secs % 60)
+    (year, month, day, secs)
 }
 
 #[cfg(test)]

@@ -577,12 +577,16 @@ fn text_report_shows_links_offsets_and_locked() {
 /// `--expiry-days` is `--expiry-secs` in days (fractions allowed); bad counts name the flag.
 #[test]
 fn greeks_take_days_or_seconds() {
-    let greeks = |expiry: &[&str]| {
-        let mut args = vec![
-            "risk", "greeks", "--kind", "call", "--spot", "100", "--strike", "105", "--vol", "0.5", "--json",
-        ];
-        args.extend_from_slice(expiry);
-        let out = xmargin(&args);
+    let args = |expiry: &[&'static str]| {
+        let mut a =
+            vec!["risk", "greeks", "--kind", "call", "--spot", "100", "--strike", "105", "--vol", "0.5"];
+        a.extend_from_slice(expiry);
+        a
+    };
+    let greeks = |expiry: &[&'static str]| {
+        let mut a = args(expiry);
+        a.push("--json");
+        let out = xmargin(&a);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
@@ -590,47 +594,10 @@ fn greeks_take_days_or_seconds() {
     assert_eq!(greeks(&["--expiry-days", "30"]), by_secs);
     assert_eq!(greeks(&["--expiry-days", "0.5"])["expiry_secs"], 43_200);
     for bad in ["-1", "NaN", "inf"] {
-        rejected(
-            &[
-                "risk",
-                "greeks",
-                "--kind",
-                "call",
-                "--spot",
-                "1",
-                "--strike",
-                "1",
-                "--vol",
-                "0.5",
-                "--expiry-days",
-                bad,
-            ],
-            "--expiry-days",
-        );
+        rejected(&args(&["--expiry-days", bad]), "--expiry-days");
     }
-    rejected(
-        &[
-            "risk",
-            "greeks",
-            "--kind",
-            "call",
-            "--spot",
-            "1",
-            "--strike",
-            "1",
-            "--vol",
-            "0.5",
-            "--expiry-days",
-            "1",
-            "--expiry-secs",
-            "9",
-        ],
-        "cannot be used with",
-    );
-    rejected(
-        &["risk", "greeks", "--kind", "call", "--spot", "1", "--strike", "1", "--vol", "0.5"],
-        "--expiry-secs",
-    );
+    rejected(&args(&["--expiry-days", "1", "--expiry-secs", "9"]), "cannot be used with");
+    rejected(&args(&[]), "--expiry-secs");
 }
 
 /// Several books at once: each report under its file's name, or a JSON array of `{file,

@@ -27,16 +27,8 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// Unix seconds as `YYYY-MM-DD HH:00` (UTC; the inverse of [`days_from_civil`], same source).
 pub fn format_time(t: i64) -> String {
-    let z = t.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", t.rem_euclid(86_400) / 3600, t.rem_euclid(3600) / 60)
+    let (y, m, d, secs) = crate::units::civil_from_unix(t);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (or a bare `YYYY-MM-DD`) as unix seconds.
