@@ -87,9 +87,13 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
   assert.match(far.err, /the program refuses this proposal: InvalidInitialScale/);
   const exported = cli("governance", ["propose", "margin-scale", "--set", "initialScaleBps=17000", "--export-unsigned", "--authority", governance.publicKey.toBase58()]);
   assert.equal(exported.status, 0, exported.err);
-  const base64 = exported.out.trim().split("\n").pop() ?? "";
+  const lines = exported.out.trim().split("\n");
+  const base64 = lines[lines.findIndex((l) => l.endsWith("base64:")) + 1] ?? "";
   const tx = VersionedTransaction.deserialize(Buffer.from(base64, "base64"));
   assert.ok(tx.message.staticAccountKeys[0]?.equals(governance.publicKey));
+  // The instructions alone (a vault transaction cannot run compute-budget instructions).
+  assert.deepEqual(tx.message.compiledInstructions.map((ix) => tx.message.staticAccountKeys[ix.programIdIndex]?.toBase58()), [client.programId.toBase58()]);
+  assert.match(exported.out, /if another proposal lands first, build it again/);
   await net.warp(DAY);
   await publish(SOL);
   const executed = cli("governance", ["execute", "1", "--keypair", keyFile("payer", payer), "--yes"]);

@@ -8,6 +8,7 @@
 //! Usage: see `USAGE` below, or `localnet/README.md`.
 
 use std::{
+    io::Write,
     path::PathBuf,
     process::ExitCode,
     str::FromStr,
@@ -61,7 +62,7 @@ impl Args {
         };
         while let Some(flag) = argv.next() {
             if flag == "-h" || flag == "--help" {
-                println!("{USAGE}");
+                let _ = writeln!(std::io::stdout(), "{USAGE}");
                 std::process::exit(0);
             }
             const FLAGS: [&str; 5] =
@@ -79,9 +80,8 @@ impl Args {
                     Ok(ms) => args.slot_time_ms = ms,
                 },
                 "--program" => {
-                    let (id, path) = value
-                        .split_once('=')
-                        .ok_or_else(|| bad(&"expected <PROGRAM_ID>=<PATH.so>"))?;
+                    let (id, path) =
+                        value.split_once('=').ok_or_else(|| bad(&"expected <PROGRAM_ID>=<PATH.so>"))?;
                     let id = Pubkey::from_str(id).map_err(|e| bad(&e))?;
                     args.programs.push((id, PathBuf::from(path)));
                 }
@@ -237,8 +237,10 @@ fn run(args: Args) -> Result<(), String> {
     loop {
         match lifecycle_rx.recv() {
             Ok(Lifecycle::Ready) => {
-                // Tests and scripts wait for exactly this line on stdout.
-                println!(
+                // Tests and scripts wait for exactly this line on stdout (a reader that then
+                // closes the pipe must not make us panic, hence no println!).
+                let _ = writeln!(
+                    std::io::stdout(),
                     "localnet ready rpc=http://127.0.0.1:{} ws=ws://127.0.0.1:{} ({} ms)",
                     args.rpc_port,
                     args.ws_port,
@@ -252,7 +254,9 @@ fn run(args: Args) -> Result<(), String> {
                 // for that, not for its thread: dropping its runtime waits on blocking tasks
                 // that never end. State is in memory only, so exiting loses nothing else.
                 let deadline = Instant::now() + Duration::from_secs(3);
-                while let Ok(event) = lifecycle_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                while let Ok(event) =
+                    lifecycle_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                {
                     if let Lifecycle::Stopped(_) = event {
                         break;
                     }

@@ -57,7 +57,8 @@ export class Localnet {
     }
     if (this.process.exitCode !== null) return;
     const exited = new Promise((resolve) => this.process.once("exit", resolve));
-    this.process.kill("SIGINT");
+    // SIGTERM: a SIGINT can be lost when the network was started from a shell's background.
+    this.process.kill("SIGTERM");
     await exited;
   }
 
