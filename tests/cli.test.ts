@@ -4,11 +4,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+
+import { Keypair } from "@solana/web3.js";
 
 import { ROOT } from "./harness.js";
 
-function cli(bin: "keeper" | "liquidator", args: string[]) {
+function cli(bin: "keeper" | "liquidator" | "governance", args: string[]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "app/src/bin", `${bin}.ts`), ...args], { cwd: ROOT, encoding: "utf8" });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
@@ -47,6 +50,22 @@ test("bad flags and values are refused before anything runs", () => {
     assert.equal(r.status, 1, `${bin} ${args.join(" ")} exited ${r.status}: ${r.err}`);
     assert.match(r.err, message, `${bin} ${args.join(" ")}`);
   }
+});
+
+test("governance refuses a signer that is not the authority, and an export without one", () => {
+  const dir = join(ROOT, "target", "cli-test");
+  mkdirSync(dir, { recursive: true });
+  const key = join(dir, "gov.json");
+  writeFileSync(key, JSON.stringify(Array.from(Keypair.generate().secretKey)));
+  const other = Keypair.generate().publicKey.toBase58();
+  const mismatch = cli("governance", ["propose", "margin-scale", "--set", "initialScaleBps=16000", "--keypair", key, "--authority", other, "--rpc", "http://127.0.0.1:1"]);
+  assert.equal(mismatch.status, 1);
+  assert.match(mismatch.err, new RegExp(`--authority ${other} is not the --keypair's key`));
+  const exported = cli("governance", ["propose", "margin-scale", "--set", "initialScaleBps=16000", "--export-unsigned", "--rpc", "http://127.0.0.1:1"]);
+  assert.equal(exported.status, 1);
+  assert.match(exported.err, /--export-unsigned needs --authority PUBKEY/);
+  const kind = cli("governance", ["propose", "everything"]);
+  assert.match(kind.err, /argument 'kind'\. one of collateral, list-underlying, underlying, liquidation, offset-group, quote-peg, margin-scale/);
 });
 
 test("a missing keypair file is named, and nothing is sent", () => {

@@ -72,6 +72,11 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
 
   // Governance over RPC: propose, list (diff and timelock), refuse an early execution, execute.
   const govKey = keyFile("governance", governance);
+  // Not at a terminal and without --yes: shown, checked, then refused rather than assumed.
+  const unconfirmed = cli("governance", ["propose", "margin-scale", "--set", "initialScaleBps=16000", "--keypair", govKey]);
+  assert.equal(unconfirmed.status, 1);
+  assert.match(unconfirmed.out, /initialScaleBps: 0 \(0%\) -> 16000 \(160%\)/);
+  assert.match(unconfirmed.err, /not a terminal: pass --yes/);
   const proposed = cli("governance", ["propose", "margin-scale", "--set", "initialScaleBps=16000", "--keypair", govKey, "--yes"]);
   assert.equal(proposed.status, 0, proposed.err);
   assert.match(proposed.out, /initialScaleBps: 0 \(0%\) -> 16000 \(160%\)/);
