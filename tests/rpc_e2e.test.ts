@@ -124,6 +124,14 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
   assert.ok(opened.json.some((l) => l.msg === "portfolio funded" && l.deposited === "25000.5"), opened.out);
   const events: XmarginEvent[] = [];
   const subscription = net.connection.onLogs(client.programId, (l) => events.push(...decodeEvents(l.logs, client.programId)), "confirmed");
+  const seen = async (name: string) => {
+    for (let i = 0; i < 100 && !events.some((e) => e.name === name); i++) await new Promise((r) => setTimeout(r, 100));
+    return events.some((e) => e.name === name);
+  };
+  // The subscription is live once a probe's event arrives (the CLI below runs synchronously:
+  // nothing sent before the subscription is active would be seen).
+  await net.send(payer, [...marginBudgetIxs(), await client.refreshHealthIx(rich.portfolio, await accounts(rich.portfolio))]);
+  assert.ok(await seen("healthReport"), `no probe event over the websocket: ${events.map((e) => e.name).join(", ")}`);
   const healthOf = async (portfolio: PublicKey) =>
     getPortfolioHealth(client, portfolio, await accounts(portfolio), async (ixs) => {
       const sim = await net.connection.simulateTransaction(
@@ -142,7 +150,7 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
   assert.ok(!(await healthOf(thin.portfolio)).maintenanceHealth.isNegative(), "restored above maintenance");
   const p = decodePortfolioAccount((await net.connection.getAccountInfo(thin.portfolio))!.data);
   assert.ok(p.positions.filter((x) => x.active).every((x) => x.size < 1_000n), "partially liquidated");
-  for (let i = 0; i < 50 && !events.some((e) => e.name === "positionsLiquidated"); i++) await new Promise((r) => setTimeout(r, 100));
+  await seen("positionsLiquidated");
   await net.connection.removeOnLogsListener(subscription);
   const liquidated = events.find((e) => e.name === "positionsLiquidated");
   assert.ok(liquidated && liquidated.name === "positionsLiquidated", `websocket events: ${events.map((e) => e.name).join(", ")}`);
