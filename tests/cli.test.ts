@@ -43,6 +43,11 @@ test("bad flags and values are refused before anything runs", () => {
     ["keeper", ["once", "--marks-refresh", "1.5"], /expected a number in \(0, 1\]/],
     ["keeper", ["once", "--sweep-minimum", "-5"], /--sweep-minimum <native>' argument '-5' is invalid/],
     ["keeper", ["once", "--oracle", "0"], /expected KEY=ACCOUNT/],
+    ["keeper", ["once", "--oracle", "sol=11111111111111111111111111111111"], /"sol" is not an underlying index/],
+    ["keeper", ["once", "--settlement-update", "0=11111111111111111111111111111111"], /"0" is not UNDERLYING:SERIES/],
+    ["keeper", ["once", "--interval", "5"], /unknown option '--interval'/],
+    ["liquidator", ["once", "--metrics-port", "9465"], /unknown option '--metrics-port'/],
+    ["liquidator", ["run", "--oracle", "abc=11111111111111111111111111111111"], /is not an underlying index or a 32-byte feed id in hex/],
     ["keeper", ["once", "--log-level", "loud"], /Allowed choices are debug, info, warn, error/],
   ];
   for (const [bin, args, message] of cases) {

@@ -7,18 +7,20 @@ import type { PublicKey } from "@solana/web3.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { Keeper, KEEPER_TASKS, keeperMetrics, type KeeperTask } from "../keeper.js";
-import { amount, context, fraction, pair, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
+import { UNDERLYING_KEY, amount, context, fraction, pairOf, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
 import { counter, metricsRegistry, serveMetrics } from "../ops/metrics.js";
 import { runLoop, stopOnSignals } from "../ops/service.js";
 
 interface KeeperOptions extends CommonOptions {
-  interval: number;
+  /** `run` only. */
+  interval?: number;
   tasks: KeeperTask[];
   marksRefresh: number;
   sweepMinimum: bigint;
   oracle: Map<string, PublicKey>;
   settlementUpdate: Map<string, PublicKey>;
-  metricsPort: number;
+  /** `run` only. */
+  metricsPort?: number;
   dryRun: boolean;
   rounds?: number;
 }
@@ -48,7 +50,7 @@ async function keeper(o: KeeperOptions, mode: "run" | "once"): Promise<void> {
     log: ctx.log,
     on: keeperMetrics(registry),
   });
-  const server = o.metricsPort > 0 ? await serveMetrics(registry, o.metricsPort) : undefined;
+  const server = o.metricsPort ? await serveMetrics(registry, o.metricsPort) : undefined;
   ctx.log.info("keeper started", { rpc: o.rpc, programId: o.programId, payer: ctx.payer.publicKey, tasks: o.tasks, dryRun: o.dryRun, metricsPort: o.metricsPort || undefined });
   const stop = stopOnSignals(ctx.log);
   const step = async () => {
@@ -61,7 +63,7 @@ async function keeper(o: KeeperOptions, mode: "run" | "once"): Promise<void> {
     }
   };
   if (mode === "once") await step();
-  else await runLoop(step, { intervalMs: o.interval * 1_000, signal: stop.signal, log: ctx.log, maxSteps: o.rounds });
+  else await runLoop(step, { intervalMs: (o.interval ?? 1) * 1_000, signal: stop.signal, log: ctx.log, maxSteps: o.rounds });
   server?.close();
   ctx.log.info("keeper stopped");
 }
@@ -74,10 +76,14 @@ export function keeperProgram(): Command {
       .addOption(new Option("--tasks <list>", `comma-separated tasks (${KEEPER_TASKS.join(",")})`).argParser(tasks).default([...KEEPER_TASKS], "all"))
       .option("--marks-refresh <fraction>", "re-mark at this fraction of the largest mark age or drift", fraction, 0.5)
       .addOption(new Option("--sweep-minimum <native>", "least accrued fee worth a sweep, quote native units").argParser(amount).default(1n, "1"))
-      .addOption(new Option("--oracle <underlying=account>", "oracle account of an underlying (repeatable)").argParser(pair).default(new Map(), "the registry's"))
+      .addOption(
+        new Option("--oracle <underlying=account>", "oracle account of an underlying (repeatable)")
+          .argParser(pairOf(UNDERLYING_KEY, "an underlying index"))
+          .default(new Map(), "the registry's"),
+      )
       .addOption(
         new Option("--settlement-update <underlying:series=account>", "where the price update at a series' expiry was posted (repeatable)")
-          .argParser(pair)
+          .argParser(pairOf(/^\d{1,3}:\d{1,2}$/, "UNDERLYING:SERIES"))
           .default(new Map(), "the oracle account"),
       );
     withServiceOptions(cmd, mode, 15).action((o: KeeperOptions) => keeper(o, mode));

@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 
 import { decodeAccount } from "../decode.js";
 import { LiquidatorBot, type BotEvent } from "../liquidator.js";
-import { context, integer, pair, publicKey, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
+import { context, integer, pairOf, publicKey, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
 import { counter, gauge, histogram, metricsRegistry, serveMetrics, type Registry } from "../ops/metrics.js";
 import { runLoop, stopOnSignals } from "../ops/service.js";
 import { budgetIxs } from "../chain.js";
@@ -15,9 +15,11 @@ import { nativeToUi, uiToNative } from "../values.js";
 
 interface LiquidatorOptions extends CommonOptions {
   index: number;
-  interval: number;
+  /** `run` only. */
+  interval?: number;
   oracle: Map<string, PublicKey>;
-  metricsPort: number;
+  /** `run` only. */
+  metricsPort?: number;
   dryRun: boolean;
   rounds?: number;
 }
@@ -61,7 +63,7 @@ async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> 
     log: ctx.log,
     on,
   });
-  const server = o.metricsPort > 0 ? await serveMetrics(registry, o.metricsPort) : undefined;
+  const server = o.metricsPort ? await serveMetrics(registry, o.metricsPort) : undefined;
   ctx.log.info("liquidator started", { rpc: o.rpc, programId: o.programId, liquidator: ctx.payer.publicKey, portfolio, dryRun: o.dryRun, metricsPort: o.metricsPort || undefined });
   const stop = stopOnSignals(ctx.log);
   const step = async () => {
@@ -75,7 +77,7 @@ async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> 
     }
   };
   if (mode === "once") await step();
-  else await runLoop(step, { intervalMs: o.interval * 1_000, signal: stop.signal, log: ctx.log, maxSteps: o.rounds });
+  else await runLoop(step, { intervalMs: (o.interval ?? 1) * 1_000, signal: stop.signal, log: ctx.log, maxSteps: o.rounds });
   server?.close();
   ctx.log.info("liquidator stopped");
 }
@@ -119,7 +121,7 @@ export function liquidatorProgram(): Command {
       .option("--index <n>", "the liquidator's portfolio index", integer(0, 65_535), 0)
       .addOption(
         new Option("--oracle <key=account>", "oracle account of an underlying (0=ACCOUNT) or pull feed (HEX=ACCOUNT), repeatable")
-          .argParser(pair)
+          .argParser(pairOf(/^(?:\d{1,3}|[0-9a-f]{64})$/, "an underlying index or a 32-byte feed id in hex"))
           .default(new Map(), "the registry's"),
       );
     withServiceOptions(cmd, mode, 5).action((o: LiquidatorOptions) => serve(o, mode));

@@ -63,6 +63,19 @@ export function pair(value: string, previous: Map<string, PublicKey> = new Map()
   return new Map(previous).set(key, publicKey(account));
 }
 
+/** `pair` whose key must match `key` (described by `what`): a typo is an error, never an
+ * override silently unused. */
+export function pairOf(key: RegExp, what: string) {
+  return (value: string, previous: Map<string, PublicKey> = new Map()): Map<string, PublicKey> => {
+    const k = value.split("=")[0] ?? "";
+    if (!key.test(k)) throw new InvalidArgumentError(`${JSON.stringify(k)} is not ${what}`);
+    return pair(value, previous);
+  };
+}
+
+/** An underlying index (0..=255). */
+export const UNDERLYING_KEY = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** Adds the common options to `cmd` (`--log-level` for the services that log JSON). */
 export function withCommonOptions(cmd: Command, logs = true): Command {
   cmd
@@ -81,11 +94,14 @@ export function strict(cmd: Command): Command {
 
 /** The options of a long-running service's `run` / `once` commands. */
 export function withServiceOptions(cmd: Command, mode: "run" | "once", defaultIntervalSecs: number): Command {
-  cmd
-    .option("--interval <seconds>", "pause between rounds", integer(1, 86_400), defaultIntervalSecs)
-    .option("--metrics-port <port>", "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)", integer(0, 65_535), 0)
-    .option("--dry-run", "decide and log, send nothing", false);
-  if (mode === "run") cmd.option("--rounds <n>", "stop after n rounds", integer(1));
+  cmd.option("--dry-run", "decide and log, send nothing", false);
+  // A single round has no pause, no round count, and nothing for a scraper to read.
+  if (mode === "run") {
+    cmd
+      .option("--interval <seconds>", "pause between rounds", integer(1, 86_400), defaultIntervalSecs)
+      .option("--rounds <n>", "stop after n rounds", integer(1))
+      .option("--metrics-port <port>", "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)", integer(0, 65_535), 0);
+  }
   return cmd;
 }
 
