@@ -24,7 +24,7 @@ import {
   type HaircutArg,
   type OracleConfigArg,
 } from "../app/src/index.js";
-import { adaptiveUnderlying, flatHaircut, marketParams, oracleConfig } from "./fixtures.js";
+import { adaptiveUnderlying, exchangeParams, flatHaircut, marketParams, oracleConfig } from "./fixtures.js";
 import { Sandbox, healthNumbers, recordCu } from "./harness.js";
 
 const client = new XmarginClient();
@@ -60,16 +60,9 @@ async function venue(): Promise<Venue> {
   const usdc = sb.createMint(6);
   sb.send(
     [
-      await client.initializeExchangeIx({
-        payer: sb.payer.publicKey,
-        upgradeAuthority: sb.upgradeAuthority.publicKey,
-        quoteMint: usdc,
-        governance: governance.publicKey,
-        guardian: guardian.publicKey,
-        timelockDelaySecs: DAY,
-        quoteDepositCap: 10n ** 15n,
-        maxWeightStepBps: 2_500,
-      }),
+      await client.initializeExchangeIx(
+        exchangeParams({ payer: sb.payer.publicKey, upgradeAuthority: sb.upgradeAuthority.publicKey, quoteMint: usdc, governance, guardian }, DAY),
+      ),
     ],
     [sb.upgradeAuthority],
   );

@@ -9,6 +9,7 @@ import {
   OracleKind,
   sponsoredFeedAccount,
   type HaircutArg,
+  type InitializeExchangeParams,
   type OracleConfigArg,
   type UnderlyingConfigArg,
   type XmarginClient,
@@ -92,20 +93,31 @@ export function flatHaircut(initial: number, maintenance: number): HaircutArg {
 
 /** A fresh exchange (6-decimal USDC quote, one-day timelock, 25% weight step) with its
  * governance and guardian keys, and readers of its exchange and registry accounts. */
+/** `initialize_exchange`'s parameters as the suites create every exchange: a 10^15 native
+ * quote cap and a 25% weight step per change. */
+export function exchangeParams(
+  p: { payer: PublicKey; upgradeAuthority: PublicKey; quoteMint: PublicKey; governance: Keypair; guardian: Keypair },
+  timelockDelaySecs: number,
+): InitializeExchangeParams {
+  return {
+    payer: p.payer,
+    upgradeAuthority: p.upgradeAuthority,
+    quoteMint: p.quoteMint,
+    governance: p.governance.publicKey,
+    guardian: p.guardian.publicKey,
+    timelockDelaySecs,
+    quoteDepositCap: 10n ** 15n,
+    maxWeightStepBps: 2_500,
+  };
+}
+
 export async function governedExchange(sb: Sandbox, client: XmarginClient, timelockDelaySecs: number) {
   const governance = sb.fundedKeypair();
   const guardian = sb.fundedKeypair();
   const usdc = sb.createMint(6);
-  const init = await client.initializeExchangeIx({
-    payer: sb.payer.publicKey,
-    upgradeAuthority: sb.upgradeAuthority.publicKey,
-    quoteMint: usdc,
-    governance: governance.publicKey,
-    guardian: guardian.publicKey,
-    timelockDelaySecs,
-    quoteDepositCap: 10n ** 15n,
-    maxWeightStepBps: 2_500,
-  });
+  const init = await client.initializeExchangeIx(
+    exchangeParams({ payer: sb.payer.publicKey, upgradeAuthority: sb.upgradeAuthority.publicKey, quoteMint: usdc, governance, guardian }, timelockDelaySecs),
+  );
   sb.send([init], [sb.upgradeAuthority]);
   const exchange = async () => {
     const ex = await client.fetchExchange((k) => sb.accountData(k));

@@ -15,6 +15,7 @@ import { Keypair, PublicKey, TransactionInstruction, TransactionMessage, Version
 
 import {
   XmarginClient,
+  associatedTokenAccount,
   decodeEvents,
   decodeMarket,
   decodePortfolioAccount,
@@ -25,7 +26,7 @@ import {
 } from "../app/src/index.js";
 import { ROOT } from "./harness.js";
 import { Localnet } from "../scripts/localnet/ledger.js";
-import { DAY, SOL_PRICE as SOL, SPL, associatedTokenAccount, seedVenue } from "../scripts/localnet/venue.js";
+import { DAY, SOL_PRICE as SOL, SPL, seedVenue } from "../scripts/localnet/venue.js";
 
 const PORT = 18_899; // not 8899: an operator's own local network may be running there
 const WORK = join(ROOT, "target", "rpc-e2e");

@@ -8,8 +8,8 @@ import anchor, { type IdlAccounts, type IdlEvents } from "@anchor-lang/core";
 import { PublicKey } from "@solana/web3.js";
 import type BN from "bn.js";
 
-import idlJson from "./idl/xmargin.json" with { type: "json" };
 import type { Xmargin } from "./idl/xmargin.js";
+import { RAW_IDL, camelCase, idlType, isPadding, lowerFirst, type RawField, type RawType } from "./idl_types.js";
 import { pausedActions, type PauseFlagName } from "./state.js";
 import { PERP_INSTRUMENT } from "./trading.js";
 import { Fx, ValueError } from "./values.js";
@@ -111,24 +111,7 @@ export type RiskChangeAccount = DecodedAccount<"riskChange">;
 
 // ---- The IDL-driven conversion ----
 
-type RawType = string | { array: [RawType, number] } | { vec: RawType } | { option: RawType } | { defined: { name: string } };
-type RawField = { name: string; type: RawType };
-type RawTypeDef = {
-  name: string;
-  type: { kind: "struct"; fields?: RawField[] } | { kind: "enum"; variants: { name: string; fields?: RawField[] }[] };
-};
-type RawIdl = {
-  address: string;
-  accounts: { name: string; discriminator: number[] }[];
-  events: { name: string; discriminator: number[] }[];
-  types: RawTypeDef[];
-};
-
-const RAW = idlJson as unknown as RawIdl;
-const TYPES = new Map(RAW.types.map((t) => [t.name, t]));
-const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
-const camel = (s: string) => s.replace(/^_+/, "").replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-const dropped = (raw: string) => raw.startsWith("_") || raw === "reserved" || raw === "padding";
+const RAW = RAW_IDL;
 
 function convertType(t: RawType, v: unknown, owner: string, field: string): unknown {
   if (typeof t === "string") {
@@ -153,15 +136,15 @@ function convertField(owner: string, f: RawField, v: unknown): unknown {
 function convertFields(owner: string, fields: RawField[], v: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
-    if (dropped(f.name)) continue;
-    out[camel(f.name)] = convertField(owner, f, v[f.name] ?? v[camel(f.name)]);
+    if (isPadding(f.name)) continue;
+    out[camelCase(f.name)] = convertField(owner, f, v[f.name] ?? v[camelCase(f.name)]);
   }
   return out;
 }
 
 function convertDefined(name: string, v: unknown): unknown {
   if (name === "StoredFx") return Fx.fromStored(v as { bits: number[] });
-  const def = TYPES.get(name);
+  const def = idlType(name);
   if (!def) throw new ValueError(name, "type not in the IDL");
   if (def.type.kind === "struct") return convertFields(name, def.type.fields ?? [], v as Record<string, unknown>);
   // An enum value as Anchor decodes it: `{ Variant: { ...fields } }`.

@@ -56,11 +56,9 @@ export function oracleAccounts(
   return out;
 }
 
-const TWO_POW_48 = 2 ** 48;
-
 /** An I80F48 value (raw bits) as the nearest float, for charts and logs only (`Fx` is exact). */
 export function fxBitsToNumber(bits: BN): number {
-  return Number(BigInt(bits.toString())) / TWO_POW_48;
+  return Fx.fromBits(bits).toNumber();
 }
 
 const HEALTH_FIELDS = [

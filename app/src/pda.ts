@@ -27,6 +27,14 @@ export function sponsoredFeedAccount(feedId: Buffer, shard = 0): PublicKey {
   return PublicKey.findProgramAddressSync([shardBytes, feedId], PYTH_PUSH_ORACLE)[0];
 }
 
+export const ASSOCIATED_TOKEN_PROGRAM_ID = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/** The associated token account of `owner` for `mint` under `tokenProgram` (where wallets
+ * keep their tokens). */
+export function associatedTokenAccount(owner: PublicKey, mint: PublicKey, tokenProgram: PublicKey = TOKEN_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([owner.toBuffer(), tokenProgram.toBuffer(), mint.toBuffer()], ASSOCIATED_TOKEN_PROGRAM_ID)[0];
+}
+
 /** The upgradeable loader's ProgramData account of `programId`. */
 export function programDataPda(programId: PublicKey): PublicKey {
   return PublicKey.findProgramAddressSync([programId.toBuffer()], BPF_LOADER_UPGRADEABLE)[0];

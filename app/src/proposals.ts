@@ -12,7 +12,7 @@ import { budgetIxs, chainNow, type Chain } from "./chain.js";
 import { camelize, type RiskChangeArg } from "./state.js";
 import type { XmarginClient } from "./client.js";
 import { decodeRiskChange } from "./decode.js";
-import idlJson from "./idl/xmargin.json" with { type: "json" };
+import { camelCase, idlType, isPadding, structFields, type RawField, type RawType } from "./idl_types.js";
 import { bpsToPercent, Fx, ValueError } from "./values.js";
 
 /** The change kinds of `propose_risk_change`, as the CLI names them. */
@@ -42,14 +42,6 @@ const KIND_BY_CODE: Record<string, ChangeKind> = {
   quotePeg: "quote-peg",
   marginScale: "margin-scale",
 };
-
-type RawType = string | { array: [RawType, number] } | { defined: { name: string } } | { option: RawType } | { vec: RawType };
-type RawField = { name: string; type: RawType };
-const TYPES = new Map(
-  (idlJson as unknown as { types: { name: string; type: { kind: string; fields?: RawField[] } }[] }).types.map((t) => [t.name, t.type]),
-);
-const camel = (s: string) => s.replace(/^_+/, "").replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-const padding = (raw: string) => raw.startsWith("_") || raw === "reserved" || raw === "padding";
 
 const RANGES: Record<string, [bigint, bigint]> = {
   u8: [0n, 255n],
@@ -103,10 +95,9 @@ function walk(typeName: string, path: string[]): RawType {
       if (!Number.isInteger(i) || i < 0 || i >= length) throw new ValueError([...seen, part].join("."), `expected an index in 0..${length - 1}`);
       t = element;
     } else if (typeof t === "object" && "defined" in t) {
-      const def = TYPES.get(t.defined.name);
-      const fields = (def?.fields ?? []).filter((f) => !padding(f.name));
-      const field = fields.find((f) => camel(f.name) === part);
-      if (!field) throw new ValueError([...seen, part].join(".") || part, `unknown field; ${t.defined.name} has ${fields.map((f) => camel(f.name)).join(", ")}`);
+      const fields: RawField[] = structFields(t.defined.name).filter((f) => !isPadding(f.name));
+      const field: RawField | undefined = fields.find((f) => camelCase(f.name) === part);
+      if (!field) throw new ValueError([...seen, part].join(".") || part, `unknown field; ${t.defined.name} has ${fields.map((f) => camelCase(f.name)).join(", ")}`);
       t = field.type;
     } else {
       throw new ValueError([...seen, part].join("."), "is a single value, not a structure");
@@ -161,10 +152,10 @@ function show(path: string, v: unknown): string {
 export function fieldDiff(typeName: string, old: unknown, next: unknown, prefix = ""): FieldChange[] {
   const out: FieldChange[] = [];
   const visit = (t: RawType, a: unknown, b: unknown, path: string) => {
-    if (typeof t === "object" && "defined" in t && TYPES.get(t.defined.name)?.kind === "struct") {
-      for (const f of TYPES.get(t.defined.name)?.fields ?? []) {
-        if (padding(f.name)) continue;
-        const k = camel(f.name);
+    if (typeof t === "object" && "defined" in t && idlType(t.defined.name)?.type.kind === "struct") {
+      for (const f of structFields(t.defined.name)) {
+        if (isPadding(f.name)) continue;
+        const k = camelCase(f.name);
         visit(f.type, (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
       }
     } else if (typeof t === "object" && "array" in t && t.array[0] !== "u8") {
@@ -220,8 +211,7 @@ function zeroOf(typeName: string): unknown {
     if (typeof t === "string") return t === "u64" || t === "i64" ? new BN(0) : t === "pubkey" ? PublicKey.default : t === "bool" ? false : 0;
     if ("array" in t) return Array.from({ length: t.array[1] }, () => zero(t.array[0]));
     if ("defined" in t) {
-      const def = TYPES.get(t.defined.name);
-      return Object.fromEntries((def?.fields ?? []).map((f) => [camel(f.name), zero(f.type)]));
+      return Object.fromEntries(structFields(t.defined.name).map((f) => [camelCase(f.name), zero(f.type)]));
     }
     return null;
   };

@@ -4,6 +4,8 @@ import { PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
 
 import type { Xmargin } from "./idl/xmargin.js";
+import { camelCase } from "./idl_types.js";
+import { Fx } from "./values.js";
 
 /** Bits of `Exchange.pauseFlags` (programs/xmargin/src/state/exchange.rs `pause`). */
 export const PauseFlag = {
@@ -176,11 +178,7 @@ export function storedFxZero(): StoredFx {
  * for dashboards.
  */
 export function i80f48ToNumber(value: StoredFx | number[] | Uint8Array): number {
-  const bytes = "bits" in value ? value.bits : value;
-  let v = 0n;
-  for (let i = 15; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i] ?? 0);
-  if (v >= 1n << 127n) v -= 1n << 128n;
-  return Number(v) / 2 ** 48;
+  return Fx.fromStored(value).toNumber();
 }
 
 /** The adaptive volatility estimate of an underlying, as fractions (0.6 = 60%). */
@@ -214,15 +212,12 @@ export interface PortfolioState {
 /** The raw account coder's output keeps Rust's snake_case names. */
 export type RawCollateral = Record<string, unknown>;
 
-function camel(key: string): string {
-  return key.replace(/^_+/, "").replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
 
 /** Recursively renames snake_case keys to the IDL's camelCase (values untouched). */
 export function camelize<T>(value: unknown): T {
   if (Array.isArray(value)) return value.map((v) => camelize(v)) as T;
   if (value && typeof value === "object" && value.constructor === Object) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), camelize(v)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [camelCase(k), camelize(v)])) as T;
   }
   return value as T;
 }

@@ -346,7 +346,6 @@ export async function sweepFeesIx(
     .instruction();
 }
 
-const healthOf = decodeHealthView;
 
 /**
  * The taker's margin before and after a prospective trade, as the program computes it: the
@@ -366,11 +365,11 @@ export async function quoteTrade(
   simulate: Simulate,
   keeper: TransactionInstruction[] = [],
 ): Promise<{ before: PortfolioHealth; after: PortfolioHealth }> {
-  const before = healthOf(
+  const before = decodeHealthView(
     client,
     await simulate([...marginBudgetIxs(), ...keeper, await client.refreshHealthIx(trade.taker, healthBefore)]),
   );
-  const after = healthOf(
+  const after = decodeHealthView(
     client,
     await simulate([
       ...marginBudgetIxs(),

@@ -11,9 +11,9 @@ import { parseArgs } from "node:util";
 
 import { Keypair } from "@solana/web3.js";
 
-import { PROGRAM_ID } from "../../app/src/index.js";
+import { PROGRAM_ID, associatedTokenAccount } from "../../app/src/index.js";
 import { Localnet, ROOT } from "./ledger.js";
-import { SPL, associatedTokenAccount, seedVenue } from "./venue.js";
+import { SPL, seedVenue } from "./venue.js";
 
 const DIR = join(ROOT, "target", "localnet");
 const KEYS = join(DIR, "keys");

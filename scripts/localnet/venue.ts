@@ -7,6 +7,7 @@ import { Keypair, PublicKey } from "@solana/web3.js";
 import {
   PERP_INSTRUMENT,
   XmarginClient,
+  associatedTokenAccount,
   createMarketIx,
   decodePositions,
   marginBudgetIxs,
@@ -14,14 +15,13 @@ import {
   tradeIx,
   underlyingAccounts,
 } from "../../app/src/index.js";
-import { adaptiveUnderlying, marketParams } from "../../tests/fixtures.js";
+import { adaptiveUnderlying, exchangeParams, marketParams } from "../../tests/fixtures.js";
 import type { Localnet } from "./ledger.js";
 
 export const DAY = 86_400;
 /** SOL at 150 USDC (oracle mantissa at exponent −6: quote native units per SOL). */
 export const SOL_PRICE = 150_000_000n;
 export const SPL = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-const ASSOCIATED_TOKEN_PROGRAM = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 export interface VenueKeys {
   /** The program's upgrade authority (creates the exchange). */
@@ -35,26 +35,13 @@ export interface Trader {
   portfolio: PublicKey;
 }
 
-/** The associated token account of `owner` for `mint` (where wallets keep tokens). */
-export function associatedTokenAccount(owner: PublicKey, mint: PublicKey, tokenProgram = SPL): PublicKey {
-  return PublicKey.findProgramAddressSync([owner.toBuffer(), tokenProgram.toBuffer(), mint.toBuffer()], ASSOCIATED_TOKEN_PROGRAM)[0];
-}
 
 export async function seedVenue(net: Localnet, keys: VenueKeys, client = new XmarginClient()) {
   const { authority, governance, guardian } = keys;
   for (const k of [authority, governance, guardian]) await net.fund(k.publicKey);
   const usdc = await net.createMint(6, authority.publicKey, SPL);
   await net.send(authority, [
-    await client.initializeExchangeIx({
-      payer: authority.publicKey,
-      upgradeAuthority: authority.publicKey,
-      quoteMint: usdc,
-      governance: governance.publicKey,
-      guardian: guardian.publicKey,
-      timelockDelaySecs: DAY,
-      quoteDepositCap: 10n ** 15n,
-      maxWeightStepBps: 2_500,
-    }),
+    await client.initializeExchangeIx(exchangeParams({ payer: authority.publicKey, upgradeAuthority: authority.publicKey, quoteMint: usdc, governance, guardian }, DAY)),
   ]);
   const feed = Buffer.alloc(32, 0x61);
   const oracle = sponsoredFeedAccount(feed);
@@ -109,3 +96,4 @@ export async function seedVenue(net: Localnet, keys: VenueKeys, client = new Xma
 
   return { client, usdc, feed, oracle, publish, exchange, accounts, trader, buyPerp };
 }
+

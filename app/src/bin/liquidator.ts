@@ -6,6 +6,7 @@ import { PublicKey } from "@solana/web3.js";
 import { Command, Option } from "commander";
 
 import { decodeAccount } from "../decode.js";
+import { associatedTokenAccount } from "../pda.js";
 import { LiquidatorBot, type BotEvent } from "../liquidator.js";
 import { context, integer, pairOf, publicKey, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
 import { counter, gauge, histogram, metricsRegistry, serveMetrics, type Registry } from "../ops/metrics.js";
@@ -88,7 +89,6 @@ interface OpenOptions extends CommonOptions {
   source?: PublicKey;
 }
 
-const ASSOCIATED_TOKEN_PROGRAM = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 /** Opens the liquidator's portfolio when missing and deposits quote into it. */
 async function openPortfolio(o: OpenOptions): Promise<void> {
@@ -101,7 +101,7 @@ async function openPortfolio(o: OpenOptions): Promise<void> {
   const owner = ctx.payer.publicKey;
   const source =
     o.source ??
-    PublicKey.findProgramAddressSync([owner.toBuffer(), quote.tokenProgram.toBuffer(), quote.quoteMint.toBuffer()], ASSOCIATED_TOKEN_PROGRAM)[0];
+    associatedTokenAccount(owner, quote.quoteMint, quote.tokenProgram);
   const ixs = [];
   if (!(await ctx.chain.account(portfolio))) ixs.push(await ctx.client.openPortfolioIx(owner, owner, o.index));
   ixs.push(
