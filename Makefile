@@ -7,7 +7,9 @@ CARGO := cargo
 # CI and the README's timings use these; a warm run skips every install.
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test localnet localnet-build clean
+WASM := app/wasm/xmargin_engine.wasm
+
+.PHONY: wasm demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test localnet localnet-build clean
 
 ## The main job: the compiled program in an in-process SVM, an exchange, its state.
 ## The builds' output goes to target/demo-build.log (shown only when a build fails), so the
@@ -56,10 +58,18 @@ unit:
 rust-svm: sbf
 	$(CARGO) test --locked -p xmargin-litesvm-tests
 
+## app/wasm/xmargin_engine.wasm: the program's `refresh_health` (crates/wasm) for the TS
+## client's `computeHealth`; cargo decides whether anything changed (own target dir: a
+## wasm32 build must not evict the host or sBPF caches).
+wasm: setup-rust
+	$(CARGO) build --locked -q --release -p xmargin-wasm --target wasm32-unknown-unknown --target-dir target/wasm
+	@mkdir -p app/wasm
+	@cp target/wasm/wasm32-unknown-unknown/release/xmargin_wasm.wasm $(WASM)
+
 ts-typecheck: setup-node sbf
 	npx tsc -p tsconfig.json --noEmit
 
-ts-test: setup-node sbf localnet-build
+ts-test: setup-node sbf wasm localnet-build
 	npm test
 
 ## The local network's binary (localnet/: surfpool-core on LiteSVM, a cargo workspace of its

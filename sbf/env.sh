@@ -14,11 +14,14 @@ sbf_ensure_toolchain() {
   if rustup run "$SBF_TOOLCHAIN" rustc --version >/dev/null 2>&1 &&
      [[ -d "$(rustup run "$SBF_TOOLCHAIN" rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]] &&
      rustup component list --toolchain "$SBF_TOOLCHAIN" --installed 2>/dev/null | grep -q '^clippy' &&
-     rustup component list --toolchain "$SBF_TOOLCHAIN" --installed 2>/dev/null | grep -q '^rustfmt'; then
+     rustup component list --toolchain "$SBF_TOOLCHAIN" --installed 2>/dev/null | grep -q '^rustfmt' &&
+     rustup target list --toolchain "$SBF_TOOLCHAIN" --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown'; then
     return
   fi
-  log "installing $SBF_TOOLCHAIN (rust-src, rustfmt, clippy)"
-  rustup toolchain install "$SBF_TOOLCHAIN" --profile minimal -c rust-src -c rustfmt -c clippy
+  # wasm32-unknown-unknown: the risk engine shipped in the TS package (crates/wasm).
+  log "installing $SBF_TOOLCHAIN (rust-src, rustfmt, clippy, wasm32 target)"
+  rustup toolchain install "$SBF_TOOLCHAIN" --profile minimal -c rust-src -c rustfmt -c clippy \
+    -t wasm32-unknown-unknown
 }
 
 # sbpf-linker: the bitcode linker that turns LLVM's BPF output into an sBPF v3 ELF. It is

@@ -326,6 +326,12 @@ export function svmChain(sb: Sandbox, known: PublicKey[], onSend?: (landed: Land
     programAccounts,
     portfolios: () => programAccounts("portfolio"),
     account: (address) => sb.accountData(address),
+    async accounts(addresses) {
+      return addresses.map((address) => {
+        const a = sb.getAccount(address);
+        return a && { address, owner: new PublicKey(a.programAddress), lamports: a.lamports, executable: a.executable, data: a.data };
+      });
+    },
     async simulate(ixs, signers) {
       // As `rpcChain`: signatures not required to look.
       const r = sb.simulateUnsigned(ixs, signers);

@@ -14,6 +14,7 @@ import {
 
 import { rpcAccountSource, type XmarginClient } from "./client.js";
 import { accountDiscriminator, type AccountName } from "./decode.js";
+import type { RawAccount } from "./engine.js";
 import { parseError, type ParsedError } from "./errors.js";
 
 /** The outcome of a simulated transaction. */
@@ -34,6 +35,9 @@ export interface Chain {
   /** Every portfolio (`programAccounts("portfolio")`). */
   portfolios(): Promise<{ address: PublicKey; data: Uint8Array }[]>;
   account(address: PublicKey): Promise<Uint8Array | null>;
+  /** Several accounts whole (owner, lamports, data), in order; `null` for a missing one:
+   * what the local health engine (`computeHealth`) reads. */
+  accounts(addresses: PublicKey[]): Promise<(RawAccount | null)[]>;
   /** Simulates with the signers' signatures, or without signature verification. */
   simulate(ixs: TransactionInstruction[], signers: Keypair[]): Promise<Simulation>;
   send(ixs: TransactionInstruction[], signers: Keypair[]): Promise<string>;
@@ -85,6 +89,18 @@ export function rpcChain(connection: Connection, client: XmarginClient, payer: K
     programAccounts,
     portfolios: () => programAccounts("portfolio"),
     account: rpcAccountSource(connection),
+    async accounts(addresses) {
+      const out: (RawAccount | null)[] = [];
+      // getMultipleAccounts takes at most 100 addresses.
+      for (let i = 0; i < addresses.length; i += 100) {
+        const chunk = addresses.slice(i, i + 100);
+        const infos = await connection.getMultipleAccountsInfo(chunk, "confirmed");
+        infos.forEach((a, j) =>
+          out.push(a && { address: chunk[j]!, owner: a.owner, lamports: a.lamports, executable: a.executable, data: new Uint8Array(a.data) }),
+        );
+      }
+      return out;
+    },
     async simulate(ixs) {
       // Unsigned: the node replaces the blockhash and skips signature checks.
       const tx = compile(ixs, PublicKey.default.toBase58());

@@ -32,6 +32,11 @@ export function errorCode(name: string): number {
   return info.code;
 }
 
+/** The name of a custom error code raised in xmargin: its own (IDL) or Anchor's framework's. */
+export function customErrorName(code: number): string | undefined {
+  return byCode.get(code)?.name ?? anchorNames.get(code);
+}
+
 /** A failed transaction, parsed. */
 export interface ParsedError {
   /** Who raised it: xmargin (its IDL errors), Anchor's framework checks in xmargin (account

@@ -1,0 +1,203 @@
+// The program's own health computation, in WebAssembly (crates/wasm): `refresh_health`'s
+// account validation and handler, compiled from the program's source, run on account bytes
+// the caller fetched. Its numbers are the chain's, bit for bit (tests/engine.test.ts compares
+// them with simulated `refresh_health` on random books); no risk math is written in TS.
+//
+// The module is plain WebAssembly with a C ABI (crates/wasm/src/lib.rs documents the framing);
+// it loads the same way in Node and in a browser.
+import { PublicKey, SYSVAR_CLOCK_PUBKEY } from "@solana/web3.js";
+
+import type { XmarginClient } from "./client.js";
+import { customErrorName } from "./errors.js";
+import type { PortfolioHealth } from "./health.js";
+import { Fx } from "./values.js";
+
+/** An account as the chain serves it (what `getMultipleAccountsInfo` returns, with its address). */
+export interface RawAccount {
+  address: PublicKey;
+  owner: PublicKey;
+  lamports: bigint | number;
+  executable: boolean;
+  data: Uint8Array;
+}
+
+/** The program refused to compute (as `refresh_health` would fail on chain): its error. */
+export class EngineRefusal extends Error {
+  constructor(
+    /** The `ProgramError` code: a custom code (xmargin's are 6000 + index, Anchor's below
+     * 6000), or a runtime error's encoding. */
+    readonly code: bigint,
+    /** The error's name: the IDL's (`MarksTooOld`), Anchor's, or the runtime's
+     * (`InvalidAccountOwner`). */
+    readonly errorName: string,
+  ) {
+    super(`refresh_health refused: ${errorName}`);
+    this.name = "EngineRefusal";
+  }
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  xm_alloc(len: number): number;
+  xm_free(ptr: number, len: number): void;
+  xm_refresh_health(ptr: number, len: number): number;
+}
+
+const MAGIC = new TextEncoder().encode("XMH1");
+const VIEW_FIELDS = [
+  "equity",
+  "initialHealth",
+  "maintenanceHealth",
+  "initialRequirement",
+  "maintenanceRequirement",
+  "initialOffsetCredit",
+  "maintenanceOffsetCredit",
+] as const;
+
+/** Where the package keeps the module: `wasm/` beside `src/` and `dist/`. */
+export const ENGINE_WASM_URL = new URL("../wasm/xmargin_engine.wasm", import.meta.url);
+
+/** The engine: one WebAssembly instance. Calls are synchronous and cheap (~1 ms for a
+ * 32-position book); one instance serves any number of portfolios. */
+export class HealthEngine {
+  private exports: Exports;
+
+  private constructor(private readonly module: WebAssembly.Module) {
+    this.exports = HealthEngine.instantiate(module);
+  }
+
+  /** Loads the module: from `source` (bytes, or a URL to read or fetch), else from the
+   * package's own `wasm/xmargin_engine.wasm`. */
+  static async load(source: Uint8Array | URL | string = ENGINE_WASM_URL): Promise<HealthEngine> {
+    const bytes = source instanceof Uint8Array ? source : await readBytes(typeof source === "string" ? new URL(source) : source);
+    return new HealthEngine(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
+  }
+
+  /** The module's imports are those of crates it links for other targets' sake (the zk-token
+   * SDK's JS bindings, a JS random source): none lies on the health path. Each is given a
+   * function that throws, so a call would be an error, never a silent value. */
+  private static instantiate(module: WebAssembly.Module): Exports {
+    const imports: Record<string, Record<string, () => never>> = {};
+    for (const i of WebAssembly.Module.imports(module)) {
+      if (i.kind !== "function") throw new Error(`xmargin engine: unexpected ${i.kind} import ${i.module}.${i.name}`);
+      (imports[i.module] ??= {})[i.name] = () => {
+        throw new Error(`xmargin engine: host import ${i.module}.${i.name} is not provided`);
+      };
+    }
+    return new WebAssembly.Instance(module, imports).exports as unknown as Exports;
+  }
+
+  /**
+   * `refresh_health` on these accounts: `accounts` are, in order, the exchange, the registry,
+   * the portfolio and its remaining accounts (as `refreshHealthIx` lists them); `clock` is
+   * the Clock sysvar's data. Returns the program's numbers; throws `EngineRefusal` with the
+   * program's error when it refuses (stale marks, a wrong account, ...).
+   */
+  async refreshHealth(programId: PublicKey, clock: Uint8Array, accounts: RawAccount[]): Promise<PortfolioHealth> {
+    if (clock.length !== 40) throw new Error(`the Clock sysvar has ${clock.length} bytes, 40 expected`);
+    const input = frame(programId, clock, accounts);
+    let out: Uint8Array;
+    try {
+      out = this.call(input);
+    } catch (e) {
+      // A trap leaves the instance's state undefined: the next call gets a fresh one.
+      this.exports = HealthEngine.instantiate(this.module);
+      throw e;
+    }
+    const tag = out[0];
+    const body = out.subarray(1);
+    if (tag === 0) {
+      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      const health: Partial<PortfolioHealth> = {};
+      VIEW_FIELDS.forEach((field, i) => {
+        const lo = view.getBigUint64(i * 16, true);
+        const hi = view.getBigInt64(i * 16 + 8, true);
+        health[field] = Fx.fromBits((hi << 64n) | lo);
+      });
+      return health as PortfolioHealth;
+    }
+    if (tag === 1) {
+      const code = new DataView(body.buffer, body.byteOffset, 8).getBigUint64(0, true);
+      const runtimeName = new TextDecoder().decode(body.subarray(8));
+      const custom = Number(code);
+      const name = runtimeName || customErrorName(custom) || `Custom(${custom})`;
+      throw new EngineRefusal(code, name);
+    }
+    throw new Error(`xmargin engine: ${new TextDecoder().decode(body)}`);
+  }
+
+  private call(input: Uint8Array): Uint8Array {
+    const e = this.exports;
+    const ptr = e.xm_alloc(input.length);
+    new Uint8Array(e.memory.buffer, ptr, input.length).set(input);
+    const out = e.xm_refresh_health(ptr, input.length);
+    const len = new DataView(e.memory.buffer).getUint32(out, true);
+    const copy = new Uint8Array(e.memory.buffer, out + 4, len).slice();
+    e.xm_free(out, len + 4);
+    return copy;
+  }
+}
+
+/** The module's bytes: a file URL read from disk (Node), any other fetched. */
+async function readBytes(url: URL): Promise<Uint8Array> {
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    return new Uint8Array(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`xmargin engine: ${url.href}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function frame(programId: PublicKey, clock: Uint8Array, accounts: RawAccount[]): Uint8Array {
+  const size = 4 + 32 + 40 + 4 + accounts.reduce((n, a) => n + 32 + 32 + 8 + 1 + 4 + a.data.length, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const put = (bytes: Uint8Array) => {
+    out.set(bytes, at);
+    at += bytes.length;
+  };
+  put(MAGIC);
+  put(programId.toBytes());
+  put(clock);
+  view.setUint32(at, accounts.length, true);
+  at += 4;
+  for (const a of accounts) {
+    put(a.address.toBytes());
+    put(a.owner.toBytes());
+    view.setBigUint64(at, BigInt(a.lamports), true);
+    at += 8;
+    out[at++] = a.executable ? 1 : 0;
+    view.setUint32(at, a.data.length, true);
+    at += 4;
+    put(a.data);
+  }
+  return out;
+}
+
+/** Reads accounts by address (`null` for a missing one), e.g. `Chain.accounts`. */
+export type AccountReader = (addresses: PublicKey[]) => Promise<(RawAccount | null)[]>;
+
+/**
+ * A portfolio's health computed locally, exactly as `refresh_health` would return it now:
+ * reads the exchange, the registry, the portfolio, `healthAccounts` (its remaining accounts,
+ * e.g. `oracleAccounts` then `underlyingAccounts`) and the Clock sysvar through `read`, and
+ * runs the program's handler on them. A missing account is an error naming it.
+ */
+export async function computeHealth(
+  engine: HealthEngine,
+  client: XmarginClient,
+  read: AccountReader,
+  portfolio: PublicKey,
+  healthAccounts: PublicKey[],
+): Promise<PortfolioHealth> {
+  const keys = [SYSVAR_CLOCK_PUBKEY, client.exchange, client.registry, portfolio, ...healthAccounts];
+  const found = await read(keys);
+  const accounts = found.map((a, i) => {
+    if (!a) throw new Error(`account ${keys[i]!.toBase58()} does not exist`);
+    return a;
+  });
+  const [clock, ...rest] = accounts;
+  return engine.refreshHealth(client.programId, clock!.data, rest);
+}
