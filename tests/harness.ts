@@ -18,6 +18,7 @@ import {
   parseError,
   programDataPda,
   type Chain,
+  type RawAccount,
   type ParsedError,
   type PortfolioHealth,
 } from "../app/src/index.js";
@@ -314,24 +315,18 @@ export function recordCu(instruction: string, scenario: string, cu: number, ceil
 /** The SVM as a service's `Chain`: `programAccounts` returns those of `known` holding the
  * kind (litesvm has no getProgramAccounts), `onSend` sees every landed transaction. */
 export function svmChain(sb: Sandbox, known: PublicKey[], onSend?: (landed: Landed) => void): Chain {
-  const programAccounts: Chain["programAccounts"] = async (kind) => {
-    const out: { address: PublicKey; data: Uint8Array }[] = [];
-    for (const address of known) {
-      const data = await sb.accountData(address);
-      if (data && identifyAccount(data) === kind) out.push({ address, data });
-    }
-    return out;
-  };
+  const accounts: Chain["accounts"] = async (addresses) =>
+    addresses.map((address) => {
+      const a = sb.getAccount(address);
+      return a && { address, owner: new PublicKey(a.programAddress), lamports: a.lamports, executable: a.executable, data: a.data };
+    });
+  const programAccounts: Chain["programAccounts"] = async (kind) =>
+    (await accounts(known)).filter((a): a is RawAccount => a !== null && identifyAccount(a.data) === kind);
   return {
     programAccounts,
     portfolios: () => programAccounts("portfolio"),
     account: (address) => sb.accountData(address),
-    async accounts(addresses) {
-      return addresses.map((address) => {
-        const a = sb.getAccount(address);
-        return a && { address, owner: new PublicKey(a.programAddress), lamports: a.lamports, executable: a.executable, data: a.data };
-      });
-    },
+    accounts,
     async simulate(ixs, signers) {
       // As `rpcChain`: signatures not required to look.
       const r = sb.simulateUnsigned(ixs, signers);

@@ -10,6 +10,9 @@ import { PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
 
 import {
+  HealthEngine,
+  type BotConfig,
+  type BotEvent,
   IDL,
   LiquidatorBot,
   OracleKind,
@@ -61,7 +64,7 @@ async function scene() {
   s.publish(126_000_000n);
   const log = memoryLogger("liquidator");
   const lines = log.lines;
-  const bot = (dryRun: boolean) =>
+  const bot = (dryRun: boolean, extra: Partial<BotConfig> = {}) =>
     new LiquidatorBot(client, liquidatorChain(s.sb, [thin1, thin2, safe, liquidator, s.a, s.b].map((t) => t.portfolio)), {
       liquidator: liquidator.owner,
       portfolio: liquidator.portfolio,
@@ -72,18 +75,27 @@ async function scene() {
       },
       dryRun,
       log,
+      ...extra,
     });
   return { s, thin1, thin2, safe, liquidator, lines, bot };
 }
 
-test("after a crash the bot liquidates exactly the underwater portfolios", async () => {
+test("after a crash the bot liquidates exactly the underwater portfolios, screened by the local engine", async () => {
   const { s, thin1, thin2, safe, liquidator, lines, bot } = await scene();
   assert.ok((await maintenance(s, thin1)) < 0 && (await maintenance(s, thin2)) < 0);
   assert.ok((await maintenance(s, safe)) > 0);
   const safeBefore = await s.sb.accountData(safe.portfolio);
 
-  const actions = await bot(false).run();
+  // Every health of the scans is the engine's: no simulation is spent on a healthy book.
+  const healths = { local: 0, simulated: 0 };
+  const on = (e: BotEvent) => {
+    if (e.kind === "health") healths[e.method]++;
+  };
+  const actions = await bot(false, { engine: await HealthEngine.load(), on }).run();
   assert.equal(actions, 2, show(lines));
+  assert.equal(healths.simulated, 0);
+  // At least two rounds over the three books with positions (quote-only books are skipped).
+  assert.ok(healths.local >= 6, `local healths: ${healths.local}`);
   for (const t of [thin1, thin2]) {
     const h = await maintenance(s, t);
     assert.ok(h >= 0, `restored: ${h}`);
@@ -220,8 +232,17 @@ test("an underwater option book is found and liquidated behind fresh marks, even
     quote: { quoteMint: s.usdc, quoteVault: vaultPda(client.programId, client.exchange, s.usdc), tokenProgram: SPL },
     dryRun: false,
     log,
+    // The engine finds the marks stale (it cannot refresh them): that book, and only it, is
+    // simulated behind fresh marks.
+    engine: await HealthEngine.load(),
+    on: (e) => {
+      if (e.kind === "health") healths[e.method]++;
+    },
   });
+  const healths = { local: 0, simulated: 0 };
   assert.equal(await bot.round(), 1, show(log.lines));
+  // Both books holding the call (the thin short, s.b long) are stale: both simulated.
+  assert.deepEqual(healths, { local: 0, simulated: 2 });
   assert.ok(log.lines.some((l) => l.msg === "underwater" && l.portfolio === thin.portfolio.toBase58()), show(log.lines));
   assert.ok(log.lines.some((l) => l.msg === "sent" && l.label === "positions u0 series 0"), show(log.lines));
   const after = (await positions(s, thin)).find((p) => p.series === 0);

@@ -29,7 +29,7 @@ test("the packed client installs into an empty project and imports from Node and
   const pack = packed[0];
   assert.ok(pack, "npm pack printed no package");
   const files = pack.files.map((f) => f.path);
-  for (const wanted of ["package.json", "dist/index.js", "dist/index.d.ts", "dist/idl/xmargin.json", "dist/bin/liquidator.js", "dist/bin/keeper.js", "dist/bin/governance.js"]) {
+  for (const wanted of ["package.json", "dist/index.js", "dist/index.d.ts", "dist/idl/xmargin.json", "dist/bin/liquidator.js", "dist/bin/keeper.js", "dist/bin/governance.js", "wasm/xmargin_engine.wasm"]) {
     assert.ok(files.includes(wanted), `${wanted} missing from the tarball: ${files.join(", ")}`);
   }
   assert.deepEqual(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), [], "TypeScript sources in the tarball");
@@ -50,15 +50,20 @@ test("the packed client installs into an empty project and imports from Node and
   writeFileSync(
     join(project, "check.mjs"),
     [
-      'import { XmarginClient, exchangePda, programError, errorCode } from "@xmargin/app";',
+      'import { XmarginClient, exchangePda, programError, errorCode, HealthEngine, EngineRefusal } from "@xmargin/app";',
       'import idl from "@xmargin/app/idl/xmargin.json" with { type: "json" };',
       "const client = new XmarginClient();",
       "const code = errorCode('ExchangeAlreadyInitialized');",
+      // The engine loads from the installed package and runs the program's code: with no
+      // accounts at all, Anchor's own account check refuses.
+      "const engine = await HealthEngine.load();",
+      "const refusal = await engine.refreshHealth(client.programId, new Uint8Array(40), []).catch((e) => e instanceof EngineRefusal ? e.errorName : String(e));",
       "console.log(JSON.stringify({",
       "  programId: client.programId.toBase58(),",
       "  idlAddress: idl.address,",
       "  exchange: exchangePda(client.programId).toBase58(),",
       "  error: programError(code)?.name,",
+      "  engine: refusal,",
       "}));",
     ].join("\n"),
   );
@@ -67,6 +72,7 @@ test("the packed client installs into an empty project and imports from Node and
   assert.equal(out.programId, client.address);
   assert.equal(out.idlAddress, client.address);
   assert.equal(out.error, "ExchangeAlreadyInitialized");
+  assert.equal(out.engine, "AccountNotEnoughKeys");
   assert.match(out.exchange ?? "", /^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
 
   // TypeScript: the declarations type-check a consumer (strict, the libraries' declarations

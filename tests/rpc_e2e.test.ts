@@ -145,7 +145,8 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
   assert.ok((await healthOf(thin.portfolio)).maintenanceHealth.isNegative());
   const round = cli("liquidator", ["once", "--keypair", liqKey, "--log-level", "info"]);
   assert.equal(round.status, 0, round.err);
-  assert.ok(round.json.some((l) => l.msg === "underwater" && l.portfolio === thin.portfolio.toBase58()), round.out);
+  // Found by the local engine on accounts read over RPC (getProgramAccounts, getMultipleAccounts).
+  assert.ok(round.json.some((l) => l.msg === "underwater" && l.portfolio === thin.portfolio.toBase58() && l.by === "local"), round.out);
   assert.ok(round.json.some((l) => l.msg === "sent" && l.action === "liquidation"), round.out);
   assert.ok(round.json.every((l) => l.service === "liquidator" && typeof l.time === "string"));
   assert.ok(!(await healthOf(thin.portfolio)).maintenanceHealth.isNegative(), "restored above maintenance");

@@ -30,10 +30,11 @@ export interface Simulation {
 }
 
 export interface Chain {
-  /** Every account of the program holding `kind` (getProgramAccounts by discriminator). */
-  programAccounts(kind: AccountName): Promise<{ address: PublicKey; data: Uint8Array }[]>;
+  /** Every account of the program holding `kind` (getProgramAccounts by discriminator),
+   * whole: the local health engine takes them as they are. */
+  programAccounts(kind: AccountName): Promise<RawAccount[]>;
   /** Every portfolio (`programAccounts("portfolio")`). */
-  portfolios(): Promise<{ address: PublicKey; data: Uint8Array }[]>;
+  portfolios(): Promise<RawAccount[]>;
   account(address: PublicKey): Promise<Uint8Array | null>;
   /** Several accounts whole (owner, lamports, data), in order; `null` for a missing one:
    * what the local health engine (`computeHealth`) reads. */
@@ -83,7 +84,13 @@ export function rpcChain(connection: Connection, client: XmarginClient, payer: K
       commitment: "confirmed",
       filters: [{ memcmp: { offset: 0, bytes, encoding: "base64" } }],
     });
-    return found.map((a) => ({ address: a.pubkey, data: new Uint8Array(a.account.data) }));
+    return found.map((a) => ({
+      address: a.pubkey,
+      owner: a.account.owner,
+      lamports: a.account.lamports,
+      executable: a.account.executable,
+      data: new Uint8Array(a.account.data),
+    }));
   };
   return {
     programAccounts,

@@ -1,5 +1,7 @@
 // The liquidator bot: scans every portfolio, computes its health with the program's own
-// numbers (a simulated `refresh_health`), tries every legal liquidation of each underwater
+// numbers — locally, by the program's `refresh_health` compiled to WebAssembly
+// (`engine.ts`), on the accounts of the round, so that only candidates cost a simulation;
+// or, without the engine or where marks are stale, a simulated `refresh_health` — tries every legal liquidation of each underwater
 // one in simulation (each position, each collateral; an option with its marks refreshed in
 // the same transaction), sends the most profitable with a compute limit sized from the
 // simulation and a priority fee from recent fees, and logs every decision as JSON. Bankrupt
@@ -12,6 +14,7 @@ import { ComputeBudgetProgram, Keypair, PublicKey, TransactionInstruction } from
 import { budgetIxs, type Chain } from "./chain.js";
 import type { XmarginClient } from "./client.js";
 import { decodeEvents } from "./decode.js";
+import { EngineRefusal, computeHealth, type AccountReader, type HealthEngine, type RawAccount } from "./engine.js";
 import { parseError } from "./errors.js";
 import { decodeHealthView, oracleAccountOf, oracleAccounts, type PortfolioHealth } from "./health.js";
 import {
@@ -46,12 +49,19 @@ export interface BotConfig {
   cuHeadroom?: number;
   /** What the bot did, for metrics (the service counts these). */
   on?: (event: BotEvent) => void;
+  /** The program's health engine (`HealthEngine.load()`): each portfolio is screened locally
+   * on the round's accounts, and only the underwater ones (and those whose option marks are
+   * stale, which the engine cannot refresh) are simulated. Without it every health is a
+   * simulation. */
+  engine?: HealthEngine;
 }
 
 /** What a round did, one event per decision. */
 export type BotEvent =
   | { kind: "scanned"; portfolios: number }
   | { kind: "candidate"; target: string }
+  /** A portfolio's health computed: by the local engine, or by a simulation. */
+  | { kind: "health"; method: "local" | "simulated" }
   | { kind: "refused"; label: string; error: string }
   | { kind: "sent"; action: "liquidation" | "resolve_bankruptcy"; dryRun: boolean }
   | { kind: "failed"; target: string; error: string };
@@ -68,6 +78,21 @@ export interface Candidate {
   unitsConsumed: number;
 }
 
+/** Accounts read once per round, for every portfolio's local health: the clock, the exchange,
+ * the registry, markets and oracles are fetched in one batch the first time one is needed,
+ * and portfolios come from the scan itself. One round sees one state of the chain. */
+function roundReader(chain: Chain, known: RawAccount[]): AccountReader {
+  const cache = new Map<string, RawAccount | null>(known.map((a) => [a.address.toBase58(), a]));
+  return async (addresses) => {
+    const missing = [...new Set(addresses.map((a) => a.toBase58()).filter((k) => !cache.has(k)))];
+    if (missing.length > 0) {
+      const found = await chain.accounts(missing.map((k) => new PublicKey(k)));
+      missing.forEach((k, i) => cache.set(k, found[i] ?? null));
+    }
+    return addresses.map((a) => cache.get(a.toBase58()) ?? null);
+  };
+}
+
 interface Decoded {
   address: PublicKey;
   state: PortfolioState;
@@ -81,6 +106,9 @@ const MARKS_ERRORS = new Set(["MarksMissing", "MarksTooOld", "MarksSpotDrift", "
 const MAX_CU = 1_400_000;
 
 export class LiquidatorBot {
+  /** How the last health was computed (the `underwater` log says it). */
+  private lastHealthMethod: "local" | "simulated" = "simulated";
+
   constructor(
     readonly client: XmarginClient,
     readonly chain: Chain,
@@ -122,14 +150,38 @@ export class LiquidatorBot {
     return { address, state: this.client.decodePortfolio(data), positions: decodePositions(this.client, data) };
   }
 
-  /** Maintenance health (quote units, exact) from a simulated `refresh_health`. */
+  /** Maintenance health (quote units, exact): the program's, computed locally when the bot
+   * has the engine, else from a simulated `refresh_health`. */
   async maintenanceHealth(p: Decoded, registry: RegistryState): Promise<Fx | undefined> {
     return (await this.health(p, registry))?.maintenanceHealth;
   }
 
+  /** The program's health of `p`: by the engine on `reader`'s accounts when there is one;
+   * by simulation without it, or when the engine finds the option marks stale (a simulation
+   * can put `update_marks` in front). Undefined when it cannot be computed (logged). */
+  private async health(p: Decoded, registry: RegistryState, reader?: AccountReader): Promise<PortfolioHealth | undefined> {
+    const accounts = this.healthAccounts(p, registry);
+    const engine = this.cfg.engine;
+    if (engine) {
+      try {
+        const h = await computeHealth(engine, this.client, reader ?? ((keys) => this.chain.accounts(keys)), p.address, accounts);
+        this.cfg.on?.({ kind: "health", method: "local" });
+        this.lastHealthMethod = "local";
+        return h;
+      } catch (e) {
+        if (!(e instanceof EngineRefusal)) throw e;
+        if (!MARKS_ERRORS.has(e.errorName)) {
+          this.cfg.log.warn("skip: health not computable", { portfolio: p.address, error: e.errorName });
+          return undefined;
+        }
+      }
+    }
+    return this.simulatedHealth(p, registry, accounts);
+  }
+
   /** The program's health of `p` from a simulated `refresh_health`. */
-  private async health(p: Decoded, registry: RegistryState): Promise<PortfolioHealth | undefined> {
-    const ix = await this.client.refreshHealthIx(p.address, this.healthAccounts(p, registry));
+  private async simulatedHealth(p: Decoded, registry: RegistryState, accounts: PublicKey[]): Promise<PortfolioHealth | undefined> {
+    const ix = await this.client.refreshHealthIx(p.address, accounts);
     const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP];
     let sim = await this.chain.simulate([...budget, ix], []);
     if (!sim.ok && MARKS_ERRORS.has(sim.error ?? "")) {
@@ -138,6 +190,8 @@ export class LiquidatorBot {
       // liquidation itself will be sent.
       sim = await this.chain.simulate([...budget, ...(await this.marksCranks([p], registry)), ix], []);
     }
+    this.cfg.on?.({ kind: "health", method: "simulated" });
+    this.lastHealthMethod = "simulated";
     if (!sim.ok) {
       this.cfg.log.warn("skip: health not computable", { portfolio: p.address, error: sim.error ?? "failed" });
       return undefined;
@@ -152,6 +206,7 @@ export class LiquidatorBot {
     const bankrupt: Decoded[] = [];
     const all = await this.chain.portfolios();
     this.cfg.on?.({ kind: "scanned", portfolios: all.length });
+    const reader = this.cfg.engine ? roundReader(this.chain, all) : undefined;
     for (const { address, data } of all) {
       if (address.equals(this.cfg.portfolio)) continue;
       const p = this.decode(address, data);
@@ -164,7 +219,7 @@ export class LiquidatorBot {
       if (p.positions.length === 0 && !collateralLeft) continue;
       let health: PortfolioHealth | undefined;
       try {
-        health = await this.health(p, registry);
+        health = await this.health(p, registry, reader);
       } catch (e) {
         this.failed(address, e);
         continue;
@@ -176,7 +231,7 @@ export class LiquidatorBot {
         continue;
       }
       if (health !== undefined && health.maintenanceHealth.isNegative()) {
-        this.cfg.log.info("underwater", { portfolio: address, maintenanceHealth: health.maintenanceHealth });
+        this.cfg.log.info("underwater", { portfolio: address, maintenanceHealth: health.maintenanceHealth, by: this.lastHealthMethod });
         this.cfg.on?.({ kind: "candidate", target: address.toBase58() });
         underwater.push(p);
       }

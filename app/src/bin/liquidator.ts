@@ -6,6 +6,7 @@ import { PublicKey } from "@solana/web3.js";
 import { Command, Option } from "commander";
 
 import { decodeAccount } from "../decode.js";
+import { HealthEngine } from "../engine.js";
 import { associatedTokenAccount } from "../pda.js";
 import { LiquidatorBot, type BotEvent } from "../liquidator.js";
 import { context, integer, pairOf, publicKey, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
@@ -23,6 +24,8 @@ interface LiquidatorOptions extends CommonOptions {
   metricsPort?: number;
   dryRun: boolean;
   rounds?: number;
+  /** `--no-local-health` sets false: every health from a simulation. */
+  localHealth: boolean;
 }
 
 /** The bot's decisions as Prometheus metrics. */
@@ -32,6 +35,7 @@ function botMetrics(registry: Registry): { on: (e: BotEvent) => void; scan: Retu
   const refusals = counter(registry, "xmargin_liquidator_refusals_total", "Liquidations the program refused in simulation, by error", ["error"] as const);
   const sent = counter(registry, "xmargin_liquidator_actions_total", "Actions sent (or, dry run, decided)", ["action", "dry_run"] as const);
   const failures = counter(registry, "xmargin_liquidator_failures_total", "Targets whose handling failed (a lost race, an RPC error), by error", ["error"] as const);
+  const health = counter(registry, "xmargin_liquidator_health_total", "Portfolio healths computed, by method (local engine or simulation)", ["method"] as const);
   const scan = histogram(registry, "xmargin_liquidator_round_seconds", "Duration of a round", ["result"] as const, [0.1, 0.5, 1, 2, 5, 10, 30, 60]);
   return {
     scan,
@@ -40,6 +44,7 @@ function botMetrics(registry: Registry): { on: (e: BotEvent) => void; scan: Retu
       else if (e.kind === "candidate") candidates.inc();
       else if (e.kind === "refused") refusals.inc({ error: e.error });
       else if (e.kind === "failed") failures.inc({ error: e.error });
+      else if (e.kind === "health") health.inc({ method: e.method });
       else sent.inc({ action: e.action, dry_run: String(e.dryRun) });
     },
   };
@@ -54,6 +59,9 @@ async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> 
   }
   const registry = metricsRegistry("liquidator");
   const { on, scan } = botMetrics(registry);
+  // The program's own health engine (WebAssembly, shipped in the package): candidates are
+  // found locally, and only they cost simulations.
+  const engine = o.localHealth ? await HealthEngine.load() : undefined;
   const bot = new LiquidatorBot(ctx.client, ctx.chain, {
     liquidator: ctx.payer,
     portfolio,
@@ -63,9 +71,10 @@ async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> 
     dryRun: o.dryRun,
     log: ctx.log,
     on,
+    engine,
   });
   const server = o.metricsPort ? await serveMetrics(registry, o.metricsPort) : undefined;
-  ctx.log.info("liquidator started", { rpc: o.rpc, programId: o.programId, liquidator: ctx.payer.publicKey, portfolio, dryRun: o.dryRun, metricsPort: o.metricsPort || undefined });
+  ctx.log.info("liquidator started", { rpc: o.rpc, programId: o.programId, liquidator: ctx.payer.publicKey, portfolio, dryRun: o.dryRun, localHealth: o.localHealth, metricsPort: o.metricsPort || undefined });
   const stop = stopOnSignals(ctx.log);
   const step = async () => {
     const end = scan.startTimer();
@@ -123,7 +132,8 @@ export function liquidatorProgram(): Command {
         new Option("--oracle <key=account>", "oracle account of an underlying (0=ACCOUNT) or pull feed (HEX=ACCOUNT), repeatable")
           .argParser(pairOf(/^(?:\d{1,3}|[0-9a-f]{64})$/, "an underlying index or a 32-byte feed id in hex"))
           .default(new Map(), "the registry's"),
-      );
+      )
+      .option("--no-local-health", "compute every portfolio's health by simulation instead of the local engine (WebAssembly)");
     withServiceOptions(cmd, mode, 5).action((o: LiquidatorOptions) => serve(o, mode));
   }
   withCommonOptions(strict(program.command("open-portfolio")))
