@@ -8,9 +8,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { PublicKey, VersionedTransaction } from "@solana/web3.js";
+import * as sqds from "@sqds/multisig";
 
 import {
   CHANGE_KINDS,
+  SQUADS_PROGRAM_ID,
+  decodeMultisig,
+  multisigVault,
+  squadsProposal,
+  vaultTransactionInstructions,
   ValueError,
   applyEdits,
   currentParams,
@@ -96,4 +102,89 @@ test("a proposal is checked by the program before it is offered, listed with its
   assert.ok(tx.signatures.every((sig) => sig.every((b) => b === 0)), "unsigned");
   assert.ok(tx.message.staticAccountKeys.some((k) => k.equals(client.programId)));
   assert.equal(CHANGE_KINDS.length, 7, "every change kind of the program");
+});
+
+test("through a Squads v4 multisig: the vault's change, checked by the program, wrapped as a vault transaction and its proposal", async () => {
+  const s = await setup();
+  const feed = Buffer.alloc(32, 0x77);
+  await listWrappedBtc(s.sb, client, s.governance, feed, 8_000);
+  const chain = svmChain(s.sb, []);
+
+  // A 2-of-3 multisig with four transactions behind it: an initiator who also votes, a voter,
+  // an executor. The account is the SDK's own serialization, owned by the Squads program (the
+  // program itself is not in the sandbox: building its calls is what is tested here).
+  const [initiator, voter, executor] = [PublicKey.unique(), PublicKey.unique(), PublicKey.unique()];
+  const { Permission, Permissions } = sqds.types;
+  const [data] = sqds.accounts.Multisig.fromArgs({
+    createKey: PublicKey.unique(),
+    configAuthority: PublicKey.default,
+    threshold: 2,
+    timeLock: 3_600,
+    transactionIndex: 4,
+    staleTransactionIndex: 0,
+    rentCollector: null,
+    bump: 255,
+    members: [
+      { key: initiator, permissions: Permissions.fromPermissions([Permission.Initiate, Permission.Vote]) },
+      { key: voter, permissions: Permissions.fromPermissions([Permission.Vote]) },
+      { key: executor, permissions: Permissions.fromPermissions([Permission.Execute]) },
+    ],
+  }).serialize();
+  const address = PublicKey.unique();
+  s.sb.setAccount(address, data, SQUADS_PROGRAM_ID.toBase58());
+  const [account] = await chain.accounts([address]);
+  const multisig = decodeMultisig(account!);
+  assert.deepEqual([multisig.threshold, multisig.timeLock, multisig.transactionIndex, multisig.members.length], [2, 3_600, 4n, 3]);
+
+  // The vault holds governance (as if it had accepted the role).
+  const vault = multisigVault(address);
+  const exchange = Buffer.from((await s.sb.accountData(client.exchange))!);
+  const at = exchange.indexOf(s.governance.publicKey.toBuffer());
+  assert.ok(at > 0);
+  vault.toBuffer().copy(exchange, at);
+  s.sb.setAccount(client.exchange, exchange, client.programId.toBase58());
+  assert.ok((await s.exchange()).governance.equals(vault));
+
+  // The program checks the vault's proposal in simulation (the vault cannot sign here; a node
+  // simulating without signature checks accepts it, as the governance CLI does). The vault
+  // also pays the proposal's rent: inside its transaction no one else can sign.
+  s.sb.fund(vault);
+  const withVaultPayer = await planProposal(client, chain, { kind: "collateral", index: 1, edits: ["haircut.initialAssetWeightBps=2500"], governance: vault, payer: vault });
+  assert.equal(withVaultPayer.refused, undefined, withVaultPayer.refused);
+  const plan = withVaultPayer;
+  assert.equal(plan.refused, undefined, plan.refused);
+  const p = squadsProposal({ multisig, member: initiator, inner: [plan.ix], memo: `xmargin: proposal ${plan.id}` });
+  assert.equal(p.transactionIndex, 5n, "the next index");
+  assert.ok(p.vault.equals(vault));
+  assert.equal(p.approved, true);
+  assert.equal(p.instructions.length, 3, "create, propose, approve");
+  assert.ok(p.instructions.every((ix) => ix.programId.equals(SQUADS_PROGRAM_ID)));
+  assert.ok(p.instructions.every((ix) => ix.keys.some((k) => k.pubkey.equals(initiator) && k.isSigner)), "the member signs each");
+  // Each account a Squads instruction takes is the PDA of index 5: the transaction and the proposal.
+  const txPda = sqds.getTransactionPda({ multisigPda: address, index: 5n })[0];
+  const proposalPda = sqds.getProposalPda({ multisigPda: address, transactionIndex: 5n })[0];
+  assert.ok(p.instructions[0]!.keys.some((k) => k.pubkey.equals(txPda) && k.isWritable));
+  assert.ok(p.instructions[1]!.keys.some((k) => k.pubkey.equals(proposalPda) && k.isWritable));
+
+  // What the vault will run is exactly the program-checked instruction, the vault its signer.
+  const inner = vaultTransactionInstructions(p.instructions[0]!);
+  assert.equal(inner.length, 1);
+  assert.ok(inner[0]!.programId.equals(client.programId));
+  assert.deepEqual(inner[0]!.data, Buffer.from(plan.ix.data));
+  assert.deepEqual(
+    inner[0]!.keys.map((k) => [k.pubkey.toBase58(), k.isSigner, k.isWritable]),
+    // A key listed twice carries its merged flags in a message: the vault is the payer too, so writable.
+    plan.ix.keys.map((k) => [k.pubkey.toBase58(), k.isSigner, k.isWritable || k.pubkey.equals(vault)]),
+  );
+  // A change whose payer is a member would be unexecutable inside the vault: refused up front.
+  const memberPays = await planProposal(client, chain, { kind: "collateral", index: 1, edits: ["haircut.initialAssetWeightBps=2500"], governance: vault, payer: initiator });
+  assert.throws(() => squadsProposal({ multisig, member: initiator, inner: [memberPays.ix], memo: "x" }), /only the vault .* signs/);
+
+  // A voter may not initiate; a stranger is not a member; a voter-less initiator adds no approval.
+  assert.throws(() => squadsProposal({ multisig, member: voter, inner: [plan.ix], memo: "x" }), /may not initiate/);
+  assert.throws(() => squadsProposal({ multisig, member: PublicKey.unique(), inner: [plan.ix], memo: "x" }), /is not a member/);
+  const initiateOnly = { ...multisig, members: [{ key: initiator, initiate: true, vote: false, execute: false }] };
+  assert.equal(squadsProposal({ multisig: initiateOnly, member: initiator, inner: [plan.ix], memo: "x" }).instructions.length, 2);
+  // An account that is not Squads' is refused by owner.
+  assert.throws(() => decodeMultisig({ ...account!, owner: client.programId }), /is not a Squads multisig/);
 });

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { Keypair, PublicKey, TransactionInstruction, TransactionMessage, VersionedTransaction } from "@solana/web3.js";
 
 import {
+  SQUADS_PROGRAM_ID,
   XmarginClient,
   associatedTokenAccount,
   decodeEvents,
@@ -22,8 +23,11 @@ import {
   getPortfolioHealth,
   marginBudgetIxs,
   marketPda,
+  multisigVault,
+  vaultTransactionInstructions,
   type XmarginEvent,
 } from "../app/src/index.js";
+import * as sqds from "@sqds/multisig";
 import { ROOT } from "./harness.js";
 import { Localnet } from "../scripts/localnet/ledger.js";
 import { DAY, SOL_PRICE as SOL, SPL, seedVenue } from "../scripts/localnet/venue.js";
@@ -158,6 +162,52 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
   assert.ok(liquidated && liquidated.name === "positionsLiquidated", `websocket events: ${events.map((e) => e.name).join(", ")}`);
   assert.ok(liquidated.data.target.equals(thin.portfolio));
   assert.equal(typeof liquidated.data.liquidatorFee, "bigint");
+
+  // Governance through a Squads v4 multisig over RPC. The multisig account is the SDK's own
+  // serialization (the Squads program is not on this offline network: what is tested is what
+  // the CLI builds); its vault holds governance (as if it had accepted the role) and SOL.
+  const member = await net.fundedKeypair();
+  const multisig = Keypair.generate().publicKey;
+  const { Permission, Permissions } = sqds.types;
+  const [msData] = sqds.accounts.Multisig.fromArgs({
+    createKey: Keypair.generate().publicKey,
+    configAuthority: PublicKey.default,
+    threshold: 2,
+    timeLock: 0,
+    transactionIndex: 0,
+    staleTransactionIndex: 0,
+    rentCollector: null,
+    bump: 255,
+    members: [
+      { key: member.publicKey, permissions: Permissions.all() },
+      { key: Keypair.generate().publicKey, permissions: Permissions.fromPermissions([Permission.Vote]) },
+    ],
+  }).serialize();
+  await net.setAccount(multisig, msData, SQUADS_PROGRAM_ID.toBase58());
+  const vault = multisigVault(multisig);
+  await net.fund(vault);
+  const exchangeData = Buffer.from((await net.connection.getAccountInfo(client.exchange))!.data);
+  vault.toBuffer().copy(exchangeData, exchangeData.indexOf(governance.publicKey.toBuffer()));
+  await net.setAccount(client.exchange, exchangeData, client.programId.toBase58());
+  const viaSquads = cli("governance", [
+    "propose", "margin-scale", "--set", "initialScaleBps=17000",
+    "--multisig", multisig.toBase58(), "--keypair", keyFile("member", member), "--export-unsigned",
+  ]);
+  assert.equal(viaSquads.status, 0, viaSquads.err);
+  assert.match(viaSquads.out, /squads: vault transaction #1 in multisig .* threshold 2 of 2, time lock 0 s; created and proposed by .*, with its approval/);
+  const squadsLines = viaSquads.out.trim().split("\n");
+  const squadsTx = VersionedTransaction.deserialize(Buffer.from(squadsLines[squadsLines.findIndex((l) => l.endsWith("base64:")) + 1] ?? "", "base64"));
+  const keys = squadsTx.message.staticAccountKeys;
+  assert.ok(keys[0]?.equals(member.publicKey), "the member pays and signs");
+  assert.deepEqual(squadsTx.message.compiledInstructions.map((ix) => keys[ix.programIdIndex]?.toBase58()), Array(3).fill(SQUADS_PROGRAM_ID.toBase58()));
+  const create = squadsTx.message.compiledInstructions[0]!;
+  const wrapped = vaultTransactionInstructions(new TransactionInstruction({ programId: SQUADS_PROGRAM_ID, keys: [], data: Buffer.from(create.data) }));
+  assert.deepEqual(wrapped.map((ix) => ix.programId.toBase58()), [client.programId.toBase58()]);
+  assert.ok(wrapped[0]!.keys.some((k) => k.pubkey.equals(vault) && k.isSigner), "the vault signs the change");
+  // A key that is not a member is refused before anything is built.
+  const voterOnly = cli("governance", ["propose", "margin-scale", "--set", "initialScaleBps=17000", "--multisig", multisig.toBase58(), "--keypair", keyFile("payer", payer), "--export-unsigned"]);
+  assert.equal(voterOnly.status, 1);
+  assert.match(voterOnly.err, /is not a member of multisig/);
 });
 
 /** A v0 message for an unsigned simulation (the node replaces the blockhash). */

@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./governance.js";
 export * from "./health.js";
 export * from "./keeper.js";
+export * from "./multisig.js";
 export * from "./pda.js";
 export * from "./proposals.js";
 export * from "./state.js";

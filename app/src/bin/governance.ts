@@ -4,7 +4,8 @@
 // (`--set path=value`, each parsed by its field's type), shows the diff, has the program
 // check the transaction in simulation, and only then offers it: signed with --keypair after a
 // confirmation (or --yes), or exported unsigned (--export-unsigned, base64) for a multisig's
-// members to import and sign.
+// members to import and sign, or proposed to a Squads v4 multisig (--multisig: the vault is
+// the authority, the --keypair a member who creates the vault transaction and its proposal).
 //
 //   propose <kind> [--index N] --set path=value ...    timelocked change (kinds below)
 //   list                                               pending changes, diffs, executable times
@@ -14,11 +15,12 @@
 import { createInterface } from "node:readline/promises";
 
 import { Connection, PublicKey, type TransactionInstruction } from "@solana/web3.js";
-import { Argument, Command, InvalidArgumentError } from "commander";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
 
 import { budgetIxs, chainNow, rpcChain, type Chain } from "../chain.js";
 import { XmarginClient } from "../client.js";
 import { decodeAccount } from "../decode.js";
+import { SQUADS_PROGRAM_ID, decodeMultisig, multisigVault, squadsProposal, type MultisigView } from "../multisig.js";
 import { integer, loadKeypair, publicKey, runWhenMain, strict, withCommonOptions, type CommonOptions } from "../ops/cli.js";
 import {
   CHANGE_KINDS,
@@ -38,6 +40,9 @@ interface GovernanceOptions extends CommonOptions {
   authority?: PublicKey;
   exportUnsigned: boolean;
   yes: boolean;
+  multisig?: PublicKey;
+  vaultIndex: number;
+  squadsProgram: PublicKey;
 }
 
 interface Session {
@@ -45,14 +50,31 @@ interface Session {
   client: XmarginClient;
   connection: Connection;
   chain: Chain;
-  /** Who signs the change: the keypair's key, or --authority for an export. */
+  /** Who signs the change: the keypair's key, --authority for an export, or the multisig's vault. */
   authority: PublicKey;
+  /** With --multisig: the multisig and the member (the keypair) proposing to it. */
+  squads?: { multisig: MultisigView; member: PublicKey };
   out: (line: string) => void;
 }
 
-function session(o: GovernanceOptions): Session {
+async function session(o: GovernanceOptions): Promise<Session> {
   const connection = new Connection(o.rpc, "confirmed");
   const client = new XmarginClient(o.programId);
+  const out = (l: string) => console.log(l);
+  if (o.multisig) {
+    // The vault signs the change inside the multisig; the keypair is the member proposing it
+    // (and the fee payer, also of an export).
+    const member = loadKeypair(o.keypair);
+    const vault = multisigVault(o.multisig, o.vaultIndex, o.squadsProgram);
+    if (o.authority && !o.authority.equals(vault)) {
+      throw new Error(`--authority ${o.authority.toBase58()} is not the multisig's vault ${o.vaultIndex} (${vault.toBase58()})`);
+    }
+    const chain = rpcChain(connection, client, member, o.maxPriorityFee);
+    const [account] = await chain.accounts([o.multisig]);
+    if (!account) throw new Error(`multisig ${o.multisig.toBase58()} does not exist`);
+    const multisig = decodeMultisig(account, o.squadsProgram);
+    return { o, client, connection, chain, authority: vault, squads: { multisig, member: member.publicKey }, out };
+  }
   // An export needs no secret key: the authority (a multisig vault) signs elsewhere.
   const signer = o.exportUnsigned ? undefined : loadKeypair(o.keypair);
   const authority = o.authority ?? signer?.publicKey;
@@ -61,7 +83,7 @@ function session(o: GovernanceOptions): Session {
     throw new Error(`--authority ${o.authority.toBase58()} is not the --keypair's key ${signer.publicKey.toBase58()}`);
   }
   const chain = rpcChain(connection, client, signer ?? authority, o.maxPriorityFee);
-  return { o, client, connection, chain, authority, out: (l) => console.log(l) };
+  return { o, client, connection, chain, authority, out };
 }
 
 const diffLines = (changes: FieldChange[]): string[] =>
@@ -74,12 +96,25 @@ async function submit(s: Session, what: string, ixs: TransactionInstruction[]): 
     const p = sim.parsed;
     throw new Error(`the program refuses ${what}: ${p?.name ?? sim.error ?? "failed"}${p?.message && p.message !== p.name ? ` (${p.message})` : ""}`);
   }
+  if (s.squads) {
+    // Wrapped for the multisig: what the program just accepted from the vault runs as the
+    // vault transaction, once the members approve it.
+    const { multisig, member } = s.squads;
+    const p = squadsProposal({ multisig, member, inner: ixs, memo: `xmargin: ${what}`, vaultIndex: s.o.vaultIndex, programId: s.o.squadsProgram });
+    s.out(
+      `squads: vault transaction #${p.transactionIndex} in multisig ${multisig.address.toBase58()} (vault ${p.vault.toBase58()}), ` +
+        `threshold ${multisig.threshold} of ${multisig.members.length}, time lock ${multisig.timeLock} s; ` +
+        `created and proposed by ${member.toBase58()}${p.approved ? ", with its approval" : ""}`,
+    );
+    ixs = p.instructions;
+  }
   if (s.o.exportUnsigned) {
+    const payer = s.squads?.member ?? s.authority;
     // The instructions alone: compute-budget instructions cannot run inside a multisig's vault
     // transaction (a CPI), and the members' tools set their own.
     const { blockhash } = await s.connection.getLatestBlockhash("confirmed");
-    s.out(`unsigned transaction (${what}; fee payer and signer ${s.authority.toBase58()}; blockhash ${blockhash}), base64:`);
-    s.out(exportUnsigned(ixs, s.authority, blockhash));
+    s.out(`unsigned transaction (${what}; fee payer and signer ${payer.toBase58()}; blockhash ${blockhash}), base64:`);
+    s.out(exportUnsigned(ixs, payer, blockhash));
     s.out(
       "note: signed as is, the blockhash expires in about a minute; imported into a multisig it does not matter. " +
         "A proposal's id is fixed when it is built: if another proposal lands first, build it again.",
@@ -88,7 +123,8 @@ async function submit(s: Session, what: string, ixs: TransactionInstruction[]): 
   }
   const writable = ixs.flatMap((ix) => ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey));
   const fee = (await s.chain.priorityFee?.(writable)) ?? 0;
-  const all = [...budgetIxs(sim.unitsConsumed, fee), ...ixs];
+  // A multisig proposal's own cost is the Squads program's, not the simulated change's.
+  const all = [...(s.squads ? budgetIxs(200_000, fee, 0) : budgetIxs(sim.unitsConsumed, fee)), ...ixs];
   if (!s.o.yes) {
     if (!process.stdin.isTTY) throw new Error("not a terminal: pass --yes to send without the confirmation prompt");
     const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -124,6 +160,9 @@ function options(cmd: Command): Command {
   return withCommonOptions(strict(cmd), false)
     .option("--authority <pubkey>", "the signing authority (default: the --keypair's key; required with --export-unsigned)", publicKey)
     .option("--export-unsigned", "print the transaction unsigned (base64) for a multisig instead of sending it", false)
+    .option("--multisig <address>", "propose through this Squads v4 multisig: its vault is the authority, --keypair a member who may initiate", publicKey)
+    .option("--vault-index <n>", "the multisig's vault that holds the authority", integer(0, 255), 0)
+    .addOption(new Option("--squads-program <id>", "the Squads v4 program").argParser(publicKey).default(SQUADS_PROGRAM_ID, SQUADS_PROGRAM_ID.toBase58()))
     .option("--yes", "send without the confirmation prompt", false);
 }
 
@@ -136,7 +175,7 @@ export function governanceProgram(): Command {
     .option("--index <n>", "the collateral, underlying or offset group (list-underlying: the listed underlying to start from)", integer(0, 255))
     .option("--set <path=value>", "a field's new value, e.g. haircut.initialAssetWeightBps=2500 (repeatable)", collect, [])
     .action(async (k: ChangeKind, o: GovernanceOptions & { index?: number; set: string[] }) => {
-      const s = session(o);
+      const s = await session(o);
       if (o.set.length === 0 && k !== "list-underlying") throw new Error("nothing to change: give --set path=value");
       // A listing shows every field it sets (its diff is against nothing listed).
       const p = await planProposal(s.client, s.chain, { kind: k, index: o.index, edits: o.set, governance: s.authority, payer: s.authority });
@@ -150,7 +189,7 @@ export function governanceProgram(): Command {
   options(program.command("list"))
     .description("pending changes with their diffs and when each becomes executable")
     .action(async (o: GovernanceOptions) => {
-      const s = session({ ...o, exportUnsigned: true, authority: o.authority ?? PublicKey.default });
+      const s = await session({ ...o, exportUnsigned: true, authority: o.authority ?? PublicKey.default });
       const now = await chainNow(s.chain);
       const pending = await pendingChanges(s.client, s.chain);
       if (pending.length === 0) s.out("no pending changes");
@@ -165,7 +204,7 @@ export function governanceProgram(): Command {
       .description(action === "execute" ? "execute a change whose timelock has passed (anyone)" : "withdraw a pending change (governance)")
       .addArgument(new Argument("<id>", "the change's id (see list)").argParser((v: string) => BigInt(integer(0)(v))))
       .action(async (id: bigint, o: GovernanceOptions) => {
-        const s = session(o);
+        const s = await session(o);
         const pending = (await pendingChanges(s.client, s.chain)).find((p) => p.id === id);
         if (!pending) throw new Error(`no pending change #${id}`);
         const now = await chainNow(s.chain);
@@ -189,7 +228,7 @@ export function governanceProgram(): Command {
     .option("--index <n>", "the collateral, underlying or offset group", integer(0, 255))
     .option("--set <path=value>", "a field's new value (repeatable)", collect, [])
     .action(async (what: (typeof TIGHTEN)[number], o: GovernanceOptions & { index?: number; set: string[] }) => {
-      const s = session(o);
+      const s = await session(o);
       const type = { collateral: "CollateralRiskParams", "offset-group": "OffsetGroupConfig", underlying: "UnderlyingConfig", "quote-peg": "QuotePegParams", "margin-scale": "MarginScaleParams" }[what];
       const old = await currentParams(s.client, s.chain, what, o.index);
       const next = applyEdits(type, old, o.set);
@@ -215,7 +254,7 @@ export function governanceProgram(): Command {
       .description(action === "pause" ? "pause actions (guardian or governance)" : "resume paused actions (governance)")
       .addArgument(new Argument("<flags...>", Object.keys(PauseFlag).join(", ")))
       .action(async (names: string[], o: GovernanceOptions) => {
-        const s = session(o);
+        const s = await session(o);
         const data = await s.chain.account(s.client.exchange);
         if (!data) throw new Error("the exchange account does not exist");
         const current = decodeAccount("exchange", data).pauseFlags.reduce((m, f) => m | PauseFlag[f], 0);
