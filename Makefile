@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.package-lock.json
 
 WASM := app/wasm/xmargin_engine.wasm
 
-.PHONY: wasm demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test localnet localnet-build clean
+.PHONY: wasm web setup-browser demo test setup setup-rust setup-node sbf idl cu fmt-check clippy unit rust-svm ts-typecheck ts-test localnet localnet-build clean
 
 ## The main job: the compiled program in an in-process SVM, an exchange, its state.
 ## The builds' output goes to target/demo-build.log (shown only when a build fails), so the
@@ -68,8 +68,19 @@ wasm: setup-rust
 
 ts-typecheck: setup-node sbf
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p web/tsconfig.json
 
-ts-test: setup-node sbf wasm localnet-build
+## Debian's Chromium for the risk page's browser tests (tests/web.test.ts), installed when
+## missing (as root, as CI runs; nothing downloads a browser at run time).
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## The risk page (web/): built into target/web and served on http://127.0.0.1:8080/ (PORT=...
+## for another port); everything is computed in the browser by the engine (WebAssembly).
+web: setup-node wasm
+	node --import tsx scripts/web/serve.ts
+
+ts-test: setup-node sbf wasm localnet-build setup-browser
 	npm test
 
 ## The local network's binary (localnet/: surfpool-core on LiteSVM, a cargo workspace of its

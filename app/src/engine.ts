@@ -3,14 +3,17 @@
 // the caller fetched. Its numbers are the chain's, bit for bit (tests/engine.test.ts compares
 // them with simulated `refresh_health` on random books); no risk math is written in TS.
 //
-// The module is plain WebAssembly with a C ABI (crates/wasm/src/lib.rs documents the framing);
-// it loads the same way in Node and in a browser.
+// The module is plain WebAssembly with a C ABI (crates/wasm/src/lib.rs documents the framing),
+// loaded by wasm.ts the same way in Node and in a browser.
 import { PublicKey, SYSVAR_CLOCK_PUBKEY } from "@solana/web3.js";
 
 import type { XmarginClient } from "./client.js";
 import { customErrorName } from "./errors.js";
 import type { PortfolioHealth } from "./health.js";
 import { Fx } from "./values.js";
+import { EngineModule, TAG } from "./wasm.js";
+
+export { ENGINE_WASM_URL } from "./wasm.js";
 
 /** An account as the chain serves it (what `getMultipleAccountsInfo` returns, with its address). */
 export interface RawAccount {
@@ -36,13 +39,6 @@ export class EngineRefusal extends Error {
   }
 }
 
-interface Exports {
-  memory: WebAssembly.Memory;
-  xm_alloc(len: number): number;
-  xm_free(ptr: number, len: number): void;
-  xm_refresh_health(ptr: number, len: number): number;
-}
-
 const MAGIC = new TextEncoder().encode("XMH1");
 const VIEW_FIELDS = [
   "equity",
@@ -54,37 +50,20 @@ const VIEW_FIELDS = [
   "maintenanceOffsetCredit",
 ] as const;
 
-/** Where the package keeps the module: `wasm/` beside `src/` and `dist/`. */
-export const ENGINE_WASM_URL = new URL("../wasm/xmargin_engine.wasm", import.meta.url);
-
-/** The engine: one WebAssembly instance. Calls are synchronous and cheap (~1 ms for a
- * 32-position book); one instance serves any number of portfolios. */
+/** The engine: one WebAssembly instance. Calls are synchronous and cheap (~0.15 ms for a
+ * small book); one instance serves any number of portfolios. */
 export class HealthEngine {
-  private exports: Exports;
-
-  private constructor(private readonly module: WebAssembly.Module) {
-    this.exports = HealthEngine.instantiate(module);
-  }
+  private constructor(readonly module: EngineModule) {}
 
   /** Loads the module: from `source` (bytes, or a URL to read or fetch), else from the
    * package's own `wasm/xmargin_engine.wasm`. */
-  static async load(source: Uint8Array | URL | string = ENGINE_WASM_URL): Promise<HealthEngine> {
-    const bytes = source instanceof Uint8Array ? source : await readBytes(typeof source === "string" ? new URL(source) : source);
-    return new HealthEngine(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
+  static async load(source?: Uint8Array | URL | string): Promise<HealthEngine> {
+    return new HealthEngine(await EngineModule.load(source));
   }
 
-  /** The module's imports are those of crates it links for other targets' sake (the zk-token
-   * SDK's JS bindings, a JS random source): none lies on the health path. Each is given a
-   * function that throws, so a call would be an error, never a silent value. */
-  private static instantiate(module: WebAssembly.Module): Exports {
-    const imports: Record<string, Record<string, () => never>> = {};
-    for (const i of WebAssembly.Module.imports(module)) {
-      if (i.kind !== "function") throw new Error(`xmargin engine: unexpected ${i.kind} import ${i.module}.${i.name}`);
-      (imports[i.module] ??= {})[i.name] = () => {
-        throw new Error(`xmargin engine: host import ${i.module}.${i.name} is not provided`);
-      };
-    }
-    return new WebAssembly.Instance(module, imports).exports as unknown as Exports;
+  /** Over a module already loaded (the web page's, which also runs the risk calculator). */
+  static of(module: EngineModule): HealthEngine {
+    return new HealthEngine(module);
   }
 
   /**
@@ -95,18 +74,8 @@ export class HealthEngine {
    */
   async refreshHealth(programId: PublicKey, clock: Uint8Array, accounts: RawAccount[]): Promise<PortfolioHealth> {
     if (clock.length !== 40) throw new Error(`the Clock sysvar has ${clock.length} bytes, 40 expected`);
-    const input = frame(programId, clock, accounts);
-    let out: Uint8Array;
-    try {
-      out = this.call(input);
-    } catch (e) {
-      // A trap leaves the instance's state undefined: the next call gets a fresh one.
-      this.exports = HealthEngine.instantiate(this.module);
-      throw e;
-    }
-    const tag = out[0];
-    const body = out.subarray(1);
-    if (tag === 0) {
+    const { tag, body } = this.module.call("xm_refresh_health", frame(programId, clock, accounts));
+    if (tag === TAG.ok) {
       const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
       const health: Partial<PortfolioHealth> = {};
       VIEW_FIELDS.forEach((field, i) => {
@@ -116,37 +85,14 @@ export class HealthEngine {
       });
       return health as PortfolioHealth;
     }
-    if (tag === 1) {
+    if (tag === TAG.programError) {
       const code = new DataView(body.buffer, body.byteOffset, 8).getBigUint64(0, true);
       const runtimeName = new TextDecoder().decode(body.subarray(8));
       const custom = Number(code);
-      const name = runtimeName || customErrorName(custom) || `Custom(${custom})`;
-      throw new EngineRefusal(code, name);
+      throw new EngineRefusal(code, runtimeName || customErrorName(custom) || `Custom(${custom})`);
     }
     throw new Error(`xmargin engine: ${new TextDecoder().decode(body)}`);
   }
-
-  private call(input: Uint8Array): Uint8Array {
-    const e = this.exports;
-    const ptr = e.xm_alloc(input.length);
-    new Uint8Array(e.memory.buffer, ptr, input.length).set(input);
-    const out = e.xm_refresh_health(ptr, input.length);
-    const len = new DataView(e.memory.buffer).getUint32(out, true);
-    const copy = new Uint8Array(e.memory.buffer, out + 4, len).slice();
-    e.xm_free(out, len + 4);
-    return copy;
-  }
-}
-
-/** The module's bytes: a file URL read from disk (Node), any other fetched. */
-async function readBytes(url: URL): Promise<Uint8Array> {
-  if (url.protocol === "file:") {
-    const { readFile } = await import("node:fs/promises");
-    return new Uint8Array(await readFile(url));
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`xmargin engine: ${url.href}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 function frame(programId: PublicKey, clock: Uint8Array, accounts: RawAccount[]): Uint8Array {

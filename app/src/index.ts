@@ -2,6 +2,7 @@ export * from "./chain.js";
 export * from "./client.js";
 export * from "./decode.js";
 export * from "./engine.js";
+export { EngineModule, BookError, type MarginReport } from "./wasm.js";
 export * from "./errors.js";
 export * from "./governance.js";
 export * from "./health.js";

@@ -21,6 +21,13 @@
 //!   error's number, e.g. 6000 + the `XmarginError` index), then, for a runtime error (not a
 //!   custom code), its name in UTF-8 (`InvalidAccountOwner`, ...);
 //! - `2` then a UTF-8 message: the input was malformed (the caller's bug, not the venue's).
+//!
+//! ## The risk calculator: [`xm_risk_margin`]
+//! Input: the valuation time (i64, unix seconds; a book's own `now` wins), then a book's text
+//! (the `xmargin risk margin` JSON schema). Output, framed as above: `0` then the report's
+//! JSON, exactly what `xmargin risk margin --json` prints for that book (`crates/book`), or `3`
+//! then the message the CLI prints after `error: in FILE: ` (field-named: `positions[2].kind:
+//! unknown kind ...`).
 #![deny(unsafe_code)]
 
 pub mod frame;
@@ -38,6 +45,23 @@ pub const VIEW_LEN: usize = 7 * 16;
 pub const OK: u8 = 0;
 pub const PROGRAM_ERROR: u8 = 1;
 pub const BAD_INPUT: u8 = 2;
+pub const BOOK_ERROR: u8 = 3;
+
+/// `xmargin risk margin --json` of one book (see the module docs for the framing).
+pub fn risk_margin(input: &[u8]) -> Vec<u8> {
+    let Some((now, text)) = input.split_first_chunk::<8>() else {
+        return tagged(BAD_INPUT, b"input ends inside the valuation time");
+    };
+    let Ok(text) = std::str::from_utf8(text) else {
+        return tagged(BOOK_ERROR, b"the book is not UTF-8 text");
+    };
+    let report = xmargin_book::evaluate(text, i64::from_le_bytes(*now), false)
+        .and_then(|e| xmargin_book::margin_json(&e));
+    match report.and_then(|v| Ok(serde_json::to_vec(&v)?)) {
+        Ok(json) => tagged(OK, &json),
+        Err(e) => tagged(BOOK_ERROR, format!("{e:#}").as_bytes()),
+    }
+}
 
 /// Runs `refresh_health` on framed input; returns the tagged output (see the module docs).
 pub fn refresh_health(input: &[u8]) -> Vec<u8> {
@@ -146,8 +170,22 @@ mod exports {
     /// `ptr`/`len` come from [`xm_alloc`] and the caller wrote `len` bytes.
     #[no_mangle]
     pub unsafe extern "C" fn xm_refresh_health(ptr: *mut u8, len: usize) -> *mut u8 {
+        call(ptr, len, super::refresh_health)
+    }
+
+    /// `xmargin risk margin --json` of the book at `ptr` (consumed: freed here).
+    ///
+    /// # Safety
+    /// As [`xm_refresh_health`].
+    #[no_mangle]
+    pub unsafe extern "C" fn xm_risk_margin(ptr: *mut u8, len: usize) -> *mut u8 {
+        call(ptr, len, super::risk_margin)
+    }
+
+    /// Runs `f` on the input and frames its output (`len` then bytes).
+    unsafe fn call(ptr: *mut u8, len: usize, f: fn(&[u8]) -> Vec<u8>) -> *mut u8 {
         let input = Vec::from_raw_parts(ptr, len, len);
-        let out = super::refresh_health(&input);
+        let out = f(&input);
         drop(input);
         let body_len = u32::try_from(out.len()).unwrap_or(u32::MAX);
         let mut framed = Vec::with_capacity(out.len().saturating_add(4));

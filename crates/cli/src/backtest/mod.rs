@@ -59,6 +59,32 @@ pub struct WindowResult {
     pub model: Model,
     #[serde(flatten)]
     pub summary: Summary,
+    /// The window hour by hour for `chart_book` under this model (what the web page draws):
+    /// close, margin and the realised loss over the horizon, in % of notional.
+    pub series: Vec<SeriesPoint>,
+}
+
+/// One hour of a window (`--json`).
+#[derive(Debug, serde::Serialize)]
+pub struct SeriesPoint {
+    pub time: i64,
+    pub price: f64,
+    pub margin_pct: f64,
+    /// max(loss, 0), as the chart draws it.
+    pub loss_pct: f64,
+}
+
+fn series(points: &[replay::Point], book: Book, model: Model) -> Vec<SeriesPoint> {
+    points
+        .iter()
+        .filter(|p| p.book == book && p.model == model && p.notional > 0.0)
+        .map(|p| SeriesPoint {
+            time: p.time,
+            price: p.price,
+            margin_pct: p.margin / p.notional * 100.0,
+            loss_pct: p.loss.max(0.0) / p.notional * 100.0,
+        })
+        .collect()
 }
 
 fn parse_window(s: &str) -> Result<(String, i64, i64)> {
@@ -176,6 +202,7 @@ pub fn run(args: &Args) -> Result<()> {
                     file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
                     model,
                     summary: tally.summary(),
+                    series: if args.json { series(&points, args.chart_book, model) } else { Vec::new() },
                 });
             }
         }

@@ -3,21 +3,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
+use xmargin_book::input;
+use xmargin_book::report::{locked, name, ratio, weighted_balances, Evaluation, FullLosses};
+use xmargin_book::{evaluate, margin_json};
 use xmargin_risk::bs::{greeks, OptionKind};
-use xmargin_risk::collateral::{CollateralMarket, Level};
-use xmargin_risk::compare::{compare, Comparison};
+use xmargin_risk::collateral::Level;
 use xmargin_risk::fx::{years_from_seconds, Fx};
 use xmargin_risk::grid::{price_shocks, scenario_table, vol_shocks, ScenarioParams};
-use xmargin_risk::links::{balance_weighted_value, linked_exposures};
-use xmargin_risk::margin::{linked_underlyings, UnderlyingReport};
-use xmargin_risk::offsets::OffsetTable;
-use xmargin_risk::{full, margin, Instrument, InstrumentKind, MarginReport, Market, Position};
+use xmargin_risk::margin::UnderlyingReport;
 
-pub mod input;
-
-pub(crate) fn f(x: Fx) -> f64 {
-    x.to_num::<f64>()
-}
+pub(crate) use xmargin_book::report::f;
 
 pub struct GreeksArgs {
     pub kind: String,
@@ -111,87 +106,17 @@ pub fn run_margins(paths: &[PathBuf], as_json: bool, with_full: bool) -> Result<
     Ok(())
 }
 
-/// One file's report: printed as text, or returned as JSON.
+/// One file's report: printed as text, or returned as JSON (the book crate's, which the web
+/// page shows too).
 fn margin_of(path: &Path, as_json: bool, with_full: bool) -> Result<Option<serde_json::Value>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-    let p = input::parse(&text, now).with_context(|| format!("in {}", path.display()))?;
-    let market = Market { now: p.now, underlyings: &p.underlyings };
-    let report = margin(&p.positions, &p.balances, &p.collateral, &market, &p.params)
-        .map_err(|e| anyhow::anyhow!("margin computation failed: {e}"))?;
-    let comparison = compare(&p.positions, &market, &p.params).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let plain = Plain::of(&p, &market)?;
-    let full_losses = if with_full {
-        let book = with_linked_exposure(&p, &market)?;
-        Some((
-            full::worst_losses(&book, &market, p.params.initial_scale),
-            full::worst_losses(&book, &market, Fx::ONE),
-        ))
-    } else {
-        None
-    };
+    let e = evaluate(&text, now, with_full).with_context(|| format!("in {}", path.display()))?;
     if as_json {
-        return Ok(Some(to_json(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?));
+        return Ok(Some(margin_json(&e)?));
     }
-    print_text(&p, &market, &report, &comparison, &plain, full_losses.as_ref())?;
+    print_text(&e)?;
     Ok(None)
-}
-
-/// The same book with every collateral link removed and no offset groups ("portfolio
-/// without offsets"): what the engine charges without those credits.
-pub struct Plain {
-    pub report: MarginReport,
-    pub comparison: Comparison,
-}
-
-impl Plain {
-    fn of(p: &input::Portfolio, market: &Market<'_>) -> Result<Plain> {
-        let collateral: Vec<CollateralMarket> =
-            p.collateral.iter().map(|c| CollateralMarket { link: None, ..*c }).collect();
-        let params = p.params.with_offsets(OffsetTable::NONE);
-        let report = margin(&p.positions, &p.balances, &collateral, market, &params)
-            .map_err(|e| anyhow::anyhow!("margin computation failed (without offsets): {e}"))?;
-        let comparison = compare(&p.positions, market, &params).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Plain { report, comparison })
-    }
-}
-
-/// The positions plus, for full revaluation, each linked balance as the linear exposure it
-/// is in its underlying's grid: a perp of B·ratio units entered at the spot.
-fn with_linked_exposure(p: &input::Portfolio, market: &Market<'_>) -> Result<Vec<Position>> {
-    let err = |e: xmargin_risk::RiskError| anyhow::anyhow!("{e}");
-    let mut book = p.positions.clone();
-    for (underlying, units) in linked_exposures(&p.balances, &p.collateral).map_err(err)? {
-        let u = market.underlying(underlying).map_err(err)?;
-        book.push(Position {
-            instrument: Instrument { underlying, kind: InstrumentKind::Perp, strike: Fx::ZERO, expiry: 0 },
-            size: units,
-            entry_price: u.spot,
-        });
-    }
-    Ok(book)
-}
-
-/// What a book locks at the initial level: equity − initial health (haircuts plus
-/// requirement), the quantity the capital-efficiency targets use.
-pub fn locked(r: &MarginReport) -> Fx {
-    r.equity.saturating_sub(r.initial_health)
-}
-
-/// Weighted value of every balance at both levels (linked ones valued as links).
-fn weighted_balances(p: &input::Portfolio, market: &Market<'_>) -> Result<Vec<(Fx, Fx)>> {
-    let err = |e: xmargin_risk::RiskError| anyhow::anyhow!("{e}");
-    let linked = linked_underlyings(market, &p.params).map_err(err)?;
-    p.balances
-        .iter()
-        .zip(&p.collateral)
-        .map(|(b, m)| {
-            Ok((
-                balance_weighted_value(b, m, &linked, Level::Initial).map_err(err)?,
-                balance_weighted_value(b, m, &linked, Level::Maintenance).map_err(err)?,
-            ))
-        })
-        .collect()
 }
 
 /// `x` with at most 4 decimals, trailing zeros dropped (0.6, 0.6015).
@@ -214,24 +139,9 @@ fn offsets_label(p: &input::Portfolio) -> String {
     format!("{} ({source})", groups.join(", "))
 }
 
-type FullLosses = (Vec<(u16, f64)>, Vec<(u16, f64)>);
-
-fn name(p: &input::Portfolio, index: u16) -> &str {
-    &p.underlying_names[usize::from(index)]
-}
-
-fn ratio(a: Fx, b: Fx) -> Option<f64> {
-    (b > Fx::ZERO).then(|| f(a) / f(b))
-}
-
-fn print_text(
-    p: &input::Portfolio,
-    market: &Market<'_>,
-    r: &MarginReport,
-    c: &Comparison,
-    plain: &Plain,
-    full: Option<&FullLosses>,
-) -> Result<()> {
+fn print_text(e: &Evaluation) -> Result<()> {
+    let (p, r, c, plain, full) = (&e.book, &e.report, &e.comparison, &e.plain, e.full.as_ref());
+    let market = &e.market();
     if let Some(d) = &p.description {
         println!("{d}");
     }
@@ -412,92 +322,4 @@ pub(crate) fn print_grid(
         println!();
     }
     Ok(())
-}
-
-fn to_json(
-    p: &input::Portfolio,
-    market: &Market<'_>,
-    r: &MarginReport,
-    c: &Comparison,
-    plain: &Plain,
-    full: Option<&FullLosses>,
-) -> Result<Value> {
-    let breakdown = |b: &xmargin_risk::grid::RequirementBreakdown| {
-        json!({
-            "requirement": f(b.requirement), "grid_loss": f(b.grid_loss),
-            "worst_price_shock": f(b.worst_price_shock), "worst_vol_shock": f(b.worst_vol_shock),
-            "convexity_addon": f(b.convexity_addon), "tail_loss": f(b.tail_loss),
-            "short_option_charge": f(b.short_option_charge), "confidence_addon": f(b.confidence_addon),
-            "depeg_addon": f(b.depeg_addon),
-        })
-    };
-    let mut underlyings = Vec::new();
-    for u in &r.underlyings {
-        let e = &u.exposure;
-        let grid = scenario_table(e, &e.scenario)
-            .map_err(|x| anyhow::anyhow!("{x}"))?
-            .iter()
-            .map(|s| json!({"price_shock": f(s.price_shock), "vol_shock": f(s.vol_shock), "loss": f(s.loss)}))
-            .collect::<Vec<_>>();
-        let full_of = |list: &Vec<(u16, f64)>| list.iter().find(|(i, _)| *i == e.underlying).map(|(_, l)| *l);
-        underlyings.push(json!({
-            "name": name(p, e.underlying), "spot": f(e.spot), "conf": f(e.conf),
-            "linked_units": f(u.linked_units),
-            "net": {"delta": f(e.delta), "gamma": f(e.gamma), "vega": f(e.vega), "vanna": f(e.vanna),
-                     "volga": f(e.volga), "value": f(e.value), "net_short_options": f(e.net_short_options)},
-            "maintenance": breakdown(&u.maintenance),
-            "initial": breakdown(&u.initial),
-            "maintenance_grid": grid,
-            "full_revaluation": full.map(|fl| json!({"maintenance": full_of(&fl.1), "initial": full_of(&fl.0)})),
-        }));
-    }
-    let model = |m: &xmargin_risk::compare::ModelRequirement| json!({"requirement": f(m.requirement), "collateral_needed": f(m.collateral_needed)});
-    let with_locked = |m: &xmargin_risk::compare::ModelRequirement, report: &MarginReport| {
-        let mut v = model(m);
-        v["locked"] = json!(f(locked(report)));
-        v["health"] =
-            json!({"initial": f(report.initial_health), "maintenance": f(report.maintenance_health)});
-        v
-    };
-    let mut collateral = Vec::new();
-    for ((b, m), (wi, wm)) in p.balances.iter().zip(&p.collateral).zip(weighted_balances(p, market)?) {
-        collateral.push(json!({
-            "name": p.collateral_names[usize::from(b.collateral)], "balance": f(b.amount),
-            "price": f(m.price), "conf": f(m.conf),
-            "weighted": {"initial": f(wi), "maintenance": f(wm)},
-            "link": m.link.map(|l| json!({
-                "underlying": name(p, l.underlying), "ratio": f(l.ratio),
-                "basis_haircut": {"initial": f(l.basis_initial), "maintenance": f(l.basis_maintenance)},
-            })),
-        }));
-    }
-    let offsets = p
-        .offset_groups
-        .iter()
-        .map(|(names, credit)| json!({"underlyings": names, "credit": credit}))
-        .collect::<Vec<_>>();
-    Ok(json!({
-        "now": p.now,
-        "equity": f(r.equity), "collateral_value": f(r.collateral_value), "positions_value": f(r.positions_value),
-        "weighted_collateral": {"initial": f(r.weighted_collateral_initial), "maintenance": f(r.weighted_collateral_maintenance)},
-        "requirement": {"initial": f(r.initial_requirement), "maintenance": f(r.maintenance_requirement)},
-        "health": {"initial": f(r.initial_health), "maintenance": f(r.maintenance_health)},
-        "offset_credit": {"initial": f(r.initial_offset_credit), "maintenance": f(r.maintenance_offset_credit)},
-        "offsets": {"source": if p.offsets_default { "reference" } else { "book" }, "groups": offsets},
-        "collateral": collateral,
-        "underlyings": underlyings,
-        "comparison": {
-            "portfolio": with_locked(&c.portfolio, r),
-            "portfolio_without_offsets": with_locked(&plain.comparison.portfolio, &plain.report),
-            "naive_cross": model(&c.naive_cross), "isolated": model(&c.isolated),
-            "pm_over_naive_cross": {"requirement": ratio(c.portfolio.requirement, c.naive_cross.requirement),
-                                    "collateral_needed": ratio(c.portfolio.collateral_needed, c.naive_cross.collateral_needed)},
-            "pm_over_isolated": {"requirement": ratio(c.portfolio.requirement, c.isolated.requirement),
-                                 "collateral_needed": ratio(c.portfolio.collateral_needed, c.isolated.collateral_needed)},
-            "pm_over_pm_without_offsets": {
-                "requirement": ratio(c.portfolio.requirement, plain.comparison.portfolio.requirement),
-                "locked": ratio(locked(r), locked(&plain.report)),
-            },
-        },
-    }))
 }
