@@ -59,7 +59,7 @@ enum Command {
         /// horizon, % of notional) of one book, for the first underlying over the first window.
         #[arg(long)]
         chart: Option<PathBuf>,
-        /// The book to chart.
+        /// The book to chart (`--chart`), and whose hourly series `--json` carries.
         #[arg(long, value_enum, default_value = "short-strangle")]
         book: backtest::replay::Book,
         /// Replay the multi-asset books that use the engine's credits (cash-and-carry per
