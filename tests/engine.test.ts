@@ -15,13 +15,11 @@ import {
   computeHealth,
   decodePositions,
   decodeHealthView,
-  linkedUnderlyings,
   marginBudgetIxs,
-  oracleAccounts,
+  portfolioHealthAccounts,
   seriesMask,
   sponsoredFeedAccount,
   tradeIx,
-  underlyingAccounts,
   updateFundingIx,
   updateMarksIx,
   type PortfolioHealth,
@@ -81,12 +79,9 @@ async function venueWithWbtc() {
 async function healthAccounts(s: Setup, t: Trader, exclude?: number): Promise<PublicKey[]> {
   const data = await s.sb.accountData(t.portfolio);
   assert.ok(data);
-  const state = client.decodePortfolio(data);
-  const registry = await s.registry();
-  return [
-    ...oracleAccounts(state, registry, (hex) => sponsoredFeedAccount(Buffer.from(hex, "hex"))),
-    ...underlyingAccounts(client, decodePositions(client, data), () => s.oracle, exclude, linkedUnderlyings(state, registry)),
-  ];
+  const p = { state: client.decodePortfolio(data), positions: decodePositions(client, data) };
+  const overrides = { underlyingOracle: () => s.oracle, pullAccount: (hex: string) => sponsoredFeedAccount(Buffer.from(hex, "hex")) };
+  return portfolioHealthAccounts(client, p, await s.registry(), overrides, exclude);
 }
 
 test("computeHealth (WASM) equals refresh_health on the .so bit for bit, on random books", async () => {

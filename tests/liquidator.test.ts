@@ -10,6 +10,7 @@ import { PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
 
 import {
+  EngineRefusal,
   HealthEngine,
   type BotConfig,
   type BotEvent,
@@ -107,6 +108,21 @@ test("after a crash the bot liquidates exactly the underwater portfolios, screen
   assert.ok(lines.some((l) => l.msg === "done" && l.actions === 2));
   // Every line is a JSON object with a time, a level and the service.
   assert.ok(lines.every((l) => typeof l.time === "string" && l.level === "info" && l.service === "liquidator"));
+});
+
+test("an engine that refuses (here: built for another program) hides nothing: the chain is asked", async () => {
+  const { thin1, thin2, lines, bot } = await scene();
+  const engine = await HealthEngine.load();
+  // As the engine answers for a deployment it was not built for.
+  engine.refreshHealth = async () => {
+    throw new EngineRefusal(6000n, "DeclaredProgramIdMismatch");
+  };
+  const healths = { local: 0, simulated: 0 };
+  const found = await bot(true, { engine, on: (e) => void (e.kind === "health" && healths[e.method]++) }).scan();
+  assert.deepEqual(found.underwater.map((p) => p.address.toBase58()).sort(), [thin1, thin2].map((t) => t.portfolio.toBase58()).sort());
+  // The three books and their counterparty (s.b, short the perps): each simulated.
+  assert.deepEqual(healths, { local: 0, simulated: 4 });
+  assert.ok(lines.some((l) => l.msg === "local health refused: simulating" && l.error === "DeclaredProgramIdMismatch"), show(lines));
 });
 
 test("a dry run decides and logs but sends nothing", async () => {

@@ -194,6 +194,7 @@ test("the operators' tools over JSON-RPC and websockets", { timeout: 600_000 }, 
     "--multisig", multisig.toBase58(), "--keypair", keyFile("member", member), "--export-unsigned",
   ]);
   assert.equal(viaSquads.status, 0, viaSquads.err);
+  assert.match(viaSquads.out, /if another proposal lands before this one executes, it fails \(RiskChangeIdMismatch\)/);
   assert.match(viaSquads.out, /squads: vault transaction #1 in multisig .* threshold 2 of 2, time lock 0 s; created and proposed by .*, with its approval/);
   const squadsLines = viaSquads.out.trim().split("\n");
   const squadsTx = VersionedTransaction.deserialize(Buffer.from(squadsLines[squadsLines.findIndex((l) => l.endsWith("base64:")) + 1] ?? "", "base64"));

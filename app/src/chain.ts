@@ -14,7 +14,7 @@ import {
 
 import { rpcAccountSource, type XmarginClient } from "./client.js";
 import { accountDiscriminator, type AccountName } from "./decode.js";
-import type { RawAccount } from "./engine.js";
+import { rawAccount, type RawAccount } from "./engine.js";
 import { parseError, type ParsedError } from "./errors.js";
 
 /** The outcome of a simulated transaction. */
@@ -84,13 +84,7 @@ export function rpcChain(connection: Connection, client: XmarginClient, payer: K
       commitment: "confirmed",
       filters: [{ memcmp: { offset: 0, bytes, encoding: "base64" } }],
     });
-    return found.map((a) => ({
-      address: a.pubkey,
-      owner: a.account.owner,
-      lamports: a.account.lamports,
-      executable: a.account.executable,
-      data: new Uint8Array(a.account.data),
-    }));
+    return found.map((a) => rawAccount(a.pubkey, a.account));
   };
   return {
     programAccounts,
@@ -102,9 +96,7 @@ export function rpcChain(connection: Connection, client: XmarginClient, payer: K
       for (let i = 0; i < addresses.length; i += 100) {
         const chunk = addresses.slice(i, i + 100);
         const infos = await connection.getMultipleAccountsInfo(chunk, "confirmed");
-        infos.forEach((a, j) =>
-          out.push(a && { address: chunk[j]!, owner: a.owner, lamports: a.lamports, executable: a.executable, data: new Uint8Array(a.data) }),
-        );
+        infos.forEach((a, j) => out.push(a && rawAccount(chunk[j]!, a)));
       }
       return out;
     },

@@ -13,7 +13,14 @@ import type { PortfolioHealth } from "./health.js";
 import { Fx } from "./values.js";
 import { EngineModule, TAG } from "./wasm.js";
 
+import idl from "./idl/xmargin.json" with { type: "json" };
+
 export { ENGINE_WASM_URL } from "./wasm.js";
+
+/** The program the engine was built from (this checkout's `declare_id!`, as its IDL says):
+ * it refuses any other program id (`DeclaredProgramIdMismatch`), as the program's dispatcher
+ * does. A deployment at another address runs its own build. */
+export const ENGINE_PROGRAM_ID = new PublicKey(idl.address);
 
 /** An account as the chain serves it (what `getMultipleAccountsInfo` returns, with its address). */
 export interface RawAccount {
@@ -22,6 +29,12 @@ export interface RawAccount {
   lamports: bigint | number;
   executable: boolean;
   data: Uint8Array;
+}
+
+/** An account as web3.js returns it (`getAccountInfo`, `getMultipleAccountsInfo`,
+ * `getProgramAccounts`), with its address. */
+export function rawAccount(address: PublicKey, info: { owner: PublicKey; lamports: number; executable: boolean; data: Uint8Array }): RawAccount {
+  return { address, owner: info.owner, lamports: info.lamports, executable: info.executable, data: new Uint8Array(info.data) };
 }
 
 /** The program refused to compute (as `refresh_health` would fail on chain): its error. */
@@ -51,7 +64,9 @@ const VIEW_FIELDS = [
 ] as const;
 
 /** The engine: one WebAssembly instance. Calls are synchronous and cheap (~0.15 ms for a
- * small book); one instance serves any number of portfolios. */
+ * small book); one instance serves any number of portfolios. Bit for bit the program's
+ * numbers for the same accounts and clock; what it does not model is a transaction's compute
+ * and heap limits (a book too large to value on chain is valued here). */
 export class HealthEngine {
   private constructor(readonly module: EngineModule) {}
 
@@ -76,6 +91,7 @@ export class HealthEngine {
     if (clock.length !== 40) throw new Error(`the Clock sysvar has ${clock.length} bytes, 40 expected`);
     const { tag, body } = this.module.call("xm_refresh_health", frame(programId, clock, accounts));
     if (tag === TAG.ok) {
+      if (body.length !== VIEW_FIELDS.length * 16) throw new Error(`xmargin engine: a health view of ${body.length} bytes`);
       const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
       const health: Partial<PortfolioHealth> = {};
       VIEW_FIELDS.forEach((field, i) => {

@@ -9,14 +9,14 @@
 // get `resolve_bankruptcy`, which hands any leftover collateral to the insurance fund. A dry
 // run decides and logs without sending. Runs against any `Chain`: an RPC node
 // (`bin/liquidator.ts`, the service) or the tests' SVM.
-import { ComputeBudgetProgram, Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
+import { ComputeBudgetProgram, Keypair, PublicKey, SYSVAR_CLOCK_PUBKEY, TransactionInstruction } from "@solana/web3.js";
 
 import { budgetIxs, type Chain } from "./chain.js";
 import type { XmarginClient } from "./client.js";
 import { decodeEvents } from "./decode.js";
 import { EngineRefusal, computeHealth, type AccountReader, type HealthEngine, type RawAccount } from "./engine.js";
 import { parseError } from "./errors.js";
-import { decodeHealthView, oracleAccountOf, oracleAccounts, type PortfolioHealth } from "./health.js";
+import { decodeHealthView, oracleAccounts, type PortfolioHealth } from "./health.js";
 import {
   ALL,
   bankruptcyLeftover,
@@ -28,8 +28,15 @@ import {
 } from "./liquidation.js";
 import type { Logger } from "./ops/log.js";
 import type { PortfolioState, RegistryState } from "./state.js";
-import { PERP_INSTRUMENT, decodePositions, linkedUnderlyings, seriesMask, underlyingAccounts, updateMarksIx, type PositionState } from "./trading.js";
-import type { Fx } from "./values.js";
+import {
+  PERP_INSTRUMENT,
+  decodePositions,
+  portfolioHealthAccounts,
+  seriesMask,
+  underlyingOracleOf,
+  updateMarksIx,
+  type PositionState,
+} from "./trading.js";
 
 export type { Chain, Simulation } from "./chain.js";
 
@@ -78,9 +85,9 @@ export interface Candidate {
   unitsConsumed: number;
 }
 
-/** Accounts read once per round, for every portfolio's local health: the clock, the exchange,
- * the registry, markets and oracles are fetched in one batch the first time one is needed,
- * and portfolios come from the scan itself. One round sees one state of the chain. */
+/** Accounts read once per round, for every portfolio's local health: portfolios come from the
+ * scan itself, the rest is fetched in batches (`scan` asks for all of it at once) and kept for
+ * the round. */
 function roundReader(chain: Chain, known: RawAccount[]): AccountReader {
   const cache = new Map<string, RawAccount | null>(known.map((a) => [a.address.toBase58(), a]));
   return async (addresses) => {
@@ -131,37 +138,28 @@ export class LiquidatorBot {
   /** An underlying's oracle account: the override, else the registry's (`UnknownUnderlying`
    * when it is not listed: that portfolio is skipped, not the round). */
   private underlyingOracle(u: number, registry: RegistryState): PublicKey {
-    const given = this.cfg.underlyingOracle?.(u);
-    if (given) return given;
-    const config = registry.underlyings[u];
-    if (!config) throw new Error(`underlying ${u} is not listed in the registry`);
-    return oracleAccountOf(config.oracle);
+    return underlyingOracleOf(u, registry, this.cfg);
   }
 
   /** A portfolio's health accounts (collateral oracles, then markets), without `exclude`. */
   healthAccounts(p: { state: PortfolioState; positions: PositionState[] }, registry: RegistryState, exclude?: number): PublicKey[] {
-    return [
-      ...oracleAccounts(p.state, registry, this.cfg.pullAccount),
-      ...underlyingAccounts(this.client, p.positions, (u) => this.underlyingOracle(u, registry), exclude, linkedUnderlyings(p.state, registry)),
-    ];
+    return portfolioHealthAccounts(this.client, p, registry, this.cfg, exclude);
   }
 
   private decode(address: PublicKey, data: Uint8Array): Decoded {
     return { address, state: this.client.decodePortfolio(data), positions: decodePositions(this.client, data) };
   }
 
-  /** Maintenance health (quote units, exact): the program's, computed locally when the bot
-   * has the engine, else from a simulated `refresh_health`. */
-  async maintenanceHealth(p: Decoded, registry: RegistryState): Promise<Fx | undefined> {
-    return (await this.health(p, registry))?.maintenanceHealth;
-  }
-
   /** The program's health of `p`: by the engine on `reader`'s accounts when there is one;
-   * by simulation without it, or when the engine finds the option marks stale (a simulation
-   * can put `update_marks` in front). Undefined when it cannot be computed (logged). */
+   * by simulation without it, or when the engine refuses (stale option marks, which a
+   * simulation can refresh with `update_marks` in front; anything else — a program the engine
+   * was not built for, an account it cannot read — is checked by the chain itself, so the
+   * local engine can only save simulations, never hide a portfolio). Undefined when it cannot
+   * be computed (logged). */
   private async health(p: Decoded, registry: RegistryState, reader?: AccountReader): Promise<PortfolioHealth | undefined> {
     const accounts = this.healthAccounts(p, registry);
     const engine = this.cfg.engine;
+    let marksStale = false;
     if (engine) {
       try {
         const h = await computeHealth(engine, this.client, reader ?? ((keys) => this.chain.accounts(keys)), p.address, accounts);
@@ -169,22 +167,21 @@ export class LiquidatorBot {
         this.lastHealthMethod = "local";
         return h;
       } catch (e) {
-        if (!(e instanceof EngineRefusal)) throw e;
-        if (!MARKS_ERRORS.has(e.errorName)) {
-          this.cfg.log.warn("skip: health not computable", { portfolio: p.address, error: e.errorName });
-          return undefined;
-        }
+        const error = e instanceof EngineRefusal ? e.errorName : e instanceof Error ? e.message : String(e);
+        marksStale = MARKS_ERRORS.has(error);
+        if (!marksStale) this.cfg.log.warn("local health refused: simulating", { portfolio: p.address, error });
       }
     }
-    return this.simulatedHealth(p, registry, accounts);
+    return this.simulatedHealth(p, registry, accounts, marksStale);
   }
 
-  /** The program's health of `p` from a simulated `refresh_health`. */
-  private async simulatedHealth(p: Decoded, registry: RegistryState, accounts: PublicKey[]): Promise<PortfolioHealth | undefined> {
+  /** The program's health of `p` from a simulated `refresh_health` (behind fresh marks at once
+   * when they are known to be stale). */
+  private async simulatedHealth(p: Decoded, registry: RegistryState, accounts: PublicKey[], marksStale = false): Promise<PortfolioHealth | undefined> {
     const ix = await this.client.refreshHealthIx(p.address, accounts);
     const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: MAX_CU }), HEAP];
-    let sim = await this.chain.simulate([...budget, ix], []);
-    if (!sim.ok && MARKS_ERRORS.has(sim.error ?? "")) {
+    let sim = marksStale ? undefined : await this.chain.simulate([...budget, ix], []);
+    if (sim === undefined || (!sim.ok && MARKS_ERRORS.has(sim.error ?? ""))) {
       // Option marks too old, drifted or computed under other parameters (in a crash, nothing
       // may have cranked them): look again behind fresh marks of the series it holds, as the
       // liquidation itself will be sent.
@@ -199,14 +196,33 @@ export class LiquidatorBot {
     return decodeHealthView(this.client, sim.returnData);
   }
 
-  /** Underwater (maintenance health < 0) and bankrupt portfolios, other than our own. */
+  /** Underwater (maintenance health < 0) and bankrupt portfolios, other than our own. With
+   * the engine, one state of the chain per round: the portfolios, then in one batch the
+   * clock, the exchange, the registry and every market and oracle their healths need. */
   async scan(): Promise<{ underwater: Decoded[]; bankrupt: Decoded[]; registry: RegistryState }> {
-    const registry = await this.registry();
     const underwater: Decoded[] = [];
     const bankrupt: Decoded[] = [];
     const all = await this.chain.portfolios();
     this.cfg.on?.({ kind: "scanned", portfolios: all.length });
     const reader = this.cfg.engine ? roundReader(this.chain, all) : undefined;
+    let registry: RegistryState;
+    if (reader) {
+      const [clock, exchange, registryAccount] = await reader([SYSVAR_CLOCK_PUBKEY, this.client.exchange, this.client.registry]);
+      if (!clock || !exchange || !registryAccount) throw new Error("the clock, exchange or registry account is missing: is this the right program and cluster?");
+      registry = this.client.decodeRegistry(registryAccount.data);
+      const needed = all
+        .filter((a) => !a.address.equals(this.cfg.portfolio))
+        .flatMap((a) => {
+          try {
+            return this.healthAccounts(this.decode(a.address, a.data), registry);
+          } catch {
+            return []; // an unlisted underlying: that portfolio fails on its own below
+          }
+        });
+      await reader(needed);
+    } else {
+      registry = await this.registry();
+    }
     for (const { address, data } of all) {
       if (address.equals(this.cfg.portfolio)) continue;
       const p = this.decode(address, data);

@@ -6,7 +6,7 @@ import { ComputeBudgetProgram, PublicKey, TransactionInstruction } from "@solana
 import BN from "bn.js";
 
 import type { XmarginClient } from "./client.js";
-import { decodeHealthView, type PortfolioHealth, type Simulate } from "./health.js";
+import { decodeHealthView, oracleAccountOf, oracleAccounts, type PortfolioHealth, type Simulate } from "./health.js";
 import { marketPda } from "./pda.js";
 import { camelize, type PortfolioState, type RegistryState } from "./state.js";
 
@@ -56,6 +56,41 @@ export function decodePositions(client: XmarginClient, data: Uint8Array): Positi
  * The health accounts after the collateral oracles: `[market, oracle]` per underlying with a
  * position, ascending, leaving out `exclude` (the traded underlying of a `trade`).
  */
+/** Where a portfolio's oracle accounts differ from the registry's configuration (an operator's
+ * overrides): an underlying's oracle account, a pull feed's account by feed id (hex). */
+export interface OracleOverrides {
+  underlyingOracle?: (underlying: number) => PublicKey | undefined;
+  pullAccount?: (feedIdHex: string) => PublicKey | undefined;
+}
+
+/** An underlying's oracle account: the override, else the registry's (an error when the
+ * underlying is not listed). */
+export function underlyingOracleOf(u: number, registry: RegistryState, overrides: OracleOverrides = {}): PublicKey {
+  const given = overrides.underlyingOracle?.(u);
+  if (given) return given;
+  const config = registry.underlyings[u];
+  if (!config) throw new Error(`underlying ${u} is not listed in the registry`);
+  return oracleAccountOf(config.oracle);
+}
+
+/**
+ * A portfolio's health accounts, as `refresh_health` and `withdraw` take them: its collateral
+ * oracles, then the market and oracle of every underlying it holds or is linked to (`exclude`:
+ * one the instruction passes itself, e.g. the traded or liquidated one).
+ */
+export function portfolioHealthAccounts(
+  client: XmarginClient,
+  p: { state: PortfolioState; positions: PositionState[] },
+  registry: RegistryState,
+  overrides: OracleOverrides = {},
+  exclude?: number,
+): PublicKey[] {
+  return [
+    ...oracleAccounts(p.state, registry, overrides.pullAccount),
+    ...underlyingAccounts(client, p.positions, (u) => underlyingOracleOf(u, registry, overrides), exclude, linkedUnderlyings(p.state, registry)),
+  ];
+}
+
 /**
  * The underlyings a positive balance of a linked asset is linked to: a linked balance is an
  * exposure in its underlying's grid, so that underlying's market and oracle are health

@@ -2,7 +2,7 @@
 // but files: the page computes everything in the browser.
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { extname, join, normalize } from "node:path";
+import { extname, isAbsolute, join, normalize, relative } from "node:path";
 
 import { buildWeb, OUT } from "./build.js";
 
@@ -19,14 +19,24 @@ const TYPES: Record<string, string> = {
 /** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves once listening. */
 export function serve(dir: string, port: number): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain" }).end("bad request");
+      return;
+    }
     const file = normalize(join(dir, path === "/" ? "index.html" : path));
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
+    // Only files inside `dir` (not a sibling that shares its name as a prefix).
+    const inside = relative(dir, file);
+    if (inside.startsWith("..") || isAbsolute(inside) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
+    const stream = createReadStream(file);
+    stream.on("error", () => res.destroy());
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    createReadStream(file).pipe(res);
+    stream.pipe(res);
   });
   return new Promise((resolve) => {
     server.listen(port, "127.0.0.1", () => {

@@ -5,9 +5,9 @@
 import { Connection, PublicKey } from "@solana/web3.js";
 
 import { XmarginClient } from "../../app/src/client.js";
-import { computeHealth, HealthEngine, type RawAccount } from "../../app/src/engine.js";
-import { oracleAccounts, oracleAccountOf, type PortfolioHealth } from "../../app/src/health.js";
-import { PERP_INSTRUMENT, decodePositions, linkedUnderlyings, underlyingAccounts } from "../../app/src/trading.js";
+import { computeHealth, HealthEngine, rawAccount, type RawAccount } from "../../app/src/engine.js";
+import type { PortfolioHealth } from "../../app/src/health.js";
+import { PERP_INSTRUMENT, decodePositions, portfolioHealthAccounts } from "../../app/src/trading.js";
 import { EngineModule } from "../../app/src/wasm.js";
 
 export interface LiveView {
@@ -29,7 +29,7 @@ export async function loadLive(module: EngineModule, rpc: string, address: strin
   const client = new XmarginClient();
   const read = async (keys: PublicKey[]): Promise<(RawAccount | null)[]> => {
     const infos = await connection.getMultipleAccountsInfo(keys, "confirmed");
-    return infos.map((a, i) => a && { address: keys[i]!, owner: a.owner, lamports: a.lamports, executable: a.executable, data: new Uint8Array(a.data) });
+    return infos.map((a, i) => a && rawAccount(keys[i]!, a));
   };
   const [p, r] = await read([portfolio, client.registry]);
   if (!p) throw new Error(`portfolio ${portfolio.toBase58()} does not exist on ${rpc}`);
@@ -37,14 +37,7 @@ export async function loadLive(module: EngineModule, rpc: string, address: strin
   const state = client.decodePortfolio(p.data);
   const registry = client.decodeRegistry(r.data);
   const positions = decodePositions(client, p.data);
-  const accounts = [
-    ...oracleAccounts(state, registry),
-    ...underlyingAccounts(client, positions, (u) => {
-      const config = registry.underlyings[u];
-      if (!config) throw new Error(`underlying ${u} is not listed in the registry`);
-      return oracleAccountOf(config.oracle);
-    }, undefined, linkedUnderlyings(state, registry)),
-  ];
+  const accounts = portfolioHealthAccounts(client, { state, positions }, registry);
   const health = await computeHealth(HealthEngine.of(module), client, read, portfolio, accounts);
   return {
     portfolio: portfolio.toBase58(),

@@ -20,7 +20,7 @@ import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { budgetIxs, chainNow, rpcChain, type Chain } from "../chain.js";
 import { XmarginClient } from "../client.js";
 import { decodeAccount } from "../decode.js";
-import { SQUADS_PROGRAM_ID, decodeMultisig, multisigVault, squadsProposal, type MultisigView } from "../multisig.js";
+import { SQUADS_PROGRAM_ID, decodeMultisig, multisigVault, squadsProposal, vaultTransactionInstructions, type MultisigView } from "../multisig.js";
 import { integer, loadKeypair, publicKey, runWhenMain, strict, withCommonOptions, type CommonOptions } from "../ops/cli.js";
 import {
   CHANGE_KINDS,
@@ -101,10 +101,21 @@ async function submit(s: Session, what: string, ixs: TransactionInstruction[]): 
     // vault transaction, once the members approve it.
     const { multisig, member } = s.squads;
     const p = squadsProposal({ multisig, member, inner: ixs, memo: `xmargin: ${what}`, vaultIndex: s.o.vaultIndex, programId: s.o.squadsProgram });
+    // What the vault will run, read back from the built transaction: exactly what the program
+    // just accepted in simulation.
+    const wrapped = vaultTransactionInstructions(p.instructions[0]!);
+    const same =
+      wrapped.length === ixs.length &&
+      wrapped.every((w, i) => w.programId.equals(ixs[i]!.programId) && w.data.equals(Buffer.from(ixs[i]!.data)) && w.keys.map((k) => k.pubkey.toBase58()).join() === ixs[i]!.keys.map((k) => k.pubkey.toBase58()).join());
+    if (!same) throw new Error("the vault transaction does not carry the checked instructions (a Squads SDK mismatch): not sent");
     s.out(
       `squads: vault transaction #${p.transactionIndex} in multisig ${multisig.address.toBase58()} (vault ${p.vault.toBase58()}), ` +
         `threshold ${multisig.threshold} of ${multisig.members.length}, time lock ${multisig.timeLock} s; ` +
         `created and proposed by ${member.toBase58()}${p.approved ? ", with its approval" : ""}`,
+    );
+    s.out(
+      `note: the change simulated at ${sim.unitsConsumed} compute units; the member executing the vault transaction sets the budget. ` +
+        "A proposal's id is fixed when it is built: if another proposal lands before this one executes, it fails (RiskChangeIdMismatch) and must be built again.",
     );
     ixs = p.instructions;
   }
@@ -189,7 +200,8 @@ export function governanceProgram(): Command {
   options(program.command("list"))
     .description("pending changes with their diffs and when each becomes executable")
     .action(async (o: GovernanceOptions) => {
-      const s = await session({ ...o, exportUnsigned: true, authority: o.authority ?? PublicKey.default });
+      // Reading needs no signer: no multisig, no keypair.
+      const s = await session({ ...o, multisig: undefined, exportUnsigned: true, authority: o.authority ?? PublicKey.default });
       const now = await chainNow(s.chain);
       const pending = await pendingChanges(s.client, s.chain);
       if (pending.length === 0) s.out("no pending changes");

@@ -6,7 +6,7 @@ import { PublicKey } from "@solana/web3.js";
 import { Command, Option } from "commander";
 
 import { decodeAccount } from "../decode.js";
-import { HealthEngine } from "../engine.js";
+import { ENGINE_PROGRAM_ID, HealthEngine } from "../engine.js";
 import { associatedTokenAccount } from "../pda.js";
 import { LiquidatorBot, type BotEvent } from "../liquidator.js";
 import { context, integer, pairOf, publicKey, runWhenMain, strict, quoteAccounts, withCommonOptions, withServiceOptions, type CommonOptions } from "../ops/cli.js";
@@ -61,7 +61,13 @@ async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> 
   const { on, scan } = botMetrics(registry);
   // The program's own health engine (WebAssembly, shipped in the package): candidates are
   // found locally, and only they cost simulations.
-  const engine = o.localHealth ? await HealthEngine.load() : undefined;
+  // The engine is this checkout's build: for a deployment at another program id, every health
+  // is simulated (the chain's own build computes it).
+  const sameProgram = ctx.client.programId.equals(ENGINE_PROGRAM_ID);
+  if (o.localHealth && !sameProgram) {
+    ctx.log.warn("local health off: the engine is built for another program id", { engine: ENGINE_PROGRAM_ID, programId: ctx.client.programId });
+  }
+  const engine = o.localHealth && sameProgram ? await HealthEngine.load() : undefined;
   const bot = new LiquidatorBot(ctx.client, ctx.chain, {
     liquidator: ctx.payer,
     portfolio,
@@ -74,7 +80,7 @@ async function serve(o: LiquidatorOptions, mode: "run" | "once"): Promise<void> 
     engine,
   });
   const server = o.metricsPort ? await serveMetrics(registry, o.metricsPort) : undefined;
-  ctx.log.info("liquidator started", { rpc: o.rpc, programId: o.programId, liquidator: ctx.payer.publicKey, portfolio, dryRun: o.dryRun, localHealth: o.localHealth, metricsPort: o.metricsPort || undefined });
+  ctx.log.info("liquidator started", { rpc: o.rpc, programId: o.programId, liquidator: ctx.payer.publicKey, portfolio, dryRun: o.dryRun, localHealth: engine !== undefined, metricsPort: o.metricsPort || undefined });
   const stop = stopOnSignals(ctx.log);
   const step = async () => {
     const end = scan.startTimer();

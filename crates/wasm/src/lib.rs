@@ -146,13 +146,11 @@ mod exports {
     //! The C ABI the TS loader calls (no wasm-bindgen: plain imports-free WebAssembly, loaded
     //! the same way by Node and browsers).
 
-    /// A buffer of `len` bytes for the caller to write input into.
+    /// A buffer of `len` bytes for the caller to write input into (a boxed slice: its capacity
+    /// is exactly `len`, as [`xm_free`] and the calls assume).
     #[no_mangle]
     pub extern "C" fn xm_alloc(len: usize) -> *mut u8 {
-        let mut v = Vec::<u8>::with_capacity(len);
-        let p = v.as_mut_ptr();
-        std::mem::forget(v);
-        p
+        Box::into_raw(vec![0u8; len].into_boxed_slice()).cast::<u8>()
     }
 
     /// Releases a buffer from [`xm_alloc`] or an output of [`xm_refresh_health`].
@@ -187,7 +185,8 @@ mod exports {
         let input = Vec::from_raw_parts(ptr, len, len);
         let out = f(&input);
         drop(input);
-        let body_len = u32::try_from(out.len()).unwrap_or(u32::MAX);
+        // A wasm32 buffer is below 4 GiB: the length always fits.
+        let Ok(body_len) = u32::try_from(out.len()) else { std::process::abort() };
         let mut framed = Vec::with_capacity(out.len().saturating_add(4));
         framed.extend_from_slice(&body_len.to_le_bytes());
         framed.extend_from_slice(&out);
