@@ -61,8 +61,11 @@ rust-svm: sbf
 ## app/wasm/xmargin_engine.wasm: the program's `refresh_health` (crates/wasm) for the TS
 ## client's `computeHealth`; cargo decides whether anything changed (own target dir: a
 ## wasm32 build must not evict the host or sBPF caches).
+## Build scripts and proc macros at opt-level 0 here: they only generate code (the module is
+## the same), and a cold build takes 3 min 25 s instead of 5 min 30 s on 2 cores.
 wasm: setup-rust
-	$(CARGO) build --locked -q --release -p xmargin-wasm --target wasm32-unknown-unknown --target-dir target/wasm
+	$(CARGO) build --locked -q --release -p xmargin-wasm --target wasm32-unknown-unknown --target-dir target/wasm \
+		--config 'profile.release.build-override.opt-level=0'
 	@mkdir -p app/wasm
 	@cp target/wasm/wasm32-unknown-unknown/release/xmargin_wasm.wasm $(WASM)
 
