@@ -77,14 +77,25 @@ after(async () => {
   server?.close();
 });
 
+/** Script errors of every page opened, asserted empty when the page closes. */
+const pageErrors = new WeakMap<Page, string[]>();
+
 async function open(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
+  pageErrors.set(page, errors);
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(url);
   await page.waitForSelector("body[data-ready=true]");
   assert.deepEqual(errors, []);
   return page;
+}
+
+/** Closes `page` after checking that no script failed on it and no error is shown. */
+async function close(page: Page, errorShown = false): Promise<void> {
+  assert.deepEqual(pageErrors.get(page), [], "script errors on the page");
+  if (!errorShown) assert.equal(await page.locator("#error").isHidden(), true, (await page.locator("#error").textContent()) ?? "");
+  await page.close();
 }
 
 test("every example book shows the CLI's numbers, its grids as heatmaps with the binding cell marked", { timeout: 300_000 }, async () => {
@@ -129,7 +140,7 @@ test("every example book shows the CLI's numbers, its grids as heatmaps with the
     assert.deepEqual(barValues, [c.isolated.requirement, c.naive_cross.requirement, c.portfolio_without_offsets.requirement, c.portfolio.requirement]);
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
-  await page.close();
+  await close(page);
 });
 
 test("a what-if edit updates every number as the CLI computes the edited book", { timeout: 300_000 }, async () => {
@@ -173,7 +184,32 @@ test("a what-if edit updates every number as the CLI computes the edited book", 
   const after3 = cliReport(edited3);
   await page.waitForFunction((v) => document.querySelector('#totals [data-field="requirement.maintenance"]')?.getAttribute("data-value") === String(v), after3.requirement.maintenance);
   await expectTotals(page, after3, "added");
-  await page.close();
+
+  // A new collateral asset (the page's default: a token at 1, 1,000 of it, weights 80% / 90%),
+  // its balance raised, then removed: the CLI's numbers each time.
+  await page.click("#add-collateral");
+  const asset = {
+    name: `ASSET${book.collateral.length}`,
+    price: 1,
+    conf: 0,
+    balance: 1_000,
+    haircut: { initial_asset_weight: 0.8, maintenance_asset_weight: 0.9, initial_liability_weight: 1.25, maintenance_liability_weight: 1.1 },
+  };
+  book.collateral.push(asset);
+  const row = `#balances tr[data-index="${book.collateral.length - 1}"]`;
+  asset.balance = 20_000;
+  await page.locator(`${row} input[data-field="balance"]`).fill("20000");
+  await page.locator(`${row} input[data-field="balance"]`).dispatchEvent("change");
+  const edited4 = join(WORK, "covered_call_collateral.json");
+  writeFileSync(edited4, JSON.stringify(book));
+  const after4 = cliReport(edited4);
+  await page.waitForFunction((v) => document.querySelector('#totals [data-field="weighted_collateral.maintenance"]')?.getAttribute("data-value") === String(v), after4.weighted_collateral.maintenance);
+  await expectTotals(page, after4, "collateral added");
+  assert.ok(after4.weighted_collateral.maintenance > after3.weighted_collateral.maintenance);
+  await page.click(`${row} button`);
+  await page.waitForFunction((v) => document.querySelector('#totals [data-field="equity"]')?.getAttribute("data-value") === String(v), after3.equity);
+  await expectTotals(page, after3, "collateral removed");
+  await close(page);
 });
 
 test("a malformed book shows the CLI's own message in the page, and the last good numbers stay", { timeout: 300_000 }, async () => {
@@ -203,7 +239,7 @@ test("a malformed book shows the CLI's own message in the page, and the last goo
     assert.equal(await shown(page, "requirement.initial"), good, `${label}: the numbers on the page are still the last good book's`);
   }
   await page.screenshot({ path: join(SHOTS, "error.png"), fullPage: true });
-  await page.close();
+  await close(page, true);
 });
 
 test("the backtest chart of a chosen window, from xmargin backtest --json", { timeout: 300_000 }, async (t) => {
@@ -229,7 +265,7 @@ test("the backtest chart of a chosen window, from xmargin backtest --json", { ti
   assert.ok(drawn.every(([, n]) => n === chosen[0].series.length), JSON.stringify(drawn));
   assert.deepEqual(await page.locator('#backtest-summary [data-field="breaches"]').evaluateAll((c) => c.map((x) => Number(x.getAttribute("data-value")))), chosen.map((x) => x.breaches));
   await page.screenshot({ path: join(SHOTS, "backtest.png"), fullPage: true });
-  await page.close();
+  await close(page);
 });
 
 test("a live portfolio from an RPC node: decoded, and its health computed in the page equals refresh_health", { timeout: 300_000 }, async () => {
@@ -264,7 +300,7 @@ test("a live portfolio from an RPC node: decoded, and its health computed in the
       assert.equal(shownExact, value.toString(), `live ${key}`);
     }
     await page.screenshot({ path: join(SHOTS, "live.png"), fullPage: true });
-    await page.close();
+    await close(page);
   } finally {
     await net.stop();
   }

@@ -263,7 +263,20 @@ function numberOrText(v: string): number | string | undefined {
   return Number.isFinite(n) ? n : v;
 }
 
+/** Re-evaluates after an edit, once the event that made it is over: re-rendering removes the
+ * edited input, whose blur can fire another change event; that one is folded into the same
+ * pass instead of re-entering the DOM update. */
+let recomputeQueued = false;
 function recompute(): void {
+  if (recomputeQueued) return;
+  recomputeQueued = true;
+  setTimeout(() => {
+    recomputeQueued = false;
+    recomputeNow();
+  }, 0);
+}
+
+function recomputeNow(): void {
   if (!current || !loaded) return;
   const text = JSON.stringify(current, null, 2);
   ($("book-text") as HTMLTextAreaElement).value = text;
@@ -321,20 +334,54 @@ function renderWhatIf(r: Report): void {
   });
   const balances = $("balances") as HTMLTableElement;
   balances.replaceChildren();
-  header(balances, ["asset", "balance"]);
+  header(balances, ["asset", "price", "balance", "initial weight", "maintenance weight", ""]);
   const bbody = balances.createTBody();
-  ((current.collateral as { name: string; balance: number }[] | undefined) ?? []).forEach((c, i) => {
+  type Asset = { name: string; price?: number; balance: number; haircut?: Record<string, unknown> };
+  const assets = (current.collateral ?? []) as Asset[];
+  assets.forEach((c, i) => {
     const row = bbody.insertRow();
     row.dataset.index = String(i);
-    td(row, c.name);
-    row.insertCell().appendChild(
-      input(c.balance, (v) => {
-        (current!.collateral as Record<string, unknown>[])[i]!.balance = numberOrText(v) ?? 0;
-        recompute();
-      }, { "data-field": "balance" }),
-    );
+    const edit = (apply: (a: Record<string, unknown>, v: string) => void) => (v: string) => {
+      apply(assets[i] as unknown as Record<string, unknown>, v);
+      recompute();
+    };
+    const weight = (key: string) =>
+      edit((a, v) => {
+        (a.haircut as Record<string, unknown>)[key] = numberOrText(v) ?? 0;
+      });
+    row.insertCell().appendChild(input(c.name, edit((a, v) => void (a.name = v)), { "data-field": "name" }));
+    row.insertCell().appendChild(input(c.price, edit((a, v) => void (a.price = numberOrText(v))), { "data-field": "price" }));
+    row.insertCell().appendChild(input(c.balance, edit((a, v) => void (a.balance = numberOrText(v) ?? 0)), { "data-field": "balance" }));
+    row.insertCell().appendChild(input(c.haircut?.initial_asset_weight, weight("initial_asset_weight"), { "data-field": "initial_asset_weight" }));
+    row.insertCell().appendChild(input(c.haircut?.maintenance_asset_weight, weight("maintenance_asset_weight"), { "data-field": "maintenance_asset_weight" }));
+    const remove = document.createElement("button");
+    remove.textContent = "remove";
+    remove.addEventListener("click", () => {
+      assets.splice(i, 1);
+      recompute();
+    });
+    row.insertCell().appendChild(remove);
   });
 }
+
+/** A new collateral asset for the what-if panel: a volatile token at 1, haircut 20% / 10%
+ * (liabilities 125% / 110%); every field is then editable. */
+function newAsset(n: number): Record<string, unknown> {
+  return {
+    name: `ASSET${n}`,
+    price: 1,
+    conf: 0,
+    balance: 1_000,
+    haircut: { initial_asset_weight: 0.8, maintenance_asset_weight: 0.9, initial_liability_weight: 1.25, maintenance_liability_weight: 1.1 },
+  };
+}
+
+$("add-collateral").addEventListener("click", () => {
+  if (!current) return;
+  const list = (current.collateral ??= []) as unknown[];
+  list.push(newAsset(list.length));
+  recompute();
+});
 
 $("add-position").addEventListener("click", () => {
   if (!current) return;
