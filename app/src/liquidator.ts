@@ -1,8 +1,8 @@
 // The liquidator bot: scans every portfolio, computes its health with the program's own
 // numbers — locally, by the program's `refresh_health` compiled to WebAssembly
 // (`engine.ts`), on the accounts of the round, so that only candidates cost a simulation;
-// or, without the engine or where marks are stale, a simulated `refresh_health` — tries every legal liquidation of each underwater
-// one in simulation (each position, each collateral; an option with its marks refreshed in
+// or, without the engine or where it refuses, a simulated `refresh_health` — tries every
+// legal liquidation of each underwater one in simulation (each position, each collateral; an option with its marks refreshed in
 // the same transaction), sends the most profitable with a compute limit sized from the
 // simulation and a priority fee from recent fees, and logs every decision as JSON. Bankrupt
 // portfolios (no positions and a quote deficit, with no collateral left or negative equity)
@@ -100,6 +100,9 @@ function roundReader(chain: Chain, known: RawAccount[]): AccountReader {
   };
 }
 
+/** A health and how it was computed (the `underwater` log says which). */
+type Healthed = PortfolioHealth & { by: "local" | "simulated" };
+
 interface Decoded {
   address: PublicKey;
   state: PortfolioState;
@@ -113,9 +116,6 @@ const MARKS_ERRORS = new Set(["MarksMissing", "MarksTooOld", "MarksSpotDrift", "
 const MAX_CU = 1_400_000;
 
 export class LiquidatorBot {
-  /** How the last health was computed (the `underwater` log says it). */
-  private lastHealthMethod: "local" | "simulated" = "simulated";
-
   constructor(
     readonly client: XmarginClient,
     readonly chain: Chain,
@@ -156,7 +156,7 @@ export class LiquidatorBot {
    * was not built for, an account it cannot read — is checked by the chain itself, so the
    * local engine can only save simulations, never hide a portfolio). Undefined when it cannot
    * be computed (logged). */
-  private async health(p: Decoded, registry: RegistryState, reader?: AccountReader): Promise<PortfolioHealth | undefined> {
+  private async health(p: Decoded, registry: RegistryState, reader?: AccountReader): Promise<Healthed | undefined> {
     const accounts = this.healthAccounts(p, registry);
     const engine = this.cfg.engine;
     let marksStale = false;
@@ -164,15 +164,15 @@ export class LiquidatorBot {
       try {
         const h = await computeHealth(engine, this.client, reader ?? ((keys) => this.chain.accounts(keys)), p.address, accounts);
         this.cfg.on?.({ kind: "health", method: "local" });
-        this.lastHealthMethod = "local";
-        return h;
+        return { ...h, by: "local" };
       } catch (e) {
         const error = e instanceof EngineRefusal ? e.errorName : e instanceof Error ? e.message : String(e);
         marksStale = MARKS_ERRORS.has(error);
         if (!marksStale) this.cfg.log.warn("local health refused: simulating", { portfolio: p.address, error });
       }
     }
-    return this.simulatedHealth(p, registry, accounts, marksStale);
+    const h = await this.simulatedHealth(p, registry, accounts, marksStale);
+    return h && { ...h, by: "simulated" };
   }
 
   /** The program's health of `p` from a simulated `refresh_health` (behind fresh marks at once
@@ -188,7 +188,6 @@ export class LiquidatorBot {
       sim = await this.chain.simulate([...budget, ...(await this.marksCranks([p], registry)), ix], []);
     }
     this.cfg.on?.({ kind: "health", method: "simulated" });
-    this.lastHealthMethod = "simulated";
     if (!sim.ok) {
       this.cfg.log.warn("skip: health not computable", { portfolio: p.address, error: sim.error ?? "failed" });
       return undefined;
@@ -233,7 +232,7 @@ export class LiquidatorBot {
         continue;
       }
       if (p.positions.length === 0 && !collateralLeft) continue;
-      let health: PortfolioHealth | undefined;
+      let health: Healthed | undefined;
       try {
         health = await this.health(p, registry, reader);
       } catch (e) {
@@ -247,7 +246,7 @@ export class LiquidatorBot {
         continue;
       }
       if (health !== undefined && health.maintenanceHealth.isNegative()) {
-        this.cfg.log.info("underwater", { portfolio: address, maintenanceHealth: health.maintenanceHealth, by: this.lastHealthMethod });
+        this.cfg.log.info("underwater", { portfolio: address, maintenanceHealth: health.maintenanceHealth, by: health.by });
         this.cfg.on?.({ kind: "candidate", target: address.toBase58() });
         underwater.push(p);
       }
